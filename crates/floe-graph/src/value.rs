@@ -1,0 +1,144 @@
+//! The output of a task: shared, type-erased, and aware of its size in bytes.
+
+use std::any::{Any, TypeId};
+use std::fmt;
+use std::sync::Arc;
+
+/// A task's output: a shared, type-erased value that knows how many bytes it holds.
+///
+/// Cloning a `Value` shares it (one atomic increment); it is never copied. The byte size
+/// is what the scheduler's memory meter counts while the value is held. The unit value
+/// `()` is represented without allocating, so tasks run only for their effects cost nothing
+/// to store.
+///
+/// # Examples
+///
+/// ```
+/// use floe_graph::Value;
+///
+/// let v = Value::with_nbytes(vec![1.0_f64; 1000], 8000);
+/// assert_eq!(v.nbytes(), 8000);
+/// assert_eq!(v.downcast_ref::<Vec<f64>>().map(|x| x.len()), Some(1000));
+/// assert!(v.downcast_ref::<Vec<f32>>().is_none());
+/// assert!(Value::unit().downcast_ref::<()>().is_some());
+/// ```
+#[derive(Clone)]
+pub struct Value {
+    data: Option<Arc<dyn Any + Send + Sync>>,
+    nbytes: usize,
+}
+
+impl Value {
+    /// Wraps `x`, counting its shallow size (`size_of::<T>()`); use [`Value::with_nbytes`]
+    /// for types that own heap memory.
+    pub fn new<T: Any + Send + Sync>(x: T) -> Self {
+        let nbytes = std::mem::size_of::<T>();
+        Self::with_nbytes(x, nbytes)
+    }
+
+    /// Wraps `x`, declaring that it holds `nbytes` bytes.
+    pub fn with_nbytes<T: Any + Send + Sync>(x: T, nbytes: usize) -> Self {
+        if TypeId::of::<T>() == TypeId::of::<()>() {
+            return Self::unit();
+        }
+        Self {
+            data: Some(Arc::new(x)),
+            nbytes,
+        }
+    }
+
+    /// Wraps an already shared value.
+    pub fn from_arc<T: Any + Send + Sync>(x: Arc<T>, nbytes: usize) -> Self {
+        Self {
+            data: Some(x),
+            nbytes,
+        }
+    }
+
+    /// The unit value `()`: no allocation, zero bytes.
+    pub const fn unit() -> Self {
+        Self {
+            data: None,
+            nbytes: 0,
+        }
+    }
+
+    /// The number of bytes this value holds, as declared when it was made.
+    pub fn nbytes(&self) -> usize {
+        self.nbytes
+    }
+
+    /// A reference to the value if it is a `T`.
+    pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
+        match &self.data {
+            Some(data) => data.downcast_ref::<T>(),
+            None => (&() as &dyn Any).downcast_ref::<T>(),
+        }
+    }
+
+    /// Whether the value is a `T`.
+    pub fn is<T: Any>(&self) -> bool {
+        self.downcast_ref::<T>().is_some()
+    }
+
+    /// The shared value as `Arc<T>`, or `self` back if it is not a `T` (or is the unit value).
+    pub fn downcast_arc<T: Any + Send + Sync>(self) -> Result<Arc<T>, Self> {
+        match self.data {
+            Some(data) => data.downcast::<T>().map_err(|data| Self {
+                data: Some(data),
+                nbytes: self.nbytes,
+            }),
+            None => Err(self),
+        }
+    }
+
+    /// Takes the value out as a `T`: without copying when this is the last reference,
+    /// by cloning otherwise. Returns `self` back if it is not a `T`.
+    pub fn take<T: Any + Send + Sync + Clone>(self) -> Result<T, Self> {
+        if self.data.is_none() {
+            return (&() as &dyn Any).downcast_ref::<T>().cloned().ok_or(self);
+        }
+        self.downcast_arc::<T>().map(Arc::unwrap_or_clone)
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.data {
+            None => f.write_str("Value(())"),
+            Some(_) => write!(f, "Value({} bytes)", self.nbytes),
+        }
+    }
+}
+
+impl Default for Value {
+    fn default() -> Self {
+        Self::unit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_values_do_not_allocate_and_downcast() {
+        let v = Value::new(());
+        assert!(v.data.is_none());
+        assert_eq!(v.nbytes(), 0);
+        assert!(v.downcast_ref::<()>().is_some());
+        assert!(v.downcast_ref::<u8>().is_none());
+        assert_eq!(v.clone().take::<()>().ok(), Some(()));
+        assert!(v.take::<u8>().is_err());
+    }
+
+    #[test]
+    fn take_moves_out_of_the_last_reference_and_clones_otherwise() {
+        let v = Value::with_nbytes(vec![1_u8, 2, 3], 3);
+        let shared = v.clone();
+        assert_eq!(v.take::<Vec<u8>>().ok(), Some(vec![1, 2, 3]));
+        assert_eq!(shared.take::<Vec<u8>>().ok(), Some(vec![1, 2, 3]));
+        let wrong = Value::new(5_i32).take::<i64>();
+        assert_eq!(wrong.map_err(|v| v.nbytes()), Err(4));
+    }
+}

@@ -1,0 +1,31 @@
+//! What a run returns: its outputs and statistics.
+
+use std::time::Duration;
+
+use floe_graph::Value;
+
+/// Statistics of one run.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct RunStats {
+    /// The number of tasks run.
+    pub tasks: usize,
+    /// The number of workers.
+    pub threads: usize,
+    /// Wall time from the start of the run to its end.
+    pub wall: Duration,
+    /// The most bytes held by results at any moment.
+    pub peak_bytes: usize,
+    /// Bytes still held when the run ended: the outputs' sizes on success, 0 after a
+    /// failure (every result is freed).
+    pub held_bytes_at_end: usize,
+}
+
+/// The outputs of a successful run and its statistics.
+#[derive(Debug)]
+pub struct RunOutput {
+    /// One value per requested output, in the order requested.
+    pub values: Vec<Value>,
+    /// What the run did.
+    pub stats: RunStats,
+}

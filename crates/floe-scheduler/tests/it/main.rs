@@ -1,0 +1,9 @@
+//! Integration tests of the scheduler: random graphs against a sequential oracle, failure
+//! injection under a watchdog, memory release, events, cancellation.
+
+mod support;
+
+mod events;
+mod failures;
+mod memory;
+mod random_graphs;
