@@ -325,10 +325,16 @@ impl<'a> RunState<'a> {
                 .map(|o| self.slots[o.index()].lock().clone().unwrap_or_default())
                 .collect(),
         };
-        let held_bytes_at_end = match &error {
-            Some(_) => 0,
-            None => self.held.load(Ordering::Relaxed),
-        };
+        if error.is_some() {
+            // Free what the failed run still holds now, through the meter, so the statistics
+            // show it returning to zero.
+            for slot in &self.slots {
+                if let Some(v) = slot.lock().take() {
+                    self.held.fetch_sub(v.nbytes(), Ordering::Relaxed);
+                }
+            }
+        }
+        let held_bytes_at_end = self.held.load(Ordering::Relaxed);
         let stats = RunStats {
             tasks: self.tasks - self.remaining.load(Ordering::Acquire).min(self.tasks),
             threads: self.threads,

@@ -140,11 +140,8 @@ impl Scheduler {
                 &computed
             }
         };
-        if let Some(missing) = outputs.iter().find(|o| !order.is_needed(**o)) {
-            return Err(Error::Config(format!(
-                "the order given was made for other outputs: it leaves out `{}`",
-                graph.key(*missing)
-            )));
+        if options.order.is_some() {
+            check_order(graph, outputs, order)?;
         }
         let mut subscribers = self.subscribers.clone();
         subscribers.extend(options.subscribers.iter().cloned());
@@ -174,6 +171,25 @@ impl Scheduler {
             }),
         }
         state.finish()
+    }
+}
+
+/// Checks that a caller's order covers the outputs and everything they need, so no task
+/// waits for a dependency that will never run.
+fn check_order(graph: &Graph, outputs: &[TaskId], order: &Order) -> Result<()> {
+    let left_out = outputs.iter().find(|o| !order.is_needed(**o)).or_else(|| {
+        order
+            .sequence()
+            .iter()
+            .flat_map(|t| graph.dependencies(*t))
+            .find(|d| !order.is_needed(**d))
+    });
+    match left_out {
+        Some(t) => Err(Error::Config(format!(
+            "the order given was made for another graph or other outputs: it leaves out `{}`",
+            graph.key(*t)
+        ))),
+        None => Ok(()),
     }
 }
 

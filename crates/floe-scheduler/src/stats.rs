@@ -16,8 +16,8 @@ pub struct RunStats {
     pub wall: Duration,
     /// The most bytes held by results at any moment.
     pub peak_bytes: usize,
-    /// Bytes still held when the run ended: the outputs' sizes on success, 0 after a
-    /// failure (every result is freed).
+    /// Bytes the meter still counted when the run ended: the outputs' sizes on success;
+    /// after a failure everything is freed and the meter is back at 0.
     pub held_bytes_at_end: usize,
 }
 

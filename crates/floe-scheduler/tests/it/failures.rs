@@ -9,7 +9,7 @@ use floe_graph::{Graph, Key, TaskError, Value};
 use floe_scheduler::{CancelToken, Error, Event, RunOptions, Scheduler, Subscriber};
 use proptest::prelude::*;
 
-use crate::support::{Fault, dag, schedulers, within};
+use crate::support::{Fault, dag, quiet_injected_panics, schedulers, within};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
@@ -20,6 +20,7 @@ proptest! {
         pick in any::<prop::sample::Index>(),
         panic in any::<bool>(),
     ) {
+        quiet_injected_panics();
         let needed = dag.needed();
         let at = needed[pick.index(needed.len())];
         let fault = if panic { Fault::Panic } else { Fault::Error };
@@ -66,7 +67,10 @@ fn error_message_names_the_key_and_cause() {
 fn the_scheduler_is_usable_after_a_failed_run() {
     let scheduler = Scheduler::builder().threads(2).build().unwrap();
     let mut b = Graph::builder();
-    let bad = b.add_fn(Key::named("bad"), &[], |_| panic!("no")).unwrap();
+    quiet_injected_panics();
+    let bad = b
+        .add_fn(Key::named("bad"), &[], |_| panic!("injected: no"))
+        .unwrap();
     let good = b
         .add_fn(Key::named("good"), &[], |_| Ok(Value::new(7_u8)))
         .unwrap();
@@ -148,10 +152,11 @@ fn a_panicking_subscriber_stops_the_run_with_an_error() {
     impl Subscriber for Bad {
         fn on_event(&self, e: &Event<'_>) {
             if let Event::TaskFinished { .. } = e {
-                panic!("subscriber bug");
+                panic!("injected subscriber bug");
             }
         }
     }
+    quiet_injected_panics();
     let mut b = Graph::builder();
     let xs: Vec<_> = (0..50)
         .map(|i| {
@@ -249,4 +254,68 @@ fn a_task_may_run_a_nested_graph() {
         .run(&g, &[outer])
         .unwrap();
     assert_eq!(out.values[0].downcast_ref::<i32>(), Some(&42));
+}
+
+#[test]
+fn an_order_made_for_other_outputs_is_refused() {
+    let mut b = Graph::builder();
+    let x = b
+        .add_fn(Key::named("x"), &[], |_| Ok(Value::unit()))
+        .unwrap();
+    let y = b
+        .add_fn(Key::named("y"), &[x], |_| Ok(Value::unit()))
+        .unwrap();
+    let z = b
+        .add_fn(Key::named("z"), &[], |_| Ok(Value::unit()))
+        .unwrap();
+    let g = b.build();
+    let for_z = floe_graph::order(&g, &[z]);
+    let err = Scheduler::default()
+        .run_with(&g, &[y], &RunOptions::new().order(&for_z))
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err}");
+    assert!(err.to_string().contains("leaves out `y`"), "{err}");
+}
+
+#[test]
+fn the_meter_returns_to_zero_after_a_failure() {
+    #[derive(Default)]
+    struct LastStats(parking_lot::Mutex<Option<(usize, usize)>>);
+    impl Subscriber for LastStats {
+        fn on_event(&self, e: &Event<'_>) {
+            if let Event::RunFinished { stats, error } = e {
+                assert!(error.is_some());
+                *self.0.lock() = Some((stats.peak_bytes, stats.held_bytes_at_end));
+            }
+        }
+    }
+    // Ten 1 KiB blocks are held for the failing sink's sibling when the sink fails.
+    let mut b = Graph::builder();
+    let blocks: Vec<_> = (0..10)
+        .map(|i| {
+            b.add_fn(Key::new("block", &[i]), &[], |_| {
+                Ok(Value::with_nbytes(vec![0_u8; 1024], 1024))
+            })
+            .unwrap()
+        })
+        .collect();
+    let ok = b
+        .add_fn(Key::named("ok"), &blocks, |_| Ok(Value::unit()))
+        .unwrap();
+    let mut deps = blocks.clone();
+    deps.push(ok);
+    let bad = b
+        .add_fn(Key::named("bad"), &deps, |_| Err(TaskError::msg("no")))
+        .unwrap();
+    let g = b.build();
+    for threads in [1, 2] {
+        let stats = Arc::new(LastStats::default());
+        let s = Scheduler::builder()
+            .threads(threads)
+            .subscriber(stats.clone())
+            .build()
+            .unwrap();
+        assert!(s.run(&g, &[bad]).is_err());
+        assert_eq!(*stats.0.lock(), Some((10 * 1024, 0)));
+    }
 }

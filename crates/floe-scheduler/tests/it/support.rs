@@ -148,3 +148,22 @@ pub fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send +
         Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the watched closure panicked"),
     }
 }
+
+/// Keeps the panics that tests inject on purpose out of the test output.
+pub fn quiet_injected_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let payload = info.payload();
+            let msg = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or("");
+            if !msg.starts_with("injected") {
+                default(info);
+            }
+        }));
+    });
+}

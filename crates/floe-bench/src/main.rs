@@ -1,0 +1,117 @@
+//! `floe-bench`: runs floe's canonical workloads and prints one JSON line per measurement.
+//!
+//! ```text
+//! cargo run --release -p floe-bench -- overhead [--case NAME]... [--reps N] [--threads N]
+//! cargo run --release -p floe-bench -- overhead --list
+//! ```
+//!
+//! Every measurement runs in a fresh child process, so `peak_rss_mb` is that measurement's
+//! own peak (as in `shared/bench/benchlib.py`).
+
+mod overhead;
+mod report;
+
+use std::process::{Command, ExitCode};
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "floe-bench",
+    about = "floe's benchmark workloads, as JSON lines"
+)]
+struct Cli {
+    #[command(subcommand)]
+    workload: Workload,
+}
+
+#[derive(Subcommand)]
+enum Workload {
+    /// Scheduler overhead: many tiny tasks, graph build and ordering time.
+    Overhead(CaseArgs),
+}
+
+#[derive(clap::Args)]
+struct CaseArgs {
+    /// Case to run (repeatable); default: all.
+    #[arg(long = "case")]
+    cases: Vec<String>,
+    /// Repetitions of each case.
+    #[arg(long, default_value_t = 3)]
+    reps: usize,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// List the cases and exit.
+    #[arg(long)]
+    list: bool,
+    /// Run one repetition of one case in this process (used by the parent).
+    #[arg(long, hide = true)]
+    child: bool,
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().workload {
+        Workload::Overhead(args) => drive("overhead", overhead::CASES, overhead::run, &args),
+    }
+}
+
+/// A workload's entry point: runs one case in this process.
+type RunCase = fn(&str, Option<usize>) -> Result<(), String>;
+
+/// Runs the requested cases of one workload, each repetition in a child process.
+fn drive(name: &str, known: &[&str], run: RunCase, args: &CaseArgs) -> ExitCode {
+    if args.list {
+        println!("{}", known.join("\n"));
+        return ExitCode::SUCCESS;
+    }
+    let cases: Vec<&str> = if args.cases.is_empty() {
+        known.to_vec()
+    } else {
+        args.cases.iter().map(String::as_str).collect()
+    };
+    if let Some(bad) = cases.iter().find(|c| !known.contains(c)) {
+        eprintln!(
+            "floe-bench: unknown {name} case `{bad}`; known: {}",
+            known.join(", ")
+        );
+        return ExitCode::FAILURE;
+    }
+    if args.child {
+        return match run(cases[0], args.threads) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("floe-bench: {name}/{}: {e}", cases[0]);
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("floe-bench: cannot find my own executable: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for case in cases {
+        for _ in 0..args.reps {
+            let mut cmd = Command::new(&exe);
+            cmd.args([name, "--child", "--case", case]);
+            if let Some(t) = args.threads {
+                cmd.args(["--threads", &t.to_string()]);
+            }
+            match cmd.status() {
+                Ok(s) if s.success() => {}
+                Ok(s) => {
+                    eprintln!("floe-bench: {name}/{case} exited with {s}");
+                    return ExitCode::FAILURE;
+                }
+                Err(e) => {
+                    eprintln!("floe-bench: cannot run {name}/{case}: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}

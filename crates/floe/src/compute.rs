@@ -1,0 +1,151 @@
+//! `compute`: run one or several collections together, sharing their common work.
+
+use floe_graph::{Value, fuse, order};
+use floe_scheduler::{RunOptions, RunStats, Scheduler};
+
+use crate::delayed::{Delayed, lower};
+use crate::{Error, Result, config};
+
+/// The graph roots of the items being computed (opaque).
+pub struct Roots<'a>(Vec<&'a std::sync::Arc<crate::delayed::Node>>);
+
+/// The computed values, handed back to the items in order (opaque).
+pub struct Outputs(std::vec::IntoIter<Value>);
+
+/// Something that can be computed: a collection, a reference to one, a tuple or a `Vec`
+/// of them. Implemented for `Delayed<T>`; arrays and frames join as they land.
+pub trait Compute {
+    /// What computing it returns.
+    type Output;
+    #[doc(hidden)]
+    fn roots<'a>(&'a self, out: &mut Roots<'a>);
+    #[doc(hidden)]
+    fn extract(&self, values: &mut Outputs) -> Result<Self::Output>;
+}
+
+impl<T: Clone + Send + Sync + 'static> Compute for Delayed<T> {
+    type Output = T;
+
+    fn roots<'a>(&'a self, out: &mut Roots<'a>) {
+        out.0.push(self.node());
+    }
+
+    fn extract(&self, values: &mut Outputs) -> Result<T> {
+        let v = values
+            .0
+            .next()
+            .ok_or_else(|| internal("fewer values than outputs"))?;
+        v.take::<T>().map_err(|_| Error::TypeMismatch {
+            key: self.key().clone(),
+            expected: std::any::type_name::<T>(),
+        })
+    }
+}
+
+impl<C: Compute + ?Sized> Compute for &C {
+    type Output = C::Output;
+
+    fn roots<'a>(&'a self, out: &mut Roots<'a>) {
+        (**self).roots(out);
+    }
+
+    fn extract(&self, values: &mut Outputs) -> Result<Self::Output> {
+        (**self).extract(values)
+    }
+}
+
+impl<C: Compute> Compute for [C] {
+    type Output = Vec<C::Output>;
+
+    fn roots<'a>(&'a self, out: &mut Roots<'a>) {
+        for c in self {
+            c.roots(out);
+        }
+    }
+
+    fn extract(&self, values: &mut Outputs) -> Result<Self::Output> {
+        self.iter().map(|c| c.extract(values)).collect()
+    }
+}
+
+impl<C: Compute> Compute for Vec<C> {
+    type Output = Vec<C::Output>;
+
+    fn roots<'a>(&'a self, out: &mut Roots<'a>) {
+        self.as_slice().roots(out);
+    }
+
+    fn extract(&self, values: &mut Outputs) -> Result<Self::Output> {
+        self.as_slice().extract(values)
+    }
+}
+
+macro_rules! compute_tuple {
+    ($($C:ident $c:ident),+) => {
+        impl<$($C: Compute),+> Compute for ($($C,)+) {
+            type Output = ($($C::Output,)+);
+
+            fn roots<'a>(&'a self, out: &mut Roots<'a>) {
+                let ($($c,)+) = self;
+                $($c.roots(out);)+
+            }
+
+            fn extract(&self, values: &mut Outputs) -> Result<Self::Output> {
+                let ($($c,)+) = self;
+                Ok(($($c.extract(values)?,)+))
+            }
+        }
+    };
+}
+
+compute_tuple!(A a);
+compute_tuple!(A a, B b);
+compute_tuple!(A a, B b, C c);
+compute_tuple!(A a, B b, C c, D d);
+compute_tuple!(A a, B b, C c, D d, E e);
+compute_tuple!(A a, B b, C c, D d, E e, F f);
+
+fn internal(what: &str) -> Error {
+    Error::Run(floe_scheduler::Error::Internal(what.into()))
+}
+
+/// Computes `what` with the process-wide settings ([`crate::config`]). Work shared between
+/// the items runs once.
+///
+/// # Examples
+///
+/// ```
+/// use floe::delayed;
+///
+/// let data = delayed(|n: &usize| (0..*n).collect::<Vec<usize>>())(10);
+/// let total = data.map(|v: &Vec<usize>| v.iter().sum::<usize>());
+/// let largest = data.map(|v: &Vec<usize>| *v.iter().max().unwrap());
+/// // `data` is built once for both.
+/// assert_eq!(floe::compute((&total, &largest))?, (45, 9));
+/// # Ok::<(), floe::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// The first task that failed or panicked, by key; see [`Error`].
+pub fn compute<C: Compute>(what: C) -> Result<C::Output> {
+    let scheduler = config::get().scheduler()?;
+    compute_with(what, &scheduler).map(|(out, _)| out)
+}
+
+/// Computes `what` on `scheduler`, also returning the run's statistics.
+///
+/// # Errors
+///
+/// As [`compute`].
+pub fn compute_with<C: Compute>(what: C, scheduler: &Scheduler) -> Result<(C::Output, RunStats)> {
+    let mut roots = Roots(Vec::new());
+    what.roots(&mut roots);
+    let (graph, outputs) = lower(&roots.0)?;
+    let (graph, outputs) = fuse(&graph, &outputs)?;
+    let order = order(&graph, &outputs);
+    let out = scheduler.run_with(&graph, &outputs, &RunOptions::new().order(&order))?;
+    let mut values = Outputs(out.values.into_iter());
+    let result = what.extract(&mut values)?;
+    Ok((result, out.stats))
+}

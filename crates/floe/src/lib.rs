@@ -1,0 +1,74 @@
+//! floe: parallel, larger-than-memory computing on task graphs.
+//!
+//! Collections build task graphs; nothing runs until `compute()`. This crate is the facade:
+//!
+//! - [`delayed`] (and [`delayed2`]…[`delayed4`], the `try_` variants): wrap any function
+//!   so that calling it builds a graph;
+//! - [`compute`]: run one or several collections, sharing their common work;
+//! - [`config`]: threads and executor for every computation, and [`subscribe`] for
+//!   diagnostics such as the [`diagnostics::ProgressBar`];
+//! - the layers underneath: [`graph`] (tasks, passes) and [`scheduler`] (the executors).
+//!
+//! # Examples
+//!
+//! ```
+//! use floe::{delayed, delayed2, Delayed};
+//!
+//! fn load(i: &u64) -> Vec<u64> {
+//!     (0..1000).map(|x| x * i).collect()
+//! }
+//! fn clean(x: &Vec<u64>) -> Vec<u64> {
+//!     x.iter().copied().filter(|v| v % 3 != 0).collect()
+//! }
+//! fn summarize(x: &Vec<u64>) -> u64 {
+//!     x.iter().sum()
+//! }
+//!
+//! let parts: Vec<Delayed<u64>> = (1..=8_u64)
+//!     .map(|i| delayed(summarize)(delayed(clean)(delayed(load)(i))))
+//!     .collect();
+//! let total = Delayed::collect(parts).map(|v: &Vec<u64>| v.iter().sum::<u64>());
+//! let expected: u64 = (1..=8_u64)
+//!     .map(|i| (0..1000).map(|x| x * i).filter(|v| v % 3 != 0).sum::<u64>())
+//!     .sum();
+//! assert_eq!(total.compute()?, expected);
+//! # Ok::<(), floe::Error>(())
+//! ```
+
+mod compute;
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
+pub mod config;
+mod delayed;
+mod error;
+
+pub use compute::{Compute, Outputs, Roots, compute, compute_with};
+pub use config::{Config, Subscription, subscribe, subscribe_arc};
+pub use delayed::{
+    Arg, Delayed, delayed, delayed2, delayed3, delayed4, try_delayed, try_delayed2, try_delayed3,
+    try_delayed4,
+};
+pub use error::{Error, Result};
+
+/// Task graphs and the passes over them (`floe-graph`).
+pub mod graph {
+    pub use floe_graph::*;
+}
+
+/// The scheduler (`floe-scheduler`).
+pub mod scheduler {
+    pub use floe_scheduler::*;
+}
+
+/// Diagnostics: progress bar (`floe-diagnostics`).
+pub mod diagnostics {
+    pub use floe_diagnostics::*;
+}
+
+/// The names most programs need.
+pub mod prelude {
+    pub use crate::{Delayed, compute, delayed, delayed2, delayed3, delayed4, try_delayed};
+}
