@@ -294,7 +294,7 @@ fn fn_name<F>() -> Arc<str> {
 }
 
 macro_rules! delayed_fns {
-    ($(#[$doc:meta])* $name:ident, $try_name:ident; $($A:ident $X:ident $a:ident),+) => {
+    ($(#[$doc:meta])* $name:ident, $try_name:ident, $core:ident; $($A:ident $X:ident $a:ident),+) => {
         $(#[$doc])*
         pub fn $name<$($A,)+ R, F, $($X,)+>(f: F) -> impl Fn($($X),+) -> Delayed<R>
         where
@@ -302,16 +302,7 @@ macro_rules! delayed_fns {
             R: Send + Sync + 'static,
             $($A: Send + Sync + 'static, $X: Into<Arg<$A>>,)+
         {
-            let f = Arc::new(f);
-            let name = fn_name::<F>();
-            move |$($a),+| {
-                let mut deps = Vec::new();
-                $(let $a = Source::new($a.into(), &mut deps);)+
-                let f = f.clone();
-                Delayed::from_op(&name, deps, Arc::new(move |inputs: &[Value]| {
-                    Ok(Value::new(f($($a.get(inputs)?),+)))
-                }))
-            }
+            $core(fn_name::<F>(), move |$($a: &$A),+| Ok(f($($a),+)))
         }
 
         /// Like the function without `try_`, for functions returning `Result`: an `Err`
@@ -323,14 +314,23 @@ macro_rules! delayed_fns {
             E: Into<Box<dyn std::error::Error + Send + Sync>>,
             $($A: Send + Sync + 'static, $X: Into<Arg<$A>>,)+
         {
-            let f = Arc::new(f);
-            let name = fn_name::<F>();
+            $core(fn_name::<F>(), move |$($a: &$A),+| f($($a),+).map_err(TaskError::new))
+        }
+
+        /// The lazy call both variants build: one task per call, named `name`.
+        fn $core<$($A,)+ R, G, $($X,)+>(name: Arc<str>, g: G) -> impl Fn($($X),+) -> Delayed<R>
+        where
+            G: Fn($(&$A),+) -> std::result::Result<R, TaskError> + Send + Sync + 'static,
+            R: Send + Sync + 'static,
+            $($A: Send + Sync + 'static, $X: Into<Arg<$A>>,)+
+        {
+            let g = Arc::new(g);
             move |$($a),+| {
                 let mut deps = Vec::new();
                 $(let $a = Source::new($a.into(), &mut deps);)+
-                let f = f.clone();
+                let g = g.clone();
                 Delayed::from_op(&name, deps, Arc::new(move |inputs: &[Value]| {
-                    f($($a.get(inputs)?),+).map(Value::new).map_err(TaskError::new)
+                    g($($a.get(inputs)?),+).map(Value::new)
                 }))
             }
         }
@@ -356,19 +356,19 @@ delayed_fns!(
     /// assert_eq!(b.compute()?, 8);
     /// # Ok::<(), floe::Error>(())
     /// ```
-    delayed, try_delayed; A1 X1 a1
+    delayed, try_delayed, lazy_call1; A1 X1 a1
 );
 delayed_fns!(
     /// Wraps a two-argument function; see [`delayed`].
-    delayed2, try_delayed2; A1 X1 a1, A2 X2 a2
+    delayed2, try_delayed2, lazy_call2; A1 X1 a1, A2 X2 a2
 );
 delayed_fns!(
     /// Wraps a three-argument function; see [`delayed`].
-    delayed3, try_delayed3; A1 X1 a1, A2 X2 a2, A3 X3 a3
+    delayed3, try_delayed3, lazy_call3; A1 X1 a1, A2 X2 a2, A3 X3 a3
 );
 delayed_fns!(
     /// Wraps a four-argument function; see [`delayed`].
-    delayed4, try_delayed4; A1 X1 a1, A2 X2 a2, A3 X3 a3, A4 X4 a4
+    delayed4, try_delayed4, lazy_call4; A1 X1 a1, A2 X2 a2, A3 X3 a3, A4 X4 a4
 );
 
 #[cfg(test)]
