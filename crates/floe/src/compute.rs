@@ -1,13 +1,21 @@
 //! `compute`: run one or several collections together, sharing their common work.
 
-use floe_graph::{Value, fuse, order};
+use std::collections::HashMap;
+
+use floe_array::{Array, DynArray};
+use floe_graph::{GraphBuilder, Value, fuse, order};
 use floe_scheduler::{RunOptions, RunStats, Scheduler};
 
-use crate::delayed::{Delayed, lower};
+use crate::delayed::{Delayed, lower_into};
 use crate::{Error, Result, config};
 
 /// The graph roots of the items being computed (opaque).
-pub struct Roots<'a>(Vec<&'a std::sync::Arc<crate::delayed::Node>>);
+pub struct Roots<'a>(Vec<Root<'a>>);
+
+enum Root<'a> {
+    Delayed(&'a std::sync::Arc<crate::delayed::Node>),
+    Array(&'a Array),
+}
 
 /// The computed values, handed back to the items in order (opaque).
 pub struct Outputs(std::vec::IntoIter<Value>);
@@ -27,7 +35,7 @@ impl<T: Clone + Send + Sync + 'static> Compute for Delayed<T> {
     type Output = T;
 
     fn roots<'a>(&'a self, out: &mut Roots<'a>) {
-        out.0.push(self.node());
+        out.0.push(Root::Delayed(self.node()));
     }
 
     fn extract(&self, values: &mut Outputs) -> Result<T> {
@@ -38,6 +46,25 @@ impl<T: Clone + Send + Sync + 'static> Compute for Delayed<T> {
         v.take::<T>().map_err(|_| Error::TypeMismatch {
             key: self.key().clone(),
             expected: std::any::type_name::<T>(),
+        })
+    }
+}
+
+impl Compute for Array {
+    type Output = DynArray;
+
+    fn roots<'a>(&'a self, out: &mut Roots<'a>) {
+        out.0.push(Root::Array(self));
+    }
+
+    fn extract(&self, values: &mut Outputs) -> Result<DynArray> {
+        let v = values
+            .0
+            .next()
+            .ok_or_else(|| internal("fewer values than outputs"))?;
+        v.take::<DynArray>().map_err(|_| Error::TypeMismatch {
+            key: floe_graph::Key::named(self.name()),
+            expected: "DynArray",
         })
     }
 }
@@ -141,7 +168,20 @@ pub fn compute<C: Compute>(what: C) -> Result<C::Output> {
 pub fn compute_with<C: Compute>(what: C, scheduler: &Scheduler) -> Result<(C::Output, RunStats)> {
     let mut roots = Roots(Vec::new());
     what.roots(&mut roots);
-    let (graph, outputs) = lower(&roots.0)?;
+    let mut builder = GraphBuilder::default();
+    let mut outputs = Vec::with_capacity(roots.0.len());
+    {
+        // One lowering for every root, so work shared between the roots becomes shared tasks.
+        let mut lowering = floe_array::Lowering::new(&mut builder);
+        let mut delayed_ids = HashMap::new();
+        for root in &roots.0 {
+            outputs.push(match root {
+                Root::Delayed(node) => lower_into(lowering.builder(), &mut delayed_ids, node)?,
+                Root::Array(a) => lowering.assemble(a)?,
+            });
+        }
+    }
+    let graph = builder.build();
     let (graph, outputs) = fuse(&graph, &outputs)?;
     let order = order(&graph, &outputs);
     let out = scheduler.run_with(&graph, &outputs, &RunOptions::new().order(&order))?;

@@ -13,6 +13,9 @@ pub enum Error {
     /// cancelled, or the scheduler is misconfigured. Task errors name the task's key.
     #[error(transparent)]
     Run(#[from] floe_scheduler::Error),
+    /// An array operation got bad input (shapes, axes, chunks, indices, dtypes).
+    #[error(transparent)]
+    Array(#[from] floe_array::ArrayError),
     /// Building the graph failed.
     #[error(transparent)]
     Graph(#[from] GraphError),

@@ -53,6 +53,26 @@ pub use delayed::{
 };
 pub use error::{Error, Result};
 
+/// Chunked n-d arrays with NumPy's interface (`floe-array`), plus [`ArrayCompute`]
+/// (`x.compute()`, `x.compute_as::<f64>()`).
+///
+/// # Examples
+///
+/// ```
+/// use floe::array::{self, ArrayCompute, DType};
+///
+/// let x = array::ones(&[5000, 1000], [1000_usize, 1000], DType::F64)?;
+/// let col = x.sum(0)?.compute_as::<f64>()?;
+/// assert!(col.iter().all(|&v| v == 5000.0));
+/// # Ok::<(), floe::Error>(())
+/// ```
+pub mod array {
+    pub use crate::array_compute::ArrayCompute;
+    pub use floe_array::*;
+}
+
+mod array_compute;
+
 /// Task graphs and the passes over them (`floe-graph`).
 pub mod graph {
     pub use floe_graph::*;
@@ -70,5 +90,6 @@ pub mod diagnostics {
 
 /// The names most programs need.
 pub mod prelude {
+    pub use crate::array::ArrayCompute;
     pub use crate::{Delayed, compute, delayed, delayed2, delayed3, delayed4, try_delayed};
 }

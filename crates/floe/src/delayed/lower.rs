@@ -3,20 +3,23 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use floe_graph::{Graph, GraphBuilder, TaskId};
+use floe_graph::{GraphBuilder, TaskId};
 
 use super::Node;
 use crate::Result;
 
-/// The graph of everything `roots` depend on, and the roots' ids in it. A node reachable
-/// from several roots, or along several paths, becomes one task.
-pub(crate) fn lower(roots: &[&Arc<Node>]) -> Result<(Graph, Vec<TaskId>)> {
-    let mut ids: HashMap<*const Node, TaskId> = HashMap::new();
-    let mut builder = GraphBuilder::default();
+/// Adds the tasks of everything `root` depends on to `builder` and returns the root's id.
+/// `ids` remembers the nodes already added: a node reachable from several roots, or along
+/// several paths, becomes one task.
+pub(crate) fn lower_into(
+    builder: &mut GraphBuilder,
+    ids: &mut HashMap<*const Node, TaskId>,
+    root: &Arc<Node>,
+) -> Result<TaskId> {
     let mut deps: Vec<TaskId> = Vec::new();
     // (node, its dependencies have been pushed)
     let mut stack: Vec<(&Arc<Node>, bool)> = Vec::new();
-    for root in roots {
+    {
         stack.push((root, false));
         while let Some((node, expanded)) = stack.pop() {
             let ptr = Arc::as_ptr(node);
@@ -38,6 +41,5 @@ pub(crate) fn lower(roots: &[&Arc<Node>]) -> Result<(Graph, Vec<TaskId>)> {
             }
         }
     }
-    let outputs = roots.iter().map(|r| ids[&Arc::as_ptr(r)]).collect();
-    Ok((builder.build(), outputs))
+    Ok(ids[&Arc::as_ptr(root)])
 }

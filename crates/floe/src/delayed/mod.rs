@@ -30,7 +30,7 @@ use floe_graph::{Key, Operation, TaskError, Value};
 use floe_scheduler::{RunStats, Scheduler};
 
 use crate::Result;
-pub(crate) use lower::lower;
+pub(crate) use lower::lower_into;
 
 /// A lazy value of type `T`: the result of a delayed call, computed by
 /// [`Delayed::compute`].

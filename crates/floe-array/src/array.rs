@@ -1,0 +1,166 @@
+//! [`Array`]: shape, dtype, chunks and a lazy expression.
+
+use std::fmt;
+use std::sync::Arc;
+
+use floe_graph::{Graph, GraphBuilder, TaskId};
+
+use crate::expr::{Expr, Node};
+use crate::lower::Lowering;
+use crate::{Chunks, DType, Result};
+
+/// A chunked n-d array: a grid of blocks, each an in-memory [`DynArray`](crate::DynArray),
+/// defined lazily by an expression. Operations build new arrays in microseconds; nothing is
+/// computed until the array is lowered to a task graph and run (`floe::compute`).
+///
+/// Cloning shares the expression.
+///
+/// # Examples
+///
+/// ```
+/// use floe_array::{Array, DType};
+///
+/// let x = floe_array::ones(&[5000, 1000], [1000_usize, 1000], DType::F64)?;
+/// assert_eq!(x.shape(), &[5000, 1000]);
+/// assert_eq!(x.numblocks(), vec![5, 1]);
+/// let y = x.sum(0)?;
+/// assert_eq!(y.shape(), &[1000]);
+/// # Ok::<(), floe_array::ArrayError>(())
+/// ```
+#[derive(Clone)]
+pub struct Array {
+    pub(crate) node: Arc<Node>,
+}
+
+impl Array {
+    pub(crate) fn from_node(
+        name: &str,
+        shape: Vec<usize>,
+        dtype: DType,
+        chunks: Chunks,
+        expr: Expr,
+    ) -> Array {
+        debug_assert_eq!(shape.len(), chunks.ndim());
+        Array {
+            node: Arc::new(Node {
+                name: Arc::from(name),
+                shape,
+                dtype,
+                chunks,
+                expr,
+            }),
+        }
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.node.shape
+    }
+
+    /// The number of dimensions.
+    pub fn ndim(&self) -> usize {
+        self.node.shape.len()
+    }
+
+    /// The number of elements.
+    pub fn size(&self) -> usize {
+        self.node.shape.iter().product()
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        self.node.dtype
+    }
+
+    /// The block sizes along each axis.
+    pub fn chunks(&self) -> &Chunks {
+        &self.node.chunks
+    }
+
+    /// The number of blocks along each axis.
+    pub fn numblocks(&self) -> Vec<usize> {
+        self.node.chunks.numblocks()
+    }
+
+    /// The bytes the whole array occupies when computed.
+    pub fn nbytes(&self) -> usize {
+        self.size() * self.dtype().itemsize()
+    }
+
+    /// The name of the operation that made this array (`ones`, `add`, `sum`…).
+    pub fn name(&self) -> &str {
+        &self.node.name
+    }
+
+    /// The task graph computing this array: one task per needed block, and a last task
+    /// that assembles the blocks into one [`DynArray`](crate::DynArray) (its id is returned).
+    ///
+    /// # Errors
+    ///
+    /// If the graph cannot be built (more than 2³² tasks).
+    pub fn graph(&self) -> Result<(Graph, TaskId)> {
+        let mut builder = GraphBuilder::default();
+        let out = Lowering::new(&mut builder).assemble(self)?;
+        Ok((builder.build(), out))
+    }
+
+    /// The number of tasks computing this array would run.
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::graph`].
+    pub fn task_count(&self) -> Result<usize> {
+        Ok(self.graph()?.0.len())
+    }
+}
+
+impl fmt::Debug for Array {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// `floe.Array<name, shape=(1464, 721, 1440), dtype=float32, chunksize=(4, 200, 200),
+/// blocks=11712, bytes=5.7 GiB, tasks=11713>`
+impl fmt::Display for Array {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tuple = |v: &[usize]| {
+            let inner: Vec<String> = v.iter().map(usize::to_string).collect();
+            if v.len() == 1 {
+                format!("({},)", inner[0])
+            } else {
+                format!("({})", inner.join(", "))
+            }
+        };
+        let tasks = self
+            .task_count()
+            .map_or_else(|_| "?".to_owned(), |n| n.to_string());
+        write!(
+            f,
+            "floe.Array<{}, shape={}, dtype={}, chunksize={}, blocks={}, bytes={}, tasks={}>",
+            self.name(),
+            tuple(self.shape()),
+            self.dtype(),
+            tuple(&self.chunks().max_block()),
+            self.chunks().nblocks(),
+            human_bytes(self.nbytes()),
+            tasks
+        )
+    }
+}
+
+/// `1.5 GiB`, `800 B`.
+pub fn human_bytes(n: usize) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut x = n as f64;
+    let mut u = 0;
+    while x >= 1024.0 && u + 1 < UNITS.len() {
+        x /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{x:.1} {}", UNITS[u])
+    }
+}

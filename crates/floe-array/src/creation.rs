@@ -1,0 +1,400 @@
+//! Creating arrays: constants, ranges, identity, from memory, from a block function,
+//! and reproducible random numbers.
+
+use std::sync::Arc;
+
+use floe_graph::TaskError;
+use ndarray::{ArrayD, IxDyn, SliceInfoElem};
+
+use crate::expr::{BlockInfo, Expr};
+use crate::{
+    Array, ArrayElement, ArrayError, ChunkSpec, Chunks, DType, DynArray, Result, with_dtype,
+};
+
+fn source(
+    name: &str,
+    shape: &[usize],
+    chunks: Chunks,
+    dtype: DType,
+    f: crate::expr::SourceFn,
+) -> Array {
+    Array::from_node(name, shape.to_vec(), dtype, chunks, Expr::Source(f))
+}
+
+/// An array of `shape` with every element `value` (converted to `dtype` as `astype` does).
+///
+/// # Errors
+///
+/// [`ArrayError::BadChunks`] if `chunks` does not fit `shape`.
+///
+/// # Examples
+///
+/// ```
+/// let x = floe_array::full(&[4, 6], 2, 7.0, floe_array::DType::I32)?;
+/// assert_eq!(x.numblocks(), vec![2, 3]);
+/// # Ok::<(), floe_array::ArrayError>(())
+/// ```
+pub fn full(
+    shape: &[usize],
+    chunks: impl Into<ChunkSpec>,
+    value: f64,
+    dtype: DType,
+) -> Result<Array> {
+    let c = Chunks::from_spec(shape, chunks, dtype)?;
+    let name = if value == 0.0 {
+        "zeros"
+    } else if value == 1.0 {
+        "ones"
+    } else {
+        "full"
+    };
+    Ok(source(
+        name,
+        shape,
+        c,
+        dtype,
+        Arc::new(move |b: &BlockInfo| Ok(DynArray::full(dtype, &b.shape, value))),
+    ))
+}
+
+/// An array of zeros. See [`full`].
+///
+/// # Errors
+///
+/// As [`full`].
+pub fn zeros(shape: &[usize], chunks: impl Into<ChunkSpec>, dtype: DType) -> Result<Array> {
+    full(shape, chunks, 0.0, dtype)
+}
+
+/// An array of ones. See [`full`].
+///
+/// # Errors
+///
+/// As [`full`].
+pub fn ones(shape: &[usize], chunks: impl Into<ChunkSpec>, dtype: DType) -> Result<Array> {
+    full(shape, chunks, 1.0, dtype)
+}
+
+/// An array whose contents do not matter (zeros: floe never hands out uninitialised memory).
+///
+/// # Errors
+///
+/// As [`full`].
+pub fn empty(shape: &[usize], chunks: impl Into<ChunkSpec>, dtype: DType) -> Result<Array> {
+    full(shape, chunks, 0.0, dtype)
+}
+
+/// Evenly spaced values `start, start + step, …` below `stop` (NumPy's `arange`), as `dtype`.
+///
+/// # Errors
+///
+/// [`ArrayError::InvalidArgument`] for a zero or non-finite step; bad chunks as [`full`].
+///
+/// # Examples
+///
+/// ```
+/// let x = floe_array::arange(0.0, 10.0, 3.0, 2, floe_array::DType::I64)?;
+/// assert_eq!(x.shape(), &[4]); // 0, 3, 6, 9
+/// # Ok::<(), floe_array::ArrayError>(())
+/// ```
+pub fn arange(
+    start: f64,
+    stop: f64,
+    step: f64,
+    chunks: impl Into<ChunkSpec>,
+    dtype: DType,
+) -> Result<Array> {
+    if step == 0.0 || !step.is_finite() || !start.is_finite() || !stop.is_finite() {
+        return Err(ArrayError::invalid(
+            "arange",
+            format!("start {start}, stop {stop}, step {step} do not make a range"),
+        ));
+    }
+    let n = ((stop - start) / step).ceil().max(0.0) as usize;
+    let c = Chunks::from_spec(&[n], chunks, dtype)?;
+    Ok(source(
+        "arange",
+        &[n],
+        c,
+        dtype,
+        Arc::new(move |b: &BlockInfo| {
+            let off = b.offset[0];
+            Ok(
+                with_dtype!(dtype, T => DynArray::from(ArrayD::<T>::from_shape_fn(IxDyn(&b.shape), |i| {
+                    <T as crate::Element>::from_f64(start + (off + i[0]) as f64 * step)
+                }))),
+            )
+        }),
+    ))
+}
+
+/// `num` evenly spaced `float64` values from `start` to `stop` (NumPy's `linspace`).
+///
+/// # Errors
+///
+/// Bad chunks as [`full`].
+pub fn linspace(
+    start: f64,
+    stop: f64,
+    num: usize,
+    endpoint: bool,
+    chunks: impl Into<ChunkSpec>,
+) -> Result<Array> {
+    let div = if endpoint { num.saturating_sub(1) } else { num };
+    let step = if div > 0 {
+        (stop - start) / div as f64
+    } else {
+        0.0
+    };
+    let c = Chunks::from_spec(&[num], chunks, DType::F64)?;
+    Ok(source(
+        "linspace",
+        &[num],
+        c,
+        DType::F64,
+        Arc::new(move |b: &BlockInfo| {
+            let off = b.offset[0];
+            Ok(DynArray::from(ArrayD::<f64>::from_shape_fn(
+                IxDyn(&b.shape),
+                |i| {
+                    let k = off + i[0];
+                    if endpoint && k + 1 == num && num > 1 {
+                        stop
+                    } else {
+                        start + k as f64 * step
+                    }
+                },
+            )))
+        }),
+    ))
+}
+
+/// An `n × m` array with ones on diagonal `k` (NumPy's `eye`).
+///
+/// # Errors
+///
+/// Bad chunks as [`full`].
+pub fn eye(
+    n: usize,
+    m: usize,
+    k: isize,
+    chunks: impl Into<ChunkSpec>,
+    dtype: DType,
+) -> Result<Array> {
+    let c = Chunks::from_spec(&[n, m], chunks, dtype)?;
+    Ok(source(
+        "eye",
+        &[n, m],
+        c,
+        dtype,
+        Arc::new(move |b: &BlockInfo| {
+            let (r0, c0) = (b.offset[0] as isize, b.offset[1] as isize);
+            Ok(
+                with_dtype!(dtype, T => DynArray::from(ArrayD::<T>::from_shape_fn(IxDyn(&b.shape), |i| {
+                    let on = c0 + i[1] as isize - (r0 + i[0] as isize) == k;
+                    if on { <T as crate::Element>::one() } else { <T as crate::Element>::zero() }
+                }))),
+            )
+        }),
+    ))
+}
+
+/// A chunked array over an in-memory `ndarray` (shared, not copied until blocks are cut).
+///
+/// # Errors
+///
+/// Bad chunks as [`full`].
+///
+/// # Examples
+///
+/// ```
+/// use ndarray::ArrayD;
+///
+/// let a = ArrayD::<f32>::zeros(ndarray::IxDyn(&[6, 4]));
+/// let x = floe_array::from_ndarray(a, [4_usize, 4])?;
+/// assert_eq!(x.numblocks(), vec![2, 1]);
+/// assert_eq!(x.dtype(), floe_array::DType::F32);
+/// # Ok::<(), floe_array::ArrayError>(())
+/// ```
+pub fn from_ndarray<T: ArrayElement>(a: ArrayD<T>, chunks: impl Into<ChunkSpec>) -> Result<Array> {
+    let shape = a.shape().to_vec();
+    let c = Chunks::from_spec(&shape, chunks, T::DTYPE)?;
+    let a = Arc::new(a);
+    Ok(source(
+        "array",
+        &shape,
+        c,
+        T::DTYPE,
+        Arc::new(move |b: &BlockInfo| {
+            let region: Vec<SliceInfoElem> = b
+                .offset
+                .iter()
+                .zip(&b.shape)
+                .map(|(&o, &n)| SliceInfoElem::Slice {
+                    start: o as isize,
+                    end: Some((o + n) as isize),
+                    step: 1,
+                })
+                .collect();
+            Ok(T::wrap(a.slice(region.as_slice()).to_owned()))
+        }),
+    ))
+}
+
+/// An array whose blocks are made by `f` from their position — the hook file readers use.
+/// `f` runs on worker threads, once per block that an output needs.
+///
+/// # Errors
+///
+/// Bad chunks as [`full`]. At compute time, a block of the wrong shape fails the task.
+///
+/// # Examples
+///
+/// ```
+/// use ndarray::ArrayD;
+///
+/// // Each element is its global row number.
+/// let x = floe_array::from_fn(&[10, 3], [4_usize, 3], |b| {
+///     ArrayD::<i64>::from_shape_fn(ndarray::IxDyn(&b.shape), |i| (b.offset[0] + i[0]) as i64)
+/// })?;
+/// assert_eq!(x.numblocks(), vec![3, 1]);
+/// # Ok::<(), floe_array::ArrayError>(())
+/// ```
+pub fn from_fn<T, F>(shape: &[usize], chunks: impl Into<ChunkSpec>, f: F) -> Result<Array>
+where
+    T: ArrayElement,
+    F: Fn(&BlockInfo) -> ArrayD<T> + Send + Sync + 'static,
+{
+    try_from_fn(shape, chunks, T::DTYPE, move |b| Ok(T::wrap(f(b))))
+}
+
+/// Like [`from_fn`] for fallible block functions of a runtime dtype (file readers): an
+/// error fails the computation naming the block's key.
+///
+/// # Errors
+///
+/// Bad chunks as [`full`].
+pub fn try_from_fn<F>(
+    shape: &[usize],
+    chunks: impl Into<ChunkSpec>,
+    dtype: DType,
+    f: F,
+) -> Result<Array>
+where
+    F: Fn(&BlockInfo) -> std::result::Result<DynArray, TaskError> + Send + Sync + 'static,
+{
+    let c = Chunks::from_spec(shape, chunks, dtype)?;
+    Ok(source(
+        "from_fn",
+        shape,
+        c,
+        dtype,
+        Arc::new(move |b: &BlockInfo| {
+            let block = f(b)?;
+            if block.shape() != b.shape.as_slice() || block.dtype() != dtype {
+                return Err(TaskError::msg(format!(
+                    "the block function returned a {} block of shape {:?}; block {:?} must be {} of shape {:?}",
+                    block.dtype(),
+                    block.shape(),
+                    b.index,
+                    dtype,
+                    b.shape
+                )));
+            }
+            Ok(block)
+        }),
+    ))
+}
+
+/// Reproducible random arrays: each element is a function of the seed and its global
+/// position, so the values do not depend on the chunking or the number of threads.
+pub mod random {
+    use super::*;
+
+    /// SplitMix64: a fast, well-mixed hash of a 64-bit counter.
+    fn mix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform number in [0, 1) from the seed and a counter.
+    fn unit(seed: u64, counter: u64) -> f64 {
+        (mix(seed ^ mix(counter)) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    fn generate(
+        name: &str,
+        shape: &[usize],
+        chunks: impl Into<ChunkSpec>,
+        seed: u64,
+        value: fn(u64, u64) -> f64,
+        scale: (f64, f64),
+    ) -> Result<Array> {
+        let c = Chunks::from_spec(shape, chunks, DType::F64)?;
+        Ok(source(
+            name,
+            shape,
+            c,
+            DType::F64,
+            Arc::new(move |b: &BlockInfo| {
+                let strides: Vec<usize> = (0..b.array_shape.len())
+                    .map(|a| b.array_shape[a + 1..].iter().product())
+                    .collect();
+                Ok(DynArray::from(ArrayD::<f64>::from_shape_fn(
+                    IxDyn(&b.shape),
+                    |i| {
+                        let flat: usize = (0..strides.len())
+                            .map(|a| (b.offset[a] + i[a]) * strides[a])
+                            .sum();
+                        scale.0 + scale.1 * value(seed, flat as u64)
+                    },
+                )))
+            }),
+        ))
+    }
+
+    /// Uniform `float64` values in `[low, high)`.
+    ///
+    /// # Errors
+    ///
+    /// Bad chunks as [`full`](super::full).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let x = floe_array::random::uniform(&[1000, 1000], [250_usize, 500], 42, 0.0, 1.0)?;
+    /// assert_eq!(x.dtype(), floe_array::DType::F64);
+    /// # Ok::<(), floe_array::ArrayError>(())
+    /// ```
+    pub fn uniform(
+        shape: &[usize],
+        chunks: impl Into<ChunkSpec>,
+        seed: u64,
+        low: f64,
+        high: f64,
+    ) -> Result<Array> {
+        generate("uniform", shape, chunks, seed, unit, (low, high - low))
+    }
+
+    /// Normally distributed `float64` values (Box–Muller on two uniforms per element).
+    ///
+    /// # Errors
+    ///
+    /// Bad chunks as [`full`](super::full).
+    pub fn normal(
+        shape: &[usize],
+        chunks: impl Into<ChunkSpec>,
+        seed: u64,
+        mean: f64,
+        std: f64,
+    ) -> Result<Array> {
+        fn gauss(seed: u64, i: u64) -> f64 {
+            let u1 = 1.0 - unit(seed, 2 * i);
+            let u2 = unit(seed, 2 * i + 1);
+            (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        }
+        generate("normal", shape, chunks, seed, gauss, (mean, std))
+    }
+}

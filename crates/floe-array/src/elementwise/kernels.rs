@@ -1,0 +1,636 @@
+//! Elementwise kernels: dispatched once per block on the dtype, then a tight loop over
+//! typed `ndarray` views (broadcast views for operands of smaller shape).
+
+use floe_graph::TaskError;
+use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
+
+use crate::{ArrayElement, ArrayError, DType, DynArray, Result, with_dtype};
+
+/// A binary elementwise operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BinaryOp {
+    /// `+` (logical or on bools, as NumPy).
+    Add,
+    /// `-` (refused on bools, as NumPy).
+    Sub,
+    /// `*` (logical and on bools).
+    Mul,
+    /// True division; integers give `float64`.
+    Div,
+    /// Floor division; integer division by zero gives 0, as NumPy.
+    FloorDiv,
+    /// Remainder with the divisor's sign; integer remainder by zero gives 0.
+    Rem,
+    /// Power; a negative integer exponent of an integer is an error, as in NumPy.
+    Pow,
+    /// Elementwise maximum, NaN propagating.
+    Maximum,
+    /// Elementwise minimum, NaN propagating.
+    Minimum,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// Logical and (bool), bitwise and (integers).
+    And,
+    /// Logical or (bool), bitwise or (integers).
+    Or,
+    /// Logical xor (bool), bitwise xor (integers).
+    Xor,
+}
+
+impl BinaryOp {
+    /// The NumPy ufunc name.
+    pub fn name(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "add",
+            BinaryOp::Sub => "subtract",
+            BinaryOp::Mul => "multiply",
+            BinaryOp::Div => "true_divide",
+            BinaryOp::FloorDiv => "floor_divide",
+            BinaryOp::Rem => "remainder",
+            BinaryOp::Pow => "power",
+            BinaryOp::Maximum => "maximum",
+            BinaryOp::Minimum => "minimum",
+            BinaryOp::Eq => "equal",
+            BinaryOp::Ne => "not_equal",
+            BinaryOp::Lt => "less",
+            BinaryOp::Le => "less_equal",
+            BinaryOp::Gt => "greater",
+            BinaryOp::Ge => "greater_equal",
+            BinaryOp::And => "bitwise_and",
+            BinaryOp::Or => "bitwise_or",
+            BinaryOp::Xor => "bitwise_xor",
+        }
+    }
+
+    fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+        )
+    }
+
+    /// The dtype the operation computes in, and the dtype of its result.
+    pub(crate) fn dtypes(self, a: DType, b: DType) -> Result<(DType, DType)> {
+        let p = a.promote(b);
+        let refuse = || {
+            Err(ArrayError::UnsupportedDType {
+                op: self.name(),
+                dtype: p,
+            })
+        };
+        match self {
+            _ if self.is_comparison() => Ok((p, DType::Bool)),
+            BinaryOp::Div if !p.is_float() => Ok((DType::F64, DType::F64)),
+            BinaryOp::And | BinaryOp::Or | BinaryOp::Xor if p.is_float() => refuse(),
+            BinaryOp::Sub | BinaryOp::FloorDiv | BinaryOp::Rem | BinaryOp::Pow
+                if p == DType::Bool =>
+            {
+                refuse()
+            }
+            _ => Ok((p, p)),
+        }
+    }
+}
+
+/// A unary elementwise operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[allow(missing_docs)]
+pub enum UnaryOp {
+    Abs,
+    Neg,
+    Sqrt,
+    Exp,
+    Log,
+    Log2,
+    Log10,
+    Sin,
+    Cos,
+    Tan,
+    Floor,
+    Ceil,
+    Round,
+    IsNan,
+    IsInf,
+    IsFinite,
+    Not,
+    Sign,
+    Square,
+}
+
+impl UnaryOp {
+    /// The NumPy ufunc name.
+    pub fn name(self) -> &'static str {
+        match self {
+            UnaryOp::Abs => "absolute",
+            UnaryOp::Neg => "negative",
+            UnaryOp::Sqrt => "sqrt",
+            UnaryOp::Exp => "exp",
+            UnaryOp::Log => "log",
+            UnaryOp::Log2 => "log2",
+            UnaryOp::Log10 => "log10",
+            UnaryOp::Sin => "sin",
+            UnaryOp::Cos => "cos",
+            UnaryOp::Tan => "tan",
+            UnaryOp::Floor => "floor",
+            UnaryOp::Ceil => "ceil",
+            UnaryOp::Round => "round",
+            UnaryOp::IsNan => "isnan",
+            UnaryOp::IsInf => "isinf",
+            UnaryOp::IsFinite => "isfinite",
+            UnaryOp::Not => "invert",
+            UnaryOp::Sign => "sign",
+            UnaryOp::Square => "square",
+        }
+    }
+
+    fn is_float_math(self) -> bool {
+        matches!(
+            self,
+            UnaryOp::Sqrt
+                | UnaryOp::Exp
+                | UnaryOp::Log
+                | UnaryOp::Log2
+                | UnaryOp::Log10
+                | UnaryOp::Sin
+                | UnaryOp::Cos
+                | UnaryOp::Tan
+        )
+    }
+
+    /// The dtype of the result for an input of `dtype`.
+    pub(crate) fn dtype(self, dtype: DType) -> Result<DType> {
+        let refuse = || {
+            Err(ArrayError::UnsupportedDType {
+                op: self.name(),
+                dtype,
+            })
+        };
+        match self {
+            _ if self.is_float_math() => Ok(dtype.float_result()),
+            UnaryOp::IsNan | UnaryOp::IsInf | UnaryOp::IsFinite => Ok(DType::Bool),
+            UnaryOp::Not if dtype.is_float() => refuse(),
+            UnaryOp::Neg | UnaryOp::Sign if dtype == DType::Bool => refuse(),
+            _ => Ok(dtype),
+        }
+    }
+}
+
+/// Arithmetic of one element type, with NumPy's integer conventions.
+pub(crate) trait Ops: ArrayElement {
+    fn add(a: Self, b: Self) -> Self;
+    fn sub(a: Self, b: Self) -> Self;
+    fn mul(a: Self, b: Self) -> Self;
+    fn div(a: Self, b: Self) -> Self;
+    fn floor_div(a: Self, b: Self) -> Self;
+    fn rem(a: Self, b: Self) -> Self;
+    fn pow(a: Self, b: Self) -> Option<Self>;
+    fn bit_and(a: Self, b: Self) -> Self;
+    fn bit_or(a: Self, b: Self) -> Self;
+    fn bit_xor(a: Self, b: Self) -> Self;
+    fn not(a: Self) -> Self;
+    fn abs(a: Self) -> Self;
+    fn neg(a: Self) -> Self;
+    fn sign(a: Self) -> Self;
+    fn floor(a: Self) -> Self;
+    fn ceil(a: Self) -> Self;
+    fn round(a: Self) -> Self;
+    fn is_nan(a: Self) -> bool;
+    fn is_inf(a: Self) -> bool;
+}
+
+macro_rules! int_ops {
+    ($t:ty, $signed:expr) => {
+        impl Ops for $t {
+            fn add(a: Self, b: Self) -> Self {
+                a.wrapping_add(b)
+            }
+            fn sub(a: Self, b: Self) -> Self {
+                a.wrapping_sub(b)
+            }
+            fn mul(a: Self, b: Self) -> Self {
+                a.wrapping_mul(b)
+            }
+            fn div(a: Self, b: Self) -> Self {
+                Self::floor_div(a, b)
+            }
+            fn floor_div(a: Self, b: Self) -> Self {
+                if b == 0 {
+                    return 0;
+                }
+                let q = a.wrapping_div(b);
+                #[allow(unused_comparisons)]
+                if $signed && a.wrapping_rem(b) != 0 && ((a < 0) != (b < 0)) {
+                    q.wrapping_sub(1)
+                } else {
+                    q
+                }
+            }
+            fn rem(a: Self, b: Self) -> Self {
+                if b == 0 {
+                    return 0;
+                }
+                let r = a.wrapping_rem(b);
+                #[allow(unused_comparisons)]
+                if $signed && r != 0 && ((r < 0) != (b < 0)) {
+                    r.wrapping_add(b)
+                } else {
+                    r
+                }
+            }
+            fn pow(a: Self, b: Self) -> Option<Self> {
+                #[allow(unused_comparisons)]
+                if b < 0 {
+                    return None;
+                }
+                let (mut base, mut e, mut acc) = (a, b as u64, 1 as Self);
+                while e > 0 {
+                    if e & 1 == 1 {
+                        acc = acc.wrapping_mul(base);
+                    }
+                    base = base.wrapping_mul(base);
+                    e >>= 1;
+                }
+                Some(acc)
+            }
+            fn bit_and(a: Self, b: Self) -> Self {
+                a & b
+            }
+            fn bit_or(a: Self, b: Self) -> Self {
+                a | b
+            }
+            fn bit_xor(a: Self, b: Self) -> Self {
+                a ^ b
+            }
+            fn not(a: Self) -> Self {
+                !a
+            }
+            #[allow(unused_comparisons)]
+            fn abs(a: Self) -> Self {
+                if a < 0 {
+                    (0 as Self).wrapping_sub(a)
+                } else {
+                    a
+                }
+            }
+            fn neg(a: Self) -> Self {
+                (0 as Self).wrapping_sub(a)
+            }
+            #[allow(unused_comparisons)]
+            fn sign(a: Self) -> Self {
+                if a > 0 {
+                    1
+                } else if a < 0 {
+                    (0 as Self).wrapping_sub(1)
+                } else {
+                    0
+                }
+            }
+            fn floor(a: Self) -> Self {
+                a
+            }
+            fn ceil(a: Self) -> Self {
+                a
+            }
+            fn round(a: Self) -> Self {
+                a
+            }
+            fn is_nan(_: Self) -> bool {
+                false
+            }
+            fn is_inf(_: Self) -> bool {
+                false
+            }
+        }
+    };
+}
+
+int_ops!(i8, true);
+int_ops!(i16, true);
+int_ops!(i32, true);
+int_ops!(i64, true);
+int_ops!(u8, false);
+int_ops!(u16, false);
+int_ops!(u32, false);
+int_ops!(u64, false);
+
+macro_rules! float_ops {
+    ($t:ty) => {
+        impl Ops for $t {
+            fn add(a: Self, b: Self) -> Self {
+                a + b
+            }
+            fn sub(a: Self, b: Self) -> Self {
+                a - b
+            }
+            fn mul(a: Self, b: Self) -> Self {
+                a * b
+            }
+            fn div(a: Self, b: Self) -> Self {
+                a / b
+            }
+            fn floor_div(a: Self, b: Self) -> Self {
+                (a / b).floor()
+            }
+            fn rem(a: Self, b: Self) -> Self {
+                let r = a % b;
+                if r != 0.0 && ((r < 0.0) != (b < 0.0)) {
+                    r + b
+                } else {
+                    r
+                }
+            }
+            fn pow(a: Self, b: Self) -> Option<Self> {
+                Some(a.powf(b))
+            }
+            fn bit_and(a: Self, _: Self) -> Self {
+                a
+            }
+            fn bit_or(a: Self, _: Self) -> Self {
+                a
+            }
+            fn bit_xor(a: Self, _: Self) -> Self {
+                a
+            }
+            fn not(a: Self) -> Self {
+                a
+            }
+            fn abs(a: Self) -> Self {
+                a.abs()
+            }
+            fn neg(a: Self) -> Self {
+                -a
+            }
+            fn sign(a: Self) -> Self {
+                if a > 0.0 {
+                    1.0
+                } else if a < 0.0 {
+                    -1.0
+                } else {
+                    a
+                }
+            }
+            fn floor(a: Self) -> Self {
+                a.floor()
+            }
+            fn ceil(a: Self) -> Self {
+                a.ceil()
+            }
+            fn round(a: Self) -> Self {
+                a.round_ties_even()
+            }
+            fn is_nan(a: Self) -> bool {
+                a.is_nan()
+            }
+            fn is_inf(a: Self) -> bool {
+                a.is_infinite()
+            }
+        }
+    };
+}
+
+float_ops!(f32);
+float_ops!(f64);
+
+impl Ops for bool {
+    fn add(a: Self, b: Self) -> Self {
+        a | b
+    }
+    fn sub(a: Self, b: Self) -> Self {
+        a ^ b
+    }
+    fn mul(a: Self, b: Self) -> Self {
+        a & b
+    }
+    fn div(a: Self, _: Self) -> Self {
+        a
+    }
+    fn floor_div(a: Self, _: Self) -> Self {
+        a
+    }
+    fn rem(a: Self, _: Self) -> Self {
+        a
+    }
+    fn pow(a: Self, _: Self) -> Option<Self> {
+        Some(a)
+    }
+    fn bit_and(a: Self, b: Self) -> Self {
+        a & b
+    }
+    fn bit_or(a: Self, b: Self) -> Self {
+        a | b
+    }
+    fn bit_xor(a: Self, b: Self) -> Self {
+        a ^ b
+    }
+    fn not(a: Self) -> Self {
+        !a
+    }
+    fn abs(a: Self) -> Self {
+        a
+    }
+    fn neg(a: Self) -> Self {
+        a
+    }
+    fn sign(a: Self) -> Self {
+        a
+    }
+    fn floor(a: Self) -> Self {
+        a
+    }
+    fn ceil(a: Self) -> Self {
+        a
+    }
+    fn round(a: Self) -> Self {
+        a
+    }
+    fn is_nan(_: Self) -> bool {
+        false
+    }
+    fn is_inf(_: Self) -> bool {
+        false
+    }
+}
+
+/// Runs `f` with a view of `b` as `T`, converting (one copy) only if the dtype differs.
+pub(crate) fn with_view<T: ArrayElement, R>(
+    b: &DynArray,
+    f: impl FnOnce(ArrayViewD<'_, T>) -> R,
+) -> R {
+    match T::view(b) {
+        Some(v) => f(v),
+        None => {
+            let owned = b.to_typed::<T>();
+            f(owned.view())
+        }
+    }
+}
+
+fn broadcast_err(a: &[usize], shape: &[usize]) -> TaskError {
+    TaskError::msg(format!(
+        "internal error: cannot broadcast a block of {a:?} to {shape:?}"
+    ))
+}
+
+/// `f` over two views broadcast to `shape`.
+fn zip2<A: Copy, B: Copy, R>(
+    a: ArrayViewD<'_, A>,
+    b: ArrayViewD<'_, B>,
+    shape: &[usize],
+    f: impl Fn(A, B) -> R,
+) -> Result<ArrayD<R>, TaskError> {
+    let a = a
+        .broadcast(IxDyn(shape))
+        .ok_or_else(|| broadcast_err(a.shape(), shape))?;
+    let b = b
+        .broadcast(IxDyn(shape))
+        .ok_or_else(|| broadcast_err(b.shape(), shape))?;
+    Ok(Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y)))
+}
+
+fn binary_typed<T: Ops>(
+    op: BinaryOp,
+    a: &DynArray,
+    b: &DynArray,
+    shape: &[usize],
+) -> Result<DynArray, TaskError> {
+    with_view::<T, _>(a, |a| {
+        with_view::<T, _>(b, |b| {
+            let arith = |f: fn(T, T) -> T| zip2(a.view(), b.view(), shape, f).map(T::wrap);
+            let cmp = |f: fn(&T, &T) -> bool| {
+                zip2(a.view(), b.view(), shape, move |x: T, y: T| f(&x, &y)).map(DynArray::from)
+            };
+            match op {
+                BinaryOp::Add => arith(T::add),
+                BinaryOp::Sub => arith(T::sub),
+                BinaryOp::Mul => arith(T::mul),
+                BinaryOp::Div => arith(T::div),
+                BinaryOp::FloorDiv => arith(T::floor_div),
+                BinaryOp::Rem => arith(T::rem),
+                BinaryOp::And => arith(T::bit_and),
+                BinaryOp::Or => arith(T::bit_or),
+                BinaryOp::Xor => arith(T::bit_xor),
+                BinaryOp::Maximum => arith(|x, y| if T::is_nan(x) || x >= y { x } else { y }),
+                BinaryOp::Minimum => arith(|x, y| if T::is_nan(x) || x <= y { x } else { y }),
+                BinaryOp::Pow => {
+                    let out = zip2(a.view(), b.view(), shape, |x: T, y: T| T::pow(x, y))?;
+                    if out.iter().any(Option::is_none) {
+                        return Err(TaskError::msg(
+                            "integers to negative integer powers are not allowed",
+                        ));
+                    }
+                    Ok(T::wrap(out.mapv(|v| v.unwrap_or_else(T::zero))))
+                }
+                BinaryOp::Eq => cmp(PartialEq::eq),
+                BinaryOp::Ne => cmp(PartialEq::ne),
+                BinaryOp::Lt => cmp(PartialOrd::lt),
+                BinaryOp::Le => cmp(PartialOrd::le),
+                BinaryOp::Gt => cmp(PartialOrd::gt),
+                BinaryOp::Ge => cmp(PartialOrd::ge),
+            }
+        })
+    })
+}
+
+/// Computes `op` on two blocks in `compute_in`, giving a block of `shape` and `out` dtype.
+pub(crate) fn binary(
+    op: BinaryOp,
+    a: &DynArray,
+    b: &DynArray,
+    compute_in: DType,
+    out: DType,
+    shape: &[usize],
+) -> Result<DynArray, TaskError> {
+    let r = with_dtype!(compute_in, T => binary_typed::<T>(op, a, b, shape)?);
+    Ok(r.astype(out))
+}
+
+fn unary_typed<T: Ops>(op: UnaryOp, a: &DynArray) -> DynArray {
+    with_view::<T, _>(a, |a| match op {
+        UnaryOp::Abs => T::wrap(a.mapv(T::abs)),
+        UnaryOp::Neg => T::wrap(a.mapv(T::neg)),
+        UnaryOp::Sign => T::wrap(a.mapv(T::sign)),
+        UnaryOp::Floor => T::wrap(a.mapv(T::floor)),
+        UnaryOp::Ceil => T::wrap(a.mapv(T::ceil)),
+        UnaryOp::Round => T::wrap(a.mapv(T::round)),
+        UnaryOp::Not => T::wrap(a.mapv(T::not)),
+        UnaryOp::Square => T::wrap(a.mapv(|x| T::mul(x, x))),
+        UnaryOp::IsNan => DynArray::from(a.mapv(T::is_nan)),
+        UnaryOp::IsInf => DynArray::from(a.mapv(T::is_inf)),
+        UnaryOp::IsFinite => DynArray::from(a.mapv(|x| !T::is_nan(x) && !T::is_inf(x))),
+        _ => unreachable!("float math is dispatched on float types"),
+    })
+}
+
+macro_rules! float_math {
+    ($t:ty, $op:expr, $a:expr) => {
+        with_view::<$t, _>($a, |a| {
+            <$t as ArrayElement>::wrap(match $op {
+                UnaryOp::Sqrt => a.mapv(<$t>::sqrt),
+                UnaryOp::Exp => a.mapv(<$t>::exp),
+                UnaryOp::Log => a.mapv(<$t>::ln),
+                UnaryOp::Log2 => a.mapv(<$t>::log2),
+                UnaryOp::Log10 => a.mapv(<$t>::log10),
+                UnaryOp::Sin => a.mapv(<$t>::sin),
+                UnaryOp::Cos => a.mapv(<$t>::cos),
+                _ => a.mapv(<$t>::tan),
+            })
+        })
+    };
+}
+
+/// Computes `op` on a block, giving a block of dtype `out`.
+pub(crate) fn unary(op: UnaryOp, a: &DynArray, out: DType) -> Result<DynArray, TaskError> {
+    if op.is_float_math() {
+        return Ok(match out {
+            DType::F32 => float_math!(f32, op, a),
+            _ => float_math!(f64, op, a),
+        });
+    }
+    Ok(with_dtype!(a.dtype(), T => unary_typed::<T>(op, a)))
+}
+
+/// `where(cond, x, y)` on blocks, broadcast to `shape`, in dtype `out`.
+pub(crate) fn select(
+    cond: &DynArray,
+    x: &DynArray,
+    y: &DynArray,
+    out: DType,
+    shape: &[usize],
+) -> Result<DynArray, TaskError> {
+    with_view::<bool, _>(cond, |c| {
+        with_dtype!(out, T => with_view::<T, _>(x, |x| with_view::<T, _>(y, |y| {
+            let c = c.broadcast(IxDyn(shape)).ok_or_else(|| broadcast_err(c.shape(), shape))?;
+            let x = x.broadcast(IxDyn(shape)).ok_or_else(|| broadcast_err(x.shape(), shape))?;
+            let y = y.broadcast(IxDyn(shape)).ok_or_else(|| broadcast_err(y.shape(), shape))?;
+            Ok(T::wrap(Zip::from(&c).and(&x).and(&y).map_collect(|&c, &x, &y| if c { x } else { y })))
+        })))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_division_follows_python() {
+        assert_eq!(<i32 as Ops>::floor_div(-7, 2), -4);
+        assert_eq!(<i32 as Ops>::rem(-7, 2), 1);
+        assert_eq!(<i32 as Ops>::rem(7, -2), -1);
+        assert_eq!(<i32 as Ops>::floor_div(7, 0), 0);
+        assert_eq!(<f64 as Ops>::rem(-7.5, 2.0), 0.5);
+        assert_eq!(<u8 as Ops>::pow(3, 5), Some(243));
+        assert_eq!(<i8 as Ops>::pow(2, -1), None);
+    }
+}

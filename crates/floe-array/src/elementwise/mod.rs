@@ -1,0 +1,518 @@
+//! Elementwise operations: NumPy broadcasting and dtype promotion, inputs of different
+//! chunkings aligned automatically, one task per output block.
+//!
+//! Every operation is a *blockwise* node: output block `i` is computed from block `i` of
+//! each input (broadcast axes use their single block). Chains of elementwise operations
+//! become linear chains of tasks, which the graph's `fuse` pass merges into one task per
+//! block.
+
+pub(crate) mod kernels;
+
+use std::sync::Arc;
+
+use floe_graph::TaskError;
+
+pub use kernels::{BinaryOp, UnaryOp};
+
+use crate::expr::{BlockInfo, Expr};
+use crate::gather::{GatherPlan, identity_axis, rechunk_axis};
+use crate::{Array, ArrayError, Chunks, DType, DynArray, Result};
+
+/// A Python-style scalar operand, typed weakly as NumPy 2 does (NEP 50): an integer takes
+/// the array's dtype, a float takes the array's float dtype (or `float64` for integer
+/// arrays).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scalar {
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+}
+
+impl From<f64> for Scalar {
+    fn from(x: f64) -> Self {
+        Scalar::Float(x)
+    }
+}
+
+impl From<i64> for Scalar {
+    fn from(x: i64) -> Self {
+        Scalar::Int(x)
+    }
+}
+
+impl From<i32> for Scalar {
+    fn from(x: i32) -> Self {
+        Scalar::Int(i64::from(x))
+    }
+}
+
+impl From<bool> for Scalar {
+    fn from(x: bool) -> Self {
+        Scalar::Bool(x)
+    }
+}
+
+impl Scalar {
+    /// The dtype this scalar takes next to an array of `dtype`.
+    fn dtype_next_to(self, dtype: DType) -> DType {
+        match self {
+            Scalar::Bool(_) => DType::Bool,
+            Scalar::Int(_) if dtype == DType::Bool => DType::I64,
+            Scalar::Int(_) => dtype,
+            Scalar::Float(_) if dtype.is_float() => dtype,
+            Scalar::Float(_) => DType::F64,
+        }
+    }
+
+    fn as_f64(self) -> f64 {
+        match self {
+            Scalar::Bool(b) => f64::from(u8::from(b)),
+            Scalar::Int(i) => i as f64,
+            Scalar::Float(f) => f,
+        }
+    }
+
+    /// A 0-d array holding this scalar as `dtype`.
+    fn to_array(self, dtype: DType) -> Array {
+        let v = self.as_f64();
+        let exact_int = match self {
+            Scalar::Int(i) => Some(i),
+            _ => None,
+        };
+        Array::from_node(
+            "scalar",
+            vec![],
+            dtype,
+            Chunks::new(&[], vec![]).expect("0-d chunks"),
+            Expr::Source(Arc::new(move |_: &BlockInfo| {
+                Ok(match exact_int {
+                    // Integers go through i128 so that large values are exact.
+                    Some(i) => {
+                        crate::with_dtype!(dtype, T => DynArray::from(ndarray::ArrayD::<T>::from_elem(
+                            ndarray::IxDyn(&[]),
+                            <T as crate::Element>::from_i128(i128::from(i)),
+                        )))
+                    }
+                    None => DynArray::full(dtype, &[], v),
+                })
+            })),
+        )
+    }
+}
+
+/// The shape of broadcasting `shapes` together (NumPy's rules).
+///
+/// # Errors
+///
+/// [`ArrayError::ShapeMismatch`] if two shapes disagree on an axis where neither is 1.
+pub fn broadcast_shapes(op: &'static str, shapes: &[&[usize]]) -> Result<Vec<usize>> {
+    let ndim = shapes.iter().map(|s| s.len()).max().unwrap_or(0);
+    let mut out = vec![1; ndim];
+    for s in shapes {
+        let lead = ndim - s.len();
+        for (a, &n) in s.iter().enumerate() {
+            let o = &mut out[a + lead];
+            if *o == 1 {
+                *o = n;
+            } else if n != 1 && n != *o {
+                return Err(ArrayError::ShapeMismatch {
+                    op,
+                    left: shapes[0].to_vec(),
+                    right: s.to_vec(),
+                    detail: format!(" (axis {} has lengths {} and {n})", a + lead, *o),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Builds a blockwise node over `inputs`, broadcasting them and rechunking where their
+/// blocks do not line up. `f` computes an output block from the input blocks.
+pub(crate) fn blockwise(
+    name: &str,
+    op: &'static str,
+    inputs: &[&Array],
+    dtype: DType,
+    f: crate::expr::BlockFn,
+) -> Result<Array> {
+    let shapes: Vec<&[usize]> = inputs.iter().map(|a| a.shape()).collect();
+    let shape = broadcast_shapes(op, &shapes)?;
+    let ndim = shape.len();
+    // Per axis, the block sizes of the first input that does not broadcast there.
+    let mut sizes: Vec<Vec<usize>> = Vec::with_capacity(ndim);
+    for (axis, &n) in shape.iter().enumerate() {
+        let chosen = inputs.iter().find_map(|a| {
+            let lead = ndim - a.ndim();
+            (axis >= lead && a.shape()[axis - lead] == n && (n != 1 || a.ndim() == ndim))
+                .then(|| a.chunks().axis(axis - lead).to_vec())
+        });
+        sizes.push(chosen.unwrap_or_else(|| vec![n]));
+    }
+    let chunks = Chunks::new(&shape, sizes.clone())?;
+    let aligned: Vec<Array> = inputs
+        .iter()
+        .map(|a| {
+            let lead = ndim - a.ndim();
+            let want: Vec<Vec<usize>> = (0..a.ndim())
+                .map(|ax| {
+                    if a.shape()[ax] == 1 && shape[ax + lead] != 1 {
+                        vec![1]
+                    } else {
+                        sizes[ax + lead].clone()
+                    }
+                })
+                .collect();
+            if a.chunks().axes() == want.as_slice() {
+                (*a).clone()
+            } else {
+                rechunk_to(a, want)
+            }
+        })
+        .collect();
+    Ok(Array::from_node(
+        name,
+        shape,
+        dtype,
+        chunks,
+        Expr::Blockwise { inputs: aligned, f },
+    ))
+}
+
+/// Rechunks `a` to exactly `sizes` (assumed valid), gathering pieces of its blocks.
+pub(crate) fn rechunk_to(a: &Array, sizes: Vec<Vec<usize>>) -> Array {
+    let axes = (0..a.ndim())
+        .map(|ax| {
+            if a.chunks().axis(ax) == sizes[ax].as_slice() {
+                identity_axis(&sizes[ax])
+            } else {
+                rechunk_axis(a.chunks().axis(ax), &sizes[ax])
+            }
+        })
+        .collect();
+    GatherPlan {
+        inputs: vec![a.clone()],
+        axes,
+        concat_axis: None,
+        squeeze: vec![],
+    }
+    .into_array("rechunk")
+}
+
+impl Array {
+    /// Applies a binary operation with NumPy broadcasting and promotion.
+    ///
+    /// # Errors
+    ///
+    /// [`ArrayError::ShapeMismatch`] if the shapes do not broadcast;
+    /// [`ArrayError::UnsupportedDType`] for operations NumPy refuses (`bool - bool`,
+    /// bitwise operations on floats…).
+    pub fn binary(&self, op: BinaryOp, other: &Array) -> Result<Array> {
+        let (compute_in, out) = op.dtypes(self.dtype(), other.dtype())?;
+        let f: crate::expr::BlockFn = Arc::new(move |blocks: &[&DynArray], info: &BlockInfo| {
+            kernels::binary(op, blocks[0], blocks[1], compute_in, out, &info.shape)
+        });
+        blockwise(op.name(), op.name(), &[self, other], out, f)
+    }
+
+    /// Applies a binary operation with a scalar on the right (`x + 1.0`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::binary`].
+    pub fn binary_scalar(&self, op: BinaryOp, scalar: impl Into<Scalar>) -> Result<Array> {
+        let s = scalar.into();
+        self.binary(op, &s.to_array(s.dtype_next_to(self.dtype())))
+    }
+
+    /// Applies a binary operation with a scalar on the left (`1.0 - x`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::binary`].
+    pub fn scalar_binary(&self, scalar: impl Into<Scalar>, op: BinaryOp) -> Result<Array> {
+        let s = scalar.into();
+        s.to_array(s.dtype_next_to(self.dtype())).binary(op, self)
+    }
+
+    /// Applies a unary function elementwise (`sqrt`, `isnan`…).
+    ///
+    /// # Errors
+    ///
+    /// [`ArrayError::UnsupportedDType`] where NumPy refuses the dtype.
+    pub fn unary(&self, op: UnaryOp) -> Result<Array> {
+        let out = op.dtype(self.dtype())?;
+        let f: crate::expr::BlockFn =
+            Arc::new(move |blocks: &[&DynArray], _: &BlockInfo| kernels::unary(op, blocks[0], out));
+        blockwise(op.name(), op.name(), &[self], out, f)
+    }
+
+    /// The elements converted to `dtype` (NumPy's `astype`).
+    pub fn astype(&self, dtype: DType) -> Array {
+        if dtype == self.dtype() {
+            return self.clone();
+        }
+        let f: crate::expr::BlockFn = Arc::new(move |blocks: &[&DynArray], _: &BlockInfo| {
+            Ok(blocks[0].clone().astype(dtype))
+        });
+        blockwise("astype", "astype", &[self], dtype, f).expect("one input always broadcasts")
+    }
+
+    /// `where(cond, x, y)`: elements of `x` where `cond` is true, of `y` elsewhere,
+    /// broadcasting all three; the result has `x` and `y`'s promoted dtype.
+    ///
+    /// # Errors
+    ///
+    /// [`ArrayError::ShapeMismatch`] if the shapes do not broadcast.
+    pub fn where_(cond: &Array, x: &Array, y: &Array) -> Result<Array> {
+        let out = x.dtype().promote(y.dtype());
+        let f: crate::expr::BlockFn = Arc::new(move |blocks: &[&DynArray], info: &BlockInfo| {
+            kernels::select(blocks[0], blocks[1], blocks[2], out, &info.shape)
+        });
+        blockwise("where", "where", &[cond, x, y], out, f)
+    }
+
+    /// Limits the values to `[min, max]` (NumPy's `clip`); the dtype is kept.
+    ///
+    /// # Errors
+    ///
+    /// [`ArrayError::InvalidArgument`] if `min > max`.
+    pub fn clip(&self, min: f64, max: f64) -> Result<Array> {
+        if min > max {
+            return Err(ArrayError::invalid(
+                "clip",
+                format!("min {min} is greater than max {max}"),
+            ));
+        }
+        let dtype = self.dtype();
+        let lo = Scalar::Float(min).to_array(dtype);
+        let hi = Scalar::Float(max).to_array(dtype);
+        self.binary(BinaryOp::Maximum, &lo)?
+            .binary(BinaryOp::Minimum, &hi)
+    }
+
+    /// Applies `f` to each block of `self` and `others` (aligned and broadcast like an
+    /// elementwise operation) — the escape hatch for any per-block computation. `f` must
+    /// return a block of the given shape and `dtype`.
+    ///
+    /// # Errors
+    ///
+    /// [`ArrayError::ShapeMismatch`] if the shapes do not broadcast. At compute time, a
+    /// block of the wrong shape or dtype, an error or a panic fails the task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use floe_array::{DType, DynArray};
+    ///
+    /// let x = floe_array::ones(&[6], 4, DType::F64)?;
+    /// let y = x.map_blocks(&[], DType::F64, |blocks, _info| {
+    ///     Ok(DynArray::from(blocks[0].clone().into_f64()?.mapv(|v| v * 3.0)))
+    /// })?;
+    /// assert_eq!(y.numblocks(), vec![2]);
+    /// # Ok::<(), floe_array::ArrayError>(())
+    /// ```
+    pub fn map_blocks<F>(&self, others: &[&Array], dtype: DType, f: F) -> Result<Array>
+    where
+        F: Fn(
+                &[&DynArray],
+                &BlockInfo,
+            )
+                -> std::result::Result<DynArray, Box<dyn std::error::Error + Send + Sync>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let mut inputs = vec![self];
+        inputs.extend_from_slice(others);
+        let g: crate::expr::BlockFn = Arc::new(move |blocks: &[&DynArray], info: &BlockInfo| {
+            let out = f(blocks, info).map_err(TaskError::new)?;
+            if out.shape() != info.shape.as_slice() || out.dtype() != dtype {
+                return Err(TaskError::msg(format!(
+                    "map_blocks: the function returned a {} block of shape {:?}; block {:?} must be {dtype} of shape {:?}",
+                    out.dtype(),
+                    out.shape(),
+                    info.index,
+                    info.shape
+                )));
+            }
+            Ok(out)
+        });
+        blockwise("map_blocks", "map_blocks", &inputs, dtype, g)
+    }
+}
+
+macro_rules! unary_methods {
+    ($($(#[$doc:meta])* $name:ident => $op:ident),+ $(,)?) => {
+        impl Array {
+            $(
+                $(#[$doc])*
+                ///
+                /// # Errors
+                ///
+                /// [`ArrayError::UnsupportedDType`] where NumPy refuses the dtype.
+                pub fn $name(&self) -> Result<Array> {
+                    self.unary(UnaryOp::$op)
+                }
+            )+
+        }
+    };
+}
+
+unary_methods!(
+    /// Absolute value.
+    abs => Abs,
+    /// Negation.
+    neg => Neg,
+    /// Square root (floats; integers give floats).
+    sqrt => Sqrt,
+    /// eˣ.
+    exp => Exp,
+    /// Natural logarithm.
+    log => Log,
+    /// Base-2 logarithm.
+    log2 => Log2,
+    /// Base-10 logarithm.
+    log10 => Log10,
+    /// Sine.
+    sin => Sin,
+    /// Cosine.
+    cos => Cos,
+    /// Tangent.
+    tan => Tan,
+    /// Floor (integers are kept as they are).
+    floor => Floor,
+    /// Ceiling.
+    ceil => Ceil,
+    /// Rounds half to even, as NumPy's `round`.
+    round => Round,
+    /// Whether each element is NaN.
+    isnan => IsNan,
+    /// Whether each element is ±∞.
+    isinf => IsInf,
+    /// Whether each element is finite.
+    isfinite => IsFinite,
+    /// Logical not (bool) or bitwise not (integers).
+    not => Not,
+    /// The sign: -1, 0 or 1 (NaN for NaN).
+    sign => Sign,
+    /// x².
+    square => Square,
+);
+
+macro_rules! binary_methods {
+    ($($(#[$doc:meta])* $name:ident, $scalar:ident => $op:ident),+ $(,)?) => {
+        impl Array {
+            $(
+                $(#[$doc])*
+                ///
+                /// # Errors
+                ///
+                /// As [`Array::binary`].
+                pub fn $name(&self, other: &Array) -> Result<Array> {
+                    self.binary(BinaryOp::$op, other)
+                }
+
+                $(#[$doc])*
+                /// With a scalar on the right.
+                ///
+                /// # Errors
+                ///
+                /// As [`Array::binary`].
+                pub fn $scalar(&self, other: impl Into<Scalar>) -> Result<Array> {
+                    self.binary_scalar(BinaryOp::$op, other)
+                }
+            )+
+        }
+    };
+}
+
+binary_methods!(
+    /// `self + other`.
+    add, add_scalar => Add,
+    /// `self - other`.
+    sub, sub_scalar => Sub,
+    /// `self * other`.
+    mul, mul_scalar => Mul,
+    /// True division `self / other` (integers give `float64`).
+    div, div_scalar => Div,
+    /// Floor division `self // other`.
+    floor_div, floor_div_scalar => FloorDiv,
+    /// Remainder with the sign of the divisor, as NumPy's `%`.
+    rem, rem_scalar => Rem,
+    /// `self ** other`.
+    pow, pow_scalar => Pow,
+    /// Elementwise maximum (NaN propagates).
+    maximum, maximum_scalar => Maximum,
+    /// Elementwise minimum (NaN propagates).
+    minimum, minimum_scalar => Minimum,
+    /// `self == other`.
+    eq, eq_scalar => Eq,
+    /// `self != other`.
+    ne, ne_scalar => Ne,
+    /// `self < other`.
+    lt, lt_scalar => Lt,
+    /// `self <= other`.
+    le, le_scalar => Le,
+    /// `self > other`.
+    gt, gt_scalar => Gt,
+    /// `self >= other`.
+    ge, ge_scalar => Ge,
+    /// Logical (bool) or bitwise (integer) and.
+    and, and_scalar => And,
+    /// Logical (bool) or bitwise (integer) or.
+    or, or_scalar => Or,
+    /// Logical (bool) or bitwise (integer) exclusive or.
+    xor, xor_scalar => Xor,
+);
+
+macro_rules! operator {
+    ($trait:ident, $method:ident, $op:ident) => {
+        impl std::ops::$trait<&Array> for &Array {
+            type Output = Result<Array>;
+            fn $method(self, rhs: &Array) -> Result<Array> {
+                self.binary(BinaryOp::$op, rhs)
+            }
+        }
+
+        impl std::ops::$trait<f64> for &Array {
+            type Output = Result<Array>;
+            fn $method(self, rhs: f64) -> Result<Array> {
+                self.binary_scalar(BinaryOp::$op, rhs)
+            }
+        }
+
+        impl std::ops::$trait<i64> for &Array {
+            type Output = Result<Array>;
+            fn $method(self, rhs: i64) -> Result<Array> {
+                self.binary_scalar(BinaryOp::$op, rhs)
+            }
+        }
+
+        impl std::ops::$trait<&Array> for f64 {
+            type Output = Result<Array>;
+            fn $method(self, rhs: &Array) -> Result<Array> {
+                rhs.scalar_binary(self, BinaryOp::$op)
+            }
+        }
+    };
+}
+
+operator!(Add, add, Add);
+operator!(Sub, sub, Sub);
+operator!(Mul, mul, Mul);
+operator!(Div, div, Div);
+operator!(Rem, rem, Rem);
+operator!(BitAnd, bitand, And);
+operator!(BitOr, bitor, Or);
+operator!(BitXor, bitxor, Xor);
+
+impl std::ops::Neg for &Array {
+    type Output = Result<Array>;
+    fn neg(self) -> Result<Array> {
+        self.unary(UnaryOp::Neg)
+    }
+}

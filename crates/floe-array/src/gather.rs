@@ -1,0 +1,351 @@
+//! Gathering: each output block is assembled from pieces of input blocks.
+//!
+//! Slicing (with any step), rechunking and concatenation are the same operation seen per
+//! axis: each output block along an axis is a list of *segments*, each a strided range of
+//! one input block along that axis. An output block is the product of its segments over
+//! the axes; its tasks depend only on the input blocks those segments touch. A segment
+//! covering a whole input block with step 1 passes the block through without a copy.
+
+use std::sync::Arc;
+
+use floe_graph::{Key, TaskError, TaskId, Value};
+use ndarray::{Axis, IxDyn, SliceInfoElem};
+
+use crate::expr::Expr;
+use crate::lower::{Lowering, block_of, block_value};
+use crate::{Array, ArrayElement, Chunks, DynArray, Result, with_dtype};
+
+/// A strided range of one input block along one axis, and where it lands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Segment {
+    /// Which input array (only meaningful along the concatenation axis).
+    pub source: usize,
+    /// The input block along this axis.
+    pub block: usize,
+    /// The range inside the input block, in ndarray's slice semantics: `lo..hi` by `step`
+    /// (a negative step walks the range backwards, from `hi - 1`).
+    pub lo: usize,
+    pub hi: usize,
+    pub step: isize,
+    /// The first position inside the output block.
+    pub dest: usize,
+    /// How many elements.
+    pub len: usize,
+}
+
+pub(crate) struct GatherPlan {
+    pub inputs: Vec<Array>,
+    /// Per input axis, per output block along it, the segments.
+    pub axes: Vec<Vec<Vec<Segment>>>,
+    /// The axis whose segments choose the input array, if several.
+    pub concat_axis: Option<usize>,
+    /// Input axes dropped from the output (integer indexing); each has one length-1 block.
+    pub squeeze: Vec<usize>,
+}
+
+impl GatherPlan {
+    /// The output array of this plan.
+    pub(crate) fn into_array(self, name: &str) -> Array {
+        let first = &self.inputs[0];
+        let dtype = first.dtype();
+        let mut sizes = Vec::new();
+        for (a, blocks) in self.axes.iter().enumerate() {
+            if self.squeeze.contains(&a) {
+                continue;
+            }
+            sizes.push(
+                blocks
+                    .iter()
+                    .map(|segs| segs.iter().map(|s| s.len).sum::<usize>())
+                    .collect::<Vec<usize>>(),
+            );
+        }
+        let shape: Vec<usize> = sizes.iter().map(|s| s.iter().sum()).collect();
+        let chunks = Chunks::new(&shape, sizes).expect("a gather plan covers its output exactly");
+        Array::from_node(name, shape, dtype, chunks, Expr::Gather(Box::new(self)))
+    }
+
+    pub(crate) fn lower_block(
+        &self,
+        lowering: &mut Lowering<'_>,
+        array: &Array,
+        index: &[usize],
+        key: Key,
+        memo: (usize, u32, Vec<usize>),
+    ) -> Result<TaskId> {
+        // The output index over the input's axes (squeezed axes have one block).
+        let mut full = Vec::with_capacity(self.axes.len());
+        let mut it = index.iter();
+        for a in 0..self.axes.len() {
+            full.push(if self.squeeze.contains(&a) {
+                0
+            } else {
+                *it.next().expect("index has one entry per output axis")
+            });
+        }
+        let per_axis: Vec<&Vec<Segment>> = full
+            .iter()
+            .enumerate()
+            .map(|(a, &b)| &self.axes[a][b])
+            .collect();
+        let mut deps: Vec<TaskId> = Vec::new();
+        let mut pieces: Vec<(usize, Vec<Segment>)> = Vec::new();
+        for combo in product(&per_axis) {
+            let source = self.concat_axis.map_or(0, |a| combo[a].source);
+            let input = &self.inputs[source];
+            let block: Vec<usize> = combo.iter().map(|s| s.block).collect();
+            let dep = lowering.block(input, &block)?;
+            let slot = match deps.iter().position(|d| *d == dep) {
+                Some(p) => p,
+                None => {
+                    deps.push(dep);
+                    deps.len() - 1
+                }
+            };
+            pieces.push((slot, combo));
+        }
+        let in_shapes: Vec<Vec<usize>> = pieces
+            .iter()
+            .map(|(_, combo)| {
+                let source = self.concat_axis.map_or(0, |a| combo[a].source);
+                self.inputs[source]
+                    .chunks()
+                    .block_shape(&combo.iter().map(|s| s.block).collect::<Vec<_>>())
+            })
+            .collect();
+        let out_shape: Vec<usize> = per_axis
+            .iter()
+            .map(|segs| segs.iter().map(|s| s.len).sum())
+            .collect();
+        let passthrough = pieces.len() == 1
+            && self.squeeze.is_empty()
+            && pieces[0]
+                .1
+                .iter()
+                .zip(&in_shapes[0])
+                .all(|(s, &n)| s.lo == 0 && s.hi == n && s.step == 1 && s.len == n);
+        let dtype = array.dtype();
+        let squeeze = self.squeeze.clone();
+        let op: floe_graph::Operation = if passthrough {
+            Arc::new(|values: &[Value]| Ok(values[0].clone()))
+        } else {
+            Arc::new(move |values: &[Value]| {
+                let out =
+                    with_dtype!(dtype, T => assemble::<T>(values, &pieces, &out_shape, &squeeze)?);
+                Ok(block_value(out))
+            })
+        };
+        lowering.add(memo, key, &deps, op)
+    }
+}
+
+fn assemble<T: ArrayElement>(
+    values: &[Value],
+    pieces: &[(usize, Vec<Segment>)],
+    out_shape: &[usize],
+    squeeze: &[usize],
+) -> std::result::Result<DynArray, TaskError> {
+    let mut out = ndarray::ArrayD::<T>::from_elem(IxDyn(out_shape), T::zero());
+    for (slot, segs) in pieces {
+        let b = block_of(&values[*slot])?;
+        let b =
+            T::view(b).ok_or_else(|| TaskError::msg("internal error: block of the wrong dtype"))?;
+        let src: Vec<SliceInfoElem> = segs
+            .iter()
+            .map(|s| SliceInfoElem::Slice {
+                start: s.lo as isize,
+                end: Some(s.hi as isize),
+                step: s.step,
+            })
+            .collect();
+        let dst: Vec<SliceInfoElem> = segs
+            .iter()
+            .map(|s| SliceInfoElem::Slice {
+                start: s.dest as isize,
+                end: Some((s.dest + s.len) as isize),
+                step: 1,
+            })
+            .collect();
+        out.slice_mut(dst.as_slice())
+            .assign(&b.slice(src.as_slice()));
+    }
+    for &a in squeeze.iter().rev() {
+        out = out.index_axis_move(Axis(a), 0);
+    }
+    Ok(T::wrap(out))
+}
+
+/// Every combination of one segment per axis.
+fn product(per_axis: &[&Vec<Segment>]) -> Vec<Vec<Segment>> {
+    let mut out: Vec<Vec<Segment>> = vec![Vec::new()];
+    for segs in per_axis {
+        out = out
+            .into_iter()
+            .flat_map(|prefix| {
+                segs.iter().map(move |s| {
+                    let mut p = prefix.clone();
+                    p.push(s.clone());
+                    p
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+/// Segments keeping an axis as it is: each block whole.
+pub(crate) fn identity_axis(chunks: &[usize]) -> Vec<Vec<Segment>> {
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(b, &n)| {
+            vec![Segment {
+                source: 0,
+                block: b,
+                lo: 0,
+                hi: n,
+                step: 1,
+                dest: 0,
+                len: n,
+            }]
+        })
+        .collect()
+}
+
+/// Segments rechunking an axis from `from` block sizes to `to`.
+pub(crate) fn rechunk_axis(from: &[usize], to: &[usize]) -> Vec<Vec<Segment>> {
+    let off = offsets(from);
+    let mut out = Vec::with_capacity(to.len());
+    let mut o0 = 0;
+    for &n in to {
+        let o1 = o0 + n;
+        if n == 0 {
+            out.push(vec![empty_segment()]);
+            continue;
+        }
+        // The first input block ending after o0, then every block starting before o1.
+        let first = off[1..].partition_point(|&end| end <= o0);
+        let segs = (first..from.len())
+            .take_while(|&b| off[b] < o1)
+            .map(|b| {
+                let (lo, hi) = (o0.max(off[b]), o1.min(off[b + 1]));
+                Segment {
+                    source: 0,
+                    block: b,
+                    lo: lo - off[b],
+                    hi: hi - off[b],
+                    step: 1,
+                    dest: lo - o0,
+                    len: hi - lo,
+                }
+            })
+            .collect();
+        out.push(segs);
+        o0 = o1;
+    }
+    out
+}
+
+fn empty_segment() -> Segment {
+    Segment {
+        source: 0,
+        block: 0,
+        lo: 0,
+        hi: 0,
+        step: 1,
+        dest: 0,
+        len: 0,
+    }
+}
+
+fn offsets(chunks: &[usize]) -> Vec<usize> {
+    let mut v = Vec::with_capacity(chunks.len() + 1);
+    let mut acc = 0;
+    v.push(0);
+    for c in chunks {
+        acc += c;
+        v.push(acc);
+    }
+    v
+}
+
+/// Segments selecting `len` elements `start, start + step, …` (global positions) of an
+/// axis with block sizes `chunks`: one output block per input block touched, in order.
+pub(crate) fn select_axis(
+    chunks: &[usize],
+    start: usize,
+    step: isize,
+    len: usize,
+) -> Vec<Vec<Segment>> {
+    let off = offsets(chunks);
+    if len == 0 {
+        return vec![vec![empty_segment()]];
+    }
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < len {
+        let g = (start as isize + k as isize * step) as usize;
+        // The block containing position g.
+        let b = off[1..].partition_point(|&end| end <= g);
+        let (b0, b1) = (off[b], off[b + 1]);
+        // How many selected elements fall in this block.
+        let count = if step > 0 {
+            (b1 - 1 - g) / step as usize + 1
+        } else {
+            (g - b0) / (-step) as usize + 1
+        }
+        .min(len - k);
+        let first = g - b0;
+        let last = (g as isize + (count as isize - 1) * step) as usize - b0;
+        let (lo, hi) = if step > 0 {
+            (first, last + 1)
+        } else {
+            (last, first + 1)
+        };
+        out.push(vec![Segment {
+            source: 0,
+            block: b,
+            lo,
+            hi,
+            step,
+            dest: 0,
+            len: count,
+        }]);
+        k += count;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rechunk_segments_cover_each_output_block() {
+        let segs = rechunk_axis(&[4, 4, 2], &[3, 3, 3, 1]);
+        let lens: Vec<Vec<(usize, usize, usize)>> = segs
+            .iter()
+            .map(|v| v.iter().map(|s| (s.block, s.lo, s.hi)).collect())
+            .collect();
+        assert_eq!(
+            lens,
+            vec![
+                vec![(0, 0, 3)],
+                vec![(0, 3, 4), (1, 0, 2)],
+                vec![(1, 2, 4), (2, 0, 1)],
+                vec![(2, 1, 2)]
+            ]
+        );
+    }
+
+    #[test]
+    fn negative_steps_walk_blocks_backwards() {
+        // Axis of 10 in blocks of 4: select 9, 6, 3, 0.
+        let segs = select_axis(&[4, 4, 2], 9, -3, 4);
+        let got: Vec<(usize, usize, usize, usize)> = segs
+            .iter()
+            .map(|v| (v[0].block, v[0].lo, v[0].hi, v[0].len))
+            .collect();
+        assert_eq!(got, vec![(2, 1, 2, 1), (1, 2, 3, 1), (0, 0, 4, 2)]);
+    }
+}

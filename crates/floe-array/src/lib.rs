@@ -1,0 +1,64 @@
+//! Chunked n-d arrays with NumPy's interface: `floe::array`.
+//!
+//! An [`Array`] is a grid of blocks — each an in-memory `ndarray` of a runtime
+//! [`DType`] — defined by a lazy expression. Operations mimic NumPy (names, broadcasting,
+//! dtype promotion, negative steps, `keepdims`, `ddof`) and build expressions in
+//! microseconds; [`Lowering`] turns the blocks an output needs into tasks of a
+//! [`floe_graph::Graph`], which `floe::compute` runs. Almost everything lowers through two
+//! primitives, as in Dask: *blockwise* maps over aligned blocks and *tree reductions*;
+//! slicing, rechunking and concatenation *gather* pieces of blocks.
+//!
+//! # Examples
+//!
+//! ```
+//! use floe_array::{s, DType};
+//!
+//! // The talk's climate array: 1464 time steps of a quarter-degree grid.
+//! let x = floe_array::zeros(&[1464, 721, 1440], [4_usize, 200, 200], DType::F32)?;
+//! let mean = x.mean(0)?;
+//! let anomaly = x.slice(&s![1000])?.sub(&mean)?;
+//! let day_night = x.slice(&s![..;4])?.mean(0)?.sub(&x.slice(&s![2..;4])?.mean(0)?)?;
+//! assert_eq!(anomaly.shape(), &[721, 1440]);
+//! assert_eq!(day_night.dtype(), DType::F32);
+//! # Ok::<(), floe_array::ArrayError>(())
+//! ```
+
+mod array;
+mod chunks;
+mod creation;
+mod dtype;
+mod dynarray;
+mod element;
+mod elementwise;
+mod error;
+mod expr;
+mod gather;
+mod lower;
+mod reduction;
+mod shape;
+mod slicing;
+
+pub use array::{Array, human_bytes};
+pub use chunks::{AUTO_CHUNK_BYTES, AxisChunks, ChunkSpec, Chunks, parse_bytes};
+pub use creation::{
+    arange, empty, eye, from_fn, from_ndarray, full, linspace, ones, random, try_from_fn, zeros,
+};
+pub use dtype::{DType, Kind};
+pub use dynarray::{ArrayElement, DynArray};
+pub use element::{Element, cast};
+pub use elementwise::{BinaryOp, Scalar, UnaryOp, broadcast_shapes};
+pub use error::{ArrayError, Result};
+pub use expr::BlockInfo;
+pub use lower::Lowering;
+pub use reduction::{Axes, DEFAULT_SPLIT_EVERY, ReduceOp};
+pub use shape::{concatenate, stack};
+pub use slicing::{Ellipsis, Idx, NewAxis};
+
+/// `where(cond, x, y)`; see [`Array::where_`].
+///
+/// # Errors
+///
+/// If the shapes do not broadcast.
+pub fn where_(cond: &Array, x: &Array, y: &Array) -> Result<Array> {
+    Array::where_(cond, x, y)
+}

@@ -1,0 +1,218 @@
+//! Lowering expressions to tasks: only the blocks an output needs, each once.
+//!
+//! [`Lowering::block`] returns the task computing block `index` of an array, creating it
+//! (and, recursively, the tasks of the input blocks it needs) on first request and reusing
+//! it afterwards. So `x[1000]` on a 1464-block array creates tasks for one block, and
+//! computing `x.mean(0)` and `x[5] - x.mean(0)` together reads each block once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use floe_graph::{GraphBuilder, Key, TaskError, TaskId, Value};
+use ndarray::{IxDyn, SliceInfoElem};
+
+use crate::expr::{BlockInfo, Expr};
+use crate::{Array, DynArray, Result, with_array, with_dtype};
+
+/// Appends array tasks to a graph under construction.
+pub struct Lowering<'b> {
+    builder: &'b mut GraphBuilder,
+    memo: HashMap<(usize, u32, Vec<usize>), TaskId>,
+}
+
+/// A block value's bytes, for the scheduler's meter.
+pub(crate) fn block_value(a: DynArray) -> Value {
+    let n = a.nbytes();
+    Value::with_nbytes(a, n)
+}
+
+/// The block inside a task input.
+pub(crate) fn block_of(v: &Value) -> std::result::Result<&DynArray, TaskError> {
+    v.downcast_ref::<DynArray>()
+        .ok_or_else(|| TaskError::msg("internal error: an array task received a non-array input"))
+}
+
+impl<'b> Lowering<'b> {
+    /// Lowers into `builder`.
+    pub fn new(builder: &'b mut GraphBuilder) -> Self {
+        Self {
+            builder,
+            memo: HashMap::new(),
+        }
+    }
+
+    /// The graph under construction (to add tasks of other collections to the same graph).
+    pub fn builder(&mut self) -> &mut GraphBuilder {
+        self.builder
+    }
+
+    pub(crate) fn memo_key(array: &Array, level: u32, index: &[usize]) -> (usize, u32, Vec<usize>) {
+        (Arc::as_ptr(&array.node) as usize, level, index.to_vec())
+    }
+
+    pub(crate) fn lookup(&self, key: &(usize, u32, Vec<usize>)) -> Option<TaskId> {
+        self.memo.get(key).copied()
+    }
+
+    pub(crate) fn add(
+        &mut self,
+        memo: (usize, u32, Vec<usize>),
+        key: Key,
+        deps: &[TaskId],
+        op: floe_graph::Operation,
+    ) -> Result<TaskId> {
+        let id = self
+            .builder
+            .add(key, deps, op)
+            .map_err(|e| crate::ArrayError::invalid("graph", e.to_string()))?;
+        self.memo.insert(memo, id);
+        Ok(id)
+    }
+
+    /// The task computing block `index` of `array`.
+    ///
+    /// # Errors
+    ///
+    /// If the graph grows past 2³² tasks.
+    pub fn block(&mut self, array: &Array, index: &[usize]) -> Result<TaskId> {
+        let memo = Self::memo_key(array, 0, index);
+        if let Some(id) = self.lookup(&memo) {
+            return Ok(id);
+        }
+        let node = &array.node;
+        let info = block_info(array, index);
+        let key = Key::with_shared_name(
+            node.name.clone(),
+            &index.iter().map(|&i| i as u32).collect::<Vec<_>>(),
+        );
+        match &node.expr {
+            Expr::Source(f) => {
+                let f = f.clone();
+                self.add(memo, key, &[], Arc::new(move |_| f(&info).map(block_value)))
+            }
+            Expr::Blockwise { inputs, f } => {
+                let mut deps = Vec::with_capacity(inputs.len());
+                for input in inputs {
+                    let idx = broadcast_index(array, input, index);
+                    deps.push(self.block(input, &idx)?);
+                }
+                let f = f.clone();
+                self.add(
+                    memo,
+                    key,
+                    &deps,
+                    Arc::new(move |values: &[Value]| {
+                        let blocks = values
+                            .iter()
+                            .map(block_of)
+                            .collect::<std::result::Result<Vec<_>, _>>()?;
+                        f(&blocks, &info).map(block_value)
+                    }),
+                )
+            }
+            Expr::Transpose { input, perm } => {
+                // Output axis i is input axis perm[i].
+                let mut idx = vec![0; perm.len()];
+                for (i, &p) in perm.iter().enumerate() {
+                    idx[p] = index[i];
+                }
+                let dep = self.block(input, &idx)?;
+                let perm = perm.clone();
+                self.add(
+                    memo,
+                    key,
+                    &[dep],
+                    Arc::new(move |values: &[Value]| {
+                        let b = block_of(&values[0])?;
+                        Ok(block_value(with_array!(b, a => DynArray::from(
+                            a.view().permuted_axes(IxDyn(&perm)).as_standard_layout().into_owned()
+                        ))))
+                    }),
+                )
+            }
+            Expr::Reduce(plan) => plan.lower_block(self, array, index, key, memo),
+            Expr::Gather(plan) => plan.lower_block(self, array, index, key, memo),
+        }
+    }
+
+    /// A task assembling every block of `array` into one `DynArray`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Lowering::block`].
+    pub fn assemble(&mut self, array: &Array) -> Result<TaskId> {
+        let indices: Vec<Vec<usize>> = array.chunks().block_indices().collect();
+        let mut deps = Vec::with_capacity(indices.len());
+        for idx in &indices {
+            deps.push(self.block(array, idx)?);
+        }
+        let chunks = array.chunks().clone();
+        let shape = array.shape().to_vec();
+        let dtype = array.dtype();
+        let memo = Self::memo_key(array, u32::MAX, &[]);
+        if let Some(id) = self.lookup(&memo) {
+            return Ok(id);
+        }
+        let key = Key::named(&format!("{}-result", array.name()));
+        self.add(
+            memo,
+            key,
+            &deps,
+            Arc::new(move |values: &[Value]| {
+                if values.len() == 1 {
+                    return Ok(values[0].clone());
+                }
+                let offsets: Vec<Vec<usize>> = (0..chunks.ndim()).map(|a| chunks.offsets(a)).collect();
+                let out = with_dtype!(dtype, T => {
+                    let mut out = ndarray::ArrayD::<T>::from_elem(IxDyn(&shape), <T as crate::Element>::zero());
+                    for (idx, v) in indices.iter().zip(values) {
+                        let b = block_of(v)?;
+                        let b = <T as crate::ArrayElement>::view(b).ok_or_else(|| {
+                            TaskError::msg("internal error: a block has the wrong dtype")
+                        })?;
+                        let region: Vec<SliceInfoElem> = idx
+                            .iter()
+                            .enumerate()
+                            .map(|(a, &i)| SliceInfoElem::Slice {
+                                start: offsets[a][i] as isize,
+                                end: Some(offsets[a][i + 1] as isize),
+                                step: 1,
+                            })
+                            .collect();
+                        out.slice_mut(region.as_slice()).assign(&b);
+                    }
+                    DynArray::from(out)
+                });
+                Ok(block_value(out))
+            }),
+        )
+    }
+}
+
+/// Where block `index` of `array` sits.
+pub(crate) fn block_info(array: &Array, index: &[usize]) -> BlockInfo {
+    let chunks = array.chunks();
+    BlockInfo {
+        index: index.to_vec(),
+        shape: chunks.block_shape(index),
+        offset: (0..chunks.ndim())
+            .map(|a| chunks.axis(a)[..index[a]].iter().sum())
+            .collect(),
+        array_shape: array.shape().to_vec(),
+    }
+}
+
+/// The block of `input` that output block `index` of `out` uses in a blockwise operation:
+/// `input` is aligned to the right, and its length-1 axes broadcast.
+pub(crate) fn broadcast_index(out: &Array, input: &Array, index: &[usize]) -> Vec<usize> {
+    let lead = out.ndim() - input.ndim();
+    (0..input.ndim())
+        .map(|a| {
+            if input.shape()[a] == 1 && out.shape()[a + lead] != 1 {
+                0
+            } else {
+                index[a + lead]
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,439 @@
+//! Per-block partials of reductions, how two partials combine, and how a partial becomes
+//! the result.
+
+use floe_graph::TaskError;
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
+
+use super::ReduceOp;
+use crate::elementwise::kernels::{Ops, with_view};
+use crate::expr::BlockInfo;
+use crate::{ArrayElement, DType, DynArray, Element, with_dtype};
+
+/// The partial result of a reduction over some blocks, shaped like a block whose reduced
+/// axes have length 1.
+pub(crate) enum Partial {
+    /// Sums, products, minima, maxima, any, all: in the accumulation dtype.
+    Block(DynArray),
+    /// Count, mean and sum of squared deviations (M2).
+    Moments {
+        n: ArrayD<f64>,
+        mean: ArrayD<f64>,
+        m2: ArrayD<f64>,
+    },
+    /// The best value so far and its global index.
+    Arg {
+        value: ArrayD<f64>,
+        index: ArrayD<i64>,
+    },
+}
+
+impl Partial {
+    pub(crate) fn nbytes(&self) -> usize {
+        match self {
+            Partial::Block(b) => b.nbytes(),
+            Partial::Moments { n, .. } => 3 * 8 * n.len(),
+            Partial::Arg { value, .. } => 16 * value.len(),
+        }
+    }
+}
+
+fn internal(what: &str) -> TaskError {
+    TaskError::msg(format!("internal error: {what}"))
+}
+
+/// Folds `x` over `axes` (keeping them with length 1): `f` folds an element into a state,
+/// `g` merges two states; `init` is the identity of both.
+fn fold_keepdims<T: Copy, S: Clone>(
+    x: ArrayViewD<'_, T>,
+    axes: &[usize],
+    init: S,
+    f: impl Fn(&S, T) -> S,
+    g: impl Fn(&S, &S) -> S,
+) -> ArrayD<S> {
+    let mut desc: Vec<usize> = axes.to_vec();
+    desc.sort_unstable_by(|a, b| b.cmp(a));
+    let mut acc: ArrayD<S> = match desc.first() {
+        None => return x.mapv(|v| f(&init, v)),
+        Some(&a) => x.fold_axis(Axis(a), init.clone(), |s, &v| f(s, v)),
+    };
+    for &a in &desc[1..] {
+        acc = acc.fold_axis(Axis(a), init.clone(), |s, t| g(s, t));
+    }
+    for &a in axes {
+        acc.insert_axis_inplace(Axis(a));
+    }
+    acc
+}
+
+/// Kahan summation state: (sum, compensation).
+type Kahan = (f64, f64);
+
+fn kahan_add(s: &Kahan, x: f64) -> Kahan {
+    let y = x - s.1;
+    let t = s.0 + y;
+    (t, (t - s.0) - y)
+}
+
+fn kahan_merge(a: &Kahan, b: &Kahan) -> Kahan {
+    kahan_add(&kahan_add(a, b.0), -b.1)
+}
+
+fn float_sum(x: ArrayViewD<'_, f64>, axes: &[usize], skip_nan: bool) -> ArrayD<f64> {
+    fold_keepdims(
+        x,
+        axes,
+        (0.0, 0.0),
+        |s, v| {
+            if skip_nan && v.is_nan() {
+                *s
+            } else {
+                kahan_add(s, v)
+            }
+        },
+        kahan_merge,
+    )
+    .mapv(|(s, c)| s - c)
+}
+
+fn count_not_nan(x: ArrayViewD<'_, f64>, axes: &[usize]) -> ArrayD<f64> {
+    fold_keepdims(
+        x,
+        axes,
+        0.0,
+        |n, v| if v.is_nan() { *n } else { n + 1.0 },
+        |a, b| a + b,
+    )
+}
+
+fn extreme<T: Ops>(x: ArrayViewD<'_, T>, axes: &[usize], max: bool, skip_nan: bool) -> ArrayD<T> {
+    let pick = move |a: Option<T>, v: T| -> Option<T> {
+        match a {
+            None => Some(v),
+            Some(a) if T::is_nan(a) => Some(if skip_nan { v } else { a }),
+            Some(a) if T::is_nan(v) => Some(if skip_nan { a } else { v }),
+            Some(a) => Some(if (v > a) == max && v != a { v } else { a }),
+        }
+    };
+    fold_keepdims(
+        x,
+        axes,
+        None,
+        |s, v| pick(*s, v),
+        |a, b| match b {
+            Some(b) => pick(*a, *b),
+            None => *a,
+        },
+    )
+    .mapv(|v| v.unwrap_or_else(|| T::from_f64(f64::NAN)))
+}
+
+/// The partial of one block.
+pub(crate) fn partial(
+    op: ReduceOp,
+    b: &DynArray,
+    axes: &[usize],
+    info: &BlockInfo,
+) -> Result<Partial, TaskError> {
+    let float_in = b.dtype().is_float();
+    Ok(match op {
+        ReduceOp::Sum | ReduceOp::NanSum if float_in => {
+            Partial::Block(DynArray::from(with_view::<f64, _>(b, |x| {
+                float_sum(x, axes, op == ReduceOp::NanSum)
+            })))
+        }
+        ReduceOp::Sum | ReduceOp::NanSum => {
+            with_dtype!(b.dtype().sum_result(), T => with_view::<T, _>(b, |x| {
+                Partial::Block(T::wrap(fold_keepdims(x, axes, T::zero(), |s, v| T::add(*s, v), |a, c| T::add(*a, *c))))
+            }))
+        }
+        ReduceOp::Prod if float_in => Partial::Block(DynArray::from(with_view::<f64, _>(b, |x| {
+            fold_keepdims(x, axes, 1.0, |s, v| s * v, |a, c| a * c)
+        }))),
+        ReduceOp::Prod => with_dtype!(b.dtype().sum_result(), T => with_view::<T, _>(b, |x| {
+            Partial::Block(T::wrap(fold_keepdims(x, axes, T::one(), |s, v| T::mul(*s, v), |a, c| T::mul(*a, *c))))
+        })),
+        ReduceOp::Min | ReduceOp::Max | ReduceOp::NanMin | ReduceOp::NanMax => {
+            let max = matches!(op, ReduceOp::Max | ReduceOp::NanMax);
+            let skip = matches!(op, ReduceOp::NanMin | ReduceOp::NanMax);
+            with_dtype!(b.dtype(), T => with_view::<T, _>(b, |x| Partial::Block(T::wrap(extreme(x, axes, max, skip)))))
+        }
+        ReduceOp::Any => Partial::Block(DynArray::from(with_view::<bool, _>(b, |x| {
+            fold_keepdims(x, axes, false, |s, v| *s || v, |a, c| *a || *c)
+        }))),
+        ReduceOp::All => Partial::Block(DynArray::from(with_view::<bool, _>(b, |x| {
+            fold_keepdims(x, axes, true, |s, v| *s && v, |a, c| *a && *c)
+        }))),
+        ReduceOp::Mean
+        | ReduceOp::NanMean
+        | ReduceOp::Var { .. }
+        | ReduceOp::Std { .. }
+        | ReduceOp::NanVar { .. }
+        | ReduceOp::NanStd { .. } => {
+            let skip = matches!(
+                op,
+                ReduceOp::NanMean | ReduceOp::NanVar { .. } | ReduceOp::NanStd { .. }
+            );
+            let second = !matches!(op, ReduceOp::Mean | ReduceOp::NanMean);
+            with_view::<f64, _>(b, |x| {
+                let sum = float_sum(x.view(), axes, skip);
+                let n = if skip {
+                    count_not_nan(x.view(), axes)
+                } else {
+                    let count: usize = axes.iter().map(|&a| x.shape()[a]).product();
+                    ArrayD::from_elem(sum.raw_dim(), count as f64)
+                };
+                let mean = Zip::from(&sum)
+                    .and(&n)
+                    .map_collect(|&s, &n| if n > 0.0 { s / n } else { 0.0 });
+                let m2 = if second {
+                    let mb = mean
+                        .broadcast(x.raw_dim())
+                        .ok_or_else(|| internal("moment shapes"))?;
+                    let dev = Zip::from(&x)
+                        .and(&mb)
+                        .map_collect(|&v, &m| (v - m) * (v - m));
+                    float_sum(dev.view(), axes, true)
+                } else {
+                    ArrayD::zeros(sum.raw_dim())
+                };
+                Ok::<_, TaskError>(Partial::Moments { n, mean, m2 })
+            })?
+        }
+        ReduceOp::ArgMin | ReduceOp::ArgMax => {
+            with_view::<f64, _>(b, |x| arg_partial(x, axes, op == ReduceOp::ArgMax, info))
+        }
+    })
+}
+
+fn better(max: bool, v: f64, best: f64) -> bool {
+    if best.is_nan() {
+        return false;
+    }
+    v.is_nan() || if max { v > best } else { v < best }
+}
+
+fn arg_partial(x: ArrayViewD<'_, f64>, axes: &[usize], max: bool, info: &BlockInfo) -> Partial {
+    let mut keep_shape = x.shape().to_vec();
+    for &a in axes {
+        keep_shape[a] = 1;
+    }
+    if axes.len() == 1 && x.ndim() > 1 {
+        let a = axes[0];
+        let mut values = Vec::new();
+        let mut index = Vec::new();
+        for lane in x.lanes(Axis(a)) {
+            let (mut bi, mut bv) = (0, f64::NAN);
+            for (i, &v) in lane.iter().enumerate() {
+                if i == 0 || better(max, v, bv) {
+                    bi = i;
+                    bv = v;
+                }
+            }
+            values.push(bv);
+            index.push((info.offset[a] + bi) as i64);
+        }
+        return Partial::Arg {
+            value: ArrayD::from_shape_vec(IxDyn(&keep_shape), values)
+                .expect("one lane per kept position"),
+            index: ArrayD::from_shape_vec(IxDyn(&keep_shape), index)
+                .expect("one lane per kept position"),
+        };
+    }
+    // Every axis: the global flat index in the whole array.
+    let strides: Vec<usize> = (0..info.array_shape.len())
+        .map(|a| info.array_shape[a + 1..].iter().product())
+        .collect();
+    let (mut best_i, mut best_v, mut first) = (0_i64, f64::NAN, true);
+    for (idx, &v) in x.indexed_iter() {
+        if first || better(max, v, best_v) {
+            first = false;
+            best_v = v;
+            best_i = (0..strides.len())
+                .map(|a| (info.offset[a] + idx[a]) * strides[a])
+                .sum::<usize>() as i64;
+        }
+    }
+    Partial::Arg {
+        value: ArrayD::from_elem(IxDyn(&keep_shape), best_v),
+        index: ArrayD::from_elem(IxDyn(&keep_shape), best_i),
+    }
+}
+
+fn combine_blocks<T: Ops>(op: ReduceOp, parts: &[&DynArray]) -> Result<DynArray, TaskError> {
+    let mut acc: ArrayD<T> = T::view(parts[0])
+        .ok_or_else(|| internal("partial dtype"))?
+        .to_owned();
+    for p in &parts[1..] {
+        let p = T::view(p).ok_or_else(|| internal("partial dtype"))?;
+        let f: fn(T, T) -> T = match op {
+            ReduceOp::Sum | ReduceOp::NanSum | ReduceOp::Any => T::add,
+            ReduceOp::Prod | ReduceOp::All => T::mul,
+            ReduceOp::Min | ReduceOp::Max | ReduceOp::NanMin | ReduceOp::NanMax => {
+                let max = matches!(op, ReduceOp::Max | ReduceOp::NanMax);
+                let skip = matches!(op, ReduceOp::NanMin | ReduceOp::NanMax);
+                match (max, skip) {
+                    (true, false) => |a, b| {
+                        if T::is_nan(a) || T::is_nan(b) {
+                            if T::is_nan(a) { a } else { b }
+                        } else if b > a {
+                            b
+                        } else {
+                            a
+                        }
+                    },
+                    (false, false) => |a, b| {
+                        if T::is_nan(a) || T::is_nan(b) {
+                            if T::is_nan(a) { a } else { b }
+                        } else if b < a {
+                            b
+                        } else {
+                            a
+                        }
+                    },
+                    (true, true) => |a, b| {
+                        if T::is_nan(a) {
+                            b
+                        } else if T::is_nan(b) || b <= a {
+                            a
+                        } else {
+                            b
+                        }
+                    },
+                    (false, true) => |a, b| {
+                        if T::is_nan(a) {
+                            b
+                        } else if T::is_nan(b) || b >= a {
+                            a
+                        } else {
+                            b
+                        }
+                    },
+                }
+            }
+            _ => return Err(internal("not a block reduction")),
+        };
+        acc.zip_mut_with(&p, |a, &b| *a = f(*a, b));
+    }
+    Ok(T::wrap(acc))
+}
+
+/// Merges the partials of sibling tree nodes (in block order).
+pub(crate) fn combine(
+    op: ReduceOp,
+    parts: &[&Partial],
+    _axes: &[usize],
+) -> Result<Partial, TaskError> {
+    match parts[0] {
+        Partial::Block(first) => {
+            let blocks = parts
+                .iter()
+                .map(|p| match p {
+                    Partial::Block(b) => Ok(b),
+                    _ => Err(internal("mixed partials")),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Partial::Block(
+                with_dtype!(first.dtype(), T => combine_blocks::<T>(op, &blocks)?),
+            ))
+        }
+        Partial::Moments { n, mean, m2 } => {
+            let (mut n, mut mean, mut m2) = (n.clone(), mean.clone(), m2.clone());
+            for p in &parts[1..] {
+                let Partial::Moments {
+                    n: nb,
+                    mean: mb,
+                    m2: m2b,
+                } = p
+                else {
+                    return Err(internal("mixed partials"));
+                };
+                Zip::from(&mut n)
+                    .and(&mut mean)
+                    .and(&mut m2)
+                    .and(nb)
+                    .and(mb)
+                    .and(m2b)
+                    .for_each(|na, ma, m2a, &nb, &mb, &m2b| {
+                        let total = *na + nb;
+                        if nb == 0.0 {
+                            return;
+                        }
+                        if *na == 0.0 {
+                            (*na, *ma, *m2a) = (nb, mb, m2b);
+                            return;
+                        }
+                        let delta = mb - *ma;
+                        *ma += delta * nb / total;
+                        *m2a += m2b + delta * delta * *na * nb / total;
+                        *na = total;
+                    });
+            }
+            Ok(Partial::Moments { n, mean, m2 })
+        }
+        Partial::Arg { value, index } => {
+            let (mut value, mut index) = (value.clone(), index.clone());
+            let max = op == ReduceOp::ArgMax;
+            for p in &parts[1..] {
+                let Partial::Arg {
+                    value: vb,
+                    index: ib,
+                } = p
+                else {
+                    return Err(internal("mixed partials"));
+                };
+                Zip::from(&mut value)
+                    .and(&mut index)
+                    .and(vb)
+                    .and(ib)
+                    .for_each(|v, i, &v2, &i2| {
+                        if better(max, v2, *v) {
+                            *v = v2;
+                            *i = i2;
+                        }
+                    });
+            }
+            Ok(Partial::Arg { value, index })
+        }
+    }
+}
+
+/// The result block (reduced axes kept with length 1) of a root partial.
+pub(crate) fn finalize(op: ReduceOp, p: &Partial, dtype: DType) -> Result<DynArray, TaskError> {
+    Ok(match (op, p) {
+        (_, Partial::Block(b)) => b.clone().astype(dtype),
+        (ReduceOp::Mean | ReduceOp::NanMean, Partial::Moments { n, mean, .. }) => DynArray::from(
+            Zip::from(n)
+                .and(mean)
+                .map_collect(|&n, &m| if n > 0.0 { m } else { f64::NAN }),
+        )
+        .astype(dtype),
+        (
+            ReduceOp::Var { ddof }
+            | ReduceOp::Std { ddof }
+            | ReduceOp::NanVar { ddof }
+            | ReduceOp::NanStd { ddof },
+            Partial::Moments { n, m2, .. },
+        ) => {
+            let sqrt = matches!(op, ReduceOp::Std { .. } | ReduceOp::NanStd { .. });
+            let d = f64::from(ddof);
+            DynArray::from(Zip::from(n).and(m2).map_collect(|&n, &m2| {
+                let v = if n - d > 0.0 { m2 / (n - d) } else { f64::NAN };
+                if sqrt { v.sqrt() } else { v }
+            }))
+            .astype(dtype)
+        }
+        (_, Partial::Arg { index, .. }) => DynArray::from(index.clone()),
+        _ => return Err(internal("partial does not match the reduction")),
+    })
+}
+
+/// Removes the (length-1) reduced `axes`.
+pub(crate) fn drop_axes(a: DynArray, axes: &[usize]) -> DynArray {
+    crate::with_array!(a, x => {
+        let mut x = x;
+        for &ax in axes.iter().rev() {
+            x = x.index_axis_move(Axis(ax), 0);
+        }
+        DynArray::from(x)
+    })
+}

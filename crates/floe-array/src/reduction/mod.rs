@@ -1,0 +1,509 @@
+//! Reductions as trees: a partial result per block, combined `split_every` at a time, then
+//! finalized.
+//!
+//! ```text
+//!   block (0,0) ─► partial ─┐
+//!   block (1,0) ─► partial ─┼─► combine ─┐
+//!   …                       │            ├─► combine ─► finalize ─► output block
+//!   block (7,0) ─► partial ─┘   …        ┘
+//! ```
+//!
+//! Partials are small (the block with the reduced axes collapsed), so memory is held by
+//! at most `split_every` partials per level. Numerics: float sums use compensated
+//! (Kahan) accumulation in `f64` inside a block and a tree across blocks; means and
+//! variances combine (count, mean, M2) moments with Chan's formulas, never sums of squares.
+
+mod kernels;
+
+use std::sync::Arc;
+
+use floe_graph::{Key, TaskId, Value};
+
+use crate::error::normalize_axis;
+use crate::expr::Expr;
+use crate::lower::{Lowering, block_of, block_value};
+use crate::{Array, ArrayError, Chunks, DType, Result};
+
+pub(crate) use kernels::Partial;
+
+/// Dask's default fan-in of reduction trees.
+pub const DEFAULT_SPLIT_EVERY: usize = 16;
+
+/// A reduction.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ReduceOp {
+    /// Sum (`int64`/`uint64` for integers and bools, as NumPy).
+    Sum,
+    /// Product.
+    Prod,
+    /// Minimum; NaN propagates.
+    Min,
+    /// Maximum; NaN propagates.
+    Max,
+    /// Arithmetic mean.
+    Mean,
+    /// Variance with `ddof` delta degrees of freedom.
+    Var {
+        /// Delta degrees of freedom (0: population, 1: sample).
+        ddof: u32,
+    },
+    /// Standard deviation with `ddof`.
+    Std {
+        /// Delta degrees of freedom.
+        ddof: u32,
+    },
+    /// Whether any element is true (non-zero).
+    Any,
+    /// Whether all elements are true (non-zero).
+    All,
+    /// Sum ignoring NaN.
+    NanSum,
+    /// Minimum ignoring NaN (NaN where every element is NaN).
+    NanMin,
+    /// Maximum ignoring NaN.
+    NanMax,
+    /// Mean ignoring NaN.
+    NanMean,
+    /// Variance ignoring NaN.
+    NanVar {
+        /// Delta degrees of freedom.
+        ddof: u32,
+    },
+    /// Standard deviation ignoring NaN.
+    NanStd {
+        /// Delta degrees of freedom.
+        ddof: u32,
+    },
+    /// Index of the minimum (the first one; NaN counts as the minimum, as NumPy).
+    ArgMin,
+    /// Index of the maximum.
+    ArgMax,
+}
+
+impl ReduceOp {
+    /// The NumPy name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReduceOp::Sum => "sum",
+            ReduceOp::Prod => "prod",
+            ReduceOp::Min => "min",
+            ReduceOp::Max => "max",
+            ReduceOp::Mean => "mean",
+            ReduceOp::Var { .. } => "var",
+            ReduceOp::Std { .. } => "std",
+            ReduceOp::Any => "any",
+            ReduceOp::All => "all",
+            ReduceOp::NanSum => "nansum",
+            ReduceOp::NanMin => "nanmin",
+            ReduceOp::NanMax => "nanmax",
+            ReduceOp::NanMean => "nanmean",
+            ReduceOp::NanVar { .. } => "nanvar",
+            ReduceOp::NanStd { .. } => "nanstd",
+            ReduceOp::ArgMin => "argmin",
+            ReduceOp::ArgMax => "argmax",
+        }
+    }
+
+    /// The result dtype for an input of `dtype`.
+    pub fn dtype(self, dtype: DType) -> DType {
+        let float = if dtype.is_float() { dtype } else { DType::F64 };
+        match self {
+            ReduceOp::Sum | ReduceOp::Prod => dtype.sum_result(),
+            ReduceOp::NanSum => dtype.sum_result(),
+            ReduceOp::Min | ReduceOp::Max | ReduceOp::NanMin | ReduceOp::NanMax => dtype,
+            ReduceOp::Any | ReduceOp::All => DType::Bool,
+            ReduceOp::ArgMin | ReduceOp::ArgMax => DType::I64,
+            _ => float,
+        }
+    }
+
+    fn has_identity(self) -> bool {
+        !matches!(
+            self,
+            ReduceOp::Min
+                | ReduceOp::Max
+                | ReduceOp::NanMin
+                | ReduceOp::NanMax
+                | ReduceOp::ArgMin
+                | ReduceOp::ArgMax
+        )
+    }
+}
+
+/// Which axes to reduce: all of them, or some (negative axes count from the end).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Axes {
+    /// Every axis (NumPy's `axis=None`).
+    All,
+    /// These axes.
+    Some(Vec<isize>),
+}
+
+impl From<isize> for Axes {
+    fn from(a: isize) -> Self {
+        Axes::Some(vec![a])
+    }
+}
+
+impl From<i32> for Axes {
+    fn from(a: i32) -> Self {
+        Axes::Some(vec![a as isize])
+    }
+}
+
+impl From<&[isize]> for Axes {
+    fn from(a: &[isize]) -> Self {
+        Axes::Some(a.to_vec())
+    }
+}
+
+impl<const N: usize> From<[isize; N]> for Axes {
+    fn from(a: [isize; N]) -> Self {
+        Axes::Some(a.to_vec())
+    }
+}
+
+impl<const N: usize> From<[i32; N]> for Axes {
+    fn from(a: [i32; N]) -> Self {
+        Axes::Some(a.iter().map(|&x| x as isize).collect())
+    }
+}
+
+impl From<Option<isize>> for Axes {
+    fn from(a: Option<isize>) -> Self {
+        a.map_or(Axes::All, Axes::from)
+    }
+}
+
+pub(crate) struct ReducePlan {
+    input: Array,
+    op: ReduceOp,
+    /// Reduced input axes, ascending.
+    axes: Vec<usize>,
+    keepdims: bool,
+    /// Fan-in per reduced axis.
+    factor: usize,
+    /// Blocks along each input axis at each tree level (level 0: the input's).
+    levels: Vec<Vec<usize>>,
+}
+
+impl Array {
+    /// Reduces `axes` with `op`, as a tree of fan-in `split_every` (default 16).
+    ///
+    /// # Errors
+    ///
+    /// [`ArrayError::AxisOutOfRange`] for a bad axis, [`ArrayError::InvalidArgument`] for
+    /// a repeated axis, a multi-axis `argmin`/`argmax`, or a reduction without identity
+    /// (`min`, `max`, `argmin`…) over an empty axis.
+    pub fn reduce(
+        &self,
+        op: ReduceOp,
+        axes: impl Into<Axes>,
+        keepdims: bool,
+        split_every: Option<usize>,
+    ) -> Result<Array> {
+        let name = op.name();
+        let mut axes: Vec<usize> = match axes.into() {
+            Axes::All => (0..self.ndim()).collect(),
+            Axes::Some(v) => v
+                .iter()
+                .map(|&a| normalize_axis(name, a, self.ndim()))
+                .collect::<Result<_>>()?,
+        };
+        axes.sort_unstable();
+        if axes.windows(2).any(|w| w[0] == w[1]) {
+            return Err(ArrayError::invalid(
+                name,
+                format!("repeated axis in {axes:?}"),
+            ));
+        }
+        if matches!(op, ReduceOp::ArgMin | ReduceOp::ArgMax)
+            && axes.len() > 1
+            && axes.len() != self.ndim()
+        {
+            return Err(ArrayError::invalid(name, "takes one axis or all of them"));
+        }
+        if !op.has_identity() && axes.iter().any(|&a| self.shape()[a] == 0) {
+            return Err(ArrayError::invalid(
+                name,
+                "zero-size array to a reduction which has no identity",
+            ));
+        }
+        let split_every = split_every.unwrap_or(DEFAULT_SPLIT_EVERY);
+        if split_every < 2 {
+            return Err(ArrayError::invalid(name, "split_every must be at least 2"));
+        }
+        let factor = ((split_every as f64)
+            .powf(1.0 / axes.len().max(1) as f64)
+            .floor() as usize)
+            .max(2);
+        let mut levels = vec![self.numblocks()];
+        while axes
+            .iter()
+            .any(|&a| levels.last().expect("one level")[a] > 1)
+        {
+            let prev = levels.last().expect("one level");
+            let next = prev
+                .iter()
+                .enumerate()
+                .map(|(a, &n)| {
+                    if axes.contains(&a) {
+                        n.div_ceil(factor)
+                    } else {
+                        n
+                    }
+                })
+                .collect();
+            levels.push(next);
+        }
+        let mut shape = Vec::new();
+        let mut sizes = Vec::new();
+        for a in 0..self.ndim() {
+            if axes.contains(&a) {
+                if keepdims {
+                    shape.push(1);
+                    sizes.push(vec![1]);
+                }
+            } else {
+                shape.push(self.shape()[a]);
+                sizes.push(self.chunks().axis(a).to_vec());
+            }
+        }
+        let chunks = Chunks::new(&shape, sizes)?;
+        let plan = ReducePlan {
+            input: self.clone(),
+            op,
+            axes,
+            keepdims,
+            factor,
+            levels,
+        };
+        Ok(Array::from_node(
+            name,
+            shape,
+            op.dtype(self.dtype()),
+            chunks,
+            Expr::Reduce(Box::new(plan)),
+        ))
+    }
+}
+
+macro_rules! reductions {
+    ($($(#[$doc:meta])* $name:ident => $op:expr),+ $(,)?) => {
+        impl Array {
+            $(
+                $(#[$doc])*
+                ///
+                /// # Errors
+                ///
+                /// As [`Array::reduce`].
+                pub fn $name(&self, axes: impl Into<Axes>) -> Result<Array> {
+                    self.reduce($op, axes, false, None)
+                }
+            )+
+        }
+    };
+}
+
+reductions!(
+    /// Sum over `axes` (`Axes::All` for every axis).
+    sum => ReduceOp::Sum,
+    /// Product over `axes`.
+    prod => ReduceOp::Prod,
+    /// Minimum over `axes`.
+    min => ReduceOp::Min,
+    /// Maximum over `axes`.
+    max => ReduceOp::Max,
+    /// Mean over `axes`.
+    mean => ReduceOp::Mean,
+    /// Whether any element over `axes` is true.
+    any => ReduceOp::Any,
+    /// Whether all elements over `axes` are true.
+    all => ReduceOp::All,
+    /// Sum ignoring NaN.
+    nansum => ReduceOp::NanSum,
+    /// Minimum ignoring NaN.
+    nanmin => ReduceOp::NanMin,
+    /// Maximum ignoring NaN.
+    nanmax => ReduceOp::NanMax,
+    /// Mean ignoring NaN.
+    nanmean => ReduceOp::NanMean,
+    /// Index of the minimum along one axis, or in the flattened array for `Axes::All`.
+    argmin => ReduceOp::ArgMin,
+    /// Index of the maximum along one axis, or in the flattened array for `Axes::All`.
+    argmax => ReduceOp::ArgMax,
+);
+
+impl Array {
+    /// Variance over `axes` with `ddof` delta degrees of freedom.
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::reduce`].
+    pub fn var(&self, axes: impl Into<Axes>, ddof: u32) -> Result<Array> {
+        self.reduce(ReduceOp::Var { ddof }, axes, false, None)
+    }
+
+    /// Standard deviation over `axes` with `ddof`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::reduce`].
+    pub fn std(&self, axes: impl Into<Axes>, ddof: u32) -> Result<Array> {
+        self.reduce(ReduceOp::Std { ddof }, axes, false, None)
+    }
+
+    /// Variance ignoring NaN.
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::reduce`].
+    pub fn nanvar(&self, axes: impl Into<Axes>, ddof: u32) -> Result<Array> {
+        self.reduce(ReduceOp::NanVar { ddof }, axes, false, None)
+    }
+
+    /// Standard deviation ignoring NaN.
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::reduce`].
+    pub fn nanstd(&self, axes: impl Into<Axes>, ddof: u32) -> Result<Array> {
+        self.reduce(ReduceOp::NanStd { ddof }, axes, false, None)
+    }
+}
+
+impl ReducePlan {
+    pub(crate) fn lower_block(
+        &self,
+        lowering: &mut Lowering<'_>,
+        array: &Array,
+        index: &[usize],
+        key: Key,
+        memo: (usize, u32, Vec<usize>),
+    ) -> Result<TaskId> {
+        // The tree's top for this output block: reduced axes at 0.
+        let mut top = Vec::with_capacity(self.input.ndim());
+        let mut it = index.iter();
+        for a in 0..self.input.ndim() {
+            if self.axes.contains(&a) {
+                if self.keepdims {
+                    it.next();
+                }
+                top.push(0);
+            } else {
+                top.push(*it.next().expect("one index per output axis"));
+            }
+        }
+        let root = self.node_task(lowering, array, self.levels.len() - 1, &top)?;
+        let op = self.op;
+        let axes = self.axes.clone();
+        let keepdims = self.keepdims;
+        let dtype = array.dtype();
+        lowering.add(
+            memo,
+            key,
+            &[root],
+            Arc::new(move |values: &[Value]| {
+                let p = values[0]
+                    .downcast_ref::<Partial>()
+                    .ok_or_else(|| floe_graph::TaskError::msg("internal error: not a partial"))?;
+                let out = kernels::finalize(op, p, dtype)?;
+                let out = if keepdims {
+                    out
+                } else {
+                    kernels::drop_axes(out, &axes)
+                };
+                Ok(block_value(out))
+            }),
+        )
+    }
+
+    /// The task of tree node `index` (over the input's axes) at `level`.
+    fn node_task(
+        &self,
+        lowering: &mut Lowering<'_>,
+        array: &Array,
+        level: usize,
+        index: &[usize],
+    ) -> Result<TaskId> {
+        let memo = Lowering::memo_key(array, level as u32 + 1, index);
+        if let Some(id) = lowering.lookup(&memo) {
+            return Ok(id);
+        }
+        let op = self.op;
+        let axes = self.axes.clone();
+        if level == 0 {
+            let dep = lowering.block(&self.input, index)?;
+            let info = crate::lower::block_info(&self.input, index);
+            let key = Key::new(&format!("{}-partial", op.name()), &as_u32(index));
+            return lowering.add(
+                memo,
+                key,
+                &[dep],
+                Arc::new(move |values: &[Value]| {
+                    let b = block_of(&values[0])?;
+                    let p = kernels::partial(op, b, &axes, &info)?;
+                    let n = p.nbytes();
+                    Ok(Value::with_nbytes(p, n))
+                }),
+            );
+        }
+        let below = &self.levels[level - 1];
+        let ranges: Vec<std::ops::Range<usize>> = (0..index.len())
+            .map(|a| {
+                if self.axes.contains(&a) {
+                    let lo = index[a] * self.factor;
+                    lo..(lo + self.factor).min(below[a])
+                } else {
+                    index[a]..index[a] + 1
+                }
+            })
+            .collect();
+        let mut deps = Vec::new();
+        for child in cartesian(&ranges) {
+            deps.push(self.node_task(lowering, array, level - 1, &child)?);
+        }
+        let key = Key::new(&format!("{}-combine", op.name()), &as_u32(index));
+        lowering.add(
+            memo,
+            key,
+            &deps,
+            Arc::new(move |values: &[Value]| {
+                let parts = values
+                    .iter()
+                    .map(|v| {
+                        v.downcast_ref::<Partial>().ok_or_else(|| {
+                            floe_graph::TaskError::msg("internal error: not a partial")
+                        })
+                    })
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                let p = kernels::combine(op, &parts, &axes)?;
+                let n = p.nbytes();
+                Ok(Value::with_nbytes(p, n))
+            }),
+        )
+    }
+}
+
+fn as_u32(index: &[usize]) -> Vec<u32> {
+    index.iter().map(|&i| i as u32).collect()
+}
+
+/// Every index in the product of `ranges`, row-major.
+fn cartesian(ranges: &[std::ops::Range<usize>]) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::with_capacity(ranges.len())];
+    for r in ranges {
+        out = out
+            .into_iter()
+            .flat_map(|prefix| {
+                r.clone().map(move |i| {
+                    let mut p = prefix.clone();
+                    p.push(i);
+                    p
+                })
+            })
+            .collect();
+    }
+    out
+}

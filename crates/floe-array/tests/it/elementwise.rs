@@ -1,0 +1,178 @@
+use floe_array::{Array, BinaryOp, DType, DynArray, from_ndarray};
+use ndarray::{ArrayD, IxDyn, Zip};
+use proptest::prelude::*;
+
+use crate::support::{assert_close, case, chunking, compute, data};
+
+fn f64s(a: &Array) -> ArrayD<f64> {
+    compute(a).into_f64().unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn arithmetic_on_differently_chunked_inputs((x, c1, c2) in case(false)) {
+        let a = from_ndarray(x.clone(), c1).unwrap();
+        let b = from_ndarray(x.mapv(|v| v * 0.5 + 1.0), c2).unwrap();
+        let y = x.mapv(|v| v * 0.5 + 1.0);
+        assert_close(&f64s(&(&a + &b).unwrap()), &(&x + &y), 0.0, "add");
+        assert_close(&f64s(&(&a * &b).unwrap()), &(&x * &y), 0.0, "mul");
+        assert_close(&f64s(&(&a / 4.0).unwrap()), &x.mapv(|v| v / 4.0), 0.0, "div scalar");
+        assert_close(&f64s(&(1.0 - &a).unwrap()), &x.mapv(|v| 1.0 - v), 0.0, "rsub");
+        let chain = a.abs().unwrap().sqrt().unwrap().mul_scalar(2.0).unwrap();
+        assert_close(&f64s(&chain), &x.mapv(|v| v.abs().sqrt() * 2.0), 1e-15, "chain");
+        let gt = compute(&a.gt(&b).unwrap()).into_bool().unwrap();
+        prop_assert_eq!(gt, Zip::from(&x).and(&y).map_collect(|a, b| a > b));
+        let w = Array::where_(&a.gt_scalar(0.0).unwrap(), &a, &b).unwrap();
+        assert_close(&f64s(&w), &Zip::from(&x).and(&y).map_collect(|&a, &b| if a > 0.0 { a } else { b }), 0.0, "where");
+        assert_close(&f64s(&a.clip(-2.0, 3.0).unwrap()), &x.mapv(|v| v.clamp(-2.0, 3.0)), 0.0, "clip");
+    }
+
+    #[test]
+    fn broadcasting_against_a_trailing_shape(
+        (x, cx, y, cy) in crate::support::shape().prop_flat_map(|s| {
+            // y's shape: a suffix of s with some axes set to 1.
+            let k = s.len();
+            (Just(s), 0..=k, proptest::collection::vec(any::<bool>(), k))
+        }).prop_flat_map(|(s, drop, ones)| {
+            let ys: Vec<usize> = s[drop..].iter().zip(&ones[drop..]).map(|(&n, &o)| if o { 1 } else { n }).collect();
+            (data(&s, false), chunking(&s), data(&ys, false), chunking(&ys))
+        })
+    ) {
+        let a = from_ndarray(x.clone(), cx).unwrap();
+        let b = from_ndarray(y.clone(), cy).unwrap();
+        let want = &x + &y;
+        assert_close(&f64s(&(&a + &b).unwrap()), &want, 0.0, "broadcast add");
+        assert_close(&f64s(&(&b - &a).unwrap()), &(&y - &x), 0.0, "broadcast sub");
+    }
+}
+
+#[test]
+fn promotion_follows_numpy() {
+    let i8s = from_ndarray(ArrayD::<i8>::from_elem(IxDyn(&[3]), 100), 2).unwrap();
+    let u8s = from_ndarray(ArrayD::<u8>::from_elem(IxDyn(&[3]), 200), 2).unwrap();
+    let f32s = from_ndarray(ArrayD::<f32>::from_elem(IxDyn(&[3]), 0.5), 2).unwrap();
+    let s = i8s.add(&u8s).unwrap();
+    assert_eq!(s.dtype(), DType::I16);
+    assert_eq!(compute(&s).into_i16().unwrap()[[0]], 300);
+    assert_eq!(i8s.add(&f32s).unwrap().dtype(), DType::F32);
+    assert_eq!(i8s.div(&i8s).unwrap().dtype(), DType::F64);
+    assert_eq!(
+        f32s.mul_scalar(2.0).unwrap().dtype(),
+        DType::F32,
+        "a float scalar keeps float32"
+    );
+    assert_eq!(
+        i8s.add_scalar(1).unwrap().dtype(),
+        DType::I8,
+        "an int scalar keeps int8"
+    );
+    assert_eq!(i8s.add_scalar(1.5).unwrap().dtype(), DType::F64);
+    assert_eq!(
+        compute(&i8s.add_scalar(100).unwrap()).into_i8().unwrap()[[0]],
+        -56,
+        "wraps like NumPy"
+    );
+    let q = from_ndarray(
+        ArrayD::from_shape_vec(IxDyn(&[4]), vec![-7_i64, 7, -7, 0]).unwrap(),
+        3,
+    )
+    .unwrap();
+    let d = from_ndarray(
+        ArrayD::from_shape_vec(IxDyn(&[4]), vec![2_i64, -2, 0, 5]).unwrap(),
+        1,
+    )
+    .unwrap();
+    assert_eq!(
+        compute(&q.floor_div(&d).unwrap())
+            .into_i64()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        vec![-4, -4, 0, 0]
+    );
+    assert_eq!(
+        compute(&q.rem(&d).unwrap())
+            .into_i64()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        vec![1, -1, 0, 0]
+    );
+}
+
+#[test]
+fn astype_and_unary_dtypes() {
+    let x = from_ndarray(
+        ArrayD::from_shape_vec(IxDyn(&[4]), vec![-1.5_f64, 0.5, 2.5, f64::NAN]).unwrap(),
+        2,
+    )
+    .unwrap();
+    assert_eq!(
+        compute(&x.astype(DType::I32))
+            .into_i32()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        vec![-1, 0, 2, 0]
+    );
+    assert_eq!(
+        compute(&x.round().unwrap())
+            .into_f64()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>()[..3],
+        [-2.0, 0.0, 2.0]
+    );
+    assert_eq!(
+        compute(&x.isnan().unwrap())
+            .into_bool()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        vec![false, false, false, true]
+    );
+    let i = from_ndarray(
+        ArrayD::from_shape_vec(IxDyn(&[2]), vec![4_i16, 9]).unwrap(),
+        1,
+    )
+    .unwrap();
+    let r = i.sqrt().unwrap();
+    assert_eq!(r.dtype(), DType::F32);
+    assert_eq!(
+        compute(&r),
+        DynArray::from(ArrayD::from_shape_vec(IxDyn(&[2]), vec![2.0_f32, 3.0]).unwrap())
+    );
+    assert!(x.not().is_err());
+    let b = x.gt_scalar(0.0).unwrap();
+    assert!(b.sub(&b).is_err(), "bool - bool is refused, as in NumPy");
+    assert!(x.binary(BinaryOp::And, &x).is_err());
+}
+
+#[test]
+fn map_blocks_sees_block_info_and_checks_shapes() {
+    let x = floe_array::zeros(&[10], 4, DType::I64).unwrap();
+    let y = x
+        .map_blocks(&[], DType::I64, |b, info| {
+            let n = b[0].len();
+            Ok(DynArray::from(ArrayD::from_shape_fn(IxDyn(&[n]), |i| {
+                (info.offset[0] + i[0]) as i64
+            })))
+        })
+        .unwrap();
+    assert_eq!(
+        compute(&y)
+            .into_i64()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        (0..10).collect::<Vec<i64>>()
+    );
+}

@@ -1,0 +1,11 @@
+//! floe-array against plain `ndarray`: property tests over random shapes (0-d to 4-d,
+//! empty and length-1 axes included), random chunkings and operations; every computed
+//! block has exactly the shape `chunks` declares.
+
+mod support;
+
+mod creation;
+mod elementwise;
+mod errors;
+mod reductions;
+mod slicing;
