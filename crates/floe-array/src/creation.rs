@@ -311,27 +311,36 @@ where
 pub mod random {
     use super::*;
 
-    /// SplitMix64: a fast, well-mixed hash of a 64-bit counter.
+    /// SplitMix64's output function: a fast, well-mixed bijection of 64-bit words.
+    #[inline]
     fn mix(mut z: u64) -> u64 {
-        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
 
-    /// A uniform number in [0, 1) from the seed and a counter.
+    const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    /// Element `counter` of the SplitMix64 stream of `seed`, as a uniform number in [0, 1).
+    #[inline]
     fn unit(seed: u64, counter: u64) -> f64 {
-        (mix(seed ^ mix(counter)) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        let state =
+            mix(seed.wrapping_add(GAMMA)).wrapping_add(counter.wrapping_add(1).wrapping_mul(GAMMA));
+        // The top 52 bits as the mantissa of a number in [1, 2): no integer conversion.
+        f64::from_bits(0x3ff0_0000_0000_0000 | (mix(state) >> 12)) - 1.0
     }
 
-    fn generate(
+    fn generate<V>(
         name: &str,
         shape: &[usize],
         chunks: impl Into<ChunkSpec>,
         seed: u64,
-        value: fn(u64, u64) -> f64,
+        value: V,
         scale: (f64, f64),
-    ) -> Result<Array> {
+    ) -> Result<Array>
+    where
+        V: Fn(u64, u64) -> f64 + Copy + Send + Sync + 'static,
+    {
         let c = Chunks::from_spec(shape, chunks, DType::F64)?;
         Ok(source(
             name,
@@ -339,18 +348,50 @@ pub mod random {
             c,
             DType::F64,
             Arc::new(move |b: &BlockInfo| {
-                let strides: Vec<usize> = (0..b.array_shape.len())
+                let ndim = b.array_shape.len();
+                let strides: Vec<usize> = (0..ndim)
                     .map(|a| b.array_shape[a + 1..].iter().product())
                     .collect();
-                Ok(DynArray::from(ArrayD::<f64>::from_shape_fn(
-                    IxDyn(&b.shape),
-                    |i| {
-                        let flat: usize = (0..strides.len())
-                            .map(|a| (b.offset[a] + i[a]) * strides[a])
+                let len: usize = b.shape.iter().product();
+                let mut out = Vec::with_capacity(len);
+                if len > 0 {
+                    // Walk the block row by row: the flat index of a row's first element, then
+                    // consecutive elements along the last axis.
+                    let inner = if ndim == 0 { 1 } else { b.shape[ndim - 1] };
+                    let mut row = vec![0_usize; ndim.saturating_sub(1)];
+                    loop {
+                        let base: usize = (0..ndim)
+                            .map(|a| (b.offset[a] + row.get(a).copied().unwrap_or(0)) * strides[a])
                             .sum();
-                        scale.0 + scale.1 * value(seed, flat as u64)
-                    },
-                )))
+                        out.extend(
+                            (0..inner).map(|j| scale.0 + scale.1 * value(seed, (base + j) as u64)),
+                        );
+                        // Next row (odometer over every axis but the last).
+                        let mut a = row.len();
+                        loop {
+                            if a == 0 {
+                                break;
+                            }
+                            a -= 1;
+                            row[a] += 1;
+                            if row[a] < b.shape[a] {
+                                break;
+                            }
+                            row[a] = 0;
+                            if a == 0 {
+                                a = usize::MAX;
+                                break;
+                            }
+                        }
+                        if a == usize::MAX || row.is_empty() {
+                            break;
+                        }
+                    }
+                }
+                Ok(DynArray::from(
+                    ArrayD::from_shape_vec(IxDyn(&b.shape), out)
+                        .map_err(|e| TaskError::msg(format!("internal error: {e}")))?,
+                ))
             }),
         ))
     }

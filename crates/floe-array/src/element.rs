@@ -6,7 +6,7 @@ use crate::DType;
 ///
 /// Conversions follow NumPy's `astype` (C casts): floats to integers truncate toward zero
 /// (NaN and out-of-range values saturate, where C leaves them undefined), integers wrap.
-pub trait Element: Copy + Send + Sync + PartialOrd + std::fmt::Debug + 'static {
+pub trait Element: Copy + Default + Send + Sync + PartialOrd + std::fmt::Debug + 'static {
     /// The dtype of this type.
     const DTYPE: DType;
     /// Converts to `f64` (booleans to 0 and 1).

@@ -30,7 +30,69 @@ pub type SourceFn = Arc<dyn Fn(&BlockInfo) -> Result<DynArray, TaskError> + Send
 
 /// Computes an output block from its input blocks (in input order) and its output info.
 pub type BlockFn =
-    Arc<dyn Fn(&[&DynArray], &BlockInfo) -> Result<DynArray, TaskError> + Send + Sync>;
+    Arc<dyn Fn(&[BlockRef<'_>], &BlockInfo) -> Result<DynArray, TaskError> + Send + Sync>;
+
+/// An input block as a blockwise kernel sees it: a computed block, possibly with its axes
+/// permuted. A transpose feeding an elementwise operation is not materialised: the kernel
+/// reads the untransposed block through a permuted view (`x + x.T` costs no copy of `x`).
+#[derive(Clone, Copy)]
+pub struct BlockRef<'a> {
+    block: &'a DynArray,
+    perm: Option<&'a [usize]>,
+}
+
+impl<'a> BlockRef<'a> {
+    /// A block seen as it is.
+    pub fn new(block: &'a DynArray) -> Self {
+        Self { block, perm: None }
+    }
+
+    pub(crate) fn permuted(block: &'a DynArray, perm: Option<&'a [usize]>) -> Self {
+        Self { block, perm }
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        self.block.dtype()
+    }
+
+    /// The shape, permutation applied.
+    pub fn shape(&self) -> Vec<usize> {
+        let s = self.block.shape();
+        match self.perm {
+            Some(p) => p.iter().map(|&a| s[a]).collect(),
+            None => s.to_vec(),
+        }
+    }
+
+    /// A view of the elements as `T`, if that is the block's dtype.
+    pub fn view<T: crate::ArrayElement>(&self) -> Option<ndarray::ArrayViewD<'a, T>> {
+        let v = T::view(self.block)?;
+        Some(match self.perm {
+            Some(p) => v.permuted_axes(ndarray::IxDyn(p)),
+            None => v,
+        })
+    }
+
+    /// The elements converted to `T` (a new array).
+    pub fn to_typed<T: crate::ArrayElement>(&self) -> ndarray::ArrayD<T> {
+        let a = self.block.to_typed::<T>();
+        match self.perm {
+            Some(p) => a.permuted_axes(ndarray::IxDyn(p)),
+            None => a,
+        }
+    }
+
+    /// The block as an owned array in standard layout (a copy).
+    pub fn to_owned(&self) -> DynArray {
+        match self.perm {
+            None => self.block.clone(),
+            Some(p) => {
+                crate::with_array!(self.block, a => DynArray::from(crate::lower::transpose(a.view(), p)))
+            }
+        }
+    }
+}
 
 pub(crate) struct Node {
     pub(crate) name: Arc<str>,

@@ -48,7 +48,7 @@ pub use dynarray::{ArrayElement, DynArray};
 pub use element::{Element, cast};
 pub use elementwise::{BinaryOp, Scalar, UnaryOp, broadcast_shapes};
 pub use error::{ArrayError, Result};
-pub use expr::BlockInfo;
+pub use expr::{BlockFn, BlockInfo, BlockRef};
 pub use lower::Lowering;
 pub use reduction::{Axes, DEFAULT_SPLIT_EVERY, ReduceOp};
 pub use shape::{concatenate, stack};

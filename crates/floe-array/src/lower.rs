@@ -11,7 +11,7 @@ use std::sync::Arc;
 use floe_graph::{GraphBuilder, Key, TaskError, TaskId, Value};
 use ndarray::{IxDyn, SliceInfoElem};
 
-use crate::expr::{BlockInfo, Expr};
+use crate::expr::{BlockInfo, BlockRef, Expr};
 use crate::{Array, DynArray, Result, with_array, with_dtype};
 
 /// Appends array tasks to a graph under construction.
@@ -92,9 +92,17 @@ impl<'b> Lowering<'b> {
             }
             Expr::Blockwise { inputs, f } => {
                 let mut deps = Vec::with_capacity(inputs.len());
+                let mut perms: Vec<Option<Vec<usize>>> = Vec::with_capacity(inputs.len());
                 for input in inputs {
                     let idx = broadcast_index(array, input, index);
-                    deps.push(self.block(input, &idx)?);
+                    // A transposed input is read through a permuted view of its source block.
+                    if let Expr::Transpose { input: inner, perm } = &input.node.expr {
+                        deps.push(self.block(inner, &transposed_index(perm, &idx))?);
+                        perms.push(Some(perm.clone()));
+                    } else {
+                        deps.push(self.block(input, &idx)?);
+                        perms.push(None);
+                    }
                 }
                 let f = f.clone();
                 self.add(
@@ -104,19 +112,15 @@ impl<'b> Lowering<'b> {
                     Arc::new(move |values: &[Value]| {
                         let blocks = values
                             .iter()
-                            .map(block_of)
-                            .collect::<std::result::Result<Vec<_>, _>>()?;
+                            .zip(&perms)
+                            .map(|(v, p)| Ok(BlockRef::permuted(block_of(v)?, p.as_deref())))
+                            .collect::<std::result::Result<Vec<_>, TaskError>>()?;
                         f(&blocks, &info).map(block_value)
                     }),
                 )
             }
             Expr::Transpose { input, perm } => {
-                // Output axis i is input axis perm[i].
-                let mut idx = vec![0; perm.len()];
-                for (i, &p) in perm.iter().enumerate() {
-                    idx[p] = index[i];
-                }
-                let dep = self.block(input, &idx)?;
+                let dep = self.block(input, &transposed_index(perm, index))?;
                 let perm = perm.clone();
                 self.add(
                     memo,
@@ -124,9 +128,9 @@ impl<'b> Lowering<'b> {
                     &[dep],
                     Arc::new(move |values: &[Value]| {
                         let b = block_of(&values[0])?;
-                        Ok(block_value(with_array!(b, a => DynArray::from(
-                            a.view().permuted_axes(IxDyn(&perm)).as_standard_layout().into_owned()
-                        ))))
+                        Ok(block_value(
+                            with_array!(b, a => DynArray::from(transpose(a.view(), &perm))),
+                        ))
                     }),
                 )
             }
@@ -187,6 +191,50 @@ impl<'b> Lowering<'b> {
             }),
         )
     }
+}
+
+/// The input block index of output block `index` of a transpose by `perm` (output axis
+/// `i` is input axis `perm[i]`).
+fn transposed_index(perm: &[usize], index: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; perm.len()];
+    for (i, &p) in perm.iter().enumerate() {
+        idx[p] = index[i];
+    }
+    idx
+}
+
+/// The block with its axes permuted, in standard layout. Two-dimensional blocks are copied
+/// in cache-sized tiles (a plain strided copy misses the cache on every element).
+pub(crate) fn transpose<T: Copy>(
+    a: ndarray::ArrayViewD<'_, T>,
+    perm: &[usize],
+) -> ndarray::ArrayD<T> {
+    const TILE: usize = 32;
+    if let ([1, 0], Some(src)) = (perm, a.as_slice()) {
+        let (rows, cols) = (a.shape()[0], a.shape()[1]);
+        // Every element is overwritten below; the first one only fills the allocation.
+        let mut out = match src.first() {
+            Some(&fill) => vec![fill; rows * cols],
+            None => Vec::new(),
+        };
+        for i0 in (0..rows).step_by(TILE) {
+            let i1 = (i0 + TILE).min(rows);
+            for j0 in (0..cols).step_by(TILE) {
+                let j1 = (j0 + TILE).min(cols);
+                for (j, column) in out[j0 * rows..j1 * rows].chunks_exact_mut(rows).enumerate() {
+                    let j = j0 + j;
+                    for (o, i) in column[i0..i1].iter_mut().zip(i0..i1) {
+                        *o = src[i * cols + j];
+                    }
+                }
+            }
+        }
+        return ndarray::ArrayD::from_shape_vec(IxDyn(&[cols, rows]), out)
+            .expect("cols × rows elements");
+    }
+    a.permuted_axes(IxDyn(perm))
+        .as_standard_layout()
+        .into_owned()
 }
 
 /// Where block `index` of `array` sits.

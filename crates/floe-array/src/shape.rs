@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::elementwise::rechunk_to;
 use crate::error::normalize_axis;
-use crate::expr::{BlockInfo, Expr};
+use crate::expr::{BlockInfo, BlockRef, Expr};
 use crate::gather::{GatherPlan, Segment, identity_axis};
 use crate::{Array, ArrayError, ChunkSpec, Chunks, DynArray, Result, with_array};
 
@@ -81,8 +81,8 @@ impl Array {
         let chunks = Chunks::new(&shape, sizes)?;
         // A blockwise input is aligned to the right, so the new axis goes first; a
         // permutation then moves it where it was asked for.
-        let f: crate::expr::BlockFn = Arc::new(|b: &[&DynArray], _: &BlockInfo| {
-            Ok(with_array!(b[0].clone(), x => DynArray::from(x.insert_axis(ndarray::Axis(0)))))
+        let f: crate::expr::BlockFn = Arc::new(|b: &[BlockRef<'_>], _: &BlockInfo| {
+            Ok(with_array!(b[0].to_owned(), x => DynArray::from(x.insert_axis(ndarray::Axis(0)))))
         });
         let front = Array::from_node(
             "expand_dims",
@@ -167,8 +167,8 @@ impl Array {
             })
             .collect();
         let chunks = Chunks::new(shape, sizes)?;
-        let f: crate::expr::BlockFn = Arc::new(|b: &[&DynArray], info: &BlockInfo| {
-            Ok(with_array!(b[0], x => DynArray::from(
+        let f: crate::expr::BlockFn = Arc::new(|b: &[BlockRef<'_>], info: &BlockInfo| {
+            Ok(with_array!(b[0].to_owned(), x => DynArray::from(
                 x.broadcast(ndarray::IxDyn(&info.shape))
                     .ok_or_else(|| floe_graph::TaskError::msg("internal error: broadcast"))?
                     .to_owned()

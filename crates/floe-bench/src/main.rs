@@ -3,17 +3,24 @@
 //! ```text
 //! cargo run --release -p floe-bench -- overhead [--case NAME]... [--reps N] [--threads N]
 //! cargo run --release -p floe-bench -- overhead --list
+//! cargo run --release -p floe-bench -- elementwise [--case ones|random]
 //! ```
 //!
 //! Every measurement runs in a fresh child process, so `peak_rss_mb` is that measurement's
 //! own peak (as in `shared/bench/benchlib.py`).
 
+mod elementwise;
 mod overhead;
 mod report;
 
 use std::process::{Command, ExitCode};
 
 use clap::{Parser, Subcommand};
+
+/// Large blocks are allocated and freed all the time; mimalloc keeps their pages mapped
+/// between uses instead of returning them to the kernel and faulting them in again.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(
@@ -29,6 +36,8 @@ struct Cli {
 enum Workload {
     /// Scheduler overhead: many tiny tasks, graph build and ordering time.
     Overhead(CaseArgs),
+    /// `(x + x.T).mean(axis=0)` on a 20000² float64 array in 2000² blocks.
+    Elementwise(CaseArgs),
 }
 
 #[derive(clap::Args)]
@@ -53,6 +62,9 @@ struct CaseArgs {
 fn main() -> ExitCode {
     match Cli::parse().workload {
         Workload::Overhead(args) => drive("overhead", overhead::CASES, overhead::run, &args),
+        Workload::Elementwise(args) => {
+            drive("elementwise", elementwise::CASES, elementwise::run, &args)
+        }
     }
 }
 

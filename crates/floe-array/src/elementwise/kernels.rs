@@ -4,6 +4,7 @@
 use floe_graph::TaskError;
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
 
+use crate::expr::BlockRef;
 use crate::{ArrayElement, ArrayError, DType, DynArray, Result, with_dtype};
 
 /// A binary elementwise operation.
@@ -213,6 +214,7 @@ pub(crate) trait Ops: ArrayElement {
 macro_rules! int_ops {
     ($t:ty, $signed:expr) => {
         impl Ops for $t {
+            #[inline]
             fn add(a: Self, b: Self) -> Self {
                 a.wrapping_add(b)
             }
@@ -328,6 +330,7 @@ int_ops!(u64, false);
 macro_rules! float_ops {
     ($t:ty) => {
         impl Ops for $t {
+            #[inline]
             fn add(a: Self, b: Self) -> Self {
                 a + b
             }
@@ -465,10 +468,10 @@ impl Ops for bool {
 
 /// Runs `f` with a view of `b` as `T`, converting (one copy) only if the dtype differs.
 pub(crate) fn with_view<T: ArrayElement, R>(
-    b: &DynArray,
+    b: &BlockRef<'_>,
     f: impl FnOnce(ArrayViewD<'_, T>) -> R,
 ) -> R {
-    match T::view(b) {
+    match b.view::<T>() {
         Some(v) => f(v),
         None => {
             let owned = b.to_typed::<T>();
@@ -499,32 +502,59 @@ fn zip2<A: Copy, B: Copy, R>(
     Ok(Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y)))
 }
 
+/// `f` over two views broadcast to `shape`, wrapped as a block of `T`. Generic over the
+/// closure so that each operation is inlined into its loop.
+fn arith<T: Ops, F: Fn(T, T) -> T>(
+    a: ArrayViewD<'_, T>,
+    b: ArrayViewD<'_, T>,
+    shape: &[usize],
+    f: F,
+) -> Result<DynArray, TaskError> {
+    zip2(a, b, shape, f).map(T::wrap)
+}
+
+fn compare<T: Ops, F: Fn(&T, &T) -> bool>(
+    a: ArrayViewD<'_, T>,
+    b: ArrayViewD<'_, T>,
+    shape: &[usize],
+    f: F,
+) -> Result<DynArray, TaskError> {
+    zip2(a, b, shape, move |x: T, y: T| f(&x, &y)).map(DynArray::from)
+}
+
 fn binary_typed<T: Ops>(
     op: BinaryOp,
-    a: &DynArray,
-    b: &DynArray,
+    a: &BlockRef<'_>,
+    b: &BlockRef<'_>,
     shape: &[usize],
 ) -> Result<DynArray, TaskError> {
     with_view::<T, _>(a, |a| {
         with_view::<T, _>(b, |b| {
-            let arith = |f: fn(T, T) -> T| zip2(a.view(), b.view(), shape, f).map(T::wrap);
-            let cmp = |f: fn(&T, &T) -> bool| {
-                zip2(a.view(), b.view(), shape, move |x: T, y: T| f(&x, &y)).map(DynArray::from)
-            };
+            let (a, b) = (a.view(), b.view());
             match op {
-                BinaryOp::Add => arith(T::add),
-                BinaryOp::Sub => arith(T::sub),
-                BinaryOp::Mul => arith(T::mul),
-                BinaryOp::Div => arith(T::div),
-                BinaryOp::FloorDiv => arith(T::floor_div),
-                BinaryOp::Rem => arith(T::rem),
-                BinaryOp::And => arith(T::bit_and),
-                BinaryOp::Or => arith(T::bit_or),
-                BinaryOp::Xor => arith(T::bit_xor),
-                BinaryOp::Maximum => arith(|x, y| if T::is_nan(x) || x >= y { x } else { y }),
-                BinaryOp::Minimum => arith(|x, y| if T::is_nan(x) || x <= y { x } else { y }),
+                BinaryOp::Add => arith(a, b, shape, T::add),
+                BinaryOp::Sub => arith(a, b, shape, T::sub),
+                BinaryOp::Mul => arith(a, b, shape, T::mul),
+                BinaryOp::Div => arith(a, b, shape, T::div),
+                BinaryOp::FloorDiv => arith(a, b, shape, T::floor_div),
+                BinaryOp::Rem => arith(a, b, shape, T::rem),
+                BinaryOp::And => arith(a, b, shape, T::bit_and),
+                BinaryOp::Or => arith(a, b, shape, T::bit_or),
+                BinaryOp::Xor => arith(a, b, shape, T::bit_xor),
+                BinaryOp::Maximum => arith(
+                    a,
+                    b,
+                    shape,
+                    |x, y| if T::is_nan(x) || x >= y { x } else { y },
+                ),
+                BinaryOp::Minimum => arith(
+                    a,
+                    b,
+                    shape,
+                    |x, y| if T::is_nan(x) || x <= y { x } else { y },
+                ),
                 BinaryOp::Pow => {
-                    let out = zip2(a.view(), b.view(), shape, |x: T, y: T| T::pow(x, y))?;
+                    let out = zip2(a, b, shape, |x: T, y: T| T::pow(x, y))?;
                     if out.iter().any(Option::is_none) {
                         return Err(TaskError::msg(
                             "integers to negative integer powers are not allowed",
@@ -532,12 +562,12 @@ fn binary_typed<T: Ops>(
                     }
                     Ok(T::wrap(out.mapv(|v| v.unwrap_or_else(T::zero))))
                 }
-                BinaryOp::Eq => cmp(PartialEq::eq),
-                BinaryOp::Ne => cmp(PartialEq::ne),
-                BinaryOp::Lt => cmp(PartialOrd::lt),
-                BinaryOp::Le => cmp(PartialOrd::le),
-                BinaryOp::Gt => cmp(PartialOrd::gt),
-                BinaryOp::Ge => cmp(PartialOrd::ge),
+                BinaryOp::Eq => compare(a, b, shape, T::eq),
+                BinaryOp::Ne => compare(a, b, shape, T::ne),
+                BinaryOp::Lt => compare(a, b, shape, T::lt),
+                BinaryOp::Le => compare(a, b, shape, T::le),
+                BinaryOp::Gt => compare(a, b, shape, T::gt),
+                BinaryOp::Ge => compare(a, b, shape, T::ge),
             }
         })
     })
@@ -546,8 +576,8 @@ fn binary_typed<T: Ops>(
 /// Computes `op` on two blocks in `compute_in`, giving a block of `shape` and `out` dtype.
 pub(crate) fn binary(
     op: BinaryOp,
-    a: &DynArray,
-    b: &DynArray,
+    a: &BlockRef<'_>,
+    b: &BlockRef<'_>,
     compute_in: DType,
     out: DType,
     shape: &[usize],
@@ -556,7 +586,7 @@ pub(crate) fn binary(
     Ok(r.astype(out))
 }
 
-fn unary_typed<T: Ops>(op: UnaryOp, a: &DynArray) -> DynArray {
+fn unary_typed<T: Ops>(op: UnaryOp, a: &BlockRef<'_>) -> DynArray {
     with_view::<T, _>(a, |a| match op {
         UnaryOp::Abs => T::wrap(a.mapv(T::abs)),
         UnaryOp::Neg => T::wrap(a.mapv(T::neg)),
@@ -591,7 +621,7 @@ macro_rules! float_math {
 }
 
 /// Computes `op` on a block, giving a block of dtype `out`.
-pub(crate) fn unary(op: UnaryOp, a: &DynArray, out: DType) -> Result<DynArray, TaskError> {
+pub(crate) fn unary(op: UnaryOp, a: &BlockRef<'_>, out: DType) -> Result<DynArray, TaskError> {
     if op.is_float_math() {
         return Ok(match out {
             DType::F32 => float_math!(f32, op, a),
@@ -603,9 +633,9 @@ pub(crate) fn unary(op: UnaryOp, a: &DynArray, out: DType) -> Result<DynArray, T
 
 /// `where(cond, x, y)` on blocks, broadcast to `shape`, in dtype `out`.
 pub(crate) fn select(
-    cond: &DynArray,
-    x: &DynArray,
-    y: &DynArray,
+    cond: &BlockRef<'_>,
+    x: &BlockRef<'_>,
+    y: &BlockRef<'_>,
     out: DType,
     shape: &[usize],
 ) -> Result<DynArray, TaskError> {

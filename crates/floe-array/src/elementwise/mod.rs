@@ -14,7 +14,7 @@ use floe_graph::TaskError;
 
 pub use kernels::{BinaryOp, UnaryOp};
 
-use crate::expr::{BlockInfo, Expr};
+use crate::expr::{BlockInfo, BlockRef, Expr};
 use crate::gather::{GatherPlan, identity_axis, rechunk_axis};
 use crate::{Array, ArrayError, Chunks, DType, DynArray, Result};
 
@@ -212,8 +212,8 @@ impl Array {
     /// bitwise operations on floats…).
     pub fn binary(&self, op: BinaryOp, other: &Array) -> Result<Array> {
         let (compute_in, out) = op.dtypes(self.dtype(), other.dtype())?;
-        let f: crate::expr::BlockFn = Arc::new(move |blocks: &[&DynArray], info: &BlockInfo| {
-            kernels::binary(op, blocks[0], blocks[1], compute_in, out, &info.shape)
+        let f: crate::expr::BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| {
+            kernels::binary(op, &blocks[0], &blocks[1], compute_in, out, &info.shape)
         });
         blockwise(op.name(), op.name(), &[self, other], out, f)
     }
@@ -245,8 +245,9 @@ impl Array {
     /// [`ArrayError::UnsupportedDType`] where NumPy refuses the dtype.
     pub fn unary(&self, op: UnaryOp) -> Result<Array> {
         let out = op.dtype(self.dtype())?;
-        let f: crate::expr::BlockFn =
-            Arc::new(move |blocks: &[&DynArray], _: &BlockInfo| kernels::unary(op, blocks[0], out));
+        let f: crate::expr::BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], _: &BlockInfo| {
+            kernels::unary(op, &blocks[0], out)
+        });
         blockwise(op.name(), op.name(), &[self], out, f)
     }
 
@@ -255,8 +256,8 @@ impl Array {
         if dtype == self.dtype() {
             return self.clone();
         }
-        let f: crate::expr::BlockFn = Arc::new(move |blocks: &[&DynArray], _: &BlockInfo| {
-            Ok(blocks[0].clone().astype(dtype))
+        let f: crate::expr::BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], _: &BlockInfo| {
+            Ok(blocks[0].to_owned().astype(dtype))
         });
         blockwise("astype", "astype", &[self], dtype, f).expect("one input always broadcasts")
     }
@@ -269,8 +270,8 @@ impl Array {
     /// [`ArrayError::ShapeMismatch`] if the shapes do not broadcast.
     pub fn where_(cond: &Array, x: &Array, y: &Array) -> Result<Array> {
         let out = x.dtype().promote(y.dtype());
-        let f: crate::expr::BlockFn = Arc::new(move |blocks: &[&DynArray], info: &BlockInfo| {
-            kernels::select(blocks[0], blocks[1], blocks[2], out, &info.shape)
+        let f: crate::expr::BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| {
+            kernels::select(&blocks[0], &blocks[1], &blocks[2], out, &info.shape)
         });
         blockwise("where", "where", &[cond, x, y], out, f)
     }
@@ -328,8 +329,10 @@ impl Array {
     {
         let mut inputs = vec![self];
         inputs.extend_from_slice(others);
-        let g: crate::expr::BlockFn = Arc::new(move |blocks: &[&DynArray], info: &BlockInfo| {
-            let out = f(blocks, info).map_err(TaskError::new)?;
+        let g: crate::expr::BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| {
+            let owned: Vec<DynArray> = blocks.iter().map(BlockRef::to_owned).collect();
+            let refs: Vec<&DynArray> = owned.iter().collect();
+            let out = f(&refs, info).map_err(TaskError::new)?;
             if out.shape() != info.shape.as_slice() || out.dtype() != dtype {
                 return Err(TaskError::msg(format!(
                     "map_blocks: the function returned a {} block of shape {:?}; block {:?} must be {dtype} of shape {:?}",

@@ -6,7 +6,7 @@ use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
 
 use super::ReduceOp;
 use crate::elementwise::kernels::{Ops, with_view};
-use crate::expr::BlockInfo;
+use crate::expr::{BlockInfo, BlockRef};
 use crate::{ArrayElement, DType, DynArray, Element, with_dtype};
 
 /// The partial result of a reduction over some blocks, shaped like a block whose reduced
@@ -74,25 +74,35 @@ fn kahan_add(s: &Kahan, x: f64) -> Kahan {
     (t, (t - s.0) - y)
 }
 
-fn kahan_merge(a: &Kahan, b: &Kahan) -> Kahan {
-    kahan_add(&kahan_add(a, b.0), -b.1)
-}
-
+/// Sum over `axes` in `f64`: plain sums over groups of 128 positions along the first
+/// reduced axis, the group sums combined with Kahan compensation. The error grows with the
+/// group size plus the number of groups rather than with the number of elements, at the
+/// cost of one addition per element.
 fn float_sum(x: ArrayViewD<'_, f64>, axes: &[usize], skip_nan: bool) -> ArrayD<f64> {
-    fold_keepdims(
-        x,
-        axes,
-        (0.0, 0.0),
-        |s, v| {
-            if skip_nan && v.is_nan() {
-                *s
-            } else {
-                kahan_add(s, v)
+    const GROUP: usize = 128;
+    let plain = |s: &f64, v: f64| if skip_nan && v.is_nan() { *s } else { s + v };
+    let Some(&first) = axes.first() else {
+        return x.mapv(|v| plain(&0.0, v));
+    };
+    let mut total: Option<ArrayD<Kahan>> = None;
+    for group in x.axis_chunks_iter(Axis(first), GROUP) {
+        let s = fold_keepdims(group, axes, 0.0, plain, |a, b| a + b);
+        match &mut total {
+            None => total = Some(s.mapv(|v| (v, 0.0))),
+            Some(t) => t.zip_mut_with(&s, |k, &v| *k = kahan_add(k, v)),
+        }
+    }
+    match total {
+        Some(t) => t.mapv(|(s, c)| s - c),
+        // An empty axis: the sum is 0 over the kept shape.
+        None => {
+            let mut shape = x.shape().to_vec();
+            for &a in axes {
+                shape[a] = 1;
             }
-        },
-        kahan_merge,
-    )
-    .mapv(|(s, c)| s - c)
+            ArrayD::zeros(IxDyn(&shape))
+        }
+    }
 }
 
 fn count_not_nan(x: ArrayViewD<'_, f64>, axes: &[usize]) -> ArrayD<f64> {
@@ -130,10 +140,11 @@ fn extreme<T: Ops>(x: ArrayViewD<'_, T>, axes: &[usize], max: bool, skip_nan: bo
 /// The partial of one block.
 pub(crate) fn partial(
     op: ReduceOp,
-    b: &DynArray,
+    block: &DynArray,
     axes: &[usize],
     info: &BlockInfo,
 ) -> Result<Partial, TaskError> {
+    let b = &BlockRef::new(block);
     let float_in = b.dtype().is_float();
     Ok(match op {
         ReduceOp::Sum | ReduceOp::NanSum if float_in => {
