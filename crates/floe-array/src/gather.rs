@@ -339,6 +339,38 @@ mod tests {
     }
 
     #[test]
+    fn runs_of_taken_positions_share_segments() {
+        // Blocks [0,4) [4,8) [8,10); output blocks of up to 4 positions: 1 2 3 9 | 8 5 5.
+        let segs = take_axis(&[4, 4, 2], &[1, 2, 3, 9, 8, 5, 5]);
+        let got: Vec<Vec<(usize, usize, usize, isize, usize)>> = segs
+            .iter()
+            .map(|v| {
+                v.iter()
+                    .map(|s| (s.block, s.lo, s.hi, s.step, s.dest))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                vec![(0, 1, 4, 1, 0), (2, 1, 2, 1, 3)],
+                vec![(2, 0, 1, 1, 0), (1, 1, 2, 1, 1), (1, 1, 2, 1, 2)]
+            ]
+        );
+        // A backwards run is one segment with a negative step.
+        let back = take_axis(&[4, 4, 2], &[3, 2, 1, 0]);
+        assert_eq!(
+            (
+                back[0][0].lo,
+                back[0][0].hi,
+                back[0][0].step,
+                back[0][0].len
+            ),
+            (0, 4, -1, 4)
+        );
+    }
+
+    #[test]
     fn negative_steps_walk_blocks_backwards() {
         // Axis of 10 in blocks of 4: select 9, 6, 3, 0.
         let segs = select_axis(&[4, 4, 2], 9, -3, 4);
@@ -348,4 +380,61 @@ mod tests {
             .collect();
         assert_eq!(got, vec![(2, 1, 2, 1), (1, 2, 3, 1), (0, 0, 4, 2)]);
     }
+}
+
+/// Segments picking `positions` (in that order, repeats allowed) from an axis with block
+/// sizes `chunks`. Output blocks hold up to the axis' largest block of positions; runs of
+/// consecutive positions (forwards or backwards) inside one input block become one segment.
+pub(crate) fn take_axis(chunks: &[usize], positions: &[usize]) -> Vec<Vec<Segment>> {
+    if positions.is_empty() {
+        return vec![vec![empty_segment()]];
+    }
+    let off = offsets(chunks);
+    let per_block = chunks.iter().copied().max().unwrap_or(1).max(1);
+    positions
+        .chunks(per_block)
+        .map(|group| {
+            let mut segs: Vec<Segment> = Vec::new();
+            let mut dest = 0;
+            let mut i = 0;
+            while i < group.len() {
+                let g = group[i];
+                let b = off[1..].partition_point(|&end| end <= g);
+                // Extend a run of ±1 steps inside block b.
+                let mut j = i + 1;
+                let step: isize = match group.get(j) {
+                    Some(&n) if n == g + 1 && n < off[b + 1] => 1,
+                    Some(&n) if g > 0 && n + 1 == g && n >= off[b] => -1,
+                    _ => 1,
+                };
+                while j < group.len() {
+                    let prev = group[j - 1] as isize;
+                    let n = group[j];
+                    if n as isize == prev + step && n >= off[b] && n < off[b + 1] {
+                        j += 1;
+                    } else {
+                        break;
+                    }
+                }
+                let (first, last) = (g - off[b], group[j - 1] - off[b]);
+                let (lo, hi) = if step > 0 {
+                    (first, last + 1)
+                } else {
+                    (last, first + 1)
+                };
+                segs.push(Segment {
+                    source: 0,
+                    block: b,
+                    lo,
+                    hi,
+                    step,
+                    dest,
+                    len: j - i,
+                });
+                dest += j - i;
+                i = j;
+            }
+            segs
+        })
+        .collect()
 }

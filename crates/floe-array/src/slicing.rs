@@ -273,3 +273,83 @@ mod tests {
         assert_eq!(slice_positions(Some(3), Some(3), 1, 10), (3, 1, 0));
     }
 }
+
+impl Array {
+    /// Picks `indices` along `axis`, in order, repeats allowed (NumPy's `take`, or
+    /// `x[[3, 1, -1]]` along the first axis). Negative indices count from the end.
+    ///
+    /// # Errors
+    ///
+    /// [`ArrayError::IndexOutOfBounds`] for an index outside the axis;
+    /// [`ArrayError::AxisOutOfRange`] for a bad axis.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let x = floe_array::arange(0.0, 10.0, 1.0, 4, floe_array::DType::I64)?;
+    /// let y = x.take(&[9, 0, -1], 0)?;
+    /// assert_eq!(y.shape(), &[3]);
+    /// # Ok::<(), floe_array::ArrayError>(())
+    /// ```
+    pub fn take(&self, indices: &[isize], axis: isize) -> Result<Array> {
+        let axis = crate::error::normalize_axis("take", axis, self.ndim())?;
+        let n = self.shape()[axis];
+        let positions = indices
+            .iter()
+            .map(|&k| {
+                let p = if k < 0 { k + n as isize } else { k };
+                if p < 0 || p >= n as isize {
+                    Err(ArrayError::IndexOutOfBounds {
+                        index: k,
+                        axis,
+                        len: n,
+                    })
+                } else {
+                    Ok(p as usize)
+                }
+            })
+            .collect::<Result<Vec<usize>>>()?;
+        self.gather_axis(axis, &positions, "take")
+    }
+
+    /// Keeps the positions along `axis` where `mask` is true (NumPy's `x[mask]` along an
+    /// axis, or `compress`). The mask is known when the graph is built, so the result's
+    /// shape is too.
+    ///
+    /// # Errors
+    ///
+    /// [`ArrayError::ShapeMismatch`] if the mask's length is not the axis' length;
+    /// [`ArrayError::AxisOutOfRange`] for a bad axis.
+    pub fn mask(&self, mask: &[bool], axis: isize) -> Result<Array> {
+        let axis = crate::error::normalize_axis("mask", axis, self.ndim())?;
+        if mask.len() != self.shape()[axis] {
+            return Err(ArrayError::ShapeMismatch {
+                op: "mask",
+                left: self.shape().to_vec(),
+                right: vec![mask.len()],
+                detail: format!(" (a boolean index along axis {axis} must have its length)"),
+            });
+        }
+        let positions: Vec<usize> = (0..mask.len()).filter(|&i| mask[i]).collect();
+        self.gather_axis(axis, &positions, "mask")
+    }
+
+    fn gather_axis(&self, axis: usize, positions: &[usize], name: &str) -> Result<Array> {
+        let axes = (0..self.ndim())
+            .map(|a| {
+                if a == axis {
+                    crate::gather::take_axis(self.chunks().axis(a), positions)
+                } else {
+                    identity_axis(self.chunks().axis(a))
+                }
+            })
+            .collect();
+        Ok(GatherPlan {
+            inputs: vec![self.clone()],
+            axes,
+            concat_axis: None,
+            squeeze: vec![],
+        }
+        .into_array(name))
+    }
+}

@@ -7,5 +7,6 @@ mod support;
 mod creation;
 mod elementwise;
 mod errors;
+mod numpy;
 mod reductions;
 mod slicing;

@@ -141,3 +141,32 @@ proptest! {
         assert_close(&got, &x.view().permuted_axes(perm.clone()).to_owned(), 0.0, "permute");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn take_and_mask_match_ndarray(
+        (x, c1, _c2) in case(false),
+        picks in proptest::collection::vec(-8_isize..8, 0..12),
+        bits in proptest::collection::vec(any::<bool>(), 8),
+        axis in 0_usize..4,
+    ) {
+        prop_assume!(x.ndim() > 0);
+        let axis = axis % x.ndim();
+        let n = x.shape()[axis] as isize;
+        let a = from_ndarray(x.clone(), c1).unwrap();
+        let valid: Vec<isize> = picks.iter().copied().filter(|&k| k >= -n && k < n).collect();
+        let positions: Vec<usize> = valid.iter().map(|&k| if k < 0 { k + n } else { k } as usize).collect();
+        let got = compute(&a.take(&valid, axis as isize).unwrap()).into_f64().unwrap();
+        assert_close(&got, &x.select(Axis(axis), &positions), 0.0, "take");
+        if picks.iter().any(|&k| k >= n || k < -n) {
+            prop_assert!(a.take(&picks, axis as isize).is_err());
+        }
+        let mask: Vec<bool> = (0..n as usize).map(|i| bits[i % bits.len()]).collect();
+        let kept: Vec<usize> = (0..mask.len()).filter(|&i| mask[i]).collect();
+        let got = compute(&a.mask(&mask, axis as isize).unwrap()).into_f64().unwrap();
+        assert_close(&got, &x.select(Axis(axis), &kept), 0.0, "mask");
+        prop_assert!(a.mask(&[true; 9], axis as isize).is_err());
+    }
+}
