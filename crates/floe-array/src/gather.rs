@@ -316,72 +316,6 @@ pub(crate) fn select_axis(
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rechunk_segments_cover_each_output_block() {
-        let segs = rechunk_axis(&[4, 4, 2], &[3, 3, 3, 1]);
-        let lens: Vec<Vec<(usize, usize, usize)>> = segs
-            .iter()
-            .map(|v| v.iter().map(|s| (s.block, s.lo, s.hi)).collect())
-            .collect();
-        assert_eq!(
-            lens,
-            vec![
-                vec![(0, 0, 3)],
-                vec![(0, 3, 4), (1, 0, 2)],
-                vec![(1, 2, 4), (2, 0, 1)],
-                vec![(2, 1, 2)]
-            ]
-        );
-    }
-
-    #[test]
-    fn runs_of_taken_positions_share_segments() {
-        // Blocks [0,4) [4,8) [8,10); output blocks of up to 4 positions: 1 2 3 9 | 8 5 5.
-        let segs = take_axis(&[4, 4, 2], &[1, 2, 3, 9, 8, 5, 5]);
-        let got: Vec<Vec<(usize, usize, usize, isize, usize)>> = segs
-            .iter()
-            .map(|v| {
-                v.iter()
-                    .map(|s| (s.block, s.lo, s.hi, s.step, s.dest))
-                    .collect()
-            })
-            .collect();
-        assert_eq!(
-            got,
-            vec![
-                vec![(0, 1, 4, 1, 0), (2, 1, 2, 1, 3)],
-                vec![(2, 0, 1, 1, 0), (1, 1, 2, 1, 1), (1, 1, 2, 1, 2)]
-            ]
-        );
-        // A backwards run is one segment with a negative step.
-        let back = take_axis(&[4, 4, 2], &[3, 2, 1, 0]);
-        assert_eq!(
-            (
-                back[0][0].lo,
-                back[0][0].hi,
-                back[0][0].step,
-                back[0][0].len
-            ),
-            (0, 4, -1, 4)
-        );
-    }
-
-    #[test]
-    fn negative_steps_walk_blocks_backwards() {
-        // Axis of 10 in blocks of 4: select 9, 6, 3, 0.
-        let segs = select_axis(&[4, 4, 2], 9, -3, 4);
-        let got: Vec<(usize, usize, usize, usize)> = segs
-            .iter()
-            .map(|v| (v[0].block, v[0].lo, v[0].hi, v[0].len))
-            .collect();
-        assert_eq!(got, vec![(2, 1, 2, 1), (1, 2, 3, 1), (0, 0, 4, 2)]);
-    }
-}
-
 /// Segments picking `positions` (in that order, repeats allowed) from an axis with block
 /// sizes `chunks`. Output blocks hold up to the axis' largest block of positions; runs of
 /// consecutive positions (forwards or backwards) inside one input block become one segment.
@@ -437,4 +371,71 @@ pub(crate) fn take_axis(chunks: &[usize], positions: &[usize]) -> Vec<Vec<Segmen
             segs
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rechunk_segments_cover_each_output_block() {
+        let segs = rechunk_axis(&[4, 4, 2], &[3, 3, 3, 1]);
+        let lens: Vec<Vec<(usize, usize, usize)>> = segs
+            .iter()
+            .map(|v| v.iter().map(|s| (s.block, s.lo, s.hi)).collect())
+            .collect();
+        assert_eq!(
+            lens,
+            vec![
+                vec![(0, 0, 3)],
+                vec![(0, 3, 4), (1, 0, 2)],
+                vec![(1, 2, 4), (2, 0, 1)],
+                vec![(2, 1, 2)]
+            ]
+        );
+    }
+
+    #[test]
+    fn runs_of_taken_positions_share_segments() {
+        // Blocks [0,4) [4,8) [8,10); output blocks of up to 4 positions: 1 2 3 9 | 8 5 5.
+        let segs = take_axis(&[4, 4, 2], &[1, 2, 3, 9, 8, 5, 5]);
+        type Row = (usize, usize, usize, isize, usize);
+        let got: Vec<Vec<Row>> = segs
+            .iter()
+            .map(|v| {
+                v.iter()
+                    .map(|s| (s.block, s.lo, s.hi, s.step, s.dest))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                vec![(0, 1, 4, 1, 0), (2, 1, 2, 1, 3)],
+                vec![(2, 0, 1, 1, 0), (1, 1, 2, 1, 1), (1, 1, 2, 1, 2)]
+            ]
+        );
+        // A backwards run is one segment with a negative step.
+        let back = take_axis(&[4, 4, 2], &[3, 2, 1, 0]);
+        assert_eq!(
+            (
+                back[0][0].lo,
+                back[0][0].hi,
+                back[0][0].step,
+                back[0][0].len
+            ),
+            (0, 4, -1, 4)
+        );
+    }
+
+    #[test]
+    fn negative_steps_walk_blocks_backwards() {
+        // Axis of 10 in blocks of 4: select 9, 6, 3, 0.
+        let segs = select_axis(&[4, 4, 2], 9, -3, 4);
+        let got: Vec<(usize, usize, usize, usize)> = segs
+            .iter()
+            .map(|v| (v[0].block, v[0].lo, v[0].hi, v[0].len))
+            .collect();
+        assert_eq!(got, vec![(2, 1, 2, 1), (1, 2, 3, 1), (0, 0, 4, 2)]);
+    }
 }

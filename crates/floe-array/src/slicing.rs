@@ -257,23 +257,6 @@ impl Array {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slice_positions_follow_python() {
-        assert_eq!(slice_positions(None, None, 1, 10), (0, 1, 10));
-        assert_eq!(slice_positions(None, None, -1, 10), (9, -1, 10));
-        assert_eq!(slice_positions(Some(5), Some(1), -1, 10), (5, -1, 4));
-        assert_eq!(slice_positions(Some(2), None, 4, 10), (2, 4, 2));
-        assert_eq!(slice_positions(Some(-3), None, 1, 10), (7, 1, 3));
-        assert_eq!(slice_positions(Some(20), None, 1, 10), (10, 1, 0));
-        assert_eq!(slice_positions(None, Some(-20), -1, 10), (9, -1, 10));
-        assert_eq!(slice_positions(Some(3), Some(3), 1, 10), (3, 1, 0));
-    }
-}
-
 impl Array {
     /// Picks `indices` along `axis`, in order, repeats allowed (NumPy's `take`, or
     /// `x[[3, 1, -1]]` along the first axis). Negative indices count from the end.
@@ -351,5 +334,22 @@ impl Array {
             squeeze: vec![],
         }
         .into_array(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slice_positions_follow_python() {
+        assert_eq!(slice_positions(None, None, 1, 10), (0, 1, 10));
+        assert_eq!(slice_positions(None, None, -1, 10), (9, -1, 10));
+        assert_eq!(slice_positions(Some(5), Some(1), -1, 10), (5, -1, 4));
+        assert_eq!(slice_positions(Some(2), None, 4, 10), (2, 4, 2));
+        assert_eq!(slice_positions(Some(-3), None, 1, 10), (7, 1, 3));
+        assert_eq!(slice_positions(Some(20), None, 1, 10), (10, 1, 0));
+        assert_eq!(slice_positions(None, Some(-20), -1, 10), (9, -1, 10));
+        assert_eq!(slice_positions(Some(3), Some(3), 1, 10), (3, 1, 0));
     }
 }
