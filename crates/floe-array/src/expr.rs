@@ -116,4 +116,7 @@ pub(crate) enum Expr {
     Gather(Box<crate::gather::GatherPlan>),
     /// Axes permuted.
     Transpose { input: Array, perm: Vec<usize> },
+    /// Each block reshaped on its own: output block `i` is the input block whose index is
+    /// `i[..keep]` followed by zeros (the input's other axes are single blocks).
+    Reshape { input: Array, keep: usize },
 }

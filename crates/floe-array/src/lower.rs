@@ -134,6 +134,19 @@ impl<'b> Lowering<'b> {
                     }),
                 )
             }
+            Expr::Reshape { input, keep } => {
+                let mut idx = index[..*keep].to_vec();
+                idx.resize(input.ndim(), 0);
+                let dep = self.block(input, &idx)?;
+                self.add(
+                    memo,
+                    key,
+                    &[dep],
+                    Arc::new(move |values: &[Value]| {
+                        crate::rechunk::reshape_block(block_of(&values[0])?, &info).map(block_value)
+                    }),
+                )
+            }
             Expr::Reduce(plan) => plan.lower_block(self, array, index, key, memo),
             Expr::Gather(plan) => plan.lower_block(self, array, index, key, memo),
         }

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use crate::elementwise::rechunk_to;
 use crate::error::normalize_axis;
 use crate::expr::{BlockInfo, BlockRef, Expr};
 use crate::gather::{GatherPlan, Segment, identity_axis};
-use crate::{Array, ArrayError, ChunkSpec, Chunks, DynArray, Result, with_array};
+use crate::rechunk::rechunk_to;
+use crate::{Array, ArrayError, Chunks, DynArray, Result, with_array};
 
 impl Array {
     /// Permutes the axes: `perm[i]` is the input axis that becomes axis `i`.
@@ -184,19 +184,6 @@ impl Array {
                 f,
             },
         ))
-    }
-
-    /// The same values in blocks of `chunks`.
-    ///
-    /// # Errors
-    ///
-    /// [`ArrayError::BadChunks`] if `chunks` does not fit the shape.
-    pub fn rechunk(&self, chunks: impl Into<ChunkSpec>) -> Result<Array> {
-        let c = Chunks::from_spec(self.shape(), chunks, self.dtype())?;
-        if &c == self.chunks() {
-            return Ok(self.clone());
-        }
-        Ok(rechunk_to(self, c.axes().to_vec()))
     }
 }
 

@@ -15,7 +15,7 @@ use floe_graph::TaskError;
 pub use kernels::{BinaryOp, UnaryOp};
 
 use crate::expr::{BlockInfo, BlockRef, Expr};
-use crate::gather::{GatherPlan, identity_axis, rechunk_axis};
+use crate::rechunk::rechunk_to;
 use crate::{Array, ArrayError, Chunks, DType, DynArray, Result};
 
 /// A Python-style scalar operand, typed weakly as NumPy 2 does (NEP 50): an integer takes
@@ -180,26 +180,6 @@ pub(crate) fn blockwise(
         chunks,
         Expr::Blockwise { inputs: aligned, f },
     ))
-}
-
-/// Rechunks `a` to exactly `sizes` (assumed valid), gathering pieces of its blocks.
-pub(crate) fn rechunk_to(a: &Array, sizes: Vec<Vec<usize>>) -> Array {
-    let axes = (0..a.ndim())
-        .map(|ax| {
-            if a.chunks().axis(ax) == sizes[ax].as_slice() {
-                identity_axis(&sizes[ax])
-            } else {
-                rechunk_axis(a.chunks().axis(ax), &sizes[ax])
-            }
-        })
-        .collect();
-    GatherPlan {
-        inputs: vec![a.clone()],
-        axes,
-        concat_axis: None,
-        squeeze: vec![],
-    }
-    .into_array("rechunk")
 }
 
 impl Array {

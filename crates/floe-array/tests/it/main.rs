@@ -9,4 +9,5 @@ mod elementwise;
 mod errors;
 mod numpy;
 mod reductions;
+mod reshape;
 mod slicing;
