@@ -75,31 +75,17 @@ impl Scalar {
         }
     }
 
-    /// A 0-d array holding this scalar as `dtype`.
-    fn to_array(self, dtype: DType) -> Array {
-        let v = self.as_f64();
-        let exact_int = match self {
-            Scalar::Int(i) => Some(i),
-            _ => None,
-        };
-        Array::from_node(
-            "scalar",
-            vec![],
-            dtype,
-            Chunks::new(&[], vec![]).expect("0-d chunks"),
-            Expr::Source(Arc::new(move |_: &BlockInfo| {
-                Ok(match exact_int {
-                    // Integers go through i128 so that large values are exact.
-                    Some(i) => {
-                        crate::with_dtype!(dtype, T => DynArray::from(ndarray::ArrayD::<T>::from_elem(
-                            ndarray::IxDyn(&[]),
-                            <T as crate::Element>::from_i128(i128::from(i)),
-                        )))
-                    }
-                    None => DynArray::full(dtype, &[], v),
-                })
-            })),
-        )
+    /// This scalar as a 0-d block of `dtype` (integers exactly, through `i128`).
+    fn to_block(self, dtype: DType) -> DynArray {
+        match self {
+            Scalar::Int(i) => {
+                crate::with_dtype!(dtype, T => DynArray::from(ndarray::ArrayD::<T>::from_elem(
+                    ndarray::IxDyn(&[]),
+                    <T as crate::Element>::from_i128(i128::from(i)),
+                )))
+            }
+            other => DynArray::full(dtype, &[], other.as_f64()),
+        }
     }
 }
 
@@ -204,8 +190,7 @@ impl Array {
     ///
     /// As [`Array::binary`].
     pub fn binary_scalar(&self, op: BinaryOp, scalar: impl Into<Scalar>) -> Result<Array> {
-        let s = scalar.into();
-        self.binary(op, &s.to_array(s.dtype_next_to(self.dtype())))
+        self.with_scalar(op, scalar.into(), false)
     }
 
     /// Applies a binary operation with a scalar on the left (`1.0 - x`).
@@ -214,8 +199,29 @@ impl Array {
     ///
     /// As [`Array::binary`].
     pub fn scalar_binary(&self, scalar: impl Into<Scalar>, op: BinaryOp) -> Result<Array> {
-        let s = scalar.into();
-        s.to_array(s.dtype_next_to(self.dtype())).binary(op, self)
+        self.with_scalar(op, scalar.into(), true)
+    }
+
+    /// `self op scalar` (or `scalar op self`): the scalar is embedded in the kernel, so a
+    /// chain like `(x + 1) * 2` stays a linear chain of one-input tasks that fuse.
+    fn with_scalar(&self, op: BinaryOp, s: Scalar, scalar_first: bool) -> Result<Array> {
+        let sd = s.dtype_next_to(self.dtype());
+        let (compute_in, out) = if scalar_first {
+            op.dtypes(sd, self.dtype())?
+        } else {
+            op.dtypes(self.dtype(), sd)?
+        };
+        let constant = Arc::new(s.to_block(sd));
+        let f: crate::expr::BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| {
+            let c = BlockRef::new(&constant);
+            let (a, b) = if scalar_first {
+                (&c, &blocks[0])
+            } else {
+                (&blocks[0], &c)
+            };
+            kernels::binary(op, a, b, compute_in, out, &info.shape)
+        });
+        blockwise(op.name(), op.name(), &[self], out, f)
     }
 
     /// Applies a unary function elementwise (`sqrt`, `isnan`…).
@@ -268,11 +274,19 @@ impl Array {
                 format!("min {min} is greater than max {max}"),
             ));
         }
-        let dtype = self.dtype();
-        let lo = Scalar::Float(min).to_array(dtype);
-        let hi = Scalar::Float(max).to_array(dtype);
-        self.binary(BinaryOp::Maximum, &lo)?
-            .binary(BinaryOp::Minimum, &hi)
+        // The bounds take the array's dtype, as NumPy's clip keeps it.
+        let (lo, hi) = if self.dtype().is_float() {
+            (Scalar::Float(min), Scalar::Float(max))
+        } else if self.dtype() == DType::Bool {
+            (Scalar::Bool(min > 0.0), Scalar::Bool(max > 0.0))
+        } else {
+            (
+                Scalar::Int(min.ceil() as i64),
+                Scalar::Int(max.floor() as i64),
+            )
+        };
+        self.binary_scalar(BinaryOp::Maximum, lo)?
+            .binary_scalar(BinaryOp::Minimum, hi)
     }
 
     /// Applies `f` to each block of `self` and `others` (aligned and broadcast like an

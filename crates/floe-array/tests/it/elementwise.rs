@@ -176,3 +176,22 @@ fn map_blocks_sees_block_info_and_checks_shapes() {
         (0..10).collect::<Vec<i64>>()
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn integer_arithmetic_is_exact((x, c1, c2) in case(false)) {
+        let xi = x.mapv(|v| v as i64 * 1_000_003);
+        let yi = x.mapv(|v| if v == 0.0 { 3 } else { v as i64 });
+        let a = from_ndarray(xi.clone(), c1).unwrap();
+        let b = from_ndarray(yi.clone(), c2).unwrap();
+        let got = |arr: Array| compute(&arr).into_i64().unwrap();
+        prop_assert_eq!(got(a.add(&b).unwrap()), &xi + &yi);
+        prop_assert_eq!(got(a.mul(&b).unwrap()), &xi * &yi);
+        prop_assert_eq!(got(a.floor_div(&b).unwrap()), Zip::from(&xi).and(&yi).map_collect(|&p, &q| p.div_euclid(q) - if q < 0 && p.rem_euclid(q) != 0 { 1 } else { 0 }));
+        prop_assert_eq!(got(a.rem(&b).unwrap()), Zip::from(&xi).and(&yi).map_collect(|&p, &q| { let r = p % q; if r != 0 && (r < 0) != (q < 0) { r + q } else { r } }));
+        let s = compute(&a.sum(floe_array::Axes::All).unwrap()).into_i64().unwrap();
+        prop_assert_eq!(s[[]], xi.sum());
+    }
+}

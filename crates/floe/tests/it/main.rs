@@ -1,0 +1,3 @@
+//! The facade end to end: arrays and delayed values computed through `floe::compute`.
+
+mod arrays;
