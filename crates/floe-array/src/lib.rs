@@ -64,3 +64,33 @@ pub use slicing::{Ellipsis, Idx, NewAxis};
 pub fn where_(cond: &Array, x: &Array, y: &Array) -> Result<Array> {
     Array::where_(cond, x, y)
 }
+
+/// The blockwise primitive most operations lower to: output block `i` is `f` of block `i`
+/// of each input, the inputs broadcast against each other (NumPy's rules) and rechunked to
+/// common blocks where they differ. `f` gets each input block (possibly a permuted view,
+/// see [`BlockRef`]) and where the output block sits, and must return a block of that
+/// shape and `dtype`.
+///
+/// # Errors
+///
+/// [`ArrayError::ShapeMismatch`] if the inputs do not broadcast together.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use floe_array::{BlockInfo, BlockRef, DType, DynArray};
+///
+/// let x = floe_array::ones(&[4, 6], 2, DType::F64)?;
+/// let y = floe_array::arange(0.0, 6.0, 1.0, 3, DType::F64)?;
+/// // x * y + 1, in one kernel per block.
+/// let z = floe_array::blockwise("fma", &[&x, &y], DType::F64, Arc::new(|b: &[BlockRef<'_>], info: &BlockInfo| {
+///     let (x, y) = (b[0].view::<f64>().unwrap(), b[1].view::<f64>().unwrap());
+///     Ok(DynArray::from(&x * &y + 1.0))
+/// }))?;
+/// assert_eq!(z.shape(), &[4, 6]);
+/// # Ok::<(), floe_array::ArrayError>(())
+/// ```
+pub fn blockwise(name: &str, inputs: &[&Array], dtype: DType, f: BlockFn) -> Result<Array> {
+    elementwise::blockwise(name, "blockwise", inputs, dtype, f)
+}
