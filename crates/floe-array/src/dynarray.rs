@@ -65,6 +65,9 @@ macro_rules! with_array {
             $crate::DynArray::U64($a) => $body,
             $crate::DynArray::F32($a) => $body,
             $crate::DynArray::F64($a) => $body,
+            // `DynArray` is non-exhaustive for other crates; every variant has an arm above.
+            #[allow(unreachable_patterns)]
+            _ => unreachable!("every DynArray variant has an arm in with_array!"),
         }
     };
 }
@@ -119,6 +122,9 @@ macro_rules! with_dtype {
                 type $T = f64;
                 $body
             }
+            // `DType` is non-exhaustive for other crates; every variant has an arm above.
+            #[allow(unreachable_patterns)]
+            _ => unreachable!("every DType has an arm in with_dtype!"),
         }
     };
 }

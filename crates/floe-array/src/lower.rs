@@ -158,6 +158,10 @@ impl<'b> Lowering<'b> {
     ///
     /// As [`Lowering::block`].
     pub fn assemble(&mut self, array: &Array) -> Result<TaskId> {
+        let memo = Self::memo_key(array, u32::MAX, &[]);
+        if let Some(id) = self.lookup(&memo) {
+            return Ok(id);
+        }
         let indices: Vec<Vec<usize>> = array.chunks().block_indices().collect();
         let mut deps = Vec::with_capacity(indices.len());
         for idx in &indices {
@@ -166,10 +170,6 @@ impl<'b> Lowering<'b> {
         let chunks = array.chunks().clone();
         let shape = array.shape().to_vec();
         let dtype = array.dtype();
-        let memo = Self::memo_key(array, u32::MAX, &[]);
-        if let Some(id) = self.lookup(&memo) {
-            return Ok(id);
-        }
         let key = Key::named(&format!("{}-result", array.name()));
         self.add(
             memo,

@@ -16,6 +16,9 @@ pub enum Error {
     /// An array operation got bad input (shapes, axes, chunks, indices, dtypes).
     #[error(transparent)]
     Array(#[from] floe_array::ArrayError),
+    /// A file could not be read or written (the error names it).
+    #[error(transparent)]
+    Io(#[from] floe_io::IoError),
     /// Building the graph failed.
     #[error(transparent)]
     Graph(#[from] GraphError),

@@ -73,6 +73,39 @@ pub mod array {
 
 mod array_compute;
 
+/// Reading and writing arrays (`floe-io`): `.npy` for now.
+///
+/// # Examples
+///
+/// ```
+/// use floe::array::{self, ArrayCompute, DType};
+///
+/// # let dir = std::env::temp_dir().join(format!("floe-io-facade-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let x = array::linspace(0.0, 1.0, 101, true, 25)?;
+/// floe::io::store_npy(&x, dir.join("x.npy"))?;
+/// let y = floe::io::from_npy(dir.join("x.npy"), 50)?;
+/// assert_eq!(y.compute()?.into_f64()?[[100]], 1.0);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), floe::Error>(())
+/// ```
+pub mod io {
+    pub use floe_io::*;
+
+    /// Writes `array` to a `.npy` file at `path`, block by block in parallel, with the
+    /// process-wide settings; returns when every block is written.
+    ///
+    /// # Errors
+    ///
+    /// If the file cannot be created or written, or a block fails to compute (naming it).
+    pub fn store_npy(
+        array: &floe_array::Array,
+        path: impl AsRef<std::path::Path>,
+    ) -> crate::Result<()> {
+        crate::compute(&floe_io::to_npy(array, path)?).map(drop)
+    }
+}
+
 /// Task graphs and the passes over them (`floe-graph`).
 pub mod graph {
     pub use floe_graph::*;

@@ -1,0 +1,291 @@
+//! NumPy's `.npy` files: read lazily block by block, written block by block in parallel.
+//!
+//! A block of a C-order array is a set of contiguous *runs* in the file: the block's extent
+//! along the first axis that it does not cover fully, times everything after it. Reads and
+//! writes use positioned I/O (`pread`/`pwrite`), so workers share one open file without
+//! seeking, and only the blocks an output needs are read. Fortran-order files are read as
+//! the C-order transpose and transposed back (lazily, without a copy of the file).
+
+mod header;
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use floe_array::{
+    Array, ArrayElement, Axes, BlockInfo, ChunkSpec, Chunks, DType, DynArray, with_dtype,
+};
+use floe_graph::TaskError;
+use ndarray::{ArrayD, IxDyn};
+
+use crate::{IoError, Result};
+use header::Endian;
+
+const FORMAT: &str = ".npy";
+
+/// Element types as bytes in a file.
+trait Bytes: ArrayElement {
+    const SIZE: usize;
+    fn decode(b: &[u8], endian: Endian) -> Self;
+    fn encode(self, out: &mut Vec<u8>);
+}
+
+macro_rules! bytes_numeric {
+    ($($t:ty),+) => {
+        $(
+            impl Bytes for $t {
+                const SIZE: usize = std::mem::size_of::<$t>();
+                fn decode(b: &[u8], endian: Endian) -> Self {
+                    let a: [u8; std::mem::size_of::<$t>()] = b.try_into().expect("chunks_exact yields SIZE bytes");
+                    match endian {
+                        Endian::Little => <$t>::from_le_bytes(a),
+                        Endian::Big => <$t>::from_be_bytes(a),
+                    }
+                }
+                fn encode(self, out: &mut Vec<u8>) {
+                    out.extend_from_slice(&self.to_le_bytes());
+                }
+            }
+        )+
+    };
+}
+
+bytes_numeric!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
+
+impl Bytes for bool {
+    const SIZE: usize = 1;
+    fn decode(b: &[u8], _: Endian) -> Self {
+        b[0] != 0
+    }
+    fn encode(self, out: &mut Vec<u8>) {
+        out.push(u8::from(self));
+    }
+}
+
+/// The contiguous runs of a block of `shape` at `offset` in a C-order array of
+/// `array_shape`: (first element's flat index, run length in elements), in block order.
+fn runs(array_shape: &[usize], offset: &[usize], shape: &[usize]) -> Vec<(usize, usize)> {
+    let n = array_shape.len();
+    if shape.contains(&0) {
+        return Vec::new();
+    }
+    let strides: Vec<usize> = (0..n)
+        .map(|a| array_shape[a + 1..].iter().product())
+        .collect();
+    // Scanning from the last axis, the block's runs cover every axis it spans fully, plus
+    // the first one it does not.
+    let mut k = n.saturating_sub(1);
+    while k > 0 && shape[k] == array_shape[k] {
+        k -= 1;
+    }
+    let run: usize = if n == 0 { 1 } else { shape[k] * strides[k] };
+    let outer: Vec<usize> = shape[..k].to_vec();
+    let count: usize = outer.iter().product();
+    let mut out = Vec::with_capacity(count);
+    let mut idx = vec![0_usize; k];
+    for _ in 0..count {
+        let start: usize = (0..k)
+            .map(|a| (offset[a] + idx[a]) * strides[a])
+            .sum::<usize>()
+            + if n == 0 { 0 } else { offset[k] * strides[k] };
+        out.push((start, run));
+        for a in (0..k).rev() {
+            idx[a] += 1;
+            if idx[a] < outer[a] {
+                break;
+            }
+            idx[a] = 0;
+        }
+    }
+    out
+}
+
+fn read_block<T: Bytes>(
+    file: &File,
+    path: &Path,
+    h: &header::Header,
+    file_shape: &[usize],
+    b: &BlockInfo,
+) -> std::result::Result<DynArray, TaskError> {
+    let len: usize = b.shape.iter().product();
+    let mut bytes = vec![0_u8; len * T::SIZE];
+    let mut at = 0;
+    for (start, run) in runs(file_shape, &b.offset, &b.shape) {
+        let dst = &mut bytes[at..at + run * T::SIZE];
+        file.read_exact_at(dst, h.data_offset + (start * T::SIZE) as u64)
+            .map_err(|e| {
+                TaskError::msg(format!(
+                    "{}: reading block {:?}: {e} (is the file truncated?)",
+                    path.display(),
+                    b.index
+                ))
+            })?;
+        at += run * T::SIZE;
+    }
+    let values: Vec<T> = bytes
+        .chunks_exact(T::SIZE)
+        .map(|c| T::decode(c, h.endian))
+        .collect();
+    let a = ArrayD::from_shape_vec(IxDyn(&b.shape), values)
+        .map_err(|e| TaskError::msg(format!("internal error: {e}")))?;
+    Ok(T::wrap(a))
+}
+
+/// A lazy array over a `.npy` file, in blocks of `chunks`: each block is read when a
+/// computation needs it, by the worker that needs it.
+///
+/// # Errors
+///
+/// [`IoError::Os`] if the file cannot be opened; [`IoError::Format`] if it is not a
+/// `.npy` file or is shorter than its header says; [`IoError::Unsupported`] for dtypes
+/// floe does not have; bad chunks as `floe_array`'s errors. A file that changes after it
+/// was opened fails the block reads that find it short, naming the file.
+///
+/// # Examples
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("floe-npy-doc-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let path = dir.join("x.npy");
+/// let x = floe_array::arange(0.0, 12.0, 1.0, 5, floe_array::DType::F64)?;
+/// let store = floe_io::to_npy(&x, &path)?; // writes the header now, the data when computed
+/// let (g, out) = store.graph()?;
+/// # floe_scheduler::Scheduler::default().run(&g, &[out]).unwrap();
+/// let y = floe_io::from_npy(&path, 4)?;
+/// assert_eq!(y.shape(), &[12]);
+/// assert_eq!(y.numblocks(), vec![3]);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), floe_io::IoError>(())
+/// ```
+pub fn from_npy(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>) -> Result<Array> {
+    let path: PathBuf = path.as_ref().to_path_buf();
+    let file = File::open(&path).map_err(|e| IoError::os(&path, e))?;
+    let size = file.metadata().map_err(|e| IoError::os(&path, e))?.len();
+    let mut head = vec![0_u8; size.min(1 << 16) as usize];
+    file.read_exact_at(&mut head, 0)
+        .map_err(|e| IoError::os(&path, e))?;
+    let h = header::parse(&head).map_err(|reason| {
+        let unsupported = reason.contains("not supported");
+        if unsupported {
+            IoError::Unsupported {
+                path: path.clone(),
+                what: reason,
+            }
+        } else {
+            IoError::Format {
+                path: path.clone(),
+                format: FORMAT,
+                reason,
+            }
+        }
+    })?;
+    let needed = h
+        .shape
+        .iter()
+        .try_fold(h.dtype.itemsize() as u64, |acc, &s| {
+            acc.checked_mul(s as u64)
+        })
+        .and_then(|bytes| bytes.checked_add(h.data_offset))
+        .ok_or_else(|| IoError::Format {
+            path: path.clone(),
+            format: FORMAT,
+            reason: format!("its shape {:?} is too large", h.shape),
+        })?;
+    if size < needed {
+        return Err(IoError::Format {
+            path,
+            format: FORMAT,
+            reason: format!("it is truncated: {size} bytes, but its header describes {needed}"),
+        });
+    }
+    let logical = Chunks::from_spec(&h.shape, chunks, h.dtype)?;
+    let (file_shape, file_chunks) = if h.fortran_order {
+        (
+            h.shape.iter().rev().copied().collect::<Vec<_>>(),
+            logical.axes().iter().rev().cloned().collect::<Vec<_>>(),
+        )
+    } else {
+        (h.shape.clone(), logical.axes().to_vec())
+    };
+    let file = Arc::new(file);
+    let dtype = h.dtype;
+    let fortran = h.fortran_order;
+    let fs = file_shape.clone();
+    let array = floe_array::try_from_fn(
+        &file_shape,
+        file_chunks,
+        dtype,
+        move |b| with_dtype!(dtype, T => read_block::<T>(&file, &path, &h, &fs, b)),
+    )?;
+    // A Fortran-order file holds the transpose in C order.
+    Ok(if fortran { array.t() } else { array })
+}
+
+/// Prepares `path` as a `.npy` file for `array` (header written, size set) and returns a
+/// lazy array whose computation writes every block of `array` into it, in parallel, with
+/// positioned writes. Computing it yields `true` when all blocks are written.
+///
+/// Blocks already written stay written if a later block fails; the error names the block.
+///
+/// # Errors
+///
+/// [`IoError::Os`] if the file cannot be created or sized.
+pub fn to_npy(array: &Array, path: impl AsRef<Path>) -> Result<Array> {
+    let path = path.as_ref().to_path_buf();
+    let head = header::write(array.dtype(), array.shape());
+    let file = File::create(&path).map_err(|e| IoError::os(&path, e))?;
+    file.write_all_at(&head, 0)
+        .map_err(|e| IoError::os(&path, e))?;
+    file.set_len(head.len() as u64 + array.nbytes() as u64)
+        .map_err(|e| IoError::os(&path, e))?;
+    let file = Arc::new(file);
+    let offset = head.len() as u64;
+    let shape = array.shape().to_vec();
+    let dtype = array.dtype();
+    let written = array.map_blocks(&[], DType::Bool, move |blocks, info| {
+        let block = blocks[0];
+        let bytes = with_dtype!(dtype, T => encode::<T>(block)?);
+        let itemsize = dtype.itemsize();
+        let mut at = 0;
+        for (start, run) in runs(&shape, &info.offset, &info.shape) {
+            let n = run * itemsize;
+            file.write_all_at(&bytes[at..at + n], offset + (start * itemsize) as u64)
+                .map_err(|e| format!("{}: writing block {:?}: {e}", path.display(), info.index))?;
+            at += n;
+        }
+        Ok(DynArray::full(DType::Bool, &info.shape, 1.0))
+    })?;
+    Ok(written.all(Axes::All)?)
+}
+
+fn encode<T: Bytes>(block: &DynArray) -> std::result::Result<Vec<u8>, String> {
+    let view = T::view(block).ok_or("internal error: a block of the wrong dtype")?;
+    let mut out = Vec::with_capacity(view.len() * T::SIZE);
+    // Logical (row-major) order, whatever the block's memory layout.
+    for &v in view.iter() {
+        v.encode(&mut out);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_merge_fully_covered_trailing_axes() {
+        // A (2, 4) block of rows 2..4 of a (6, 4) array: one run of 8.
+        assert_eq!(runs(&[6, 4], &[2, 0], &[2, 4]), vec![(8, 8)]);
+        // A (2, 2) block at (2, 1): two runs of 2.
+        assert_eq!(runs(&[6, 4], &[2, 1], &[2, 2]), vec![(9, 2), (13, 2)]);
+        // 0-d and 1-d.
+        assert_eq!(runs(&[], &[], &[]), vec![(0, 1)]);
+        assert_eq!(runs(&[10], &[4], &[3]), vec![(4, 3)]);
+        // 3-d block spanning the last axis: runs per (axis 0, axis 1 span).
+        assert_eq!(
+            runs(&[3, 4, 5], &[1, 2, 0], &[2, 2, 5]),
+            vec![(30, 10), (50, 10)]
+        );
+    }
+}
