@@ -124,17 +124,17 @@ impl GatherPlan {
                 .iter()
                 .zip(&in_shapes[0])
                 .all(|(s, &n)| s.lo == 0 && s.hi == n && s.step == 1 && s.len == n);
+        if passthrough {
+            // The output block is an input block as it is: no task, no copy.
+            return Ok(lowering.alias(memo, deps[0]));
+        }
         let dtype = array.dtype();
         let squeeze = self.squeeze.clone();
-        let op: floe_graph::Operation = if passthrough {
-            Arc::new(|values: &[Value]| Ok(values[0].clone()))
-        } else {
-            Arc::new(move |values: &[Value]| {
-                let out =
-                    with_dtype!(dtype, T => assemble::<T>(values, &pieces, &out_shape, &squeeze)?);
-                Ok(block_value(out))
-            })
-        };
+        let op: floe_graph::Operation = Arc::new(move |values: &[Value]| {
+            let out =
+                with_dtype!(dtype, T => assemble::<T>(values, &pieces, &out_shape, &squeeze)?);
+            Ok(block_value(out))
+        });
         lowering.add(memo, key, &deps, op)
     }
 }

@@ -54,6 +54,12 @@ impl<'b> Lowering<'b> {
         self.memo.get(key).copied()
     }
 
+    /// Records that `memo`'s block is computed by an existing task (a pass-through).
+    pub(crate) fn alias(&mut self, memo: (usize, u32, Vec<usize>), id: TaskId) -> TaskId {
+        self.memo.insert(memo, id);
+        id
+    }
+
     pub(crate) fn add(
         &mut self,
         memo: (usize, u32, Vec<usize>),

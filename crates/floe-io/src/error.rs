@@ -35,6 +35,26 @@ pub enum IoError {
         /// What is not supported.
         what: String,
     },
+    /// The file has no variable of that name.
+    #[error("{path}: no variable `{name}` (it has: {})", available.join(", "))]
+    MissingVariable {
+        /// The file.
+        path: PathBuf,
+        /// The name asked for.
+        name: String,
+        /// The variables it has.
+        available: Vec<String>,
+    },
+    /// A file of a collection does not match the first one.
+    #[error("{path}: does not match {reference}: {detail}")]
+    Mismatch {
+        /// The file that differs.
+        path: PathBuf,
+        /// The file it was compared with.
+        reference: PathBuf,
+        /// How they differ.
+        detail: String,
+    },
     /// The array side refused (bad chunks for the file's shape…).
     #[error(transparent)]
     Array(#[from] floe_array::ArrayError),

@@ -2,11 +2,15 @@
 //!
 //! - [`from_npy`] / [`to_npy`]: NumPy's `.npy`, read lazily block by block and written block
 //!   by block in parallel.
+//! - [`open_netcdf`] / [`open_mfnetcdf`] / [`describe`]: NetCDF classic and NetCDF4/HDF5
+//!   variables (contiguous, chunked, compressed), CF-decoded, in pure Rust.
 //!
-//! NetCDF4/HDF5 and Zarr come next (see the project's issues).
+//! Zarr and writing NetCDF come next (see the project's issues).
 
 mod error;
+mod netcdf;
 mod npy;
 
 pub use error::{IoError, Result};
+pub use netcdf::{VariableInfo, describe, open_mfnetcdf, open_netcdf};
 pub use npy::{from_npy, to_npy};

@@ -1,5 +1,8 @@
-//! `.npy` files against NumPy: files NumPy wrote (tests/fixtures, made by gen_npy.py),
-//! round trips over random shapes, chunkings and dtypes, and bad files.
+//! Files against the tools that wrote them: `.npy` files NumPy wrote (gen_npy.py) and
+//! NetCDF4 files Python's netCDF4 wrote (gen_netcdf.py), round trips over random shapes,
+//! chunkings and dtypes, and bad files.
+
+mod netcdf;
 
 use std::path::{Path, PathBuf};
 

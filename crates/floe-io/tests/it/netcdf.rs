@@ -1,0 +1,130 @@
+use floe_array::{DType, Idx};
+use floe_io::{IoError, describe, open_mfnetcdf, open_netcdf};
+use ndarray::{ArrayD, IxDyn};
+
+use crate::{compute, fixture};
+
+/// The values gen_netcdf.py writes: 250 + t + 0.5·lat + 0.25·lon.
+fn grid(nt: usize, t0: usize) -> ArrayD<f32> {
+    ArrayD::from_shape_fn(IxDyn(&[nt, 9, 12]), |i| {
+        (250.0 + (t0 + i[0]) as f64 + 0.5 * i[1] as f64 + 0.25 * i[2] as f64) as f32
+    })
+}
+
+#[test]
+fn a_contiguous_variable_reads_as_python_wrote_it() {
+    let x = open_netcdf(fixture("day1.nc"), "t2m", [4_usize, 4, 5]).unwrap();
+    assert_eq!(x.shape(), &[4, 9, 12]);
+    assert_eq!(x.dtype(), DType::F32);
+    assert_eq!(x.numblocks(), vec![1, 3, 3]);
+    assert_eq!(compute(&x).unwrap().into_f32().unwrap(), grid(4, 4));
+}
+
+#[test]
+fn chunked_compressed_variables_with_fill_values_become_nan() {
+    let x = open_netcdf(fixture("chunked.nc"), "t2m", [3_usize, 5, 7]).unwrap();
+    let got = compute(&x).unwrap().into_f32().unwrap();
+    let mut want = grid(4, 0);
+    want[[1, 2, 3]] = f32::NAN;
+    want[[3, 8, 11]] = f32::NAN;
+    for (g, w) in got.iter().zip(want.iter()) {
+        assert!(g == w || (g.is_nan() && w.is_nan()), "{g} vs {w}");
+    }
+}
+
+#[test]
+fn packed_integers_unpack_with_scale_and_offset() {
+    let x = open_netcdf(fixture("packed.nc"), "t2m", 5).unwrap();
+    assert_eq!(x.dtype(), DType::F32, "the dtype of scale_factor");
+    let got = compute(&x).unwrap().into_f32().unwrap();
+    assert!(got[[0, 0, 0]].is_nan(), "the fill value is masked");
+    let want = grid(4, 0);
+    for (i, (g, w)) in got.iter().zip(want.iter()).enumerate().skip(1) {
+        assert!((g - w).abs() < 0.006, "{i}: {g} vs {w}");
+    }
+}
+
+#[test]
+fn daily_files_concatenate_along_time_and_slices_read_one_file() {
+    let paths: Vec<_> = (0..3).map(|d| fixture(&format!("day{d}.nc"))).collect();
+    let x = open_mfnetcdf(&paths, "t2m", [4_usize, 200, 200]).unwrap();
+    assert_eq!(x.shape(), &[12, 9, 12]);
+    assert_eq!(x.numblocks(), vec![3, 1, 1], "one block per file");
+    assert_eq!(compute(&x).unwrap().into_f32().unwrap(), grid(12, 0));
+    // x[5]: one block of one file.
+    let day = x.slice(&[Idx::Int(5)]).unwrap();
+    assert_eq!(day.task_count().unwrap(), 3);
+    assert_eq!(
+        compute(&day).unwrap().into_f32().unwrap(),
+        grid(12, 0).index_axis(ndarray::Axis(0), 5).to_owned()
+    );
+}
+
+#[test]
+fn describe_lists_dimensions_dtypes_and_attributes() {
+    let vars = describe(fixture("day0.nc")).unwrap();
+    let t2m = vars.iter().find(|v| v.name == "t2m").unwrap();
+    assert_eq!(
+        t2m.dimensions,
+        vec![("time".into(), 4), ("lat".into(), 9), ("lon".into(), 12)]
+    );
+    assert_eq!(t2m.dtype, Some(DType::F32));
+    assert!(t2m.attributes.contains(&("units".into(), "K".into())));
+    assert!(vars.iter().any(|v| v.name == "lat"));
+}
+
+#[test]
+fn bad_inputs_name_the_file_and_the_problem() {
+    let e = open_netcdf(fixture("day0.nc"), "sst", 4).unwrap_err();
+    assert!(matches!(e, IoError::MissingVariable { .. }));
+    assert!(
+        e.to_string().contains("no variable `sst` (it has: ") && e.to_string().contains("t2m"),
+        "{e}"
+    );
+    let e = open_netcdf(fixture("nope.nc"), "t2m", 4).unwrap_err();
+    assert!(
+        matches!(e, IoError::Os { .. }) && e.to_string().contains("nope.nc"),
+        "{e}"
+    );
+    let e = open_netcdf(fixture("f8_5x7.npy"), "t2m", 4).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("f8_5x7.npy: not a valid NetCDF file"),
+        "{e}"
+    );
+    let e = open_mfnetcdf(&[fixture("day0.nc"), fixture("f8_5x7.npy")], "t2m", 4).unwrap_err();
+    assert!(e.to_string().contains("f8_5x7.npy"), "{e}");
+    assert!(open_mfnetcdf(&[], "t2m", 4).is_err());
+}
+
+#[test]
+fn truncated_and_corrupted_files_are_errors_not_panics() {
+    let dir = crate::Scratch::new("nc");
+    let bytes = std::fs::read(fixture("chunked.nc")).unwrap();
+    let path = dir.0.join("c.nc");
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    for round in 0..200 {
+        let mut b = bytes.clone();
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        if round % 2 == 0 {
+            b.truncate((state % bytes.len() as u64) as usize);
+        } else {
+            for k in 0..8 {
+                let at = ((state >> (k * 8)) % bytes.len() as u64) as usize;
+                b[at] ^= (state >> 3) as u8 | 1;
+            }
+        }
+        std::fs::write(&path, &b).unwrap();
+        let outcome = std::panic::catch_unwind(|| {
+            if let Ok(x) = open_netcdf(&path, "t2m", 2) {
+                let _ = compute(&x);
+            }
+        });
+        assert!(
+            outcome.is_ok(),
+            "round {round}: a corrupted file panicked the reader"
+        );
+    }
+}
