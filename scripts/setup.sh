@@ -9,6 +9,8 @@ missing=()
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v curl >/dev/null 2>&1 || missing+=(curl ca-certificates)
+# The NetCDF C library writes the synthetic NetCDF4 files of `floe climate` (reading is pure Rust).
+command -v nc-config >/dev/null 2>&1 || missing+=(libnetcdf-dev libhdf5-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   as_root apt-get update -qq

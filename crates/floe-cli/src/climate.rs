@@ -1,0 +1,173 @@
+//! `floe climate`: the talk's analysis of a directory of daily NetCDF files.
+//!
+//! ```text
+//!   x = concatenate(t2m of every file, along time)      (T, lat, lon) float32
+//!   mean      = x.mean(axis=0)
+//!   anomaly   = x[i] - mean                             i: the talk's 1000, or the middle
+//!   day_night = x[::4].mean(axis=0) - x[2::4].mean(axis=0)
+//! ```
+//!
+//! The three results are computed in one run, so each block is read once, and drawn as
+//! `mean.png`, `anomaly.png` and `day-vs-night.png`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use floe::array::{Array, ChunkSpec, DynArray, s};
+use floe::scheduler::Scheduler;
+use ndarray::Ix2;
+
+use crate::maps::{self, BONE, RDBU_R};
+
+/// What `floe climate` was asked to do.
+pub struct Options {
+    pub data: Option<PathBuf>,
+    pub synthetic: u32,
+    pub grid: (usize, usize),
+    pub var: String,
+    pub chunks: ChunkSpec,
+    pub out: PathBuf,
+    pub threads: Option<usize>,
+    pub save_arrays: bool,
+}
+
+fn io_err(path: &Path, e: std::io::Error) -> floe::Error {
+    floe::Error::Io(floe::io::IoError::Os {
+        path: path.to_path_buf(),
+        source: e,
+    })
+}
+
+/// The `.nc` files of `dir`, sorted by name (dates sort chronologically).
+fn netcdf_files(dir: &Path) -> Result<Vec<PathBuf>, floe::Error> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| io_err(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "nc"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn field(a: DynArray) -> Result<ndarray::Array2<f64>, floe::Error> {
+    let a = a.into_typed::<f64>();
+    let shape = a.shape().to_vec();
+    a.into_dimensionality::<Ix2>().map_err(|_| {
+        floe::Error::Array(floe::array::ArrayError::ShapeMismatch {
+            op: "map",
+            left: shape,
+            right: vec![],
+            detail: " (a map needs a 2-D field)".into(),
+        })
+    })
+}
+
+/// Runs the analysis; prints what it did.
+pub fn run(opts: &Options) -> Result<(), floe::Error> {
+    let _progress = floe::subscribe(floe::diagnostics::ProgressBar::new());
+    std::fs::create_dir_all(&opts.out).map_err(|e| io_err(&opts.out, e))?;
+    let mut cfg = floe::Config::default();
+    if let Some(t) = opts.threads {
+        cfg = cfg.threads(t);
+    }
+    floe::config::set(cfg.clone());
+    let scheduler: Scheduler = cfg.scheduler()?;
+
+    let dir = match &opts.data {
+        Some(d) => d.clone(),
+        None => {
+            let dir = opts.out.join("data");
+            let (lat, lon) = opts.grid;
+            eprintln!(
+                "writing {} days of synthetic data ({lat}×{lon} grid) to {}",
+                opts.synthetic,
+                dir.display()
+            );
+            let t = Instant::now();
+            crate::synthetic::generate(&dir, opts.synthetic, lat, lon)?;
+            eprintln!("  done in {:.2} s", t.elapsed().as_secs_f64());
+            dir
+        }
+    };
+    let files = netcdf_files(&dir)?;
+    if files.is_empty() {
+        return Err(floe::Error::Io(floe::io::IoError::Format {
+            path: dir,
+            format: "NetCDF",
+            reason: "the directory has no .nc files".into(),
+        }));
+    }
+    let x: Array = floe::io::open_mfnetcdf(&files, &opts.var, opts.chunks.clone())?;
+    println!("{} files: {x}", files.len());
+    let t_len = x.shape()[0];
+    let i = if t_len > 1000 { 1000 } else { t_len / 2 };
+    let mean = x.mean(0)?;
+    let anomaly = x.slice(&s![i as isize])?.sub(&mean)?;
+    let day_night = x
+        .slice(&s![..;4])?
+        .mean(0)?
+        .sub(&x.slice(&s![2..;4])?.mean(0)?)?;
+
+    let t = Instant::now();
+    let ((m, a, d), stats) = floe::compute_with((&mean, &anomaly, &day_night), &scheduler)?;
+    let compute_s = t.elapsed().as_secs_f64();
+    println!(
+        "computed mean, anomaly (x[{i}] - mean) and day - night in {compute_s:.2} s: {} tasks on {} threads, peak {} held",
+        stats.tasks,
+        stats.threads,
+        floe::array::human_bytes(stats.peak_bytes)
+    );
+    if opts.save_arrays {
+        for (name, arr) in [("mean", &m), ("anomaly", &a), ("day-vs-night", &d)] {
+            let lazy = floe::array::from_ndarray(arr.clone().into_typed::<f64>(), "auto")?;
+            floe::io::store_npy(&lazy, opts.out.join(format!("{name}.npy")))?;
+        }
+    }
+
+    let (m, a, d) = (field(m)?, field(a)?, field(d)?);
+    let (lo, hi) = maps::range(m.view());
+    let a_max = {
+        let (lo, hi) = maps::range(a.view());
+        lo.abs().max(hi.abs())
+    };
+    let d_max = {
+        let (lo, hi) = maps::range(d.view());
+        lo.abs().max(hi.abs())
+    };
+    let var = &opts.var;
+    let images = [
+        (
+            "mean.png",
+            maps::render(m.view(), &BONE, lo, hi, &format!("{var}.mean(axis=0)"), "K"),
+        ),
+        (
+            "anomaly.png",
+            maps::render(
+                a.view(),
+                &RDBU_R,
+                -a_max,
+                a_max,
+                &format!("{var}[{i}] - {var}.mean(axis=0)"),
+                "K",
+            ),
+        ),
+        (
+            "day-vs-night.png",
+            maps::render(
+                d.view(),
+                &RDBU_R,
+                -d_max,
+                d_max,
+                &format!("{var}[::4].mean(0) - {var}[2::4].mean(0)"),
+                "K",
+            ),
+        ),
+    ];
+    for (name, img) in &images {
+        let path = opts.out.join(name);
+        img.save(&path)
+            .map_err(|e| io_err(&path, std::io::Error::other(e)))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
