@@ -13,7 +13,8 @@ pub const CASES: &[&str] = &["ones", "random"];
 const N: usize = 20_000;
 const BLOCK: usize = 2_000;
 
-pub fn run(case: &str, threads: Option<usize>) -> Result<(), String> {
+pub fn run(case: &str, ctx: &crate::Ctx) -> Result<(), String> {
+    let threads = ctx.threads;
     let err = |e: floe::Error| e.to_string();
     let t0 = Instant::now();
     let x = match case {

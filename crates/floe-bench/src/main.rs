@@ -9,6 +9,7 @@
 //! Every measurement runs in a fresh child process, so `peak_rss_mb` is that measurement's
 //! own peak (as in `shared/bench/benchlib.py`).
 
+mod climate;
 mod elementwise;
 mod overhead;
 mod report;
@@ -38,6 +39,8 @@ enum Workload {
     Overhead(CaseArgs),
     /// `(x + x.T).mean(axis=0)` on a 20000² float64 array in 2000² blocks.
     Elementwise(CaseArgs),
+    /// The talk's climate analysis over a directory of daily NetCDF files (`--data DIR`).
+    Climate(CaseArgs),
 }
 
 #[derive(clap::Args)]
@@ -51,6 +54,9 @@ struct CaseArgs {
     /// Worker threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
+    /// Input data directory (the climate workload's daily NetCDF files).
+    #[arg(long)]
+    data: Option<std::path::PathBuf>,
     /// List the cases and exit.
     #[arg(long)]
     list: bool,
@@ -65,11 +71,20 @@ fn main() -> ExitCode {
         Workload::Elementwise(args) => {
             drive("elementwise", elementwise::CASES, elementwise::run, &args)
         }
+        Workload::Climate(args) => drive("climate", climate::CASES, climate::run, &args),
     }
 }
 
+/// What a case is run with.
+pub struct Ctx {
+    /// Worker threads (default: one per core).
+    pub threads: Option<usize>,
+    /// Input data directory, for workloads that read files.
+    pub data: Option<std::path::PathBuf>,
+}
+
 /// A workload's entry point: runs one case in this process.
-type RunCase = fn(&str, Option<usize>) -> Result<(), String>;
+type RunCase = fn(&str, &Ctx) -> Result<(), String>;
 
 /// Runs the requested cases of one workload, each repetition in a child process.
 fn drive(name: &str, known: &[&str], run: RunCase, args: &CaseArgs) -> ExitCode {
@@ -90,7 +105,11 @@ fn drive(name: &str, known: &[&str], run: RunCase, args: &CaseArgs) -> ExitCode 
         return ExitCode::FAILURE;
     }
     if args.child {
-        return match run(cases[0], args.threads) {
+        let ctx = Ctx {
+            threads: args.threads,
+            data: args.data.clone(),
+        };
+        return match run(cases[0], &ctx) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("floe-bench: {name}/{}: {e}", cases[0]);
@@ -111,6 +130,9 @@ fn drive(name: &str, known: &[&str], run: RunCase, args: &CaseArgs) -> ExitCode 
             cmd.args([name, "--child", "--case", case]);
             if let Some(t) = args.threads {
                 cmd.args(["--threads", &t.to_string()]);
+            }
+            if let Some(d) = &args.data {
+                cmd.arg("--data").arg(d);
             }
             match cmd.status() {
                 Ok(s) if s.success() => {}

@@ -33,7 +33,8 @@ const SPLIT_EVERY: usize = 16;
 /// Leaves of the binary tree.
 const TREE_LEAVES: u32 = 50_000;
 
-pub fn run(case: &str, threads: Option<usize>) -> Result<(), String> {
+pub fn run(case: &str, ctx: &crate::Ctx) -> Result<(), String> {
+    let threads = ctx.threads;
     let threads = threads.unwrap_or_else(floe_scheduler::available_threads);
     match case {
         "map_reduce_threads" => graph_case(case, threads, Executor::Threaded, map_reduce),

@@ -14,6 +14,9 @@ use crate::{ArrayElement, DType, DynArray, Element, with_dtype};
 pub(crate) enum Partial {
     /// Sums, products, minima, maxima, any, all: in the accumulation dtype.
     Block(DynArray),
+    /// The sum in `f64` and the number of elements it adds (the same for every position):
+    /// the partial of a mean, a third of the size of the general moments.
+    Mean { sum: ArrayD<f64>, n: f64 },
     /// Count, mean and sum of squared deviations (M2).
     Moments {
         n: ArrayD<f64>,
@@ -31,6 +34,7 @@ impl Partial {
     pub(crate) fn nbytes(&self) -> usize {
         match self {
             Partial::Block(b) => b.nbytes(),
+            Partial::Mean { sum, .. } => 8 * sum.len(),
             Partial::Moments { n, .. } => 3 * 8 * n.len(),
             Partial::Arg { value, .. } => 16 * value.len(),
         }
@@ -78,9 +82,12 @@ fn kahan_add(s: &Kahan, x: f64) -> Kahan {
 /// reduced axis, the group sums combined with Kahan compensation. The error grows with the
 /// group size plus the number of groups rather than with the number of elements, at the
 /// cost of one addition per element.
-fn float_sum(x: ArrayViewD<'_, f64>, axes: &[usize], skip_nan: bool) -> ArrayD<f64> {
+fn float_sum<T: Element>(x: ArrayViewD<'_, T>, axes: &[usize], skip_nan: bool) -> ArrayD<f64> {
     const GROUP: usize = 128;
-    let plain = |s: &f64, v: f64| if skip_nan && v.is_nan() { *s } else { s + v };
+    let plain = |s: &f64, v: T| {
+        let v = v.to_f64();
+        if skip_nan && v.is_nan() { *s } else { s + v }
+    };
     let Some(&first) = axes.first() else {
         return x.mapv(|v| plain(&0.0, v));
     };
@@ -148,9 +155,9 @@ pub(crate) fn partial(
     let float_in = b.dtype().is_float();
     Ok(match op {
         ReduceOp::Sum | ReduceOp::NanSum if float_in => {
-            Partial::Block(DynArray::from(with_view::<f64, _>(b, |x| {
-                float_sum(x, axes, op == ReduceOp::NanSum)
-            })))
+            with_dtype!(b.dtype(), T => with_view::<T, _>(b, |x| {
+                Partial::Block(DynArray::from(float_sum(x, axes, op == ReduceOp::NanSum)))
+            }))
         }
         ReduceOp::Sum | ReduceOp::NanSum => {
             with_dtype!(b.dtype().sum_result(), T => with_view::<T, _>(b, |x| {
@@ -174,8 +181,14 @@ pub(crate) fn partial(
         ReduceOp::All => Partial::Block(DynArray::from(with_view::<bool, _>(b, |x| {
             fold_keepdims(x, axes, true, |s, v| *s && v, |a, c| *a && *c)
         }))),
-        ReduceOp::Mean
-        | ReduceOp::NanMean
+        ReduceOp::Mean => {
+            let n: usize = axes.iter().map(|&a| block.shape()[a]).product();
+            with_dtype!(b.dtype(), T => with_view::<T, _>(b, |x| Partial::Mean {
+                sum: float_sum(x, axes, false),
+                n: n as f64,
+            }))
+        }
+        ReduceOp::NanMean
         | ReduceOp::Var { .. }
         | ReduceOp::Std { .. }
         | ReduceOp::NanVar { .. }
@@ -184,7 +197,7 @@ pub(crate) fn partial(
                 op,
                 ReduceOp::NanMean | ReduceOp::NanVar { .. } | ReduceOp::NanStd { .. }
             );
-            let second = !matches!(op, ReduceOp::Mean | ReduceOp::NanMean);
+            let second = op != ReduceOp::NanMean;
             with_view::<f64, _>(b, |x| {
                 let sum = float_sum(x.view(), axes, skip);
                 let n = if skip {
@@ -347,6 +360,17 @@ pub(crate) fn combine(
                 with_dtype!(first.dtype(), T => combine_blocks::<T>(op, &blocks)?),
             ))
         }
+        Partial::Mean { sum, n } => {
+            let (mut sum, mut n) = (sum.clone(), *n);
+            for p in &parts[1..] {
+                let Partial::Mean { sum: sb, n: nb } = p else {
+                    return Err(internal("mixed partials"));
+                };
+                sum += sb;
+                n += nb;
+            }
+            Ok(Partial::Mean { sum, n })
+        }
         Partial::Moments { n, mean, m2 } => {
             let (mut n, mut mean, mut m2) = (n.clone(), mean.clone(), m2.clone());
             for p in &parts[1..] {
@@ -412,7 +436,11 @@ pub(crate) fn combine(
 pub(crate) fn finalize(op: ReduceOp, p: &Partial, dtype: DType) -> Result<DynArray, TaskError> {
     Ok(match (op, p) {
         (_, Partial::Block(b)) => b.clone().astype(dtype),
-        (ReduceOp::Mean | ReduceOp::NanMean, Partial::Moments { n, mean, .. }) => DynArray::from(
+        (ReduceOp::Mean, Partial::Mean { sum, n }) => {
+            let n = *n;
+            DynArray::from(sum.mapv(|s| if n > 0.0 { s / n } else { f64::NAN })).astype(dtype)
+        }
+        (ReduceOp::NanMean, Partial::Moments { n, mean, .. }) => DynArray::from(
             Zip::from(n)
                 .and(mean)
                 .map_collect(|&n, &m| if n > 0.0 { m } else { f64::NAN }),
