@@ -176,7 +176,7 @@ pub(crate) fn split_axis(n: usize, b: usize) -> Vec<usize> {
         return vec![0];
     }
     let mut out = vec![b; n / b];
-    if n % b != 0 {
+    if !n.is_multiple_of(b) {
         out.push(n % b);
     }
     out

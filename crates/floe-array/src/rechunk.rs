@@ -175,7 +175,7 @@ impl Array {
             .product();
         let mut out: Vec<usize> = shape.iter().map(|&s| s.max(0) as usize).collect();
         if let Some(&u) = unknown.first() {
-            if known == 0 || size % known != 0 {
+            if known == 0 || !size.is_multiple_of(known) {
                 return Err(ArrayError::invalid(
                     op,
                     format!("cannot reshape array of size {size} into shape {shape:?}"),

@@ -20,7 +20,7 @@ fn load(day: &u64) -> Vec<f64> {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            if state % 97 == 0 {
+            if state.is_multiple_of(97) {
                 f64::NAN
             } else {
                 let diurnal = ((i % 24) as f64 / 24.0 * std::f64::consts::TAU).sin();

@@ -73,7 +73,7 @@ pub mod array {
 
 mod array_compute;
 
-/// Reading and writing arrays (`floe-io`): `.npy` for now.
+/// Reading and writing arrays (`floe-io`): `.npy`, Zarr, NetCDF.
 ///
 /// # Examples
 ///
@@ -103,6 +103,19 @@ pub mod io {
         path: impl AsRef<std::path::Path>,
     ) -> crate::Result<()> {
         crate::compute(&floe_io::to_npy(array, path)?).map(drop)
+    }
+
+    /// Writes `array` as a Zarr v3 array in the directory `path` (Zarr chunks of the array's
+    /// largest block, gzip-compressed), chunk by chunk in parallel; returns when all are written.
+    ///
+    /// # Errors
+    ///
+    /// If the store cannot be created or written, or a block fails to compute (naming it).
+    pub fn store_zarr(
+        array: &floe_array::Array,
+        path: impl AsRef<std::path::Path>,
+    ) -> crate::Result<()> {
+        crate::compute(&floe_io::to_zarr(array, path)?).map(drop)
     }
 }
 

@@ -1,8 +1,10 @@
 //! Files against the tools that wrote them: `.npy` files NumPy wrote (gen_npy.py) and
-//! NetCDF4 files Python's netCDF4 wrote (gen_netcdf.py), round trips over random shapes,
+//! NetCDF4 files Python's netCDF4 wrote (gen_netcdf.py), Zarr v2/v3 arrays zarr-python wrote
+//! (gen_zarr.py), round trips over random shapes,
 //! chunkings and dtypes, and bad files.
 
 mod netcdf;
+mod zarr;
 
 use std::path::{Path, PathBuf};
 
