@@ -12,7 +12,7 @@ use floe_graph::{Key, TaskError, TaskId, Value};
 use ndarray::{Axis, IxDyn, SliceInfoElem};
 
 use crate::expr::Expr;
-use crate::lower::{Lowering, block_of, block_value};
+use crate::lower::{Lowering, MemoKey, block_of, block_value};
 use crate::{Array, ArrayElement, Chunks, DynArray, Result, with_dtype};
 
 /// A strided range of one input block along one axis, and where it lands.
@@ -71,7 +71,7 @@ impl GatherPlan {
         array: &Array,
         index: &[usize],
         key: Key,
-        memo: (usize, u32, Vec<usize>),
+        memo: MemoKey,
     ) -> Result<TaskId> {
         // The output index over the input's axes (squeezed axes have one block).
         let mut full = Vec::with_capacity(self.axes.len());
@@ -193,22 +193,27 @@ fn product(per_axis: &[&Vec<Segment>]) -> Vec<Vec<Segment>> {
     out
 }
 
+impl Segment {
+    /// All of block `block` (of `len` elements) of input `source`, landing at the start.
+    pub(crate) fn whole(source: usize, block: usize, len: usize) -> Segment {
+        Segment {
+            source,
+            block,
+            lo: 0,
+            hi: len,
+            step: 1,
+            dest: 0,
+            len,
+        }
+    }
+}
+
 /// Segments keeping an axis as it is: each block whole.
 pub(crate) fn identity_axis(chunks: &[usize]) -> Vec<Vec<Segment>> {
     chunks
         .iter()
         .enumerate()
-        .map(|(b, &n)| {
-            vec![Segment {
-                source: 0,
-                block: b,
-                lo: 0,
-                hi: n,
-                step: 1,
-                dest: 0,
-                len: n,
-            }]
-        })
+        .map(|(b, &n)| vec![Segment::whole(0, b, n)])
         .collect()
 }
 
@@ -246,16 +251,8 @@ pub(crate) fn rechunk_axis(from: &[usize], to: &[usize]) -> Vec<Vec<Segment>> {
     out
 }
 
-fn empty_segment() -> Segment {
-    Segment {
-        source: 0,
-        block: 0,
-        lo: 0,
-        hi: 0,
-        step: 1,
-        dest: 0,
-        len: 0,
-    }
+pub(crate) fn empty_segment() -> Segment {
+    Segment::whole(0, 0, 0)
 }
 
 fn offsets(chunks: &[usize]) -> Vec<usize> {

@@ -14,10 +14,14 @@ use ndarray::{IxDyn, SliceInfoElem};
 use crate::expr::{BlockInfo, BlockRef, Expr};
 use crate::{Array, DynArray, Result, with_array, with_dtype};
 
+/// Identifies a lowered task: the array node, the tree level (0: the array's own blocks;
+/// reductions use higher levels, the assembled result `u32::MAX`) and the block index.
+pub(crate) type MemoKey = (usize, u32, Vec<usize>);
+
 /// Appends array tasks to a graph under construction.
 pub struct Lowering<'b> {
     builder: &'b mut GraphBuilder,
-    memo: HashMap<(usize, u32, Vec<usize>), TaskId>,
+    memo: HashMap<MemoKey, TaskId>,
 }
 
 /// A block value's bytes, for the scheduler's meter.
@@ -46,23 +50,23 @@ impl<'b> Lowering<'b> {
         self.builder
     }
 
-    pub(crate) fn memo_key(array: &Array, level: u32, index: &[usize]) -> (usize, u32, Vec<usize>) {
+    pub(crate) fn memo_key(array: &Array, level: u32, index: &[usize]) -> MemoKey {
         (Arc::as_ptr(&array.node) as usize, level, index.to_vec())
     }
 
-    pub(crate) fn lookup(&self, key: &(usize, u32, Vec<usize>)) -> Option<TaskId> {
+    pub(crate) fn lookup(&self, key: &MemoKey) -> Option<TaskId> {
         self.memo.get(key).copied()
     }
 
     /// Records that `memo`'s block is computed by an existing task (a pass-through).
-    pub(crate) fn alias(&mut self, memo: (usize, u32, Vec<usize>), id: TaskId) -> TaskId {
+    pub(crate) fn alias(&mut self, memo: MemoKey, id: TaskId) -> TaskId {
         self.memo.insert(memo, id);
         id
     }
 
     pub(crate) fn add(
         &mut self,
-        memo: (usize, u32, Vec<usize>),
+        memo: MemoKey,
         key: Key,
         deps: &[TaskId],
         op: floe_graph::Operation,

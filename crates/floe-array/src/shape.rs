@@ -247,27 +247,11 @@ pub fn concatenate(arrays: &[Array], axis: isize) -> Result<Array> {
             if n == 0 && a.shape()[axis] == 0 {
                 continue;
             }
-            along.push(vec![Segment {
-                source,
-                block: b,
-                lo: 0,
-                hi: n,
-                step: 1,
-                dest: 0,
-                len: n,
-            }]);
+            along.push(vec![Segment::whole(source, b, n)]);
         }
     }
     if along.is_empty() {
-        along.push(vec![Segment {
-            source: 0,
-            block: 0,
-            lo: 0,
-            hi: 0,
-            step: 1,
-            dest: 0,
-            len: 0,
-        }]);
+        along.push(vec![Segment::whole(0, 0, 0)]);
     }
     let axes = (0..first.ndim())
         .map(|ax| {

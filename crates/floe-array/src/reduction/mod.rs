@@ -382,7 +382,7 @@ impl ReducePlan {
         array: &Array,
         index: &[usize],
         key: Key,
-        memo: (usize, u32, Vec<usize>),
+        memo: crate::lower::MemoKey,
     ) -> Result<TaskId> {
         // The tree's top for this output block: reduced axes at 0.
         let mut top = Vec::with_capacity(self.input.ndim());
