@@ -5,10 +5,10 @@
 //! - [`open_netcdf`] / [`open_mfnetcdf`] / [`describe`]: NetCDF classic and NetCDF4/HDF5
 //!   variables (contiguous, chunked, compressed), CF-decoded, in pure Rust.
 //!
-//! - [`from_zarr`] / [`to_zarr`]: Zarr arrays on the filesystem (v2 and v3 read, v3 written;
-//!   gzip, zstd and blosc codecs), through `zarrs`.
+//! - [`from_zarr`] / [`to_zarr`] / [`to_zarr_v2`]: Zarr arrays on the filesystem (v2 and v3,
+//!   read and written; gzip, zstd and blosc codecs when reading), through `zarrs`.
 //!
-//! Writing Zarr v2 and NetCDF come next (see the project's issues).
+//! Writing NetCDF comes next (see the project's issues).
 
 mod error;
 mod netcdf;
@@ -18,4 +18,4 @@ mod zarr;
 pub use error::{IoError, Result};
 pub use netcdf::{VariableInfo, describe, open_mfnetcdf, open_netcdf};
 pub use npy::{from_npy, to_npy};
-pub use zarr::{from_zarr, to_zarr};
+pub use zarr::{from_zarr, to_zarr, to_zarr_v2};

@@ -1,4 +1,4 @@
-//! Zarr arrays (v3 written; v2 and v3 read) on the local filesystem, through `zarrs`.
+//! Zarr arrays (v2 and v3, read and written) on the local filesystem, through `zarrs`.
 //!
 //! [`to_zarr`] rechunks the array to a regular grid (Zarr's) so that every task writes
 //! whole Zarr chunks — no two tasks ever touch one chunk — and returns a lazy computation
@@ -12,8 +12,11 @@ use std::sync::Arc;
 use floe_array::{Array, ArrayElement, Axes, ChunkSpec, DType, DynArray, with_dtype};
 use floe_graph::TaskError;
 use ndarray::ArrayD;
-use zarrs::array::{ArrayBuilder, ArraySubset, DataType, FillValue, data_type};
+use zarrs::array::{
+    ArrayBuilder, ArrayMetadata, ArrayMetadataV2, ArraySubset, DataType, FillValue, data_type,
+};
 use zarrs::filesystem::FilesystemStore;
+use zarrs::metadata::v2::FillValueMetadataV2;
 
 use crate::{IoError, Result};
 
@@ -83,7 +86,21 @@ fn ranges(offset: &[usize], shape: &[usize]) -> Vec<Range<u64>> {
 /// # Ok::<(), floe_io::IoError>(())
 /// ```
 pub fn to_zarr(array: &Array, path: impl AsRef<Path>) -> Result<Array> {
-    let path: PathBuf = path.as_ref().to_path_buf();
+    write(array, path.as_ref(), 3)
+}
+
+/// Like [`to_zarr`], in the Zarr v2 format (uncompressed chunks, `.zarray` metadata), for
+/// tools that read only v2.
+///
+/// # Errors
+///
+/// As [`to_zarr`].
+pub fn to_zarr_v2(array: &Array, path: impl AsRef<Path>) -> Result<Array> {
+    write(array, path.as_ref(), 2)
+}
+
+fn write(array: &Array, path: &Path, version: u8) -> Result<Array> {
+    let path: PathBuf = path.to_path_buf();
     std::fs::create_dir_all(&path).map_err(|e| IoError::os(&path, e))?;
     let chunk: Vec<usize> = array
         .chunks()
@@ -100,12 +117,34 @@ pub fn to_zarr(array: &Array, path: impl AsRef<Path>) -> Result<Array> {
     let shape: Vec<u64> = array.shape().iter().map(|&n| n as u64).collect();
     let chunk_shape: Vec<u64> = chunk.iter().map(|&c| c as u64).collect();
     let dtype = array.dtype();
-    let zarr = ArrayBuilder::new(shape, chunk_shape, zarr_type(dtype), fill(dtype))
-        .bytes_to_bytes_codecs(vec![Arc::new(
-            zarrs::array::codec::GzipCodec::new(4).map_err(|e| fail(&e))?,
-        )])
-        .build(store(&path)?, "/")
-        .map_err(|e| fail(&e))?;
+    let zarr = if version == 2 {
+        let fill = if dtype == DType::Bool {
+            FillValueMetadataV2::Bool(false)
+        } else {
+            FillValueMetadataV2::Number(serde_json::Number::from(0))
+        };
+        let chunks = chunk_shape
+            .iter()
+            .map(|&c| std::num::NonZeroU64::new(c).ok_or_else(|| fail(&"empty chunk")))
+            .collect::<Result<Vec<_>>>()?;
+        let meta = ArrayMetadataV2::new(
+            shape.into(),
+            chunks.into(),
+            crate::npy::header::descr(dtype).into(),
+            fill,
+            None,
+            None,
+        );
+        zarrs::array::Array::new_with_metadata(store(&path)?, "/", ArrayMetadata::V2(meta))
+            .map_err(|e| fail(&e))?
+    } else {
+        ArrayBuilder::new(shape, chunk_shape, zarr_type(dtype), fill(dtype))
+            .bytes_to_bytes_codecs(vec![Arc::new(
+                zarrs::array::codec::GzipCodec::new(4).map_err(|e| fail(&e))?,
+            )])
+            .build(store(&path)?, "/")
+            .map_err(|e| fail(&e))?
+    };
     zarr.store_metadata().map_err(|e| fail(&e))?;
     let zarr = Arc::new(zarr);
     let written = regular.map_blocks(&[], DType::Bool, move |blocks, info| {

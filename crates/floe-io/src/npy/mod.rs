@@ -6,7 +6,7 @@
 //! seeking, and only the blocks an output needs are read. Fortran-order files are read as
 //! the C-order transpose and transposed back (lazily, without a copy of the file).
 
-mod header;
+pub(crate) mod header;
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;

@@ -1,5 +1,5 @@
 use floe_array::{DType, DynArray, from_ndarray};
-use floe_io::{IoError, from_zarr, to_zarr};
+use floe_io::{IoError, from_zarr, to_zarr, to_zarr_v2};
 use ndarray::{ArrayD, Dimension, IxDyn};
 use proptest::prelude::*;
 
@@ -34,13 +34,16 @@ proptest! {
         write_chunk in 1_usize..4,
         read_chunk in 1_usize..5,
         as_int in any::<bool>(),
+        v2 in any::<bool>(),
     ) {
         let dir = Scratch::new("zarr");
         let path = dir.0.join("x.zarr");
         let base = ArrayD::from_shape_fn(IxDyn(&shape), |i| i.as_array_view().iter().fold(0_i64, |a, &v| a * 7 + v as i64) - 50);
         let data = if as_int { DynArray::from(base.mapv(|v| v as i32)) } else { DynArray::from(base.mapv(|v| v as f32 / 4.0)) };
         let x = floe_array::with_array!(data.clone(), a => from_ndarray(a, write_chunk).unwrap());
-        prop_assert!(compute(&to_zarr(&x, &path).unwrap()).unwrap().into_bool().unwrap()[[]]);
+        let write = if v2 { to_zarr_v2(&x, &path) } else { to_zarr(&x, &path) }.unwrap();
+        prop_assert!(compute(&write).unwrap().into_bool().unwrap()[[]]);
+        prop_assert_eq!(path.join(if v2 { ".zarray" } else { "zarr.json" }).exists(), true);
         let y = from_zarr(&path, read_chunk).unwrap();
         prop_assert_eq!(compute(&y).unwrap(), data);
     }
