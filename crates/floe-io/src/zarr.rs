@@ -128,8 +128,8 @@ fn write(array: &Array, path: &Path, version: u8) -> Result<Array> {
             .map(|&c| std::num::NonZeroU64::new(c).ok_or_else(|| fail(&"empty chunk")))
             .collect::<Result<Vec<_>>>()?;
         let meta = ArrayMetadataV2::new(
-            shape.into(),
-            chunks.into(),
+            shape,
+            chunks,
             crate::npy::header::descr(dtype).into(),
             fill,
             None,
