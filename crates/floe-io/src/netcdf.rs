@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use floe_array::{Array, ChunkSpec, DType, DynArray, concatenate};
+use floe_array::{Array, ChunkSpec, Chunks, DType, DynArray, concatenate};
 use floe_graph::TaskError;
 use netcdf_reader::{NcAttrValue, NcFile, NcSliceInfo, NcSliceInfoElem, NcType, NcVariable};
 
@@ -212,12 +212,21 @@ pub fn open_netcdf(
         what: format!("type {:?} of variable `{var}`", v.dtype),
     })?;
     let shape: Vec<usize> = v.dimensions.iter().map(|d| d.size as usize).collect();
+    let wanted = Chunks::from_spec(&shape, chunks, dec.1)?;
+    // Hyperslab reads cost about as much as reading whole rows, so blocks are read as bands
+    // spanning the last axis and cut to the requested blocks afterwards: each byte of the file
+    // is read once whatever the chunking.
+    let mut bands = wanted.axes().to_vec();
+    if let Some(last) = bands.last_mut() {
+        *last = vec![*shape.last().expect("a variable with axes has a last one")];
+    }
     let file = Arc::new(file);
     let name = var.to_owned();
     let out = dec.1;
-    Ok(floe_array::try_from_fn(&shape, chunks, out, move |b| {
+    let source = floe_array::try_from_fn(&shape, bands, out, move |b| {
         read_block(&file, &path, &name, dec, &b.offset, &b.shape, &b.index)
-    })?)
+    })?;
+    Ok(source.rechunk(&wanted)?)
 }
 
 /// Variable `var` of several NetCDF files, concatenated along the first axis in the order
