@@ -23,69 +23,46 @@ pub trait Element: Copy + Default + Send + Sync + PartialOrd + std::fmt::Debug +
     fn one() -> Self;
 }
 
-macro_rules! int_element {
-    ($t:ty, $d:ident) => {
-        impl Element for $t {
-            const DTYPE: DType = DType::$d;
-            fn to_f64(self) -> f64 {
-                self as f64
+macro_rules! numeric_element {
+    ($($t:ty => $d:ident, $zero:expr, $one:expr);+ $(;)?) => {
+        $(
+            impl Element for $t {
+                const DTYPE: DType = DType::$d;
+                fn to_f64(self) -> f64 {
+                    self as f64
+                }
+                fn from_f64(x: f64) -> Self {
+                    x as $t
+                }
+                fn to_i128(self) -> i128 {
+                    self as i128
+                }
+                fn from_i128(x: i128) -> Self {
+                    x as $t
+                }
+                fn zero() -> Self {
+                    $zero
+                }
+                fn one() -> Self {
+                    $one
+                }
             }
-            fn from_f64(x: f64) -> Self {
-                x as $t
-            }
-            fn to_i128(self) -> i128 {
-                self as i128
-            }
-            fn from_i128(x: i128) -> Self {
-                x as $t
-            }
-            fn zero() -> Self {
-                0
-            }
-            fn one() -> Self {
-                1
-            }
-        }
+        )+
     };
 }
 
-int_element!(i8, I8);
-int_element!(i16, I16);
-int_element!(i32, I32);
-int_element!(i64, I64);
-int_element!(u8, U8);
-int_element!(u16, U16);
-int_element!(u32, U32);
-int_element!(u64, U64);
-
-macro_rules! float_element {
-    ($t:ty, $d:ident) => {
-        impl Element for $t {
-            const DTYPE: DType = DType::$d;
-            fn to_f64(self) -> f64 {
-                self as f64
-            }
-            fn from_f64(x: f64) -> Self {
-                x as $t
-            }
-            fn to_i128(self) -> i128 {
-                self as i128
-            }
-            fn from_i128(x: i128) -> Self {
-                x as $t
-            }
-            fn zero() -> Self {
-                0.0
-            }
-            fn one() -> Self {
-                1.0
-            }
-        }
-    };
-}
-
-float_element!(f32, F32);
-float_element!(f64, F64);
+numeric_element!(
+    i8 => I8, 0, 1;
+    i16 => I16, 0, 1;
+    i32 => I32, 0, 1;
+    i64 => I64, 0, 1;
+    u8 => U8, 0, 1;
+    u16 => U16, 0, 1;
+    u32 => U32, 0, 1;
+    u64 => U64, 0, 1;
+    f32 => F32, 0.0, 1.0;
+    f64 => F64, 0.0, 1.0;
+);
 
 impl Element for bool {
     const DTYPE: DType = DType::Bool;

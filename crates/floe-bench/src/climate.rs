@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use floe::array::{Array, AxisChunks, ChunkSpec, s};
-use floe_scheduler::Scheduler;
 
 use crate::report::Record;
 
@@ -91,11 +90,7 @@ pub fn run(case: &str, ctx: &crate::Ctx) -> Result<(), String> {
     .collect::<Result<_, _>>()
     .map_err(|e| e.to_string())?;
     let build = t0.elapsed();
-    let mut b = Scheduler::builder();
-    if let Some(t) = ctx.threads {
-        b = b.threads(t);
-    }
-    let scheduler = b.build().map_err(|e| e.to_string())?;
+    let scheduler = ctx.scheduler()?;
     let t1 = Instant::now();
     let (values, stats) = floe::compute_with(&outputs, &scheduler).map_err(err)?;
     let exec = t1.elapsed();

@@ -4,7 +4,6 @@
 use std::time::Instant;
 
 use floe::array::{self, ArrayCompute, DType};
-use floe_scheduler::Scheduler;
 
 use crate::report::Record;
 
@@ -14,7 +13,6 @@ const N: usize = 20_000;
 const BLOCK: usize = 2_000;
 
 pub fn run(case: &str, ctx: &crate::Ctx) -> Result<(), String> {
-    let threads = ctx.threads;
     let err = |e: floe::Error| e.to_string();
     let t0 = Instant::now();
     let x = match case {
@@ -32,11 +30,7 @@ pub fn run(case: &str, ctx: &crate::Ctx) -> Result<(), String> {
         .and_then(|s| s.mean(0))
         .map_err(|e| e.to_string())?;
     let build = t0.elapsed();
-    let mut b = Scheduler::builder();
-    if let Some(t) = threads {
-        b = b.threads(t);
-    }
-    let scheduler = b.build().map_err(|e| e.to_string())?;
+    let scheduler = ctx.scheduler()?;
     let t1 = Instant::now();
     let (out, stats) = y.compute_with(&scheduler).map_err(err)?;
     let exec = t1.elapsed();

@@ -83,6 +83,17 @@ pub struct Ctx {
     pub data: Option<std::path::PathBuf>,
 }
 
+impl Ctx {
+    /// The scheduler a case runs on: `--threads` workers, or one per core.
+    pub fn scheduler(&self) -> Result<floe_scheduler::Scheduler, String> {
+        let mut b = floe_scheduler::Scheduler::builder();
+        if let Some(t) = self.threads {
+            b = b.threads(t);
+        }
+        b.build().map_err(|e| e.to_string())
+    }
+}
+
 /// A workload's entry point: runs one case in this process.
 type RunCase = fn(&str, &Ctx) -> Result<(), String>;
 
