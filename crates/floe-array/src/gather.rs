@@ -74,15 +74,7 @@ impl GatherPlan {
         memo: MemoKey,
     ) -> Result<TaskId> {
         // The output index over the input's axes (squeezed axes have one block).
-        let mut full = Vec::with_capacity(self.axes.len());
-        let mut it = index.iter();
-        for a in 0..self.axes.len() {
-            full.push(if self.squeeze.contains(&a) {
-                0
-            } else {
-                *it.next().expect("index has one entry per output axis")
-            });
-        }
+        let full = crate::lower::expand_index(index, self.axes.len(), &self.squeeze, false);
         let per_axis: Vec<&Vec<Segment>> = full
             .iter()
             .enumerate()
@@ -104,26 +96,21 @@ impl GatherPlan {
             };
             pieces.push((slot, combo));
         }
-        let in_shapes: Vec<Vec<usize>> = pieces
-            .iter()
-            .map(|(_, combo)| {
-                let source = self.concat_axis.map_or(0, |a| combo[a].source);
-                self.inputs[source]
-                    .chunks()
-                    .block_shape(&combo.iter().map(|s| s.block).collect::<Vec<_>>())
-            })
-            .collect();
         let out_shape: Vec<usize> = per_axis
             .iter()
             .map(|segs| segs.iter().map(|s| s.len).sum())
             .collect();
-        let passthrough = pieces.len() == 1
-            && self.squeeze.is_empty()
-            && pieces[0]
-                .1
-                .iter()
-                .zip(&in_shapes[0])
-                .all(|(s, &n)| s.lo == 0 && s.hi == n && s.step == 1 && s.len == n);
+        // One piece covering a whole input block, unstrided and unsqueezed: a pass-through.
+        let passthrough = match pieces.as_slice() {
+            [(_, combo)] if self.squeeze.is_empty() => {
+                let input = &self.inputs[self.concat_axis.map_or(0, |a| combo[a].source)];
+                combo.iter().enumerate().all(|(a, s)| {
+                    let n = input.chunks().axis(a)[s.block];
+                    s.lo == 0 && s.hi == n && s.step == 1 && s.len == n
+                })
+            }
+            _ => false,
+        };
         if passthrough {
             // The output block is an input block as it is: no task, no copy.
             return Ok(lowering.alias(memo, deps[0]));

@@ -90,7 +90,6 @@ impl<'b> Lowering<'b> {
             return Ok(id);
         }
         let node = &array.node;
-        let info = block_info(array, index);
         let key = Key::with_shared_name(
             node.name.clone(),
             &index.iter().map(|&i| i as u32).collect::<Vec<_>>(),
@@ -98,9 +97,11 @@ impl<'b> Lowering<'b> {
         match &node.expr {
             Expr::Source(f) => {
                 let f = f.clone();
+                let info = block_info(array, index);
                 self.add(memo, key, &[], Arc::new(move |_| f(&info).map(block_value)))
             }
             Expr::Blockwise { inputs, f } => {
+                let info = block_info(array, index);
                 let mut deps = Vec::with_capacity(inputs.len());
                 let mut perms: Vec<Option<Vec<usize>>> = Vec::with_capacity(inputs.len());
                 for input in inputs {
@@ -145,6 +146,7 @@ impl<'b> Lowering<'b> {
                 )
             }
             Expr::Reshape { input, keep } => {
+                let info = block_info(array, index);
                 let mut idx = index[..*keep].to_vec();
                 idx.resize(input.ndim(), 0);
                 let dep = self.block(input, &idx)?;
@@ -258,6 +260,30 @@ pub(crate) fn transpose<T: Copy>(
     a.permuted_axes(IxDyn(perm))
         .as_standard_layout()
         .into_owned()
+}
+
+/// The index over an input's `ndim` axes of output block `index`, for an operation that
+/// collapses the `collapsed` input axes to one block each: those get block 0, and they take
+/// a slot of `index` only if the output keeps them (`keepdims`).
+pub(crate) fn expand_index(
+    index: &[usize],
+    ndim: usize,
+    collapsed: &[usize],
+    keepdims: bool,
+) -> Vec<usize> {
+    let mut it = index.iter();
+    (0..ndim)
+        .map(|a| {
+            if collapsed.contains(&a) {
+                if keepdims {
+                    it.next();
+                }
+                0
+            } else {
+                *it.next().expect("one index per output axis")
+            }
+        })
+        .collect()
 }
 
 /// Where block `index` of `array` sits.

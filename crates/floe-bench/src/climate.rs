@@ -98,13 +98,7 @@ pub fn run(case: &str, ctx: &crate::Ctx) -> Result<(), String> {
         .iter()
         .map(|v| v.clone().into_typed::<f64>().sum())
         .sum();
-    r.set("threads", scheduler.threads())
-        .set("tasks", stats.tasks)
-        .secs("build_s", build.as_secs_f64())
-        .secs("exec_s", exec.as_secs_f64())
-        .secs("wall_s", (build + exec).as_secs_f64())
-        .set("peak_bytes", stats.peak_bytes)
-        .set("peak_mb", (stats.peak_bytes as f64 / 1e6).round())
+    r.run(scheduler.threads(), &stats, build, exec)
         .set("checksum", checksum);
     r.print();
     Ok(())

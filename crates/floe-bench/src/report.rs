@@ -24,6 +24,23 @@ impl Record {
         self.set(field, (s * 1e4).round() / 1e4)
     }
 
+    /// The fields every computed case reports: threads, tasks, phase times, peak bytes.
+    pub fn run(
+        &mut self,
+        threads: usize,
+        stats: &floe_scheduler::RunStats,
+        build: std::time::Duration,
+        exec: std::time::Duration,
+    ) -> &mut Self {
+        self.set("threads", threads)
+            .set("tasks", stats.tasks)
+            .secs("build_s", build.as_secs_f64())
+            .secs("exec_s", exec.as_secs_f64())
+            .secs("wall_s", (build + exec).as_secs_f64())
+            .set("peak_bytes", stats.peak_bytes)
+            .set("peak_mb", (stats.peak_bytes as f64 / 1e6).round())
+    }
+
     pub fn print(&mut self) {
         if let Some(mb) = peak_rss_mb() {
             self.set("peak_rss_mb", mb);

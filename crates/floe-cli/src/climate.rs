@@ -19,15 +19,32 @@ use ndarray::Ix2;
 
 use crate::maps::{self, BONE, RDBU_R};
 
-/// What `floe climate` was asked to do.
+/// What `floe climate` is asked to do (its command-line arguments).
+#[derive(clap::Args)]
 pub struct Options {
+    /// A directory of daily NetCDF files (default: write a synthetic set first).
+    #[arg(long, conflicts_with = "synthetic")]
     pub data: Option<PathBuf>,
+    /// Days of synthetic data to write and analyse when no --data is given.
+    #[arg(long, default_value_t = 8)]
     pub synthetic: u32,
+    /// Synthetic grid as LAT,LON (the talk's quarter-degree grid is 721,1440).
+    #[arg(long, default_value = "721,1440", value_parser = crate::parse_pair)]
     pub grid: (usize, usize),
+    /// The variable to analyse.
+    #[arg(long, default_value = "t2m")]
     pub var: String,
+    /// Block shape per file, as T,LAT,LON (-1: whole axis); default: one block per file.
+    #[arg(long, default_value = "-1,-1,-1", value_parser = crate::parse_chunks)]
     pub chunks: ChunkSpec,
+    /// Where the maps (and the synthetic data) go.
+    #[arg(long, default_value = "floe-climate")]
     pub out: PathBuf,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
     pub threads: Option<usize>,
+    /// Also write the three results as .npy files.
+    #[arg(long)]
     pub save_arrays: bool,
 }
 

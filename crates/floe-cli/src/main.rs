@@ -33,32 +33,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Mean over time, an anomaly and the day-night difference of daily NetCDF files, as maps.
-    Climate {
-        /// A directory of daily NetCDF files (default: write a synthetic set first).
-        #[arg(long, conflicts_with = "synthetic")]
-        data: Option<PathBuf>,
-        /// Days of synthetic data to write and analyse when no --data is given.
-        #[arg(long, default_value_t = 8)]
-        synthetic: u32,
-        /// Synthetic grid as LAT,LON (the talk's quarter-degree grid is 721,1440).
-        #[arg(long, default_value = "721,1440", value_parser = parse_pair)]
-        grid: (usize, usize),
-        /// The variable to analyse.
-        #[arg(long, default_value = "t2m")]
-        var: String,
-        /// Block shape per file, as T,LAT,LON (-1: whole axis); default: one block per file.
-        #[arg(long, default_value = "-1,-1,-1")]
-        chunks: String,
-        /// Where the maps (and the synthetic data) go.
-        #[arg(long, default_value = "floe-climate")]
-        out: PathBuf,
-        /// Worker threads (default: one per core).
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Also write the three results as .npy files.
-        #[arg(long)]
-        save_arrays: bool,
-    },
+    Climate(climate::Options),
     /// Dimensions, variables, dtypes and attributes of a NetCDF file.
     Info {
         /// The file.
@@ -66,7 +41,7 @@ enum Command {
     },
 }
 
-fn parse_pair(s: &str) -> Result<(usize, usize), String> {
+pub(crate) fn parse_pair(s: &str) -> Result<(usize, usize), String> {
     let (a, b) = s.split_once(',').ok_or("expected LAT,LON")?;
     let a = a
         .trim()
@@ -82,7 +57,7 @@ fn parse_pair(s: &str) -> Result<(usize, usize), String> {
     Ok((a, b))
 }
 
-fn parse_chunks(s: &str) -> Result<ChunkSpec, String> {
+pub(crate) fn parse_chunks(s: &str) -> Result<ChunkSpec, String> {
     if s.trim() == "auto" || s.chars().any(|c| c.is_ascii_alphabetic()) {
         return Ok(ChunkSpec::from(s));
     }
@@ -99,31 +74,7 @@ fn parse_chunks(s: &str) -> Result<ChunkSpec, String> {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Command::Climate {
-            data,
-            synthetic,
-            grid,
-            var,
-            chunks,
-            out,
-            threads,
-            save_arrays,
-        } => match parse_chunks(&chunks) {
-            Ok(chunks) => climate::run(&climate::Options {
-                data,
-                synthetic,
-                grid,
-                var,
-                chunks,
-                out,
-                threads,
-                save_arrays,
-            }),
-            Err(e) => {
-                eprintln!("floe: --chunks: {e}");
-                return ExitCode::from(2);
-            }
-        },
+        Command::Climate(opts) => climate::run(&opts),
         Command::Info { file } => info(&file),
     };
     match result {

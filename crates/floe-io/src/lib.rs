@@ -13,6 +13,7 @@
 mod error;
 mod netcdf;
 mod npy;
+mod sink;
 mod zarr;
 
 pub use error::{IoError, Result};

@@ -9,7 +9,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use floe_array::{Array, ArrayElement, Axes, ChunkSpec, DType, DynArray, with_dtype};
+use floe_array::{Array, ArrayElement, ChunkSpec, DType, DynArray, with_dtype};
 use floe_graph::TaskError;
 use ndarray::ArrayD;
 use zarrs::array::{
@@ -147,20 +147,16 @@ fn write(array: &Array, path: &Path, version: u8) -> Result<Array> {
     };
     zarr.store_metadata().map_err(|e| fail(&e))?;
     let zarr = Arc::new(zarr);
-    let written = regular.map_blocks(&[], DType::Bool, move |blocks, info| {
-        let block = blocks[0];
+    crate::sink::sink(&regular, move |block, info| {
+        if info.shape.contains(&0) {
+            return Ok(());
+        }
         let index: Vec<u64> = info.index.iter().map(|&i| i as u64).collect();
-        let shape: Vec<usize> = info.shape.clone();
         with_dtype!(dtype, T => {
             let data: ArrayD<T> = block.clone().into_typed::<T>().as_standard_layout().into_owned();
-            if shape.iter().product::<usize>() == 0 {
-                return Ok(DynArray::full(DType::Bool, &shape, 1.0));
-            }
-            write_chunk::<T>(&zarr, &index, &info.offset, &shape, data)?;
-        });
-        Ok(DynArray::full(DType::Bool, &info.shape, 1.0))
-    })?;
-    Ok(written.all(Axes::All)?)
+            write_chunk::<T>(&zarr, &index, &info.offset, &info.shape, data)
+        })
+    })
 }
 
 fn write_chunk<T: ArrayElement + zarrs::array::Element>(

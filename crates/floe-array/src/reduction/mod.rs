@@ -385,18 +385,7 @@ impl ReducePlan {
         memo: crate::lower::MemoKey,
     ) -> Result<TaskId> {
         // The tree's top for this output block: reduced axes at 0.
-        let mut top = Vec::with_capacity(self.input.ndim());
-        let mut it = index.iter();
-        for a in 0..self.input.ndim() {
-            if self.axes.contains(&a) {
-                if self.keepdims {
-                    it.next();
-                }
-                top.push(0);
-            } else {
-                top.push(*it.next().expect("one index per output axis"));
-            }
-        }
+        let top = crate::lower::expand_index(index, self.input.ndim(), &self.axes, self.keepdims);
         let root = self.node_task(lowering, array, self.levels.len() - 1, &top)?;
         let op = self.op;
         let axes = self.axes.clone();

@@ -13,9 +13,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use floe_array::{
-    Array, ArrayElement, Axes, BlockInfo, ChunkSpec, Chunks, DType, DynArray, with_dtype,
-};
+use floe_array::{Array, ArrayElement, BlockInfo, ChunkSpec, Chunks, DynArray, with_dtype};
 use floe_graph::TaskError;
 use ndarray::{ArrayD, IxDyn};
 
@@ -243,8 +241,7 @@ pub fn to_npy(array: &Array, path: impl AsRef<Path>) -> Result<Array> {
     let offset = head.len() as u64;
     let shape = array.shape().to_vec();
     let dtype = array.dtype();
-    let written = array.map_blocks(&[], DType::Bool, move |blocks, info| {
-        let block = blocks[0];
+    crate::sink::sink(array, move |block, info| {
         let bytes = with_dtype!(dtype, T => encode::<T>(block)?);
         let itemsize = dtype.itemsize();
         let mut at = 0;
@@ -254,9 +251,8 @@ pub fn to_npy(array: &Array, path: impl AsRef<Path>) -> Result<Array> {
                 .map_err(|e| format!("{}: writing block {:?}: {e}", path.display(), info.index))?;
             at += n;
         }
-        Ok(DynArray::full(DType::Bool, &info.shape, 1.0))
-    })?;
-    Ok(written.all(Axes::All)?)
+        Ok(())
+    })
 }
 
 fn encode<T: Bytes>(block: &DynArray) -> std::result::Result<Vec<u8>, String> {

@@ -1,0 +1,22 @@
+//! Writing an array block by block: the part every file writer shares.
+
+use floe_array::{Array, Axes, BlockInfo, DType, DynArray};
+
+use crate::Result;
+
+/// A lazy computation that calls `write` with every block of `array` (in parallel, each block
+/// once) and yields `true` when all are written. A failed write fails the computation with the
+/// block's key; blocks already written stay written.
+///
+/// Each block task returns a `bool` block of the block's shape (1 byte per element, freed as
+/// soon as the final `all` has consumed it), so the result is an ordinary reduction.
+pub(crate) fn sink<F>(array: &Array, write: F) -> Result<Array>
+where
+    F: Fn(&DynArray, &BlockInfo) -> std::result::Result<(), String> + Send + Sync + 'static,
+{
+    let written = array.map_blocks(&[], DType::Bool, move |blocks, info| {
+        write(blocks[0], info)?;
+        Ok(DynArray::full(DType::Bool, &info.shape, 1.0))
+    })?;
+    Ok(written.all(Axes::All)?)
+}
