@@ -4,6 +4,7 @@
 //! cargo run --release -p floe-bench -- overhead [--case NAME]... [--reps N] [--threads N]
 //! cargo run --release -p floe-bench -- overhead --list
 //! cargo run --release -p floe-bench -- elementwise [--case ones|random]
+//! cargo run --release -p floe-bench -- climate --data DIR [--case cfile_mean] [--drop-caches]
 //! ```
 //!
 //! Every measurement runs in a fresh child process, so `peak_rss_mb` is that measurement's
@@ -60,9 +61,21 @@ struct CaseArgs {
     /// List the cases and exit.
     #[arg(long)]
     list: bool,
+    /// Drop the page cache before every repetition (cold reads; needs root).
+    #[arg(long)]
+    drop_caches: bool,
     /// Run one repetition of one case in this process (used by the parent).
     #[arg(long, hide = true)]
     child: bool,
+}
+
+/// Writes dirty pages back and empties the page cache, so the next run reads from disk.
+fn drop_caches() -> Result<(), String> {
+    Command::new("sync")
+        .status()
+        .map_err(|e| format!("sync: {e}"))?;
+    std::fs::write("/proc/sys/vm/drop_caches", "3")
+        .map_err(|e| format!("cannot drop the page cache (root needed): {e}"))
 }
 
 fn main() -> ExitCode {
@@ -116,6 +129,7 @@ fn drive(name: &str, known: &[&str], run: RunCase, args: &CaseArgs) -> ExitCode 
         return ExitCode::FAILURE;
     }
     if args.child {
+        report::set_page_cache_dropped(args.drop_caches);
         let ctx = Ctx {
             threads: args.threads,
             data: args.data.clone(),
@@ -144,6 +158,13 @@ fn drive(name: &str, known: &[&str], run: RunCase, args: &CaseArgs) -> ExitCode 
             }
             if let Some(d) = &args.data {
                 cmd.arg("--data").arg(d);
+            }
+            if args.drop_caches {
+                if let Err(e) = drop_caches() {
+                    eprintln!("floe-bench: {e}");
+                    return ExitCode::FAILURE;
+                }
+                cmd.arg("--drop-caches");
             }
             match cmd.status() {
                 Ok(s) if s.success() => {}

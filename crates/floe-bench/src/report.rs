@@ -1,6 +1,15 @@
 //! One JSON object per measurement, like the scripts in `shared/bench/`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde_json::{Map, Value, json};
+
+static PAGE_CACHE_DROPPED: AtomicBool = AtomicBool::new(false);
+
+/// Marks every record this process prints as measured after the page cache was dropped.
+pub fn set_page_cache_dropped(dropped: bool) {
+    PAGE_CACHE_DROPPED.store(dropped, Ordering::Relaxed);
+}
 
 /// A measurement being filled in.
 pub struct Record(Map<String, Value>);
@@ -44,6 +53,9 @@ impl Record {
     pub fn print(&mut self) {
         if let Some(mb) = peak_rss_mb() {
             self.set("peak_rss_mb", mb);
+        }
+        if PAGE_CACHE_DROPPED.load(Ordering::Relaxed) {
+            self.set("page_cache_dropped", true);
         }
         if let Some(load) = load1() {
             self.set("load1", load);

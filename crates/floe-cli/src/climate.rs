@@ -43,7 +43,7 @@ pub struct Options {
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Also write the three results as .npy files.
+    /// Also write the three results as .npy and NetCDF4 (.nc) files.
     #[arg(long)]
     pub save_arrays: bool,
 }
@@ -138,6 +138,10 @@ pub fn run(opts: &Options) -> Result<(), floe::Error> {
         for (name, arr) in [("mean", &m), ("anomaly", &a), ("day-vs-night", &d)] {
             let lazy = floe::array::from_ndarray(arr.clone().into_typed::<f64>(), "auto")?;
             floe::io::store_npy(&lazy, opts.out.join(format!("{name}.npy")))?;
+            let nc = floe::io::NetcdfOptions::dims(["latitude", "longitude"])
+                .attribute("units", "K")
+                .attribute("source", "floe climate");
+            floe::io::store_netcdf(&lazy, opts.out.join(format!("{name}.nc")), name, &nc)?;
         }
     }
 

@@ -8,15 +8,20 @@
 //! - [`from_zarr`] / [`to_zarr`] / [`to_zarr_v2`]: Zarr arrays on the filesystem (v2 and v3,
 //!   read and written; gzip, zstd and blosc codecs when reading), through `zarrs`.
 //!
-//! Writing NetCDF comes next (see the project's issues).
+//! - [`to_netcdf`] (feature `netcdf-write`, needs the NetCDF C library): an array as a
+//!   NetCDF4 variable, chunked like its blocks.
 
 mod error;
 mod netcdf;
+#[cfg(feature = "netcdf-write")]
+mod netcdf_write;
 mod npy;
 mod sink;
 mod zarr;
 
 pub use error::{IoError, Result};
 pub use netcdf::{VariableInfo, describe, open_mfnetcdf, open_netcdf};
+#[cfg(feature = "netcdf-write")]
+pub use netcdf_write::{NetcdfOptions, to_netcdf};
 pub use npy::{from_npy, to_npy};
 pub use zarr::{from_zarr, to_zarr, to_zarr_v2};

@@ -117,6 +117,23 @@ pub mod io {
     ) -> crate::Result<()> {
         crate::compute(&floe_io::to_zarr(array, path)?).map(drop)
     }
+
+    /// Writes `array` as variable `var` of a new NetCDF4 file at `path` (chunked like its
+    /// blocks), computing blocks in parallel; returns when all are written and flushed.
+    /// Needs the `netcdf-write` feature (and the NetCDF C library).
+    ///
+    /// # Errors
+    ///
+    /// As [`floe_io::to_netcdf`], or a block that fails to compute (naming it).
+    #[cfg(feature = "netcdf-write")]
+    pub fn store_netcdf(
+        array: &floe_array::Array,
+        path: impl AsRef<std::path::Path>,
+        var: &str,
+        options: &floe_io::NetcdfOptions,
+    ) -> crate::Result<()> {
+        crate::compute(&floe_io::to_netcdf(array, path, var, options)?).map(drop)
+    }
 }
 
 /// Task graphs and the passes over them (`floe-graph`).

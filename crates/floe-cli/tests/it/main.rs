@@ -74,6 +74,15 @@ fn climate_on_a_tiny_synthetic_set_draws_the_three_maps() {
     );
     assert_eq!(std::fs::read_dir(dir.0.join("data")).unwrap().count(), 3);
 
+    // The NetCDF copies of the results hold the same values as the .npy ones.
+    for name in ["mean", "anomaly", "day-vs-night"] {
+        let nc = floe::io::open_netcdf(dir.0.join(format!("{name}.nc")), name, "auto")
+            .unwrap()
+            .compute_as::<f64>()
+            .unwrap();
+        assert_eq!(nc, field(&dir.0, name), "{name}.nc");
+    }
+
     // Title band (12 px) + 37 map rows + colour bar band (24 px), 72 wide.
     let top = 12;
     for name in ["mean", "anomaly", "day-vs-night"] {

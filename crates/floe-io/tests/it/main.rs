@@ -4,6 +4,7 @@
 //! chunkings and dtypes, and bad files.
 
 mod netcdf;
+mod netcdf_c;
 mod zarr;
 
 use std::path::{Path, PathBuf};
