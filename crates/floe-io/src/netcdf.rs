@@ -22,7 +22,7 @@ use crate::{IoError, Result};
 const FORMAT: &str = "NetCDF";
 
 /// Files read ahead of the one being read, in an [`open_mfnetcdf`] run.
-const READ_AHEAD_FILES: usize = 4;
+const READ_AHEAD_FILES: usize = 8;
 
 /// Read-ahead for files read in order: when the first block of file `i` is read, the kernel
 /// is asked (`posix_fadvise(WILLNEED)`) to load file `i` and the next few into the page
