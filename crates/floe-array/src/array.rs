@@ -87,6 +87,61 @@ impl Array {
         self.size() * self.dtype().itemsize()
     }
 
+    /// A copy of this array whose blocks are computed again, all the way down to its sources,
+    /// instead of being shared with this one.
+    ///
+    /// Within one computation every block is normally computed once and held until its
+    /// last consumer has run. An algorithm that reads a large array twice with a global
+    /// step in between (a randomized SVD: `Y = A Ω`, then `Q = qr(Y)`, then `Qᵀ A`) would
+    /// then hold all of `A`; reading the second pass from `a.recomputed()` re-reads (or
+    /// re-generates) each block instead, keeping memory to a few blocks.
+    pub fn recomputed(&self) -> Array {
+        let mut memo = std::collections::HashMap::new();
+        self.recomputed_with(&mut memo)
+    }
+
+    fn recomputed_with(&self, memo: &mut std::collections::HashMap<usize, Array>) -> Array {
+        let id = Arc::as_ptr(&self.node) as usize;
+        if let Some(a) = memo.get(&id) {
+            return a.clone();
+        }
+        let mut fresh = |a: &Array| a.recomputed_with(memo);
+        let expr = match &self.node.expr {
+            Expr::Source(f) => Expr::Source(f.clone()),
+            Expr::Blockwise { inputs, f } => Expr::Blockwise {
+                inputs: inputs.iter().map(&mut fresh).collect(),
+                f: f.clone(),
+            },
+            Expr::Reduce(plan) => {
+                let mut plan = plan.clone();
+                plan.input = fresh(&plan.input);
+                Expr::Reduce(plan)
+            }
+            Expr::Gather(plan) => {
+                let mut plan = plan.clone();
+                plan.inputs = plan.inputs.iter().map(&mut fresh).collect();
+                Expr::Gather(plan)
+            }
+            Expr::Transpose { input, perm } => Expr::Transpose {
+                input: fresh(input),
+                perm: perm.clone(),
+            },
+            Expr::Reshape { input, keep } => Expr::Reshape {
+                input: fresh(input),
+                keep: *keep,
+            },
+            Expr::Custom { inputs, deps, f } => Expr::Custom {
+                inputs: inputs.iter().map(&mut fresh).collect(),
+                deps: deps.clone(),
+                f: f.clone(),
+            },
+        };
+        let n = &self.node;
+        let out = Array::from_node(&n.name, n.shape.clone(), n.dtype, n.chunks.clone(), expr);
+        memo.insert(id, out.clone());
+        out
+    }
+
     /// The name of the operation that made this array (`ones`, `add`, `sum`…).
     pub fn name(&self) -> &str {
         &self.node.name

@@ -78,7 +78,8 @@ pub enum ArrayError {
 }
 
 impl ArrayError {
-    pub(crate) fn invalid(op: &'static str, message: impl Into<String>) -> Self {
+    /// An [`ArrayError::InvalidArgument`] of operation `op`.
+    pub fn invalid(op: &'static str, message: impl Into<String>) -> Self {
         ArrayError::InvalidArgument {
             op,
             message: message.into(),

@@ -94,6 +94,15 @@ impl<'a> BlockRef<'a> {
     }
 }
 
+/// Which input blocks a block of a [`from_blocks`](crate::from_blocks) array reads, given
+/// its index: `(input number, block index)` pairs, in the order the kernel receives them.
+pub type DepsFn = Arc<dyn Fn(&[usize]) -> Vec<(usize, Vec<usize>)> + Send + Sync>;
+
+/// Computes a block of a [`from_blocks`](crate::from_blocks) array from the input blocks
+/// its [`DepsFn`] named, in that order.
+pub type GraphFn =
+    Arc<dyn Fn(&[&DynArray], &BlockInfo) -> Result<DynArray, TaskError> + Send + Sync>;
+
 pub(crate) struct Node {
     pub(crate) name: Arc<str>,
     pub(crate) shape: Vec<usize>,
@@ -119,4 +128,10 @@ pub(crate) enum Expr {
     /// Each block reshaped on its own: output block `i` is the input block whose index is
     /// `i[..keep]` followed by zeros (the input's other axes are single blocks).
     Reshape { input: Array, keep: usize },
+    /// Any block graph: output block `i` from the input blocks `deps(i)` names.
+    Custom {
+        inputs: Vec<Array>,
+        deps: DepsFn,
+        f: GraphFn,
+    },
 }

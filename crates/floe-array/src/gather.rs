@@ -33,6 +33,7 @@ pub(crate) struct Segment {
     pub len: usize,
 }
 
+#[derive(Clone)]
 pub(crate) struct GatherPlan {
     pub inputs: Vec<Array>,
     /// Per input axis, per output block along it, the segments.

@@ -49,7 +49,7 @@ pub use dynarray::{ArrayElement, DynArray};
 pub use element::{Element, cast};
 pub use elementwise::{BinaryOp, Scalar, UnaryOp, broadcast_shapes};
 pub use error::{ArrayError, Result};
-pub use expr::{BlockFn, BlockInfo, BlockRef};
+pub use expr::{BlockFn, BlockInfo, BlockRef, DepsFn, GraphFn};
 pub use lower::Lowering;
 pub use rechunk::{plan_rechunk, rechunk_footprint};
 pub use reduction::{Axes, DEFAULT_SPLIT_EVERY, ReduceOp};
@@ -93,4 +93,57 @@ pub fn where_(cond: &Array, x: &Array, y: &Array) -> Result<Array> {
 /// ```
 pub fn blockwise(name: &str, inputs: &[&Array], dtype: DType, f: BlockFn) -> Result<Array> {
     elementwise::blockwise(name, "blockwise", inputs, dtype, f)
+}
+
+/// An array defined by any block graph: block `i` (of the given `shape` and `chunks`) is
+/// `f` of the input blocks `deps(i)` names. The general primitive behind algorithms whose
+/// blocks read arbitrary blocks of their inputs (matrix products, QR, SVD); like every
+/// array, only the blocks an output needs are computed, each once.
+///
+/// # Errors
+///
+/// Bad `chunks` for `shape`. A `deps` naming a missing input block is an error when the
+/// graph is built; a block of the wrong shape or dtype fails its task, naming it.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use floe_array::{DType, DynArray};
+///
+/// // Block i of `rev` is block (n - 1 - i) of x, reversed: x[::-1] by hand.
+/// let x = floe_array::arange(0.0, 6.0, 1.0, 2, DType::F64)?;
+/// let n = x.numblocks()[0];
+/// let rev = floe_array::from_blocks(
+///     "reverse", &[6], 2, DType::F64, &[&x],
+///     Arc::new(move |i: &[usize]| vec![(0, vec![n - 1 - i[0]])]),
+///     Arc::new(|b: &[&DynArray], _: &floe_array::BlockInfo| {
+///         let v = b[0].clone().into_f64().unwrap();
+///         Ok(DynArray::from(v.slice(ndarray::s![..;-1]).to_owned().into_dyn()))
+///     }),
+/// )?;
+/// assert_eq!(rev.shape(), &[6]);
+/// # Ok::<(), floe_array::ArrayError>(())
+/// ```
+pub fn from_blocks(
+    name: &str,
+    shape: &[usize],
+    chunks: impl Into<ChunkSpec>,
+    dtype: DType,
+    inputs: &[&Array],
+    deps: DepsFn,
+    f: GraphFn,
+) -> Result<Array> {
+    let chunks = Chunks::from_spec(shape, chunks, dtype)?;
+    Ok(Array::from_node(
+        name,
+        shape.to_vec(),
+        dtype,
+        chunks,
+        expr::Expr::Custom {
+            inputs: inputs.iter().map(|&a| a.clone()).collect(),
+            deps,
+            f,
+        },
+    ))
 }

@@ -159,6 +159,57 @@ impl<'b> Lowering<'b> {
                     }),
                 )
             }
+            Expr::Custom { inputs, deps, f } => {
+                let info = block_info(array, index);
+                let mut ids = Vec::new();
+                for (i, idx) in deps(index) {
+                    let input = inputs.get(i).ok_or_else(|| {
+                        crate::ArrayError::invalid(
+                            "from_blocks",
+                            format!(
+                                "`{}` block {index:?} reads input {i} of {}",
+                                array.name(),
+                                inputs.len()
+                            ),
+                        )
+                    })?;
+                    let nb = input.numblocks();
+                    if idx.len() != nb.len() || idx.iter().zip(&nb).any(|(&j, &n)| j >= n) {
+                        return Err(crate::ArrayError::invalid(
+                            "from_blocks",
+                            format!(
+                                "`{}` block {index:?} reads block {idx:?} of input {i}, which has {nb:?} blocks",
+                                array.name()
+                            ),
+                        ));
+                    }
+                    ids.push(self.block(input, &idx)?);
+                }
+                let f = f.clone();
+                let (name, dtype) = (node.name.clone(), node.dtype);
+                self.add(
+                    memo,
+                    key,
+                    &ids,
+                    Arc::new(move |values: &[Value]| {
+                        let blocks = values
+                            .iter()
+                            .map(block_of)
+                            .collect::<std::result::Result<Vec<_>, TaskError>>()?;
+                        let out = f(&blocks, &info)?;
+                        if out.shape() != info.shape.as_slice() || out.dtype() != dtype {
+                            return Err(TaskError::msg(format!(
+                                "{name}: block {:?} came out {} {:?}, expected {dtype} {:?}",
+                                info.index,
+                                out.dtype(),
+                                out.shape(),
+                                info.shape
+                            )));
+                        }
+                        Ok(block_value(out))
+                    }),
+                )
+            }
             Expr::Reduce(plan) => plan.lower_block(self, array, index, key, memo),
             Expr::Gather(plan) => plan.lower_block(self, array, index, key, memo),
         }

@@ -5,6 +5,7 @@
 //! cargo run --release -p floe-bench -- overhead --list
 //! cargo run --release -p floe-bench -- elementwise [--case ones|random]
 //! cargo run --release -p floe-bench -- climate --data DIR [--case cfile_mean] [--drop-caches]
+//! cargo run --release -p floe-bench -- linalg [--case svd_tall]
 //! ```
 //!
 //! Every measurement runs in a fresh child process, so `peak_rss_mb` is that measurement's
@@ -12,6 +13,7 @@
 
 mod climate;
 mod elementwise;
+mod linalg;
 mod overhead;
 mod report;
 
@@ -42,6 +44,8 @@ enum Workload {
     Elementwise(CaseArgs),
     /// The talk's climate analysis over a directory of daily NetCDF files (`--data DIR`).
     Climate(CaseArgs),
+    /// SVDs: TSQR of a tall array, randomized SVD, the talk's examples.
+    Linalg(CaseArgs),
 }
 
 #[derive(clap::Args)]
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
             drive("elementwise", elementwise::CASES, elementwise::run, &args)
         }
         Workload::Climate(args) => drive("climate", climate::CASES, climate::run, &args),
+        Workload::Linalg(args) => drive("linalg", linalg::CASES, linalg::run, &args),
     }
 }
 

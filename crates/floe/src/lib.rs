@@ -69,6 +69,23 @@ pub use error::{Error, Result};
 pub mod array {
     pub use crate::array_compute::ArrayCompute;
     pub use floe_array::*;
+
+    /// Blocked linear algebra (`floe-linalg`): `matmul`, `tsqr`, `qr`, `svd`,
+    /// `svd_compressed`, solvers and norms. Feature `linalg` (on by default).
+    ///
+    /// ```
+    /// use floe::array::{self, ArrayCompute, DType};
+    ///
+    /// let x = array::ones(&[5000, 1000], [1000_usize, 1000], DType::F64)?;
+    /// let (u, s, v) = array::linalg::svd_compressed(&x, 10, 2, 10, 0)?;
+    /// let s = s.compute_as::<f64>()?;
+    /// assert!((s[0] - (5000.0_f64 * 1000.0).sqrt()).abs() < 1e-6);
+    /// # Ok::<(), floe::Error>(())
+    /// ```
+    #[cfg(feature = "linalg")]
+    pub mod linalg {
+        pub use floe_linalg::*;
+    }
 }
 
 mod array_compute;

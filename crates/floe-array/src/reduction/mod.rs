@@ -180,8 +180,9 @@ impl From<Option<isize>> for Axes {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct ReducePlan {
-    input: Array,
+    pub(crate) input: Array,
     op: ReduceOp,
     /// Reduced input axes, ascending.
     axes: Vec<usize>,
