@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use floe_array::{Array, ChunkSpec, Chunks, DType, DynArray, concatenate};
+use floe_array::{Array, ChunkSpec, Chunks, DType, DynArray, concatenate, with_dtype};
 use floe_graph::TaskError;
 use netcdf_reader::{NcAttrValue, NcFile, NcSliceInfo, NcSliceInfoElem, NcType, NcVariable};
 
+use crate::npy::{Endian, read_c_block};
 use crate::{IoError, Result};
 
 const FORMAT: &str = "NetCDF";
@@ -219,6 +220,100 @@ fn read_block(
     Ok(block)
 }
 
+/// Where a contiguous NetCDF4 variable's bytes lie in its file.
+struct Direct {
+    offset: u64,
+    endian: Endian,
+}
+
+/// The data of `var` if it is stored contiguously in an HDF5 (NetCDF4) file, with no filters
+/// or external storage, as plain numbers of `raw`'s size; `None` otherwise (the general
+/// reader handles those).
+fn direct_layout(path: &Path, var: &str, raw: DType, shape: &[usize]) -> Option<Direct> {
+    use hdf5_reader::messages::HdfMessage;
+    use hdf5_reader::messages::layout::DataLayout;
+    let h5 = hdf5_reader::Hdf5File::open(path).ok()?;
+    let ds = h5.dataset(var).ok()?;
+    let header = h5.get_or_parse_header(ds.address()).ok()?;
+    let mut layout = None;
+    for m in &header.messages {
+        match m {
+            HdfMessage::DataLayout(l) => layout = Some(l.layout.clone()),
+            HdfMessage::FilterPipeline(_) | HdfMessage::ExternalFiles(_) => return None,
+            _ => {}
+        }
+    }
+    let Some(DataLayout::Contiguous { address, size }) = layout else {
+        return None;
+    };
+    let order = match ds.dtype() {
+        hdf5_reader::Datatype::FloatingPoint { size, byte_order } if raw.is_float() => {
+            (usize::from(*size) == raw.itemsize()).then_some(*byte_order)
+        }
+        hdf5_reader::Datatype::FixedPoint {
+            size, byte_order, ..
+        } if !raw.is_float() && raw != DType::Bool => {
+            (usize::from(*size) == raw.itemsize()).then_some(*byte_order)
+        }
+        _ => None,
+    }?;
+    let bytes = shape
+        .iter()
+        .try_fold(raw.itemsize() as u64, |acc, &n| acc.checked_mul(n as u64))?;
+    let offset = h5.superblock().base_address.checked_add(address)?;
+    let file_len = std::fs::metadata(path).ok()?.len();
+    if size < bytes || offset.checked_add(bytes)? > file_len {
+        return None;
+    }
+    let endian = match order {
+        hdf5_reader::ByteOrder::LittleEndian => Endian::Little,
+        hdf5_reader::ByteOrder::BigEndian => Endian::Big,
+    };
+    Some(Direct { offset, endian })
+}
+
+/// The values `_FillValue` and `missing_value` mark as missing.
+fn fill_values(v: &NcVariable) -> Vec<f64> {
+    let mut out = Vec::new();
+    for name in ["_FillValue", "missing_value"] {
+        match attr(v, name) {
+            Some(NcAttrValue::Floats(x)) => out.extend(x.iter().map(|&f| f64::from(f))),
+            Some(NcAttrValue::Doubles(x)) => out.extend(x.iter().copied()),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Block `b` of a contiguous variable, read directly; floats equal to a fill value become NaN.
+fn read_direct(
+    path: &Path,
+    d: &Direct,
+    raw: DType,
+    fills: &[f64],
+    shape: &[usize],
+    b: &floe_array::BlockInfo,
+) -> std::result::Result<DynArray, TaskError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| TaskError::msg(format!("{}: {e}", path.display())))?;
+    let block =
+        with_dtype!(raw, T => read_c_block::<T>(&file, path, d.offset, d.endian, shape, b))?;
+    Ok(match block {
+        DynArray::F32(a) if !fills.is_empty() => {
+            let fills: Vec<f32> = fills.iter().map(|&f| f as f32).collect();
+            DynArray::from(a.mapv(|x| if fills.contains(&x) { f32::NAN } else { x }))
+        }
+        DynArray::F64(a) if !fills.is_empty() => {
+            DynArray::from(a.mapv(|x| if fills.contains(&x) { f64::NAN } else { x }))
+        }
+        other => other,
+    })
+}
+
+/// Bytes a band of a directly read variable may span: positioned reads cost the same
+/// whatever the band, so bands stay small (memory) but span whole rows (few reads).
+const DIRECT_BAND_BYTES: usize = 8 << 20;
+
 /// Bytes a read band may span (see [`bands`]).
 const BAND_BYTES: usize = 64 << 20;
 
@@ -313,10 +408,29 @@ fn open_one(
     })?;
     let shape: Vec<usize> = v.dimensions.iter().map(|d| d.size as usize).collect();
     let wanted = Chunks::from_spec(&shape, chunks, dec.1)?;
+    let packed = attr(v, "scale_factor").is_some() || attr(v, "add_offset").is_some();
+    let (raw, out, cf) = dec;
+    // Contiguous NetCDF4 variables that need no unpacking are read like a raw array: one
+    // positioned read per contiguous run of each block, straight into the block's memory.
+    if !packed
+        && (!cf || raw.is_float())
+        && let Some(direct) = direct_layout(&path, var, raw, &shape)
+    {
+        let fills = if cf { fill_values(v) } else { Vec::new() };
+        // Blocks narrower than whole rows would cost a read per row: read bands of
+        // whole rows (a few large reads each) and cut them.
+        let bands = bands(wanted.axes(), &shape, raw.itemsize(), DIRECT_BAND_BYTES);
+        let files = Arc::clone(files);
+        let file_shape = shape.clone();
+        let source = floe_array::try_from_fn(&shape, bands, out, move |b| {
+            files.reading(i);
+            read_direct(&path, &direct, raw, &fills, &file_shape, b)
+        })?;
+        return Ok(source.rechunk(&wanted)?);
+    }
     let bands = bands(wanted.axes(), &shape, dec.1.itemsize(), band_bytes);
     let file = Arc::new(file);
     let name = var.to_owned();
-    let out = dec.1;
     let files = Arc::clone(files);
     let source = floe_array::try_from_fn(&shape, bands, out, move |b| {
         files.reading(i);
@@ -392,6 +506,37 @@ mod tests {
             .run(&g, &[out])
             .unwrap();
         r.values[0].downcast_ref::<DynArray>().unwrap().clone()
+    }
+
+    #[test]
+    fn contiguous_variables_are_read_directly_and_others_are_not() {
+        let fx = |n: &str| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(n)
+        };
+        let d = super::direct_layout(&fx("day0.nc"), "t2m", floe_array::DType::F32, &[4, 9, 12])
+            .expect("day0.nc's t2m is contiguous");
+        assert_eq!(d.endian, crate::npy::Endian::Little);
+        // The bytes at the offset are the values Python wrote: 250 + t + 0.5 lat + 0.25 lon.
+        let bytes = std::fs::read(fx("day0.nc")).unwrap();
+        let at = d.offset as usize;
+        let second = f32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap());
+        assert_eq!(second, 250.25);
+        for (file, var) in [
+            ("chunked.nc", "t2m"),
+            ("day0.nc", "nope"),
+            ("f8_5x7.npy", "t2m"),
+        ] {
+            assert!(
+                super::direct_layout(&fx(file), var, floe_array::DType::F32, &[4, 9, 12]).is_none()
+            );
+        }
+        // A dtype that does not match the stored one is not read directly.
+        assert!(
+            super::direct_layout(&fx("day0.nc"), "t2m", floe_array::DType::F64, &[4, 9, 12])
+                .is_none()
+        );
     }
 
     #[test]

@@ -18,16 +18,37 @@ use floe_graph::TaskError;
 use ndarray::{ArrayD, IxDyn};
 
 use crate::{IoError, Result};
-use header::Endian;
+pub(crate) use header::Endian;
 
 const FORMAT: &str = ".npy";
 
 /// Element types as bytes in a file.
-trait Bytes: ArrayElement {
+pub(crate) trait Bytes: ArrayElement {
     const SIZE: usize;
     fn decode(b: &[u8], endian: Endian) -> Self;
     fn encode(self, out: &mut Vec<u8>);
+
+    /// `len` elements whose raw bytes in `endian` order `fill` writes: into a byte buffer,
+    /// then decoded (numeric types override this to read straight into their own memory).
+    fn read_with(
+        len: usize,
+        endian: Endian,
+        fill: impl FnOnce(&mut [u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<Vec<Self>> {
+        let mut bytes = vec![0_u8; len * Self::SIZE];
+        fill(&mut bytes)?;
+        Ok(bytes
+            .chunks_exact(Self::SIZE)
+            .map(|c| Self::decode(c, endian))
+            .collect())
+    }
 }
+
+const NATIVE: Endian = if cfg!(target_endian = "little") {
+    Endian::Little
+} else {
+    Endian::Big
+};
 
 macro_rules! bytes_numeric {
     ($($t:ty),+) => {
@@ -43,6 +64,22 @@ macro_rules! bytes_numeric {
                 }
                 fn encode(self, out: &mut Vec<u8>) {
                     out.extend_from_slice(&self.to_le_bytes());
+                }
+                fn read_with(
+                    len: usize,
+                    endian: Endian,
+                    fill: impl FnOnce(&mut [u8]) -> std::io::Result<()>,
+                ) -> std::io::Result<Vec<Self>> {
+                    // The file's bytes land in the values' own memory: one copy, from the
+                    // page cache; swapped in place when the file's byte order differs.
+                    let mut values = vec![<$t>::default(); len];
+                    fill(bytemuck::cast_slice_mut(&mut values))?;
+                    if endian != NATIVE {
+                        for v in &mut values {
+                            *v = Self::decode(&v.to_ne_bytes(), endian);
+                        }
+                    }
+                    Ok(values)
                 }
             }
         )+
@@ -99,32 +136,33 @@ fn runs(array_shape: &[usize], offset: &[usize], shape: &[usize]) -> Vec<(usize,
     out
 }
 
-fn read_block<T: Bytes>(
+/// Reads block `b` of a C-order array of `file_shape` whose data starts at `data_offset`
+/// in `file`, with positioned reads of its contiguous runs.
+pub(crate) fn read_c_block<T: Bytes>(
     file: &File,
     path: &Path,
-    h: &header::Header,
+    data_offset: u64,
+    endian: Endian,
     file_shape: &[usize],
     b: &BlockInfo,
 ) -> std::result::Result<DynArray, TaskError> {
     let len: usize = b.shape.iter().product();
-    let mut bytes = vec![0_u8; len * T::SIZE];
-    let mut at = 0;
-    for (start, run) in runs(file_shape, &b.offset, &b.shape) {
-        let dst = &mut bytes[at..at + run * T::SIZE];
-        file.read_exact_at(dst, h.data_offset + (start * T::SIZE) as u64)
-            .map_err(|e| {
-                TaskError::msg(format!(
-                    "{}: reading block {:?}: {e} (is the file truncated?)",
-                    path.display(),
-                    b.index
-                ))
-            })?;
-        at += run * T::SIZE;
-    }
-    let values: Vec<T> = bytes
-        .chunks_exact(T::SIZE)
-        .map(|c| T::decode(c, h.endian))
-        .collect();
+    let values = T::read_with(len, endian, |bytes| {
+        let mut at = 0;
+        for (start, run) in runs(file_shape, &b.offset, &b.shape) {
+            let dst = &mut bytes[at..at + run * T::SIZE];
+            file.read_exact_at(dst, data_offset + (start * T::SIZE) as u64)?;
+            at += run * T::SIZE;
+        }
+        Ok(())
+    })
+    .map_err(|e| {
+        TaskError::msg(format!(
+            "{}: reading block {:?}: {e} (is the file truncated?)",
+            path.display(),
+            b.index
+        ))
+    })?;
     let a = ArrayD::from_shape_vec(IxDyn(&b.shape), values)
         .map_err(|e| TaskError::msg(format!("internal error: {e}")))?;
     Ok(T::wrap(a))
@@ -214,7 +252,7 @@ pub fn from_npy(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>) -> Result<
         &file_shape,
         file_chunks,
         dtype,
-        move |b| with_dtype!(dtype, T => read_block::<T>(&file, &path, &h, &fs, b)),
+        move |b| with_dtype!(dtype, T => read_c_block::<T>(&file, &path, h.data_offset, h.endian, &fs, b)),
     )?;
     // A Fortran-order file holds the transpose in C order.
     Ok(if fortran { array.t() } else { array })

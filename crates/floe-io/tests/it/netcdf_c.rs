@@ -134,6 +134,30 @@ proptest! {
     }
 }
 
+#[test]
+fn contiguous_variables_with_fill_values_read_directly_as_nan() {
+    let dir = Scratch::new("nc-fill");
+    let path = dir.0.join("f.nc");
+    {
+        let mut f = netcdf::create(&path).unwrap();
+        f.add_dimension("y", 5).unwrap();
+        f.add_dimension("x", 7).unwrap();
+        let mut v = f.add_variable::<f32>("v", &["y", "x"]).unwrap();
+        v.set_fill_value(-999.0_f32).unwrap();
+        let mut vals: Vec<f32> = (0..35).map(|i| i as f32 * 0.5).collect();
+        vals[3] = -999.0;
+        vals[34] = -999.0;
+        v.put_values(&vals, ..).unwrap();
+    }
+    let got = compute(&open_netcdf(&path, "v", [2_usize, 3]).unwrap())
+        .unwrap()
+        .into_f32()
+        .unwrap();
+    let want = reference(&path, "v");
+    assert!(got[[0, 3]].is_nan() && got[[4, 6]].is_nan());
+    assert!(same(&got.mapv(f64::from), &want, 0.0));
+}
+
 #[cfg(feature = "netcdf-write")]
 mod writing {
     use super::*;
