@@ -6,6 +6,17 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# The diagnostics tests open the profiler's HTML in headless Chromium and draw graphs with
+# Graphviz; the main job needs neither.
+test_tools=()
+command -v chromium >/dev/null 2>&1 || test_tools+=(chromium)
+command -v dot >/dev/null 2>&1 || test_tools+=(graphviz)
+if [ ${#test_tools[@]} -gt 0 ]; then
+  echo "test: installing ${test_tools[*]}" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${test_tools[@]}"
+fi
+
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
 echo "== cargo clippy" >&2

@@ -38,6 +38,7 @@ mod rechunk;
 mod reduction;
 mod shape;
 mod slicing;
+mod svg;
 
 pub use array::{Array, human_bytes};
 pub use chunks::{AUTO_CHUNK_BYTES, AxisChunks, ChunkSpec, Chunks, parse_bytes};

@@ -68,6 +68,9 @@ struct CaseArgs {
     /// Drop the page cache before every repetition (cold reads; needs root).
     #[arg(long)]
     drop_caches: bool,
+    /// Run with the profiler subscribed (to measure its overhead).
+    #[arg(long)]
+    profile: bool,
     /// Run one repetition of one case in this process (used by the parent).
     #[arg(long, hide = true)]
     child: bool,
@@ -99,6 +102,8 @@ pub struct Ctx {
     pub threads: Option<usize>,
     /// Input data directory, for workloads that read files.
     pub data: Option<std::path::PathBuf>,
+    /// Whether runs are profiled.
+    pub profile: bool,
 }
 
 impl Ctx {
@@ -107,6 +112,9 @@ impl Ctx {
         let mut b = floe_scheduler::Scheduler::builder();
         if let Some(t) = self.threads {
             b = b.threads(t);
+        }
+        if self.profile {
+            b = b.subscriber(std::sync::Arc::new(floe::diagnostics::Profiler::new()));
         }
         b.build().map_err(|e| e.to_string())
     }
@@ -135,9 +143,11 @@ fn drive(name: &str, known: &[&str], run: RunCase, args: &CaseArgs) -> ExitCode 
     }
     if args.child {
         report::set_page_cache_dropped(args.drop_caches);
+        report::set_profiled(args.profile);
         let ctx = Ctx {
             threads: args.threads,
             data: args.data.clone(),
+            profile: args.profile,
         };
         return match run(cases[0], &ctx) {
             Ok(()) => ExitCode::SUCCESS,
@@ -163,6 +173,9 @@ fn drive(name: &str, known: &[&str], run: RunCase, args: &CaseArgs) -> ExitCode 
             }
             if let Some(d) = &args.data {
                 cmd.arg("--data").arg(d);
+            }
+            if args.profile {
+                cmd.arg("--profile");
             }
             if args.drop_caches {
                 if let Err(e) = drop_caches() {

@@ -37,10 +37,14 @@ pub fn run(case: &str, ctx: &crate::Ctx) -> Result<(), String> {
     let threads = ctx.threads;
     let threads = threads.unwrap_or_else(floe_scheduler::available_threads);
     match case {
-        "map_reduce_threads" => graph_case(case, threads, Executor::Threaded, map_reduce),
-        "map_reduce_sync" => graph_case(case, 1, Executor::Synchronous, map_reduce),
-        "binary_tree_threads" => graph_case(case, threads, Executor::Threaded, binary_tree),
-        "binary_tree_sync" => graph_case(case, 1, Executor::Synchronous, binary_tree),
+        "map_reduce_threads" => {
+            graph_case(case, threads, Executor::Threaded, map_reduce, ctx.profile)
+        }
+        "map_reduce_sync" => graph_case(case, 1, Executor::Synchronous, map_reduce, ctx.profile),
+        "binary_tree_threads" => {
+            graph_case(case, threads, Executor::Threaded, binary_tree, ctx.profile)
+        }
+        "binary_tree_sync" => graph_case(case, 1, Executor::Synchronous, binary_tree, ctx.profile),
         "delayed_tree_threads" => delayed_tree(case, threads),
         "cpu_bound_1_thread" => cpu_bound(case, 1),
         "cpu_bound_2_threads" => cpu_bound(case, 2),
@@ -115,6 +119,7 @@ fn graph_case(
     threads: usize,
     executor: Executor,
     make: fn() -> (Graph, TaskId, i64),
+    profile: bool,
 ) -> Result<(), String> {
     let t0 = Instant::now();
     let (graph, root, expected) = make();
@@ -123,11 +128,11 @@ fn graph_case(
     let (graph, outs) = cull(&graph, &[root]).map_err(|e| e.to_string())?;
     let order = order(&graph, &outs);
     let prep = t1.elapsed();
-    let scheduler = Scheduler::builder()
-        .threads(threads)
-        .executor(executor)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let mut builder = Scheduler::builder().threads(threads).executor(executor);
+    if profile {
+        builder = builder.subscriber(std::sync::Arc::new(floe::diagnostics::Profiler::new()));
+    }
+    let scheduler = builder.build().map_err(|e| e.to_string())?;
     let t2 = Instant::now();
     let out = scheduler
         .run_with(&graph, &outs, &RunOptions::new().order(&order))

@@ -5,6 +5,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde_json::{Map, Value, json};
 
 static PAGE_CACHE_DROPPED: AtomicBool = AtomicBool::new(false);
+static PROFILED: AtomicBool = AtomicBool::new(false);
+
+/// Marks every record this process prints as measured with the profiler subscribed.
+pub fn set_profiled(profiled: bool) {
+    PROFILED.store(profiled, Ordering::Relaxed);
+}
 
 /// Marks every record this process prints as measured after the page cache was dropped.
 pub fn set_page_cache_dropped(dropped: bool) {
@@ -53,6 +59,9 @@ impl Record {
     pub fn print(&mut self) {
         if let Some(mb) = peak_rss_mb() {
             self.set("peak_rss_mb", mb);
+        }
+        if PROFILED.load(Ordering::Relaxed) {
+            self.set("profiled", true);
         }
         if PAGE_CACHE_DROPPED.load(Ordering::Relaxed) {
             self.set("page_cache_dropped", true);

@@ -46,6 +46,12 @@ pub struct Options {
     /// Also write the three results as .npy and NetCDF4 (.nc) files.
     #[arg(long)]
     pub save_arrays: bool,
+    /// Profile the analysis: an HTML timeline (or a Chrome trace if the name ends in .json).
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Draw the analysis's task graph (.svg/.png/.pdf with Graphviz, or .dot).
+    #[arg(long, value_name = "FILE")]
+    pub graph: Option<PathBuf>,
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> floe::Error {
@@ -88,7 +94,6 @@ pub fn run(opts: &Options) -> Result<(), floe::Error> {
         cfg = cfg.threads(t);
     }
     floe::config::set(cfg.clone());
-    let scheduler: Scheduler = cfg.scheduler()?;
 
     let dir = match &opts.data {
         Some(d) => d.clone(),
@@ -125,9 +130,30 @@ pub fn run(opts: &Options) -> Result<(), floe::Error> {
         .mean(0)?
         .sub(&x.slice(&s![2..;4])?.mean(0)?)?;
 
+    if let Some(path) = &opts.graph {
+        let options = floe::diagnostics::DotOptions {
+            color: floe::diagnostics::Color::Order,
+            ..Default::default()
+        };
+        match floe::visualize(&(&mean, &anomaly, &day_night), path, &options) {
+            Ok(p) => println!("task graph drawn to {}", p.display()),
+            // Without Graphviz the DOT source is written instead: say so, carry on.
+            Err(floe::Error::Visualize(e)) => eprintln!("floe: {e}"),
+            Err(e) => return Err(e),
+        }
+    }
+    let profiling = opts.profile.as_ref().map(|_| floe::profile());
+    // A scheduler made now carries the profiler (subscribers are taken when it is built).
+    // (The synthetic data above was written with the process-wide settings.)
+    let scheduler: Scheduler = cfg.scheduler()?;
     let t = Instant::now();
     let ((m, a, d), stats) = floe::compute_with((&mean, &anomaly, &day_night), &scheduler)?;
     let compute_s = t.elapsed().as_secs_f64();
+    if let (Some(p), Some(path)) = (&profiling, &opts.profile) {
+        p.write(path, &format!("floe climate: {} files", files.len()))
+            .map_err(|e| io_err(path, e))?;
+        println!("profile written to {}", path.display());
+    }
     println!(
         "computed mean, anomaly (x[{i}] - mean) and day - night in {compute_s:.2} s: {} tasks on {} threads, peak {} held",
         stats.tasks,

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use floe_array::{Array, DynArray};
-use floe_graph::{GraphBuilder, Value, fuse, order};
+use floe_graph::{Graph, GraphBuilder, TaskId, Value, fuse, order};
 use floe_scheduler::{RunOptions, RunStats, Scheduler};
 
 use crate::delayed::{Delayed, lower_into};
@@ -166,6 +166,21 @@ pub fn compute<C: Compute>(what: C) -> Result<C::Output> {
 ///
 /// As [`compute`].
 pub fn compute_with<C: Compute>(what: C, scheduler: &Scheduler) -> Result<(C::Output, RunStats)> {
+    let (graph, outputs) = graph(&what)?;
+    let order = order(&graph, &outputs);
+    let out = scheduler.run_with(&graph, &outputs, &RunOptions::new().order(&order))?;
+    let mut values = Outputs(out.values.into_iter());
+    let result = what.extract(&mut values)?;
+    Ok((result, out.stats))
+}
+
+/// The task graph that computing `what` runs (every root lowered together, linear chains
+/// fused), and its output tasks in the order of `what`'s items.
+///
+/// # Errors
+///
+/// If the graph cannot be built (more than 2³² tasks).
+pub fn graph<C: Compute + ?Sized>(what: &C) -> Result<(Graph, Vec<TaskId>)> {
     let mut roots = Roots(Vec::new());
     what.roots(&mut roots);
     let mut builder = GraphBuilder::default();
@@ -182,10 +197,34 @@ pub fn compute_with<C: Compute>(what: C, scheduler: &Scheduler) -> Result<(C::Ou
         }
     }
     let graph = builder.build();
-    let (graph, outputs) = fuse(&graph, &outputs)?;
-    let order = order(&graph, &outputs);
-    let out = scheduler.run_with(&graph, &outputs, &RunOptions::new().order(&order))?;
-    let mut values = Outputs(out.values.into_iter());
-    let result = what.extract(&mut values)?;
-    Ok((result, out.stats))
+    Ok(fuse(&graph, &outputs)?)
+}
+
+/// Draws the task graph computing `what` into `path` (`.svg`, `.png` or `.pdf` through
+/// Graphviz's `dot`; `.dot` as Graphviz source): tasks as circles, results as boxes,
+/// collapsed to operations for big graphs.
+///
+/// # Examples
+///
+/// ```no_run
+/// use floe::diagnostics::DotOptions;
+/// let x = floe::array::ones(&[4, 4], 2, floe::array::DType::F64)?;
+/// let y = x.sum(0)?;
+/// floe::visualize(&y, "sum.svg", &DotOptions::default())?;
+/// # Ok::<(), floe::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Visualize`] if the picture cannot be written (Graphviz missing: the DOT source
+/// is written next to `path` and the error says so).
+pub fn visualize<C: Compute + ?Sized>(
+    what: &C,
+    path: impl AsRef<std::path::Path>,
+    options: &floe_diagnostics::DotOptions,
+) -> Result<std::path::PathBuf> {
+    let (graph, outputs) = graph(what)?;
+    Ok(floe_diagnostics::visualize(
+        &graph, &outputs, path, options,
+    )?)
 }

@@ -22,6 +22,9 @@ pub enum Error {
     /// Building the graph failed.
     #[error(transparent)]
     Graph(#[from] GraphError),
+    /// A graph picture could not be written.
+    #[error(transparent)]
+    Visualize(#[from] floe_diagnostics::VisualizeError),
     /// A task produced a value of another type than its collection declares.
     #[error("task `{key}` produced a value that is not a {expected}")]
     TypeMismatch {

@@ -45,7 +45,7 @@ pub mod config;
 mod delayed;
 mod error;
 
-pub use compute::{Compute, Outputs, Roots, compute, compute_with};
+pub use compute::{Compute, Outputs, Roots, compute, compute_with, graph, visualize};
 pub use config::{Config, Subscription, subscribe, subscribe_arc};
 pub use delayed::{
     Arg, Delayed, delayed, delayed2, delayed3, delayed4, try_delayed, try_delayed2, try_delayed3,
@@ -166,6 +166,60 @@ pub mod scheduler {
 /// Diagnostics: progress bar (`floe-diagnostics`).
 pub mod diagnostics {
     pub use floe_diagnostics::*;
+}
+
+/// Profiles every run from now until the returned guard is dropped; read the profile from
+/// the guard (see [`diagnostics::Profiler`]).
+///
+/// # Examples
+///
+/// ```
+/// let profiling = floe::profile();
+/// let x = floe::array::random::uniform(&[1000, 1000], 250_usize, 0, 0.0, 1.0)?;
+/// floe::compute(&x.mean(0)?)?;
+/// let profile = profiling.profile();
+/// assert_eq!(profile.runs.len(), 1);
+/// // 16 blocks generated and reduced (each generation fused with its partial sum), combined.
+/// assert!(profile.tasks.len() >= 16);
+/// let html = profile.to_html("mean of a random array"); // or profiling.write_html(path, title)
+/// # Ok::<(), floe::Error>(())
+/// ```
+pub fn profile() -> Profiling {
+    let profiler = std::sync::Arc::new(diagnostics::Profiler::new());
+    let subscription = subscribe_arc(profiler.clone());
+    Profiling {
+        profiler,
+        _subscription: subscription,
+    }
+}
+
+/// Keeps a profiler subscribed (see [`profile`]).
+#[must_use = "profiling stops when this guard is dropped"]
+pub struct Profiling {
+    profiler: std::sync::Arc<diagnostics::Profiler>,
+    _subscription: Subscription,
+}
+
+impl Profiling {
+    /// What was recorded so far.
+    pub fn profile(&self) -> diagnostics::Profile {
+        self.profiler.profile()
+    }
+
+    /// Writes the profile: a Chrome trace if `path` ends in `.json`, else the HTML page.
+    ///
+    /// # Errors
+    ///
+    /// If the file cannot be written.
+    pub fn write(&self, path: impl AsRef<std::path::Path>, title: &str) -> std::io::Result<()> {
+        let path = path.as_ref();
+        let p = self.profile();
+        if path.extension().is_some_and(|e| e == "json") {
+            std::fs::write(path, p.to_chrome_trace())
+        } else {
+            p.write_html(path, title)
+        }
+    }
 }
 
 /// The names most programs need.

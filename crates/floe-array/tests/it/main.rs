@@ -8,6 +8,7 @@ mod creation;
 mod elementwise;
 mod errors;
 mod numpy;
+mod pictures;
 mod reductions;
 mod reshape;
 mod slicing;
