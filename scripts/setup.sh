@@ -11,6 +11,9 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v curl >/dev/null 2>&1 || missing+=(curl ca-certificates)
 # The NetCDF C library writes the synthetic NetCDF4 files of `floe climate` (reading is pure Rust).
 command -v nc-config >/dev/null 2>&1 || missing+=(libnetcdf-dev libhdf5-dev)
+# Python 3 with venv builds and tests the `floe` Python package (python/).
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+python3 -c "import venv, ensurepip" >/dev/null 2>&1 || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   as_root apt-get update -qq

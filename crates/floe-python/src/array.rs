@@ -1,0 +1,1249 @@
+//! `floe.array.Array` and the module functions of `floe.array` (creation, ufunc-style
+//! functions, joins, linear algebra, files, compute).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use floe::array::{
+    self as fa, Array, Axes, BinaryOp, DType, DynArray, Idx, ReduceOp, Scalar, UnaryOp,
+};
+use floe_graph::TaskError;
+use pyo3::exceptions::{PyIndexError, PyNotImplementedError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyEllipsis, PyFloat, PyInt, PyList, PySlice, PyTuple};
+
+use crate::convert::{axes_arg, chunks_arg, dtype_arg, from_numpy, shape_arg, to_numpy, tuple};
+use crate::{run, to_py};
+
+/// A lazy, chunked n-d array (floe's `dask.array.Array`): operations build a task graph;
+/// `compute()` (or `numpy.asarray(x)`) runs it on all cores and returns a NumPy array.
+#[pyclass(name = "Array", module = "floe.array", frozen)]
+pub struct PyArray {
+    pub(crate) inner: Array,
+}
+
+fn wrap(a: Array) -> PyArray {
+    PyArray { inner: a }
+}
+
+/// What an operand of an arithmetic operator is.
+enum Operand {
+    Array(Array),
+    Scalar(Scalar),
+}
+
+fn operand(obj: &Bound<'_, PyAny>) -> PyResult<Operand> {
+    if let Ok(a) = obj.cast::<PyArray>() {
+        return Ok(Operand::Array(a.get().inner.clone()));
+    }
+    if obj.is_instance_of::<PyBool>() {
+        return Ok(Operand::Scalar(Scalar::Bool(obj.extract()?)));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        return Ok(Operand::Scalar(Scalar::Int(obj.extract()?)));
+    }
+    if obj.is_instance_of::<PyFloat>() {
+        return Ok(Operand::Scalar(Scalar::Float(obj.extract()?)));
+    }
+    // NumPy scalars and arrays: 0-d become scalars, others in-memory arrays.
+    let block = from_numpy(obj)?;
+    if block.shape().is_empty() {
+        let v = block.astype(DType::F64).into_f64().map_err(to_py)?[[]];
+        return Ok(Operand::Scalar(Scalar::Float(v)));
+    }
+    let a = floe_array::with_array!(block, x => fa::from_ndarray(x, fa::ChunkSpec::Auto))
+        .map_err(to_py)?;
+    Ok(Operand::Array(a))
+}
+
+fn scalar_dtype(s: Scalar, other: DType) -> DType {
+    match s {
+        Scalar::Bool(_) => DType::Bool.promote(other),
+        Scalar::Int(_) if other == DType::Bool => DType::I64,
+        Scalar::Int(_) => other,
+        Scalar::Float(_) if other.is_float() => other,
+        Scalar::Float(_) => DType::F64,
+    }
+}
+
+fn scalar_value(s: Scalar) -> f64 {
+    match s {
+        Scalar::Bool(b) => f64::from(u8::from(b)),
+        Scalar::Int(i) => i as f64,
+        Scalar::Float(f) => f,
+    }
+}
+
+fn commutes(op: BinaryOp) -> bool {
+    matches!(
+        op,
+        BinaryOp::Add
+            | BinaryOp::Mul
+            | BinaryOp::Maximum
+            | BinaryOp::Minimum
+            | BinaryOp::Eq
+            | BinaryOp::Ne
+            | BinaryOp::And
+            | BinaryOp::Or
+            | BinaryOp::Xor
+    )
+}
+
+/// `a op other`, or `other op a` when `reflected`.
+fn binop(a: &Array, other: &Bound<'_, PyAny>, op: BinaryOp, reflected: bool) -> PyResult<PyArray> {
+    let out = match operand(other)? {
+        Operand::Array(b) if reflected => b.binary(op, a),
+        Operand::Array(b) => a.binary(op, &b),
+        Operand::Scalar(s) if !reflected || commutes(op) => a.binary_scalar(op, s),
+        Operand::Scalar(s) => {
+            let left = fa::full(
+                &[],
+                fa::ChunkSpec::Auto,
+                scalar_value(s),
+                scalar_dtype(s, a.dtype()),
+            )
+            .map_err(to_py)?;
+            left.binary(op, a)
+        }
+    };
+    out.map(wrap).map_err(to_py)
+}
+
+/// A Python index (an int, slice, `None`, `...`, or a tuple of them) as floe's.
+fn basic_index(item: &Bound<'_, PyAny>) -> PyResult<Option<Idx>> {
+    if item.is_none() {
+        return Ok(Some(Idx::NewAxis));
+    }
+    if item.is_instance_of::<PyEllipsis>() {
+        return Ok(Some(Idx::Ellipsis));
+    }
+    if let Ok(s) = item.cast::<PySlice>() {
+        let get = |name: &str| -> PyResult<Option<isize>> {
+            let v = s.getattr(name)?;
+            if v.is_none() {
+                Ok(None)
+            } else {
+                v.extract().map(Some)
+            }
+        };
+        let step = get("step")?.unwrap_or(1);
+        if step == 0 {
+            return Err(PyValueError::new_err("slice step cannot be zero"));
+        }
+        return Ok(Some(Idx::Slice {
+            start: get("start")?,
+            stop: get("stop")?,
+            step,
+        }));
+    }
+    if !item.is_instance_of::<PyBool>()
+        && let Ok(i) = item.extract::<isize>()
+    {
+        return Ok(Some(Idx::Int(i)));
+    }
+    Ok(None)
+}
+
+fn reduce(
+    a: &Array,
+    op: ReduceOp,
+    axis: Option<&Bound<'_, PyAny>>,
+    keepdims: bool,
+    split_every: Option<usize>,
+) -> PyResult<PyArray> {
+    a.reduce(op, axes_arg(axis)?, keepdims, split_every)
+        .map(wrap)
+        .map_err(to_py)
+}
+
+fn unary(a: &Array, op: UnaryOp) -> PyResult<PyArray> {
+    a.unary(op).map(wrap).map_err(to_py)
+}
+
+/// Computes arrays together (shared work runs once) with the GIL released.
+fn compute_all<'py>(py: Python<'py>, arrays: Vec<Array>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    let blocks: Vec<DynArray> = run(py, move || floe::compute(&arrays))?;
+    Ok(blocks.into_iter().map(|b| to_numpy(py, b)).collect())
+}
+
+#[pymethods]
+impl PyArray {
+    /// The shape, as a tuple.
+    #[getter]
+    fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        tuple(py, self.inner.shape())
+    }
+
+    /// The NumPy dtype.
+    #[getter]
+    fn dtype<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.import("numpy")?
+            .call_method1("dtype", (self.inner.dtype().name(),))
+    }
+
+    /// Block sizes per axis, as Dask's tuple of tuples.
+    #[getter]
+    fn chunks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let axes = (0..self.inner.ndim())
+            .map(|a| tuple(py, self.inner.chunks().axis(a)))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyTuple::new(py, axes)
+    }
+
+    /// The number of blocks along each axis.
+    #[getter]
+    fn numblocks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        tuple(py, &self.inner.numblocks())
+    }
+
+    /// The number of blocks.
+    #[getter]
+    fn npartitions(&self) -> usize {
+        self.inner.chunks().nblocks()
+    }
+
+    #[getter]
+    fn ndim(&self) -> usize {
+        self.inner.ndim()
+    }
+
+    #[getter]
+    fn size(&self) -> usize {
+        self.inner.size()
+    }
+
+    #[getter]
+    fn nbytes(&self) -> usize {
+        self.inner.nbytes()
+    }
+
+    #[getter]
+    fn itemsize(&self) -> usize {
+        self.inner.dtype().itemsize()
+    }
+
+    /// The operation that made this array.
+    #[getter]
+    fn name(&self) -> String {
+        self.inner.name().to_owned()
+    }
+
+    #[getter(T)]
+    fn transposed(&self) -> PyArray {
+        wrap(self.inner.t())
+    }
+
+    fn __len__(&self) -> PyResult<usize> {
+        self.inner
+            .shape()
+            .first()
+            .copied()
+            .ok_or_else(|| PyTypeError::new_err("len() of a 0-d array"))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("{}\n{}", self.inner, self.inner.chunk_table())
+    }
+
+    fn _repr_html_(&self) -> String {
+        format!(
+            "<table><tr><td><pre>{}</pre></td><td>{}</td></tr></table>",
+            self.inner.chunk_table(),
+            self.inner.to_svg()
+        )
+    }
+
+    /// The chunk grid as an SVG picture.
+    fn to_svg(&self) -> String {
+        self.inner.to_svg()
+    }
+
+    /// Computes the array (all cores, GIL released) and returns a NumPy array.
+    fn compute<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(compute_all(py, vec![self.inner.clone()])?.remove(0))
+    }
+
+    #[pyo3(signature = (dtype=None, copy=None))]
+    fn __array__<'py>(
+        &self,
+        py: Python<'py>,
+        dtype: Option<&Bound<'py, PyAny>>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if copy == Some(false) {
+            return Err(PyValueError::new_err(
+                "a floe array cannot become a NumPy array without computing (copy=False)",
+            ));
+        }
+        let a = self.compute(py)?;
+        match dtype.filter(|d| !d.is_none()) {
+            Some(d) => a.call_method1("astype", (d,)),
+            None => Ok(a),
+        }
+    }
+
+    fn __getitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        let items: Vec<Bound<'_, PyAny>> = match key.cast::<PyTuple>() {
+            Ok(t) => t.iter().collect(),
+            Err(_) => vec![key.clone()],
+        };
+        let mut basic = Vec::with_capacity(items.len());
+        let mut advanced: Option<(usize, Bound<'_, PyAny>)> = None;
+        for (pos, item) in items.iter().enumerate() {
+            match basic_index(item)? {
+                Some(idx) => basic.push(idx),
+                None => {
+                    if advanced.is_some() {
+                        return Err(PyIndexError::new_err(
+                            "floe supports one list, array or mask index per selection",
+                        ));
+                    }
+                    advanced = Some((pos, item.clone()));
+                    basic.push(Idx::Slice {
+                        start: None,
+                        stop: None,
+                        step: 1,
+                    });
+                }
+            }
+        }
+        let mut out = self.inner.slice(&basic).map_err(to_py)?;
+        if let Some((pos, item)) = advanced {
+            // The axis the list or mask applies to, after the basic indexing above.
+            if basic[..pos]
+                .iter()
+                .any(|i| matches!(i, Idx::Ellipsis | Idx::NewAxis))
+                || basic[..pos].iter().any(|i| matches!(i, Idx::Int(_)))
+            {
+                return Err(PyIndexError::new_err(
+                    "a list, array or mask index must come before any int, None or ... index",
+                ));
+            }
+            let block = from_numpy(&item)?;
+            out = match block.dtype() {
+                DType::Bool => {
+                    let mask = block.into_bool().map_err(to_py)?;
+                    if mask.ndim() != 1 {
+                        return Err(PyIndexError::new_err(
+                            "boolean masks must be 1-d (one axis at a time)",
+                        ));
+                    }
+                    out.mask(&mask.iter().copied().collect::<Vec<_>>(), pos as isize)
+                }
+                d if !d.is_float() => {
+                    let idx = block.astype(DType::I64).into_i64().map_err(to_py)?;
+                    if idx.ndim() != 1 {
+                        return Err(PyIndexError::new_err("index lists must be 1-d"));
+                    }
+                    let idx: Vec<isize> = idx.iter().map(|&i| i as isize).collect();
+                    out.take(&idx, pos as isize)
+                }
+                d => {
+                    return Err(PyIndexError::new_err(format!(
+                        "arrays used as indices must be of integer or boolean type, not {d}"
+                    )));
+                }
+            }
+            .map_err(to_py)?;
+        }
+        Ok(wrap(out))
+    }
+
+    fn __add__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::Add, false)
+    }
+    fn __radd__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::Add, true)
+    }
+    fn __sub__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::Sub, false)
+    }
+    fn __rsub__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::Sub, true)
+    }
+    fn __mul__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::Mul, false)
+    }
+    fn __rmul__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::Mul, true)
+    }
+    fn __truediv__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::Div, false)
+    }
+    fn __rtruediv__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::Div, true)
+    }
+    fn __floordiv__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::FloorDiv, false)
+    }
+    fn __rfloordiv__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::FloorDiv, true)
+    }
+    fn __mod__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::Rem, false)
+    }
+    fn __rmod__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::Rem, true)
+    }
+    fn __pow__(
+        &self,
+        o: &Bound<'_, PyAny>,
+        _modulo: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::Pow, false)
+    }
+    fn __rpow__(
+        &self,
+        o: &Bound<'_, PyAny>,
+        _modulo: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::Pow, true)
+    }
+    fn __and__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::And, false)
+    }
+    fn __rand__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::And, true)
+    }
+    fn __or__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::Or, false)
+    }
+    fn __ror__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::Or, true)
+    }
+    fn __xor__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::Xor, false)
+    }
+    fn __rxor__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        binop(&self.inner, o, BinaryOp::Xor, true)
+    }
+    fn __matmul__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        match operand(o)? {
+            Operand::Array(b) => fa::linalg::matmul(&self.inner, &b).map(wrap).map_err(to_py),
+            Operand::Scalar(_) => Err(PyValueError::new_err("matmul: an operand is a scalar")),
+        }
+    }
+    fn __rmatmul__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        match operand(o)? {
+            Operand::Array(b) => fa::linalg::matmul(&b, &self.inner).map(wrap).map_err(to_py),
+            Operand::Scalar(_) => Err(PyValueError::new_err("matmul: an operand is a scalar")),
+        }
+    }
+
+    fn __richcmp__(&self, o: &Bound<'_, PyAny>, op: pyo3::basic::CompareOp) -> PyResult<PyArray> {
+        use pyo3::basic::CompareOp as C;
+        let op = match op {
+            C::Lt => BinaryOp::Lt,
+            C::Le => BinaryOp::Le,
+            C::Eq => BinaryOp::Eq,
+            C::Ne => BinaryOp::Ne,
+            C::Gt => BinaryOp::Gt,
+            C::Ge => BinaryOp::Ge,
+        };
+        binop(&self.inner, o, op, false)
+    }
+
+    fn __neg__(&self) -> PyResult<PyArray> {
+        unary(&self.inner, UnaryOp::Neg)
+    }
+    fn __pos__(&self) -> PyArray {
+        wrap(self.inner.clone())
+    }
+    fn __abs__(&self) -> PyResult<PyArray> {
+        unary(&self.inner, UnaryOp::Abs)
+    }
+    fn __invert__(&self) -> PyResult<PyArray> {
+        unary(&self.inner, UnaryOp::Not)
+    }
+
+    fn __bool__(&self) -> PyResult<bool> {
+        Err(PyValueError::new_err(
+            "the truth value of a lazy array is unknown until computed; use .compute() or any()/all()",
+        ))
+    }
+
+    /// The array in blocks of `chunks` (Dask's forms: an int, a tuple with -1/None for a
+    /// whole axis, explicit sizes, "auto", "128 MiB").
+    fn rechunk(&self, chunks: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        self.inner
+            .rechunk(chunks_arg(Some(chunks))?)
+            .map(wrap)
+            .map_err(to_py)
+    }
+
+    fn astype(&self, dtype: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        Ok(wrap(
+            self.inner
+                .astype(dtype_arg(Some(dtype), self.inner.dtype())?),
+        ))
+    }
+
+    #[pyo3(signature = (*shape))]
+    fn reshape(&self, shape: &Bound<'_, PyTuple>) -> PyResult<PyArray> {
+        let shape: Vec<isize> =
+            if shape.len() == 1 && shape.get_item(0)?.extract::<isize>().is_err() {
+                shape.get_item(0)?.extract()?
+            } else {
+                shape.extract()?
+            };
+        self.inner.reshape(&shape).map(wrap).map_err(to_py)
+    }
+
+    #[pyo3(signature = (*axes))]
+    fn transpose(&self, axes: &Bound<'_, PyTuple>) -> PyResult<PyArray> {
+        if axes.is_empty() {
+            return Ok(wrap(self.inner.t()));
+        }
+        let axes: Vec<usize> = if axes.len() == 1 && axes.get_item(0)?.extract::<usize>().is_err() {
+            axes.get_item(0)?.extract()?
+        } else {
+            axes.extract()?
+        };
+        self.inner.permute(&axes).map(wrap).map_err(to_py)
+    }
+
+    #[pyo3(signature = (axis=None, keepdims=false, split_every=None))]
+    fn sum(
+        &self,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+        split_every: Option<usize>,
+    ) -> PyResult<PyArray> {
+        reduce(&self.inner, ReduceOp::Sum, axis, keepdims, split_every)
+    }
+    #[pyo3(signature = (axis=None, keepdims=false, split_every=None))]
+    fn prod(
+        &self,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+        split_every: Option<usize>,
+    ) -> PyResult<PyArray> {
+        reduce(&self.inner, ReduceOp::Prod, axis, keepdims, split_every)
+    }
+    #[pyo3(signature = (axis=None, keepdims=false, split_every=None))]
+    fn mean(
+        &self,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+        split_every: Option<usize>,
+    ) -> PyResult<PyArray> {
+        reduce(&self.inner, ReduceOp::Mean, axis, keepdims, split_every)
+    }
+    #[pyo3(signature = (axis=None, keepdims=false, split_every=None))]
+    fn min(
+        &self,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+        split_every: Option<usize>,
+    ) -> PyResult<PyArray> {
+        reduce(&self.inner, ReduceOp::Min, axis, keepdims, split_every)
+    }
+    #[pyo3(signature = (axis=None, keepdims=false, split_every=None))]
+    fn max(
+        &self,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+        split_every: Option<usize>,
+    ) -> PyResult<PyArray> {
+        reduce(&self.inner, ReduceOp::Max, axis, keepdims, split_every)
+    }
+    #[pyo3(signature = (axis=None, keepdims=false, split_every=None))]
+    fn any(
+        &self,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+        split_every: Option<usize>,
+    ) -> PyResult<PyArray> {
+        reduce(&self.inner, ReduceOp::Any, axis, keepdims, split_every)
+    }
+    #[pyo3(signature = (axis=None, keepdims=false, split_every=None))]
+    fn all(
+        &self,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+        split_every: Option<usize>,
+    ) -> PyResult<PyArray> {
+        reduce(&self.inner, ReduceOp::All, axis, keepdims, split_every)
+    }
+    #[pyo3(signature = (axis=None, ddof=0, keepdims=false, split_every=None))]
+    fn var(
+        &self,
+        axis: Option<&Bound<'_, PyAny>>,
+        ddof: u32,
+        keepdims: bool,
+        split_every: Option<usize>,
+    ) -> PyResult<PyArray> {
+        reduce(
+            &self.inner,
+            ReduceOp::Var { ddof },
+            axis,
+            keepdims,
+            split_every,
+        )
+    }
+    #[pyo3(signature = (axis=None, ddof=0, keepdims=false, split_every=None))]
+    fn std(
+        &self,
+        axis: Option<&Bound<'_, PyAny>>,
+        ddof: u32,
+        keepdims: bool,
+        split_every: Option<usize>,
+    ) -> PyResult<PyArray> {
+        reduce(
+            &self.inner,
+            ReduceOp::Std { ddof },
+            axis,
+            keepdims,
+            split_every,
+        )
+    }
+    #[pyo3(signature = (axis=None))]
+    fn argmin(&self, axis: Option<isize>) -> PyResult<PyArray> {
+        self.inner
+            .reduce(ReduceOp::ArgMin, Axes::from(axis), false, None)
+            .map(wrap)
+            .map_err(to_py)
+    }
+    #[pyo3(signature = (axis=None))]
+    fn argmax(&self, axis: Option<isize>) -> PyResult<PyArray> {
+        self.inner
+            .reduce(ReduceOp::ArgMax, Axes::from(axis), false, None)
+            .map(wrap)
+            .map_err(to_py)
+    }
+
+    #[pyo3(signature = (min=None, max=None))]
+    fn clip(&self, min: Option<f64>, max: Option<f64>) -> PyResult<PyArray> {
+        self.inner
+            .clip(
+                min.unwrap_or(f64::NEG_INFINITY),
+                max.unwrap_or(f64::INFINITY),
+            )
+            .map(wrap)
+            .map_err(to_py)
+    }
+
+    /// `func` applied to every block (a NumPy array) under the GIL; it must return a block of
+    /// the same shape, of `dtype` (default: this array's).
+    #[pyo3(signature = (func, dtype=None))]
+    fn map_blocks(&self, func: Py<PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
+        let dtype = dtype_arg(dtype, self.inner.dtype())?;
+        let func = Arc::new(func);
+        self.inner
+            .map_blocks(&[], dtype, move |blocks, _info| {
+                Python::attach(|py| {
+                    let arg = to_numpy(py, blocks[0].clone());
+                    let out = func.call1(py, (arg,)).map_err(|e| describe(py, &e))?;
+                    let block = from_numpy(out.bind(py)).map_err(|e| describe(py, &e))?;
+                    Ok(block.astype(dtype))
+                })
+            })
+            .map(wrap)
+            .map_err(to_py)
+    }
+}
+
+/// A Python exception as a task error message: `TypeName: message`.
+pub(crate) fn describe(py: Python<'_>, e: &PyErr) -> Box<dyn std::error::Error + Send + Sync> {
+    let name = e
+        .get_type(py)
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "Exception".into());
+    format!("{name}: {}", e.value(py)).into()
+}
+
+/// Reads block `b` of `obj` (`obj[slices]`) with the GIL held.
+fn read_block(obj: &Py<PyAny>, b: &fa::BlockInfo, dtype: DType) -> Result<DynArray, TaskError> {
+    Python::attach(|py| {
+        let slices = b
+            .offset
+            .iter()
+            .zip(&b.shape)
+            .map(|(&o, &n)| PySlice::new(py, o as isize, (o + n) as isize, 1))
+            .collect::<Vec<_>>();
+        let key = PyTuple::new(py, slices).map_err(|e| TaskError::msg(e.to_string()))?;
+        let part = obj
+            .bind(py)
+            .get_item(key)
+            .map_err(|e| TaskError::msg(describe(py, &e).to_string()))?;
+        let block = from_numpy(&part).map_err(|e| TaskError::msg(describe(py, &e).to_string()))?;
+        if block.shape() != b.shape.as_slice() {
+            return Err(TaskError::msg(format!(
+                "reading block {:?} gave shape {:?}, expected {:?}",
+                b.index,
+                block.shape(),
+                b.shape
+            )));
+        }
+        Ok(block.astype(dtype))
+    })
+}
+
+/// `from_array(x, chunks="auto")`: a lazy array over anything with `shape`, `dtype` and
+/// NumPy-style `__getitem__` (NumPy arrays, `netCDF4.Variable`, `h5py.Dataset`, Zarr
+/// arrays). Blocks are read when computed, each by the worker that needs it, with the GIL
+/// held only around the read; nothing is copied up front.
+#[pyfunction]
+#[pyo3(signature = (x, chunks=None, name=None))]
+fn from_array(
+    x: &Bound<'_, PyAny>,
+    chunks: Option<&Bound<'_, PyAny>>,
+    name: Option<String>,
+) -> PyResult<PyArray> {
+    let _ = name;
+    if x.cast::<PyArray>().is_ok() {
+        return Err(PyTypeError::new_err("from_array: already a floe array"));
+    }
+    let (shape, dtype) =
+        if x.hasattr("shape")? && x.hasattr("dtype")? && x.hasattr("__getitem__")? {
+            let shape: Vec<usize> = x.getattr("shape")?.extract()?;
+            (shape, dtype_arg(Some(&x.getattr("dtype")?), DType::F64)?)
+        } else {
+            // Lists and scalars: convert once.
+            let block = from_numpy(x)?;
+            let a = floe_array::with_array!(block, v => fa::from_ndarray(v, chunks_arg(chunks)?))
+                .map_err(to_py)?;
+            return Ok(wrap(a));
+        };
+    let obj: Arc<Py<PyAny>> = Arc::new(x.clone().unbind());
+    let a = fa::try_from_fn(&shape, chunks_arg(chunks)?, dtype, move |b| {
+        read_block(&obj, b, dtype)
+    })
+    .map_err(to_py)?;
+    Ok(wrap(a))
+}
+
+#[pyfunction]
+#[pyo3(signature = (shape, chunks=None, dtype=None))]
+fn zeros(
+    shape: &Bound<'_, PyAny>,
+    chunks: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArray> {
+    fa::zeros(
+        &shape_arg(shape)?,
+        chunks_arg(chunks)?,
+        dtype_arg(dtype, DType::F64)?,
+    )
+    .map(wrap)
+    .map_err(to_py)
+}
+
+#[pyfunction]
+#[pyo3(signature = (shape, chunks=None, dtype=None))]
+fn ones(
+    shape: &Bound<'_, PyAny>,
+    chunks: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArray> {
+    fa::ones(
+        &shape_arg(shape)?,
+        chunks_arg(chunks)?,
+        dtype_arg(dtype, DType::F64)?,
+    )
+    .map(wrap)
+    .map_err(to_py)
+}
+
+#[pyfunction]
+#[pyo3(signature = (shape, chunks=None, dtype=None))]
+fn empty(
+    shape: &Bound<'_, PyAny>,
+    chunks: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArray> {
+    fa::empty(
+        &shape_arg(shape)?,
+        chunks_arg(chunks)?,
+        dtype_arg(dtype, DType::F64)?,
+    )
+    .map(wrap)
+    .map_err(to_py)
+}
+
+#[pyfunction]
+#[pyo3(signature = (shape, fill_value, chunks=None, dtype=None))]
+fn full(
+    shape: &Bound<'_, PyAny>,
+    fill_value: &Bound<'_, PyAny>,
+    chunks: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArray> {
+    let default = if fill_value.is_instance_of::<PyBool>() {
+        DType::Bool
+    } else if fill_value.is_instance_of::<PyInt>() {
+        DType::I64
+    } else {
+        DType::F64
+    };
+    let v: f64 = if fill_value.is_instance_of::<PyBool>() {
+        f64::from(u8::from(fill_value.extract::<bool>()?))
+    } else {
+        fill_value.extract()?
+    };
+    fa::full(
+        &shape_arg(shape)?,
+        chunks_arg(chunks)?,
+        v,
+        dtype_arg(dtype, default)?,
+    )
+    .map(wrap)
+    .map_err(to_py)
+}
+
+#[pyfunction]
+#[pyo3(signature = (start, stop=None, step=1.0, chunks=None, dtype=None))]
+fn arange(
+    start: &Bound<'_, PyAny>,
+    stop: Option<f64>,
+    step: f64,
+    chunks: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArray> {
+    let all_int = start.is_instance_of::<PyInt>()
+        && stop.is_none_or(|s| s.fract() == 0.0)
+        && step.fract() == 0.0;
+    let first: f64 = start.extract()?;
+    let (start, stop) = match stop {
+        Some(s) => (first, s),
+        None => (0.0, first),
+    };
+    let default = if all_int { DType::I64 } else { DType::F64 };
+    fa::arange(
+        start,
+        stop,
+        step,
+        chunks_arg(chunks)?,
+        dtype_arg(dtype, default)?,
+    )
+    .map(wrap)
+    .map_err(to_py)
+}
+
+#[pyfunction]
+#[pyo3(signature = (start, stop, num=50, endpoint=true, chunks=None))]
+fn linspace(
+    start: f64,
+    stop: f64,
+    num: usize,
+    endpoint: bool,
+    chunks: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArray> {
+    fa::linspace(start, stop, num, endpoint, chunks_arg(chunks)?)
+        .map(wrap)
+        .map_err(to_py)
+}
+
+#[pyfunction]
+#[pyo3(signature = (n, m=None, k=0, chunks=None, dtype=None))]
+fn eye(
+    n: usize,
+    m: Option<usize>,
+    k: isize,
+    chunks: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArray> {
+    fa::eye(
+        n,
+        m.unwrap_or(n),
+        k,
+        chunks_arg(chunks)?,
+        dtype_arg(dtype, DType::F64)?,
+    )
+    .map(wrap)
+    .map_err(to_py)
+}
+
+/// Uniform random numbers in `[low, high)`, reproducible from `seed` whatever the chunks.
+#[pyfunction]
+#[pyo3(signature = (shape, chunks=None, seed=0, low=0.0, high=1.0))]
+fn random_uniform(
+    shape: &Bound<'_, PyAny>,
+    chunks: Option<&Bound<'_, PyAny>>,
+    seed: u64,
+    low: f64,
+    high: f64,
+) -> PyResult<PyArray> {
+    fa::random::uniform(&shape_arg(shape)?, chunks_arg(chunks)?, seed, low, high)
+        .map(wrap)
+        .map_err(to_py)
+}
+
+/// Normal random numbers, reproducible from `seed` whatever the chunks.
+#[pyfunction]
+#[pyo3(signature = (shape, chunks=None, seed=0, loc=0.0, scale=1.0))]
+fn random_normal(
+    shape: &Bound<'_, PyAny>,
+    chunks: Option<&Bound<'_, PyAny>>,
+    seed: u64,
+    loc: f64,
+    scale: f64,
+) -> PyResult<PyArray> {
+    fa::random::normal(&shape_arg(shape)?, chunks_arg(chunks)?, seed, loc, scale)
+        .map(wrap)
+        .map_err(to_py)
+}
+
+fn arrays(seq: &Bound<'_, PyAny>) -> PyResult<Vec<Array>> {
+    seq.try_iter()?
+        .map(|item| match operand(&item?)? {
+            Operand::Array(a) => Ok(a),
+            Operand::Scalar(_) => Err(PyTypeError::new_err("expected arrays, got a scalar")),
+        })
+        .collect()
+}
+
+#[pyfunction]
+#[pyo3(signature = (seq, axis=0))]
+fn concatenate(seq: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyArray> {
+    fa::concatenate(&arrays(seq)?, axis)
+        .map(wrap)
+        .map_err(to_py)
+}
+
+#[pyfunction]
+#[pyo3(signature = (seq, axis=0))]
+fn stack(seq: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyArray> {
+    fa::stack(&arrays(seq)?, axis).map(wrap).map_err(to_py)
+}
+
+fn as_array(obj: &Bound<'_, PyAny>) -> PyResult<Array> {
+    match operand(obj)? {
+        Operand::Array(a) => Ok(a),
+        Operand::Scalar(s) => fa::full(
+            &[],
+            fa::ChunkSpec::Auto,
+            scalar_value(s),
+            scalar_dtype(s, DType::Bool),
+        )
+        .map_err(to_py),
+    }
+}
+
+#[pyfunction(name = "where")]
+fn where_(
+    cond: &Bound<'_, PyAny>,
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+) -> PyResult<PyArray> {
+    fa::where_(&as_array(cond)?, &as_array(x)?, &as_array(y)?)
+        .map(wrap)
+        .map_err(to_py)
+}
+
+/// An elementwise function by NumPy's name (`sqrt`, `exp`, `isnan`…).
+#[pyfunction]
+fn _unary(name: &str, x: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+    let op = match name {
+        "abs" | "absolute" => UnaryOp::Abs,
+        "negative" => UnaryOp::Neg,
+        "sqrt" => UnaryOp::Sqrt,
+        "exp" => UnaryOp::Exp,
+        "log" => UnaryOp::Log,
+        "log2" => UnaryOp::Log2,
+        "log10" => UnaryOp::Log10,
+        "sin" => UnaryOp::Sin,
+        "cos" => UnaryOp::Cos,
+        "tan" => UnaryOp::Tan,
+        "floor" => UnaryOp::Floor,
+        "ceil" => UnaryOp::Ceil,
+        "round" | "rint" => UnaryOp::Round,
+        "isnan" => UnaryOp::IsNan,
+        "isinf" => UnaryOp::IsInf,
+        "isfinite" => UnaryOp::IsFinite,
+        "logical_not" | "invert" => UnaryOp::Not,
+        "sign" => UnaryOp::Sign,
+        "square" => UnaryOp::Square,
+        other => {
+            return Err(PyNotImplementedError::new_err(format!(
+                "floe has no elementwise {other}"
+            )));
+        }
+    };
+    unary(&as_array(x)?, op)
+}
+
+/// A binary elementwise function by NumPy's name (`maximum`, `minimum`, `power`…).
+#[pyfunction]
+fn _binary(name: &str, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+    let op = match name {
+        "add" => BinaryOp::Add,
+        "subtract" => BinaryOp::Sub,
+        "multiply" => BinaryOp::Mul,
+        "divide" | "true_divide" => BinaryOp::Div,
+        "floor_divide" => BinaryOp::FloorDiv,
+        "mod" | "remainder" => BinaryOp::Rem,
+        "power" => BinaryOp::Pow,
+        "maximum" => BinaryOp::Maximum,
+        "minimum" => BinaryOp::Minimum,
+        other => {
+            return Err(PyNotImplementedError::new_err(format!(
+                "floe has no elementwise {other}"
+            )));
+        }
+    };
+    let x = as_array(x)?;
+    binop(&x, y, op, false)
+}
+
+/// Computes arrays together (shared work runs once), returning NumPy arrays.
+#[pyfunction]
+#[pyo3(signature = (*arrays))]
+fn compute<'py>(py: Python<'py>, arrays: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyTuple>> {
+    let arrays: Vec<Array> = arrays
+        .iter()
+        .map(|a| {
+            a.cast::<PyArray>()
+                .map(|a| a.get().inner.clone())
+                .map_err(|_| PyTypeError::new_err("compute takes floe arrays"))
+        })
+        .collect::<PyResult<_>>()?;
+    PyTuple::new(py, compute_all(py, arrays)?)
+}
+
+/// Sets the number of worker threads for every later computation.
+#[pyfunction]
+#[pyo3(signature = (threads=None))]
+fn _set_config(threads: Option<usize>) -> PyResult<()> {
+    let mut cfg = floe::Config::default();
+    if let Some(t) = threads {
+        if t == 0 {
+            return Err(PyValueError::new_err("threads must be at least 1"));
+        }
+        cfg = cfg.threads(t);
+    }
+    floe::config::set(cfg);
+    Ok(())
+}
+
+fn arr(x: &Bound<'_, PyAny>) -> PyResult<Array> {
+    as_array(x)
+}
+
+#[pyfunction]
+fn matmul(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+    fa::linalg::matmul(&arr(a)?, &arr(b)?)
+        .map(wrap)
+        .map_err(to_py)
+}
+
+#[pyfunction]
+#[pyo3(signature = (a, b, axes=None))]
+fn tensordot(
+    a: &Bound<'_, PyAny>,
+    b: &Bound<'_, PyAny>,
+    axes: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArray> {
+    let (a, b) = (arr(a)?, arr(b)?);
+    let n_default = 2_usize;
+    let (xa, xb): (Vec<usize>, Vec<usize>) =
+        if let Some(n) = axes.map_or(Some(n_default), |x| x.extract::<usize>().ok()) {
+            (
+                (a.ndim().saturating_sub(n)..a.ndim()).collect(),
+                (0..n).collect(),
+            )
+        } else {
+            axes.expect("an int was handled above").extract()?
+        };
+    fa::linalg::tensordot(&a, &b, &xa, &xb)
+        .map(wrap)
+        .map_err(to_py)
+}
+
+#[pyfunction]
+fn svd(a: &Bound<'_, PyAny>) -> PyResult<(PyArray, PyArray, PyArray)> {
+    let (u, s, v) = fa::linalg::svd(&arr(a)?).map_err(to_py)?;
+    Ok((wrap(u), wrap(s), wrap(v)))
+}
+
+#[pyfunction]
+#[pyo3(signature = (a, k, n_power_iter=0, n_oversamples=10, seed=0))]
+fn svd_compressed(
+    a: &Bound<'_, PyAny>,
+    k: usize,
+    n_power_iter: usize,
+    n_oversamples: usize,
+    seed: u64,
+) -> PyResult<(PyArray, PyArray, PyArray)> {
+    let (u, s, v) = fa::linalg::svd_compressed(&arr(a)?, k, n_power_iter, n_oversamples, seed)
+        .map_err(to_py)?;
+    Ok((wrap(u), wrap(s), wrap(v)))
+}
+
+#[pyfunction]
+fn qr(a: &Bound<'_, PyAny>) -> PyResult<(PyArray, PyArray)> {
+    let (q, r) = fa::linalg::qr(&arr(a)?).map_err(to_py)?;
+    Ok((wrap(q), wrap(r)))
+}
+
+#[pyfunction]
+fn tsqr(a: &Bound<'_, PyAny>) -> PyResult<(PyArray, PyArray)> {
+    let (q, r) = fa::linalg::tsqr(&arr(a)?).map_err(to_py)?;
+    Ok((wrap(q), wrap(r)))
+}
+
+#[pyfunction]
+fn cholesky(a: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+    fa::linalg::cholesky(&arr(a)?).map(wrap).map_err(to_py)
+}
+
+#[pyfunction]
+fn solve(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+    fa::linalg::solve(&arr(a)?, &arr(b)?)
+        .map(wrap)
+        .map_err(to_py)
+}
+
+#[pyfunction]
+fn inv(a: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+    fa::linalg::inv(&arr(a)?).map(wrap).map_err(to_py)
+}
+
+#[pyfunction]
+fn lstsq(
+    a: &Bound<'_, PyAny>,
+    b: &Bound<'_, PyAny>,
+) -> PyResult<(PyArray, PyArray, PyArray, PyArray)> {
+    let r = fa::linalg::lstsq(&arr(a)?, &arr(b)?).map_err(to_py)?;
+    Ok((wrap(r.x), wrap(r.residuals), wrap(r.rank), wrap(r.s)))
+}
+
+#[pyfunction]
+#[pyo3(signature = (x, ord=None))]
+fn norm(x: &Bound<'_, PyAny>, ord: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
+    use fa::linalg::Norm;
+    let ord = match ord.filter(|o| !o.is_none()) {
+        None => Norm::Default,
+        Some(o) => {
+            if let Ok(s) = o.extract::<String>() {
+                match s.as_str() {
+                    "fro" => Norm::Fro,
+                    "nuc" => Norm::Nuclear,
+                    other => {
+                        return Err(PyValueError::new_err(format!(
+                            "invalid norm order {other:?}"
+                        )));
+                    }
+                }
+            } else {
+                let p: f64 = o.extract()?;
+                if p == f64::INFINITY {
+                    Norm::Inf
+                } else if p == f64::NEG_INFINITY {
+                    Norm::NegInf
+                } else {
+                    Norm::P(p)
+                }
+            }
+        }
+    };
+    fa::linalg::norm(&arr(x)?, ord).map(wrap).map_err(to_py)
+}
+
+/// Variable `var` of a NetCDF file (one block per file by default).
+#[pyfunction]
+#[pyo3(signature = (path, var, chunks=None))]
+fn open_netcdf(path: PathBuf, var: &str, chunks: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
+    let chunks = match chunks {
+        Some(c) => chunks_arg(Some(c))?,
+        None => ONE_BLOCK,
+    };
+    floe::io::open_netcdf(path, var, chunks)
+        .map(wrap)
+        .map_err(to_py)
+}
+
+/// One block per file: near-square blocks of unbounded size.
+const ONE_BLOCK: fa::ChunkSpec = fa::ChunkSpec::Bytes(usize::MAX / 2);
+
+/// Variable `var` of several NetCDF files concatenated along the first axis (sorted paths).
+#[pyfunction]
+#[pyo3(signature = (paths, var, chunks=None))]
+fn open_mfnetcdf(
+    paths: Vec<PathBuf>,
+    var: &str,
+    chunks: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArray> {
+    let chunks = match chunks {
+        Some(c) => chunks_arg(Some(c))?,
+        None => ONE_BLOCK,
+    };
+    floe::io::open_mfnetcdf(&paths, var, chunks)
+        .map(wrap)
+        .map_err(to_py)
+}
+
+#[pyfunction]
+#[pyo3(signature = (path, chunks=None))]
+fn from_zarr(path: PathBuf, chunks: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
+    floe::io::from_zarr(path, chunks_arg(chunks)?)
+        .map(wrap)
+        .map_err(to_py)
+}
+
+#[pyfunction]
+#[pyo3(signature = (path, chunks=None))]
+fn from_npy(path: PathBuf, chunks: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
+    floe::io::from_npy(path, chunks_arg(chunks)?)
+        .map(wrap)
+        .map_err(to_py)
+}
+
+/// Writes `x` as a Zarr v3 array, chunk by chunk in parallel (GIL released).
+#[pyfunction]
+fn to_zarr(py: Python<'_>, x: &Bound<'_, PyArray>, path: PathBuf) -> PyResult<()> {
+    let a = x.get().inner.clone();
+    run(py, move || floe::io::store_zarr(&a, path))
+}
+
+/// Writes `x` as a `.npy` file, block by block in parallel (GIL released).
+#[pyfunction]
+fn to_npy(py: Python<'_>, x: &Bound<'_, PyArray>, path: PathBuf) -> PyResult<()> {
+    let a = x.get().inner.clone();
+    run(py, move || floe::io::store_npy(&a, path))
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    macro_rules! add {
+        ($($f:ident),+ $(,)?) => { $(m.add_function(wrap_pyfunction!($f, m)?)?;)+ };
+    }
+    add!(
+        from_array,
+        zeros,
+        ones,
+        empty,
+        full,
+        arange,
+        linspace,
+        eye,
+        random_uniform,
+        random_normal,
+        concatenate,
+        stack,
+        where_,
+        _unary,
+        _binary,
+        compute,
+        _set_config,
+        matmul,
+        tensordot,
+        svd,
+        svd_compressed,
+        qr,
+        tsqr,
+        cholesky,
+        solve,
+        inv,
+        lstsq,
+        norm,
+        open_netcdf,
+        open_mfnetcdf,
+        from_zarr,
+        from_npy,
+        to_zarr,
+        to_npy,
+    );
+    let _ = PyList::empty(m.py());
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! Python wrappers of floe: the `floe._floe` native module behind the `floe` package.
+//!
+//! One helper, [`run`], releases the GIL around floe's work and maps floe's errors to
+//! Python exceptions (`ValueError` for bad arguments, `IndexError` for bad indices,
+//! `OSError` for files, `RuntimeError` for failed computations, naming the task). Arrays
+//! cross the boundary as NumPy arrays: results are moved into NumPy without a copy, and
+//! inputs are read block by block (any object with `shape`, `dtype` and `__getitem__`:
+//! NumPy arrays, `netCDF4.Variable`, `h5py.Dataset`), with the GIL held only around each read.
+
+mod array;
+mod convert;
+mod delayed;
+
+use pyo3::exceptions::{PyIOError, PyIndexError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+
+pub use array::PyArray;
+pub use delayed::PyDelayed;
+
+/// A floe error as the Python exception users expect.
+pub(crate) fn to_py(e: impl Into<floe::Error>) -> PyErr {
+    match e.into() {
+        floe::Error::Array(a @ floe::array::ArrayError::IndexOutOfBounds { .. }) => {
+            PyIndexError::new_err(a.to_string())
+        }
+        floe::Error::Array(a) => PyValueError::new_err(a.to_string()),
+        floe::Error::Io(io) => PyIOError::new_err(io.to_string()),
+        other => PyRuntimeError::new_err(other.to_string()),
+    }
+}
+
+/// Runs `f` (floe's work) with the GIL released, mapping its error to a Python exception.
+pub(crate) fn run<T: Send>(
+    py: Python<'_>,
+    f: impl FnOnce() -> Result<T, floe::Error> + Send,
+) -> PyResult<T> {
+    py.detach(f).map_err(to_py)
+}
+
+/// Registers the native module's classes and functions.
+///
+/// # Errors
+///
+/// If Python refuses an addition to the module.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyArray>()?;
+    array::register(m)?;
+    delayed::register(m)?;
+    Ok(())
+}

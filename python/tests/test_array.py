@@ -1,0 +1,298 @@
+"""floe.array against NumPy on the same data: values, dtypes, shapes, and the declared
+chunks matching the computed blocks, over parametrised and random shapes and chunkings."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import floe
+import floe.array as fa
+
+
+def data(shape, dtype="f8", seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(shape) * 10
+    return a.astype(dtype) if dtype != "bool" else a > 0
+
+
+def block_shapes(x):
+    """The shapes of the blocks as computed (recorded by map_blocks under the GIL)."""
+    seen = []
+
+    def record(b):
+        seen.append(b.shape)
+        return b
+
+    x.map_blocks(record).compute()
+    return sorted(seen)
+
+
+def declared_shapes(x):
+    import itertools
+
+    return sorted(tuple(s) for s in itertools.product(*x.chunks))
+
+
+SHAPES_CHUNKS = [
+    ((10,), 3),
+    ((7, 9), (3, 4)),
+    ((6, 5, 4), (4, -1, 3)),
+    ((5, 8), ((2, 3), (5, 3))),
+    ((1, 12), (1, 5)),
+    ((4, 4), "auto"),
+]
+
+
+@pytest.mark.parametrize("shape,chunks", SHAPES_CHUNKS)
+def test_from_array_round_trips_and_chunks_match_blocks(shape, chunks):
+    a = data(shape)
+    x = fa.from_array(a, chunks=chunks)
+    assert x.shape == shape and x.dtype == a.dtype and x.ndim == len(shape)
+    np.testing.assert_array_equal(x.compute(), a)
+    np.testing.assert_array_equal(np.asarray(x), a)
+    assert block_shapes(x) == declared_shapes(x)
+    assert x.npartitions == np.prod([len(c) for c in x.chunks])
+
+
+@pytest.mark.parametrize("shape,chunks", SHAPES_CHUNKS)
+@pytest.mark.parametrize("op", ["+", "-", "*", "/", "//", "%", "**", "<", "==", ">="])
+def test_binary_operators_follow_numpy(shape, chunks, op):
+    a, b = data(shape, seed=1), data(shape, seed=2)
+    if op == "**":
+        a = np.abs(a)
+    x, y = fa.from_array(a, chunks=chunks), fa.from_array(b, chunks=chunks)
+    f = eval(f"lambda p, q: p {op} q")
+    got = f(x, y).compute()
+    want = f(a, b)
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
+    # With scalars on either side.
+    np.testing.assert_allclose(f(x, 3.0).compute(), f(a, 3.0), rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(f(2.5, x).compute(), f(2.5, a), rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("name", ["sqrt", "exp", "log", "sin", "cos", "floor", "ceil",
+                                  "abs", "isnan", "sign", "square"])
+def test_elementwise_functions(name):
+    a = np.abs(data((6, 7))) + 0.5
+    x = fa.from_array(a, chunks=(4, 3))
+    got = getattr(fa, name)(x).compute()
+    want = getattr(np, name)(a)
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape,chunks", SHAPES_CHUNKS)
+@pytest.mark.parametrize("name", ["sum", "prod", "mean", "min", "max", "std", "var", "any", "all"])
+def test_reductions_over_each_axis_and_all(shape, chunks, name):
+    a = data(shape, seed=3) / 10
+    x = fa.from_array(a, chunks=chunks)
+    for axis in [None, *range(len(shape)), *([(0, len(shape) - 1)] if len(shape) > 1 else [])]:
+        for keepdims in [False, True]:
+            got = getattr(x, name)(axis=axis, keepdims=keepdims).compute()
+            want = getattr(np, name)(a, axis=axis, keepdims=keepdims)
+            assert got.shape == want.shape, (name, axis, keepdims)
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_argmin_argmax_and_integer_sums():
+    a = data((9, 8), seed=4)
+    x = fa.from_array(a, chunks=(4, 3))
+    np.testing.assert_array_equal(x.argmax(axis=0).compute(), a.argmax(axis=0))
+    np.testing.assert_array_equal(x.argmin(axis=1).compute(), a.argmin(axis=1))
+    assert int(x.argmax().compute()) == a.argmax()
+    i = np.arange(20, dtype="i4").reshape(4, 5)
+    s = fa.from_array(i, chunks=2).sum(axis=0).compute()
+    assert s.dtype == i.sum(axis=0).dtype
+    np.testing.assert_array_equal(s, i.sum(axis=0))
+
+
+INDICES = [
+    (3,), (-1,), (slice(None, None, 2),), (slice(None, None, -1),), (slice(1, -1), 2),
+    (Ellipsis, 1), (None, slice(2, 5)), ([3, 0, 3],), (slice(None), [4, 1]),
+    (np.array([True, False, True, False, True, False, True, False, True]),),
+]
+
+
+@pytest.mark.parametrize("index", INDICES)
+def test_indexing_follows_numpy(index):
+    a = data((9, 6))
+    x = fa.from_array(a, chunks=(4, 4))
+    got = x[index]
+    want = a[index]
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got.compute(), want)
+    assert block_shapes(got) == declared_shapes(got)
+
+
+def test_shape_operations():
+    a = data((6, 4, 5))
+    x = fa.from_array(a, chunks=(4, 3, 2))
+    np.testing.assert_array_equal(x.T.compute(), a.T)
+    np.testing.assert_array_equal(x.transpose(1, 0, 2).compute(), a.transpose(1, 0, 2))
+    np.testing.assert_array_equal(x.reshape(24, 5).compute(), a.reshape(24, 5))
+    np.testing.assert_array_equal(x.rechunk((6, -1, 1)).compute(), a)
+    assert x.rechunk((6, -1, 1)).chunks == ((6,), (4,), (1,) * 5)
+    np.testing.assert_array_equal(fa.concatenate([x, x], axis=1).compute(), np.concatenate([a, a], 1))
+    np.testing.assert_array_equal(fa.stack([x, x], axis=0).compute(), np.stack([a, a]))
+    assert x.astype("float32").compute().dtype == np.float32
+    np.testing.assert_array_equal(fa.where(x > 0, x, 0.0).compute(), np.where(a > 0, a, 0.0))
+    np.testing.assert_array_equal(x.clip(-1, 1).compute(), a.clip(-1, 1))
+
+
+def test_creation_functions():
+    np.testing.assert_array_equal(fa.ones((3, 4), chunks=2).compute(), np.ones((3, 4)))
+    np.testing.assert_array_equal(fa.zeros(5, chunks=2, dtype="i4").compute(), np.zeros(5, "i4"))
+    np.testing.assert_array_equal(fa.full((2, 3), 7, chunks=2).compute(), np.full((2, 3), 7))
+    np.testing.assert_array_equal(fa.arange(10, chunks=3).compute(), np.arange(10))
+    np.testing.assert_allclose(fa.arange(0.0, 1.0, 0.1, chunks=4).compute(), np.arange(0.0, 1.0, 0.1))
+    np.testing.assert_allclose(fa.linspace(0, 1, 11, chunks=4).compute(), np.linspace(0, 1, 11))
+    np.testing.assert_array_equal(fa.eye(4, chunks=3).compute(), np.eye(4))
+    r = fa.random.random((100, 50), chunks=(30, 20), seed=5)
+    r2 = fa.random.random((100, 50), chunks=(7, 50), seed=5)
+    np.testing.assert_array_equal(r.compute(), r2.compute())  # chunking-independent
+    assert 0 <= r.min().compute() and r.max().compute() < 1
+
+
+def test_compute_shares_work_and_returns_numpy():
+    x = fa.random.normal(size=(200, 100), chunks=(50, 50), seed=1)
+    m, s = floe.compute(x.mean(axis=0), x.std(axis=0))
+    assert isinstance(m, np.ndarray) and m.shape == (100,)
+    np.testing.assert_allclose(m, x.compute().mean(axis=0))
+    np.testing.assert_allclose(s, x.compute().std(axis=0))
+
+
+def test_matmul_and_linalg():
+    a = data((60, 8), seed=6)
+    x = fa.from_array(a, chunks=(13, 8))
+    np.testing.assert_allclose((x.T @ x).compute(), a.T @ a, rtol=1e-12)
+    u, s, v = fa.linalg.svd(x)
+    u, s, v = floe.compute(u, s, v)
+    np.testing.assert_allclose(u * s @ v, a, atol=1e-10)
+    np.testing.assert_allclose(s, np.linalg.svd(a, compute_uv=False), rtol=1e-12)
+    q, r = fa.linalg.qr(x)
+    np.testing.assert_allclose(q.compute() @ r.compute(), a, atol=1e-10)
+    u, s, v = fa.linalg.svd_compressed(x, 3, n_power_iter=2, seed=0)
+    assert u.shape == (60, 3) and s.shape == (3,) and v.shape == (3, 8)
+    np.testing.assert_allclose(s.compute(), np.linalg.svd(a, compute_uv=False)[:3], rtol=1e-6)
+    spd = a.T @ a + np.eye(8)
+    y = fa.from_array(spd, chunks=4)
+    np.testing.assert_allclose(fa.linalg.cholesky(y).compute(), np.linalg.cholesky(spd), rtol=1e-10)
+    b = data((8, 2), seed=7)
+    np.testing.assert_allclose(fa.linalg.solve(y, fa.from_array(b, chunks=4)).compute(),
+                               np.linalg.solve(spd, b), rtol=1e-10)
+    np.testing.assert_allclose(fa.linalg.inv(y).compute(), np.linalg.inv(spd), rtol=1e-10)
+    bt = data((60,), seed=8)
+    xs, res, rank, sv = fa.linalg.lstsq(x, fa.from_array(bt, chunks=13))
+    want = np.linalg.lstsq(a, bt, rcond=None)
+    np.testing.assert_allclose(xs.compute(), want[0], rtol=1e-9)
+    assert int(rank.compute()) == want[2]
+    for ord_ in [None, "fro", "nuc", 2, 1, np.inf]:
+        np.testing.assert_allclose(fa.linalg.norm(x.rechunk((20, -1)), ord_).compute(),
+                                   np.linalg.norm(a, ord_), rtol=1e-10)
+
+
+def test_from_array_reads_any_indexable_object_block_by_block():
+    class Variable:
+        """Like a netCDF4.Variable: shape, dtype and slicing, counted."""
+
+        def __init__(self, a):
+            self.a, self.shape, self.dtype, self.reads = a, a.shape, a.dtype, []
+
+        def __getitem__(self, key):
+            self.reads.append(key)
+            return self.a[key]
+
+    a = data((10, 6), "f4")
+    v = Variable(a)
+    x = fa.from_array(v, chunks=(4, 6))
+    assert v.reads == []  # lazy
+    np.testing.assert_array_equal(x[5].compute(), a[5])
+    assert len(v.reads) == 1  # only the block holding row 5
+    np.testing.assert_array_equal(x.compute(), a)
+
+
+def test_bad_input_raises_python_exceptions():
+    x = fa.ones((4, 6), chunks=2)
+    with pytest.raises(ValueError, match="shapes"):
+        (x + fa.ones((5,), chunks=2)).compute()
+    with pytest.raises(IndexError):
+        x[10]
+    with pytest.raises(ValueError):
+        x.sum(axis=5)
+    with pytest.raises(ValueError, match="positive"):
+        fa.ones((4,), chunks=0)
+    with pytest.raises(ValueError, match="truth value"):
+        bool(x)
+    with pytest.raises(TypeError):
+        fa.from_array(np.array(["a", "b"]))
+    with pytest.raises(OSError, match="nope.nc"):
+        fa.open_netcdf("nope.nc", "t2m")
+    with pytest.raises(ValueError, match="svd"):
+        fa.linalg.svd(fa.ones((10, 10), chunks=5))
+
+
+def test_a_raising_map_blocks_function_fails_the_computation_cleanly():
+    x = fa.ones((6,), chunks=2)
+
+    def boom(b):
+        raise KeyError("sensor 7")
+
+    with pytest.raises(RuntimeError, match="KeyError.*sensor 7"):
+        x.map_blocks(boom).compute()
+    with pytest.raises(RuntimeError, match="shape"):
+        x.map_blocks(lambda b: b[:1]).compute()
+    np.testing.assert_array_equal(x.map_blocks(lambda b: b * 2).compute(), np.full(6, 2.0))
+
+
+def test_metadata_and_reprs():
+    x = fa.ones((1464, 721, 1440), chunks=(4, 200, 200), dtype="float32")
+    assert x.chunks[0][:2] == (4, 4) and x.numblocks == (366, 4, 8)
+    assert x.nbytes == 1464 * 721 * 1440 * 4 and x.itemsize == 4
+    assert "11712 blocks" in repr(x)
+    assert x._repr_html_().count("<svg") == 1
+    assert len(x) == 1464
+
+
+def test_config_threads():
+    floe.config.set(threads=1)
+    assert floe.config.get()["threads"] == 1
+    np.testing.assert_array_equal(fa.arange(6, chunks=2).sum().compute(), 15)
+    floe.config.set(threads=None)
+    with pytest.raises(NotImplementedError):
+        floe.config.set(memory_limit="4GB")
+    with pytest.raises(ValueError):
+        floe.config.set(threads=0)
+
+
+@st.composite
+def arrays_and_chunks(draw):
+    ndim = draw(st.integers(1, 3))
+    shape = tuple(draw(st.lists(st.integers(1, 9), min_size=ndim, max_size=ndim)))
+    chunks = tuple(draw(st.integers(1, n)) for n in shape)
+    seed = draw(st.integers(0, 2**16))
+    return shape, chunks, seed
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays_and_chunks(), st.sampled_from(["sum", "mean", "max", "std"]))
+def test_property_reductions_match_numpy(case, name):
+    shape, chunks, seed = case
+    a = data(shape, seed=seed)
+    x = fa.from_array(a, chunks=chunks)
+    axis = seed % (len(shape) + 1) - 1  # -1 (last axis) .. ndim-1, or None below
+    axis = None if axis == -1 and seed % 2 else axis
+    np.testing.assert_allclose(getattr(x, name)(axis=axis).compute(),
+                               getattr(np, name)(a, axis=axis), rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays_and_chunks())
+def test_property_elementwise_chains_and_blocks_match(case):
+    shape, chunks, seed = case
+    a = data(shape, seed=seed)
+    x = fa.from_array(a, chunks=chunks)
+    y = fa.sqrt(abs(x) + 1) * 2 - x / 3
+    np.testing.assert_allclose(y.compute(), np.sqrt(abs(a) + 1) * 2 - a / 3, rtol=1e-12)
+    assert block_shapes(y) == declared_shapes(y)

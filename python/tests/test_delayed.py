@@ -1,0 +1,64 @@
+"""floe.delayed with Python functions: values, shared work, errors."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import floe
+from floe import delayed
+
+
+def test_delayed_calls_compose_and_compute():
+    @delayed
+    def inc(x):
+        return x + 1
+
+    @delayed(name="add")
+    def add(x, y=0):
+        return x + y
+
+    a = inc(1)
+    b = add(a, y=inc(a))
+    assert repr(b).startswith("Delayed('add")
+    assert b.compute() == 2 + 3
+    assert delayed(sum)([1, 2, 3]).compute() == 6
+    assert delayed(42).compute() == 42
+
+
+def test_shared_work_runs_once_in_one_compute():
+    calls = []
+    lock = threading.Lock()
+
+    @delayed
+    def load(i):
+        with lock:
+            calls.append(i)
+        return np.arange(i)
+
+    data = load(5)
+    total = delayed(np.sum)(data)
+    largest = delayed(np.max)(data)
+    t, m = floe.compute(total, largest)
+    assert (t, m) == (10, 4)
+    assert calls == [5]
+
+
+def test_mixed_compute_with_arrays_and_plain_values():
+    import floe.array as fa
+
+    x = fa.ones((4,), chunks=2)
+    d = delayed(len)("abc")
+    arr, n, plain = floe.compute(x.sum(), d, "as is")
+    assert float(arr) == 4.0 and n == 3 and plain == "as is"
+
+
+def test_a_raising_function_becomes_a_python_exception_naming_it():
+    @delayed
+    def bad(x):
+        raise ValueError(f"no good: {x}")
+
+    with pytest.raises(RuntimeError, match="bad.*ValueError: no good: 7"):
+        bad(7).compute()
+    with pytest.raises(TypeError):
+        bool(bad(1))
