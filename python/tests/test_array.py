@@ -296,3 +296,50 @@ def test_property_elementwise_chains_and_blocks_match(case):
     y = fa.sqrt(abs(x) + 1) * 2 - x / 3
     np.testing.assert_allclose(y.compute(), np.sqrt(abs(a) + 1) * 2 - a / 3, rtol=1e-12)
     assert block_shapes(y) == declared_shapes(y)
+
+
+def test_files_round_trip(tmp_path):
+    a = data((30, 20), "f4", seed=9)
+    x = fa.from_array(a, chunks=(7, 8))
+    fa.to_npy(x, str(tmp_path / "x.npy"))
+    np.testing.assert_array_equal(np.load(tmp_path / "x.npy"), a)
+    np.testing.assert_array_equal(fa.from_npy(str(tmp_path / "x.npy"), chunks=5).compute(), a)
+    fa.store(x, str(tmp_path / "x.zarr"))
+    z = fa.from_zarr(str(tmp_path / "x.zarr"), chunks=(10, 10))
+    assert z.dtype == np.float32
+    np.testing.assert_array_equal(z.compute(), a)
+
+
+def test_open_mfnetcdf_matches_netcdf4(tmp_path):
+    import netCDF4
+
+    parts = []
+    for d in range(3):
+        t = data((4, 5, 6), "f4", seed=d)
+        with netCDF4.Dataset(tmp_path / f"day{d}.nc", "w") as ds:
+            for name, n in zip(("time", "lat", "lon"), t.shape):
+                ds.createDimension(name, n)
+            ds.createVariable("t2m", "f4", ("time", "lat", "lon"))[:] = t
+        parts.append(t)
+    paths = sorted(str(p) for p in tmp_path.glob("day*.nc"))
+    x = fa.open_mfnetcdf(paths, "t2m", chunks=(2, 5, 3))
+    assert x.shape == (12, 5, 6) and x.chunks[0] == (2,) * 6
+    np.testing.assert_array_equal(x.compute(), np.concatenate(parts))
+    one = fa.open_netcdf(paths[1], "t2m")
+    assert one.npartitions == 1
+    np.testing.assert_array_equal(one.compute(), parts[1])
+
+
+def test_from_array_shares_numpy_memory_and_takes_any_layout():
+    a = data((8, 6), seed=10)
+    x = fa.from_array(a, chunks=(3, 4))
+    a[0, 0] = 1234.0  # not copied up front: the computation reads the array as it is then
+    assert x.compute()[0, 0] == 1234.0
+    t = data((6, 9), seed=11)[::2, ::-1].T  # strided, reversed, transposed view
+    np.testing.assert_array_equal(fa.from_array(t, chunks=2).compute(), t)
+    be = data((5, 4), seed=12).astype(">f8")  # big-endian: read through slicing
+    got = fa.from_array(be, chunks=3).compute()
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, be.astype("<f8"))
+    b = data((7,), "bool")
+    np.testing.assert_array_equal(fa.from_array(b, chunks=3).compute(), b)

@@ -683,7 +683,9 @@ fn read_block(obj: &Py<PyAny>, b: &fa::BlockInfo, dtype: DType) -> Result<DynArr
 /// `from_array(x, chunks="auto")`: a lazy array over anything with `shape`, `dtype` and
 /// NumPy-style `__getitem__` (NumPy arrays, `netCDF4.Variable`, `h5py.Dataset`, Zarr
 /// arrays). Blocks are read when computed, each by the worker that needs it, with the GIL
-/// held only around the read; nothing is copied up front.
+/// held only around the read; nothing is copied up front. A NumPy array is shared, not
+/// copied: each block is copied out of its memory when needed (so, as with Dask, writing
+/// to the array before computing changes the result).
 #[pyfunction]
 #[pyo3(signature = (x, chunks=None, name=None))]
 fn from_array(

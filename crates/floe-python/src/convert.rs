@@ -15,7 +15,16 @@ pub(crate) fn to_numpy<'py>(py: Python<'py>, a: DynArray) -> Bound<'py, PyAny> {
 pub(crate) fn from_numpy(obj: &Bound<'_, PyAny>) -> PyResult<DynArray> {
     let py = obj.py();
     let np = py.import("numpy")?;
-    let arr = np.call_method1("ascontiguousarray", (obj,))?;
+    let mut arr = np.call_method1("ascontiguousarray", (obj,))?;
+    if !arr
+        .getattr("dtype")?
+        .getattr("isnative")?
+        .extract::<bool>()?
+    {
+        // Big-endian data (from files): to this machine's byte order.
+        let native = arr.getattr("dtype")?.call_method1("newbyteorder", ("=",))?;
+        arr = arr.call_method1("astype", (native,))?;
+    }
     let name: String = arr.getattr("dtype")?.getattr("name")?.extract()?;
     let dtype = dtype_from_name(&name)?;
     macro_rules! take {
