@@ -343,3 +343,15 @@ def test_from_array_shares_numpy_memory_and_takes_any_layout():
     np.testing.assert_array_equal(got, be.astype("<f8"))
     b = data((7,), "bool")
     np.testing.assert_array_equal(fa.from_array(b, chunks=3).compute(), b)
+
+
+def test_numpy_blocks_are_copied_from_memory_not_sliced_in_python():
+    class NoSlicing(np.ndarray):
+        def __getitem__(self, key):
+            raise AssertionError("sliced through Python")
+
+    a = data((6, 5), seed=13)
+    x = fa.from_array(a.view(NoSlicing), chunks=(4, 2))
+    assert x.name == "from-array"
+    np.testing.assert_array_equal(x.compute(), a)
+    assert fa.from_array(a, chunks=2, name="sensor").name == "sensor"

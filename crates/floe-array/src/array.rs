@@ -105,41 +105,55 @@ impl Array {
         if let Some(a) = memo.get(&id) {
             return a.clone();
         }
-        let mut fresh = |a: &Array| a.recomputed_with(memo);
+        let out = self.rebuild(&self.node.name, &mut |a: &Array| a.recomputed_with(memo));
+        memo.insert(id, out.clone());
+        out
+    }
+
+    /// This array under another operation name (shown in task keys, profiles and graph
+    /// pictures): `floe_array::try_from_fn(...)?.named("read-sensor")`.
+    ///
+    /// The renamed array is a new node: use it instead of the original, not beside it, or
+    /// its blocks are computed twice.
+    pub fn named(&self, name: &str) -> Array {
+        self.rebuild(name, &mut Clone::clone)
+    }
+
+    /// A new node with this one's shape, dtype, chunks and expression, named `name`, its
+    /// inputs replaced by `input(old)`.
+    fn rebuild(&self, name: &str, input: &mut dyn FnMut(&Array) -> Array) -> Array {
         let expr = match &self.node.expr {
             Expr::Source(f) => Expr::Source(f.clone()),
             Expr::Blockwise { inputs, f } => Expr::Blockwise {
-                inputs: inputs.iter().map(&mut fresh).collect(),
+                inputs: inputs.iter().map(&mut *input).collect(),
                 f: f.clone(),
             },
             Expr::Reduce(plan) => {
                 let mut plan = plan.clone();
-                plan.input = fresh(&plan.input);
+                plan.input = input(&plan.input);
                 Expr::Reduce(plan)
             }
             Expr::Gather(plan) => {
                 let mut plan = plan.clone();
-                plan.inputs = plan.inputs.iter().map(&mut fresh).collect();
+                plan.inputs = plan.inputs.iter().map(&mut *input).collect();
                 Expr::Gather(plan)
             }
-            Expr::Transpose { input, perm } => Expr::Transpose {
-                input: fresh(input),
+            Expr::Transpose { input: i, perm } => Expr::Transpose {
+                input: input(i),
                 perm: perm.clone(),
             },
-            Expr::Reshape { input, keep } => Expr::Reshape {
-                input: fresh(input),
+            Expr::Reshape { input: i, keep } => Expr::Reshape {
+                input: input(i),
                 keep: *keep,
             },
             Expr::Custom { inputs, deps, f } => Expr::Custom {
-                inputs: inputs.iter().map(&mut fresh).collect(),
+                inputs: inputs.iter().map(&mut *input).collect(),
                 deps: deps.clone(),
                 f: f.clone(),
             },
         };
         let n = &self.node;
-        let out = Array::from_node(&n.name, n.shape.clone(), n.dtype, n.chunks.clone(), expr);
-        memo.insert(id, out.clone());
-        out
+        Array::from_node(name, n.shape.clone(), n.dtype, n.chunks.clone(), expr)
     }
 
     /// The name of the operation that made this array (`ones`, `add`, `sum`…).

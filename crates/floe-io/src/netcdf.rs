@@ -435,7 +435,8 @@ fn open_one(
     let source = floe_array::try_from_fn(&shape, bands, out, move |b| {
         files.reading(i);
         read_block(&file, &path, &name, dec, &b.offset, &b.shape, &b.index)
-    })?;
+    })?
+    .named("read-netcdf");
     Ok(source.rechunk(&wanted)?)
 }
 

@@ -215,5 +215,6 @@ pub fn from_zarr(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>) -> Result
         Ok(
             with_dtype!(dtype, T => DynArray::from(zarr.retrieve_array_subset::<ArrayD<T>>(&subset).map_err(fail)?)),
         )
-    })?)
+    })?
+    .named("read-zarr"))
 }

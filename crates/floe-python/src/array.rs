@@ -693,7 +693,6 @@ fn from_array(
     chunks: Option<&Bound<'_, PyAny>>,
     name: Option<String>,
 ) -> PyResult<PyArray> {
-    let _ = name;
     if x.cast::<PyArray>().is_ok() {
         return Err(PyTypeError::new_err("from_array: already a floe array"));
     }
@@ -709,11 +708,49 @@ fn from_array(
             return Ok(wrap(a));
         };
     let obj: Arc<Py<PyAny>> = Arc::new(x.clone().unbind());
+    // NumPy arrays of floe's dtypes in native byte order: blocks are copied straight out of
+    // the array's memory (no Python-level slicing, no intermediate array); others go
+    // through `obj[slices]`.
+    let native = x.is_instance(&x.py().import("numpy")?.getattr("ndarray")?)?
+        && x.getattr("dtype")?.getattr("isnative")?.extract::<bool>()?;
     let a = fa::try_from_fn(&shape, chunks_arg(chunks)?, dtype, move |b| {
-        read_block(&obj, b, dtype)
+        if native {
+            copy_block(&obj, b, dtype)
+        } else {
+            read_block(&obj, b, dtype)
+        }
     })
     .map_err(to_py)?;
-    Ok(wrap(a))
+    Ok(wrap(a.named(name.as_deref().unwrap_or("from-array"))))
+}
+
+/// Block `b` of a NumPy array, copied from its memory with the GIL held.
+fn copy_block(obj: &Py<PyAny>, b: &fa::BlockInfo, dtype: DType) -> Result<DynArray, TaskError> {
+    use numpy::PyReadonlyArrayDyn;
+    Python::attach(|py| {
+        let arr = obj.bind(py);
+        let fail = |e: PyErr| TaskError::msg(describe(py, &e).to_string());
+        macro_rules! copy {
+            ($($d:ident => $t:ty),+) => {
+                match dtype {
+                    $(DType::$d => {
+                        let ro: PyReadonlyArrayDyn<'_, $t> = arr.extract().map_err(fail)?;
+                        let view = ro.as_array();
+                        let block = view.slice_each_axis(|ax| {
+                            let a = ax.axis.index();
+                            ndarray::Slice::from(b.offset[a]..b.offset[a] + b.shape[a])
+                        });
+                        DynArray::from(block.to_owned())
+                    })+
+                    other => return Err(TaskError::msg(format!("internal error: a NumPy {other} array"))),
+                }
+            };
+        }
+        Ok(
+            copy!(Bool => bool, I8 => i8, I16 => i16, I32 => i32, I64 => i64, U8 => u8,
+            U16 => u16, U32 => u32, U64 => u64, F32 => f32, F64 => f64),
+        )
+    })
 }
 
 #[pyfunction]

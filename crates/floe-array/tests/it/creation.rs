@@ -113,3 +113,14 @@ fn from_fn_blocks_of_the_wrong_shape_fail_the_task() {
         "{err}"
     );
 }
+
+#[test]
+fn a_renamed_array_keeps_its_blocks_under_the_new_name() {
+    let x = floe_array::arange(0.0, 10.0, 1.0, 4, floe_array::DType::F64)
+        .unwrap()
+        .named("sensor");
+    assert_eq!(x.name(), "sensor");
+    assert_eq!(x.numblocks(), vec![3]);
+    let (g, out) = x.graph().unwrap();
+    assert!(g.ids().filter(|&id| id != out).all(|id| g.key(id).name() == "sensor"));
+}

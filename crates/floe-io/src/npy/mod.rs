@@ -254,6 +254,7 @@ pub fn from_npy(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>) -> Result<
         dtype,
         move |b| with_dtype!(dtype, T => read_c_block::<T>(&file, &path, h.data_offset, h.endian, &fs, b)),
     )?;
+    let array = array.named("read-npy");
     // A Fortran-order file holds the transpose in C order.
     Ok(if fortran { array.t() } else { array })
 }
