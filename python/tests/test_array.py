@@ -259,11 +259,17 @@ def test_config_threads():
     floe.config.set(threads=1)
     assert floe.config.get()["threads"] == 1
     np.testing.assert_array_equal(fa.arange(6, chunks=2).sum().compute(), 15)
-    floe.config.set(threads=None)
-    with pytest.raises(NotImplementedError):
-        floe.config.set(memory_limit="4GB")
+    floe.config.set(threads=2, memory_limit="64 MiB")
+    assert floe.config.get() == {"threads": 2, "memory_limit": "64 MiB"}
+    x = fa.random.random((2000, 1000), chunks=(100, 1000), seed=2)
+    np.testing.assert_allclose(x.mean(axis=0).compute(), x.compute().mean(axis=0))
+    floe.config.set(memory_limit=1)  # smaller than any block: still completes
+    assert float(fa.ones((100,), chunks=10).sum().compute()) == 100.0
+    floe.config.set()
     with pytest.raises(ValueError):
         floe.config.set(threads=0)
+    with pytest.raises(ValueError, match="size"):
+        floe.config.set(memory_limit="lots")
 
 
 @st.composite

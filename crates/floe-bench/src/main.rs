@@ -71,9 +71,16 @@ struct CaseArgs {
     /// Run with the profiler subscribed (to measure its overhead).
     #[arg(long)]
     profile: bool,
+    /// A memory budget for the scheduler, e.g. "600MB".
+    #[arg(long, value_parser = parse_size)]
+    memory_limit: Option<usize>,
     /// Run one repetition of one case in this process (used by the parent).
     #[arg(long, hide = true)]
     child: bool,
+}
+
+fn parse_size(s: &str) -> Result<usize, String> {
+    floe::array::parse_bytes(s).ok_or_else(|| format!("cannot read {s:?} as a size"))
 }
 
 /// Writes dirty pages back and empties the page cache, so the next run reads from disk.
@@ -104,6 +111,8 @@ pub struct Ctx {
     pub data: Option<std::path::PathBuf>,
     /// Whether runs are profiled.
     pub profile: bool,
+    /// The scheduler's memory budget, if any.
+    pub memory_limit: Option<usize>,
 }
 
 impl Ctx {
@@ -115,6 +124,9 @@ impl Ctx {
         }
         if self.profile {
             b = b.subscriber(std::sync::Arc::new(floe::diagnostics::Profiler::new()));
+        }
+        if let Some(bytes) = self.memory_limit {
+            b = b.memory_limit(bytes);
         }
         b.build().map_err(|e| e.to_string())
     }
@@ -148,6 +160,7 @@ fn drive(name: &str, known: &[&str], run: RunCase, args: &CaseArgs) -> ExitCode 
             threads: args.threads,
             data: args.data.clone(),
             profile: args.profile,
+            memory_limit: args.memory_limit,
         };
         return match run(cases[0], &ctx) {
             Ok(()) => ExitCode::SUCCESS,
@@ -176,6 +189,9 @@ fn drive(name: &str, known: &[&str], run: RunCase, args: &CaseArgs) -> ExitCode 
             }
             if args.profile {
                 cmd.arg("--profile");
+            }
+            if let Some(bytes) = args.memory_limit {
+                cmd.args(["--memory-limit", &bytes.to_string()]);
             }
             if args.drop_caches {
                 if let Err(e) = drop_caches() {

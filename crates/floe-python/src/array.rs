@@ -1041,16 +1041,30 @@ fn compute<'py>(py: Python<'py>, arrays: &Bound<'py, PyTuple>) -> PyResult<Bound
     PyTuple::new(py, compute_all(py, arrays)?)
 }
 
-/// Sets the number of worker threads for every later computation.
+/// Sets the worker threads and the memory budget for every later computation.
 #[pyfunction]
-#[pyo3(signature = (threads=None))]
-fn _set_config(threads: Option<usize>) -> PyResult<()> {
+#[pyo3(signature = (threads=None, memory_limit=None))]
+fn _set_config(threads: Option<usize>, memory_limit: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
     let mut cfg = floe::Config::default();
     if let Some(t) = threads {
         if t == 0 {
             return Err(PyValueError::new_err("threads must be at least 1"));
         }
         cfg = cfg.threads(t);
+    }
+    if let Some(m) = memory_limit.filter(|m| !m.is_none()) {
+        let bytes = match m.extract::<usize>() {
+            Ok(b) => b,
+            Err(_) => {
+                let text: String = m.extract().map_err(|_| {
+                    PyTypeError::new_err("memory_limit takes bytes (an int) or a size like '4GB'")
+                })?;
+                fa::parse_bytes(&text).ok_or_else(|| {
+                    PyValueError::new_err(format!("memory_limit: cannot read {text:?} as a size"))
+                })?
+            }
+        };
+        cfg = cfg.memory_limit(bytes);
     }
     floe::config::set(cfg);
     Ok(())

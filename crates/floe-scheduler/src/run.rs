@@ -65,6 +65,15 @@ pub(crate) struct RunState<'a> {
     error: Mutex<Option<Error>>,
     held: AtomicUsize,
     peak: AtomicUsize,
+    /// Held bytes past which no new sources start while other work can run.
+    memory_limit: Option<usize>,
+    /// Tasks executing now, across workers.
+    running: AtomicUsize,
+    /// Sources (tasks without inputs) executing now.
+    loading: AtomicUsize,
+    /// The largest output of a source so far (0: none finished yet): the size a budgeted
+    /// run expects of the next load.
+    load_bytes: AtomicUsize,
     sleep: Sleep,
     subscribers: &'a [Arc<dyn Subscriber>],
     cancel: Option<&'a CancelToken>,
@@ -78,6 +87,7 @@ impl<'a> RunState<'a> {
         outputs: &'a [TaskId],
         order: &'a Order,
         threads: usize,
+        memory_limit: Option<usize>,
         subscribers: &'a [Arc<dyn Subscriber>],
         cancel: Option<&'a CancelToken>,
     ) -> Self {
@@ -118,6 +128,10 @@ impl<'a> RunState<'a> {
             error: Mutex::new(None),
             held: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
+            memory_limit,
+            running: AtomicUsize::new(0),
+            loading: AtomicUsize::new(0),
+            load_bytes: AtomicUsize::new(0),
             sleep: Sleep::default(),
             subscribers,
             cancel,
@@ -163,9 +177,30 @@ impl<'a> RunState<'a> {
                 self.fail(Error::Cancelled);
                 break;
             }
-            match self.queues.pop(worker) {
+            match self.queues.pop(worker, self.may_load()) {
+                Some(task) if !self.may_start(task) => {
+                    // Over the budget, a task that frees nothing waits for one that does.
+                    self.queues
+                        .push(worker, &[(self.priority[task.index()], task)]);
+                    self.flush(&mut finished);
+                    self.sleep.idle(|| {
+                        self.stop.load(Ordering::Acquire)
+                            || self.cancel.is_some_and(CancelToken::is_cancelled)
+                            || self.may_load()
+                    });
+                }
                 Some(task) => {
-                    if !self.execute(worker, task, &mut inputs, &mut readied) {
+                    let source = self.graph.dependencies(task).is_empty();
+                    self.running.fetch_add(1, Ordering::AcqRel);
+                    if source {
+                        self.loading.fetch_add(1, Ordering::AcqRel);
+                    }
+                    let go_on = self.execute(worker, task, &mut inputs, &mut readied);
+                    if source {
+                        self.loading.fetch_sub(1, Ordering::AcqRel);
+                    }
+                    self.running.fetch_sub(1, Ordering::AcqRel);
+                    if !go_on {
                         break;
                     }
                     finished += 1;
@@ -178,12 +213,51 @@ impl<'a> RunState<'a> {
                     self.sleep.idle(|| {
                         self.stop.load(Ordering::Acquire)
                             || self.cancel.is_some_and(CancelToken::is_cancelled)
-                            || self.queues.has_work()
+                            || (self.queues.has_work() && self.may_load())
+                            || self.queues.has_non_source_work()
                     });
                 }
             }
         }
         self.flush(&mut finished);
+    }
+
+    /// Whether a worker may start a source (load new data). Always without a memory budget.
+    /// With one: when nothing else is running (so a run always makes progress: a budget
+    /// throttles, it never deadlocks), or when the held bytes plus the loads in flight and
+    /// this one — each expected as large as the largest load so far — stay within it. Until
+    /// a first load has finished its size is unknown, so only one runs at a time.
+    fn may_load(&self) -> bool {
+        let Some(limit) = self.memory_limit else {
+            return true;
+        };
+        if self.running.load(Ordering::Acquire) == 0 {
+            return true;
+        }
+        let expected = self.load_bytes.load(Ordering::Relaxed);
+        if expected == 0 {
+            return self.loading.load(Ordering::Acquire) == 0
+                && self.held.load(Ordering::Relaxed) <= limit;
+        }
+        let loads = self.loading.load(Ordering::Acquire) + 1;
+        self.held
+            .load(Ordering::Relaxed)
+            .saturating_add(loads.saturating_mul(expected))
+            <= limit
+    }
+
+    /// Whether `task` may start now: always within the budget (or without one); over it,
+    /// only if it is the last consumer of one of its inputs (running it frees memory), or if
+    /// nothing else is running. Tasks that only add data — loads, and loads fused with their
+    /// first use — wait until the held bytes fall.
+    fn may_start(&self, task: TaskId) -> bool {
+        if self.may_load() {
+            return true;
+        }
+        self.graph.dependencies(task).iter().any(|d| {
+            !self.is_output[d.index()]
+                && self.waiting_dependents[d.index()].load(Ordering::Acquire) == 1
+        })
     }
 
     /// Adds `finished` to the shared count; the worker that brings it to zero ends the run.
@@ -247,6 +321,9 @@ impl<'a> RunState<'a> {
         };
 
         let nbytes = value.nbytes();
+        if deps.is_empty() && self.memory_limit.is_some() {
+            self.load_bytes.fetch_max(nbytes.max(1), Ordering::Relaxed);
+        }
         if nbytes > 0 {
             let now = self.held.fetch_add(nbytes, Ordering::Relaxed) + nbytes;
             self.peak.fetch_max(now, Ordering::Relaxed);

@@ -52,6 +52,7 @@ pub struct Scheduler {
     threads: usize,
     executor: Executor,
     subscribers: Vec<Arc<dyn Subscriber>>,
+    memory_limit: Option<usize>,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -60,6 +61,7 @@ impl std::fmt::Debug for Scheduler {
             .field("threads", &self.threads)
             .field("executor", &self.executor)
             .field("subscribers", &self.subscribers.len())
+            .field("memory_limit", &self.memory_limit)
             .finish()
     }
 }
@@ -70,6 +72,7 @@ impl Default for Scheduler {
             threads: available_threads(),
             executor: Executor::Threaded,
             subscribers: Vec::new(),
+            memory_limit: None,
         }
     }
 }
@@ -86,6 +89,11 @@ impl Scheduler {
             scheduler: Scheduler::default(),
             threads: None,
         }
+    }
+
+    /// The memory budget, if one is set (see [`SchedulerBuilder::memory_limit`]).
+    pub fn memory_limit(&self) -> Option<usize> {
+        self.memory_limit
     }
 
     /// The number of worker threads a run uses (1 for the synchronous executor).
@@ -151,6 +159,7 @@ impl Scheduler {
             outputs,
             order,
             threads,
+            self.memory_limit,
             &subscribers,
             options.cancel.as_ref(),
         );
@@ -216,6 +225,16 @@ impl SchedulerBuilder {
     /// Adds a subscriber that receives the events of every run.
     pub fn subscriber(mut self, s: Arc<dyn Subscriber>) -> Self {
         self.scheduler.subscribers.push(s);
+        self
+    }
+
+    /// A memory budget for results held between tasks, in bytes: while the scheduler holds
+    /// more, workers start no new sources (tasks without inputs: reads, generators) and run
+    /// the tasks that consume what is held; a source still starts when nothing else can run,
+    /// so a run never stalls. A throttle, not a hard cap: tasks already running finish, and
+    /// one task's output may exceed the budget. Nothing is spilled to disk.
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.scheduler.memory_limit = Some(bytes);
         self
     }
 

@@ -26,6 +26,9 @@ pub struct Config {
     pub threads: Option<usize>,
     /// The executor.
     pub executor: Executor,
+    /// A memory budget for results held between tasks (see
+    /// [`SchedulerBuilder::memory_limit`](floe_scheduler::SchedulerBuilder::memory_limit)).
+    pub memory_limit: Option<usize>,
 }
 
 impl Config {
@@ -41,6 +44,13 @@ impl Config {
         self
     }
 
+    /// Sets a memory budget, in bytes, for results held between tasks: past it, no new data
+    /// is loaded while held data can be consumed.
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
     /// A scheduler with these settings and the registered subscribers.
     ///
     /// # Errors
@@ -50,6 +60,9 @@ impl Config {
         let mut b = Scheduler::builder().executor(self.executor);
         if let Some(n) = self.threads {
             b = b.threads(n);
+        }
+        if let Some(bytes) = self.memory_limit {
+            b = b.memory_limit(bytes);
         }
         for (_, s) in SUBSCRIBERS.read().iter() {
             b = b.subscriber(s.clone());

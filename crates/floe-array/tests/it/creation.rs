@@ -122,5 +122,9 @@ fn a_renamed_array_keeps_its_blocks_under_the_new_name() {
     assert_eq!(x.name(), "sensor");
     assert_eq!(x.numblocks(), vec![3]);
     let (g, out) = x.graph().unwrap();
-    assert!(g.ids().filter(|&id| id != out).all(|id| g.key(id).name() == "sensor"));
+    assert!(
+        g.ids()
+            .filter(|&id| id != out)
+            .all(|id| g.key(id).name() == "sensor")
+    );
 }
