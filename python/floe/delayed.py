@@ -10,13 +10,35 @@
 
 The functions run on floe's worker threads while holding the GIL: pure-Python work does not
 run in parallel (NumPy, I/O and other code that releases the GIL does). Arguments may be
-``Delayed`` values or plain objects; ``Delayed`` values inside lists are not looked into.
+``Delayed`` values or plain objects, and lists, tuples, sets and dicts holding ``Delayed``
+values (at any depth) are rebuilt from the computed values:
+
+>>> parts = [delayed(len)(s) for s in ["ab", "cde"]]
+>>> delayed(sum)(parts).compute()
+5
 """
 
 import functools
 
 from . import _floe
 from ._floe import Delayed
+
+
+def _pack(obj):
+    """``obj`` with the ``Delayed`` values inside containers gathered into one lazy value."""
+    if isinstance(obj, (list, tuple, set)):
+        items = [_pack(x) for x in obj]
+        if any(isinstance(x, Delayed) for x in items):
+            kind = type(obj)
+            return _floe._delayed_call(lambda *xs: kind(xs), kind.__name__, tuple(items), None)
+        return obj
+    if isinstance(obj, dict):
+        values = [_pack(v) for v in obj.values()]
+        if any(isinstance(v, Delayed) for v in values):
+            keys = list(obj.keys())
+            return _floe._delayed_call(lambda *vs: dict(zip(keys, vs)), "dict", tuple(values), None)
+        return obj
+    return obj
 
 
 def delayed(func=None, *, name=None):
@@ -30,6 +52,8 @@ def delayed(func=None, *, name=None):
 
     @functools.wraps(func)
     def lazy(*args, **kwargs):
+        args = tuple(_pack(a) for a in args)
+        kwargs = {k: _pack(v) for k, v in kwargs.items()}
         return _floe._delayed_call(func, task, args, kwargs)
 
     return lazy

@@ -62,3 +62,12 @@ def test_a_raising_function_becomes_a_python_exception_naming_it():
         bad(7).compute()
     with pytest.raises(TypeError):
         bool(bad(1))
+
+
+def test_delayed_values_inside_containers_are_computed_first():
+    inc = delayed(lambda x: x + 1, name="inc")
+    assert delayed(sum)([inc(1), inc(2), 10]).compute() == 15
+    assert delayed(lambda d: d["a"] * d["b"])({"a": inc(1), "b": [inc(0)][0]}).compute() == 2
+    nested = delayed(lambda t: t[0][1] + t[1])(([0, inc(4)], inc(5))).compute()
+    assert nested == 11
+    assert delayed(len)({inc(1), inc(1)}).compute() == 1
