@@ -361,3 +361,15 @@ def test_numpy_blocks_are_copied_from_memory_not_sliced_in_python():
     assert x.name == "from-array"
     np.testing.assert_array_equal(x.compute(), a)
     assert fa.from_array(a, chunks=2, name="sensor").name == "sensor"
+
+
+def test_matplotlib_takes_floe_arrays_directly():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = fa.random.random((8, 30, 40), chunks=(2, 15, 20), seed=3)
+    image = plt.imshow(x.mean(axis=0), cmap="bone")  # np.asarray(x) through __array__
+    np.testing.assert_allclose(np.asarray(image.get_array()), x.compute().mean(axis=0))
+    plt.close("all")
