@@ -43,6 +43,10 @@ pub struct Options {
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// A memory budget for the results held between tasks (e.g. 2GB): past it, no new
+    /// file is read while held data can be consumed.
+    #[arg(long, value_name = "SIZE", value_parser = crate::parse_size)]
+    pub memory_limit: Option<usize>,
     /// Also write the three results as .npy and NetCDF4 (.nc) files.
     #[arg(long)]
     pub save_arrays: bool,
@@ -92,6 +96,9 @@ pub fn run(opts: &Options) -> Result<(), floe::Error> {
     let mut cfg = floe::Config::default();
     if let Some(t) = opts.threads {
         cfg = cfg.threads(t);
+    }
+    if let Some(bytes) = opts.memory_limit {
+        cfg = cfg.memory_limit(bytes);
     }
     floe::config::set(cfg.clone());
 

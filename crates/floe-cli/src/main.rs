@@ -57,6 +57,11 @@ pub(crate) fn parse_pair(s: &str) -> Result<(usize, usize), String> {
     Ok((a, b))
 }
 
+pub(crate) fn parse_size(s: &str) -> Result<usize, String> {
+    floe::array::parse_bytes(s)
+        .ok_or_else(|| format!("cannot read {s:?} as a size (e.g. 2GB, 512 MiB)"))
+}
+
 pub(crate) fn parse_chunks(s: &str) -> Result<ChunkSpec, String> {
     if s.trim() == "auto" || s.chars().any(|c| c.is_ascii_alphabetic()) {
         return Ok(ChunkSpec::from(s));

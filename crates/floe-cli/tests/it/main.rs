@@ -57,6 +57,8 @@ fn climate_on_a_tiny_synthetic_set_draws_the_three_maps() {
             "--save-arrays",
             "--threads",
             "2",
+            "--memory-limit",
+            "1MB",
             "--out",
         ])
         .arg(&dir.0)
@@ -158,6 +160,18 @@ fn bad_input_fails_with_a_message_naming_it() {
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("missing"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = floe()
+        .args(["climate", "--memory-limit", "lots", "--out"])
+        .arg(&dir.0)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot read \"lots\" as a size"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
