@@ -190,8 +190,12 @@ impl<'a> RunState<'a> {
                     });
                 }
                 Some(task) => {
-                    let source = self.graph.dependencies(task).is_empty();
-                    self.running.fetch_add(1, Ordering::AcqRel);
+                    // The counters serve the budget only: without one, no shared atomics.
+                    let budgeted = self.memory_limit.is_some();
+                    let source = budgeted && self.graph.dependencies(task).is_empty();
+                    if budgeted {
+                        self.running.fetch_add(1, Ordering::AcqRel);
+                    }
                     if source {
                         self.loading.fetch_add(1, Ordering::AcqRel);
                     }
@@ -199,7 +203,9 @@ impl<'a> RunState<'a> {
                     if source {
                         self.loading.fetch_sub(1, Ordering::AcqRel);
                     }
-                    self.running.fetch_sub(1, Ordering::AcqRel);
+                    if budgeted {
+                        self.running.fetch_sub(1, Ordering::AcqRel);
+                    }
                     if !go_on {
                         break;
                     }
