@@ -384,3 +384,28 @@ fn chunkings_an_algorithm_cannot_take_say_which_rechunk_works() {
         .to_string();
     assert!(err.contains("not positive definite"), "{err}");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn solvers_take_any_chunking(n in 1_usize..20, k in 1_usize..4, ca in 1_usize..8, cb in 1_usize..4) {
+        let g = matrix(n, n, 20);
+        let spd = g.t().dot(&g) + Array2::<f64>::eye(n) * n as f64;
+        let a = lazy(&spd, [ca, ca.max(2) - 1]);
+        let b = matrix(n, k, 21);
+        let x = m2(compute(&solve(&a, &lazy(&b, [ca, cb])).unwrap()));
+        prop_assert!(rel_err(&b, &spd.dot(&x)) < 1e-11);
+        let l = m2(compute(&cholesky(&a).unwrap()));
+        prop_assert!(rel_err(&spd, &l.dot(&l.t())) < 1e-12);
+        let ai = m2(compute(&inv(&a).unwrap()));
+        prop_assert!(rel_err(&Array2::eye(n), &ai.dot(&spd)) < 1e-11);
+        // Least squares of a taller system, in row blocks of any size.
+        let m = 3 * n + 2;
+        let at = matrix(m, n, 22);
+        let bt = matrix(m, k, 23);
+        let fit = lstsq(&lazy(&at, [ca + 1, n]), &lazy(&bt, [cb + 2, k])).unwrap();
+        let x = m2(compute(&fit.x));
+        prop_assert!(rel_err(&at.t().dot(&bt), &at.t().dot(&at).dot(&x)) < 1e-9);
+    }
+}
