@@ -137,6 +137,7 @@ fn chromium(html: &str, width: u32, height: u32) -> (Vec<String>, (usize, usize,
             "--no-sandbox",
             "--disable-gpu",
             "--hide-scrollbars",
+            "--disable-lcd-text",
             "--enable-logging=stderr",
             "--v=0",
             &format!("--window-size={width},{height}"),
@@ -176,9 +177,21 @@ fn the_html_opens_in_chromium_without_errors_and_shows_one_row_per_worker() {
     // Down one column of the timeline: bands of row background (#f4f4f4) or task colours,
     // separated by white gaps, before the memory panel (#fafafa).
     let x = 400.min(w - 1);
+    let at = |x: usize, y: usize| {
+        let i = (y * w + x) * 3;
+        (px[i], px[i + 1], px[i + 2])
+    };
+    // The plot starts below its 1-px border (#ddd), a line across the page; the title and
+    // summary text lie above it.
+    let top = (0..h)
+        .find(|&y| (0..5).all(|k| at((x + 100 * k).min(w - 1), y) == (221, 221, 221)))
+        .expect("the plot's border is in the screenshot");
     let mut bands = 0;
     let mut inside = false;
-    for y in 0..h {
+    // The timeline is 3 rows of 22 px with 4-px gaps (the page's layout); the memory panel
+    // below starts after a white gap, and its curves must not count as rows.
+    let timeline = 3 * (22 + 4) + 4;
+    for y in top + 1..(top + 1 + timeline).min(h) {
         let i = (y * w + x) * 3;
         let (r, g, b) = (px[i], px[i + 1], px[i + 2]);
         if (r, g, b) == (250, 250, 250) {
