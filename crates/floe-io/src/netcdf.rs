@@ -425,7 +425,8 @@ fn open_one(
         let source = floe_array::try_from_fn(&shape, bands, out, move |b| {
             files.reading(i);
             read_direct(&path, &direct, raw, &fills, &file_shape, b)
-        })?;
+        })?
+        .named("read-netcdf");
         return Ok(source.rechunk(&wanted)?);
     }
     let bands = bands(wanted.axes(), &shape, dec.1.itemsize(), band_bytes);

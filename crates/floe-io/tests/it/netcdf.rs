@@ -128,3 +128,14 @@ fn truncated_and_corrupted_files_are_errors_not_panics() {
         );
     }
 }
+
+#[test]
+fn reads_are_named_for_profiles_and_pictures() {
+    // Contiguous (read directly) and chunked (through netcdf-reader) variables alike.
+    for name in ["day0.nc", "chunked.nc"] {
+        let x = open_netcdf(fixture(name), "t2m", [4_usize, 9, 12]).unwrap();
+        assert_eq!(x.name(), "read-netcdf", "{name}");
+    }
+    let x = floe_io::from_npy(fixture("f8_5x7.npy"), 3).unwrap();
+    assert_eq!(x.name(), "read-npy");
+}
