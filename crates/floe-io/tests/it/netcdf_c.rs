@@ -3,8 +3,8 @@
 //! fixtures and on files the C library writes with random shapes, chunkings and layouts; and
 //! files floe writes read back the same through the C library.
 
-use floe_array::{Array, DType, DynArray, from_ndarray};
-use floe_io::{IoError, open_mfnetcdf, open_netcdf};
+use floe_array::{DType, DynArray};
+use floe_io::{open_mfnetcdf, open_netcdf};
 use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
 
@@ -161,7 +161,8 @@ fn contiguous_variables_with_fill_values_read_directly_as_nan() {
 #[cfg(feature = "netcdf-write")]
 mod writing {
     use super::*;
-    use floe_io::{NetcdfOptions, to_netcdf};
+    use floe_array::{Array, from_ndarray};
+    use floe_io::{IoError, NetcdfOptions, to_netcdf};
 
     fn write(x: &Array, path: &std::path::Path, opts: &NetcdfOptions) {
         let done = compute(&to_netcdf(x, path, "v", opts).unwrap()).unwrap();
