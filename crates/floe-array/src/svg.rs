@@ -31,7 +31,54 @@ fn sides(shape: &[usize]) -> Vec<f64> {
         .collect()
 }
 
-/// A 2-d grid (rows at `ys`, columns at `xs`, both 0..=1) from `(x0, y0)`, `w` × `h`.
+/// A face of a picture: the quadrilateral `at(u, v)` for `u, v` in 0..=1, filled, with a line
+/// at each `u` of `us` (from `v` = 0 to 1) and at each `v` of `vs` (from `u` = 0 to 1); more
+/// than [`MAX_LINES`] lines along an axis are drawn as its two edges. With `edge`, lines on
+/// the outline are that wide and inner ones 1; without, widths are left to the viewer.
+fn face(
+    out: &mut String,
+    at: impl Fn(f64, f64) -> (f64, f64),
+    us: &[f64],
+    vs: &[f64],
+    fill: &str,
+    edge: Option<u32>,
+) {
+    let (a, b, c, d) = (at(0.0, 0.0), at(1.0, 0.0), at(1.0, 1.0), at(0.0, 1.0));
+    let _ = write!(
+        out,
+        r#"<polygon points="{:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}" fill="{fill}" stroke="none"/>"#,
+        a.0, a.1, b.0, b.1, c.0, c.1, d.0, d.1
+    );
+    let lines = |v: &[f64]| -> Vec<f64> {
+        if v.len() > MAX_LINES {
+            vec![0.0, 1.0]
+        } else {
+            v.to_vec()
+        }
+    };
+    let mut line = |(x1, y1): (f64, f64), (x2, y2): (f64, f64), t: f64| {
+        let width = match edge {
+            Some(w) => format!(
+                r#" stroke-width="{}""#,
+                if t == 0.0 || t == 1.0 { w } else { 1 }
+            ),
+            None => String::new(),
+        };
+        let _ = write!(
+            out,
+            r##"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" stroke="#333"{width}/>"##
+        );
+    };
+    for u in lines(us) {
+        line(at(u, 0.0), at(u, 1.0), u);
+    }
+    for v in lines(vs) {
+        line(at(0.0, v), at(1.0, v), v);
+    }
+}
+
+/// A 2-d grid (rows at `ys`, columns at `xs`, both 0..=1) from `(x0, y0)`, `w` × `h`, its
+/// outline drawn bold.
 fn grid(
     out: &mut String,
     (x0, y0): (f64, f64),
@@ -40,39 +87,7 @@ fn grid(
     ys: &[f64],
     fill: &str,
 ) {
-    let p = |u: f64, v: f64| (x0 + u * w, y0 + v * h);
-    let (a, b, c, d) = (p(0.0, 0.0), p(1.0, 0.0), p(1.0, 1.0), p(0.0, 1.0));
-    let _ = write!(
-        out,
-        r#"<polygon points="{:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}" fill="{fill}" stroke="none"/>"#,
-        a.0, a.1, b.0, b.1, c.0, c.1, d.0, d.1
-    );
-    let dense = |v: &[f64]| v.len() > MAX_LINES;
-    let lines = |v: &[f64]| -> Vec<f64> { if dense(v) { vec![0.0, 1.0] } else { v.to_vec() } };
-    for u in lines(xs) {
-        let (s, e) = (p(u, 0.0), p(u, 1.0));
-        let _ = write!(
-            out,
-            r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#333" stroke-width="{}"/>"##,
-            s.0,
-            s.1,
-            e.0,
-            e.1,
-            if u == 0.0 || u == 1.0 { 2 } else { 1 }
-        );
-    }
-    for v in lines(ys) {
-        let (s, e) = (p(0.0, v), p(1.0, v));
-        let _ = write!(
-            out,
-            r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#333" stroke-width="{}"/>"##,
-            s.0,
-            s.1,
-            e.0,
-            e.1,
-            if v == 0.0 || v == 1.0 { 2 } else { 1 }
-        );
-    }
+    face(out, |u, v| (x0 + u * w, y0 + v * h), xs, ys, fill, Some(2));
 }
 
 impl Array {
@@ -165,72 +180,12 @@ impl Array {
                 let s = sides(&shape[n - 3..]);
                 let (d, r, c) = (s[0] * 0.6, s[1], s[2]);
                 let (ox, oy) = (10.0, 10.0 + d * 0.7);
-                // Top face: skewed up-right by the depth.
-                let mut top = String::new();
-                let p = |u: f64, v: f64| (ox + u * c + v * d * 0.7, oy - v * d * 0.7);
-                let poly = |pts: [(f64, f64); 4], f: &str| {
-                    format!(
-                        r#"<polygon points="{:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}" fill="{f}" stroke="none"/>"#,
-                        pts[0].0,
-                        pts[0].1,
-                        pts[1].0,
-                        pts[1].1,
-                        pts[2].0,
-                        pts[2].1,
-                        pts[3].0,
-                        pts[3].1
-                    )
-                };
-                top.push_str(&poly(
-                    [p(0.0, 0.0), p(1.0, 0.0), p(1.0, 1.0), p(0.0, 1.0)],
-                    "#b8d3ec",
-                ));
-                let few = |v: &Vec<f64>| {
-                    if v.len() > MAX_LINES {
-                        vec![0.0, 1.0]
-                    } else {
-                        v.clone()
-                    }
-                };
-                for u in few(&axes[n - 1]) {
-                    let (a, b) = (p(u, 0.0), p(u, 1.0));
-                    let _ = write!(
-                        top,
-                        r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#333"/>"##,
-                        a.0, a.1, b.0, b.1
-                    );
-                }
-                for v in few(&axes[n - 3]) {
-                    let (a, b) = (p(0.0, v), p(1.0, v));
-                    let _ = write!(
-                        top,
-                        r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#333"/>"##,
-                        a.0, a.1, b.0, b.1
-                    );
-                }
-                // Side face: from the front's right edge, skewed by the depth.
-                let q = |u: f64, v: f64| (ox + c + u * d * 0.7, oy + v * r - u * d * 0.7);
-                top.push_str(&poly(
-                    [q(0.0, 0.0), q(1.0, 0.0), q(1.0, 1.0), q(0.0, 1.0)],
-                    "#6f9cc6",
-                ));
-                for u in few(&axes[n - 3]) {
-                    let (a, b) = (q(u, 0.0), q(u, 1.0));
-                    let _ = write!(
-                        top,
-                        r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#333"/>"##,
-                        a.0, a.1, b.0, b.1
-                    );
-                }
-                for v in few(&axes[n - 2]) {
-                    let (a, b) = (q(0.0, v), q(1.0, v));
-                    let _ = write!(
-                        top,
-                        r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#333"/>"##,
-                        a.0, a.1, b.0, b.1
-                    );
-                }
-                body.push_str(&top);
+                // Top face: skewed up-right by the depth; side face: from the front's right
+                // edge, skewed the same way.
+                let top = |u: f64, v: f64| (ox + u * c + v * d * 0.7, oy - v * d * 0.7);
+                face(&mut body, top, &axes[n - 1], &axes[n - 3], "#b8d3ec", None);
+                let side = |u: f64, v: f64| (ox + c + u * d * 0.7, oy + v * r - u * d * 0.7);
+                face(&mut body, side, &axes[n - 3], &axes[n - 2], "#6f9cc6", None);
                 grid(
                     &mut body,
                     (ox, oy),

@@ -179,18 +179,9 @@ impl Profile {
             plot,
             r##"<path class="held" d="{held}" fill="none" stroke="#e15759" stroke-width="1.5" vector-effect="non-scaling-stroke"/>"##
         );
-        let rss: Vec<String> = self
-            .resources
-            .iter()
-            .map(|r| format!("{:.2},{:.2}", x(r.at.as_secs_f64()), my(r.rss_bytes as f64)))
-            .collect();
-        if !rss.is_empty() {
-            let _ = write!(
-                plot,
-                r##"<polyline class="rss" points="{}" fill="none" stroke="#4e79a7" stroke-width="1.5" vector-effect="non-scaling-stroke"/>"##,
-                rss.join(" ")
-            );
-        }
+        self.resource_line(&mut plot, "rss", "#4e79a7", |r| {
+            (x(r.at.as_secs_f64()), my(r.rss_bytes as f64))
+        });
         // CPU.
         let max_cpu = (threads as f64 * 100.0).max(
             self.resources
@@ -203,18 +194,9 @@ impl Profile {
             plot,
             r##"<rect x="0" y="{cpu_top}" width="{WIDTH}" height="{PANEL}" fill="#fafafa"/>"##
         );
-        let cpu: Vec<String> = self
-            .resources
-            .iter()
-            .map(|r| format!("{:.2},{:.2}", x(r.at.as_secs_f64()), cy(r.cpu_percent)))
-            .collect();
-        if !cpu.is_empty() {
-            let _ = write!(
-                plot,
-                r##"<polyline class="cpu" points="{}" fill="none" stroke="#59a14f" stroke-width="1.5" vector-effect="non-scaling-stroke"/>"##,
-                cpu.join(" ")
-            );
-        }
+        self.resource_line(&mut plot, "cpu", "#59a14f", |r| {
+            (x(r.at.as_secs_f64()), cy(r.cpu_percent))
+        });
 
         let mut labels = String::new();
         for w in 0..threads {
@@ -314,6 +296,32 @@ ul {{ list-style: none; padding: 0; columns: 3; }}
 "##,
             title = escape(title),
         )
+    }
+
+    /// A polyline through the resource samples at `at(sample)` (none without samples).
+    fn resource_line(
+        &self,
+        plot: &mut String,
+        class: &str,
+        color: &str,
+        at: impl Fn(&crate::profiler::ResourceSample) -> (f64, f64),
+    ) {
+        if self.resources.is_empty() {
+            return;
+        }
+        let points: Vec<String> = self
+            .resources
+            .iter()
+            .map(|r| {
+                let (px, py) = at(r);
+                format!("{px:.2},{py:.2}")
+            })
+            .collect();
+        let _ = write!(
+            plot,
+            r#"<polyline class="{class}" points="{}" fill="none" stroke="{color}" stroke-width="1.5" vector-effect="non-scaling-stroke"/>"#,
+            points.join(" ")
+        );
     }
 
     /// Writes [`Profile::to_html`] to `path`.

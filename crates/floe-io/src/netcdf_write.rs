@@ -186,12 +186,7 @@ pub fn to_netcdf(
         let mut v = numeric!(dtype, T => file.add_variable::<T>(var, &dim_refs),
             bool => unreachable!("booleans were refused above"))
         .map_err(nc_err)?;
-        let chunk: Vec<usize> = array
-            .chunks()
-            .max_block()
-            .iter()
-            .map(|&c| c.max(1))
-            .collect();
+        let chunk = crate::sink::regular_chunk(array);
         if !array.shape().contains(&0) {
             v.set_chunking(&chunk).map_err(nc_err)?;
         }

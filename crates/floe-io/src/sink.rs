@@ -4,6 +4,16 @@ use floe_array::{Array, Axes, BlockInfo, DType, DynArray};
 
 use crate::Result;
 
+/// The regular chunk shape a file stores `array` in: its largest block, at least 1 per axis.
+pub(crate) fn regular_chunk(array: &Array) -> Vec<usize> {
+    array
+        .chunks()
+        .max_block()
+        .iter()
+        .map(|&c| c.max(1))
+        .collect()
+}
+
 /// A lazy computation that calls `write` with every block of `array` (in parallel, each block
 /// once) and yields `true` when all are written. A failed write fails the computation with the
 /// block's key; blocks already written stay written.

@@ -102,12 +102,7 @@ pub fn to_zarr_v2(array: &Array, path: impl AsRef<Path>) -> Result<Array> {
 fn write(array: &Array, path: &Path, version: u8) -> Result<Array> {
     let path: PathBuf = path.to_path_buf();
     std::fs::create_dir_all(&path).map_err(|e| IoError::os(&path, e))?;
-    let chunk: Vec<usize> = array
-        .chunks()
-        .max_block()
-        .iter()
-        .map(|&c| c.max(1))
-        .collect();
+    let chunk: Vec<usize> = crate::sink::regular_chunk(array);
     let regular = array.rechunk(chunk.clone())?;
     let fail = |e: &dyn std::fmt::Display| IoError::Format {
         path: path.clone(),

@@ -75,9 +75,5 @@ pub fn norm(x: &Array, ord: Norm) -> Result<Array> {
         (2, Norm::NegInf) => x.abs()?.sum(1)?.min(Axes::All)?,
         _ => return Err(bad()),
     };
-    Ok(if out.dtype() == dtype {
-        out
-    } else {
-        out.astype(dtype)
-    })
+    Ok(crate::cast(out, dtype))
 }

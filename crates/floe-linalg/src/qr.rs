@@ -11,7 +11,7 @@ use floe_array::{Array, ArrayError, ChunkSpec, DType, DynArray, Result};
 use floe_graph::TaskError;
 use ndarray::Axis;
 
-use crate::kernels::{block, f64_view, rows, thin_qr, with_mat};
+use crate::kernels::{self, block, f64_view, thin_qr, with_mat};
 use crate::matmul::matmul_2d;
 use crate::{as_f64, cast, need_2d, need_numeric, result_dtype};
 
@@ -114,7 +114,7 @@ pub(crate) fn tsqr_rec(a: &Array, n: usize, max_rows: usize) -> Result<(Array, A
     let top = {
         let rows = rows.clone();
         Arc::new(move |b: &[&DynArray], info: &floe_array::BlockInfo| {
-            rows_of(b[0], 0, rows[info.index[0]])
+            kernels::rows(b[0], 0, rows[info.index[0]])
         })
     };
     if k == 1 {
@@ -134,7 +134,9 @@ pub(crate) fn tsqr_rec(a: &Array, n: usize, max_rows: usize) -> Result<(Array, A
             DType::F64,
             &[&qr],
             Arc::new(|_: &[usize]| vec![(0, vec![0, 0])]),
-            Arc::new(move |b: &[&DynArray], _: &floe_array::BlockInfo| rows_of(b[0], m, m + n)),
+            Arc::new(move |b: &[&DynArray], _: &floe_array::BlockInfo| {
+                kernels::rows(b[0], m, m + n)
+            }),
         )?;
         return Ok((q, r));
     }
@@ -150,7 +152,7 @@ pub(crate) fn tsqr_rec(a: &Array, n: usize, max_rows: usize) -> Result<(Array, A
         Arc::new(|i: &[usize]| vec![(0, vec![i[0], 0])]),
         Arc::new(move |b: &[&DynArray], info: &floe_array::BlockInfo| {
             let mi = r_rows[info.index[0]];
-            rows_of(b[0], mi, mi + n)
+            kernels::rows(b[0], mi, mi + n)
         }),
     )?;
     // The stacked R factors, `group` per block (one block when they fit).
@@ -187,19 +189,14 @@ pub(crate) fn tsqr_rec(a: &Array, n: usize, max_rows: usize) -> Result<(Array, A
         Arc::new(move |i: &[usize]| vec![(0, vec![i[0], 0]), (1, vec![i[0] / group, 0])]),
         Arc::new(move |b: &[&DynArray], info: &floe_array::BlockInfo| {
             let i = info.index[0];
-            let qi = rows_of(b[0], 0, q_rows[i])?;
+            let qi = kernels::rows(b[0], 0, q_rows[i])?;
             let at = (i % group) * n;
-            let q2i = rows_of(b[1], at, at + n)?;
+            let q2i = kernels::rows(b[1], at, at + n)?;
             let prod = crate::kernels::sum_of_products(&[&qi], &[&q2i], q_rows[i], n)?;
             Ok(block(prod.as_ref()))
         }),
     )?;
     Ok((q, r))
-}
-
-/// Rows `from..to` of a block, as a task error on failure.
-fn rows_of(b: &DynArray, from: usize, to: usize) -> std::result::Result<DynArray, TaskError> {
-    rows(b, from, to)
 }
 
 /// Blocks stacked along the first axis.

@@ -1070,13 +1070,9 @@ fn _set_config(threads: Option<usize>, memory_limit: Option<&Bound<'_, PyAny>>) 
     Ok(())
 }
 
-fn arr(x: &Bound<'_, PyAny>) -> PyResult<Array> {
-    as_array(x)
-}
-
 #[pyfunction]
 fn matmul(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<PyArray> {
-    fa::linalg::matmul(&arr(a)?, &arr(b)?)
+    fa::linalg::matmul(&as_array(a)?, &as_array(b)?)
         .map(wrap)
         .map_err(to_py)
 }
@@ -1088,7 +1084,7 @@ fn tensordot(
     b: &Bound<'_, PyAny>,
     axes: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyArray> {
-    let (a, b) = (arr(a)?, arr(b)?);
+    let (a, b) = (as_array(a)?, as_array(b)?);
     let n_default = 2_usize;
     let (xa, xb): (Vec<usize>, Vec<usize>) =
         if let Some(n) = axes.map_or(Some(n_default), |x| x.extract::<usize>().ok()) {
@@ -1106,7 +1102,7 @@ fn tensordot(
 
 #[pyfunction]
 fn svd(a: &Bound<'_, PyAny>) -> PyResult<(PyArray, PyArray, PyArray)> {
-    let (u, s, v) = fa::linalg::svd(&arr(a)?).map_err(to_py)?;
+    let (u, s, v) = fa::linalg::svd(&as_array(a)?).map_err(to_py)?;
     Ok((wrap(u), wrap(s), wrap(v)))
 }
 
@@ -1119,38 +1115,38 @@ fn svd_compressed(
     n_oversamples: usize,
     seed: u64,
 ) -> PyResult<(PyArray, PyArray, PyArray)> {
-    let (u, s, v) = fa::linalg::svd_compressed(&arr(a)?, k, n_power_iter, n_oversamples, seed)
+    let (u, s, v) = fa::linalg::svd_compressed(&as_array(a)?, k, n_power_iter, n_oversamples, seed)
         .map_err(to_py)?;
     Ok((wrap(u), wrap(s), wrap(v)))
 }
 
 #[pyfunction]
 fn qr(a: &Bound<'_, PyAny>) -> PyResult<(PyArray, PyArray)> {
-    let (q, r) = fa::linalg::qr(&arr(a)?).map_err(to_py)?;
+    let (q, r) = fa::linalg::qr(&as_array(a)?).map_err(to_py)?;
     Ok((wrap(q), wrap(r)))
 }
 
 #[pyfunction]
 fn tsqr(a: &Bound<'_, PyAny>) -> PyResult<(PyArray, PyArray)> {
-    let (q, r) = fa::linalg::tsqr(&arr(a)?).map_err(to_py)?;
+    let (q, r) = fa::linalg::tsqr(&as_array(a)?).map_err(to_py)?;
     Ok((wrap(q), wrap(r)))
 }
 
 #[pyfunction]
 fn cholesky(a: &Bound<'_, PyAny>) -> PyResult<PyArray> {
-    fa::linalg::cholesky(&arr(a)?).map(wrap).map_err(to_py)
+    fa::linalg::cholesky(&as_array(a)?).map(wrap).map_err(to_py)
 }
 
 #[pyfunction]
 fn solve(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<PyArray> {
-    fa::linalg::solve(&arr(a)?, &arr(b)?)
+    fa::linalg::solve(&as_array(a)?, &as_array(b)?)
         .map(wrap)
         .map_err(to_py)
 }
 
 #[pyfunction]
 fn inv(a: &Bound<'_, PyAny>) -> PyResult<PyArray> {
-    fa::linalg::inv(&arr(a)?).map(wrap).map_err(to_py)
+    fa::linalg::inv(&as_array(a)?).map(wrap).map_err(to_py)
 }
 
 #[pyfunction]
@@ -1158,7 +1154,7 @@ fn lstsq(
     a: &Bound<'_, PyAny>,
     b: &Bound<'_, PyAny>,
 ) -> PyResult<(PyArray, PyArray, PyArray, PyArray)> {
-    let r = fa::linalg::lstsq(&arr(a)?, &arr(b)?).map_err(to_py)?;
+    let r = fa::linalg::lstsq(&as_array(a)?, &as_array(b)?).map_err(to_py)?;
     Ok((wrap(r.x), wrap(r.residuals), wrap(r.rank), wrap(r.s)))
 }
 
@@ -1191,7 +1187,9 @@ fn norm(x: &Bound<'_, PyAny>, ord: Option<&Bound<'_, PyAny>>) -> PyResult<PyArra
             }
         }
     };
-    fa::linalg::norm(&arr(x)?, ord).map(wrap).map_err(to_py)
+    fa::linalg::norm(&as_array(x)?, ord)
+        .map(wrap)
+        .map_err(to_py)
 }
 
 /// Variable `var` of a NetCDF file (one block per file by default).
