@@ -13,6 +13,7 @@
 
 mod error;
 mod netcdf;
+mod netcdf_chunked;
 #[cfg(feature = "netcdf-write")]
 mod netcdf_write;
 mod npy;

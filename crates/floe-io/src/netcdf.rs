@@ -1,9 +1,13 @@
 //! NetCDF (classic and NetCDF4/HDF5) variables as lazy arrays, in pure Rust.
 //!
 //! [`open_netcdf`] maps one variable of one file to an [`Array`]; each block is a hyperslab
-//! read by the worker that needs it (chunked and compressed NetCDF4 layouts are decoded by
-//! `netcdf-reader`). [`open_mfnetcdf`] concatenates the variable across files along the
-//! first axis — the talk's directory of daily files — each file keeping its own blocks.
+//! read by the worker that needs it. NetCDF4 variables of plain numbers are read directly
+//! with positioned reads: contiguous ones as a raw array, chunked ones (deflate, shuffle)
+//! chunk by chunk into the block's memory (see `netcdf_chunked`); other layouts (classic
+//! files, packed integers, other filters, unwritten chunks) are read by `netcdf-reader`,
+//! opened without its chunk cache so that no decoded data outlives a block read.
+//! [`open_mfnetcdf`] concatenates the variable across files along the first axis — the
+//! talk's directory of daily files — each file keeping its own blocks.
 //!
 //! CF conventions are applied as xarray does by default: `_FillValue` and `missing_value`
 //! become NaN, `scale_factor`/`add_offset` unpack integers to floats (the dtype of
@@ -15,9 +19,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use floe_array::{Array, ChunkSpec, Chunks, DType, DynArray, concatenate, with_dtype};
 use floe_graph::TaskError;
-use netcdf_reader::{NcAttrValue, NcFile, NcSliceInfo, NcSliceInfoElem, NcType, NcVariable};
+use netcdf_reader::{
+    NcAttrValue, NcFile, NcOpenOptions, NcSliceInfo, NcSliceInfoElem, NcType, NcVariable,
+};
 
-use crate::npy::{Endian, read_c_block};
+use crate::netcdf_chunked::{ChunkedLayout, chunk_aligned};
+use crate::npy::{Bytes, Endian, read_c_block};
 use crate::{IoError, Result};
 
 const FORMAT: &str = "NetCDF";
@@ -68,11 +75,18 @@ pub struct VariableInfo {
     pub attributes: Vec<(String, String)>,
 }
 
+/// `path` opened for metadata and uncached reads: `netcdf-reader`'s chunk cache (64 MiB a
+/// file) and its copies of whole decoded variables are off, since an open file is kept by
+/// the read closures of its blocks for as long as the array exists (issue 11).
 fn open(path: &Path) -> Result<NcFile> {
     if let Err(e) = std::fs::metadata(path) {
         return Err(IoError::os(path, e));
     }
-    NcFile::open(path).map_err(|e| IoError::Format {
+    let options = NcOpenOptions {
+        chunk_cache_bytes: 0,
+        ..NcOpenOptions::default()
+    };
+    NcFile::open_with_options(path, options).map_err(|e| IoError::Format {
         path: path.to_path_buf(),
         format: FORMAT,
         reason: e.to_string(),
@@ -220,32 +234,24 @@ fn read_block(
     Ok(block)
 }
 
-/// Where a contiguous NetCDF4 variable's bytes lie in its file.
-struct Direct {
-    offset: u64,
-    endian: Endian,
+/// How a NetCDF4 variable's bytes are read without `netcdf-reader`.
+enum Direct {
+    /// Stored contiguously from `offset`, as plain numbers.
+    Contiguous { offset: u64, endian: Endian },
+    /// Stored in chunks, deflated and shuffled or not.
+    Chunked(ChunkedLayout),
 }
 
-/// The data of `var` if it is stored contiguously in an HDF5 (NetCDF4) file, with no filters
-/// or external storage, as plain numbers of `raw`'s size; `None` otherwise (the general
-/// reader handles those).
+/// How `var` is read directly if it is stored in an HDF5 (NetCDF4) file contiguously with no
+/// filters or external storage, or chunked with only deflate and shuffle, as plain numbers of
+/// `raw`'s size; `None` otherwise (the general reader handles those).
 fn direct_layout(path: &Path, var: &str, raw: DType, shape: &[usize]) -> Option<Direct> {
     use hdf5_reader::messages::HdfMessage;
     use hdf5_reader::messages::layout::DataLayout;
-    let h5 = hdf5_reader::Hdf5File::open(path).ok()?;
+    let options = hdf5_reader::OpenOptions::default().with_chunk_cache_bytes(0);
+    let h5 = hdf5_reader::Hdf5File::open_with_options(path, options).ok()?;
     let ds = h5.dataset(var).ok()?;
     let header = h5.get_or_parse_header(ds.address()).ok()?;
-    let mut layout = None;
-    for m in &header.messages {
-        match m {
-            HdfMessage::DataLayout(l) => layout = Some(l.layout.clone()),
-            HdfMessage::FilterPipeline(_) | HdfMessage::ExternalFiles(_) => return None,
-            _ => {}
-        }
-    }
-    let Some(DataLayout::Contiguous { address, size }) = layout else {
-        return None;
-    };
     let order = match ds.dtype() {
         hdf5_reader::Datatype::FloatingPoint { size, byte_order } if raw.is_float() => {
             (usize::from(*size) == raw.itemsize()).then_some(*byte_order)
@@ -257,19 +263,37 @@ fn direct_layout(path: &Path, var: &str, raw: DType, shape: &[usize]) -> Option<
         }
         _ => None,
     }?;
-    let bytes = shape
-        .iter()
-        .try_fold(raw.itemsize() as u64, |acc, &n| acc.checked_mul(n as u64))?;
-    let offset = h5.superblock().base_address.checked_add(address)?;
-    let file_len = std::fs::metadata(path).ok()?.len();
-    if size < bytes || offset.checked_add(bytes)? > file_len {
-        return None;
-    }
     let endian = match order {
         hdf5_reader::ByteOrder::LittleEndian => Endian::Little,
         hdf5_reader::ByteOrder::BigEndian => Endian::Big,
     };
-    Some(Direct { offset, endian })
+    let file_len = std::fs::metadata(path).ok()?.len();
+    let mut layout = None;
+    let mut filtered = false;
+    for m in &header.messages {
+        match m {
+            HdfMessage::DataLayout(l) => layout = Some(l.layout.clone()),
+            HdfMessage::FilterPipeline(_) | HdfMessage::ExternalFiles(_) => filtered = true,
+            _ => {}
+        }
+    }
+    match layout? {
+        DataLayout::Contiguous { address, size } if !filtered => {
+            let bytes = shape
+                .iter()
+                .try_fold(raw.itemsize() as u64, |acc, &n| acc.checked_mul(n as u64))?;
+            let offset = h5.superblock().base_address.checked_add(address)?;
+            if size < bytes || offset.checked_add(bytes)? > file_len {
+                return None;
+            }
+            Some(Direct::Contiguous { offset, endian })
+        }
+        DataLayout::Chunked { .. } => {
+            ChunkedLayout::new(&h5, &header, var, shape, raw.itemsize(), endian, file_len)
+                .map(Direct::Chunked)
+        }
+        _ => None,
+    }
 }
 
 /// The values `_FillValue` and `missing_value` mark as missing.
@@ -285,7 +309,7 @@ fn fill_values(v: &NcVariable) -> Vec<f64> {
     out
 }
 
-/// Block `b` of a contiguous variable, read directly; floats equal to a fill value become NaN.
+/// Block `b` of a variable read directly; floats equal to a fill value become NaN.
 fn read_direct(
     path: &Path,
     d: &Direct,
@@ -294,20 +318,49 @@ fn read_direct(
     shape: &[usize],
     b: &floe_array::BlockInfo,
 ) -> std::result::Result<DynArray, TaskError> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| TaskError::msg(format!("{}: {e}", path.display())))?;
-    let block =
-        with_dtype!(raw, T => read_c_block::<T>(&file, path, d.offset, d.endian, shape, b))?;
-    Ok(match block {
-        DynArray::F32(a) if !fills.is_empty() => {
-            let fills: Vec<f32> = fills.iter().map(|&f| f as f32).collect();
-            DynArray::from(a.mapv(|x| if fills.contains(&x) { f32::NAN } else { x }))
+    let file = std::fs::File::open(path).map_err(|e| TaskError::new(IoError::os(path, e)))?;
+    let block = match d {
+        Direct::Contiguous { offset, endian } => {
+            with_dtype!(raw, T => read_c_block::<T>(&file, path, *offset, *endian, shape, b))?
         }
-        DynArray::F64(a) if !fills.is_empty() => {
-            DynArray::from(a.mapv(|x| if fills.contains(&x) { f64::NAN } else { x }))
+        Direct::Chunked(layout) => {
+            with_dtype!(raw, T => read_chunked_block::<T>(&file, path, layout, b))?
+        }
+    };
+    Ok(match block {
+        DynArray::F32(mut a) if !fills.is_empty() => {
+            let fills: Vec<f32> = fills.iter().map(|&f| f as f32).collect();
+            a.mapv_inplace(|x| if fills.contains(&x) { f32::NAN } else { x });
+            DynArray::F32(a)
+        }
+        DynArray::F64(mut a) if !fills.is_empty() => {
+            a.mapv_inplace(|x| if fills.contains(&x) { f64::NAN } else { x });
+            DynArray::F64(a)
         }
         other => other,
     })
+}
+
+/// Block `b` of a chunked variable: its chunks decoded into the block's own memory, swapped
+/// in place if the file's byte order is not the machine's.
+fn read_chunked_block<T: Bytes>(
+    file: &std::fs::File,
+    path: &Path,
+    layout: &ChunkedLayout,
+    b: &floe_array::BlockInfo,
+) -> std::result::Result<DynArray, TaskError> {
+    let len: usize = b.shape.iter().product();
+    let mut failure = None;
+    let values = T::read_with(len, layout.endian, |bytes| {
+        layout.read(file, path, b, bytes).map_err(|e| {
+            failure = Some(e);
+            std::io::Error::other("chunk")
+        })
+    })
+    .map_err(|e| TaskError::new(failure.take().unwrap_or_else(|| IoError::os(path, e))))?;
+    let a = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&b.shape), values)
+        .map_err(|e| TaskError::msg(format!("internal error: {e}")))?;
+    Ok(T::wrap(a))
 }
 
 /// Bytes a band of a directly read variable may span: positioned reads cost the same
@@ -410,16 +463,23 @@ fn open_one(
     let wanted = Chunks::from_spec(&shape, chunks, dec.1)?;
     let packed = attr(v, "scale_factor").is_some() || attr(v, "add_offset").is_some();
     let (raw, out, cf) = dec;
-    // Contiguous NetCDF4 variables that need no unpacking are read like a raw array: one
-    // positioned read per contiguous run of each block, straight into the block's memory.
+    // NetCDF4 variables that need no unpacking are read directly, straight into the block's
+    // memory: contiguous ones with one positioned read per contiguous run of each block,
+    // chunked ones with one positioned read and one inflate per chunk.
     if !packed
         && (!cf || raw.is_float())
         && let Some(direct) = direct_layout(&path, var, raw, &shape)
     {
         let fills = if cf { fill_values(v) } else { Vec::new() };
-        // Blocks narrower than whole rows would cost a read per row: read bands of
-        // whole rows (a few large reads each) and cut them.
-        let bands = bands(wanted.axes(), &shape, raw.itemsize(), DIRECT_BAND_BYTES);
+        let bands = match &direct {
+            // Blocks narrower than whole rows would cost a read per row: read bands of
+            // whole rows (a few large reads each) and cut them.
+            Direct::Contiguous { .. } => {
+                bands(wanted.axes(), &shape, raw.itemsize(), DIRECT_BAND_BYTES)
+            }
+            // Each chunk is decoded once: read blocks end on chunk boundaries.
+            Direct::Chunked(layout) => chunk_aligned(wanted.axes(), layout.chunk_shape(), &shape),
+        };
         let files = Arc::clone(files);
         let file_shape = shape.clone();
         let source = floe_array::try_from_fn(&shape, bands, out, move |b| {
@@ -511,34 +571,49 @@ mod tests {
     }
 
     #[test]
-    fn contiguous_variables_are_read_directly_and_others_are_not() {
+    fn contiguous_and_deflated_variables_are_read_directly_and_others_are_not() {
+        use super::Direct;
+        use floe_array::DType;
         let fx = |n: &str| {
             Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("tests/fixtures")
                 .join(n)
         };
-        let d = super::direct_layout(&fx("day0.nc"), "t2m", floe_array::DType::F32, &[4, 9, 12])
-            .expect("day0.nc's t2m is contiguous");
-        assert_eq!(d.endian, crate::npy::Endian::Little);
+        let layout =
+            |file: &str, var: &str, dtype| super::direct_layout(&fx(file), var, dtype, &[4, 9, 12]);
+        let Some(Direct::Contiguous { offset, endian }) = layout("day0.nc", "t2m", DType::F32)
+        else {
+            panic!("day0.nc's t2m is contiguous");
+        };
+        assert_eq!(endian, crate::npy::Endian::Little);
         // The bytes at the offset are the values Python wrote: 250 + t + 0.5 lat + 0.25 lon.
         let bytes = std::fs::read(fx("day0.nc")).unwrap();
-        let at = d.offset as usize;
+        let at = offset as usize;
         let second = f32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap());
         assert_eq!(second, 250.25);
-        for (file, var) in [
-            ("chunked.nc", "t2m"),
-            ("day0.nc", "nope"),
-            ("f8_5x7.npy", "t2m"),
+        // Chunked with deflate, shuffle or no filter, whatever the byte order or chunk index.
+        for (file, var, dtype, chunk) in [
+            ("chunked.nc", "t2m", DType::F32, [2, 4, 5]),
+            ("layouts.nc", "deflate", DType::F32, [3, 4, 5]),
+            ("layouts.nc", "shuffle_be", DType::F64, [1, 9, 12]),
+            ("layouts.nc", "plain", DType::I16, [2, 3, 7]),
+            ("layouts.nc", "unlimited", DType::F32, [1, 5, 12]),
         ] {
-            assert!(
-                super::direct_layout(&fx(file), var, floe_array::DType::F32, &[4, 9, 12]).is_none()
-            );
+            match layout(file, var, dtype) {
+                Some(Direct::Chunked(l)) => assert_eq!(l.chunk_shape(), chunk, "{file} {var}"),
+                _ => panic!("{file}'s {var} is read chunk by chunk"),
+            }
         }
-        // A dtype that does not match the stored one is not read directly.
-        assert!(
-            super::direct_layout(&fx("day0.nc"), "t2m", floe_array::DType::F64, &[4, 9, 12])
-                .is_none()
-        );
+        for (file, var, dtype) in [
+            ("layouts.nc", "fletcher", DType::F32), // a filter floe does not decode
+            ("layouts.nc", "sparse", DType::F32),   // chunks never written: fill values
+            ("layouts.nc", "shuffle_be", DType::F32), // not the stored dtype
+            ("day0.nc", "t2m", DType::F64),
+            ("day0.nc", "nope", DType::F32),
+            ("f8_5x7.npy", "t2m", DType::F32),
+        ] {
+            assert!(layout(file, var, dtype).is_none(), "{file} {var} {dtype}");
+        }
     }
 
     #[test]

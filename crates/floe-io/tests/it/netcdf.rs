@@ -100,32 +100,106 @@ fn bad_inputs_name_the_file_and_the_problem() {
 #[test]
 fn truncated_and_corrupted_files_are_errors_not_panics() {
     let dir = crate::Scratch::new("nc");
-    let bytes = std::fs::read(fixture("chunked.nc")).unwrap();
     let path = dir.0.join("c.nc");
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    for round in 0..200 {
-        let mut b = bytes.clone();
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        if round % 2 == 0 {
-            b.truncate((state % bytes.len() as u64) as usize);
-        } else {
-            for k in 0..8 {
-                let at = ((state >> (k * 8)) % bytes.len() as u64) as usize;
-                b[at] ^= (state >> 3) as u8 | 1;
+    // chunked.nc and every layout of layouts.nc: chunk indexes, filters, fill values.
+    let vars = [
+        ("chunked.nc", "t2m", 200),
+        ("layouts.nc", "deflate", 60),
+        ("layouts.nc", "shuffle_be", 60),
+        ("layouts.nc", "plain", 60),
+        ("layouts.nc", "unlimited", 60),
+        ("layouts.nc", "fletcher", 30),
+        ("layouts.nc", "sparse", 30),
+    ];
+    for (file, var, rounds) in vars {
+        let bytes = std::fs::read(fixture(file)).unwrap();
+        for round in 0..rounds {
+            let mut b = bytes.clone();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            if round % 2 == 0 {
+                b.truncate((state % bytes.len() as u64) as usize);
+            } else {
+                for k in 0..8 {
+                    let at = ((state >> (k * 8)) % bytes.len() as u64) as usize;
+                    b[at] ^= (state >> 3) as u8 | 1;
+                }
             }
+            std::fs::write(&path, &b).unwrap();
+            let outcome = std::panic::catch_unwind(|| {
+                if let Ok(x) = open_netcdf(&path, var, 2) {
+                    let _ = compute(&x);
+                }
+            });
+            assert!(
+                outcome.is_ok(),
+                "{file} {var} round {round}: a corrupted file panicked the reader"
+            );
         }
-        std::fs::write(&path, &b).unwrap();
-        let outcome = std::panic::catch_unwind(|| {
-            if let Ok(x) = open_netcdf(&path, "t2m", 2) {
-                let _ = compute(&x);
-            }
-        });
-        assert!(
-            outcome.is_ok(),
-            "round {round}: a corrupted file panicked the reader"
-        );
+    }
+}
+
+/// The `IoError` a failed run carries (scheduler error → task error → I/O error).
+fn io_cause(e: &floe_scheduler::Error) -> Option<&IoError> {
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<IoError>() {
+            return Some(io);
+        }
+        cause = c.source();
+    }
+    None
+}
+
+#[test]
+fn chunks_that_do_not_decode_fail_the_read_with_a_typed_error() {
+    let dir = crate::Scratch::new("nc-bad-chunk");
+    let path = dir.0.join("c.nc");
+    let bytes = std::fs::read(fixture("layouts.nc")).unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    // The chunk index is read when the variable is opened; the chunks when blocks are read.
+    let x = open_netcdf(&path, "deflate", [4_usize, 9, 12]).unwrap();
+    // Chunk bytes that are not a deflate stream.
+    std::fs::write(&path, vec![0xa5; bytes.len()]).unwrap();
+    let e = compute(&x).unwrap_err();
+    let io = io_cause(&e).unwrap_or_else(|| panic!("not an IoError: {e}"));
+    assert!(matches!(io, IoError::Format { .. }), "{io:?}");
+    let msg = io.to_string();
+    assert!(msg.contains("c.nc") && msg.contains("chunk [") && msg.contains("`deflate`"), "{msg}");
+    // A file cut short under the array.
+    std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
+    let e = compute(&x).unwrap_err();
+    let io = io_cause(&e).unwrap_or_else(|| panic!("not an IoError: {e}"));
+    assert!(io.to_string().contains("past the end of the file"), "{io}");
+}
+
+#[test]
+fn chunked_layouts_read_as_python_wrote_them() {
+    let want = grid(4, 0);
+    let open = |var: &str, chunks: [usize; 3]| {
+        compute(&open_netcdf(fixture("layouts.nc"), var, chunks).unwrap()).unwrap()
+    };
+    // Blocks that match the chunks, cut them, straddle them, and hold several.
+    for chunks in [[4_usize, 9, 12], [1, 2, 5], [3, 4, 7], [2, 9, 1], [4, 5, 12]] {
+        // Deflate without shuffle in partial edge chunks; an unlimited axis; Fletcher-32
+        // (through netcdf-reader).
+        for var in ["deflate", "unlimited", "fletcher"] {
+            assert_eq!(open(var, chunks).into_f32().unwrap(), want, "{var} {chunks:?}");
+        }
+        // Big-endian float64, shuffled and deflated.
+        let be = open("shuffle_be", chunks);
+        assert_eq!(be.dtype(), DType::F64);
+        assert_eq!(be.into_f64().unwrap(), want.mapv(f64::from), "{chunks:?}");
+        // Chunked with no filter at all.
+        let plain = open("plain", chunks).into_typed::<i16>();
+        assert_eq!(plain, want.mapv(|v| (v * 4.0) as i16), "{chunks:?}");
+        // Only the first time step was written: the rest is the fill value, masked.
+        let sparse = open("sparse", chunks).into_f32().unwrap();
+        let first = sparse.index_axis(ndarray::Axis(0), 0);
+        assert_eq!(first, want.index_axis(ndarray::Axis(0), 0), "{chunks:?}");
+        assert!(sparse.iter().skip(9 * 12).all(|v| v.is_nan()), "{chunks:?}");
     }
 }
 
