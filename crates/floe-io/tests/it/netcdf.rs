@@ -167,7 +167,10 @@ fn chunks_that_do_not_decode_fail_the_read_with_a_typed_error() {
     let io = io_cause(&e).unwrap_or_else(|| panic!("not an IoError: {e}"));
     assert!(matches!(io, IoError::Format { .. }), "{io:?}");
     let msg = io.to_string();
-    assert!(msg.contains("c.nc") && msg.contains("chunk [") && msg.contains("`deflate`"), "{msg}");
+    assert!(
+        msg.contains("c.nc") && msg.contains("chunk [") && msg.contains("`deflate`"),
+        "{msg}"
+    );
     // A file cut short under the array.
     std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
     let e = compute(&x).unwrap_err();
@@ -182,11 +185,21 @@ fn chunked_layouts_read_as_python_wrote_them() {
         compute(&open_netcdf(fixture("layouts.nc"), var, chunks).unwrap()).unwrap()
     };
     // Blocks that match the chunks, cut them, straddle them, and hold several.
-    for chunks in [[4_usize, 9, 12], [1, 2, 5], [3, 4, 7], [2, 9, 1], [4, 5, 12]] {
+    for chunks in [
+        [4_usize, 9, 12],
+        [1, 2, 5],
+        [3, 4, 7],
+        [2, 9, 1],
+        [4, 5, 12],
+    ] {
         // Deflate without shuffle in partial edge chunks; an unlimited axis; Fletcher-32
         // (through netcdf-reader).
         for var in ["deflate", "unlimited", "fletcher"] {
-            assert_eq!(open(var, chunks).into_f32().unwrap(), want, "{var} {chunks:?}");
+            assert_eq!(
+                open(var, chunks).into_f32().unwrap(),
+                want,
+                "{var} {chunks:?}"
+            );
         }
         // Big-endian float64, shuffled and deflated.
         let be = open("shuffle_be", chunks);

@@ -289,3 +289,106 @@ mod writing {
         assert!(back.slice(ndarray::s![2.., 2..]).iter().all(|&v| v == fill));
     }
 }
+
+/// Files for the memory test: `n` of (4, 256, 1024), one chunk per time step, deflated and
+/// shuffled, as float32 (`v`, read directly) and as packed int16 (`p`, `scale_factor`: read
+/// by netcdf-reader).
+fn write_days(dir: &std::path::Path, n: usize) -> Vec<std::path::PathBuf> {
+    (0..n)
+        .map(|day| {
+            let path = dir.join(format!("{day:02}.nc"));
+            let mut f = netcdf::create(&path).unwrap();
+            for (d, len) in [("time", 4), ("lat", 256), ("lon", 1024)] {
+                f.add_dimension(d, len).unwrap();
+            }
+            let dims = ["time", "lat", "lon"];
+            let values: Vec<i16> = (0..4 * 256 * 1024_usize)
+                .map(|i| ((i * 7919 + day * 31) % 2000) as i16)
+                .collect();
+            let mut v = f.add_variable::<f32>("v", &dims).unwrap();
+            v.set_chunking(&[1, 256, 1024]).unwrap();
+            v.set_compression(1, true).unwrap();
+            let floats: Vec<f32> = values.iter().map(|&x| f32::from(x) * 0.01).collect();
+            v.put_values(&floats, ..).unwrap();
+            let mut p = f.add_variable::<i16>("p", &dims).unwrap();
+            p.set_chunking(&[1, 256, 1024]).unwrap();
+            p.set_compression(1, true).unwrap();
+            p.put_attribute("scale_factor", 0.01_f32).unwrap();
+            p.put_values(&values, ..).unwrap();
+            path
+        })
+        .collect()
+}
+
+/// The child side of [`memory_does_not_grow_with_the_number_of_files`]: the mean over time
+/// of `var` in the first `n` files of `dir`, one block per file; prints the peak RSS.
+fn peak_rss_child(spec: &str) {
+    let mut parts = spec.split(';');
+    let (dir, n, var) = (
+        parts.next().unwrap(),
+        parts.next().unwrap().parse::<usize>().unwrap(),
+        parts.next().unwrap(),
+    );
+    let files: Vec<_> = (0..n)
+        .map(|day| std::path::Path::new(dir).join(format!("{day:02}.nc")))
+        .collect();
+    let x = open_mfnetcdf(&files, var, [4_usize, 256, 1024]).unwrap();
+    let mean = compute(&x.mean(0).unwrap()).unwrap();
+    assert_eq!(mean.shape(), &[256, 1024]);
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let hwm = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .unwrap();
+    println!("PEAK_KIB={}", hwm.trim().trim_end_matches("kB").trim());
+}
+
+/// Issue 11: reading a directory of chunked, deflated daily files held every decoded file
+/// (netcdf-reader's per-file chunk cache and whole-variable copy, kept by the blocks' read
+/// closures) until the end of the run. Peak memory must not grow with the number of files,
+/// read directly or through netcdf-reader: 48 files of 4 MiB against 12, each in a child
+/// process (this test binary, run for this test alone) that reports its peak RSS. (The
+/// reduction tree's partials add a few MiB a level: ~8 MiB from 12 to 48 files.)
+#[test]
+fn memory_does_not_grow_with_the_number_of_files() {
+    if let Ok(spec) = std::env::var("FLOE_IO_PEAK_RSS_CHILD") {
+        peak_rss_child(&spec);
+        return;
+    }
+    let dir = Scratch::new("nc-rss");
+    write_days(&dir.0, 48);
+    let peak = |n: usize, var: &str| -> u64 {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "netcdf_c::memory_does_not_grow_with_the_number_of_files",
+                "--exact",
+                "--test-threads=1",
+                "--nocapture",
+            ])
+            .env(
+                "FLOE_IO_PEAK_RSS_CHILD",
+                format!("{};{n};{var}", dir.0.display()),
+            )
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "child failed: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+            .lines()
+            .find_map(|l| l.split("PEAK_KIB=").nth(1)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no peak in the child's output: {stdout}"))
+    };
+    for var in ["v", "p"] {
+        let (few, many) = (peak(12, var), peak(48, var));
+        // Held decoded files would add 36 × 4 MiB = 144 MiB.
+        assert!(
+            many < few + 48 * 1024,
+            "`{var}`: peak {many} KiB for 48 files against {few} KiB for 12"
+        );
+        eprintln!("`{var}`: peak RSS {few} KiB for 12 files, {many} KiB for 48");
+    }
+}
