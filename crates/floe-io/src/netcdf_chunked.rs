@@ -36,9 +36,10 @@
 //! chunk that inflates to the wrong size, a file truncated after it was opened) fails that
 //! block's read with an [`IoError::Format`] naming the file and the chunk.
 //!
-//! Tests: `netcdf::tests` (unit) and `tests/it/netcdf.rs` (layouts that Python's netCDF4
-//! wrote, corrupted files, and a subprocess whose peak memory must not grow with the number
-//! of files).
+//! Tests: the unit tests below and in `netcdf::tests`; `tests/it/netcdf.rs` (every layout of
+//! `layouts.nc`, which Python's netCDF4 wrote, in blocks that cut and straddle chunks;
+//! corrupted and truncated files); `tests/it/netcdf_c.rs` (files the C library writes, and
+//! `memory_does_not_grow_with_the_number_of_files`: a child process's peak RSS).
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -360,11 +361,23 @@ impl ChunkedLayout {
         out: &mut [u8],
     ) -> Result<(), IoError> {
         let n = self.shape.len();
-        if b.offset.len() != n || b.shape.len() != n {
+        let fits = b.offset.len() == n
+            && b.shape.len() == n
+            && (0..n).all(|k| b.offset[k] + b.shape[k] <= self.shape[k])
+            && out.len() == b.shape.iter().product::<usize>() * self.itemsize;
+        if !fits {
             return Err(IoError::Format {
                 path: path.to_path_buf(),
                 format: FORMAT,
-                reason: format!("block {:?} of `{}` is not of rank {n}", b.index, self.name),
+                reason: format!(
+                    "internal error: block {:?} at {:?} of shape {:?} ({} bytes) is not in `{}` of shape {:?}",
+                    b.index,
+                    b.offset,
+                    b.shape,
+                    out.len(),
+                    self.name,
+                    self.shape
+                ),
             });
         }
         if b.shape.contains(&0) {
