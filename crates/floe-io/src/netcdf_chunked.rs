@@ -15,7 +15,7 @@
 //! [`ChunkedLayout::new`] walks the variable's chunk index once, when the variable is
 //! opened, through `hdf5-reader`'s public index walkers (v1 and v2 B-trees, fixed and
 //! extensible arrays, implicit and single-chunk indexes), and keeps only where each chunk's
-//! bytes lie: 20 bytes a chunk. [`ChunkedLayout::read`] then reads a block: for each stored
+//! bytes lie: 24 bytes a chunk. [`ChunkedLayout::read`] then reads a block: for each stored
 //! chunk it overlaps, one positioned read of the compressed bytes, inflate, unshuffle, and
 //! into the block's own memory. A chunk that lies whole and contiguous inside the block (a
 //! day of a daily file read one block per file) is decoded straight into the block's memory;
