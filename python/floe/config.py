@@ -2,22 +2,49 @@
 
 from . import _floe
 
-_settings = {"threads": None, "memory_limit": None}
+_DEFAULTS = {"threads": None, "memory_limit": "auto", "spill_dir": None}
+_settings = dict(_DEFAULTS)
+_UNSET = object()
 
 
-def set(threads=None, memory_limit=None):
-    """Set the worker threads (``None``: one per core) and a memory budget for every later
-    computation.
+def set(threads=_UNSET, memory_limit=_UNSET, spill_dir=_UNSET):
+    """Change the settings of every later computation; arguments not given keep their value,
+    and ``set()`` with no arguments restores the defaults.
 
-    ``memory_limit`` (bytes, or a size such as ``"4GB"`` or ``"512 MiB"``) bounds the results
-    floe holds between tasks: past it, workers load no new data (reads, generators) while
-    held data can be consumed. It throttles; it does not spill to disk, and a single block
-    larger than the budget still runs.
+    ``threads``: worker threads (``None``: one per core).
+
+    ``memory_limit`` bounds the bytes floe holds between tasks: ``"auto"`` (the default) is
+    half of the memory available when the process first computes; an int (bytes) or a size
+    such as ``"4GB"`` or ``"512 MiB"``; ``None`` turns the bound off. Within the budget, held
+    blocks needed later are re-read from their files (or regenerated) when that is cheap and
+    spilled to disk otherwise; a task whose own blocks exceed the budget raises
+    ``MemoryError`` before anything runs, naming it and the block size that would fit.
+
+    ``spill_dir``: where spill files go (``None``: the system temp dir); they are removed
+    when each computation ends.
+
+    >>> import floe
+    >>> floe.config.set(memory_limit="2GB")
+    >>> floe.config.get()["memory_limit"]
+    '2GB'
+    >>> floe.config.set()
+    >>> floe.config.get()["memory_limit"]
+    'auto'
     """
-    if threads is not None and (not isinstance(threads, int) or threads < 1):
-        raise ValueError(f"threads must be a positive int, got {threads!r}")
-    _floe._set_config(threads, memory_limit)
-    _settings.update(threads=threads, memory_limit=memory_limit)
+    if threads is _UNSET and memory_limit is _UNSET and spill_dir is _UNSET:
+        new = dict(_DEFAULTS)
+    else:
+        new = dict(_settings)
+        for name, value in (("threads", threads), ("memory_limit", memory_limit), ("spill_dir", spill_dir)):
+            if value is not _UNSET:
+                new[name] = value
+    t = new["threads"]
+    if t is not None and (not isinstance(t, int) or isinstance(t, bool) or t < 1):
+        raise ValueError(f"threads must be a positive int, got {t!r}")
+    spill = new["spill_dir"]
+    _floe._set_config(t, new["memory_limit"], None if spill is None else str(spill))
+    _settings.clear()
+    _settings.update(new)
 
 
 def get():

@@ -1,4 +1,9 @@
+from os import PathLike
 from typing import Any, Dict, Optional, Union
 
-def set(threads: Optional[int] = ..., memory_limit: Union[None, int, str] = ...) -> None: ...
+def set(
+    threads: Optional[int] = ...,
+    memory_limit: Union[None, int, str] = ...,
+    spill_dir: Union[None, str, PathLike[str]] = ...,
+) -> None: ...
 def get() -> Dict[str, Any]: ...

@@ -260,12 +260,18 @@ def test_config_threads():
     assert floe.config.get()["threads"] == 1
     np.testing.assert_array_equal(fa.arange(6, chunks=2).sum().compute(), 15)
     floe.config.set(threads=2, memory_limit="64 MiB")
-    assert floe.config.get() == {"threads": 2, "memory_limit": "64 MiB"}
+    assert floe.config.get() == {"threads": 2, "memory_limit": "64 MiB", "spill_dir": None}
     x = fa.random.random((2000, 1000), chunks=(100, 1000), seed=2)
     np.testing.assert_allclose(x.mean(axis=0).compute(), x.compute().mean(axis=0))
-    floe.config.set(memory_limit=1)  # smaller than any block: still completes
+    # Smaller than any block: refused before running, naming the task and what would fit.
+    floe.config.set(memory_limit=1)
+    with pytest.raises(MemoryError, match="rechunk"):
+        fa.ones((100,), chunks=10).sum().compute()
+    floe.config.set(memory_limit=None)
+    assert floe.config.get()["memory_limit"] is None
     assert float(fa.ones((100,), chunks=10).sum().compute()) == 100.0
     floe.config.set()
+    assert floe.config.get() == {"threads": None, "memory_limit": "auto", "spill_dir": None}
     with pytest.raises(ValueError):
         floe.config.set(threads=0)
     with pytest.raises(ValueError, match="size"):

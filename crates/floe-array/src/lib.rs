@@ -38,6 +38,7 @@ mod rechunk;
 mod reduction;
 mod shape;
 mod slicing;
+mod spill;
 mod svg;
 
 pub use array::{Array, human_bytes};

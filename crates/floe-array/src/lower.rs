@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use floe_graph::{GraphBuilder, Key, TaskError, TaskId, Value};
+use floe_graph::{GraphBuilder, Key, TaskError, TaskHints, TaskId, Value};
 use ndarray::{IxDyn, SliceInfoElem};
 
 use crate::expr::{BlockInfo, BlockRef, Expr};
@@ -24,10 +24,11 @@ pub struct Lowering<'b> {
     memo: HashMap<MemoKey, TaskId>,
 }
 
-/// A block value's bytes, for the scheduler's meter.
+/// A block value: its bytes for the scheduler's meter, and the codec that lets a budgeted
+/// run spill it.
 pub(crate) fn block_value(a: DynArray) -> Value {
     let n = a.nbytes();
-    Value::with_nbytes(a, n)
+    Value::with_nbytes(a, n).spillable(&crate::spill::BLOCK_CODEC)
 }
 
 /// The block inside a task input.
@@ -71,9 +72,11 @@ impl<'b> Lowering<'b> {
         deps: &[TaskId],
         op: floe_graph::Operation,
     ) -> Result<TaskId> {
+        // Every array operation is a pure function of its inputs (sources read files or
+        // generate seeded data), so a budgeted run may run any of them again.
         let id = self
             .builder
-            .add(key, deps, op)
+            .add_hinted(key, deps, op, TaskHints::new().repeatable())
             .map_err(|e| crate::ArrayError::invalid("graph", e.to_string()))?;
         self.memo.insert(memo, id);
         Ok(id)
@@ -89,6 +92,16 @@ impl<'b> Lowering<'b> {
         if let Some(id) = self.lookup(&memo) {
             return Ok(id);
         }
+        let id = self.lower_block(array, index, memo)?;
+        // The block's size is known from the chunks: the budget plans with it.
+        let nbytes =
+            array.chunks().block_shape(index).iter().product::<usize>() * array.dtype().itemsize();
+        self.builder
+            .set_hints(id, TaskHints::new().output_bytes(nbytes).repeatable());
+        Ok(id)
+    }
+
+    fn lower_block(&mut self, array: &Array, index: &[usize], memo: MemoKey) -> Result<TaskId> {
         let node = &array.node;
         let key = Key::with_shared_name(
             node.name.clone(),

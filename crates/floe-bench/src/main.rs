@@ -6,11 +6,13 @@
 //! cargo run --release -p floe-bench -- elementwise [--case ones|random]
 //! cargo run --release -p floe-bench -- climate --data DIR [--case cfile_mean] [--drop-caches]
 //! cargo run --release -p floe-bench -- linalg [--case svd_tall]
+//! cargo run --release -p floe-bench -- bounded --data STORE.zarr --memory-limit 512MB --drop-caches
 //! ```
 //!
 //! Every measurement runs in a fresh child process, so `peak_rss_mb` is that measurement's
 //! own peak (as in `shared/bench/benchlib.py`).
 
+mod bounded;
 mod climate;
 mod elementwise;
 mod linalg;
@@ -46,6 +48,9 @@ enum Workload {
     Climate(CaseArgs),
     /// SVDs: TSQR of a tall array, randomized SVD, the talk's examples.
     Linalg(CaseArgs),
+    /// Larger than memory: `x - x.mean(0)` written out, `std(0)`, `mean()` over a Zarr store
+    /// (`--data`) within `--memory-limit`.
+    Bounded(CaseArgs),
 }
 
 #[derive(clap::Args)]
@@ -71,16 +76,24 @@ struct CaseArgs {
     /// Run with the profiler subscribed (to measure its overhead).
     #[arg(long)]
     profile: bool,
-    /// A memory budget for the scheduler, e.g. "600MB".
-    #[arg(long, value_parser = parse_size)]
-    memory_limit: Option<usize>,
+    /// The scheduler's memory budget: a size (e.g. "600MB"), "auto" (half the memory
+    /// available, what users get by default) or "none".
+    #[arg(long, default_value = "auto")]
+    memory_limit: String,
     /// Run one repetition of one case in this process (used by the parent).
     #[arg(long, hide = true)]
     child: bool,
 }
 
-fn parse_size(s: &str) -> Result<usize, String> {
-    floe::array::parse_bytes(s).ok_or_else(|| format!("cannot read {s:?} as a size"))
+fn parse_memory_limit(s: &str) -> Result<floe::config::MemoryLimit, String> {
+    use floe::config::MemoryLimit;
+    match s.trim() {
+        "auto" => Ok(MemoryLimit::Auto),
+        "none" => Ok(MemoryLimit::Unlimited),
+        size => floe::array::parse_bytes(size)
+            .map(MemoryLimit::Bytes)
+            .ok_or_else(|| format!("cannot read {s:?} as a size")),
+    }
 }
 
 /// Writes dirty pages back and empties the page cache, so the next run reads from disk.
@@ -100,6 +113,7 @@ fn main() -> ExitCode {
         }
         Workload::Climate(args) => drive("climate", climate::CASES, climate::run, &args),
         Workload::Linalg(args) => drive("linalg", linalg::CASES, linalg::run, &args),
+        Workload::Bounded(args) => drive("bounded", bounded::CASES, bounded::run, &args),
     }
 }
 
@@ -111,8 +125,8 @@ pub struct Ctx {
     pub data: Option<std::path::PathBuf>,
     /// Whether runs are profiled.
     pub profile: bool,
-    /// The scheduler's memory budget, if any.
-    pub memory_limit: Option<usize>,
+    /// The scheduler's memory budget.
+    pub memory_limit: floe::config::MemoryLimit,
 }
 
 impl Ctx {
@@ -125,7 +139,7 @@ impl Ctx {
         if self.profile {
             b = b.subscriber(std::sync::Arc::new(floe::diagnostics::Profiler::new()));
         }
-        if let Some(bytes) = self.memory_limit {
+        if let Some(bytes) = self.memory_limit.bytes() {
             b = b.memory_limit(bytes);
         }
         b.build().map_err(|e| e.to_string())
@@ -156,11 +170,18 @@ fn drive(name: &str, known: &[&str], run: RunCase, args: &CaseArgs) -> ExitCode 
     if args.child {
         report::set_page_cache_dropped(args.drop_caches);
         report::set_profiled(args.profile);
+        let memory_limit = match parse_memory_limit(&args.memory_limit) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("floe-bench: --memory-limit: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
         let ctx = Ctx {
             threads: args.threads,
             data: args.data.clone(),
             profile: args.profile,
-            memory_limit: args.memory_limit,
+            memory_limit,
         };
         return match run(cases[0], &ctx) {
             Ok(()) => ExitCode::SUCCESS,
@@ -190,9 +211,7 @@ fn drive(name: &str, known: &[&str], run: RunCase, args: &CaseArgs) -> ExitCode 
             if args.profile {
                 cmd.arg("--profile");
             }
-            if let Some(bytes) = args.memory_limit {
-                cmd.args(["--memory-limit", &bytes.to_string()]);
-            }
+            cmd.args(["--memory-limit", &args.memory_limit]);
             if args.drop_caches {
                 if let Err(e) = drop_caches() {
                     eprintln!("floe-bench: {e}");

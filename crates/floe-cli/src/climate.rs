@@ -43,10 +43,18 @@ pub struct Options {
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// A memory budget for the results held between tasks (e.g. 2GB): past it, no new
-    /// file is read while held data can be consumed.
-    #[arg(long, value_name = "SIZE", value_parser = crate::parse_size)]
-    pub memory_limit: Option<usize>,
+    /// The memory budget for the results held between tasks: a size (e.g. 2GB), `auto`
+    /// (half the memory available) or `none`. Within it, blocks needed later are read
+    /// again or spilled to disk.
+    #[arg(long, value_name = "SIZE", default_value = "auto", value_parser = crate::parse_memory_limit)]
+    pub memory_limit: floe::config::MemoryLimit,
+    /// Where spill files go (default: the system temp dir).
+    #[arg(long, value_name = "DIR")]
+    pub spill_dir: Option<PathBuf>,
+    /// Print what the analysis will do — tasks, bytes read, the peak held under the budget,
+    /// what is re-read or spilled — and stop without computing.
+    #[arg(long)]
+    pub plan: bool,
     /// Also write the three results as .npy and NetCDF4 (.nc) files.
     #[arg(long)]
     pub save_arrays: bool,
@@ -97,8 +105,9 @@ pub fn run(opts: &Options) -> Result<(), floe::Error> {
     if let Some(t) = opts.threads {
         cfg = cfg.threads(t);
     }
-    if let Some(bytes) = opts.memory_limit {
-        cfg = cfg.memory_limit(bytes);
+    cfg.memory_limit = opts.memory_limit;
+    if let Some(dir) = &opts.spill_dir {
+        cfg = cfg.spill_dir(dir);
     }
     floe::config::set(cfg.clone());
 
@@ -137,6 +146,10 @@ pub fn run(opts: &Options) -> Result<(), floe::Error> {
         .mean(0)?
         .sub(&x.slice(&s![2..;4])?.mean(0)?)?;
 
+    if opts.plan {
+        println!("{}", floe::plan(&(&mean, &anomaly, &day_night))?);
+        return Ok(());
+    }
     if let Some(path) = &opts.graph {
         let options = floe::diagnostics::DotOptions {
             color: floe::diagnostics::Color::Order,

@@ -33,7 +33,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Mean over time, an anomaly and the day-night difference of daily NetCDF files, as maps.
-    Climate(climate::Options),
+    Climate(Box<climate::Options>),
     /// Dimensions, variables, dtypes and attributes of a NetCDF file.
     Info {
         /// The file.
@@ -60,6 +60,16 @@ pub(crate) fn parse_pair(s: &str) -> Result<(usize, usize), String> {
 pub(crate) fn parse_size(s: &str) -> Result<usize, String> {
     floe::array::parse_bytes(s)
         .ok_or_else(|| format!("cannot read {s:?} as a size (e.g. 2GB, 512 MiB)"))
+}
+
+/// A memory budget: a size, `auto` (half the memory available) or `none`.
+pub(crate) fn parse_memory_limit(s: &str) -> Result<floe::config::MemoryLimit, String> {
+    use floe::config::MemoryLimit;
+    match s.trim() {
+        "auto" => Ok(MemoryLimit::Auto),
+        "none" => Ok(MemoryLimit::Unlimited),
+        size => parse_size(size).map(MemoryLimit::Bytes),
+    }
 }
 
 pub(crate) fn parse_chunks(s: &str) -> Result<ChunkSpec, String> {

@@ -60,7 +60,7 @@ pub fn cull(graph: &Graph, outputs: &[TaskId]) -> Result<(Graph, Vec<TaskId>)> {
         deps.clear();
         deps.extend(graph.dependencies(id).iter().map(|d| new_id[d.index()]));
         let task = graph.task(id);
-        new_id[id.index()] = builder.add(task.key().clone(), &deps, task.op().clone())?;
+        new_id[id.index()] = builder.add_task(task.clone(), &deps)?;
     }
     let outputs = outputs.iter().map(|o| new_id[o.index()]).collect();
     Ok((builder.build(), outputs))

@@ -12,7 +12,9 @@
 use std::sync::Arc;
 
 use crate::task::run_caught;
-use crate::{Graph, GraphBuilder, Key, Operation, Result, TaskId, TaskResult, Value};
+use crate::{
+    Graph, GraphBuilder, Key, Operation, Result, Task, TaskHints, TaskId, TaskResult, Value,
+};
 
 /// Fuses linear chains of `graph`; returns the new graph and the outputs' ids in it.
 ///
@@ -78,12 +80,21 @@ pub fn fuse(graph: &Graph, outputs: &[TaskId]) -> Result<(Graph, Vec<TaskId>)> {
         // A head's dependencies are tails of earlier chains, already renumbered.
         deps.extend(graph.dependencies(head).iter().map(|d| new_id[d.index()]));
         let task = graph.task(tail);
-        let op = if chain.len() == 1 {
-            task.op().clone()
+        let fused = if chain.len() == 1 {
+            task.clone()
         } else {
-            compose(chain.iter().map(|&t| graph.task(t)))
+            // The chain's output is the tail's; it can be rebuilt only if every stage can.
+            let mut hints = TaskHints::new();
+            if let Some(n) = task.hints().nbytes() {
+                hints = hints.output_bytes(n);
+            }
+            if chain.iter().all(|&t| graph.task(t).hints().is_repeatable()) {
+                hints = hints.repeatable();
+            }
+            let op = compose(chain.iter().map(|&t| graph.task(t)));
+            Task::new(task.key().clone(), op).with_hints(hints)
         };
-        new_id[tail.index()] = builder.add(task.key().clone(), &deps, op)?;
+        new_id[tail.index()] = builder.add_task(fused, &deps)?;
     }
     let outputs = outputs.iter().map(|o| new_id[o.index()]).collect();
     Ok((builder.build(), outputs))

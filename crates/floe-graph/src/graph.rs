@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::{GraphError, Key, Operation, Result, Task, TaskResult, Value};
+use crate::{GraphError, Key, Operation, Result, Task, TaskHints, TaskResult, Value};
 
 /// A dense task identifier: the task's position in its [`Graph`].
 #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -198,6 +198,31 @@ impl GraphBuilder {
     /// [`GraphError::UnknownDependency`] if a dependency is not already in the graph;
     /// [`GraphError::TooLarge`] past `u32::MAX` tasks or edges.
     pub fn add(&mut self, key: Key, deps: &[TaskId], op: Operation) -> Result<TaskId> {
+        self.add_task(Task::new(key, op), deps)
+    }
+
+    /// Adds a task with [`TaskHints`] for the memory budget; see [`GraphBuilder::add`].
+    ///
+    /// # Errors
+    ///
+    /// As [`GraphBuilder::add`].
+    pub fn add_hinted(
+        &mut self,
+        key: Key,
+        deps: &[TaskId],
+        op: Operation,
+        hints: TaskHints,
+    ) -> Result<TaskId> {
+        self.add_task(Task::new(key, op).with_hints(hints), deps)
+    }
+
+    /// Adds `task` over the outputs of `deps`; see [`GraphBuilder::add`].
+    ///
+    /// # Errors
+    ///
+    /// As [`GraphBuilder::add`].
+    pub fn add_task(&mut self, task: Task, deps: &[TaskId]) -> Result<TaskId> {
+        let key = task.key().clone();
         if let Some(&bad) = deps.iter().find(|d| d.index() >= self.tasks.len()) {
             return Err(GraphError::UnknownDependency {
                 task: key,
@@ -213,7 +238,7 @@ impl GraphBuilder {
         }
         self.deps.extend_from_slice(deps);
         self.dep_start.push(self.deps.len() as u32);
-        self.tasks.push(Task::new(key, op));
+        self.tasks.push(task);
         Ok(TaskId(id))
     }
 
@@ -227,6 +252,13 @@ impl GraphBuilder {
         F: Fn(&[Value]) -> TaskResult + Send + Sync + 'static,
     {
         self.add(key, deps, std::sync::Arc::new(f))
+    }
+
+    /// Replaces the hints of task `id`, already added (a no-op for an id not in the builder).
+    pub fn set_hints(&mut self, id: TaskId, hints: TaskHints) {
+        if let Some(task) = self.tasks.get_mut(id.index()) {
+            *task = task.clone().with_hints(hints);
+        }
     }
 
     /// Freezes the graph, computing each task's dependents.

@@ -44,5 +44,5 @@ pub use fuse::fuse;
 pub use graph::{Graph, GraphBuilder, TaskId};
 pub use key::Key;
 pub use order::{Order, order};
-pub use task::{Operation, Task, TaskError, TaskErrorKind, TaskResult};
-pub use value::Value;
+pub use task::{Operation, Task, TaskError, TaskErrorKind, TaskHints, TaskResult};
+pub use value::{SpillCodec, Value};

@@ -16,17 +16,87 @@ pub type TaskResult = Result<Value, TaskError>;
 /// again), from any thread.
 pub type Operation = Arc<dyn Fn(&[Value]) -> TaskResult + Send + Sync>;
 
-/// One node of a [`Graph`](crate::Graph): its key and its operation.
+/// One node of a [`Graph`](crate::Graph): its key, its operation and what the scheduler
+/// may assume about it ([`TaskHints`]).
 #[derive(Clone)]
 pub struct Task {
     key: Key,
     op: Operation,
+    hints: TaskHints,
+}
+
+/// What a task's author tells the scheduler before the task runs, for the memory budget:
+/// the size of its output, and whether it may be run again to rebuild a dropped output.
+/// Tasks know nothing by default.
+///
+/// # Examples
+///
+/// ```
+/// use floe_graph::TaskHints;
+///
+/// let h = TaskHints::new().output_bytes(8 * 4000 * 1000).repeatable();
+/// assert_eq!(h.nbytes(), Some(32_000_000));
+/// assert!(h.is_repeatable());
+/// assert!(!TaskHints::new().is_repeatable());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TaskHints {
+    nbytes: Option<usize>,
+    repeatable: bool,
+}
+
+impl TaskHints {
+    /// No hints: output size unknown, not repeatable.
+    pub const fn new() -> Self {
+        Self {
+            nbytes: None,
+            repeatable: false,
+        }
+    }
+
+    /// The output will hold `n` bytes (as its [`Value::nbytes`] will say).
+    pub const fn output_bytes(mut self, n: usize) -> Self {
+        self.nbytes = Some(n);
+        self
+    }
+
+    /// Running the operation again returns an equal value and has no other effect (a file
+    /// read, a seeded generator, a kernel): a budgeted run may drop the output and rebuild it.
+    pub const fn repeatable(mut self) -> Self {
+        self.repeatable = true;
+        self
+    }
+
+    /// The declared output size, if any.
+    pub const fn nbytes(&self) -> Option<usize> {
+        self.nbytes
+    }
+
+    /// Whether the task may be run again.
+    pub const fn is_repeatable(&self) -> bool {
+        self.repeatable
+    }
 }
 
 impl Task {
-    /// A task named `key` that runs `op`.
+    /// A task named `key` that runs `op`, with no hints.
     pub fn new(key: Key, op: Operation) -> Self {
-        Self { key, op }
+        Self {
+            key,
+            op,
+            hints: TaskHints::new(),
+        }
+    }
+
+    /// The same task with `hints`.
+    pub fn with_hints(mut self, hints: TaskHints) -> Self {
+        self.hints = hints;
+        self
+    }
+
+    /// What the task's author declared about it.
+    pub fn hints(&self) -> TaskHints {
+        self.hints
     }
 
     /// The task's key.

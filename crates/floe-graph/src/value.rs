@@ -26,6 +26,42 @@ use std::sync::Arc;
 pub struct Value {
     data: Option<Arc<dyn Any + Send + Sync>>,
     nbytes: usize,
+    codec: Option<&'static SpillCodec>,
+}
+
+/// How a value is written to a spill file and read back, for values a memory-budgeted run
+/// may move to disk (see [`Value::spillable`]). `read` receives what `write` wrote and must
+/// return an equal value with the same codec.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use floe_graph::{SpillCodec, Value};
+///
+/// static BYTES: SpillCodec = SpillCodec {
+///     write: |v, w| w.write_all(v.downcast_ref::<Vec<u8>>().expect("a Vec<u8>")),
+///     read: |r| {
+///         let mut buf = Vec::new();
+///         r.read_to_end(&mut buf)?;
+///         let n = buf.len();
+///         Ok(Value::with_nbytes(buf, n).spillable(&BYTES))
+///     },
+/// };
+///
+/// let v = Value::with_nbytes(vec![1_u8, 2, 3], 3).spillable(&BYTES);
+/// let mut file = Vec::new();
+/// (v.codec().unwrap().write)(&v, &mut file)?;
+/// let back = (BYTES.read)(&mut file.as_slice())?;
+/// assert_eq!(back.downcast_ref::<Vec<u8>>(), Some(&vec![1, 2, 3]));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct SpillCodec {
+    /// Writes the value's contents.
+    pub write: fn(&Value, &mut dyn std::io::Write) -> std::io::Result<()>,
+    /// Reads back what `write` wrote.
+    pub read: fn(&mut dyn std::io::Read) -> std::io::Result<Value>,
 }
 
 impl Value {
@@ -44,6 +80,7 @@ impl Value {
         Self {
             data: Some(Arc::new(x)),
             nbytes,
+            codec: None,
         }
     }
 
@@ -52,6 +89,7 @@ impl Value {
         Self {
             data: Some(x),
             nbytes,
+            codec: None,
         }
     }
 
@@ -60,7 +98,27 @@ impl Value {
         Self {
             data: None,
             nbytes: 0,
+            codec: None,
         }
+    }
+
+    /// Marks the value as one a memory-budgeted run may write to disk with `codec` and read
+    /// back when it is needed again.
+    pub fn spillable(mut self, codec: &'static SpillCodec) -> Self {
+        if self.data.is_some() {
+            self.codec = Some(codec);
+        }
+        self
+    }
+
+    /// The spill codec, for values marked [`Value::spillable`].
+    pub fn codec(&self) -> Option<&'static SpillCodec> {
+        self.codec
+    }
+
+    /// Whether another clone of this value is alive (dropping this one would free nothing).
+    pub fn is_shared(&self) -> bool {
+        self.data.as_ref().is_some_and(|d| Arc::strong_count(d) > 1)
     }
 
     /// The number of bytes this value holds, as declared when it was made.
@@ -87,6 +145,7 @@ impl Value {
             Some(data) => data.downcast::<T>().map_err(|data| Self {
                 data: Some(data),
                 nbytes: self.nbytes,
+                codec: self.codec,
             }),
             None => Err(self),
         }

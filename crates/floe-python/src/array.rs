@@ -1041,10 +1041,15 @@ fn compute<'py>(py: Python<'py>, arrays: &Bound<'py, PyTuple>) -> PyResult<Bound
     PyTuple::new(py, compute_all(py, arrays)?)
 }
 
-/// Sets the worker threads and the memory budget for every later computation.
+/// Sets the worker threads, the memory budget (`"auto"`, `None` for none, bytes or a size)
+/// and the spill directory for every later computation.
 #[pyfunction]
-#[pyo3(signature = (threads=None, memory_limit=None))]
-fn _set_config(threads: Option<usize>, memory_limit: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+#[pyo3(signature = (threads=None, memory_limit=None, spill_dir=None))]
+fn _set_config(
+    threads: Option<usize>,
+    memory_limit: Option<&Bound<'_, PyAny>>,
+    spill_dir: Option<std::path::PathBuf>,
+) -> PyResult<()> {
     let mut cfg = floe::Config::default();
     if let Some(t) = threads {
         if t == 0 {
@@ -1052,7 +1057,22 @@ fn _set_config(threads: Option<usize>, memory_limit: Option<&Bound<'_, PyAny>>) 
         }
         cfg = cfg.threads(t);
     }
-    if let Some(m) = memory_limit.filter(|m| !m.is_none()) {
+    if let Some(dir) = spill_dir {
+        cfg = cfg.spill_dir(dir);
+    }
+    match memory_limit {
+        None => {}
+        Some(m) if m.is_none() => cfg = cfg.no_memory_limit(),
+        Some(m) if m.extract::<String>().is_ok_and(|s| s == "auto") => {}
+        Some(m) => cfg = cfg.memory_limit(memory_limit_bytes(m)?),
+    }
+    floe::config::set(cfg);
+    Ok(())
+}
+
+/// The bytes of a `memory_limit` given as an int or a size such as `"4GB"`.
+fn memory_limit_bytes(m: &Bound<'_, PyAny>) -> PyResult<usize> {
+    {
         let bytes = match m.extract::<usize>() {
             Ok(b) => b,
             Err(_) => {
@@ -1064,10 +1084,8 @@ fn _set_config(threads: Option<usize>, memory_limit: Option<&Bound<'_, PyAny>>) 
                 })?
             }
         };
-        cfg = cfg.memory_limit(bytes);
+        Ok(bytes)
     }
-    floe::config::set(cfg);
-    Ok(())
 }
 
 #[pyfunction]

@@ -11,7 +11,7 @@ mod array;
 mod convert;
 mod delayed;
 
-use pyo3::exceptions::{PyIOError, PyIndexError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyIOError, PyIndexError, PyMemoryError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 pub use array::PyArray;
@@ -25,6 +25,12 @@ pub(crate) fn to_py(e: impl Into<floe::Error>) -> PyErr {
         }
         floe::Error::Array(a) => PyValueError::new_err(a.to_string()),
         floe::Error::Io(io) => PyIOError::new_err(io.to_string()),
+        floe::Error::Run(e @ floe::scheduler::Error::TaskTooLarge { .. }) => {
+            PyMemoryError::new_err(e.to_string())
+        }
+        floe::Error::Run(e @ floe::scheduler::Error::Spill { .. }) => {
+            PyIOError::new_err(e.to_string())
+        }
         other => PyRuntimeError::new_err(other.to_string()),
     }
 }

@@ -26,6 +26,32 @@ pub enum Error {
         /// The panic message.
         message: String,
     },
+    /// A memory-budgeted run could not write a held value to its spill file, or read it
+    /// back (a full disk, an unwritable spill directory, a file removed under the run).
+    #[error("spill file {}: {source}", path.display())]
+    Spill {
+        /// The file (or the directory that could not be created).
+        path: std::path::PathBuf,
+        /// What the file system said.
+        source: std::io::Error,
+    },
+    /// A task whose inputs and output alone exceed the memory budget; refused before the
+    /// run starts.
+    #[error("{}", too_large(key, *footprint, *inputs, *limit, *fits, *output))]
+    TaskTooLarge {
+        /// The task.
+        key: Key,
+        /// Its inputs' and output's bytes together.
+        footprint: usize,
+        /// How many inputs it reads.
+        inputs: usize,
+        /// The budget.
+        limit: usize,
+        /// The block size at which inputs and output would fit: the budget shared by them.
+        fits: usize,
+        /// Whether the task makes a requested output (a result to be returned whole).
+        output: bool,
+    },
     /// The run was cancelled through its [`CancelToken`](crate::CancelToken).
     #[error("the run was cancelled")]
     Cancelled,
@@ -41,6 +67,30 @@ pub enum Error {
     /// A bug in floe, not in the graph or its operations.
     #[error("internal error (a bug in floe; please report it): {0}")]
     Internal(String),
+}
+
+fn too_large(
+    key: &Key,
+    footprint: usize,
+    inputs: usize,
+    limit: usize,
+    fits: usize,
+    output: bool,
+) -> String {
+    let needs = format!(
+        "task `{key}` needs {footprint} bytes (its {inputs} inputs and its output) but the \
+         memory budget is {limit} bytes"
+    );
+    if output {
+        format!(
+            "{needs}: the result is returned whole, so write it to a file instead (store_npy, \
+             to_zarr), compute a smaller part, or raise the budget"
+        )
+    } else {
+        format!(
+            "{needs}: rechunk so that its blocks hold at most {fits} bytes each, or raise the budget"
+        )
+    }
 }
 
 impl Error {

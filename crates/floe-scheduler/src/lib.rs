@@ -20,17 +20,21 @@
 //! mechanics; the integration tests (`tests/it`) pin the behaviour with property tests over
 //! random graphs.
 
+mod budget;
 mod cancel;
 mod error;
 mod events;
+mod plan;
 mod ready_queue;
 mod run;
 mod scheduler;
 mod sleep;
+mod spill;
 mod stats;
 
 pub use cancel::CancelToken;
 pub use error::{Error, Result};
 pub use events::{Event, Subscriber};
+pub use plan::{Plan, format_bytes, plan};
 pub use scheduler::{Executor, RunOptions, Scheduler, SchedulerBuilder, available_threads};
 pub use stats::{RunOutput, RunStats};

@@ -76,9 +76,21 @@ impl ReadyQueues {
         })
     }
 
-    /// Whether a task other than a source is waiting.
-    pub(crate) fn has_non_source_work(&self) -> bool {
-        self.heaps.iter().any(|h| !h.0.lock().is_empty())
+    /// The best waiting task of all: every worker's heap and the sources (the slow path of
+    /// a budgeted run, which must not run a worse task while a better one waits elsewhere).
+    pub(crate) fn pop_global(&self) -> Option<TaskId> {
+        let mut heaps: Vec<_> = self.heaps.iter().map(|h| h.0.lock()).collect();
+        let best_heap = heaps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| h.peek().map(|&Reverse(e)| (e, i)))
+            .min();
+        let limit = best_heap.map_or(u64::MAX, |(e, _)| e);
+        if let Some(source) = self.claim_source_before(limit) {
+            return Some(source);
+        }
+        let (_, i) = best_heap?;
+        heaps[i].pop().map(|Reverse(e)| unpack(e))
     }
 
     /// Claims the next source if its entry sorts before `limit`.

@@ -22,6 +22,12 @@
 //!   complete; otherwise spin, then sleep until woken or a few ms pass.
 //! ```
 //!
+//! With a memory budget, a popped task is first *admitted* (see `budget.rs`): it starts when
+//! its output and any evicted inputs fit, after evicting held values if needed; else the
+//! worker looks a few tasks further for one that fits, and waits to be woken if none does.
+//! Evicted inputs are brought back (read from their spill file, or rebuilt by running their
+//! task again) by the worker that needs them, just before the task runs.
+//!
 //! The run ends when every needed task has finished, on the first failure, or when the
 //! cancel token is set. Workers are scoped threads joined before the run returns, so no
 //! thread outlives it; results still held are dropped with the state, so a failed run leaves
@@ -43,12 +49,17 @@ use std::time::Instant;
 use floe_graph::{Graph, Order, TaskError, TaskId, Value};
 use parking_lot::Mutex;
 
+use crate::budget::{Budget, Slot};
 use crate::ready_queue::ReadyQueues;
 use crate::sleep::Sleep;
+use crate::spill::SpillStore;
 use crate::{CancelToken, Error, Event, Result, RunOutput, RunStats, Subscriber};
 
 /// Finished-task counts are flushed to the shared counter at least this often.
 const FLUSH_EVERY: usize = 256;
+
+/// How many more ready tasks a worker tries when the best one does not fit the budget.
+const LOOK_PAST: usize = 8;
 
 pub(crate) struct RunState<'a> {
     graph: &'a Graph,
@@ -57,7 +68,7 @@ pub(crate) struct RunState<'a> {
     is_output: Vec<bool>,
     waiting_deps: Vec<AtomicU32>,
     waiting_dependents: Vec<AtomicU32>,
-    slots: Vec<Mutex<Option<Value>>>,
+    slots: Vec<Mutex<Slot>>,
     queues: ReadyQueues,
     tasks: usize,
     remaining: AtomicUsize,
@@ -65,15 +76,10 @@ pub(crate) struct RunState<'a> {
     error: Mutex<Option<Error>>,
     held: AtomicUsize,
     peak: AtomicUsize,
-    /// Held bytes past which no new sources start while other work can run.
-    memory_limit: Option<usize>,
-    /// Tasks executing now, across workers.
+    /// The memory bound, when a budget is set.
+    budget: Option<Budget>,
+    /// Tasks executing now, across workers (kept only with a budget).
     running: AtomicUsize,
-    /// Sources (tasks without inputs) executing now.
-    loading: AtomicUsize,
-    /// The largest output of a source so far (0: none finished yet): the size a budgeted
-    /// run expects of the next load.
-    load_bytes: AtomicUsize,
     sleep: Sleep,
     subscribers: &'a [Arc<dyn Subscriber>],
     cancel: Option<&'a CancelToken>,
@@ -87,7 +93,7 @@ impl<'a> RunState<'a> {
         outputs: &'a [TaskId],
         order: &'a Order,
         threads: usize,
-        memory_limit: Option<usize>,
+        memory: Option<(usize, SpillStore)>,
         subscribers: &'a [Arc<dyn Subscriber>],
         cancel: Option<&'a CancelToken>,
     ) -> Self {
@@ -120,7 +126,7 @@ impl<'a> RunState<'a> {
             is_output,
             waiting_deps,
             waiting_dependents,
-            slots: graph.ids().map(|_| Mutex::new(None)).collect(),
+            slots: graph.ids().map(|_| Mutex::new(Slot::Empty)).collect(),
             queues: ReadyQueues::new(threads, sources),
             tasks,
             remaining: AtomicUsize::new(tasks),
@@ -128,10 +134,8 @@ impl<'a> RunState<'a> {
             error: Mutex::new(None),
             held: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
-            memory_limit,
+            budget: memory.map(|(limit, spill)| Budget::new(graph, limit, spill)),
             running: AtomicUsize::new(0),
-            loading: AtomicUsize::new(0),
-            load_bytes: AtomicUsize::new(0),
             sleep: Sleep::default(),
             subscribers,
             cancel,
@@ -177,93 +181,153 @@ impl<'a> RunState<'a> {
                 self.fail(Error::Cancelled);
                 break;
             }
-            match self.queues.pop(worker, self.may_load()) {
-                Some(task) if !self.may_start(task) => {
-                    // Over the budget, a task that frees nothing waits for one that does.
-                    self.queues
-                        .push(worker, &[(self.priority[task.index()], task)]);
-                    self.flush(&mut finished);
-                    self.sleep.idle(|| {
-                        self.stop.load(Ordering::Acquire)
-                            || self.cancel.is_some_and(CancelToken::is_cancelled)
-                            || self.may_load()
-                    });
+            // With a budget, tasks are popped and admitted under one lock, so no worker
+            // holds a task the others cannot see while they decide.
+            let admitting = self.budget.as_ref().map(|b| b.admit.lock());
+            let Some(popped) = self.queues.pop(worker, true) else {
+                drop(admitting);
+                self.flush(&mut finished);
+                self.sleep.idle(|| {
+                    self.stop.load(Ordering::Acquire)
+                        || self.cancel.is_some_and(CancelToken::is_cancelled)
+                        || self.queues.has_work()
+                });
+                continue;
+            };
+            let (task, reserved) = match &self.budget {
+                None => (popped, 0),
+                Some(budget) => {
+                    let seen = budget.epoch.load(Ordering::Acquire);
+                    let admitted = self.admit_some(budget, worker, popped);
+                    drop(admitting);
+                    match admitted {
+                        Ok(Some(admitted)) => admitted,
+                        Ok(None) => {
+                            // Nothing fits while others run: wait until one finishes or
+                            // frees a value.
+                            self.flush(&mut finished);
+                            budget.waiting.fetch_add(1, Ordering::AcqRel);
+                            self.sleep.idle(|| {
+                                self.stop.load(Ordering::Acquire)
+                                    || self.cancel.is_some_and(CancelToken::is_cancelled)
+                                    || budget.epoch.load(Ordering::Acquire) != seen
+                            });
+                            budget.waiting.fetch_sub(1, Ordering::AcqRel);
+                            continue;
+                        }
+                        Err(e) => {
+                            self.fail(e);
+                            break;
+                        }
+                    }
                 }
-                Some(task) => {
-                    // The counters serve the budget only: without one, no shared atomics.
-                    let budgeted = self.memory_limit.is_some();
-                    let source = budgeted && self.graph.dependencies(task).is_empty();
-                    if budgeted {
-                        self.running.fetch_add(1, Ordering::AcqRel);
-                    }
-                    if source {
-                        self.loading.fetch_add(1, Ordering::AcqRel);
-                    }
-                    let go_on = self.execute(worker, task, &mut inputs, &mut readied);
-                    if source {
-                        self.loading.fetch_sub(1, Ordering::AcqRel);
-                    }
-                    if budgeted {
-                        self.running.fetch_sub(1, Ordering::AcqRel);
-                    }
-                    if !go_on {
-                        break;
-                    }
-                    finished += 1;
-                    if finished == FLUSH_EVERY {
-                        self.flush(&mut finished);
-                    }
+            };
+            let go_on = self.execute(worker, task, &mut inputs, &mut readied);
+            if let Some(budget) = &self.budget {
+                budget.reserved.fetch_sub(reserved, Ordering::AcqRel);
+                self.running.fetch_sub(1, Ordering::AcqRel);
+                if budget.changed() {
+                    self.sleep.wake_all();
                 }
-                None => {
-                    self.flush(&mut finished);
-                    self.sleep.idle(|| {
-                        self.stop.load(Ordering::Acquire)
-                            || self.cancel.is_some_and(CancelToken::is_cancelled)
-                            || (self.queues.has_work() && self.may_load())
-                            || self.queues.has_non_source_work()
-                    });
-                }
+            }
+            if !go_on {
+                break;
+            }
+            finished += 1;
+            if finished == FLUSH_EVERY {
+                self.flush(&mut finished);
             }
         }
         self.flush(&mut finished);
     }
 
-    /// Whether a worker may start a source (load new data). Always without a memory budget.
-    /// With one: when nothing else is running (so a run always makes progress: a budget
-    /// throttles, it never deadlocks), or when the held bytes plus the loads in flight and
-    /// this one — each expected as large as the largest load so far — stay within it. Until
-    /// a first load has finished its size is unknown, so only one runs at a time.
-    fn may_load(&self) -> bool {
-        let Some(limit) = self.memory_limit else {
-            return true;
-        };
-        if self.running.load(Ordering::Acquire) == 0 {
-            return true;
+    /// Admits `popped` if it fits; else goes the slow way: puts it back and tries the best
+    /// ready tasks of all workers in priority order, the very best of them even if it does
+    /// not fit when no task is running (so a run never stalls), the next few only if they
+    /// fit (looking past a task that must wait to one that frees memory). Returns the task
+    /// admitted and the bytes reserved for it, or `None` if none may start now.
+    fn admit_some(
+        &self,
+        budget: &Budget,
+        worker: usize,
+        popped: TaskId,
+    ) -> Result<Option<(TaskId, usize)>> {
+        if let Some(reserved) = self.admit(budget, popped, false)? {
+            return Ok(Some((popped, reserved)));
         }
-        let expected = self.load_bytes.load(Ordering::Relaxed);
-        if expected == 0 {
-            return self.loading.load(Ordering::Acquire) == 0
-                && self.held.load(Ordering::Relaxed) <= limit;
+        self.queues
+            .push(worker, &[(self.priority[popped.index()], popped)]);
+        let mut refused: Vec<(u32, TaskId)> = Vec::new();
+        let mut outcome = Ok(None);
+        while refused.len() <= LOOK_PAST {
+            let Some(task) = self.queues.pop_global() else {
+                break;
+            };
+            match self.admit(budget, task, refused.is_empty()) {
+                Ok(Some(reserved)) => {
+                    outcome = Ok(Some((task, reserved)));
+                    break;
+                }
+                Ok(None) => refused.push((self.priority[task.index()], task)),
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            }
         }
-        let loads = self.loading.load(Ordering::Acquire) + 1;
-        self.held
-            .load(Ordering::Relaxed)
-            .saturating_add(loads.saturating_mul(expected))
-            <= limit
+        if !refused.is_empty() {
+            self.queues.push(worker, &refused);
+        }
+        outcome
     }
 
-    /// Whether `task` may start now: always within the budget (or without one); over it,
-    /// only if it is the last consumer of one of its inputs (running it frees memory), or if
-    /// nothing else is running. Tasks that only add data — loads, and loads fused with their
-    /// first use — wait until the held bytes fall.
-    fn may_start(&self, task: TaskId) -> bool {
-        if self.may_load() {
-            return true;
+    /// Admits `task` if its need fits the budget, evicting held values needed after it to
+    /// make room (see `budget.rs`). If `best` (it is the best ready task) and no task is
+    /// running, evicts whatever can be and admits it even if it still does not fit. Pins
+    /// its inputs until it has read them. Returns the bytes reserved, or `None` if it must
+    /// wait. The caller holds the admission lock.
+    fn admit(&self, budget: &Budget, task: TaskId, best: bool) -> Result<Option<usize>> {
+        let graph = self.graph;
+        let deps = graph.dependencies(task);
+        let mut need = budget.expected_output(graph.task(task).hints(), task);
+        for d in deps {
+            budget.pin(*d);
+            need += self.slots[d.index()].lock().evicted_bytes();
         }
-        self.graph.dependencies(task).iter().any(|d| {
-            !self.is_output[d.index()]
-                && self.waiting_dependents[d.index()].load(Ordering::Acquire) == 1
-        })
+        let alone = best && self.running.load(Ordering::Acquire) == 0;
+        let fits = || {
+            self.held.load(Ordering::Acquire) + budget.reserved.load(Ordering::Acquire) + need
+                <= budget.limit
+        };
+        if !fits() {
+            let before = self.priority[task.index()];
+            for (_, victim) in budget.candidates(graph, self.priority, before, alone) {
+                let freed = budget.evict(graph, victim, &mut self.slots[victim.index()].lock());
+                match freed {
+                    Ok(0) => {}
+                    Ok(freed) => {
+                        self.held.fetch_sub(freed, Ordering::AcqRel);
+                        budget.remove_resident(victim);
+                        if fits() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        deps.iter().for_each(|d| budget.unpin(*d));
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        if fits() || alone {
+            budget.reserved.fetch_add(need, Ordering::AcqRel);
+            budget.started[task.index()].store(true, Ordering::Release);
+            self.running.fetch_add(1, Ordering::AcqRel);
+            Ok(Some(need))
+        } else {
+            deps.iter().for_each(|d| budget.unpin(*d));
+            Ok(None)
+        }
     }
 
     /// Adds `finished` to the shared count; the worker that brings it to zero ends the run.
@@ -293,17 +357,21 @@ impl<'a> RunState<'a> {
         let key = graph.key(task);
         let deps = graph.dependencies(task);
         inputs.clear();
+        let mut read = Ok(());
         for d in deps {
-            match self.slots[d.index()].lock().clone() {
-                Some(v) => inputs.push(v),
-                None => {
-                    self.fail(Error::Internal(format!(
-                        "input {} of task `{key}` is missing",
-                        graph.key(*d)
-                    )));
-                    return false;
-                }
+            match self.input(*d) {
+                Ok(v) if read.is_ok() => inputs.push(v),
+                Ok(_) => {}
+                Err(e) => read = read.and(Err(e)),
             }
+            if let Some(budget) = &self.budget {
+                budget.unpin(*d);
+            }
+        }
+        if let Err(e) = read {
+            inputs.clear();
+            self.fail(e);
+            return false;
         }
         let timed = !self.subscribers.is_empty();
         let start = timed.then(|| {
@@ -316,6 +384,12 @@ impl<'a> RunState<'a> {
             });
             at
         });
+        // A budgeted run times its sources: the cost of rebuilding a dropped output.
+        let source_clock = self
+            .budget
+            .as_ref()
+            .filter(|_| deps.is_empty())
+            .map(|_| start.unwrap_or_else(Instant::now));
         let result = graph.task(task).run(inputs);
         inputs.clear();
         let value = match result {
@@ -327,22 +401,17 @@ impl<'a> RunState<'a> {
         };
 
         let nbytes = value.nbytes();
-        if deps.is_empty() && self.memory_limit.is_some() {
-            self.load_bytes.fetch_max(nbytes.max(1), Ordering::Relaxed);
+        self.hold(task, value);
+        if let Some(budget) = &self.budget {
+            let micros =
+                source_clock.map(|at| at.elapsed().as_micros().min(u32::MAX as u128) as u32);
+            budget.observe(task, nbytes, micros);
         }
-        if nbytes > 0 {
-            let now = self.held.fetch_add(nbytes, Ordering::Relaxed) + nbytes;
-            self.peak.fetch_max(now, Ordering::Relaxed);
-        }
-        *self.slots[task.index()].lock() = Some(value);
 
         for d in deps {
             let left = self.waiting_dependents[d.index()].fetch_sub(1, Ordering::AcqRel);
             if left == 1 && !self.is_output[d.index()] {
-                let freed = self.slots[d.index()].lock().take();
-                if let Some(bytes) = freed.map(|v| v.nbytes()).filter(|b| *b > 0) {
-                    self.held.fetch_sub(bytes, Ordering::Relaxed);
-                }
+                self.release(*d);
             }
         }
 
@@ -369,6 +438,86 @@ impl<'a> RunState<'a> {
             });
         }
         true
+    }
+
+    /// Counts `bytes` more held, and the peak.
+    fn add_held(&self, bytes: usize) {
+        if bytes > 0 {
+            let now = self.held.fetch_add(bytes, Ordering::Relaxed) + bytes;
+            self.peak.fetch_max(now, Ordering::Relaxed);
+        }
+    }
+
+    /// Stores `task`'s output in its slot.
+    fn hold(&self, task: TaskId, value: Value) {
+        self.add_held(value.nbytes());
+        *self.slots[task.index()].lock() = Slot::Held(value);
+        if let Some(budget) = &self.budget
+            && !self.is_output[task.index()]
+        {
+            budget.add_resident(task);
+        }
+    }
+
+    /// Frees `task`'s output: its last dependent has finished.
+    fn release(&self, task: TaskId) {
+        let freed = std::mem::replace(&mut *self.slots[task.index()].lock(), Slot::Empty);
+        match freed {
+            Slot::Held(v) => {
+                if v.nbytes() > 0 {
+                    self.held.fetch_sub(v.nbytes(), Ordering::Relaxed);
+                }
+            }
+            Slot::Spilled(s) => {
+                if let Some(budget) = &self.budget {
+                    budget.spill.remove(&s);
+                }
+            }
+            Slot::Dropped(_) | Slot::Empty => {}
+        }
+        if let Some(budget) = &self.budget {
+            budget.remove_resident(task);
+        }
+    }
+
+    /// The output of `dep`, for a task about to run: shared if held, else brought back
+    /// from its spill file or rebuilt by running its task again.
+    fn input(&self, dep: TaskId) -> Result<Value> {
+        let mut slot = self.slots[dep.index()].lock();
+        let value = match &*slot {
+            Slot::Held(v) => return Ok(v.clone()),
+            Slot::Empty => {
+                return Err(Error::Internal(format!(
+                    "the output of `{}` is missing",
+                    self.graph.key(dep)
+                )));
+            }
+            Slot::Spilled(spilled) => {
+                let budget = self.budget.as_ref().ok_or_else(|| {
+                    Error::Internal("a value was spilled in a run without a budget".into())
+                })?;
+                budget.spill.read(spilled)?
+            }
+            Slot::Dropped(_) => {
+                let budget = self.budget.as_ref().ok_or_else(|| {
+                    Error::Internal("a value was dropped in a run without a budget".into())
+                })?;
+                let v = self
+                    .graph
+                    .task(dep)
+                    .run(&[])
+                    .map_err(|e| Error::from_task(self.graph.key(dep), e))?;
+                budget.count_recomputed(v.nbytes());
+                v
+            }
+        };
+        self.add_held(value.nbytes());
+        *slot = Slot::Held(value.clone());
+        drop(slot);
+        if let Some(budget) = &self.budget {
+            budget.add_resident(dep);
+        }
+        Ok(value)
     }
 
     /// Records the first error and stops every worker.
@@ -400,19 +549,25 @@ impl<'a> RunState<'a> {
             (self.remaining.load(Ordering::Acquire) != 0)
                 .then(|| Error::Internal("the run stopped before every task finished".into()))
         });
-        let values = match &error {
-            Some(_) => Vec::new(),
-            None => self
-                .outputs
-                .iter()
-                .map(|o| self.slots[o.index()].lock().clone().unwrap_or_default())
-                .collect(),
-        };
+        let mut values = Vec::new();
+        let mut error = error;
+        if error.is_none() {
+            for o in self.outputs {
+                match self.input(*o) {
+                    Ok(v) => values.push(v),
+                    Err(e) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
         if error.is_some() {
             // Free what the failed run still holds now, through the meter, so the statistics
             // show it returning to zero.
+            values.clear();
             for slot in &self.slots {
-                if let Some(v) = slot.lock().take() {
+                if let Slot::Held(v) = std::mem::replace(&mut *slot.lock(), Slot::Empty) {
                     self.held.fetch_sub(v.nbytes(), Ordering::Relaxed);
                 }
             }
@@ -424,6 +579,9 @@ impl<'a> RunState<'a> {
             wall: self.start.elapsed(),
             peak_bytes: self.peak.load(Ordering::Relaxed),
             held_bytes_at_end,
+            memory_limit: self.budget.as_ref().map(|b| b.limit),
+            spilled_bytes: self.budget.as_ref().map_or(0, |b| b.spill.written()),
+            recomputed_bytes: self.budget.as_ref().map_or(0, Budget::recomputed),
         };
         let caught = catch_unwind(AssertUnwindSafe(|| {
             self.emit(|| Event::RunFinished {

@@ -1,10 +1,13 @@
 //! The scheduler handle and its builder.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use floe_graph::{Graph, Order, TaskId, order};
 
+use crate::budget::check_footprints;
 use crate::run::RunState;
+use crate::spill::{SpillStore, default_spill_dir};
 use crate::{CancelToken, Error, Result, RunOutput, Subscriber};
 
 /// How a run uses threads.
@@ -53,6 +56,7 @@ pub struct Scheduler {
     executor: Executor,
     subscribers: Vec<Arc<dyn Subscriber>>,
     memory_limit: Option<usize>,
+    spill_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -62,6 +66,7 @@ impl std::fmt::Debug for Scheduler {
             .field("executor", &self.executor)
             .field("subscribers", &self.subscribers.len())
             .field("memory_limit", &self.memory_limit)
+            .field("spill_dir", &self.spill_dir)
             .finish()
     }
 }
@@ -73,6 +78,7 @@ impl Default for Scheduler {
             executor: Executor::Threaded,
             subscribers: Vec::new(),
             memory_limit: None,
+            spill_dir: None,
         }
     }
 }
@@ -94,6 +100,12 @@ impl Scheduler {
     /// The memory budget, if one is set (see [`SchedulerBuilder::memory_limit`]).
     pub fn memory_limit(&self) -> Option<usize> {
         self.memory_limit
+    }
+
+    /// Where budgeted runs put their spill files: the directory set with
+    /// [`SchedulerBuilder::spill_dir`], else the system temp dir.
+    pub fn spill_dir(&self) -> PathBuf {
+        self.spill_dir.clone().unwrap_or_else(default_spill_dir)
     }
 
     /// The number of worker threads a run uses (1 for the synchronous executor).
@@ -124,8 +136,9 @@ impl Scheduler {
     ///
     /// # Errors
     ///
-    /// As [`Scheduler::run`], plus [`Error::Cancelled`] when the token is cancelled, and
-    /// [`Error::SubscriberPanicked`] if a subscriber panics.
+    /// As [`Scheduler::run`], plus [`Error::Cancelled`] when the token is cancelled,
+    /// [`Error::SubscriberPanicked`] if a subscriber panics, and with a memory budget
+    /// [`Error::TaskTooLarge`] (before anything runs) and [`Error::Spill`].
     pub fn run_with(
         &self,
         graph: &Graph,
@@ -151,6 +164,12 @@ impl Scheduler {
         if options.order.is_some() {
             check_order(graph, outputs, order)?;
         }
+        if let Some(limit) = self.memory_limit {
+            check_footprints(graph, outputs, order, limit)?;
+        }
+        let memory = self
+            .memory_limit
+            .map(|limit| (limit, SpillStore::new(self.spill_dir())));
         let mut subscribers = self.subscribers.clone();
         subscribers.extend(options.subscribers.iter().cloned());
         let threads = self.threads();
@@ -159,7 +178,7 @@ impl Scheduler {
             outputs,
             order,
             threads,
-            self.memory_limit,
+            memory,
             &subscribers,
             options.cancel.as_ref(),
         );
@@ -228,13 +247,30 @@ impl SchedulerBuilder {
         self
     }
 
-    /// A memory budget for results held between tasks, in bytes: while the scheduler holds
-    /// more, workers start no new sources (tasks without inputs: reads, generators) and run
-    /// the tasks that consume what is held; a source still starts when nothing else can run,
-    /// so a run never stalls. A throttle, not a hard cap: tasks already running finish, and
-    /// one task's output may exceed the budget. Nothing is spilled to disk.
+    /// A memory budget, in bytes, for the results held between tasks. A task starts only
+    /// when its output (and any input that must come back from disk) fits; to make room,
+    /// held values needed later are dropped and rebuilt from their source when that is
+    /// cheap (file reads, generators), or spilled to files under
+    /// [`spill_dir`](SchedulerBuilder::spill_dir) otherwise; a task that fits nowhere waits
+    /// for others to finish. A run never stalls: with nothing else running the next task
+    /// starts anyway. Tasks whose declared inputs and output exceed the budget alone are
+    /// refused before the run ([`Error::TaskTooLarge`]). See the crate docs for what counts.
     pub fn memory_limit(mut self, bytes: usize) -> Self {
         self.scheduler.memory_limit = Some(bytes);
+        self
+    }
+
+    /// No memory budget (the default): held results are bounded only by the graph's order.
+    pub fn no_memory_limit(mut self) -> Self {
+        self.scheduler.memory_limit = None;
+        self
+    }
+
+    /// The directory under which budgeted runs create their spill directories (default:
+    /// the system temp dir). Each run's directory is removed when the run ends, however it
+    /// ends.
+    pub fn spill_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.scheduler.spill_dir = Some(dir.as_ref().to_path_buf());
         self
     }
 

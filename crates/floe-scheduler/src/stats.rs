@@ -19,6 +19,12 @@ pub struct RunStats {
     /// Bytes the meter still counted when the run ended: the outputs' sizes on success;
     /// after a failure everything is freed and the meter is back at 0.
     pub held_bytes_at_end: usize,
+    /// The memory budget the run kept, if one was set.
+    pub memory_limit: Option<usize>,
+    /// Bytes of held values written to spill files to stay within the budget.
+    pub spilled_bytes: usize,
+    /// Bytes of dropped values rebuilt by running their tasks again.
+    pub recomputed_bytes: usize,
 }
 
 /// The outputs of a successful run and its statistics.

@@ -228,3 +228,40 @@ pub fn visualize<C: Compute + ?Sized>(
         &graph, &outputs, path, options,
     )?)
 }
+
+/// What computing `what` with the process-wide settings will do, without running it: tasks,
+/// bytes read or generated, the peak held under the memory budget, and what will be rebuilt
+/// or spilled (see [`floe_scheduler::plan`]).
+///
+/// # Examples
+///
+/// ```
+/// use floe::array;
+///
+/// floe::config::set(floe::Config::default().memory_limit(64 << 20));
+/// let x = array::random::uniform(&[4000, 4000], [1000_usize, 1000], 0, 0.0, 1.0)?;
+/// // Each column's deviations from its mean, summed: x is needed twice.
+/// let y = x.sub(&x.mean(0)?)?.abs()?.sum(0)?;
+/// let p = floe::plan(&y)?;
+/// assert_eq!(p.source_bytes, 8 * 4000 * 4000);
+/// assert!(p.peak_bytes <= 64 << 20);
+/// assert!(p.recomputed_bytes > 0, "x is generated again rather than held");
+/// println!("{p}");
+/// # floe::config::set(floe::Config::default());
+/// # Ok::<(), floe::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// If the graph cannot be built, or a task alone exceeds the budget (as `compute` would).
+pub fn plan<C: Compute + ?Sized>(what: &C) -> Result<floe_scheduler::Plan> {
+    let config = config::get();
+    let (graph, outputs) = graph(what)?;
+    let order = order(&graph, &outputs);
+    Ok(floe_scheduler::plan(
+        &graph,
+        &outputs,
+        &order,
+        config.memory_limit.bytes(),
+    )?)
+}

@@ -1,7 +1,9 @@
-//! Process-wide settings: threads, executor, and the subscribers every computation gets.
+//! Process-wide settings: threads, executor, memory budget, spill directory, and the
+//! subscribers every computation gets.
 
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use floe_scheduler::{Executor, Scheduler, Subscriber};
 use parking_lot::RwLock;
@@ -26,9 +28,73 @@ pub struct Config {
     pub threads: Option<usize>,
     /// The executor.
     pub executor: Executor,
-    /// A memory budget for results held between tasks (see
-    /// [`SchedulerBuilder::memory_limit`](floe_scheduler::SchedulerBuilder::memory_limit)).
-    pub memory_limit: Option<usize>,
+    /// The memory budget for results held between tasks (see
+    /// [`SchedulerBuilder::memory_limit`](floe_scheduler::SchedulerBuilder::memory_limit)):
+    /// by default [`MemoryLimit::Auto`], half the memory available.
+    pub memory_limit: MemoryLimit,
+    /// Where spill files go; `None`: the system temp dir.
+    pub spill_dir: Option<PathBuf>,
+}
+
+/// The memory budget every computation keeps.
+///
+/// # Examples
+///
+/// ```
+/// use floe::config::MemoryLimit;
+///
+/// assert_eq!(MemoryLimit::Bytes(1 << 30).bytes(), Some(1 << 30));
+/// assert_eq!(MemoryLimit::Unlimited.bytes(), None);
+/// // Half of what the machine has available (see `MemoryLimit::Auto`).
+/// assert!(MemoryLimit::Auto.bytes().is_some_and(|b| b > 0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum MemoryLimit {
+    /// Half of the memory available when the process first asks: the smaller of the
+    /// kernel's `MemAvailable` and the room left under the process's cgroup limit (Linux;
+    /// elsewhere, or if neither can be read, no budget).
+    #[default]
+    Auto,
+    /// No budget: held results are bounded only by the graph's order.
+    Unlimited,
+    /// A budget of this many bytes.
+    Bytes(usize),
+}
+
+impl MemoryLimit {
+    /// The budget in bytes, `None` for no budget.
+    pub fn bytes(self) -> Option<usize> {
+        match self {
+            MemoryLimit::Auto => auto_limit(),
+            MemoryLimit::Unlimited => None,
+            MemoryLimit::Bytes(n) => Some(n),
+        }
+    }
+}
+
+/// The automatic budget, measured once per process.
+fn auto_limit() -> Option<usize> {
+    static AUTO: OnceLock<Option<usize>> = OnceLock::new();
+    *AUTO.get_or_init(|| available_memory().map(|b| b / 2))
+}
+
+/// The bytes this process could still take: `MemAvailable`, capped by what its cgroup
+/// (v2) allows beyond what it already uses.
+fn available_memory() -> Option<usize> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let field = |name: &str| {
+        meminfo.lines().find_map(|l| {
+            let rest = l.strip_prefix(name)?.strip_prefix(':')?;
+            let kb: usize = rest.trim().trim_end_matches("kB").trim().parse().ok()?;
+            Some(kb * 1024)
+        })
+    };
+    let available = field("MemAvailable").or_else(|| field("MemTotal"))?;
+    let read = |p: &str| -> Option<usize> { std::fs::read_to_string(p).ok()?.trim().parse().ok() };
+    let cgroup_room = read("/sys/fs/cgroup/memory.max")
+        .map(|max| max.saturating_sub(read("/sys/fs/cgroup/memory.current").unwrap_or(0)));
+    Some(cgroup_room.map_or(available, |room| room.min(available)))
 }
 
 impl Config {
@@ -44,10 +110,22 @@ impl Config {
         self
     }
 
-    /// Sets a memory budget, in bytes, for results held between tasks: past it, no new data
-    /// is loaded while held data can be consumed.
+    /// Sets a memory budget, in bytes, for results held between tasks: past it, held data
+    /// needed later is re-read or spilled (see [`MemoryLimit`]).
     pub fn memory_limit(mut self, bytes: usize) -> Self {
-        self.memory_limit = Some(bytes);
+        self.memory_limit = MemoryLimit::Bytes(bytes);
+        self
+    }
+
+    /// Turns the memory budget off.
+    pub fn no_memory_limit(mut self) -> Self {
+        self.memory_limit = MemoryLimit::Unlimited;
+        self
+    }
+
+    /// Sets the directory under which spill files are written.
+    pub fn spill_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.spill_dir = Some(dir.into());
         self
     }
 
@@ -61,8 +139,11 @@ impl Config {
         if let Some(n) = self.threads {
             b = b.threads(n);
         }
-        if let Some(bytes) = self.memory_limit {
+        if let Some(bytes) = self.memory_limit.bytes() {
             b = b.memory_limit(bytes);
+        }
+        if let Some(dir) = &self.spill_dir {
+            b = b.spill_dir(dir);
         }
         for (_, s) in SUBSCRIBERS.read().iter() {
             b = b.subscriber(s.clone());

@@ -3,6 +3,8 @@
 
 mod support;
 
+mod budget;
+
 mod events;
 mod failures;
 mod memory;

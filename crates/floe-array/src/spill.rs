@@ -1,0 +1,197 @@
+//! Blocks on disk: the codec a memory-budgeted run uses to spill a block and read it back.
+//!
+//! A spill file holds a magic tag, the dtype, the shape and the elements in row-major order
+//! and native byte order (a spill file never leaves the process that wrote it). Reading
+//! allocates the block once and fills it straight from the file.
+
+use std::io::{self, Read, Write};
+
+use floe_graph::{SpillCodec, Value};
+use ndarray::{ArrayD, IxDyn};
+
+use crate::{DType, DynArray};
+
+const MAGIC: &[u8; 8] = b"FLOEBLK1";
+
+/// Dtypes by their code in a spill file.
+const DTYPES: [DType; 11] = [
+    DType::Bool,
+    DType::I8,
+    DType::I16,
+    DType::I32,
+    DType::I64,
+    DType::U8,
+    DType::U16,
+    DType::U32,
+    DType::U64,
+    DType::F32,
+    DType::F64,
+];
+
+/// The codec of array blocks (every block value made by the array library carries it).
+pub(crate) static BLOCK_CODEC: SpillCodec = SpillCodec {
+    write: write_block,
+    read: read_block,
+};
+
+fn invalid(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("spill file: {what}"))
+}
+
+fn write_block(value: &Value, w: &mut dyn Write) -> io::Result<()> {
+    let block = value
+        .downcast_ref::<DynArray>()
+        .ok_or_else(|| invalid("not an array block"))?;
+    let dtype = block.dtype();
+    let code = DTYPES
+        .iter()
+        .position(|d| *d == dtype)
+        .ok_or_else(|| invalid("unknown dtype"))?;
+    w.write_all(MAGIC)?;
+    w.write_all(&[code as u8, block.shape().len() as u8])?;
+    for &n in block.shape() {
+        w.write_all(&(n as u64).to_le_bytes())?;
+    }
+    match block {
+        DynArray::Bool(a) => {
+            let bytes: Vec<u8> = a.iter().map(|&b| u8::from(b)).collect();
+            w.write_all(&bytes)
+        }
+        DynArray::I8(a) => write_pod(a, w),
+        DynArray::I16(a) => write_pod(a, w),
+        DynArray::I32(a) => write_pod(a, w),
+        DynArray::I64(a) => write_pod(a, w),
+        DynArray::U8(a) => write_pod(a, w),
+        DynArray::U16(a) => write_pod(a, w),
+        DynArray::U32(a) => write_pod(a, w),
+        DynArray::U64(a) => write_pod(a, w),
+        DynArray::F32(a) => write_pod(a, w),
+        DynArray::F64(a) => write_pod(a, w),
+    }
+}
+
+fn write_pod<T: bytemuck::Pod>(a: &ArrayD<T>, w: &mut dyn Write) -> io::Result<()> {
+    match a.as_slice() {
+        Some(s) => w.write_all(bytemuck::cast_slice(s)),
+        None => {
+            let owned = a.as_standard_layout();
+            let s = owned
+                .as_slice()
+                .ok_or_else(|| invalid("a standard-layout copy is not contiguous"))?;
+            w.write_all(bytemuck::cast_slice(s))
+        }
+    }
+}
+
+fn read_block(r: &mut dyn Read) -> io::Result<Value> {
+    let mut magic = [0_u8; 8];
+    r.read_exact(&mut magic)?;
+    if &magic != MAGIC {
+        return Err(invalid("not a floe block"));
+    }
+    let mut head = [0_u8; 2];
+    r.read_exact(&mut head)?;
+    let dtype = *DTYPES
+        .get(usize::from(head[0]))
+        .ok_or_else(|| invalid("unknown dtype code"))?;
+    let mut shape = Vec::with_capacity(usize::from(head[1]));
+    for _ in 0..head[1] {
+        let mut n = [0_u8; 8];
+        r.read_exact(&mut n)?;
+        shape.push(usize::try_from(u64::from_le_bytes(n)).map_err(|_| invalid("shape"))?);
+    }
+    let len = shape
+        .iter()
+        .try_fold(1_usize, |acc, &n| acc.checked_mul(n))
+        .ok_or_else(|| invalid("shape overflows"))?;
+    let block = match dtype {
+        DType::Bool => {
+            let mut bytes = vec![0_u8; len];
+            r.read_exact(&mut bytes)?;
+            DynArray::Bool(to_array(
+                &shape,
+                bytes.into_iter().map(|b| b != 0).collect(),
+            )?)
+        }
+        DType::I8 => DynArray::I8(read_pod(r, &shape, len)?),
+        DType::I16 => DynArray::I16(read_pod(r, &shape, len)?),
+        DType::I32 => DynArray::I32(read_pod(r, &shape, len)?),
+        DType::I64 => DynArray::I64(read_pod(r, &shape, len)?),
+        DType::U8 => DynArray::U8(read_pod(r, &shape, len)?),
+        DType::U16 => DynArray::U16(read_pod(r, &shape, len)?),
+        DType::U32 => DynArray::U32(read_pod(r, &shape, len)?),
+        DType::U64 => DynArray::U64(read_pod(r, &shape, len)?),
+        DType::F32 => DynArray::F32(read_pod(r, &shape, len)?),
+        DType::F64 => DynArray::F64(read_pod(r, &shape, len)?),
+    };
+    Ok(crate::lower::block_value(block))
+}
+
+fn read_pod<T: bytemuck::Pod>(
+    r: &mut dyn Read,
+    shape: &[usize],
+    len: usize,
+) -> io::Result<ArrayD<T>> {
+    let mut data = vec![T::zeroed(); len];
+    r.read_exact(bytemuck::cast_slice_mut(&mut data))?;
+    to_array(shape, data)
+}
+
+fn to_array<T>(shape: &[usize], data: Vec<T>) -> io::Result<ArrayD<T>> {
+    ArrayD::from_shape_vec(IxDyn(shape), data).map_err(|_| invalid("shape and length disagree"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Axis;
+
+    fn round_trip(block: DynArray) -> DynArray {
+        let v = crate::lower::block_value(block);
+        let mut file = Vec::new();
+        (v.codec().expect("blocks are spillable").write)(&v, &mut file).unwrap();
+        let back = (BLOCK_CODEC.read)(&mut file.as_slice()).unwrap();
+        assert_eq!(back.nbytes(), v.nbytes());
+        assert!(back.codec().is_some(), "a block read back can spill again");
+        back.downcast_ref::<DynArray>().unwrap().clone()
+    }
+
+    #[test]
+    fn every_dtype_round_trips() {
+        let base =
+            ArrayD::from_shape_fn(IxDyn(&[3, 4, 2]), |i| (i[0] * 8 + i[1] * 2 + i[2]) as f64);
+        for dtype in DTYPES {
+            let block = DynArray::F64(base.clone()).astype(dtype);
+            assert_eq!(round_trip(block.clone()), block, "{dtype}");
+        }
+        let empty = DynArray::F32(ArrayD::zeros(IxDyn(&[0, 5])));
+        assert_eq!(round_trip(empty.clone()), empty);
+    }
+
+    #[test]
+    fn views_in_other_layouts_are_written_row_major() {
+        let a = ArrayD::from_shape_fn(IxDyn(&[4, 3]), |i| (i[0] * 3 + i[1]) as i32);
+        let t = a.clone().reversed_axes();
+        let mut sliced = a.clone();
+        sliced.invert_axis(Axis(0));
+        for block in [DynArray::I32(t), DynArray::I32(sliced)] {
+            assert_eq!(round_trip(block.clone()), block);
+        }
+    }
+
+    #[test]
+    fn corrupt_files_are_errors() {
+        let v = crate::lower::block_value(DynArray::F64(ArrayD::zeros(IxDyn(&[10]))));
+        let mut file = Vec::new();
+        (BLOCK_CODEC.write)(&v, &mut file).unwrap();
+        for cut in [0, 4, 9, 17, file.len() - 1] {
+            assert!(
+                (BLOCK_CODEC.read)(&mut &file[..cut]).is_err(),
+                "cut at {cut}"
+            );
+        }
+        let mut bad = file.clone();
+        bad[8] = 200;
+        assert!((BLOCK_CODEC.read)(&mut bad.as_slice()).is_err());
+    }
+}
