@@ -240,8 +240,8 @@ pub fn visualize<C: Compute + ?Sized>(
 ///
 /// floe::config::set(floe::Config::default().memory_limit(64 << 20));
 /// let x = array::random::uniform(&[4000, 4000], [1000_usize, 1000], 0, 0.0, 1.0)?;
-/// // Each column's deviations from its mean, summed: x is needed twice.
-/// let y = x.sub(&x.mean(0)?)?.abs()?.sum(0)?;
+/// // Deviations from the mean of all of x, summed by column: x is needed twice.
+/// let y = x.sub(&x.mean(array::Axes::All)?)?.abs()?.sum(0)?;
 /// let p = floe::plan(&y)?;
 /// assert_eq!(p.source_bytes, 8 * 4000 * 4000);
 /// assert!(p.peak_bytes <= 64 << 20);
