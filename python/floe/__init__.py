@@ -30,5 +30,36 @@ def compute(*values):
     return tuple(out)
 
 
-__all__ = ["array", "config", "Array", "Delayed", "compute", "delayed"]
+class Plan(dict):
+    """What a computation will do (a dict of figures, in bytes), printed as a table."""
+
+    def __init__(self, figures, text):
+        super().__init__(figures)
+        self._text = text
+
+    def __repr__(self):
+        return self._text
+
+    __str__ = __repr__
+
+
+def plan(*arrays):
+    """What computing the floe arrays together will do under the current memory budget,
+    without running it: ``tasks``, ``source_bytes`` (read or generated), ``peak_bytes`` (the
+    most held at once), ``recomputed_bytes`` and ``spilled_bytes`` (what the budget makes
+    floe read again or write to disk), and more.
+
+    >>> import floe, floe.array as fa
+    >>> floe.config.set(memory_limit="32MB")
+    >>> x = fa.random.random((4000, 4000), chunks=(250, 4000), seed=0)
+    >>> p = floe.plan(abs(x - x.mean()).sum(axis=0))
+    >>> p["source_bytes"], p["peak_bytes"] <= 32_000_000, p["recomputed_bytes"] > 0
+    (128000000, True, True)
+    >>> floe.config.set()
+    """
+    figures, text = _floe._plan(*arrays)
+    return Plan(figures, text)
+
+
+__all__ = ["array", "config", "Array", "Delayed", "Plan", "compute", "delayed", "plan"]
 __version__ = "0.1.0"

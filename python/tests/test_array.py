@@ -265,9 +265,11 @@ def test_config_threads():
     np.testing.assert_allclose(x.mean(axis=0).compute(), x.compute().mean(axis=0))
     # Smaller than any block: refused before running, naming the task and what would fit.
     floe.config.set(memory_limit=1)
-    with pytest.raises(MemoryError, match="rechunk"):
-        fa.ones((100,), chunks=10).sum().compute()
-    floe.config.set(memory_limit=None)
+    try:
+        with pytest.raises(MemoryError, match="rechunk"):
+            fa.ones((100,), chunks=10).sum().compute()
+    finally:
+        floe.config.set(memory_limit=None)
     assert floe.config.get()["memory_limit"] is None
     assert float(fa.ones((100,), chunks=10).sum().compute()) == 100.0
     floe.config.set()
@@ -379,3 +381,24 @@ def test_matplotlib_takes_floe_arrays_directly():
     image = plt.imshow(x.mean(axis=0), cmap="bone")  # np.asarray(x) through __array__
     np.testing.assert_allclose(np.asarray(image.get_array()), x.compute().mean(axis=0))
     plt.close("all")
+
+
+def test_budget_and_plan(tmp_path):
+    # 128 MB of random data needed twice under a 32 MB budget: blocks are generated again.
+    x = fa.random.random((4000, 4000), chunks=(250, 4000), seed=1)
+    xn = x.compute()
+    floe.config.set(memory_limit="32MB", spill_dir=tmp_path)
+    try:
+        y = abs(x - x.mean()).sum(axis=0)
+        p = floe.plan(y)
+        assert p["source_bytes"] == 4000 * 4000 * 8
+        assert p["peak_bytes"] <= 32_000_000 < p["unbounded_peak_bytes"]
+        assert p["recomputed_bytes"] > 0
+        assert "peak held" in repr(p)
+        np.testing.assert_allclose(y.compute(), np.abs(xn - xn.mean()).sum(axis=0), rtol=1e-9)
+        assert list(tmp_path.iterdir()) == [], "spill directories are removed after the run"
+        # A result returned whole must fit: the error says to write it to a file instead.
+        with pytest.raises(MemoryError, match="write it to a file"):
+            (x + 1).compute()
+    finally:
+        floe.config.set()

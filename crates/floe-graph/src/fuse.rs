@@ -83,11 +83,20 @@ pub fn fuse(graph: &Graph, outputs: &[TaskId]) -> Result<(Graph, Vec<TaskId>)> {
         let fused = if chain.len() == 1 {
             task.clone()
         } else {
-            // The chain's output is the tail's; it can be rebuilt only if every stage can.
+            // The chain's output is the tail's; while stage i+1 runs, stage i's output is
+            // alive too (and, before the tail, stage i+1's): that is its scratch. It can be
+            // rebuilt only if every stage can.
             let mut hints = TaskHints::new();
             if let Some(n) = task.hints().nbytes() {
                 hints = hints.output_bytes(n);
             }
+            let size = |t: TaskId| graph.task(t).hints().nbytes().unwrap_or(0);
+            let k = chain.len();
+            let scratch = (0..k - 1)
+                .map(|i| size(chain[i]) + if i + 2 < k { size(chain[i + 1]) } else { 0 })
+                .max()
+                .unwrap_or(0);
+            hints = hints.scratch_bytes(scratch);
             if chain.iter().all(|&t| graph.task(t).hints().is_repeatable()) {
                 hints = hints.repeatable();
             }

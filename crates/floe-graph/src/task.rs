@@ -42,6 +42,7 @@ pub struct Task {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TaskHints {
     nbytes: Option<usize>,
+    scratch: usize,
     repeatable: bool,
 }
 
@@ -50,8 +51,21 @@ impl TaskHints {
     pub const fn new() -> Self {
         Self {
             nbytes: None,
+            scratch: 0,
             repeatable: false,
         }
+    }
+
+    /// The task holds `n` bytes beyond its inputs and output while it runs (the
+    /// intermediates of a fused chain: [`fuse`](crate::fuse) sets this).
+    pub const fn scratch_bytes(mut self, n: usize) -> Self {
+        self.scratch = n;
+        self
+    }
+
+    /// The bytes held inside the task beyond its inputs and output.
+    pub const fn scratch(&self) -> usize {
+        self.scratch
     }
 
     /// The output will hold `n` bytes (as its [`Value::nbytes`] will say).

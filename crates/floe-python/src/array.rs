@@ -1267,6 +1267,36 @@ fn to_zarr(py: Python<'_>, x: &Bound<'_, PyArray>, path: PathBuf) -> PyResult<()
 }
 
 /// Writes `x` as a `.npy` file, block by block in parallel (GIL released).
+/// What computing the arrays together will do, without running: a dict of the plan's
+/// figures (see `floe::plan`).
+#[pyfunction]
+#[pyo3(signature = (*arrays))]
+fn _plan<'py>(
+    py: Python<'py>,
+    arrays: &Bound<'py, PyTuple>,
+) -> PyResult<(Bound<'py, pyo3::types::PyDict>, String)> {
+    let arrays: Vec<Array> = arrays
+        .iter()
+        .map(|a| {
+            a.cast::<PyArray>()
+                .map(|a| a.get().inner.clone())
+                .map_err(|_| PyTypeError::new_err("plan takes floe arrays"))
+        })
+        .collect::<PyResult<_>>()?;
+    let plan = run(py, move || floe::plan(&arrays))?;
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("tasks", plan.tasks)?;
+    d.set_item("source_bytes", plan.source_bytes)?;
+    d.set_item("output_bytes", plan.output_bytes)?;
+    d.set_item("memory_limit", plan.memory_limit)?;
+    d.set_item("peak_bytes", plan.peak_bytes)?;
+    d.set_item("unbounded_peak_bytes", plan.unbounded_peak_bytes)?;
+    d.set_item("recomputed_bytes", plan.recomputed_bytes)?;
+    d.set_item("spilled_bytes", plan.spilled_bytes)?;
+    d.set_item("largest_task_bytes", plan.largest_task_bytes)?;
+    Ok((d, plan.to_string()))
+}
+
 #[pyfunction]
 fn to_npy(py: Python<'_>, x: &Bound<'_, PyArray>, path: PathBuf) -> PyResult<()> {
     let a = x.get().inner.clone();
@@ -1294,6 +1324,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         _unary,
         _binary,
         compute,
+        _plan,
         _set_config,
         matmul,
         tensordot,

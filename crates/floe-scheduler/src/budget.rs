@@ -126,6 +126,10 @@ impl Budget {
 
     /// The bytes `task`'s output is expected to hold.
     pub(crate) fn expected_output(&self, hints: TaskHints, task: TaskId) -> usize {
+        hints.scratch() + self.expected_result(hints, task)
+    }
+
+    fn expected_result(&self, hints: TaskHints, task: TaskId) -> usize {
         if let Some(n) = hints.nbytes() {
             return n;
         }
@@ -267,7 +271,8 @@ pub(crate) fn check_footprints(
     limit: usize,
 ) -> Result<()> {
     for &t in order.sequence() {
-        let out = graph.task(t).hints().nbytes().unwrap_or(0);
+        let hints = graph.task(t).hints();
+        let out = hints.nbytes().unwrap_or(0) + hints.scratch();
         let deps = graph.dependencies(t);
         let inputs: usize = deps
             .iter()

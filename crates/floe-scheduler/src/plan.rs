@@ -120,6 +120,7 @@ pub fn plan(
     for (i, &t) in seq.iter().enumerate() {
         let deps = graph.dependencies(t);
         let out = size(t);
+        let need = out + graph.task(t).hints().scratch();
         if graph.task(t).hints().nbytes().is_none() {
             plan.unsized_tasks += 1;
         }
@@ -128,14 +129,14 @@ pub fn plan(
         }
         plan.largest_task_bytes = plan
             .largest_task_bytes
-            .max(out + deps.iter().map(|d| size(*d)).sum::<usize>());
+            .max(need + deps.iter().map(|d| size(*d)).sum::<usize>());
         if let Some(limit) = memory_limit {
             let restore: usize = deps
                 .iter()
                 .filter(|d| state[d.index()] == State::Evicted)
                 .map(|d| size(*d))
                 .sum();
-            while held + restore + out > limit {
+            while held + restore + need > limit {
                 // Furthest next use first; never the task's own inputs.
                 let next_use = |v: TaskId| {
                     graph
