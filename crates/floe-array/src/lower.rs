@@ -82,6 +82,12 @@ impl<'b> Lowering<'b> {
         Ok(id)
     }
 
+    /// Declares that task `id` (repeatable, as every array task) outputs `nbytes` bytes.
+    pub(crate) fn hint_bytes(&mut self, id: TaskId, nbytes: usize) {
+        self.builder
+            .set_hints(id, TaskHints::new().output_bytes(nbytes).repeatable());
+    }
+
     /// The task computing block `index` of `array`.
     ///
     /// # Errors
@@ -246,8 +252,9 @@ impl<'b> Lowering<'b> {
         let chunks = array.chunks().clone();
         let shape = array.shape().to_vec();
         let dtype = array.dtype();
+        let result_bytes = shape.iter().product::<usize>() * dtype.itemsize();
         let key = Key::named(&format!("{}-result", array.name()));
-        self.add(
+        let id = self.add(
             memo,
             key,
             &deps,
@@ -278,7 +285,11 @@ impl<'b> Lowering<'b> {
                 });
                 Ok(block_value(out))
             }),
-        )
+        )?;
+        // Several blocks are copied into the result; one is passed through, and the meter
+        // counts it again as the result all the same.
+        self.hint_bytes(id, result_bytes);
+        Ok(id)
     }
 }
 

@@ -14,6 +14,9 @@ use crate::report::Record;
 
 pub const CASES: &[&str] = &["anomaly_npy", "anomaly_zarr", "std0", "mean"];
 
+/// The block size read (`FLOE_BENCH_BLOCK`, default 32MB).
+const BLOCK_DEFAULT: &str = "32MB";
+
 fn store(ctx: &crate::Ctx) -> Result<PathBuf, String> {
     ctx.data
         .clone()
@@ -43,7 +46,9 @@ pub fn run(case: &str, ctx: &crate::Ctx) -> Result<(), String> {
     let path = store(ctx)?;
     let scheduler = ctx.scheduler()?;
     let t0 = Instant::now();
-    let x = floe::io::from_zarr(&path, "auto").map_err(|e| e.to_string())?;
+    // Blocks of about 32 MB: the stores' chunks (4000 × 1000 float64), as Dask reads them.
+    let block = std::env::var("FLOE_BENCH_BLOCK").unwrap_or_else(|_| BLOCK_DEFAULT.into());
+    let x = floe::io::from_zarr(&path, block.as_str()).map_err(|e| e.to_string())?;
     let scratch = Scratch::new(&path)?;
     let (expr, target): (&str, Array) = match case {
         "anomaly_npy" | "anomaly_zarr" => {

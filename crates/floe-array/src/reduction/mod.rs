@@ -427,11 +427,12 @@ impl ReducePlan {
         }
         let op = self.op;
         let axes = self.axes.clone();
-        if level == 0 {
+        let hint = self.partial_bytes(index);
+        let id = if level == 0 {
             let dep = lowering.block(&self.input, index)?;
             let info = crate::lower::block_info(&self.input, index);
             let key = Key::new(&format!("{}-partial", op.name()), &as_u32(index));
-            return lowering.add(
+            lowering.add(
                 memo,
                 key,
                 &[dep],
@@ -441,8 +442,60 @@ impl ReducePlan {
                     let n = p.nbytes();
                     Ok(Value::with_nbytes(p, n))
                 }),
-            );
-        }
+            )?
+        } else {
+            self.combine_task(lowering, array, level, index, memo)?
+        };
+        lowering.hint_bytes(id, hint);
+        Ok(id)
+    }
+
+    /// An upper bound of the bytes of a tree node's partial at `index`: the block with its
+    /// reduced axes at length 1, times the partial's bytes per position.
+    fn partial_bytes(&self, index: &[usize]) -> usize {
+        let chunks = self.input.chunks();
+        let positions: usize = (0..index.len())
+            .map(|a| {
+                if self.axes.contains(&a) {
+                    1
+                } else {
+                    chunks.axis(a).get(index[a]).copied().unwrap_or(0)
+                }
+            })
+            .product();
+        let per_position = match self.op {
+            ReduceOp::Mean | ReduceOp::NanMean => 8,
+            ReduceOp::Var { .. }
+            | ReduceOp::Std { .. }
+            | ReduceOp::NanVar { .. }
+            | ReduceOp::NanStd { .. } => 24,
+            ReduceOp::Sum
+            | ReduceOp::Prod
+            | ReduceOp::Min
+            | ReduceOp::Max
+            | ReduceOp::Any
+            | ReduceOp::All
+            | ReduceOp::NanSum
+            | ReduceOp::NanMin
+            | ReduceOp::NanMax => 8,
+            // Arg reductions and anything new: a value and an index per position.
+            #[allow(unreachable_patterns)]
+            _ => 16,
+        };
+        positions * per_position
+    }
+
+    /// The task combining the children of tree node `index` at `level` (> 0).
+    fn combine_task(
+        &self,
+        lowering: &mut Lowering<'_>,
+        array: &Array,
+        level: usize,
+        index: &[usize],
+        memo: crate::lower::MemoKey,
+    ) -> Result<TaskId> {
+        let op = self.op;
+        let axes = self.axes.clone();
         let below = &self.levels[level - 1];
         let ranges: Vec<std::ops::Range<usize>> = (0..index.len())
             .map(|a| {
