@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use floe_graph::{Graph, GraphBuilder, TaskId};
+use floe_graph::{Graph, GraphBuilder, TaskId, human_bytes};
 
 use crate::expr::{Expr, Node};
 use crate::lower::Lowering;
@@ -215,21 +215,5 @@ impl fmt::Display for Array {
             human_bytes(self.nbytes()),
             tasks
         )
-    }
-}
-
-/// `1.5 GiB`, `800 B`.
-pub fn human_bytes(n: usize) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut x = n as f64;
-    let mut u = 0;
-    while x >= 1024.0 && u + 1 < UNITS.len() {
-        x /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{x:.1} {}", UNITS[u])
     }
 }

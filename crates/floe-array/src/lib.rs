@@ -41,7 +41,7 @@ mod slicing;
 mod spill;
 mod svg;
 
-pub use array::{Array, human_bytes};
+pub use array::Array;
 pub use chunks::{AUTO_CHUNK_BYTES, AxisChunks, ChunkSpec, Chunks, parse_bytes};
 pub use creation::{
     arange, empty, eye, from_fn, from_ndarray, full, linspace, ones, random, try_from_fn, zeros,
@@ -52,6 +52,7 @@ pub use element::{Element, cast};
 pub use elementwise::{BinaryOp, Scalar, UnaryOp, broadcast_shapes};
 pub use error::{ArrayError, Result};
 pub use expr::{BlockFn, BlockInfo, BlockRef, DepsFn, GraphFn};
+pub use floe_graph::human_bytes;
 pub use lower::Lowering;
 pub use rechunk::{plan_rechunk, rechunk_footprint};
 pub use reduction::{Axes, DEFAULT_SPLIT_EVERY, ReduceOp};

@@ -13,20 +13,8 @@ use crate::{DType, DynArray};
 
 const MAGIC: &[u8; 8] = b"FLOEBLK1";
 
-/// Dtypes by their code in a spill file.
-const DTYPES: [DType; 11] = [
-    DType::Bool,
-    DType::I8,
-    DType::I16,
-    DType::I32,
-    DType::I64,
-    DType::U8,
-    DType::U16,
-    DType::U32,
-    DType::U64,
-    DType::F32,
-    DType::F64,
-];
+/// Dtypes by their code in a spill file: their position in [`DType::ALL`].
+const DTYPES: [DType; 11] = DType::ALL;
 
 /// The codec of array blocks (every block value made by the array library carries it).
 pub(crate) static BLOCK_CODEC: SpillCodec = SpillCodec {

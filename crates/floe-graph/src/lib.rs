@@ -29,6 +29,7 @@
 //! # Ok::<(), floe_graph::GraphError>(())
 //! ```
 
+mod bytes;
 mod cull;
 mod error;
 mod fuse;
@@ -38,6 +39,7 @@ mod order;
 mod task;
 mod value;
 
+pub use bytes::human_bytes;
 pub use cull::{cull, needed};
 pub use error::{GraphError, Result};
 pub use fuse::fuse;

@@ -1026,19 +1026,22 @@ fn _binary(name: &str, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> PyResult<P
     binop(&x, y, op, false)
 }
 
+/// The floe arrays among `*args`; a `TypeError` naming `what` for anything else.
+fn arrays_arg(args: &Bound<'_, PyTuple>, what: &str) -> PyResult<Vec<Array>> {
+    args.iter()
+        .map(|a| {
+            a.cast::<PyArray>()
+                .map(|a| a.get().inner.clone())
+                .map_err(|_| PyTypeError::new_err(format!("{what} takes floe arrays")))
+        })
+        .collect()
+}
+
 /// Computes arrays together (shared work runs once), returning NumPy arrays.
 #[pyfunction]
 #[pyo3(signature = (*arrays))]
 fn compute<'py>(py: Python<'py>, arrays: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyTuple>> {
-    let arrays: Vec<Array> = arrays
-        .iter()
-        .map(|a| {
-            a.cast::<PyArray>()
-                .map(|a| a.get().inner.clone())
-                .map_err(|_| PyTypeError::new_err("compute takes floe arrays"))
-        })
-        .collect::<PyResult<_>>()?;
-    PyTuple::new(py, compute_all(py, arrays)?)
+    PyTuple::new(py, compute_all(py, arrays_arg(arrays, "compute")?)?)
 }
 
 /// Sets the worker threads, the memory budget (`"auto"`, `None` for none, bytes or a size)
@@ -1275,14 +1278,7 @@ fn _plan<'py>(
     py: Python<'py>,
     arrays: &Bound<'py, PyTuple>,
 ) -> PyResult<(Bound<'py, pyo3::types::PyDict>, String)> {
-    let arrays: Vec<Array> = arrays
-        .iter()
-        .map(|a| {
-            a.cast::<PyArray>()
-                .map(|a| a.get().inner.clone())
-                .map_err(|_| PyTypeError::new_err("plan takes floe arrays"))
-        })
-        .collect::<PyResult<_>>()?;
+    let arrays = arrays_arg(arrays, "plan")?;
     let plan = run(py, move || floe::plan(&arrays))?;
     let d = pyo3::types::PyDict::new(py);
     d.set_item("tasks", plan.tasks)?;

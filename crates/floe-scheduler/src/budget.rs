@@ -126,7 +126,9 @@ impl Budget {
 
     /// The bytes `task`'s output is expected to hold.
     pub(crate) fn expected_output(&self, hints: TaskHints, task: TaskId) -> usize {
-        hints.scratch() + self.expected_result(hints, task)
+        hints
+            .scratch()
+            .saturating_add(self.expected_result(hints, task))
     }
 
     fn expected_result(&self, hints: TaskHints, task: TaskId) -> usize {
@@ -176,8 +178,10 @@ impl Budget {
 
     /// Something that may make room happened: wake the workers waiting for it.
     pub(crate) fn changed(&self) -> bool {
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        self.waiting.load(Ordering::Acquire) > 0
+        // SeqCst against the waiter's `waiting` increment and `epoch` read: one of the two
+        // sides sees the other.
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.waiting.load(Ordering::SeqCst) > 0
     }
 
     pub(crate) fn count_recomputed(&self, nbytes: usize) {
@@ -230,6 +234,22 @@ impl Budget {
         out
     }
 
+    /// The bytes evicting the value in `slot` (task `task`'s output) would free: 0 if it is
+    /// not held, is in use or pinned, or can be neither rebuilt nor spilled.
+    pub(crate) fn evictable_bytes(&self, graph: &Graph, task: TaskId, slot: &Slot) -> usize {
+        let Slot::Held(value) = slot else {
+            return 0;
+        };
+        let rebuildable =
+            graph.dependencies(task).is_empty() && graph.task(task).hints().is_repeatable();
+        let free = !value.is_shared() && self.pins[task.index()].load(Ordering::Acquire) == 0;
+        if free && (rebuildable || value.codec().is_some()) {
+            value.nbytes()
+        } else {
+            0
+        }
+    }
+
     /// Evicts the value in `slot` (task `task`'s output) if it can be: returns the bytes
     /// freed (0 if it could not be evicted).
     ///
@@ -272,7 +292,7 @@ pub(crate) fn check_footprints(
 ) -> Result<()> {
     for &t in order.sequence() {
         let hints = graph.task(t).hints();
-        let out = hints.nbytes().unwrap_or(0) + hints.scratch();
+        let out = hints.nbytes().unwrap_or(0).saturating_add(hints.scratch());
         let deps = graph.dependencies(t);
         let inputs: usize = deps
             .iter()

@@ -35,6 +35,6 @@ mod stats;
 pub use cancel::CancelToken;
 pub use error::{Error, Result};
 pub use events::{Event, Subscriber};
-pub use plan::{Plan, format_bytes, plan};
+pub use plan::{Plan, plan};
 pub use scheduler::{Executor, RunOptions, Scheduler, SchedulerBuilder, available_threads};
 pub use stats::{RunOutput, RunStats};

@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use floe_graph::{Graph, Order, TaskId};
+use floe_graph::{Graph, Order, TaskId, human_bytes};
 
 use crate::Result;
 use crate::budget::check_footprints;
@@ -203,26 +203,9 @@ pub fn plan(
     Ok(plan)
 }
 
-/// Bytes for people: `1.5 GB`, `512 MB`, `900 B` (powers of 1000, like NumPy's and Dask's
-/// reprs).
-pub fn format_bytes(n: usize) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut x = n as f64;
-    let mut unit = 0;
-    while x >= 1000.0 && unit < UNITS.len() - 1 {
-        x /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{x:.2} {}", UNITS[unit])
-    }
-}
-
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let b = format_bytes;
+        let b = human_bytes;
         writeln!(f, "tasks                {}", self.tasks)?;
         writeln!(f, "read or generated    {}", b(self.source_bytes))?;
         writeln!(f, "outputs              {}", b(self.output_bytes))?;
@@ -243,17 +226,5 @@ impl fmt::Display for Plan {
             )?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bytes_read_like_numpy_reprs() {
-        assert_eq!(format_bytes(900), "900 B");
-        assert_eq!(format_bytes(1_500_000), "1.50 MB");
-        assert_eq!(format_bytes(2_000_000_000), "2.00 GB");
     }
 }

@@ -197,7 +197,7 @@ impl<'a> RunState<'a> {
             let (task, reserved) = match &self.budget {
                 None => (popped, 0),
                 Some(budget) => {
-                    let seen = budget.epoch.load(Ordering::Acquire);
+                    let seen = budget.epoch.load(Ordering::SeqCst);
                     let admitted = self.admit_some(budget, worker, popped);
                     drop(admitting);
                     match admitted {
@@ -206,13 +206,13 @@ impl<'a> RunState<'a> {
                             // Nothing fits while others run: wait until one finishes or
                             // frees a value.
                             self.flush(&mut finished);
-                            budget.waiting.fetch_add(1, Ordering::AcqRel);
+                            budget.waiting.fetch_add(1, Ordering::SeqCst);
                             self.sleep.idle(|| {
                                 self.stop.load(Ordering::Acquire)
                                     || self.cancel.is_some_and(CancelToken::is_cancelled)
-                                    || budget.epoch.load(Ordering::Acquire) != seen
+                                    || budget.epoch.load(Ordering::SeqCst) != seen
                             });
-                            budget.waiting.fetch_sub(1, Ordering::AcqRel);
+                            budget.waiting.fetch_sub(1, Ordering::SeqCst);
                             continue;
                         }
                         Err(e) => {
@@ -292,16 +292,34 @@ impl<'a> RunState<'a> {
         let mut need = budget.expected_output(graph.task(task).hints(), task);
         for d in deps {
             budget.pin(*d);
-            need += self.slots[d.index()].lock().evicted_bytes();
+            need = need.saturating_add(self.slots[d.index()].lock().evicted_bytes());
         }
         let alone = best && self.running.load(Ordering::Acquire) == 0;
         let fits = || {
-            self.held.load(Ordering::Acquire) + budget.reserved.load(Ordering::Acquire) + need
+            self.held
+                .load(Ordering::Acquire)
+                .saturating_add(budget.reserved.load(Ordering::Acquire))
+                .saturating_add(need)
                 <= budget.limit
         };
         if !fits() {
             let before = self.priority[task.index()];
-            for (_, victim) in budget.candidates(graph, self.priority, before, alone) {
+            let victims = budget.candidates(graph, self.priority, before, alone);
+            // Evict only if that makes the task fit (or it must run anyway): a refused
+            // task must not spill what it then leaves behind.
+            let evictable: usize = victims
+                .iter()
+                .map(|(_, v)| budget.evictable_bytes(graph, *v, &self.slots[v.index()].lock()))
+                .sum();
+            let room = self
+                .held
+                .load(Ordering::Acquire)
+                .saturating_sub(evictable)
+                .saturating_add(budget.reserved.load(Ordering::Acquire))
+                .saturating_add(need)
+                <= budget.limit;
+            let victims = if room || alone { victims } else { Vec::new() };
+            for (_, victim) in victims {
                 let freed = budget.evict(graph, victim, &mut self.slots[victim.index()].lock());
                 match freed {
                     Ok(0) => {}

@@ -76,20 +76,28 @@ impl SpillStore {
         if let Some(d) = &*dir {
             return Ok(d.clone());
         }
-        let name = format!(
-            "floe-spill-{}-{}",
-            std::process::id(),
-            NEXT_DIR.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = self.parent.join(name);
-        std::fs::create_dir_all(&self.parent)
-            .and_then(|()| std::fs::create_dir(&path))
-            .map_err(|source| Error::Spill {
-                path: path.clone(),
-                source,
-            })?;
-        *dir = Some(path.clone());
-        Ok(path)
+        let fail = |path: &PathBuf, source| Error::Spill {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&self.parent).map_err(|e| fail(&self.parent, e))?;
+        // A directory left by a crashed process with the same id takes a name: try the next.
+        loop {
+            let name = format!(
+                "floe-spill-{}-{}",
+                std::process::id(),
+                NEXT_DIR.fetch_add(1, Ordering::Relaxed)
+            );
+            let path = self.parent.join(name);
+            match std::fs::create_dir(&path) {
+                Ok(()) => {
+                    *dir = Some(path.clone());
+                    return Ok(path);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(fail(&path, e)),
+            }
+        }
     }
 
     /// Writes `value` (task `task`'s output) with `codec`.
