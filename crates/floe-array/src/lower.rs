@@ -102,8 +102,7 @@ impl<'b> Lowering<'b> {
         // The block's size is known from the chunks: the budget plans with it.
         let nbytes =
             array.chunks().block_shape(index).iter().product::<usize>() * array.dtype().itemsize();
-        self.builder
-            .set_hints(id, TaskHints::new().output_bytes(nbytes).repeatable());
+        self.hint_bytes(id, nbytes);
         Ok(id)
     }
 

@@ -240,10 +240,8 @@ impl Budget {
         let Slot::Held(value) = slot else {
             return 0;
         };
-        let rebuildable =
-            graph.dependencies(task).is_empty() && graph.task(task).hints().is_repeatable();
         let free = !value.is_shared() && self.pins[task.index()].load(Ordering::Acquire) == 0;
-        if free && (rebuildable || value.codec().is_some()) {
+        if free && (rebuildable(graph, task) || value.codec().is_some()) {
             value.nbytes()
         } else {
             0
@@ -257,15 +255,14 @@ impl Budget {
     ///
     /// [`Error::Spill`] if it had to be spilled and the file could not be written.
     pub(crate) fn evict(&self, graph: &Graph, task: TaskId, slot: &mut Slot) -> Result<usize> {
+        let nbytes = self.evictable_bytes(graph, task, slot);
         let Slot::Held(value) = &*slot else {
             return Ok(0);
         };
-        let nbytes = value.nbytes();
-        if nbytes == 0 || value.is_shared() || self.pins[task.index()].load(Ordering::Acquire) > 0 {
+        if nbytes == 0 {
             return Ok(0);
         }
-        let rebuildable =
-            graph.dependencies(task).is_empty() && graph.task(task).hints().is_repeatable();
+        let rebuildable = rebuildable(graph, task);
         let evicted = match value.codec() {
             Some(codec) if !(rebuildable && self.rebuild_is_cheaper(task, nbytes)) => {
                 Slot::Spilled(self.spill.write(task, value, codec)?)
@@ -276,6 +273,12 @@ impl Budget {
         *slot = evicted;
         Ok(nbytes)
     }
+}
+
+/// Whether `task`'s output can be dropped and rebuilt by running the task again: it is
+/// repeatable and needs no input (a read, a seeded generator, with its fused chain).
+pub(crate) fn rebuildable(graph: &Graph, task: TaskId) -> bool {
+    graph.dependencies(task).is_empty() && graph.task(task).hints().is_repeatable()
 }
 
 /// Refuses, before a budgeted run starts, a needed task whose declared inputs and output

@@ -14,7 +14,7 @@ use std::fmt;
 use floe_graph::{Graph, Order, TaskId, human_bytes};
 
 use crate::Result;
-use crate::budget::check_footprints;
+use crate::budget::{check_footprints, rebuildable};
 
 /// What a run of a graph will do: tasks, bytes, and the memory it will hold.
 ///
@@ -160,9 +160,7 @@ pub fn plan(
             }
             for d in deps {
                 if state[d.index()] == State::Evicted {
-                    let rebuild =
-                        graph.dependencies(*d).is_empty() && graph.task(*d).hints().is_repeatable();
-                    if rebuild {
+                    if rebuildable(graph, *d) {
                         plan.recomputed_bytes += size(*d);
                     } else {
                         plan.spilled_bytes += size(*d);
