@@ -1,14 +1,16 @@
-//! Blocks on disk: the codec a memory-budgeted run uses to spill a block and read it back.
+//! Blocks on disk: the codecs a memory-budgeted run uses to spill a value and read it back.
 //!
-//! A spill file holds a magic tag, the dtype, the shape and the elements in row-major order
-//! and native byte order (a spill file never leaves the process that wrote it). Reading
-//! allocates the block once and fills it straight from the file.
+//! A block's spill file holds a magic tag, the dtype, the shape and the elements in
+//! row-major order and native byte order (a spill file never leaves the process that wrote
+//! it). Reading allocates the block once and fills it straight from the file. A reduction's
+//! partial result is a tag for its kind followed by its arrays, each written as a block.
 
 use std::io::{self, Read, Write};
 
 use floe_graph::{SpillCodec, Value};
 use ndarray::{ArrayD, IxDyn};
 
+use crate::reduction::Partial;
 use crate::{DType, DynArray};
 
 const MAGIC: &[u8; 8] = b"FLOEBLK1";
@@ -26,20 +28,100 @@ fn invalid(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("spill file: {what}"))
 }
 
+/// The codec of reductions' partial results.
+pub(crate) static PARTIAL_CODEC: SpillCodec = SpillCodec {
+    write: write_partial,
+    read: read_partial,
+};
+
 fn write_block(value: &Value, w: &mut dyn Write) -> io::Result<()> {
     let block = value
         .downcast_ref::<DynArray>()
         .ok_or_else(|| invalid("not an array block"))?;
-    let dtype = block.dtype();
-    let code = DTYPES
-        .iter()
-        .position(|d| *d == dtype)
-        .ok_or_else(|| invalid("unknown dtype"))?;
-    w.write_all(MAGIC)?;
-    w.write_all(&[code as u8, block.shape().len() as u8])?;
-    for &n in block.shape() {
-        w.write_all(&(n as u64).to_le_bytes())?;
+    write_array(block, w)
+}
+
+fn read_block(r: &mut dyn Read) -> io::Result<Value> {
+    Ok(crate::lower::block_value(read_array(r)?))
+}
+
+/// The tags of [`Partial`]'s kinds in a spill file.
+const MEAN: u8 = 1;
+const MOMENTS: u8 = 2;
+const ARG: u8 = 3;
+const BLOCK: u8 = 4;
+
+fn write_partial(value: &Value, w: &mut dyn Write) -> io::Result<()> {
+    let partial = value
+        .downcast_ref::<Partial>()
+        .ok_or_else(|| invalid("not a partial result"))?;
+    match partial {
+        Partial::Block(b) => {
+            w.write_all(&[BLOCK])?;
+            write_array(b, w)
+        }
+        Partial::Mean { sum, n } => {
+            w.write_all(&[MEAN])?;
+            w.write_all(&n.to_le_bytes())?;
+            write_typed(DType::F64, sum, w)
+        }
+        Partial::Moments { n, mean, m2 } => {
+            w.write_all(&[MOMENTS])?;
+            for a in [n, mean, m2] {
+                write_typed(DType::F64, a, w)?;
+            }
+            Ok(())
+        }
+        Partial::Arg { value, index } => {
+            w.write_all(&[ARG])?;
+            write_typed(DType::F64, value, w)?;
+            write_typed(DType::I64, index, w)
+        }
     }
+}
+
+fn read_partial(r: &mut dyn Read) -> io::Result<Value> {
+    let mut tag = [0_u8; 1];
+    r.read_exact(&mut tag)?;
+    let f64s = |r: &mut dyn Read| match read_array(r)? {
+        DynArray::F64(a) => Ok(a),
+        _ => Err(invalid("a partial's array is not float64")),
+    };
+    let partial = match tag[0] {
+        BLOCK => Partial::Block(read_array(r)?),
+        MEAN => {
+            let mut n = [0_u8; 8];
+            r.read_exact(&mut n)?;
+            Partial::Mean {
+                n: f64::from_le_bytes(n),
+                sum: f64s(r)?,
+            }
+        }
+        MOMENTS => Partial::Moments {
+            n: f64s(r)?,
+            mean: f64s(r)?,
+            m2: f64s(r)?,
+        },
+        ARG => Partial::Arg {
+            value: f64s(r)?,
+            index: match read_array(r)? {
+                DynArray::I64(a) => a,
+                _ => return Err(invalid("a partial's index is not int64")),
+            },
+        },
+        _ => return Err(invalid("unknown partial kind")),
+    };
+    Ok(partial_value(partial))
+}
+
+/// A reduction's partial result as a task's value: sized, and spillable under a budget.
+pub(crate) fn partial_value(p: Partial) -> Value {
+    let n = p.nbytes();
+    Value::with_nbytes(p, n).spillable(&PARTIAL_CODEC)
+}
+
+fn write_array(block: &DynArray, w: &mut dyn Write) -> io::Result<()> {
+    write_header(block.dtype(), block.shape(), w)?;
     match block {
         DynArray::Bool(a) => {
             let bytes: Vec<u8> = a.iter().map(|&b| u8::from(b)).collect();
@@ -58,6 +140,25 @@ fn write_block(value: &Value, w: &mut dyn Write) -> io::Result<()> {
     }
 }
 
+/// Writes a typed array as [`write_array`] writes the block holding it.
+fn write_typed<T: bytemuck::Pod>(dtype: DType, a: &ArrayD<T>, w: &mut dyn Write) -> io::Result<()> {
+    write_header(dtype, a.shape(), w)?;
+    write_pod(a, w)
+}
+
+fn write_header(dtype: DType, shape: &[usize], w: &mut dyn Write) -> io::Result<()> {
+    let code = DTYPES
+        .iter()
+        .position(|d| *d == dtype)
+        .ok_or_else(|| invalid("unknown dtype"))?;
+    w.write_all(MAGIC)?;
+    w.write_all(&[code as u8, shape.len() as u8])?;
+    for &n in shape {
+        w.write_all(&(n as u64).to_le_bytes())?;
+    }
+    Ok(())
+}
+
 fn write_pod<T: bytemuck::Pod>(a: &ArrayD<T>, w: &mut dyn Write) -> io::Result<()> {
     match a.as_slice() {
         Some(s) => w.write_all(bytemuck::cast_slice(s)),
@@ -71,7 +172,7 @@ fn write_pod<T: bytemuck::Pod>(a: &ArrayD<T>, w: &mut dyn Write) -> io::Result<(
     }
 }
 
-fn read_block(r: &mut dyn Read) -> io::Result<Value> {
+fn read_array(r: &mut dyn Read) -> io::Result<DynArray> {
     let mut magic = [0_u8; 8];
     r.read_exact(&mut magic)?;
     if &magic != MAGIC {
@@ -112,7 +213,7 @@ fn read_block(r: &mut dyn Read) -> io::Result<Value> {
         DType::F32 => DynArray::F32(read_pod(r, &shape, len)?),
         DType::F64 => DynArray::F64(read_pod(r, &shape, len)?),
     };
-    Ok(crate::lower::block_value(block))
+    Ok(block)
 }
 
 fn read_pod<T: bytemuck::Pod>(
@@ -165,6 +266,49 @@ mod tests {
         for block in [DynArray::I32(t), DynArray::I32(sliced)] {
             assert_eq!(round_trip(block.clone()), block);
         }
+    }
+
+    #[test]
+    fn every_kind_of_partial_round_trips() {
+        let a = ArrayD::from_shape_fn(IxDyn(&[2, 3]), |i| (i[0] * 3 + i[1]) as f64 - 2.5);
+        let ix = a.mapv(|v| (v * 4.0) as i64);
+        let partials = [
+            Partial::Block(DynArray::I32(a.mapv(|v| v as i32))),
+            Partial::Mean {
+                sum: a.clone(),
+                n: 7.0,
+            },
+            Partial::Moments {
+                n: a.mapv(f64::abs),
+                mean: a.clone(),
+                m2: a.mapv(|v| v * v),
+            },
+            Partial::Arg {
+                value: a.clone(),
+                index: ix,
+            },
+        ];
+        for p in partials {
+            let v = partial_value(p);
+            let mut file = Vec::new();
+            (v.codec().expect("partials are spillable").write)(&v, &mut file).unwrap();
+            let back = (PARTIAL_CODEC.read)(&mut file.as_slice()).unwrap();
+            assert_eq!(back.nbytes(), v.nbytes());
+            let (p, q) = (
+                v.downcast_ref::<Partial>().unwrap(),
+                back.downcast_ref::<Partial>().unwrap(),
+            );
+            assert_eq!(p, q);
+            for cut in [0, 1, file.len() / 2, file.len() - 1] {
+                assert!(
+                    (PARTIAL_CODEC.read)(&mut &file[..cut]).is_err(),
+                    "cut {cut}"
+                );
+            }
+        }
+        let mut unknown = vec![9_u8];
+        unknown.extend_from_slice(MAGIC);
+        assert!((PARTIAL_CODEC.read)(&mut unknown.as_slice()).is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::{ArrayElement, DType, DynArray, Element, with_dtype};
 
 /// The partial result of a reduction over some blocks, shaped like a block whose reduced
 /// axes have length 1.
+#[derive(Debug, PartialEq)]
 pub(crate) enum Partial {
     /// Sums, products, minima, maxima, any, all: in the accumulation dtype.
     Block(DynArray),

@@ -438,9 +438,9 @@ impl ReducePlan {
                 &[dep],
                 Arc::new(move |values: &[Value]| {
                     let b = block_of(&values[0])?;
-                    let p = kernels::partial(op, b, &axes, &info)?;
-                    let n = p.nbytes();
-                    Ok(Value::with_nbytes(p, n))
+                    Ok(crate::spill::partial_value(kernels::partial(
+                        op, b, &axes, &info,
+                    )?))
                 }),
             )?
         } else {
@@ -525,9 +525,9 @@ impl ReducePlan {
                         })
                     })
                     .collect::<std::result::Result<Vec<_>, _>>()?;
-                let p = kernels::combine(op, &parts, &axes)?;
-                let n = p.nbytes();
-                Ok(Value::with_nbytes(p, n))
+                Ok(crate::spill::partial_value(kernels::combine(
+                    op, &parts, &axes,
+                )?))
             }),
         )
     }

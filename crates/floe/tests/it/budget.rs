@@ -164,3 +164,42 @@ fn the_plan_predicts_the_measured_peak() {
     assert!(free.peak_bytes >= 16 << 20);
     assert_eq!(free.source_bytes, 16 << 20);
 }
+
+#[test]
+fn reductions_partial_results_are_kept_within_the_budget() {
+    // 48 blocks of 512 × 512 float64 (2 MiB); each reduction's partial per block is 2 MiB
+    // too (`argmin`'s twice, `std`'s moments three times that), so the four trees' partials
+    // outgrow a 40 MiB budget (that the largest combine, 30 MiB, fits) unless they spill.
+    let x = array::random::uniform(&[48, 512, 512], [1_usize, 512, 512], 5, 0.0, 1.0).unwrap();
+    let work = [
+        x.mean(0).unwrap(),
+        x.std(0, 0).unwrap(),
+        x.max(0).unwrap(),
+        x.argmin(0).unwrap(),
+    ];
+    let (graph, outputs) = floe::graph(&work[..]).unwrap();
+    let free = unbudgeted().run(&graph, &outputs).unwrap();
+    let limit = 40 << 20;
+    let spill = std::env::temp_dir().join(format!("floe-partials-{}", std::process::id()));
+    let s = Scheduler::builder()
+        .threads(2)
+        .memory_limit(limit)
+        .spill_dir(&spill)
+        .build()
+        .unwrap();
+    let run = s.run(&graph, &outputs).unwrap();
+    assert!(
+        run.stats.peak_bytes <= limit,
+        "held {} over {limit}",
+        run.stats.peak_bytes
+    );
+    assert!(run.stats.spilled_bytes > 0, "nothing was spilled");
+    for (a, b) in free.values.iter().zip(&run.values) {
+        let (a, b) = (
+            a.downcast_ref::<floe::array::DynArray>().unwrap(),
+            b.downcast_ref::<floe::array::DynArray>().unwrap(),
+        );
+        assert_eq!(a, b);
+    }
+    let _ = std::fs::remove_dir_all(&spill);
+}
