@@ -310,6 +310,55 @@ impl ChunkSpec {
     ///
     /// [`ArrayError::BadChunks`] naming the specification and the problem.
     pub fn resolve(&self, shape: &[usize], dtype: DType) -> Result<Chunks> {
+        self.resolve_with(shape, dtype, None)
+    }
+
+    /// Resolves this specification for data stored in chunks of `stored` (a Zarr array's
+    /// or a chunked NetCDF variable's grid): the sizes it leaves to floe (`"auto"`, a byte
+    /// size, or the axes marked auto in a per-axis specification) are whole multiples of
+    /// the stored chunks, at least one, so that no stored chunk — which must be read and
+    /// decompressed whole — is split between blocks. Sizes given explicitly are kept.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChunkSpec::resolve`]; [`ArrayError::BadChunks`] if `stored` has another length
+    /// than `shape` or a zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use floe_array::{ChunkSpec, DType};
+    /// // 160 MB stored chunks are read whole even where "auto" (128 MiB) would split them.
+    /// let c = ChunkSpec::Auto.resolve_aligned(&[25000, 20000], DType::F64, &[5000, 4000])?;
+    /// assert_eq!(c.max_block(), vec![5000, 4000]);
+    /// // Small stored chunks (800 KB) are grouped into near-square blocks of about the size
+    /// // asked for: 6 × 6 of them, 28.8 MB.
+    /// let c = ChunkSpec::from("32MB").resolve_aligned(&[40000, 1000], DType::F64, &[1000, 100])?;
+    /// assert_eq!(c.max_block(), vec![6000, 600]);
+    /// # Ok::<(), floe_array::ArrayError>(())
+    /// ```
+    pub fn resolve_aligned(
+        &self,
+        shape: &[usize],
+        dtype: DType,
+        stored: &[usize],
+    ) -> Result<Chunks> {
+        if stored.len() != shape.len() || stored.contains(&0) {
+            return Err(ArrayError::BadChunks {
+                spec: self.describe(),
+                shape: shape.to_vec(),
+                reason: format!("stored chunks {stored:?} do not fit the shape"),
+            });
+        }
+        self.resolve_with(shape, dtype, Some(stored))
+    }
+
+    fn resolve_with(
+        &self,
+        shape: &[usize],
+        dtype: DType,
+        stored: Option<&[usize]>,
+    ) -> Result<Chunks> {
         let bad = |reason: &str| ArrayError::BadChunks {
             spec: self.describe(),
             shape: shape.to_vec(),
@@ -326,7 +375,7 @@ impl ChunkSpec {
                         bad("expected \"auto\" or a byte size such as \"128 MiB\"")
                     })?
                 };
-                return ChunkSpec::Bytes(limit).resolve(shape, dtype);
+                return ChunkSpec::Bytes(limit).resolve_with(shape, dtype, stored);
             }
             ChunkSpec::Every(b) => vec![AxisChunks::Size(*b); shape.len()],
             ChunkSpec::Axes(rules) => rules.clone(),
@@ -342,7 +391,26 @@ impl ChunkSpec {
             ChunkSpec::Bytes(b) => *b,
             _ => AUTO_CHUNK_BYTES,
         };
-        let auto = auto_sizes(shape, &rules, dtype, limit);
+        let auto = match stored {
+            None => auto_sizes(shape, &rules, dtype.itemsize(), limit),
+            Some(stored) => {
+                // Auto sizes on the grid of stored chunks: an axis counts chunks, an element
+                // is a whole stored chunk of the auto axes.
+                let auto_axes = || (0..shape.len()).filter(|&a| rules[a] == AxisChunks::Auto);
+                let grid: Vec<usize> = (0..shape.len())
+                    .map(|a| match rules[a] {
+                        AxisChunks::Auto => shape[a].div_ceil(stored[a]),
+                        _ => shape[a],
+                    })
+                    .collect();
+                let unit = auto_axes().fold(dtype.itemsize(), |u, a| u.saturating_mul(stored[a]));
+                let mut sizes = auto_sizes(&grid, &rules, unit, limit);
+                for a in auto_axes() {
+                    sizes[a] = sizes[a].saturating_mul(stored[a]).min(shape[a].max(1));
+                }
+                sizes
+            }
+        };
         let mut sizes = Vec::with_capacity(shape.len());
         for (axis, (rule, &n)) in rules.iter().zip(shape).enumerate() {
             sizes.push(match rule {
@@ -373,7 +441,7 @@ impl ChunkSpec {
 }
 
 /// Near-square block sizes for the `Auto` axes, the others fixed, about `limit` bytes.
-fn auto_sizes(shape: &[usize], rules: &[AxisChunks], dtype: DType, limit: usize) -> Vec<usize> {
+fn auto_sizes(shape: &[usize], rules: &[AxisChunks], itemsize: usize, limit: usize) -> Vec<usize> {
     let mut out: Vec<usize> = shape.iter().map(|&n| n.max(1)).collect();
     let fixed: f64 = rules
         .iter()
@@ -385,7 +453,7 @@ fn auto_sizes(shape: &[usize], rules: &[AxisChunks], dtype: DType, limit: usize)
             AxisChunks::Auto => 1.0,
         })
         .product();
-    let mut budget = ((limit / dtype.itemsize()).max(1) as f64 / fixed).max(1.0);
+    let mut budget = ((limit / itemsize.max(1)).max(1) as f64 / fixed).max(1.0);
     let mut open: Vec<usize> = (0..shape.len())
         .filter(|&a| rules[a] == AxisChunks::Auto)
         .collect();

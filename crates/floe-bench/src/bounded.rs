@@ -3,6 +3,8 @@
 //! e.g. the one `shared/bench/w7_anomaly.py --case write` or `w5_zarr.py --case write`
 //! makes) — the workloads of `shared/bench/w7_anomaly.py` and `w5_zarr.py`. Run with
 //! `--memory-limit 512MB` (or `2GB` for the 32 GB store) and `--drop-caches`.
+//! `mean0` (`x.mean(axis=0)`) is the compressed-store case, over the zstd store of
+//! `scripts/bench/zarr_zstd.py --case write`.
 //! floe's Zarr writer compresses (gzip), so `anomaly_zarr` also measures compression.
 
 use std::path::{Path, PathBuf};
@@ -12,7 +14,7 @@ use floe::array::{Array, ArrayCompute, Axes};
 
 use crate::report::Record;
 
-pub const CASES: &[&str] = &["anomaly_npy", "anomaly_zarr", "std0", "mean"];
+pub const CASES: &[&str] = &["anomaly_npy", "anomaly_zarr", "std0", "mean", "mean0"];
 
 /// The block size read (`FLOE_BENCH_BLOCK`, default 32MB).
 const BLOCK_DEFAULT: &str = "32MB";
@@ -46,7 +48,8 @@ pub fn run(case: &str, ctx: &crate::Ctx) -> Result<(), String> {
     let path = store(ctx)?;
     let scheduler = ctx.scheduler()?;
     let t0 = Instant::now();
-    // Blocks of about 32 MB: the stores' chunks (4000 × 1000 float64), as Dask reads them.
+    // Blocks of about 32 MB in whole stored chunks: the W5/W7 stores' chunks (4000 × 1000
+    // float64), as Dask reads them; one chunk where a chunk is larger (the zstd store's).
     let block = std::env::var("FLOE_BENCH_BLOCK").unwrap_or_else(|_| BLOCK_DEFAULT.into());
     let x = floe::io::from_zarr(&path, block.as_str()).map_err(|e| e.to_string())?;
     let scratch = Scratch::new(&path)?;
@@ -67,6 +70,7 @@ pub fn run(case: &str, ctx: &crate::Ctx) -> Result<(), String> {
         }
         "std0" => ("x.std(axis=0)", x.std(0, 0).map_err(|e| e.to_string())?),
         "mean" => ("x.mean()", x.mean(Axes::All).map_err(|e| e.to_string())?),
+        "mean0" => ("x.mean(axis=0)", x.mean(0).map_err(|e| e.to_string())?),
         other => {
             return Err(format!(
                 "unknown case `{other}`; known: {}",

@@ -3,17 +3,21 @@
 //! [`to_zarr`] rechunks the array to a regular grid (Zarr's) so that every task writes
 //! whole Zarr chunks — no two tasks ever touch one chunk — and returns a lazy computation
 //! that writes them in parallel. [`from_zarr`] reads each floe block as a subset of the
-//! Zarr array, by the worker that needs it.
+//! Zarr array — whole stored chunks unless the caller asks otherwise — decoded into the
+//! block's memory by the worker that needs it, with the next blocks' files read ahead.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use floe_array::{Array, ArrayElement, ChunkSpec, DType, DynArray, with_dtype};
+use floe_array::{Array, ArrayElement, BlockInfo, ChunkSpec, DType, DynArray, with_dtype};
 use floe_graph::TaskError;
-use ndarray::ArrayD;
+use ndarray::{ArrayD, IxDyn};
+use unsafe_cell_slice::UnsafeCellSlice;
 use zarrs::array::{
-    ArrayBuilder, ArrayMetadata, ArrayMetadataV2, ArraySubset, DataType, FillValue, data_type,
+    ArrayBuilder, ArrayBytesFixedDisjointView, ArrayMetadata, ArrayMetadataV2, ArraySubset,
+    CodecOptions, DataType, FillValue, data_type,
 };
 use zarrs::filesystem::FilesystemStore;
 use zarrs::metadata::v2::FillValueMetadataV2;
@@ -180,36 +184,460 @@ fn write_chunk<T: ArrayElement + zarrs::array::Element>(
 
 /// A Zarr array (v2 or v3) at `path` as a lazy array in blocks of `chunks`.
 ///
+/// Blocks that `chunks` leaves to floe (`"auto"`, a byte size such as `"64MB"`, or axes
+/// marked auto) are whole multiples of the store's chunks, so no stored chunk is read or
+/// decompressed twice; sizes given explicitly are kept. Each block is decoded straight into
+/// its own memory (no second copy of a chunk alive), by the worker that needs it, and while
+/// one block is read the files of the next ones are already asked of the disk.
+///
 /// # Errors
 ///
 /// [`IoError::Os`] for a missing directory, [`IoError::Format`] if it holds no readable
 /// Zarr array, [`IoError::Unsupported`] for dtypes floe does not have.
+///
+/// # Examples
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("floe-zarr-auto-doc-{}", std::process::id()));
+/// let x = floe_array::zeros(&[1000, 300], [100_usize, 300], floe_array::DType::F64)?;
+/// let (g, out) = floe_io::to_zarr(&x, &dir)?.graph()?;
+/// floe_scheduler::Scheduler::default().run(&g, &[out])?;
+/// // 64 KB blocks asked for: two stored chunks (of 240 KB) can never make one, so each
+/// // block is one stored chunk rather than a part of one.
+/// let y = floe_io::from_zarr(&dir, "64KB")?;
+/// assert_eq!(y.chunks().max_block(), vec![100, 300]);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn from_zarr(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>) -> Result<Array> {
     let path: PathBuf = path.as_ref().to_path_buf();
     std::fs::metadata(&path).map_err(|e| IoError::os(&path, e))?;
-    let zarr = zarrs::array::Array::open(store(&path)?, "/").map_err(|e| IoError::Format {
+    let format = |reason: String| IoError::Format {
         path: path.clone(),
         format: FORMAT,
-        reason: e.to_string(),
-    })?;
+        reason,
+    };
+    let zarr = zarrs::array::Array::open(store(&path)?, "/").map_err(|e| format(e.to_string()))?;
     let dtype = floe_type(zarr.data_type()).ok_or_else(|| IoError::Unsupported {
         path: path.clone(),
         what: format!("Zarr data type {}", zarr.data_type()),
     })?;
     let shape: Vec<usize> = zarr.shape().iter().map(|&n| n as usize).collect();
-    let zarr = Arc::new(zarr);
-    Ok(floe_array::try_from_fn(&shape, chunks, dtype, move |b| {
-        let subset = ArraySubset::new_with_ranges(&ranges(&b.offset, &b.shape));
-        let fail = |e: zarrs::array::ArrayError| {
+    let stored: Vec<usize> = match zarr.chunk_shape(&vec![0; shape.len()]) {
+        Ok(c) if !shape.contains(&0) => c.iter().map(|n| n.get() as usize).collect(),
+        // An empty array has no chunk to align to.
+        _ => shape.iter().map(|&n| n.max(1)).collect(),
+    };
+    let grid = chunks.into().resolve_aligned(&shape, dtype, &stored)?;
+    let reader = Arc::new(Reader {
+        encoding: encoding(zarr.metadata(), dtype),
+        ahead: ReadAhead::new(&grid),
+        zarr,
+        path,
+    });
+    Ok(floe_array::try_from_fn(&shape, &grid, dtype, move |b| {
+        reader.read_ahead(b);
+        reader.read(dtype, b).map_err(|e| {
             TaskError::msg(format!(
                 "{}: reading block {:?}: {e}",
-                path.display(),
+                reader.path.display(),
                 b.index
             ))
-        };
-        Ok(
-            with_dtype!(dtype, T => DynArray::from(zarr.retrieve_array_subset::<ArrayD<T>>(&subset).map_err(fail)?)),
-        )
+        })
     })?
     .named("read-zarr"))
+}
+
+/// How a store's chunks are encoded when floe decodes them itself: the elements' bytes in
+/// C order and native byte order, stored as they are or compressed once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Raw,
+    Zstd,
+    Gzip,
+    Zlib,
+}
+
+/// The encoding of `meta`'s chunks if floe can stream them straight into block memory;
+/// `None` sends every read through `zarrs` (filters, sharding, other byte orders…).
+fn encoding(meta: &ArrayMetadata, dtype: DType) -> Option<Encoding> {
+    if dtype == DType::Bool {
+        return None;
+    }
+    let native = if cfg!(target_endian = "little") {
+        "little"
+    } else {
+        "big"
+    };
+    let name = |v: &serde_json::Value| v.get("name").and_then(|n| n.as_str()).map(str::to_owned);
+    match meta {
+        ArrayMetadata::V3(m) => {
+            if !m.storage_transformers.is_empty() {
+                return None;
+            }
+            let codecs: Vec<serde_json::Value> = m
+                .codecs
+                .iter()
+                .map(|c| serde_json::to_value(c).ok())
+                .collect::<Option<_>>()?;
+            let (first, rest) = codecs.split_first()?;
+            let endian = first
+                .pointer("/configuration/endian")
+                .and_then(|e| e.as_str());
+            if name(first)? != "bytes" || !(endian == Some(native) || dtype.itemsize() == 1) {
+                return None;
+            }
+            match rest {
+                [] => Some(Encoding::Raw),
+                [c] => match name(c)?.as_str() {
+                    "zstd" => Some(Encoding::Zstd),
+                    "gzip" => Some(Encoding::Gzip),
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+        ArrayMetadata::V2(m) => {
+            let v = serde_json::to_value(m).ok()?;
+            let order_c = v.get("order").and_then(|o| o.as_str()) == Some("C");
+            let no_filters = v
+                .get("filters")
+                .is_none_or(|f| f.is_null() || f.as_array().is_some_and(Vec::is_empty));
+            let dt = v.get("dtype").and_then(|d| d.as_str())?;
+            let byte_order = if native == "little" { '<' } else { '>' };
+            let order_ok = dt.starts_with(byte_order) || dt.starts_with('|');
+            if !(order_c && no_filters && order_ok) {
+                return None;
+            }
+            match v.get("compressor") {
+                None | Some(serde_json::Value::Null) => Some(Encoding::Raw),
+                Some(c) => match c.get("id").and_then(|i| i.as_str())? {
+                    "zstd" => Some(Encoding::Zstd),
+                    "gzip" => Some(Encoding::Gzip),
+                    "zlib" => Some(Encoding::Zlib),
+                    _ => None,
+                },
+            }
+        }
+    }
+}
+
+/// What every block task of one [`from_zarr`] array shares.
+struct Reader {
+    zarr: zarrs::array::Array<FilesystemStore>,
+    path: PathBuf,
+    encoding: Option<Encoding>,
+    ahead: ReadAhead,
+}
+
+/// A stored chunk inside a block: its file and the bytes of the block it fills.
+struct Piece {
+    file: PathBuf,
+    bytes: Range<usize>,
+}
+
+impl Reader {
+    fn read(&self, dtype: DType, b: &BlockInfo) -> std::result::Result<DynArray, String> {
+        let subset = ArraySubset::new_with_ranges(&ranges(&b.offset, &b.shape));
+        let e = |e: zarrs::array::ArrayError| e.to_string();
+        Ok(match dtype {
+            DType::Bool => DynArray::from(
+                self.zarr
+                    .retrieve_array_subset::<ArrayD<bool>>(&subset)
+                    .map_err(e)?,
+            ),
+            DType::I8 => DynArray::from(self.read_into::<i8>(&subset, b)?),
+            DType::I16 => DynArray::from(self.read_into::<i16>(&subset, b)?),
+            DType::I32 => DynArray::from(self.read_into::<i32>(&subset, b)?),
+            DType::I64 => DynArray::from(self.read_into::<i64>(&subset, b)?),
+            DType::U8 => DynArray::from(self.read_into::<u8>(&subset, b)?),
+            DType::U16 => DynArray::from(self.read_into::<u16>(&subset, b)?),
+            DType::U32 => DynArray::from(self.read_into::<u32>(&subset, b)?),
+            DType::U64 => DynArray::from(self.read_into::<u64>(&subset, b)?),
+            DType::F32 => DynArray::from(self.read_into::<f32>(&subset, b)?),
+            DType::F64 => DynArray::from(self.read_into::<f64>(&subset, b)?),
+            other => return Err(format!("no Zarr reader for {other}")),
+        })
+    }
+
+    /// Decodes `subset` straight into a new block's memory: by floe, chunk file by chunk
+    /// file, where the store's encoding and the block's alignment allow it (no copy of a
+    /// chunk ever held besides the block), else by `zarrs`.
+    fn read_into<T: bytemuck::Pod>(
+        &self,
+        subset: &ArraySubset,
+        b: &BlockInfo,
+    ) -> std::result::Result<ArrayD<T>, String> {
+        let len: usize = b.shape.iter().product();
+        // Zero pages from the allocator: no pass over the memory before the decode fills it.
+        let mut data: Vec<T> = bytemuck::zeroed_vec(len);
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut data);
+        let pieces = self
+            .encoding
+            .and_then(|enc| Some((enc, self.pieces(b, std::mem::size_of::<T>())?)));
+        match pieces {
+            Some((enc, pieces)) => {
+                for p in pieces {
+                    decode(enc, &p.file, &mut bytes[p.bytes])
+                        .map_err(|e| format!("{}: {e}", p.file.display()))?;
+                }
+            }
+            None => self.decode_by_zarrs(subset, &b.shape, bytes)?,
+        }
+        ArrayD::from_shape_vec(IxDyn(&b.shape), data).map_err(|e| e.to_string())
+    }
+
+    /// The chunks that make up block `b`, each a contiguous run of its bytes — or `None`
+    /// if some chunk is not (the block cuts it, or it is missing and reads as the fill
+    /// value).
+    fn pieces(&self, b: &BlockInfo, itemsize: usize) -> Option<Vec<Piece>> {
+        let (first, rows) = (*b.offset.first()?, *b.shape.first()?);
+        let end = first + rows;
+        let row_bytes = b.shape[1..].iter().product::<usize>() * itemsize;
+        let subset = ArraySubset::new_with_ranges(&ranges(&b.offset, &b.shape));
+        let chunks = self.zarr.chunks_in_array_subset(&subset).ok()??;
+        let total = *self.zarr.shape().first()? as usize;
+        let mut pieces = Vec::new();
+        for c in &chunks.indices() {
+            let start: Vec<usize> = self
+                .zarr
+                .chunk_subset(&c)
+                .ok()?
+                .start()
+                .iter()
+                .map(|&s| s as usize)
+                .collect();
+            let stored = self.zarr.chunk_shape(&c).ok()?;
+            // Trailing axes: the chunk spans exactly the block's extent, unpadded.
+            for a in 1..b.shape.len() {
+                if start[a] != b.offset[a] || stored[a].get() as usize != b.shape[a] {
+                    return None;
+                }
+            }
+            // Leading axis: the chunk's rows within the array lie within the block's; a
+            // chunk padded past the array's end gives only its first rows.
+            let (r0, r1) = (start[0], (start[0] + stored[0].get() as usize).min(total));
+            if r0 < first || r1 > end {
+                return None;
+            }
+            let file = self.path.join(self.zarr.chunk_key(&c).as_str());
+            if !file.is_file() {
+                return None;
+            }
+            pieces.push(Piece {
+                file,
+                bytes: (r0 - first) * row_bytes..(r1 - first) * row_bytes,
+            });
+        }
+        Some(pieces)
+    }
+
+    fn decode_by_zarrs(
+        &self,
+        subset: &ArraySubset,
+        shape: &[usize],
+        bytes: &mut [u8],
+    ) -> std::result::Result<(), String> {
+        let dims: Vec<u64> = shape.iter().map(|&n| n as u64).collect();
+        let itemsize = bytes.len() / shape.iter().product::<usize>().max(1);
+        // SAFETY: this view is the only one ever made of `bytes` (which it borrows mutably
+        // for its whole life), so no other view can overlap its subset. Exercised by the
+        // Zarr tests of blocks that cut stored chunks (`tests/it/zarr.rs`).
+        #[allow(unsafe_code)]
+        let mut view = unsafe {
+            ArrayBytesFixedDisjointView::new(
+                UnsafeCellSlice::new(bytes),
+                itemsize.max(1),
+                &dims,
+                ArraySubset::new_with_shape(dims.clone()),
+            )
+        }
+        .map_err(|e| e.to_string())?;
+        // The codecs run on this worker alone: the scheduler already keeps every core busy
+        // with other blocks, and a second pool would only compete with it.
+        let options = CodecOptions::default().with_concurrent_target(1);
+        self.zarr
+            .retrieve_array_subset_into_opt(subset, (&mut view).into(), &options)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Block `b` is being read: ask the disk for the chunk files of the blocks expected
+    /// next, following the stride between the blocks read so far (down a column of blocks
+    /// for a reduction along axis 0, along rows for a row-major sweep).
+    fn read_ahead(&self, b: &BlockInfo) {
+        let numblocks = &self.ahead.numblocks;
+        let i = flat_index(&b.index, numblocks);
+        let last = self.ahead.last.swap(i, Ordering::Relaxed);
+        let stride = if i > last { i - last } else { 1 };
+        for k in 1..=READ_AHEAD_BLOCKS {
+            let j = i + k * stride;
+            let Some(flag) = self.ahead.hinted.get(j) else {
+                break;
+            };
+            if flag.swap(true, Ordering::Relaxed) {
+                continue;
+            }
+            let info = self.ahead.block(j);
+            let subset = ArraySubset::new_with_ranges(&ranges(&info.0, &info.1));
+            if let Ok(Some(chunks)) = self.zarr.chunks_in_array_subset(&subset) {
+                for c in &chunks.indices() {
+                    let path = self.path.join(self.zarr.chunk_key(&c).as_str());
+                    // A hint only: a file that cannot be opened fails in its own read.
+                    if let Ok(f) = std::fs::File::open(path) {
+                        let _ = rustix::fs::fadvise(&f, 0, None, rustix::fs::Advice::WillNeed);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Decodes one chunk file into `out`, which its first `out.len()` decoded bytes fill.
+fn decode(enc: Encoding, file: &Path, out: &mut [u8]) -> std::io::Result<()> {
+    use std::io::{BufReader, Read};
+    let f = std::fs::File::open(file)?;
+    match enc {
+        Encoding::Raw => (&f).read_exact(out),
+        Encoding::Zstd => zstd::stream::read::Decoder::new(f)?.read_exact(out),
+        Encoding::Gzip => flate2::read::GzDecoder::new(BufReader::new(f)).read_exact(out),
+        Encoding::Zlib => flate2::read::ZlibDecoder::new(BufReader::new(f)).read_exact(out),
+    }
+}
+
+/// The position of block `index` in row-major order of a grid of `numblocks`.
+fn flat_index(index: &[usize], numblocks: &[usize]) -> usize {
+    index
+        .iter()
+        .zip(numblocks)
+        .fold(0, |acc, (&i, &n)| acc * n + i)
+}
+
+/// Blocks read ahead of the one being read.
+const READ_AHEAD_BLOCKS: usize = 4;
+
+/// Which blocks' files the disk has been asked for (`posix_fadvise(WILLNEED)`), so that
+/// cold reads arrive while workers decode and compute instead of each worker waiting on
+/// its own read. On a warm page cache a hint costs microseconds.
+struct ReadAhead {
+    grid: floe_array::Chunks,
+    numblocks: Vec<usize>,
+    hinted: Vec<AtomicBool>,
+    last: AtomicUsize,
+}
+
+impl ReadAhead {
+    fn new(grid: &floe_array::Chunks) -> Self {
+        let numblocks = grid.numblocks();
+        let count: usize = numblocks.iter().product();
+        Self {
+            grid: grid.clone(),
+            hinted: (0..count).map(|_| AtomicBool::new(false)).collect(),
+            numblocks,
+            last: AtomicUsize::new(0),
+        }
+    }
+
+    /// The offset and shape of the block at row-major position `flat`.
+    fn block(&self, flat: usize) -> (Vec<usize>, Vec<usize>) {
+        let mut rest = flat;
+        let mut index = vec![0; self.numblocks.len()];
+        for (axis, &n) in self.numblocks.iter().enumerate().rev() {
+            index[axis] = rest % n.max(1);
+            rest /= n.max(1);
+        }
+        index
+            .iter()
+            .enumerate()
+            .map(|(axis, &i)| {
+                let sizes = self.grid.axis(axis);
+                (sizes[..i].iter().sum::<usize>(), sizes[i])
+            })
+            .unzip()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name)
+    }
+
+    fn open(path: &Path) -> zarrs::array::Array<FilesystemStore> {
+        zarrs::array::Array::open(store(path).unwrap(), "/").unwrap()
+    }
+
+    #[test]
+    fn encodings_floe_decodes_itself() {
+        let cases = [
+            ("v3.zarr", Some(Encoding::Zstd)),
+            ("v2.zarr", Some(Encoding::Zstd)),
+            ("zlib_v2.zarr", Some(Encoding::Zlib)),
+            ("be_v2.zarr", None),
+        ];
+        for (name, want) in cases {
+            let z = open(&fixture(name));
+            assert_eq!(encoding(z.metadata(), DType::F64), want, "{name}");
+        }
+        let dir = std::env::temp_dir().join(format!("floe-zarr-enc-{}", std::process::id()));
+        let x = floe_array::zeros(&[10, 4], [5_usize, 4], DType::I32).unwrap();
+        for (v2, want) in [(false, Encoding::Gzip), (true, Encoding::Raw)] {
+            let _ = std::fs::remove_dir_all(&dir);
+            if v2 {
+                to_zarr_v2(&x, &dir)
+            } else {
+                to_zarr(&x, &dir)
+            }
+            .unwrap();
+            let z = open(&dir);
+            assert_eq!(encoding(z.metadata(), DType::I32), Some(want));
+            assert_eq!(encoding(z.metadata(), DType::Bool), None);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn aligned_blocks_are_pieces_of_whole_chunks() {
+        // (6, 7, 5) in chunks of (4, 7, 5): the two chunks are row ranges of any block
+        // holding them; the second is padded past the array's end and gives 2 rows.
+        let path = fixture("zlib_v2.zarr");
+        let reader = Reader {
+            zarr: open(&path),
+            encoding: Some(Encoding::Zlib),
+            ahead: ReadAhead::new(
+                &floe_array::Chunks::new(&[6, 7, 5], vec![vec![6], vec![7], vec![5]]).unwrap(),
+            ),
+            path,
+        };
+        let block = |offset: Vec<usize>, shape: Vec<usize>| BlockInfo {
+            index: vec![0; 3],
+            offset,
+            shape,
+            array_shape: vec![6, 7, 5],
+        };
+        let whole = reader
+            .pieces(&block(vec![0, 0, 0], vec![6, 7, 5]), 8)
+            .unwrap();
+        let bytes: Vec<_> = whole.iter().map(|p| p.bytes.clone()).collect();
+        assert_eq!(bytes, vec![0..4 * 35 * 8, 4 * 35 * 8..6 * 35 * 8]);
+        assert!(
+            reader
+                .pieces(&block(vec![4, 0, 0], vec![2, 7, 5]), 8)
+                .is_some()
+        );
+        // Blocks that cut a chunk go through zarrs.
+        assert!(
+            reader
+                .pieces(&block(vec![0, 0, 0], vec![3, 7, 5]), 8)
+                .is_none()
+        );
+        assert!(
+            reader
+                .pieces(&block(vec![0, 0, 0], vec![4, 7, 2]), 8)
+                .is_none()
+        );
+    }
 }

@@ -10,10 +10,22 @@ fn arrays_written_by_zarr_python_read_back_exactly() {
     let want = ArrayD::from_shape_fn(IxDyn(&[6, 7, 5]), |i| {
         (i[0] * 35 + i[1] * 5 + i[2]) as f64 / 8.0 - 10.0
     });
-    for name in ["v2.zarr", "v3.zarr"] {
-        let x = from_zarr(fixture(name), [4_usize, 4, 2]).unwrap();
-        assert_eq!(x.dtype(), DType::F64, "{name}");
-        assert_eq!(compute(&x).unwrap().into_f64().unwrap(), want, "{name}");
+    // zstd (v2 and v3), zlib, and big-endian: in blocks that cut the stored chunks, and in
+    // the stored chunks themselves (decoded by floe straight into the blocks).
+    for name in ["v2.zarr", "v3.zarr", "zlib_v2.zarr", "be_v2.zarr"] {
+        for chunks in [
+            floe_array::ChunkSpec::from(vec![4_usize, 4, 2]),
+            "auto".into(),
+            "1KB".into(),
+        ] {
+            let x = from_zarr(fixture(name), chunks.clone()).unwrap();
+            assert_eq!(x.dtype(), DType::F64, "{name}");
+            assert_eq!(
+                compute(&x).unwrap().into_f64().unwrap(),
+                want,
+                "{name} in {chunks:?}"
+            );
+        }
     }
     let i2 = compute(&from_zarr(fixture("i2_v3.zarr"), 3).unwrap())
         .unwrap()
@@ -64,4 +76,77 @@ fn missing_or_invalid_stores_are_errors_naming_them() {
         e.to_string().contains("empty.zarr: not a valid Zarr file"),
         "{e}"
     );
+}
+
+#[test]
+fn every_dtype_is_decoded_into_its_blocks() {
+    // Blocks that cut the stored chunks (3 × 4 of 4 × 5) and blocks that are them: the
+    // decode writes each part of a chunk to its place in the block.
+    let base = ArrayD::from_shape_fn(IxDyn(&[9, 13]), |i| (i[0] * 13 + i[1]) as f64 - 40.0);
+    for dtype in DType::ALL {
+        let data = DynArray::from(base.clone()).astype(dtype);
+        let dir = Scratch::new("zdtype");
+        let path = dir.0.join("x.zarr");
+        let x = floe_array::with_array!(data.clone(), a => from_ndarray(a, [4_usize, 5]).unwrap());
+        compute(&to_zarr(&x, &path).unwrap()).unwrap();
+        for chunks in [vec![3_usize, 4], vec![4, 5], vec![9, 13]] {
+            let y = from_zarr(&path, chunks.clone()).unwrap();
+            assert_eq!(y.dtype(), dtype);
+            assert_eq!(compute(&y).unwrap(), data, "{dtype} in blocks {chunks:?}");
+        }
+    }
+}
+
+#[test]
+fn blocks_left_to_floe_hold_whole_stored_chunks() {
+    let dir = Scratch::new("zalign");
+    let path = dir.0.join("x.zarr");
+    // Stored chunks of 100 × 30 float64 (24 KB).
+    let x = floe_array::arange(0.0, 90_000.0, 1.0, 10_000, DType::F64)
+        .unwrap()
+        .reshape(&[1000, 90])
+        .unwrap()
+        .rechunk([100_usize, 30])
+        .unwrap();
+    compute(&to_zarr(&x, &path).unwrap()).unwrap();
+    let block = |spec: floe_array::ChunkSpec| from_zarr(&path, spec).unwrap().chunks().max_block();
+    // Smaller than one stored chunk: one chunk, never part of one.
+    assert_eq!(block("10KB".into()), vec![100, 30]);
+    // About 100 KB: four chunks' worth, in whole chunks.
+    let b = block("100KB".into());
+    assert!(b[0] % 100 == 0 && b[1] % 30 == 0, "{b:?}");
+    assert!(
+        b[0] * b[1] * 8 <= 100_000 && b[0] * b[1] * 8 >= 48_000,
+        "{b:?}"
+    );
+    // "auto" (128 MiB) takes the whole array; explicit sizes are kept as given.
+    assert_eq!(block("auto".into()), vec![1000, 90]);
+    assert_eq!(block(vec![70_usize, 90].into()), vec![70, 90]);
+    let y = from_zarr(&path, "100KB").unwrap();
+    assert_eq!(compute(&y).unwrap(), compute(&x).unwrap());
+}
+
+#[test]
+fn a_corrupt_chunk_fails_its_block_naming_the_store() {
+    let dir = Scratch::new("zcorrupt");
+    let path = dir.0.join("x.zarr");
+    let x = floe_array::arange(0.0, 100.0, 1.0, 25, DType::F64).unwrap();
+    compute(&to_zarr(&x, &path).unwrap()).unwrap();
+    // Chunk 2 of the 25-element grid: garbage where gzip data should be.
+    std::fs::write(path.join("c").join("2"), b"not gzip at all").unwrap();
+    let e = compute(&from_zarr(&path, 25).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("x.zarr") && e.contains("reading block [2]"),
+        "{e}"
+    );
+    // The chunk file gone: a missing chunk reads as the fill value, as Zarr specifies.
+    std::fs::remove_file(path.join("c").join("2")).unwrap();
+    let y = compute(&from_zarr(&path, 25).unwrap())
+        .unwrap()
+        .into_f64()
+        .unwrap();
+    assert_eq!(y[[60]], 0.0);
+    assert_eq!(y[[80]], 80.0);
 }
