@@ -37,6 +37,7 @@
 //! spill directory, the refused task.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use floe_graph::{Graph, Order, TaskHints, TaskId, Value};
@@ -55,7 +56,13 @@ pub(crate) enum Slot {
     Spilled(Spilled),
     /// Dropped; rebuilt by running its (repeatable, dependency-free) task again.
     Dropped(usize),
+    /// Being read back or rebuilt by a worker, outside the slot's lock; the cell is
+    /// locked until the value (or the failure) is in it.
+    Restoring(Restoring),
 }
+
+/// Where a worker restoring a value leaves it for others that need it meanwhile.
+pub(crate) type Restoring = Arc<Mutex<Option<std::result::Result<Value, String>>>>;
 
 impl Slot {
     /// The bytes that must come back into memory before the value can be used.
@@ -63,7 +70,8 @@ impl Slot {
         match self {
             Slot::Spilled(s) => s.nbytes(),
             Slot::Dropped(n) => *n,
-            Slot::Empty | Slot::Held(_) => 0,
+            // A value being restored is counted by the task restoring it.
+            Slot::Empty | Slot::Held(_) | Slot::Restoring(_) => 0,
         }
     }
 }

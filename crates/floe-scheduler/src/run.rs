@@ -49,7 +49,7 @@ use std::time::Instant;
 use floe_graph::{Graph, Order, TaskError, TaskId, Value};
 use parking_lot::Mutex;
 
-use crate::budget::{Budget, Slot};
+use crate::budget::{Budget, Restoring, Slot};
 use crate::ready_queue::ReadyQueues;
 use crate::sleep::Sleep;
 use crate::spill::SpillStore;
@@ -241,7 +241,7 @@ impl<'a> RunState<'a> {
         self.flush(&mut finished);
     }
 
-    /// Admits `popped` if it fits; else goes the slow way: puts it back and tries the best
+    /// Admits `popped` if it fits and no worker waits; else goes the slow way: puts it back and tries the best
     /// ready tasks of all workers in priority order, the very best of them even if it does
     /// not fit when no task is running (so a run never stalls), the next few only if they
     /// fit (looking past a task that must wait to one that frees memory). Returns the task
@@ -252,7 +252,11 @@ impl<'a> RunState<'a> {
         worker: usize,
         popped: TaskId,
     ) -> Result<Option<(TaskId, usize)>> {
-        if let Some(reserved) = self.admit(budget, popped, false)? {
+        // The fast way only while no worker waits for room: else the room that frees
+        // goes to the best ready task, not to whichever a worker happens to pop.
+        if budget.waiting.load(Ordering::SeqCst) == 0
+            && let Some(reserved) = self.admit(budget, popped, false)?
+        {
             return Ok(Some((popped, reserved)));
         }
         self.queues
@@ -491,7 +495,7 @@ impl<'a> RunState<'a> {
                     budget.spill.remove(&s);
                 }
             }
-            Slot::Dropped(_) | Slot::Empty => {}
+            Slot::Dropped(_) | Slot::Restoring(_) | Slot::Empty => {}
         }
         if let Some(budget) = &self.budget {
             budget.remove_resident(task);
@@ -499,10 +503,13 @@ impl<'a> RunState<'a> {
     }
 
     /// The output of `dep`, for a task about to run: shared if held, else brought back
-    /// from its spill file or rebuilt by running its task again.
+    /// from its spill file or rebuilt by running its task again. The slot is not locked
+    /// while that runs (admission looks at slots and must not wait on a disk read): it
+    /// says `Restoring`, and a second task needing the value meanwhile waits for the first
+    /// to bring it back rather than reading it again.
     fn input(&self, dep: TaskId) -> Result<Value> {
         let mut slot = self.slots[dep.index()].lock();
-        let value = match &*slot {
+        let evicted = match &*slot {
             Slot::Held(v) => return Ok(v.clone()),
             Slot::Empty => {
                 return Err(Error::Internal(format!(
@@ -510,32 +517,67 @@ impl<'a> RunState<'a> {
                     self.graph.key(dep)
                 )));
             }
-            Slot::Spilled(spilled) => {
-                let budget = self.budget.as_ref().ok_or_else(|| {
-                    Error::Internal("a value was spilled in a run without a budget".into())
-                })?;
-                budget.spill.read(spilled)?
+            Slot::Restoring(cell) => {
+                let cell = Arc::clone(cell);
+                drop(slot);
+                let restored = cell.lock();
+                return match &*restored {
+                    Some(Ok(v)) => Ok(v.clone()),
+                    Some(Err(e)) => Err(Error::Internal(format!(
+                        "restoring `{}` failed: {e}",
+                        self.graph.key(dep)
+                    ))),
+                    None => Err(Error::Internal(format!(
+                        "`{}` was left half restored",
+                        self.graph.key(dep)
+                    ))),
+                };
             }
+            Slot::Spilled(_) | Slot::Dropped(_) => {
+                let cell: Restoring = Arc::new(Mutex::new(None));
+                let evicted = std::mem::replace(&mut *slot, Slot::Restoring(Arc::clone(&cell)));
+                // Locked before the slot is released: whoever finds `Restoring` waits here.
+                let mut restoring = cell.lock();
+                drop(slot);
+                let value = self.restore(dep, evicted);
+                *restoring = Some(
+                    value
+                        .as_ref()
+                        .map(Value::clone)
+                        .map_err(ToString::to_string),
+                );
+                value?
+            }
+        };
+        self.add_held(evicted.nbytes());
+        *self.slots[dep.index()].lock() = Slot::Held(evicted.clone());
+        if let Some(budget) = &self.budget {
+            budget.add_resident(dep);
+        }
+        Ok(evicted)
+    }
+
+    /// Brings back a spilled or dropped value.
+    fn restore(&self, dep: TaskId, evicted: Slot) -> Result<Value> {
+        let budget = self.budget.as_ref().ok_or_else(|| {
+            Error::Internal("a value was evicted in a run without a budget".into())
+        })?;
+        match evicted {
+            Slot::Spilled(spilled) => budget.spill.read(&spilled),
             Slot::Dropped(_) => {
-                let budget = self.budget.as_ref().ok_or_else(|| {
-                    Error::Internal("a value was dropped in a run without a budget".into())
-                })?;
                 let v = self
                     .graph
                     .task(dep)
                     .run(&[])
                     .map_err(|e| Error::from_task(self.graph.key(dep), e))?;
                 budget.count_recomputed(v.nbytes());
-                v
+                Ok(v)
             }
-        };
-        self.add_held(value.nbytes());
-        *slot = Slot::Held(value.clone());
-        drop(slot);
-        if let Some(budget) = &self.budget {
-            budget.add_resident(dep);
+            _ => Err(Error::Internal(format!(
+                "`{}` is not evicted",
+                self.graph.key(dep)
+            ))),
         }
-        Ok(value)
     }
 
     /// Records the first error and stops every worker.
