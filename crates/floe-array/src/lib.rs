@@ -55,7 +55,7 @@ pub use expr::{BlockFn, BlockInfo, BlockRef, DepsFn, GraphFn};
 pub use floe_graph::human_bytes;
 pub use lower::Lowering;
 pub use rechunk::{plan_rechunk, rechunk_footprint};
-pub use reduction::{Axes, DEFAULT_SPLIT_EVERY, ReduceOp};
+pub use reduction::{Axes, CHAIN_PARTIAL_BYTES, DEFAULT_SPLIT_EVERY, ReduceOp};
 pub use shape::{concatenate, stack};
 pub use slicing::{Ellipsis, Idx, NewAxis};
 

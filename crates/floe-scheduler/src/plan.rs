@@ -4,7 +4,10 @@
 //! declare ([`TaskHints`](floe_graph::TaskHints)), and keeps the same budget the scheduler
 //! keeps: before a task starts, held values are evicted, furthest next use first, until its
 //! output and evicted inputs fit; an evicted value made by a repeatable, dependency-free task
-//! is counted as rebuilt when needed again, any other as spilled and read back. Tasks that do
+//! is counted as rebuilt when needed again, any other as spilled and read back (the plan
+//! assumes it can be: every value the array library makes carries a spill codec, but a
+//! value without one stays in memory, and a run holding such values can keep more than
+//! planned — and more than the budget). Tasks that do
 //! not declare a size count as 0 bytes and are reported. With several workers the measured
 //! peak can be higher than the plan's (tasks run side by side), never above the budget
 //! when every size is declared.

@@ -9,7 +9,9 @@
 //! ```
 //!
 //! Partials are small (the block with the reduced axes collapsed), so memory is held by
-//! at most `split_every` partials per level. Numerics: float sums use compensated
+//! at most `split_every` partials per level. A long reduction along one axis with large
+//! partials (a mean over a year of daily maps) is combined as a chain instead, whose memory
+//! does not grow with the number of blocks (see [`CHAIN_PARTIAL_BYTES`]). Numerics: float sums use compensated
 //! (Kahan) accumulation in `f64` inside a block and a tree across blocks; means and
 //! variances combine (count, mean, M2) moments with Chan's formulas, never sums of squares.
 
@@ -191,7 +193,22 @@ pub(crate) struct ReducePlan {
     factor: usize,
     /// Blocks along each input axis at each tree level (level 0: the input's).
     levels: Vec<Vec<usize>>,
+    /// Combined as a chain rather than a tree (see [`CHAIN_PARTIAL_BYTES`]): level 1 holds
+    /// the chain's links along the one reduced axis.
+    chain: bool,
 }
+
+/// Reductions along one axis whose partials are at least this large (per output block) and
+/// whose tree would have three levels or more are combined as a chain: link `k` combines
+/// link `k - 1` with the next `split_every - 1` partials. A tree holds up to `split_every - 1`
+/// partials waiting at every level, so its memory grows with the logarithm of the number of
+/// blocks (the mean over a year of daily maps held 111 MiB where 60 days held 79); a chain
+/// holds one link and the partials of one group, whatever the number of blocks. It costs the
+/// same arithmetic (every partial is combined once); its links run one after the other, but
+/// a link adds a few maps while each partial reads and reduces a whole block, so the links
+/// keep up with the partials on any realistic core count. An explicit `split_every` keeps
+/// the tree.
+pub const CHAIN_PARTIAL_BYTES: usize = 1 << 20;
 
 impl Array {
     /// Reduces `axes` with `op`, as a tree of fan-in `split_every` (default [`DEFAULT_SPLIT_EVERY`], 4).
@@ -235,6 +252,7 @@ impl Array {
                 "zero-size array to a reduction which has no identity",
             ));
         }
+        let explicit = split_every.is_some();
         let split_every = split_every.unwrap_or(DEFAULT_SPLIT_EVERY);
         if split_every < 2 {
             return Err(ArrayError::invalid(name, "split_every must be at least 2"));
@@ -276,14 +294,29 @@ impl Array {
             }
         }
         let chunks = Chunks::new(&shape, sizes)?;
-        let plan = ReducePlan {
+        let mut plan = ReducePlan {
             input: self.clone(),
             op,
             axes,
             keepdims,
             factor,
             levels,
+            chain: false,
         };
+        if !explicit && plan.axes.len() == 1 && plan.levels.len() > 3 {
+            // The first block's partial: blocks are largest first.
+            let largest = plan.partial_bytes(&vec![0; self.ndim()]);
+            if largest >= CHAIN_PARTIAL_BYTES {
+                let a = plan.axes[0];
+                let n = self.numblocks()[a];
+                // The first link takes `factor` partials, every later one `factor - 1`.
+                let links = 1 + n.saturating_sub(factor).div_ceil(factor - 1);
+                let mut top = self.numblocks();
+                top[a] = links;
+                plan.levels = vec![self.numblocks(), top];
+                plan.chain = true;
+            }
+        }
         Ok(Array::from_node(
             name,
             shape,
@@ -387,8 +420,13 @@ impl ReducePlan {
         key: Key,
         memo: crate::lower::MemoKey,
     ) -> Result<TaskId> {
-        // The tree's top for this output block: reduced axes at 0.
-        let top = crate::lower::expand_index(index, self.input.ndim(), &self.axes, self.keepdims);
+        // The tree's top for this output block: reduced axes at 0 (a chain's last link).
+        let mut top =
+            crate::lower::expand_index(index, self.input.ndim(), &self.axes, self.keepdims);
+        if self.chain {
+            let a = self.axes[0];
+            top[a] = self.levels[1][a] - 1;
+        }
         let root = self.node_task(lowering, array, self.levels.len() - 1, &top)?;
         let op = self.op;
         let axes = self.axes.clone();
@@ -497,17 +535,32 @@ impl ReducePlan {
         let op = self.op;
         let axes = self.axes.clone();
         let below = &self.levels[level - 1];
+        let mut deps = Vec::new();
         let ranges: Vec<std::ops::Range<usize>> = (0..index.len())
             .map(|a| {
-                if self.axes.contains(&a) {
+                if !self.axes.contains(&a) {
+                    index[a]..index[a] + 1
+                } else if self.chain {
+                    // Link k: link k - 1 and the next `factor - 1` partials.
+                    let k = index[a];
+                    let lo = if k == 0 {
+                        0
+                    } else {
+                        self.factor + (k - 1) * (self.factor - 1)
+                    };
+                    let hi = self.factor + k * (self.factor - 1);
+                    lo..hi.min(below[a])
+                } else {
                     let lo = index[a] * self.factor;
                     lo..(lo + self.factor).min(below[a])
-                } else {
-                    index[a]..index[a] + 1
                 }
             })
             .collect();
-        let mut deps = Vec::new();
+        if self.chain && index[self.axes[0]] > 0 {
+            let mut previous = index.to_vec();
+            previous[self.axes[0]] -= 1;
+            deps.push(self.node_task(lowering, array, level, &previous)?);
+        }
         for child in cartesian(&ranges) {
             deps.push(self.node_task(lowering, array, level - 1, &child)?);
         }

@@ -160,3 +160,61 @@ fn float_sums_are_compensated() {
     );
     let _ = Axis(0);
 }
+
+/// The combine tasks of `a`'s graph.
+fn combines(a: &floe_array::Array) -> usize {
+    let mut b = floe_graph::GraphBuilder::default();
+    floe_array::Lowering::new(&mut b).assemble(a).unwrap();
+    let g = b.build();
+    g.ids()
+        .filter(|&t| g.key(t).name().ends_with("-combine"))
+        .count()
+}
+
+#[test]
+fn long_reductions_with_large_partials_combine_as_a_chain() {
+    // 70 blocks along axis 0, each partial 131072 positions (1 MiB and more): a chain of
+    // links, each taking the previous link and the next three partials.
+    let (n, m) = (70, 1 << 17);
+    let x = ArrayD::from_shape_fn(vec![n, m], |i| {
+        ((i[0] * 7919 + i[1] * 104_729) % 1000) as f64 / 7.0 - 50.0
+    });
+    let a = from_ndarray(x.clone(), [1_usize, m]).unwrap();
+    let links = 1 + (n - 4).div_ceil(3);
+    assert_eq!(combines(&a.mean(0).unwrap()), links);
+    // An explicit fan-in keeps the tree (70 → 18 → 5 → 2 → 1), as do small partials.
+    let tree = a.reduce(ReduceOp::Mean, 0, false, Some(4)).unwrap();
+    assert_eq!(combines(&tree), 18 + 5 + 2 + 1);
+    let narrow = from_ndarray(x.clone(), [1_usize, 1000]).unwrap();
+    assert!(combines(&narrow.mean(0).unwrap()) > links * narrow.numblocks()[1]);
+
+    type Lane = fn(&[f64]) -> f64;
+    let cases: [(ReduceOp, Lane); 4] = [
+        (ReduceOp::Mean, mean),
+        (ReduceOp::Std { ddof: 1 }, |v| var(v, 1.0).sqrt()),
+        (ReduceOp::Max, |v| {
+            v.iter().copied().fold(f64::MIN, f64::max)
+        }),
+        (ReduceOp::ArgMin, |v| {
+            v.iter()
+                .enumerate()
+                .fold(
+                    (0, f64::MAX),
+                    |(bi, b), (i, &x)| if x < b { (i, x) } else { (bi, b) },
+                )
+                .0 as f64
+        }),
+    ];
+    for (op, f) in cases {
+        let got = compute(&a.reduce(op, 0, false, None).unwrap())
+            .astype(floe_array::DType::F64)
+            .into_f64()
+            .unwrap();
+        assert_close(
+            &got,
+            &reference(&x, &[0], false, f),
+            1e-12,
+            &format!("{op:?}"),
+        );
+    }
+}
