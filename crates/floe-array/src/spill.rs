@@ -152,7 +152,8 @@ fn write_header(dtype: DType, shape: &[usize], w: &mut dyn Write) -> io::Result<
         .position(|d| *d == dtype)
         .ok_or_else(|| invalid("unknown dtype"))?;
     w.write_all(MAGIC)?;
-    w.write_all(&[code as u8, shape.len() as u8])?;
+    let ndim = u8::try_from(shape.len()).map_err(|_| invalid("more than 255 dimensions"))?;
+    w.write_all(&[code as u8, ndim])?;
     for &n in shape {
         w.write_all(&(n as u64).to_le_bytes())?;
     }

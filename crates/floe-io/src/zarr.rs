@@ -16,8 +16,8 @@ use floe_graph::TaskError;
 use ndarray::{ArrayD, IxDyn};
 use unsafe_cell_slice::UnsafeCellSlice;
 use zarrs::array::{
-    ArrayBuilder, ArrayBytesFixedDisjointView, ArrayMetadata, ArrayMetadataV2, ArraySubset,
-    CodecOptions, DataType, FillValue, data_type,
+    ArrayBuilder, ArrayBytesFixedDisjointView, ArrayMetadata, ArrayMetadataV2, ArrayShardedExt,
+    ArraySubset, CodecOptions, DataType, FillValue, data_type,
 };
 use zarrs::filesystem::FilesystemStore;
 use zarrs::metadata::v2::FillValueMetadataV2;
@@ -223,14 +223,31 @@ pub fn from_zarr(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>) -> Result
         what: format!("Zarr data type {}", zarr.data_type()),
     })?;
     let shape: Vec<usize> = zarr.shape().iter().map(|&n| n as usize).collect();
-    let stored: Vec<usize> = match zarr.chunk_shape(&vec![0; shape.len()]) {
+    // The unit a read decodes whole: a sharded store's inner chunk (its shards are read in
+    // part), else the chunk.
+    let unit = zarr
+        .effective_subchunk_shape()
+        .map(Ok)
+        .unwrap_or_else(|| zarr.chunk_shape(&vec![0; shape.len()]));
+    let stored: Vec<usize> = match unit {
         Ok(c) if !shape.contains(&0) => c.iter().map(|n| n.get() as usize).collect(),
         // An empty array has no chunk to align to.
         _ => shape.iter().map(|&n| n.max(1)).collect(),
     };
-    let grid = chunks.into().resolve_aligned(&shape, dtype, &stored)?;
+    let encoding = encoding(zarr.metadata(), dtype);
+    let spec = chunks.into();
+    let mut grid = spec.resolve_aligned(&shape, dtype, &stored)?;
+    if encoding == Some(Encoding::Raw) {
+        // Uncompressed chunks can be read in part: they are not forced on blocks they
+        // would make more than twice the size asked for.
+        let asked = spec.resolve(&shape, dtype)?;
+        let bytes = |c: &floe_array::Chunks| c.max_block().iter().product::<usize>();
+        if bytes(&grid) > 2 * bytes(&asked) {
+            grid = asked;
+        }
+    }
     let reader = Arc::new(Reader {
-        encoding: encoding(zarr.metadata(), dtype),
+        encoding,
         ahead: ReadAhead::new(&grid),
         zarr,
         path,
@@ -382,7 +399,7 @@ impl Reader {
                         .map_err(|e| format!("{}: {e}", p.file.display()))?;
                 }
             }
-            None => self.decode_by_zarrs(subset, &b.shape, bytes)?,
+            None => self.decode_by_zarrs(subset, &b.shape, std::mem::size_of::<T>(), bytes)?,
         }
         ArrayD::from_shape_vec(IxDyn(&b.shape), data).map_err(|e| e.to_string())
     }
@@ -436,10 +453,10 @@ impl Reader {
         &self,
         subset: &ArraySubset,
         shape: &[usize],
+        itemsize: usize,
         bytes: &mut [u8],
     ) -> std::result::Result<(), String> {
         let dims: Vec<u64> = shape.iter().map(|&n| n as u64).collect();
-        let itemsize = bytes.len() / shape.iter().product::<usize>().max(1);
         // SAFETY: this view is the only one ever made of `bytes` (which it borrows mutably
         // for its whole life), so no other view can overlap its subset. Exercised by the
         // Zarr tests of blocks that cut stored chunks (`tests/it/zarr.rs`).
@@ -447,7 +464,7 @@ impl Reader {
         let mut view = unsafe {
             ArrayBytesFixedDisjointView::new(
                 UnsafeCellSlice::new(bytes),
-                itemsize.max(1),
+                itemsize,
                 &dims,
                 ArraySubset::new_with_shape(dims.clone()),
             )
@@ -462,13 +479,22 @@ impl Reader {
     }
 
     /// Block `b` is being read: ask the disk for the chunk files of the blocks expected
-    /// next, following the stride between the blocks read so far (down a column of blocks
+    /// next, following the stride between the blocks read last (down a column of blocks
     /// for a reduction along axis 0, along rows for a row-major sweep).
     fn read_ahead(&self, b: &BlockInfo) {
         let numblocks = &self.ahead.numblocks;
         let i = flat_index(&b.index, numblocks);
+        // Read now: hinted again if it is dropped and needed later.
+        if let Some(flag) = self.ahead.hinted.get(i) {
+            flag.store(false, Ordering::Relaxed);
+        }
         let last = self.ahead.last.swap(i, Ordering::Relaxed);
-        let stride = if i > last { i - last } else { 1 };
+        let stride = i.saturating_sub(last);
+        // Only a stride seen twice in a row is a sweep worth reading ahead of (a lone
+        // block, such as `x[0]`, asks for nothing more).
+        if stride == 0 || self.ahead.stride.swap(stride, Ordering::Relaxed) != stride {
+            return;
+        }
         for k in 1..=READ_AHEAD_BLOCKS {
             let j = i + k * stride;
             let Some(flag) = self.ahead.hinted.get(j) else {
@@ -522,7 +548,9 @@ struct ReadAhead {
     grid: floe_array::Chunks,
     numblocks: Vec<usize>,
     hinted: Vec<AtomicBool>,
+    /// The last block read, and the stride from the one before it.
     last: AtomicUsize,
+    stride: AtomicUsize,
 }
 
 impl ReadAhead {
@@ -534,6 +562,7 @@ impl ReadAhead {
             hinted: (0..count).map(|_| AtomicBool::new(false)).collect(),
             numblocks,
             last: AtomicUsize::new(0),
+            stride: AtomicUsize::new(0),
         }
     }
 
@@ -596,6 +625,54 @@ mod tests {
             assert_eq!(encoding(z.metadata(), DType::I32), Some(want));
             assert_eq!(encoding(z.metadata(), DType::Bool), None);
         }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn sharded_stores_align_to_inner_chunks_and_raw_stores_to_what_was_asked() {
+        use zarrs::array::codec::ShardingCodecBuilder;
+        let dir = std::env::temp_dir().join(format!("floe-zarr-shard-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        // Shards of 64 × 64 float64 (32 KiB) holding inner chunks of 8 × 64 (4 KiB).
+        let nz = |v: &[u64]| -> Vec<std::num::NonZeroU64> {
+            v.iter()
+                .map(|&n| std::num::NonZeroU64::new(n).unwrap())
+                .collect()
+        };
+        let sharding = ShardingCodecBuilder::new(nz(&[8, 64]), &data_type::float64()).build_arc();
+        let z = ArrayBuilder::new(vec![128, 64], vec![64, 64], data_type::float64(), 0.0_f64)
+            .array_to_bytes_codec(sharding)
+            .build(store(&dir).unwrap(), "/")
+            .unwrap();
+        z.store_metadata().unwrap();
+        let values: Vec<f64> = (0..128 * 64).map(f64::from).collect();
+        z.store_array_subset(
+            &ArraySubset::new_with_ranges(&[0..128, 0..64]),
+            values.clone(),
+        )
+        .unwrap();
+        // 10 KB blocks: two inner chunks, not a whole shard.
+        let x = from_zarr(&dir, "10KB").unwrap();
+        assert_eq!(x.chunks().max_block(), vec![16, 64]);
+        let (g, out) = x.graph().unwrap();
+        let got = floe_scheduler::Scheduler::default()
+            .run(&g, &[out])
+            .unwrap();
+        let got = got.values[0].downcast_ref::<DynArray>().unwrap().clone();
+        assert_eq!(
+            got.into_f64().unwrap().iter().copied().collect::<Vec<_>>(),
+            values
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+
+        // Uncompressed chunks of 64 × 64 (32 KiB) read in 8 KB blocks: read in part.
+        let x = floe_array::zeros(&[128, 64], [64_usize, 64], DType::F64).unwrap();
+        let (g, out) = to_zarr_v2(&x, &dir).unwrap().graph().unwrap();
+        floe_scheduler::Scheduler::default()
+            .run(&g, &[out])
+            .unwrap();
+        let y = from_zarr(&dir, "8KB").unwrap();
+        assert!(y.chunks().max_block().iter().product::<usize>() * 8 <= 8_000);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

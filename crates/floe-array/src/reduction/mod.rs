@@ -11,9 +11,12 @@
 //! Partials are small (the block with the reduced axes collapsed), so memory is held by
 //! at most `split_every` partials per level. A long reduction along one axis with large
 //! partials (a mean over a year of daily maps) is combined as a chain instead, whose memory
-//! does not grow with the number of blocks (see [`CHAIN_PARTIAL_BYTES`]). Numerics: float sums use compensated
-//! (Kahan) accumulation in `f64` inside a block and a tree across blocks; means and
-//! variances combine (count, mean, M2) moments with Chan's formulas, never sums of squares.
+//! does not grow with the number of blocks (see [`CHAIN_PARTIAL_BYTES`]).
+//!
+//! Numerics: float sums use compensated (Kahan) accumulation in `f64` inside a block and a
+//! tree (or a chain) across blocks — a chain's rounding error grows with its number of
+//! links rather than its logarithm, negligible in `f64`; means and variances combine
+//! (count, mean, M2) moments with Chan's formulas, never sums of squares.
 
 mod kernels;
 
@@ -424,8 +427,13 @@ impl ReducePlan {
         let mut top =
             crate::lower::expand_index(index, self.input.ndim(), &self.axes, self.keepdims);
         if self.chain {
+            // Links first to last: each finds the one before it built, so lowering never
+            // recurses down the chain (a year of hourly maps has 3,000 links).
             let a = self.axes[0];
-            top[a] = self.levels[1][a] - 1;
+            for k in 0..self.levels[1][a] {
+                top[a] = k;
+                self.node_task(lowering, array, 1, &top)?;
+            }
         }
         let root = self.node_task(lowering, array, self.levels.len() - 1, &top)?;
         let op = self.op;

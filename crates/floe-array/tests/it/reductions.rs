@@ -218,3 +218,23 @@ fn long_reductions_with_large_partials_combine_as_a_chain() {
         );
     }
 }
+
+#[test]
+fn a_chain_of_thousands_of_links_lowers_orders_and_fuses() {
+    // 20,000 blocks of 1 MiB partials (never computed): 6,667 links, built without
+    // recursing down the chain, then ordered and fused the same way.
+    let x = floe_array::zeros(
+        &[20_000, 1 << 17],
+        [1_usize, 1 << 17],
+        floe_array::DType::F64,
+    )
+    .unwrap();
+    let m = x.mean(0).unwrap();
+    assert_eq!(combines(&m), 1 + (20_000_usize - 4).div_ceil(3));
+    let mut b = floe_graph::GraphBuilder::default();
+    let out = floe_array::Lowering::new(&mut b).assemble(&m).unwrap();
+    let g = b.build();
+    let (g, outs) = floe_graph::fuse(&g, &[out]).unwrap();
+    let order = floe_graph::order(&g, &outs);
+    assert_eq!(order.sequence().len(), g.len());
+}
