@@ -5,7 +5,7 @@
 //! `--memory-limit 512MB` (or `2GB` for the 32 GB store) and `--drop-caches`.
 //! `mean0` (`x.mean(axis=0)`) is the compressed-store case, over the zstd store of
 //! `scripts/bench/zarr_zstd.py --case write`.
-//! floe's Zarr writer compresses (gzip), so `anomaly_zarr` also measures compression.
+//! floe's Zarr writer compresses (zstd), so `anomaly_zarr` also measures compression.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -123,7 +123,7 @@ pub mod io {
     }
 
     /// Writes `array` as a Zarr v3 array in the directory `path` (Zarr chunks of the array's
-    /// largest block, gzip-compressed), chunk by chunk in parallel; returns when all are written.
+    /// largest block, zstd-compressed), chunk by chunk in parallel; returns when all are written.
     ///
     /// # Errors
     ///

@@ -10,9 +10,15 @@ fn arrays_written_by_zarr_python_read_back_exactly() {
     let want = ArrayD::from_shape_fn(IxDyn(&[6, 7, 5]), |i| {
         (i[0] * 35 + i[1] * 5 + i[2]) as f64 / 8.0 - 10.0
     });
-    // zstd (v2 and v3), zlib, and big-endian: in blocks that cut the stored chunks, and in
+    // zstd (v2 and v3), zlib, gzip, and big-endian: in blocks that cut the stored chunks, and in
     // the stored chunks themselves (decoded by floe straight into the blocks).
-    for name in ["v2.zarr", "v3.zarr", "zlib_v2.zarr", "be_v2.zarr"] {
+    for name in [
+        "v2.zarr",
+        "v3.zarr",
+        "zlib_v2.zarr",
+        "gzip_v3.zarr",
+        "be_v2.zarr",
+    ] {
         for chunks in [
             floe_array::ChunkSpec::from(vec![4_usize, 4, 2]),
             "auto".into(),
@@ -132,8 +138,8 @@ fn a_corrupt_chunk_fails_its_block_naming_the_store() {
     let path = dir.0.join("x.zarr");
     let x = floe_array::arange(0.0, 100.0, 1.0, 25, DType::F64).unwrap();
     compute(&to_zarr(&x, &path).unwrap()).unwrap();
-    // Chunk 2 of the 25-element grid: garbage where gzip data should be.
-    std::fs::write(path.join("c").join("2"), b"not gzip at all").unwrap();
+    // Chunk 2 of the 25-element grid: garbage where zstd data should be.
+    std::fs::write(path.join("c").join("2"), b"not zstd at all").unwrap();
     let e = compute(&from_zarr(&path, 25).unwrap())
         .unwrap_err()
         .to_string();
