@@ -4,6 +4,8 @@ Everything is lazy until ``compute()`` (or ``numpy.asarray(x)``): operations bui
 graph, and computing it runs the blocks on all cores with the GIL released.
 """
 
+import builtins as _builtins
+import operator as _operator
 import types as _types
 
 import numpy as _np
@@ -130,5 +132,73 @@ linalg = _types.SimpleNamespace(
 linalg.__doc__ = "Blocked linear algebra: TSQR, SVD, randomized SVD, solvers, norms."
 
 newaxis = None
+
+# NumPy dispatch: np.sqrt(x), np.mean(x, axis=0), np.concatenate([x, y]) stay lazy.
+
+_UNARY_UFUNCS = {"absolute", "negative", "sqrt", "exp", "log", "log2", "log10", "sin", "cos",
+                 "tan", "floor", "ceil", "rint", "isnan", "isinf", "isfinite", "logical_not",
+                 "invert", "sign", "square"}
+_BINARY_UFUNCS = {"add", "subtract", "multiply", "divide", "true_divide", "floor_divide",
+                  "remainder", "power", "maximum", "minimum"}
+_OPERATOR_UFUNCS = {
+    "greater": _operator.gt, "greater_equal": _operator.ge, "less": _operator.lt,
+    "less_equal": _operator.le, "equal": _operator.eq, "not_equal": _operator.ne,
+    "logical_and": _operator.and_, "logical_or": _operator.or_, "logical_xor": _operator.xor,
+    "bitwise_and": _operator.and_, "bitwise_or": _operator.or_, "bitwise_xor": _operator.xor,
+    "matmul": _operator.matmul, "positive": _operator.pos,
+}
+
+
+def _lazy(a):
+    """An operand as a floe array (NumPy arrays and scalars become one-block arrays)."""
+    return a if isinstance(a, Array) else from_array(_np.asarray(a))
+
+
+def _array_ufunc(x, ufunc, method, inputs, kwargs):
+    kwargs = kwargs or {}
+    unsupported = _builtins.any(v is not None for v in kwargs.values())  # out=, where=, dtype=
+    if method != "__call__" or unsupported or ufunc.nout != 1:
+        return NotImplemented
+    name = ufunc.__name__
+    if name in _UNARY_UFUNCS and len(inputs) == 1:
+        return _floe._unary(name, inputs[0])
+    if name in _BINARY_UFUNCS and len(inputs) == 2:
+        return _floe._binary(name, _lazy(inputs[0]), inputs[1])
+    if name in _OPERATOR_UFUNCS and len(inputs) == ufunc.nin:
+        return _OPERATOR_UFUNCS[name](*(_lazy(a) for a in inputs))
+    return NotImplemented
+
+
+def _reshape(a, shape, order="C", **kw):
+    if order != "C" or kw:
+        raise NotImplementedError("floe reshapes in C order only")
+    return a.reshape(*(shape if isinstance(shape, tuple) else (shape,)))
+
+
+_FUNCTIONS = {
+    **{getattr(_np, n): globals()[n] for n in ["sum", "prod", "mean", "min", "max", "any", "all",
+                                                 "var", "std", "argmin", "argmax", "clip"]},
+    _np.amin: globals()["min"],
+    _np.amax: globals()["max"],
+    _np.transpose: transpose,
+    _np.round: lambda a, decimals=0: _floe._unary("round", a) if decimals == 0 else NotImplemented,
+    _np.dot: lambda a, b: _floe.matmul(_lazy(a), _lazy(b)),
+    _np.matmul: lambda a, b: _floe.matmul(_lazy(a), _lazy(b)),
+    _np.tensordot: lambda a, b, axes=2: _floe.tensordot(_lazy(a), _lazy(b), axes),
+    _np.concatenate: lambda seq, axis=0: concatenate([_lazy(a) for a in seq], axis),
+    _np.stack: lambda seq, axis=0: stack([_lazy(a) for a in seq], axis),
+    _np.where: lambda c, a, b: where(_lazy(c), a, b),
+    _np.reshape: _reshape,
+    _np.shape: lambda a: a.shape,
+    _np.ndim: lambda a: a.ndim,
+    _np.size: lambda a: a.size,
+}
+
+
+def _array_function(func, types, args, kwargs):
+    f = _FUNCTIONS.get(func)
+    if f is None or not _builtins.all(issubclass(t, (Array, _np.ndarray)) for t in types):
+        return NotImplemented
+    return f(*args, **kwargs)
 
 __all__ = [n for n in dir() if not n.startswith("_")]

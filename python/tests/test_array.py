@@ -402,3 +402,39 @@ def test_budget_and_plan(tmp_path):
             (x + 1).compute()
     finally:
         floe.config.set()
+
+
+def test_numpy_functions_and_ufuncs_stay_lazy():
+    data = np.arange(24.0).reshape(4, 6) / 7
+    x = fa.from_array(data, chunks=(2, 3))
+    lazy = {
+        "sqrt": (np.sqrt(x), np.sqrt(data)),
+        "add scalar": (np.add(x, 1), data + 1),
+        "scalar first": (np.add(1, x), 1 + data),
+        "numpy first": (np.multiply(data, x), data * data),
+        "maximum": (np.maximum(x, 1.0), np.maximum(data, 1.0)),
+        "greater": (np.greater(x, 1.0), data > 1.0),
+        "logical_and": (np.logical_and(x > 0.5, x < 2), (data > 0.5) & (data < 2)),
+        "mean": (np.mean(x, axis=0), data.mean(axis=0)),
+        "sum": (np.sum(x), data.sum()),
+        "std": (np.std(x, axis=1), data.std(axis=1)),
+        "amax": (np.amax(x, axis=0), data.max(axis=0)),
+        "concatenate": (np.concatenate([x, data]), np.concatenate([data, data])),
+        "stack": (np.stack([x, x], axis=1), np.stack([data, data], axis=1)),
+        "transpose": (np.transpose(x), data.T),
+        "dot": (np.dot(x, x.T), data @ data.T),
+        "where": (np.where(x > 1, x, 0.0), np.where(data > 1, data, 0.0)),
+        "reshape": (np.reshape(x, (6, 4)), data.reshape(6, 4)),
+        "round": (np.round(x), np.round(data)),
+    }
+    for what, (got, want) in lazy.items():
+        assert isinstance(got, fa.Array), what
+        np.testing.assert_allclose(got.compute(), want, err_msg=what)
+    assert np.shape(x) == (4, 6) and np.ndim(x) == 2 and np.size(x) == 24
+    # What floe cannot do lazily is a TypeError, never a silent computation.
+    for call in [lambda: np.add(x, 1, out=np.empty((4, 6))), lambda: np.add.reduce(x),
+                 lambda: np.cumsum(x), lambda: np.round(x, 2)]:
+        with pytest.raises(TypeError):
+            call()
+    # Asking for a NumPy array still computes.
+    np.testing.assert_allclose(np.asarray(x), data)

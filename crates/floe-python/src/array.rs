@@ -10,7 +10,7 @@ use floe::array::{
 use floe_graph::TaskError;
 use pyo3::exceptions::{PyIndexError, PyNotImplementedError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyEllipsis, PyFloat, PyInt, PyList, PySlice, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyEllipsis, PyFloat, PyInt, PyList, PySlice, PyTuple};
 
 use crate::convert::{axes_arg, chunks_arg, dtype_arg, from_numpy, shape_arg, to_numpy, tuple};
 use crate::{run, to_py};
@@ -454,6 +454,38 @@ impl PyArray {
     }
     fn __invert__(&self) -> PyResult<PyArray> {
         unary(&self.inner, UnaryOp::Not)
+    }
+
+    /// NumPy's ufuncs on floe arrays stay lazy (`np.sqrt(x)`, `np.add(x, 1)`); what floe
+    /// cannot do lazily (`out=`, `ufunc.reduce`…) is `NotImplemented`, so NumPy raises a
+    /// `TypeError` rather than computing the whole array. The table is in `floe.array`.
+    #[pyo3(signature = (ufunc, method, *inputs, **kwargs))]
+    fn __array_ufunc__<'py>(
+        slf: &Bound<'py, Self>,
+        ufunc: &Bound<'py, PyAny>,
+        method: &str,
+        inputs: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        py.import("floe.array")?
+            .getattr("_array_ufunc")?
+            .call1((slf, ufunc, method, inputs, kwargs))
+    }
+
+    /// NumPy's functions on floe arrays (`np.mean(x, axis=0)`, `np.concatenate([x, y])`)
+    /// return floe arrays; the others are `NotImplemented`, and NumPy raises a `TypeError`.
+    fn __array_function__<'py>(
+        slf: &Bound<'py, Self>,
+        func: &Bound<'py, PyAny>,
+        types: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyAny>,
+        kwargs: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        py.import("floe.array")?
+            .getattr("_array_function")?
+            .call1((func, types, args, kwargs))
     }
 
     fn __bool__(&self) -> PyResult<bool> {
