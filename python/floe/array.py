@@ -5,7 +5,10 @@ graph, and computing it runs the blocks on all cores with the GIL released.
 """
 
 import builtins as _builtins
+import itertools as _itertools
+import math as _math
 import operator as _operator
+import os as _os
 import types as _types
 
 import numpy as _np
@@ -40,10 +43,131 @@ def asarray(x, chunks=None):
     return x if isinstance(x, Array) else from_array(x, chunks=chunks)
 
 
-def store(x, path):
-    """Write ``x`` to ``path``: ``.npy`` for a file name ending in .npy, else a Zarr store."""
-    path = str(path)
-    (to_npy if path.endswith(".npy") else to_zarr)(x, path)
+# Blocks computed together when storing into an object: enough to keep every core busy,
+# few enough to hold (about this many bytes at once).
+_STORE_BATCH_BYTES = 256 * 2**20
+
+
+def store(sources, targets):
+    """Write each source array into its target, as ``dask.array.store`` does.
+
+    ``sources`` is a floe array or a list of them, ``targets`` one target or a list as long.
+    A target is a path (``.npy`` for a name ending in .npy, else a Zarr store) or any object
+    of the same shape that takes NumPy slices in ``__setitem__`` (a NumPy array, a
+    zarr-python array, an h5py dataset): it is filled block by block, a few blocks computed
+    in parallel at a time, so the whole array is never in memory.
+
+    >>> import numpy as np, floe.array as fa
+    >>> out = np.zeros((4, 6))
+    >>> fa.store(fa.ones((4, 6), chunks=(2, 3)) * 2, out)
+    >>> float(out.sum())
+    48.0
+    """
+    if isinstance(sources, Array):
+        sources, targets = [sources], [targets]
+    sources, targets = list(sources), list(targets)
+    if len(sources) != len(targets):
+        raise ValueError(f"store: {len(sources)} sources but {len(targets)} targets")
+    for x, target in zip(sources, targets):
+        if not isinstance(x, Array):
+            raise TypeError(f"store: sources must be floe arrays, not {type(x).__name__}")
+        if isinstance(target, (str, _os.PathLike)):
+            path = _os.fspath(target)
+            (to_npy if path.endswith(".npy") else to_zarr)(x, path)
+        elif hasattr(target, "__setitem__"):
+            shape = tuple(getattr(target, "shape", x.shape))
+            if shape != x.shape:
+                raise ValueError(f"store: a target of shape {shape} for an array of shape {x.shape}")
+            _store_blocks(x, target)
+        else:
+            raise TypeError("store: a target must be a path or support __setitem__, "
+                            f"not {type(target).__name__}")
+
+
+def _store_blocks(x, target):
+    starts = [_itertools.accumulate(c, initial=0) for c in x.chunks]
+    edges = [list(s) for s in starts]
+    slices = [tuple(slice(e[i], e[i + 1]) for e, i in zip(edges, idx))
+              for idx in _itertools.product(*(range(len(c)) for c in x.chunks))]
+    # This module's min, max and sum are NumPy's names for lazy reductions.
+    largest = _builtins.max((_math.prod(s.stop - s.start for s in sl) for sl in slices), default=1)
+    per_batch = _builtins.max(1, _STORE_BATCH_BYTES // _builtins.max(1, largest * x.itemsize))
+    for i in range(0, len(slices), per_batch):
+        batch = slices[i:i + per_batch]
+        for sl, block in zip(batch, _floe.compute(*(x[sl] for sl in batch))):
+            target[sl] = block
+
+
+def _like(make):
+    def f(a, dtype=None, chunks=None, **kw):
+        a = asarray(a)
+        return make(a.shape, dtype=a.dtype if dtype is None else dtype,
+                    chunks=a.chunks if chunks is None else chunks, **kw)
+
+    f.__name__ = make.__name__ + "_like"
+    f.__doc__ = f"``{make.__name__}`` shaped (and chunked, and typed) like ``a``."
+    return f
+
+
+zeros_like = _like(zeros)
+ones_like = _like(ones)
+empty_like = _like(empty)
+
+
+def full_like(a, fill_value, dtype=None, chunks=None):
+    """``full`` shaped (and chunked, and typed) like ``a``."""
+    a = asarray(a)
+    return full(a.shape, fill_value, dtype=a.dtype if dtype is None else dtype,
+                chunks=a.chunks if chunks is None else chunks)
+
+
+def squeeze(a, axis=None):
+    return asarray(a).squeeze(axis)
+
+
+def swapaxes(a, axis1, axis2):
+    return asarray(a).swapaxes(axis1, axis2)
+
+
+def ravel(a):
+    return asarray(a).ravel()
+
+
+def round(a, decimals=0):  # noqa: A001 (NumPy's name)
+    """Rounded to ``decimals`` places, half to even, lazily."""
+    return asarray(a).round(decimals)
+
+
+around = round
+
+
+def conj(a):
+    return asarray(a).conj()
+
+
+conjugate = conj
+
+
+def real(a):
+    return asarray(a).real
+
+
+def imag(a):
+    return asarray(a).imag
+
+
+def _nan_reduction(name):
+    def f(x, axis=None, keepdims=False, split_every=None, **kw):
+        return _floe._reduce(name, asarray(x), axis=axis, keepdims=keepdims,
+                             split_every=split_every, **kw)
+
+    f.__name__ = name
+    f.__doc__ = f"``numpy.{name}`` (NaN ignored) as a tree reduction over the blocks."
+    return f
+
+
+for _name in ["nansum", "nanmean", "nanmin", "nanmax", "nanvar", "nanstd"]:
+    globals()[_name] = _nan_reduction(_name)
 
 
 def _unary(name):
@@ -65,7 +189,7 @@ def _binary(name):
 
 
 for _name in ["abs", "absolute", "negative", "sqrt", "exp", "log", "log2", "log10", "sin",
-              "cos", "tan", "floor", "ceil", "round", "rint", "isnan", "isinf", "isfinite",
+              "cos", "tan", "floor", "ceil", "rint", "isnan", "isinf", "isfinite",
               "logical_not", "invert", "sign", "square"]:
     globals()[_name] = _unary(_name)
 for _name in ["add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "mod",
@@ -181,7 +305,16 @@ _FUNCTIONS = {
     _np.amin: globals()["min"],
     _np.amax: globals()["max"],
     _np.transpose: transpose,
-    _np.round: lambda a, decimals=0: _floe._unary("round", a) if decimals == 0 else NotImplemented,
+    _np.round: lambda a, decimals=0: asarray(a).round(decimals),
+    _np.around: lambda a, decimals=0: asarray(a).round(decimals),
+    _np.squeeze: lambda a, axis=None: asarray(a).squeeze(axis),
+    _np.swapaxes: lambda a, axis1, axis2: asarray(a).swapaxes(axis1, axis2),
+    _np.ravel: lambda a, order="C": asarray(a).ravel() if order == "C" else NotImplemented,
+    _np.zeros_like: lambda a, dtype=None: zeros_like(a, dtype),
+    _np.ones_like: lambda a, dtype=None: ones_like(a, dtype),
+    _np.full_like: lambda a, fill_value, dtype=None: full_like(a, fill_value, dtype),
+    **{getattr(_np, n): globals()[n] for n in ["nansum", "nanmean", "nanmin", "nanmax",
+                                                 "nanvar", "nanstd"]},
     _np.dot: lambda a, b: _floe.matmul(_lazy(a), _lazy(b)),
     _np.matmul: lambda a, b: _floe.matmul(_lazy(a), _lazy(b)),
     _np.tensordot: lambda a, b, axes=2: _floe.tensordot(_lazy(a), _lazy(b), axes),

@@ -426,6 +426,13 @@ def test_numpy_functions_and_ufuncs_stay_lazy():
         "where": (np.where(x > 1, x, 0.0), np.where(data > 1, data, 0.0)),
         "reshape": (np.reshape(x, (6, 4)), data.reshape(6, 4)),
         "round": (np.round(x), np.round(data)),
+        "round 2": (np.round(x, 2), np.round(data, 2)),
+        "squeeze": (np.squeeze(x[:1]), data[0]),
+        "swapaxes": (np.swapaxes(x, 0, 1), data.T),
+        "ravel": (np.ravel(x), data.ravel()),
+        "zeros_like": (np.zeros_like(x), np.zeros_like(data)),
+        "nanmean": (np.nanmean(x, axis=1), np.nanmean(data, axis=1)),
+        "nanstd": (np.nanstd(x, ddof=1), np.nanstd(data, ddof=1)),
     }
     for what, (got, want) in lazy.items():
         assert isinstance(got, fa.Array), what
@@ -433,8 +440,62 @@ def test_numpy_functions_and_ufuncs_stay_lazy():
     assert np.shape(x) == (4, 6) and np.ndim(x) == 2 and np.size(x) == 24
     # What floe cannot do lazily is a TypeError, never a silent computation.
     for call in [lambda: np.add(x, 1, out=np.empty((4, 6))), lambda: np.add.reduce(x),
-                 lambda: np.cumsum(x), lambda: np.round(x, 2)]:
+                 lambda: np.cumsum(x), lambda: np.sort(x)]:
         with pytest.raises(TypeError):
             call()
     # Asking for a NumPy array still computes.
     np.testing.assert_allclose(np.asarray(x), data)
+
+
+def test_methods_and_names_ported_from_dask():
+    data = np.arange(24.0).reshape(2, 1, 12) / 5
+    data[0, 0, 3] = np.nan
+    x = fa.from_array(data, chunks=(1, 1, 5))
+    cases = {
+        "dot": (x[:, 0].dot(x[:, 0].T), data[:, 0] @ data[:, 0].T),
+        "round": (x.round(1), np.round(data, 1)),
+        "squeeze": (x.squeeze(), data.squeeze()),
+        "squeeze axis": (x.squeeze(axis=1), data.squeeze(axis=1)),
+        "swapaxes": (x.swapaxes(0, 2), data.swapaxes(0, 2)),
+        "ravel": (x.ravel(), data.ravel()),
+        "flatten": (x.flatten(), data.flatten()),
+        "conj": (x.conj(), data.conj()),
+        "real": (x.real, data.real),
+        "imag": (x.imag, data.imag),
+        "fa.squeeze": (fa.squeeze(x), np.squeeze(data)),
+        "fa.round": (fa.round(x, 1), np.round(data, 1)),
+        "ones_like": (fa.ones_like(x), np.ones_like(data)),
+        "full_like": (fa.full_like(x, 7.0), np.full_like(data, 7.0)),
+        "nansum": (fa.nansum(x, axis=2), np.nansum(data, axis=2)),
+        "nanmean": (fa.nanmean(x), np.nanmean(data)),
+        "nanmin": (fa.nanmin(x, axis=0), np.nanmin(data, axis=0)),
+        "nanmax": (fa.nanmax(x, axis=2, keepdims=True), np.nanmax(data, axis=2, keepdims=True)),
+        "nanvar": (fa.nanvar(x, axis=2, ddof=1), np.nanvar(data, axis=2, ddof=1)),
+        "nanstd": (fa.nanstd(x), np.nanstd(data)),
+    }
+    for what, (got, want) in cases.items():
+        assert isinstance(got, fa.Array), what
+        np.testing.assert_allclose(got.compute(), want, err_msg=what)
+    assert fa.ones_like(x).chunks == x.chunks
+    assert fa.zeros_like(x, dtype="int32").dtype == np.int32
+    with pytest.raises(ValueError):
+        x.squeeze(axis=2)
+
+
+def test_store_fills_arrays_block_by_block_and_refuses_bad_targets(tmp_path):
+    x = fa.arange(0, 60, 1, chunks=7, dtype="float64").reshape(6, 10).rechunk((4, 3))
+    out = np.zeros((6, 10))
+    fa.store(x, out)
+    np.testing.assert_array_equal(out, np.arange(60.0).reshape(6, 10))
+    a, b = np.zeros((6, 10)), np.zeros(3)
+    fa.store([x * 2, fa.ones(3, chunks=2)], [a, b])
+    np.testing.assert_array_equal(a, 2 * np.arange(60.0).reshape(6, 10))
+    np.testing.assert_array_equal(b, np.ones(3))
+    fa.store(x, tmp_path / "x.npy")
+    np.testing.assert_array_equal(np.load(tmp_path / "x.npy"), out)
+    with pytest.raises(TypeError, match="__setitem__"):
+        fa.store(x, 42)
+    with pytest.raises(ValueError, match="shape"):
+        fa.store(x, np.zeros((5, 10)))
+    with pytest.raises(ValueError, match="targets"):
+        fa.store([x, x], [out])

@@ -156,6 +156,30 @@ fn reduce(
         .map_err(to_py)
 }
 
+/// `a` rounded to `decimals` places: scaled, rounded half to even, scaled back.
+fn round(a: &Array, decimals: i32) -> PyResult<PyArray> {
+    let float = matches!(a.dtype(), DType::F32 | DType::F64);
+    if decimals == 0 || (!float && decimals > 0) {
+        return if float {
+            unary(a, UnaryOp::Round)
+        } else {
+            Ok(wrap(a.clone()))
+        };
+    }
+    if !float {
+        return Err(PyNotImplementedError::new_err(
+            "floe rounds integers to 0 or more decimals only",
+        ));
+    }
+    let scale =
+        fa::full(&[], fa::ChunkSpec::Auto, 10f64.powi(decimals), a.dtype()).map_err(to_py)?;
+    a.mul(&scale)
+        .and_then(|x| x.unary(UnaryOp::Round))
+        .and_then(|x| x.div(&scale))
+        .map(wrap)
+        .map_err(to_py)
+}
+
 fn unary(a: &Array, op: UnaryOp) -> PyResult<PyArray> {
     a.unary(op).map(wrap).map_err(to_py)
 }
@@ -655,6 +679,77 @@ impl PyArray {
             .map_err(to_py)
     }
 
+    /// The matrix product `self @ other` (NumPy's `dot` for 1-d and 2-d arrays).
+    fn dot(&self, other: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        fa::linalg::matmul(&self.inner, &as_array(other)?)
+            .map(wrap)
+            .map_err(to_py)
+    }
+
+    /// Rounded to `decimals` places (NumPy's half-to-even); integers are returned as they
+    /// are for `decimals >= 0`.
+    #[pyo3(signature = (decimals=0))]
+    fn round(&self, decimals: i32) -> PyResult<PyArray> {
+        round(&self.inner, decimals)
+    }
+
+    /// Without length-1 axes: `axis` (an int or a tuple), or all of them.
+    #[pyo3(signature = (axis=None))]
+    fn squeeze(&self, axis: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
+        let axes: Option<Vec<isize>> = match axis {
+            None => None,
+            Some(a) if a.is_none() => None,
+            Some(a) => Some(match a.extract::<isize>() {
+                Ok(one) => vec![one],
+                Err(_) => a.extract()?,
+            }),
+        };
+        self.inner.squeeze(axes.as_deref()).map(wrap).map_err(to_py)
+    }
+
+    /// Axes `axis1` and `axis2` interchanged.
+    fn swapaxes(&self, axis1: isize, axis2: isize) -> PyResult<PyArray> {
+        self.inner.swapaxes(axis1, axis2).map(wrap).map_err(to_py)
+    }
+
+    /// The elements as one axis, in row-major order.
+    fn ravel(&self) -> PyResult<PyArray> {
+        self.inner.reshape(&[-1]).map(wrap).map_err(to_py)
+    }
+
+    /// As [`ravel`](Self::ravel) (a lazy array never shares memory with its input anyway).
+    fn flatten(&self) -> PyResult<PyArray> {
+        self.ravel()
+    }
+
+    /// The complex conjugate: the array itself, as floe has no complex dtypes.
+    fn conj(&self) -> PyArray {
+        wrap(self.inner.clone())
+    }
+
+    /// As [`conj`](Self::conj).
+    fn conjugate(&self) -> PyArray {
+        self.conj()
+    }
+
+    /// The real part: the array itself.
+    #[getter]
+    fn real(&self) -> PyArray {
+        self.conj()
+    }
+
+    /// The imaginary part: zeros shaped and chunked like the array.
+    #[getter]
+    fn imag(&self) -> PyResult<PyArray> {
+        fa::zeros(
+            self.inner.shape(),
+            fa::ChunkSpec::from(self.inner.chunks()),
+            self.inner.dtype(),
+        )
+        .map(wrap)
+        .map_err(to_py)
+    }
+
     /// `func` applied to every block (a NumPy array) under the GIL; it must return a block of
     /// the same shape, of `dtype` (default: this array's).
     #[pyo3(signature = (func, dtype=None))]
@@ -1001,6 +1096,40 @@ fn where_(
     fa::where_(&as_array(cond)?, &as_array(x)?, &as_array(y)?)
         .map(wrap)
         .map_err(to_py)
+}
+
+/// A reduction by NumPy's name (`nansum`, `nanmean`…, with `ddof` for the variances).
+#[pyfunction]
+#[pyo3(signature = (name, x, axis=None, keepdims=false, ddof=0, split_every=None))]
+fn _reduce(
+    name: &str,
+    x: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    keepdims: bool,
+    ddof: u32,
+    split_every: Option<usize>,
+) -> PyResult<PyArray> {
+    let op = match name {
+        "sum" => ReduceOp::Sum,
+        "prod" => ReduceOp::Prod,
+        "mean" => ReduceOp::Mean,
+        "min" => ReduceOp::Min,
+        "max" => ReduceOp::Max,
+        "nansum" => ReduceOp::NanSum,
+        "nanmean" => ReduceOp::NanMean,
+        "nanmin" => ReduceOp::NanMin,
+        "nanmax" => ReduceOp::NanMax,
+        "var" => ReduceOp::Var { ddof },
+        "std" => ReduceOp::Std { ddof },
+        "nanvar" => ReduceOp::NanVar { ddof },
+        "nanstd" => ReduceOp::NanStd { ddof },
+        other => {
+            return Err(PyNotImplementedError::new_err(format!(
+                "floe has no reduction {other}"
+            )));
+        }
+    };
+    reduce(&as_array(x)?, op, axis, keepdims, split_every)
 }
 
 /// An elementwise function by NumPy's name (`sqrt`, `exp`, `isnan`…).
@@ -1368,6 +1497,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         open_netcdf,
         open_mfnetcdf,
         from_zarr,
+        _reduce,
         from_npy,
         to_zarr,
         to_npy,
