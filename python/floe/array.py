@@ -188,13 +188,25 @@ def _binary(name):
     return f
 
 
-for _name in ["abs", "absolute", "negative", "sqrt", "exp", "log", "log2", "log10", "sin",
-              "cos", "tan", "floor", "ceil", "rint", "isnan", "isinf", "isfinite",
-              "logical_not", "invert", "sign", "square"]:
+_UNARY_NAMES = ["abs", "absolute", "negative", "sqrt", "exp", "log", "log2", "log10", "sin",
+                "cos", "tan", "floor", "ceil", "rint", "isnan", "isinf", "isfinite",
+                "logical_not", "invert", "sign", "square", "arcsin", "arccos", "arctan", "sinh",
+                "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "log1p", "expm1", "exp2",
+                "cbrt", "deg2rad", "rad2deg", "reciprocal", "trunc", "fix", "signbit"]
+_BINARY_NAMES = ["add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "mod",
+                 "remainder", "power", "maximum", "minimum", "arctan2", "hypot", "copysign",
+                 "logaddexp", "fmod", "fmax", "fmin"]
+for _name in _UNARY_NAMES:
     globals()[_name] = _unary(_name)
-for _name in ["add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "mod",
-              "remainder", "power", "maximum", "minimum"]:
+for _name in _BINARY_NAMES:
     globals()[_name] = _binary(_name)
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """NaN to 0 and ±inf to the dtype's largest finite values, lazily (NumPy's defaults)."""
+    if nan != 0.0 or posinf is not None or neginf is not None:
+        raise NotImplementedError("floe's nan_to_num takes NumPy's default replacements only")
+    return _floe._unary("nan_to_num", x)
 
 
 def _reduction(name):
@@ -259,11 +271,8 @@ newaxis = None
 
 # NumPy dispatch: np.sqrt(x), np.mean(x, axis=0), np.concatenate([x, y]) stay lazy.
 
-_UNARY_UFUNCS = {"absolute", "negative", "sqrt", "exp", "log", "log2", "log10", "sin", "cos",
-                 "tan", "floor", "ceil", "rint", "isnan", "isinf", "isfinite", "logical_not",
-                 "invert", "sign", "square"}
-_BINARY_UFUNCS = {"add", "subtract", "multiply", "divide", "true_divide", "floor_divide",
-                  "remainder", "power", "maximum", "minimum"}
+_UNARY_UFUNCS = set(_UNARY_NAMES)
+_BINARY_UFUNCS = set(_BINARY_NAMES)
 _OPERATOR_UFUNCS = {
     "greater": _operator.gt, "greater_equal": _operator.ge, "less": _operator.lt,
     "less_equal": _operator.le, "equal": _operator.eq, "not_equal": _operator.ne,
@@ -310,6 +319,8 @@ _FUNCTIONS = {
     _np.squeeze: lambda a, axis=None: asarray(a).squeeze(axis),
     _np.swapaxes: lambda a, axis1, axis2: asarray(a).swapaxes(axis1, axis2),
     _np.ravel: lambda a, order="C": asarray(a).ravel() if order == "C" else NotImplemented,
+    _np.nan_to_num: nan_to_num,
+    _np.fix: lambda a: _floe._unary("fix", a),
     _np.zeros_like: lambda a, dtype=None: zeros_like(a, dtype),
     _np.ones_like: lambda a, dtype=None: ones_like(a, dtype),
     _np.full_like: lambda a, fill_value, dtype=None: full_like(a, fill_value, dtype),

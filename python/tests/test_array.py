@@ -499,3 +499,44 @@ def test_store_fills_arrays_block_by_block_and_refuses_bad_targets(tmp_path):
         fa.store(x, np.zeros((5, 10)))
     with pytest.raises(ValueError, match="targets"):
         fa.store([x, x], [out])
+
+
+UNARY_FLOAT = ["arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh",
+               "arctanh", "log1p", "expm1", "exp2", "cbrt", "deg2rad", "rad2deg", "reciprocal",
+               "trunc", "fix", "signbit", "nan_to_num"]
+BINARY_FLOAT = ["arctan2", "hypot", "copysign", "logaddexp", "fmod", "fmax", "fmin"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.one_of(st.floats(-5, 5), st.sampled_from([np.nan, np.inf, -np.inf, -0.0])),
+                min_size=1, max_size=40),
+       st.integers(1, 7))
+def test_the_rest_of_numpys_ufuncs_match_numpy(values, chunk):
+    data = np.array(values)
+    other = np.roll(data, 1) - 0.5
+    x, y = fa.from_array(data, chunks=chunk), fa.from_array(other, chunks=chunk)
+    with np.errstate(all="ignore"):
+        for name in UNARY_FLOAT:
+            want = getattr(np, name)(data)
+            for got in (getattr(fa, name)(x), getattr(np, name)(x)):
+                assert isinstance(got, fa.Array), name
+                assert got.dtype == want.dtype, name
+                np.testing.assert_allclose(got.compute(), want, rtol=1e-12, err_msg=name)
+        for name in BINARY_FLOAT:
+            want = getattr(np, name)(data, other)
+            for got in (getattr(fa, name)(x, y), getattr(np, name)(x, other), getattr(np, name)(data, y)):
+                assert isinstance(got, fa.Array), name
+                np.testing.assert_allclose(got.compute(), want, rtol=1e-12, err_msg=name)
+
+
+def test_ufunc_dtypes_follow_numpy():
+    i = fa.from_array(np.array([-7, 7, -7, 0], dtype="int32"), chunks=2)
+    d = np.array([2, -2, 5, 3], dtype="int32")
+    assert np.fmod(i, d).dtype == np.int32
+    np.testing.assert_array_equal(np.fmod(i, d).compute(), np.fmod(i.compute(), d))
+    assert np.arcsinh(i).dtype == np.arcsinh(i.compute()).dtype
+    assert np.cbrt(i.astype("int8")).dtype == np.float32
+    assert np.trunc(i).dtype == np.int32
+    # NumPy's integer reciprocal truncates (1 // x); floe refuses it rather than differ.
+    with pytest.raises(ValueError, match="reciprocal"):
+        np.reciprocal(i)

@@ -1135,54 +1135,16 @@ fn _reduce(
 /// An elementwise function by NumPy's name (`sqrt`, `exp`, `isnan`…).
 #[pyfunction]
 fn _unary(name: &str, x: &Bound<'_, PyAny>) -> PyResult<PyArray> {
-    let op = match name {
-        "abs" | "absolute" => UnaryOp::Abs,
-        "negative" => UnaryOp::Neg,
-        "sqrt" => UnaryOp::Sqrt,
-        "exp" => UnaryOp::Exp,
-        "log" => UnaryOp::Log,
-        "log2" => UnaryOp::Log2,
-        "log10" => UnaryOp::Log10,
-        "sin" => UnaryOp::Sin,
-        "cos" => UnaryOp::Cos,
-        "tan" => UnaryOp::Tan,
-        "floor" => UnaryOp::Floor,
-        "ceil" => UnaryOp::Ceil,
-        "round" | "rint" => UnaryOp::Round,
-        "isnan" => UnaryOp::IsNan,
-        "isinf" => UnaryOp::IsInf,
-        "isfinite" => UnaryOp::IsFinite,
-        "logical_not" | "invert" => UnaryOp::Not,
-        "sign" => UnaryOp::Sign,
-        "square" => UnaryOp::Square,
-        other => {
-            return Err(PyNotImplementedError::new_err(format!(
-                "floe has no elementwise {other}"
-            )));
-        }
-    };
+    let op = UnaryOp::from_numpy_name(name)
+        .ok_or_else(|| PyNotImplementedError::new_err(format!("floe has no elementwise {name}")))?;
     unary(&as_array(x)?, op)
 }
 
 /// A binary elementwise function by NumPy's name (`maximum`, `minimum`, `power`…).
 #[pyfunction]
 fn _binary(name: &str, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> PyResult<PyArray> {
-    let op = match name {
-        "add" => BinaryOp::Add,
-        "subtract" => BinaryOp::Sub,
-        "multiply" => BinaryOp::Mul,
-        "divide" | "true_divide" => BinaryOp::Div,
-        "floor_divide" => BinaryOp::FloorDiv,
-        "mod" | "remainder" => BinaryOp::Rem,
-        "power" => BinaryOp::Pow,
-        "maximum" => BinaryOp::Maximum,
-        "minimum" => BinaryOp::Minimum,
-        other => {
-            return Err(PyNotImplementedError::new_err(format!(
-                "floe has no elementwise {other}"
-            )));
-        }
-    };
+    let op = BinaryOp::from_numpy_name(name)
+        .ok_or_else(|| PyNotImplementedError::new_err(format!("floe has no elementwise {name}")))?;
     let x = as_array(x)?;
     binop(&x, y, op, false)
 }

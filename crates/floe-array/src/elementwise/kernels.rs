@@ -47,6 +47,20 @@ pub enum BinaryOp {
     Or,
     /// Logical xor (bool), bitwise xor (integers).
     Xor,
+    /// The angle of the point (x2, x1) (`arctan2(x1, x2)`), in floats.
+    Arctan2,
+    /// √(a² + b²) without overflow, in floats.
+    Hypot,
+    /// The magnitude of `a` with the sign of `b`, in floats.
+    Copysign,
+    /// log(eᵃ + eᵇ) without overflow, in floats.
+    Logaddexp,
+    /// C's remainder: the dividend's sign (integer remainder by zero gives 0).
+    Fmod,
+    /// Elementwise maximum ignoring NaN (NaN only where both are).
+    Fmax,
+    /// Elementwise minimum ignoring NaN.
+    Fmin,
 }
 
 impl BinaryOp {
@@ -71,7 +85,71 @@ impl BinaryOp {
             BinaryOp::And => "bitwise_and",
             BinaryOp::Or => "bitwise_or",
             BinaryOp::Xor => "bitwise_xor",
+            BinaryOp::Arctan2 => "arctan2",
+            BinaryOp::Hypot => "hypot",
+            BinaryOp::Copysign => "copysign",
+            BinaryOp::Logaddexp => "logaddexp",
+            BinaryOp::Fmod => "fmod",
+            BinaryOp::Fmax => "fmax",
+            BinaryOp::Fmin => "fmin",
         }
+    }
+
+    /// The operation NumPy calls `name` (its ufunc names and aliases: `divide`, `mod`…).
+    ///
+    /// ```
+    /// use floe_array::BinaryOp;
+    /// assert_eq!(BinaryOp::from_numpy_name("mod"), Some(BinaryOp::Rem));
+    /// assert_eq!(BinaryOp::from_numpy_name("hypot"), Some(BinaryOp::Hypot));
+    /// assert_eq!(BinaryOp::from_numpy_name("ldexp"), None);
+    /// ```
+    pub fn from_numpy_name(name: &str) -> Option<BinaryOp> {
+        Some(match name {
+            "divide" => BinaryOp::Div,
+            "mod" => BinaryOp::Rem,
+            "logical_and" => BinaryOp::And,
+            "logical_or" => BinaryOp::Or,
+            "logical_xor" => BinaryOp::Xor,
+            other => return BinaryOp::ALL.into_iter().find(|op| op.name() == other),
+        })
+    }
+
+    /// Every binary operation.
+    pub const ALL: [BinaryOp; 25] = [
+        BinaryOp::Add,
+        BinaryOp::Sub,
+        BinaryOp::Mul,
+        BinaryOp::Div,
+        BinaryOp::FloorDiv,
+        BinaryOp::Rem,
+        BinaryOp::Pow,
+        BinaryOp::Maximum,
+        BinaryOp::Minimum,
+        BinaryOp::Eq,
+        BinaryOp::Ne,
+        BinaryOp::Lt,
+        BinaryOp::Le,
+        BinaryOp::Gt,
+        BinaryOp::Ge,
+        BinaryOp::And,
+        BinaryOp::Or,
+        BinaryOp::Xor,
+        BinaryOp::Arctan2,
+        BinaryOp::Hypot,
+        BinaryOp::Copysign,
+        BinaryOp::Logaddexp,
+        BinaryOp::Fmod,
+        BinaryOp::Fmax,
+        BinaryOp::Fmin,
+    ];
+
+    /// Computed in floats whatever the inputs (integers give `float64`, or `float32` for
+    /// small ones, as NumPy).
+    fn is_float_math(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Arctan2 | BinaryOp::Hypot | BinaryOp::Copysign | BinaryOp::Logaddexp
+        )
     }
 
     fn is_comparison(self) -> bool {
@@ -93,6 +171,8 @@ impl BinaryOp {
         match self {
             _ if self.is_comparison() => Ok((p, DType::Bool)),
             BinaryOp::Div if !p.is_float() => Ok((DType::F64, DType::F64)),
+            _ if self.is_float_math() => Ok((p.float_result(), p.float_result())),
+            BinaryOp::Fmod if p == DType::Bool => refuse(),
             BinaryOp::And | BinaryOp::Or | BinaryOp::Xor if p.is_float() => refuse(),
             BinaryOp::Sub | BinaryOp::FloorDiv | BinaryOp::Rem | BinaryOp::Pow
                 if p == DType::Bool =>
@@ -128,9 +208,92 @@ pub enum UnaryOp {
     Not,
     Sign,
     Square,
+    Arcsin,
+    Arccos,
+    Arctan,
+    Sinh,
+    Cosh,
+    Tanh,
+    Arcsinh,
+    Arccosh,
+    Arctanh,
+    Log1p,
+    Expm1,
+    Exp2,
+    Cbrt,
+    Deg2rad,
+    Rad2deg,
+    /// 1/x, floats only (NumPy's integer reciprocal truncates, which floe does not offer).
+    Reciprocal,
+    /// Rounds toward zero (integers are kept as they are).
+    Trunc,
+    /// Whether the sign bit is set (`-0.0` and negative NaNs included).
+    Signbit,
+    /// NaN to 0 and ±∞ to the largest finite values (integers are kept as they are).
+    NanToNum,
 }
 
 impl UnaryOp {
+    /// Every unary operation.
+    pub const ALL: [UnaryOp; 38] = [
+        UnaryOp::Abs,
+        UnaryOp::Neg,
+        UnaryOp::Sqrt,
+        UnaryOp::Exp,
+        UnaryOp::Log,
+        UnaryOp::Log2,
+        UnaryOp::Log10,
+        UnaryOp::Sin,
+        UnaryOp::Cos,
+        UnaryOp::Tan,
+        UnaryOp::Floor,
+        UnaryOp::Ceil,
+        UnaryOp::Round,
+        UnaryOp::IsNan,
+        UnaryOp::IsInf,
+        UnaryOp::IsFinite,
+        UnaryOp::Not,
+        UnaryOp::Sign,
+        UnaryOp::Square,
+        UnaryOp::Arcsin,
+        UnaryOp::Arccos,
+        UnaryOp::Arctan,
+        UnaryOp::Sinh,
+        UnaryOp::Cosh,
+        UnaryOp::Tanh,
+        UnaryOp::Arcsinh,
+        UnaryOp::Arccosh,
+        UnaryOp::Arctanh,
+        UnaryOp::Log1p,
+        UnaryOp::Expm1,
+        UnaryOp::Exp2,
+        UnaryOp::Cbrt,
+        UnaryOp::Deg2rad,
+        UnaryOp::Rad2deg,
+        UnaryOp::Reciprocal,
+        UnaryOp::Trunc,
+        UnaryOp::Signbit,
+        UnaryOp::NanToNum,
+    ];
+
+    /// The operation NumPy calls `name` (its ufunc names and aliases: `abs`, `rint`…).
+    ///
+    /// ```
+    /// use floe_array::UnaryOp;
+    /// assert_eq!(UnaryOp::from_numpy_name("abs"), Some(UnaryOp::Abs));
+    /// assert_eq!(UnaryOp::from_numpy_name("arcsinh"), Some(UnaryOp::Arcsinh));
+    /// assert_eq!(UnaryOp::from_numpy_name("frexp"), None);
+    /// ```
+    pub fn from_numpy_name(name: &str) -> Option<UnaryOp> {
+        Some(match name {
+            "abs" => UnaryOp::Abs,
+            "rint" => UnaryOp::Round,
+            "logical_not" => UnaryOp::Not,
+            "fix" => UnaryOp::Trunc,
+            other => return UnaryOp::ALL.into_iter().find(|op| op.name() == other),
+        })
+    }
+
     /// The NumPy ufunc name.
     pub fn name(self) -> &'static str {
         match self {
@@ -153,6 +316,25 @@ impl UnaryOp {
             UnaryOp::Not => "invert",
             UnaryOp::Sign => "sign",
             UnaryOp::Square => "square",
+            UnaryOp::Arcsin => "arcsin",
+            UnaryOp::Arccos => "arccos",
+            UnaryOp::Arctan => "arctan",
+            UnaryOp::Sinh => "sinh",
+            UnaryOp::Cosh => "cosh",
+            UnaryOp::Tanh => "tanh",
+            UnaryOp::Arcsinh => "arcsinh",
+            UnaryOp::Arccosh => "arccosh",
+            UnaryOp::Arctanh => "arctanh",
+            UnaryOp::Log1p => "log1p",
+            UnaryOp::Expm1 => "expm1",
+            UnaryOp::Exp2 => "exp2",
+            UnaryOp::Cbrt => "cbrt",
+            UnaryOp::Deg2rad => "deg2rad",
+            UnaryOp::Rad2deg => "rad2deg",
+            UnaryOp::Reciprocal => "reciprocal",
+            UnaryOp::Trunc => "trunc",
+            UnaryOp::Signbit => "signbit",
+            UnaryOp::NanToNum => "nan_to_num",
         }
     }
 
@@ -167,6 +349,22 @@ impl UnaryOp {
                 | UnaryOp::Sin
                 | UnaryOp::Cos
                 | UnaryOp::Tan
+                | UnaryOp::Arcsin
+                | UnaryOp::Arccos
+                | UnaryOp::Arctan
+                | UnaryOp::Sinh
+                | UnaryOp::Cosh
+                | UnaryOp::Tanh
+                | UnaryOp::Arcsinh
+                | UnaryOp::Arccosh
+                | UnaryOp::Arctanh
+                | UnaryOp::Log1p
+                | UnaryOp::Expm1
+                | UnaryOp::Exp2
+                | UnaryOp::Cbrt
+                | UnaryOp::Deg2rad
+                | UnaryOp::Rad2deg
+                | UnaryOp::Reciprocal
         )
     }
 
@@ -179,8 +377,11 @@ impl UnaryOp {
             })
         };
         match self {
+            UnaryOp::Reciprocal if !dtype.is_float() => refuse(),
             _ if self.is_float_math() => Ok(dtype.float_result()),
-            UnaryOp::IsNan | UnaryOp::IsInf | UnaryOp::IsFinite => Ok(DType::Bool),
+            UnaryOp::IsNan | UnaryOp::IsInf | UnaryOp::IsFinite | UnaryOp::Signbit => {
+                Ok(DType::Bool)
+            }
             UnaryOp::Not if dtype.is_float() => refuse(),
             UnaryOp::Neg | UnaryOp::Sign if dtype == DType::Bool => refuse(),
             _ => Ok(dtype),
@@ -209,6 +410,10 @@ pub(crate) trait Ops: ArrayElement {
     fn round(a: Self) -> Self;
     fn is_nan(a: Self) -> bool;
     fn is_inf(a: Self) -> bool;
+    fn fmod(a: Self, b: Self) -> Self;
+    fn trunc(a: Self) -> Self;
+    fn signbit(a: Self) -> bool;
+    fn nan_to_num(a: Self) -> Self;
 }
 
 macro_rules! int_ops {
@@ -314,6 +519,19 @@ macro_rules! int_ops {
             fn is_inf(_: Self) -> bool {
                 false
             }
+            fn fmod(a: Self, b: Self) -> Self {
+                if b == 0 { 0 } else { a.wrapping_rem(b) }
+            }
+            fn trunc(a: Self) -> Self {
+                a
+            }
+            #[allow(unused_comparisons)]
+            fn signbit(a: Self) -> bool {
+                a < 0
+            }
+            fn nan_to_num(a: Self) -> Self {
+                a
+            }
         }
     };
 }
@@ -399,6 +617,26 @@ macro_rules! float_ops {
             fn is_inf(a: Self) -> bool {
                 a.is_infinite()
             }
+            fn fmod(a: Self, b: Self) -> Self {
+                a % b
+            }
+            fn trunc(a: Self) -> Self {
+                a.trunc()
+            }
+            fn signbit(a: Self) -> bool {
+                a.is_sign_negative()
+            }
+            fn nan_to_num(a: Self) -> Self {
+                if a.is_nan() {
+                    0.0
+                } else if a == <$t>::INFINITY {
+                    <$t>::MAX
+                } else if a == <$t>::NEG_INFINITY {
+                    <$t>::MIN
+                } else {
+                    a
+                }
+            }
         }
     };
 }
@@ -463,6 +701,18 @@ impl Ops for bool {
     }
     fn is_inf(_: Self) -> bool {
         false
+    }
+    fn fmod(a: Self, _: Self) -> Self {
+        a
+    }
+    fn trunc(a: Self) -> Self {
+        a
+    }
+    fn signbit(_: Self) -> bool {
+        false
+    }
+    fn nan_to_num(a: Self) -> Self {
+        a
     }
 }
 
@@ -562,6 +812,26 @@ fn binary_typed<T: Ops>(
                     }
                     Ok(T::wrap(out.mapv(|v| v.unwrap_or_else(T::zero))))
                 }
+                BinaryOp::Fmod => arith(a, b, shape, T::fmod),
+                BinaryOp::Fmax => arith(a, b, shape, |x, y| {
+                    if T::is_nan(y) || x >= y {
+                        if T::is_nan(x) { y } else { x }
+                    } else {
+                        y
+                    }
+                }),
+                BinaryOp::Fmin => arith(a, b, shape, |x, y| {
+                    if T::is_nan(y) || x <= y {
+                        if T::is_nan(x) { y } else { x }
+                    } else {
+                        y
+                    }
+                }),
+                BinaryOp::Arctan2 | BinaryOp::Hypot | BinaryOp::Copysign | BinaryOp::Logaddexp => {
+                    Err(TaskError::msg(
+                        "internal error: float math on a non-float type",
+                    ))
+                }
                 BinaryOp::Eq => compare(a, b, shape, T::eq),
                 BinaryOp::Ne => compare(a, b, shape, T::ne),
                 BinaryOp::Lt => compare(a, b, shape, T::lt),
@@ -573,6 +843,33 @@ fn binary_typed<T: Ops>(
     })
 }
 
+/// A float-only binary operation on two blocks as `$t`.
+macro_rules! float_binary {
+    ($t:ty, $op:expr, $a:expr, $b:expr, $shape:expr) => {
+        with_view::<$t, _>($a, |a| {
+            with_view::<$t, _>($b, |b| {
+                let f: fn($t, $t) -> $t = match $op {
+                    BinaryOp::Arctan2 => <$t>::atan2,
+                    BinaryOp::Hypot => <$t>::hypot,
+                    BinaryOp::Copysign => <$t>::copysign,
+                    _ => |x: $t, y: $t| {
+                        // log(eˣ + eʸ) = max + log1p(e^-(|x - y|)), exact at ±∞.
+                        let m = x.max(y);
+                        if x.is_nan() || y.is_nan() {
+                            <$t>::NAN
+                        } else if m == <$t>::NEG_INFINITY || m == <$t>::INFINITY && x == y {
+                            m
+                        } else {
+                            m + (-(x - y).abs()).exp().ln_1p()
+                        }
+                    },
+                };
+                zip2(a.view(), b.view(), $shape, f).map(<$t as ArrayElement>::wrap)
+            })
+        })?
+    };
+}
+
 /// Computes `op` on two blocks in `compute_in`, giving a block of `shape` and `out` dtype.
 pub(crate) fn binary(
     op: BinaryOp,
@@ -582,6 +879,12 @@ pub(crate) fn binary(
     out: DType,
     shape: &[usize],
 ) -> Result<DynArray, TaskError> {
+    if op.is_float_math() {
+        return Ok(match compute_in {
+            DType::F32 => float_binary!(f32, op, a, b, shape),
+            _ => float_binary!(f64, op, a, b, shape),
+        });
+    }
     let r = with_dtype!(compute_in, T => binary_typed::<T>(op, a, b, shape)?);
     Ok(r.astype(out))
 }
@@ -599,6 +902,9 @@ fn unary_typed<T: Ops>(op: UnaryOp, a: &BlockRef<'_>) -> DynArray {
         UnaryOp::IsNan => DynArray::from(a.mapv(T::is_nan)),
         UnaryOp::IsInf => DynArray::from(a.mapv(T::is_inf)),
         UnaryOp::IsFinite => DynArray::from(a.mapv(|x| !T::is_nan(x) && !T::is_inf(x))),
+        UnaryOp::Trunc => T::wrap(a.mapv(T::trunc)),
+        UnaryOp::Signbit => DynArray::from(a.mapv(T::signbit)),
+        UnaryOp::NanToNum => T::wrap(a.mapv(T::nan_to_num)),
         _ => unreachable!("float math is dispatched on float types"),
     })
 }
@@ -614,7 +920,41 @@ macro_rules! float_math {
                 UnaryOp::Log10 => a.mapv(<$t>::log10),
                 UnaryOp::Sin => a.mapv(<$t>::sin),
                 UnaryOp::Cos => a.mapv(<$t>::cos),
-                _ => a.mapv(<$t>::tan),
+                UnaryOp::Tan => a.mapv(<$t>::tan),
+                UnaryOp::Arcsin => a.mapv(<$t>::asin),
+                UnaryOp::Arccos => a.mapv(<$t>::acos),
+                UnaryOp::Arctan => a.mapv(<$t>::atan),
+                UnaryOp::Sinh => a.mapv(<$t>::sinh),
+                UnaryOp::Cosh => a.mapv(<$t>::cosh),
+                UnaryOp::Tanh => a.mapv(<$t>::tanh),
+                // std's asinh overflows for the largest values: ln(2|x|) there.
+                UnaryOp::Arcsinh => a.mapv(|v: $t| {
+                    if v.abs() > 268_435_456.0 {
+                        (v.abs().ln() + std::f64::consts::LN_2 as $t).copysign(v)
+                    } else {
+                        v.asinh()
+                    }
+                }),
+                // std's acosh loses digits near 1; from t = x - 1 (exact there) it does not.
+                UnaryOp::Arccosh => a.mapv(|v: $t| {
+                    if v < 1.0 {
+                        <$t>::NAN
+                    } else if v > 268_435_456.0 {
+                        v.ln() + std::f64::consts::LN_2 as $t
+                    } else {
+                        let t = v - 1.0;
+                        (t + (t * (t + 2.0)).sqrt()).ln_1p()
+                    }
+                }),
+                // std's atanh loses digits near ±1; the difference of two log1p does not.
+                UnaryOp::Arctanh => a.mapv(|v: $t| 0.5 * (v.ln_1p() - (-v).ln_1p())),
+                UnaryOp::Log1p => a.mapv(<$t>::ln_1p),
+                UnaryOp::Expm1 => a.mapv(<$t>::exp_m1),
+                UnaryOp::Exp2 => a.mapv(<$t>::exp2),
+                UnaryOp::Cbrt => a.mapv(<$t>::cbrt),
+                UnaryOp::Deg2rad => a.mapv(<$t>::to_radians),
+                UnaryOp::Rad2deg => a.mapv(<$t>::to_degrees),
+                _ => a.mapv(<$t>::recip),
             })
         })
     };

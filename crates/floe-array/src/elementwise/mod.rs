@@ -398,6 +398,44 @@ unary_methods!(
     sign => Sign,
     /// x².
     square => Square,
+    /// Inverse sine.
+    arcsin => Arcsin,
+    /// Inverse cosine.
+    arccos => Arccos,
+    /// Inverse tangent.
+    arctan => Arctan,
+    /// Hyperbolic sine.
+    sinh => Sinh,
+    /// Hyperbolic cosine.
+    cosh => Cosh,
+    /// Hyperbolic tangent.
+    tanh => Tanh,
+    /// Inverse hyperbolic sine.
+    arcsinh => Arcsinh,
+    /// Inverse hyperbolic cosine.
+    arccosh => Arccosh,
+    /// Inverse hyperbolic tangent.
+    arctanh => Arctanh,
+    /// log(1 + x), exact for small x.
+    log1p => Log1p,
+    /// eˣ − 1, exact for small x.
+    expm1 => Expm1,
+    /// 2ˣ.
+    exp2 => Exp2,
+    /// Cube root.
+    cbrt => Cbrt,
+    /// Degrees to radians.
+    deg2rad => Deg2rad,
+    /// Radians to degrees.
+    rad2deg => Rad2deg,
+    /// 1/x (floats only).
+    reciprocal => Reciprocal,
+    /// Rounds toward zero.
+    trunc => Trunc,
+    /// Whether the sign bit is set.
+    signbit => Signbit,
+    /// NaN to 0, ±∞ to the largest finite values.
+    nan_to_num => NanToNum,
 );
 
 macro_rules! binary_methods {
@@ -464,6 +502,20 @@ binary_methods!(
     or, or_scalar => Or,
     /// Logical (bool) or bitwise (integer) exclusive or.
     xor, xor_scalar => Xor,
+    /// The angle of (other, self): `arctan2(self, other)`.
+    arctan2, arctan2_scalar => Arctan2,
+    /// √(self² + other²).
+    hypot, hypot_scalar => Hypot,
+    /// `self`'s magnitude with `other`'s sign.
+    copysign, copysign_scalar => Copysign,
+    /// log(eˢᵉˡᶠ + eᵒᵗʰᵉʳ).
+    logaddexp, logaddexp_scalar => Logaddexp,
+    /// C's remainder (the dividend's sign).
+    fmod, fmod_scalar => Fmod,
+    /// Maximum ignoring NaN.
+    fmax, fmax_scalar => Fmax,
+    /// Minimum ignoring NaN.
+    fmin, fmin_scalar => Fmin,
 );
 
 macro_rules! operator {

@@ -195,3 +195,76 @@ proptest! {
         prop_assert_eq!(s[[]], xi.sum());
     }
 }
+
+#[test]
+fn the_rest_of_numpys_ufuncs() {
+    use floe_array::UnaryOp;
+    let v = ndarray::arr1(&[-2.5, -0.0, 0.0, 0.3, 1.0, 700.0, f64::NAN, f64::INFINITY]).into_dyn();
+    let x = from_ndarray(v.clone(), 3_usize).unwrap();
+    let got = |a: Array| f64s(&a);
+    // Special values where the formulas differ from the naive ones.
+    let lae = got(x.logaddexp_scalar(700.0).unwrap());
+    assert!(
+        (lae[5] - (700.0 + 2f64.ln())).abs() < 1e-12,
+        "no overflow: {}",
+        lae[5]
+    );
+    assert_eq!(lae[7], f64::INFINITY);
+    assert!(lae[6].is_nan());
+    let nan_inf = got(x.logaddexp_scalar(f64::NEG_INFINITY).unwrap());
+    assert!(nan_inf[6].is_nan(), "NaN with -inf is NaN");
+    let fmax = got(x.fmax_scalar(f64::NAN).unwrap());
+    assert_eq!(fmax[0], -2.5, "NaN ignored");
+    assert!(fmax[6].is_nan(), "NaN where both are");
+    assert_eq!(got(x.fmin_scalar(0.5).unwrap())[6], 0.5);
+    let nn = got(x.nan_to_num().unwrap());
+    assert_eq!((nn[6], nn[7]), (0.0, f64::MAX));
+    let sb = x.signbit().unwrap();
+    assert_eq!(sb.dtype(), DType::Bool);
+    let sb = crate::support::compute(&sb).into_bool().unwrap();
+    assert_eq!(
+        sb.iter().copied().collect::<Vec<_>>(),
+        vec![true, true, false, false, false, false, false, false]
+    );
+    // Where std's formulas lose digits or overflow: acosh near 1, atanh near ±1, asinh of
+    // the largest floats (references from NumPy).
+    let edge = from_ndarray(
+        ndarray::arr1(&[1.000_000_03_f64, -0.999_999_999_99, 1e300]).into_dyn(),
+        2_usize,
+    )
+    .unwrap();
+    let (ach, ath, ash) = (
+        got(edge.arccosh().unwrap())[0],
+        got(edge.arctanh().unwrap())[1],
+        got(edge.arcsinh().unwrap())[2],
+    );
+    assert!((ach - 2.449_489_738_281_036e-4).abs() <= 1e-16, "{ach}");
+    assert!((ath - -13.010_791_560_374_54).abs() <= 1e-12, "{ath}");
+    assert!((ash - 691.468_675_078_773_6).abs() <= 1e-10, "{ash}");
+    let big = from_ndarray(ndarray::arr1(&[3e38_f32]).into_dyn(), 1_usize).unwrap();
+    let ash32 = crate::support::compute(&big.arcsinh().unwrap())
+        .into_f32()
+        .unwrap()[0];
+    assert!((ash32 - 89.289_99).abs() < 1e-3, "{ash32}");
+    // C's remainder keeps the dividend's sign; Python's (%) the divisor's.
+    let i = from_ndarray(ndarray::arr1(&[-7_i32, 7, -7, 0]).into_dyn(), 2_usize).unwrap();
+    let d = from_ndarray(ndarray::arr1(&[2_i32, -2, 0, 3]).into_dyn(), 2_usize).unwrap();
+    let fmod = crate::support::compute(&i.fmod(&d).unwrap())
+        .into_i32()
+        .unwrap();
+    assert_eq!(fmod.iter().copied().collect::<Vec<_>>(), vec![-1, 1, 0, 0]);
+    assert_eq!(i.trunc().unwrap().dtype(), DType::I32);
+    // Float math on integers gives floats (float32 for small integers, as NumPy); 1/x on
+    // integers is refused rather than truncated.
+    assert_eq!(i.arcsinh().unwrap().dtype(), DType::F64);
+    assert_eq!(i.astype(DType::I8).cbrt().unwrap().dtype(), DType::F32);
+    assert_eq!(i.hypot(&d).unwrap().dtype(), DType::F64);
+    assert!(i.reciprocal().is_err());
+    // Every NumPy name maps to its operation and back.
+    for op in UnaryOp::ALL {
+        assert_eq!(UnaryOp::from_numpy_name(op.name()), Some(op));
+    }
+    for op in BinaryOp::ALL {
+        assert_eq!(BinaryOp::from_numpy_name(op.name()), Some(op));
+    }
+}
