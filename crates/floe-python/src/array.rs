@@ -777,8 +777,28 @@ pub(crate) fn describe(py: Python<'_>, e: &PyErr) -> Box<dyn std::error::Error +
         .name()
         .map(|n| n.to_string())
         .unwrap_or_else(|_| "Exception".into());
-    format!("{name}: {}", e.value(py)).into()
+    Box::new(PyTaskError {
+        text: format!("{name}: {}", e.value(py)),
+        err: e.clone_ref(py),
+    })
 }
+
+/// A Python exception raised inside a task, kept whole: the run's error carries it, and
+/// the binding raises it again as itself (a `ValueError` stays a `ValueError`), with the
+/// task named in a note, as Dask re-raises a task's exception.
+#[derive(Debug)]
+pub(crate) struct PyTaskError {
+    pub(crate) err: PyErr,
+    text: String,
+}
+
+impl std::fmt::Display for PyTaskError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for PyTaskError {}
 
 /// Reads block `b` of `obj` (`obj[slices]`) with the GIL held.
 fn read_block(obj: &Py<PyAny>, b: &fa::BlockInfo, dtype: DType) -> Result<DynArray, TaskError> {
@@ -793,8 +813,8 @@ fn read_block(obj: &Py<PyAny>, b: &fa::BlockInfo, dtype: DType) -> Result<DynArr
         let part = obj
             .bind(py)
             .get_item(key)
-            .map_err(|e| TaskError::msg(describe(py, &e).to_string()))?;
-        let block = from_numpy(&part).map_err(|e| TaskError::msg(describe(py, &e).to_string()))?;
+            .map_err(|e| TaskError::new(describe(py, &e)))?;
+        let block = from_numpy(&part).map_err(|e| TaskError::new(describe(py, &e)))?;
         if block.shape() != b.shape.as_slice() {
             return Err(TaskError::msg(format!(
                 "reading block {:?} gave shape {:?}, expected {:?}",
@@ -856,7 +876,7 @@ fn copy_block(obj: &Py<PyAny>, b: &fa::BlockInfo, dtype: DType) -> Result<DynArr
     use numpy::PyReadonlyArrayDyn;
     Python::attach(|py| {
         let arr = obj.bind(py);
-        let fail = |e: PyErr| TaskError::msg(describe(py, &e).to_string());
+        let fail = |e: PyErr| TaskError::new(describe(py, &e));
         macro_rules! copy {
             ($($d:ident => $t:ty),+) => {
                 match dtype {

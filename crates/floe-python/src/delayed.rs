@@ -74,9 +74,10 @@ fn _delayed_call(
         }
     }
     let func = Arc::new(func);
-    let call = floe::try_delayed(move |xs: &Vec<Obj>| -> Result<Obj, String> {
+    type Failure = Box<dyn std::error::Error + Send + Sync>;
+    let call = floe::try_delayed(move |xs: &Vec<Obj>| -> Result<Obj, Failure> {
         Python::attach(|py| {
-            let describe = |e: PyErr| crate::array::describe(py, &e).to_string();
+            let describe = |e: PyErr| crate::array::describe(py, &e);
             let args =
                 PyTuple::new(py, xs[..positional].iter().map(|o| o.bind(py))).map_err(describe)?;
             let kw = PyDict::new(py);

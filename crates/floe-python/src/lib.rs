@@ -31,8 +31,29 @@ pub(crate) fn to_py(e: impl Into<floe::Error>) -> PyErr {
         floe::Error::Run(e @ floe::scheduler::Error::Spill { .. }) => {
             PyIOError::new_err(e.to_string())
         }
-        other => PyRuntimeError::new_err(other.to_string()),
+        other => match python_cause(&other) {
+            Some(err) => Python::attach(|py| {
+                // A note names the task (Python 3.11+; older ones raise it without).
+                let _ = err
+                    .value(py)
+                    .call_method1("add_note", (format!("floe: {other}"),));
+                err
+            }),
+            None => PyRuntimeError::new_err(other.to_string()),
+        },
     }
+}
+
+/// The Python exception a task raised, if that is what failed the run.
+fn python_cause(e: &(dyn std::error::Error + 'static)) -> Option<PyErr> {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if let Some(p) = c.downcast_ref::<array::PyTaskError>() {
+            return Some(Python::attach(|py| p.err.clone_ref(py)));
+        }
+        cause = c.source();
+    }
+    None
 }
 
 /// Runs `f` (floe's work) with the GIL released, mapping its error to a Python exception.
