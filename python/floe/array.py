@@ -156,6 +156,80 @@ def imag(a):
     return asarray(a).imag
 
 
+def moveaxis(a, source, destination):
+    """``a`` with axes ``source`` moved to ``destination`` (ints or sequences), lazily."""
+    a = asarray(a)
+    src = [s % a.ndim for s in (source if isinstance(source, (list, tuple)) else [source])]
+    dst = [d % a.ndim for d in (destination if isinstance(destination, (list, tuple)) else [destination])]
+    if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ValueError("moveaxis: source and destination must be distinct axes, as many of each")
+    order = [ax for ax in range(a.ndim) if ax not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return a.transpose(order)
+
+
+def flip(a, axis=None):
+    """``a`` reversed along ``axis`` (an int, a sequence, or all axes), lazily."""
+    a = asarray(a)
+    axes = range(a.ndim) if axis is None else (axis if isinstance(axis, (list, tuple)) else [axis])
+    key = [slice(None)] * a.ndim
+    for ax in axes:
+        if not -a.ndim <= ax < a.ndim:
+            raise ValueError(f"flip: axis {ax} is out of bounds for {a.ndim} dimensions")
+        key[ax % a.ndim] = slice(None, None, -1)
+    return a[tuple(key)]
+
+
+def fliplr(a):
+    return flip(a, 1)
+
+
+def flipud(a):
+    return flip(a, 0)
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """``abs(a - b) <= atol + rtol * abs(b)`` elementwise, NumPy's rule (infinities equal
+    only to themselves; NaNs equal only with ``equal_nan``), lazily."""
+    a, b = _lazy(a), _lazy(b)
+    close = (abs(a - b) <= atol + rtol * abs(b)) & isfinite(a) & isfinite(b)
+    same_inf = (a == b) & ~(isfinite(a) & isfinite(b)) & ~isnan(a)
+    both_nan = isnan(a) & isnan(b)
+    return close | same_inf | both_nan if equal_nan else close | same_inf
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether every element is close (a lazy 0-d bool array: ``bool(...compute())``)."""
+    return isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan).all()
+
+
+def outer(a, b):
+    """The outer product of ``a`` and ``b`` flattened, lazily."""
+    return _lazy(a).ravel()[:, None] * _lazy(b).ravel()[None, :]
+
+
+def _triangle(a, k, lower):
+    a = asarray(a)
+    if a.ndim < 2:
+        raise ValueError("tril/triu: the array must be at least 2-d")
+    n, m = a.shape[-2:]
+    rows = arange(0, n, 1, chunks=(a.chunks[-2],), dtype="int64")[:, None]
+    cols = arange(0, m, 1, chunks=(a.chunks[-1],), dtype="int64")[None, :]
+    keep = (cols - rows <= k) if lower else (cols - rows >= k)
+    return where(keep, a, zeros((), dtype=a.dtype))
+
+
+def tril(a, k=0):
+    """``a`` with the elements above the ``k``-th diagonal zeroed, lazily."""
+    return _triangle(a, k, True)
+
+
+def triu(a, k=0):
+    """``a`` with the elements below the ``k``-th diagonal zeroed, lazily."""
+    return _triangle(a, k, False)
+
+
 def _nan_reduction(name):
     def f(x, axis=None, keepdims=False, split_every=None, **kw):
         return _floe._reduce(name, asarray(x), axis=axis, keepdims=keepdims,
@@ -320,6 +394,15 @@ _FUNCTIONS = {
     _np.swapaxes: lambda a, axis1, axis2: asarray(a).swapaxes(axis1, axis2),
     _np.ravel: lambda a, order="C": asarray(a).ravel() if order == "C" else NotImplemented,
     _np.nan_to_num: nan_to_num,
+    _np.moveaxis: moveaxis,
+    _np.flip: flip,
+    _np.fliplr: fliplr,
+    _np.flipud: flipud,
+    _np.isclose: isclose,
+    _np.allclose: allclose,
+    _np.outer: outer,
+    _np.tril: tril,
+    _np.triu: triu,
     _np.fix: lambda a: _floe._unary("fix", a),
     _np.zeros_like: lambda a, dtype=None: zeros_like(a, dtype),
     _np.ones_like: lambda a, dtype=None: ones_like(a, dtype),

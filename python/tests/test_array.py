@@ -554,3 +554,40 @@ def test_ufunc_dtypes_follow_numpy():
     # NumPy's integer reciprocal truncates (1 // x); floe refuses it rather than differ.
     with pytest.raises(ValueError, match="reciprocal"):
         np.reciprocal(i)
+
+
+def test_axes_flips_triangles_and_closeness_match_numpy():
+    rng = np.random.default_rng(3)
+    data = rng.normal(size=(5, 4, 6))
+    x = fa.from_array(data, chunks=(2, 3, 4))
+    m = data[0]
+    y = x[0]
+    cases = {
+        "moveaxis": (fa.moveaxis(x, 0, -1), np.moveaxis(data, 0, -1)),
+        "moveaxis many": (np.moveaxis(x, [0, 1], [2, 0]), np.moveaxis(data, [0, 1], [2, 0])),
+        "flip": (fa.flip(x), np.flip(data)),
+        "flip axis": (np.flip(x, 1), np.flip(data, 1)),
+        "fliplr": (np.fliplr(y), np.fliplr(m)),
+        "flipud": (np.flipud(y), np.flipud(m)),
+        "outer": (np.outer(y[0], y[:, 1]), np.outer(m[0], m[:, 1])),
+        "tril": (np.tril(y), np.tril(m)),
+        "tril -1": (fa.tril(x, -1), np.tril(data, -1)),
+        "triu 2": (np.triu(y, 2), np.triu(m, 2)),
+    }
+    for what, (got, want) in cases.items():
+        assert isinstance(got, fa.Array), what
+        np.testing.assert_array_equal(got.compute(), want, err_msg=what)
+    a = np.array([1.0, np.nan, np.inf, -np.inf, 1e10, 0.0])
+    b = np.array([1.0 + 1e-9, np.nan, np.inf, np.inf, 1.00001e10, 1e-9])
+    fx = fa.from_array(a, chunks=4)
+    for kw in [{}, {"equal_nan": True}, {"rtol": 0, "atol": 1e-10}]:
+        got = np.isclose(fx, b, **kw)
+        assert isinstance(got, fa.Array)
+        np.testing.assert_array_equal(got.compute(), np.isclose(a, b, **kw), err_msg=str(kw))
+        lazy = np.allclose(fx, b, **kw)
+        assert isinstance(lazy, fa.Array)
+        assert bool(lazy.compute()) == np.allclose(a, b, **kw)
+    with pytest.raises(ValueError):
+        fa.moveaxis(x, [0, 0], [1, 2])
+    with pytest.raises(ValueError):
+        fa.tril(x[0, 0])
