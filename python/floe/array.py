@@ -209,6 +209,97 @@ def outer(a, b):
     return _lazy(a).ravel()[:, None] * _lazy(b).ravel()[None, :]
 
 
+def _axis(a, axis, what):
+    if not -a.ndim <= axis < a.ndim:
+        raise ValueError(f"{what}: axis {axis} is out of bounds for {a.ndim} dimensions")
+    return axis % a.ndim
+
+
+def _take(a, axis, sl):
+    key = [slice(None)] * a.ndim
+    key[axis] = sl
+    return a[tuple(key)]
+
+
+def diff(a, n=1, axis=-1, prepend=None, append=None):
+    """The ``n``-th discrete difference along ``axis`` (``prepend``/``append`` values are
+    joined first, as NumPy does), lazily."""
+    a = asarray(a)
+    axis = _axis(a, axis, "diff")
+    if n < 0:
+        raise ValueError(f"diff: order must be non-negative, not {n}")
+    def edge(extra):
+        e = _lazy(extra)
+        if e.ndim == 0:
+            shape = list(a.shape)
+            shape[axis] = 1
+            e = full(tuple(shape), extra, dtype=e.dtype)
+        return e
+
+    parts = ([edge(prepend)] if prepend is not None else []) + [a] + (
+        [edge(append)] if append is not None else [])
+    if len(parts) > 1:
+        dtype = _np.result_type(*(p.dtype for p in parts))
+        parts = [p.astype(dtype) for p in parts]
+    a = concatenate(parts, axis) if len(parts) > 1 else a
+    for _ in range(n):
+        a = _take(a, axis, slice(1, None)) - _take(a, axis, slice(None, -1))
+    return a
+
+
+def roll(a, shift, axis=None):
+    """Elements shifted by ``shift`` along ``axis`` (all of them, flattened, for ``None``),
+    those past the end coming back at the start, lazily."""
+    a = asarray(a)
+    if axis is None:
+        return roll(a.ravel(), shift, 0).reshape(a.shape)
+    shifts = shift if isinstance(shift, (list, tuple)) else [shift]
+    axes = axis if isinstance(axis, (list, tuple)) else [axis] * len(shifts)
+    if len(shifts) != len(axes):
+        raise ValueError("roll: shift and axis must have the same length")
+    for s, ax in zip(shifts, axes):
+        ax = _axis(a, ax, "roll")
+        n = a.shape[ax]
+        s = s % n if n else 0
+        if s:
+            a = concatenate([_take(a, ax, slice(n - s, None)), _take(a, ax, slice(None, n - s))], ax)
+    return a
+
+
+def rot90(a, k=1, axes=(0, 1)):
+    """``a`` rotated by 90 degrees ``k`` times in the plane of ``axes``, lazily."""
+    a = asarray(a)
+    i, j = (_axis(a, ax, "rot90") for ax in axes)
+    if i == j:
+        raise ValueError("rot90: the axes must differ")
+    k %= 4
+    if k == 0:
+        return a
+    if k == 2:
+        return flip(flip(a, i), j)
+    order = list(range(a.ndim))
+    order[i], order[j] = order[j], order[i]
+    return flip(a, j).transpose(order) if k == 1 else flip(a.transpose(order), j)
+
+
+def tile(a, reps):
+    """``a`` repeated ``reps`` times along each axis (NumPy's rules for mismatched lengths),
+    lazily."""
+    a = asarray(a)
+    reps = tuple(reps) if isinstance(reps, (list, tuple)) else (reps,)
+    if _builtins.any(r < 0 for r in reps):
+        raise ValueError("tile: repetitions must be non-negative")
+    if len(reps) > a.ndim:
+        a = a.reshape((1,) * (len(reps) - a.ndim) + a.shape)
+    reps = (1,) * (a.ndim - len(reps)) + reps
+    for ax, r in enumerate(reps):
+        if r == 0:
+            return zeros(tuple(0 if i == ax else n for i, n in enumerate(a.shape)), dtype=a.dtype)
+        if r > 1:
+            a = concatenate([a] * r, ax)
+    return a
+
+
 def _triangle(a, k, lower):
     a = asarray(a)
     if a.ndim < 2:
@@ -401,6 +492,10 @@ _FUNCTIONS = {
     _np.isclose: isclose,
     _np.allclose: allclose,
     _np.outer: outer,
+    _np.diff: diff,
+    _np.roll: roll,
+    _np.rot90: rot90,
+    _np.tile: tile,
     _np.tril: tril,
     _np.triu: triu,
     _np.fix: lambda a: _floe._unary("fix", a),

@@ -591,3 +591,34 @@ def test_axes_flips_triangles_and_closeness_match_numpy():
         fa.moveaxis(x, [0, 0], [1, 2])
     with pytest.raises(ValueError):
         fa.tril(x[0, 0])
+
+
+def test_differences_rolls_rotations_and_tiles_match_numpy():
+    rng = np.random.default_rng(4)
+    data = rng.integers(-9, 9, size=(5, 4, 6)).astype("float64")
+    x = fa.from_array(data, chunks=(2, 3, 4))
+    cases = {
+        "diff": (np.diff(x), np.diff(data)),
+        "diff n=2 axis 0": (fa.diff(x, 2, axis=0), np.diff(data, 2, axis=0)),
+        "diff prepend": (np.diff(x, axis=1, prepend=0.0), np.diff(data, axis=1, prepend=0.0)),
+        "diff append array": (np.diff(x, append=data[..., :2]), np.diff(data, append=data[..., :2])),
+        "diff n=0": (fa.diff(x, 0), data),
+        "roll": (np.roll(x, 3, axis=2), np.roll(data, 3, axis=2)),
+        "roll negative": (np.roll(x, -7, axis=0), np.roll(data, -7, axis=0)),
+        "roll flat": (np.roll(x, 5), np.roll(data, 5)),
+        "roll many": (np.roll(x, (1, -2), axis=(0, 2)), np.roll(data, (1, -2), axis=(0, 2))),
+        "rot90": (np.rot90(x), np.rot90(data)),
+        "rot90 k": (fa.rot90(x, 2, axes=(1, 2)), np.rot90(data, 2, axes=(1, 2))),
+        "rot90 -1": (np.rot90(x, -1, axes=(2, 0)), np.rot90(data, -1, axes=(2, 0))),
+        "tile": (np.tile(x, 2), np.tile(data, 2)),
+        "tile more axes": (fa.tile(x[0], (2, 1, 3)), np.tile(data[0], (2, 1, 3))),
+        "tile zero": (fa.tile(x, (1, 0, 1)), np.tile(data, (1, 0, 1))),
+    }
+    for what, (got, want) in cases.items():
+        assert isinstance(got, fa.Array), what
+        assert got.shape == want.shape, what
+        np.testing.assert_array_equal(got.compute(), want, err_msg=what)
+    with pytest.raises(ValueError):
+        fa.diff(x, -1)
+    with pytest.raises(ValueError):
+        fa.rot90(x, axes=(1, 1))
