@@ -5,8 +5,6 @@ graph, and computing it runs the blocks on all cores with the GIL released.
 """
 
 import builtins as _builtins
-import itertools as _itertools
-import math as _math
 import operator as _operator
 import os as _os
 import types as _types
@@ -43,19 +41,14 @@ def asarray(x, chunks=None):
     return x if isinstance(x, Array) else from_array(x, chunks=chunks)
 
 
-# Blocks computed together when storing into an object: enough to keep every core busy,
-# few enough to hold (about this many bytes at once).
-_STORE_BATCH_BYTES = 256 * 2**20
-
-
 def store(sources, targets):
     """Write each source array into its target, as ``dask.array.store`` does.
 
     ``sources`` is a floe array or a list of them, ``targets`` one target or a list as long.
     A target is a path (``.npy`` for a name ending in .npy, else a Zarr store) or any object
     of the same shape that takes NumPy slices in ``__setitem__`` (a NumPy array, a
-    zarr-python array, an h5py dataset): it is filled block by block, a few blocks computed
-    in parallel at a time, so the whole array is never in memory.
+    zarr-python array, an h5py dataset): it is filled block by block as one computation, so
+    the whole array is never in memory and work shared between blocks runs once.
 
     >>> import numpy as np, floe.array as fa
     >>> out = np.zeros((4, 6))
@@ -78,24 +71,10 @@ def store(sources, targets):
             shape = tuple(getattr(target, "shape", x.shape))
             if shape != x.shape:
                 raise ValueError(f"store: a target of shape {shape} for an array of shape {x.shape}")
-            _store_blocks(x, target)
+            _floe._store(x, target)
         else:
             raise TypeError("store: a target must be a path or support __setitem__, "
                             f"not {type(target).__name__}")
-
-
-def _store_blocks(x, target):
-    starts = [_itertools.accumulate(c, initial=0) for c in x.chunks]
-    edges = [list(s) for s in starts]
-    slices = [tuple(slice(e[i], e[i + 1]) for e, i in zip(edges, idx))
-              for idx in _itertools.product(*(range(len(c)) for c in x.chunks))]
-    # This module's min, max and sum are NumPy's names for lazy reductions.
-    largest = _builtins.max((_math.prod(s.stop - s.start for s in sl) for sl in slices), default=1)
-    per_batch = _builtins.max(1, _STORE_BATCH_BYTES // _builtins.max(1, largest * x.itemsize))
-    for i in range(0, len(slices), per_batch):
-        batch = slices[i:i + per_batch]
-        for sl, block in zip(batch, _floe.compute(*(x[sl] for sl in batch))):
-            target[sl] = block
 
 
 def _like(make):
@@ -116,9 +95,7 @@ empty_like = _like(empty)
 
 def full_like(a, fill_value, dtype=None, chunks=None):
     """``full`` shaped (and chunked, and typed) like ``a``."""
-    a = asarray(a)
-    return full(a.shape, fill_value, dtype=a.dtype if dtype is None else dtype,
-                chunks=a.chunks if chunks is None else chunks)
+    return _like(lambda shape, **kw: full(shape, fill_value, **kw))(a, dtype, chunks)
 
 
 def squeeze(a, axis=None):
@@ -448,7 +425,7 @@ _OPERATOR_UFUNCS = {
 
 
 def _lazy(a):
-    """An operand as a floe array (NumPy arrays and scalars become one-block arrays)."""
+    """An operand as a floe array (NumPy arrays, lists and scalars too)."""
     return a if isinstance(a, Array) else from_array(_np.asarray(a))
 
 
@@ -479,10 +456,10 @@ _FUNCTIONS = {
     _np.amin: globals()["min"],
     _np.amax: globals()["max"],
     _np.transpose: transpose,
-    _np.round: lambda a, decimals=0: asarray(a).round(decimals),
-    _np.around: lambda a, decimals=0: asarray(a).round(decimals),
-    _np.squeeze: lambda a, axis=None: asarray(a).squeeze(axis),
-    _np.swapaxes: lambda a, axis1, axis2: asarray(a).swapaxes(axis1, axis2),
+    _np.round: round,
+    _np.around: around,
+    _np.squeeze: squeeze,
+    _np.swapaxes: swapaxes,
     _np.ravel: lambda a, order="C": asarray(a).ravel() if order == "C" else NotImplemented,
     _np.nan_to_num: nan_to_num,
     _np.moveaxis: moveaxis,
@@ -498,10 +475,10 @@ _FUNCTIONS = {
     _np.tile: tile,
     _np.tril: tril,
     _np.triu: triu,
-    _np.fix: lambda a: _floe._unary("fix", a),
-    _np.zeros_like: lambda a, dtype=None: zeros_like(a, dtype),
-    _np.ones_like: lambda a, dtype=None: ones_like(a, dtype),
-    _np.full_like: lambda a, fill_value, dtype=None: full_like(a, fill_value, dtype),
+    _np.fix: globals()["fix"],
+    _np.zeros_like: zeros_like,
+    _np.ones_like: ones_like,
+    _np.full_like: full_like,
     **{getattr(_np, n): globals()[n] for n in ["nansum", "nanmean", "nanmin", "nanmax",
                                                  "nanvar", "nanstd"]},
     _np.dot: lambda a, b: _floe.matmul(_lazy(a), _lazy(b)),

@@ -15,9 +15,8 @@ use crate::{DType, DynArray};
 
 const MAGIC: &[u8; 8] = b"FLOEBLK1";
 
-/// Dtypes by their code in a spill file: their position in [`DType::ALL`].
-const DTYPES: [DType; 11] = DType::ALL;
-
+/// A dtype's code in a spill file is its position in [`DType::ALL`].
+///
 /// The codec of array blocks (every block value made by the array library carries it).
 pub(crate) static BLOCK_CODEC: SpillCodec = SpillCodec {
     write: write_block,
@@ -147,7 +146,7 @@ fn write_typed<T: bytemuck::Pod>(dtype: DType, a: &ArrayD<T>, w: &mut dyn Write)
 }
 
 fn write_header(dtype: DType, shape: &[usize], w: &mut dyn Write) -> io::Result<()> {
-    let code = DTYPES
+    let code = DType::ALL
         .iter()
         .position(|d| *d == dtype)
         .ok_or_else(|| invalid("unknown dtype"))?;
@@ -181,7 +180,7 @@ fn read_array(r: &mut dyn Read) -> io::Result<DynArray> {
     }
     let mut head = [0_u8; 2];
     r.read_exact(&mut head)?;
-    let dtype = *DTYPES
+    let dtype = *DType::ALL
         .get(usize::from(head[0]))
         .ok_or_else(|| invalid("unknown dtype code"))?;
     let mut shape = Vec::with_capacity(usize::from(head[1]));
@@ -250,7 +249,7 @@ mod tests {
     fn every_dtype_round_trips() {
         let base =
             ArrayD::from_shape_fn(IxDyn(&[3, 4, 2]), |i| (i[0] * 8 + i[1] * 2 + i[2]) as f64);
-        for dtype in DTYPES {
+        for dtype in DType::ALL {
             let block = DynArray::F64(base.clone()).astype(dtype);
             assert_eq!(round_trip(block.clone()), block, "{dtype}");
         }

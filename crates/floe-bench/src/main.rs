@@ -86,14 +86,7 @@ struct CaseArgs {
 }
 
 fn parse_memory_limit(s: &str) -> Result<floe::config::MemoryLimit, String> {
-    use floe::config::MemoryLimit;
-    match s.trim() {
-        "auto" => Ok(MemoryLimit::Auto),
-        "none" => Ok(MemoryLimit::Unlimited),
-        size => floe::array::parse_bytes(size)
-            .map(MemoryLimit::Bytes)
-            .ok_or_else(|| format!("cannot read {s:?} as a size")),
-    }
+    floe::config::MemoryLimit::parse(s).ok_or_else(|| format!("cannot read {s:?} as a size"))
 }
 
 /// Writes dirty pages back and empties the page cache, so the next run reads from disk.

@@ -64,12 +64,7 @@ pub(crate) fn parse_size(s: &str) -> Result<usize, String> {
 
 /// A memory budget: a size, `auto` (half the memory available) or `none`.
 pub(crate) fn parse_memory_limit(s: &str) -> Result<floe::config::MemoryLimit, String> {
-    use floe::config::MemoryLimit;
-    match s.trim() {
-        "auto" => Ok(MemoryLimit::Auto),
-        "none" => Ok(MemoryLimit::Unlimited),
-        size => parse_size(size).map(MemoryLimit::Bytes),
-    }
+    floe::config::MemoryLimit::parse(s).ok_or_else(|| parse_size(s).unwrap_err())
 }
 
 pub(crate) fn parse_chunks(s: &str) -> Result<ChunkSpec, String> {

@@ -257,7 +257,7 @@ impl GraphBuilder {
     /// Replaces the hints of task `id`, already added (a no-op for an id not in the builder).
     pub fn set_hints(&mut self, id: TaskId, hints: TaskHints) {
         if let Some(task) = self.tasks.get_mut(id.index()) {
-            *task = task.clone().with_hints(hints);
+            task.set_hints(hints);
         }
     }
 

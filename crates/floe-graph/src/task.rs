@@ -104,8 +104,13 @@ impl Task {
 
     /// The same task with `hints`.
     pub fn with_hints(mut self, hints: TaskHints) -> Self {
-        self.hints = hints;
+        self.set_hints(hints);
         self
+    }
+
+    /// Replaces the hints in place.
+    pub(crate) fn set_hints(&mut self, hints: TaskHints) {
+        self.hints = hints;
     }
 
     /// What the task's author declared about it.

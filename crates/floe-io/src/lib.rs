@@ -25,4 +25,14 @@ pub use netcdf::{VariableInfo, describe, open_mfnetcdf, open_netcdf};
 #[cfg(feature = "netcdf-write")]
 pub use netcdf_write::{NetcdfOptions, to_netcdf};
 pub use npy::{from_npy, to_npy};
+pub use sink::sink;
 pub use zarr::{from_zarr, to_zarr, to_zarr_v2};
+
+/// Asks the kernel to read the file at `path` into the page cache in the background
+/// (`posix_fadvise(WILLNEED)`), for the readers' read-ahead. A hint only: a file that cannot
+/// be opened here fails in its own read.
+pub(crate) fn will_need(path: &std::path::Path) {
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = rustix::fs::fadvise(&f, 0, None, rustix::fs::Advice::WillNeed);
+    }
+}

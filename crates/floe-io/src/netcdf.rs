@@ -53,10 +53,7 @@ impl ReadAhead {
         let end = (i + 1 + READ_AHEAD_FILES).min(self.files.len());
         for j in i..end {
             if !self.hinted[j].swap(true, Ordering::Relaxed) {
-                // A hint only: a file that cannot be opened here fails in its own read.
-                if let Ok(f) = std::fs::File::open(&self.files[j]) {
-                    let _ = rustix::fs::fadvise(&f, 0, None, rustix::fs::Advice::WillNeed);
-                }
+                crate::will_need(&self.files[j]);
             }
         }
     }

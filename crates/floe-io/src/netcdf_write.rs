@@ -204,18 +204,22 @@ pub fn to_netcdf(
         blocks: array.chunks().nblocks(),
         written: AtomicUsize::new(0),
     });
-    crate::sink::sink(array, move |block, info| {
-        let file = &mut *target.file.lock();
-        if !info.shape.contains(&0) {
-            write_block(file, &target.var, dtype, block, info)?;
-        }
-        // Flushed once per complete pass over the blocks (a computation may run twice).
-        if (target.written.fetch_add(1, Ordering::AcqRel) + 1).is_multiple_of(target.blocks.max(1))
-        {
-            file.sync().map_err(|e| e.to_string())?;
-        }
-        Ok(())
-    })
+    crate::sink::sink(
+        array,
+        move |block, info| -> std::result::Result<(), String> {
+            let file = &mut *target.file.lock();
+            if !info.shape.contains(&0) {
+                write_block(file, &target.var, dtype, block, info)?;
+            }
+            // Flushed once per complete pass over the blocks (a computation may run twice).
+            if (target.written.fetch_add(1, Ordering::AcqRel) + 1)
+                .is_multiple_of(target.blocks.max(1))
+            {
+                file.sync().map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        },
+    )
 }
 
 fn write_block(

@@ -16,16 +16,23 @@ pub(crate) fn regular_chunk(array: &Array) -> Vec<usize> {
 
 /// A lazy computation that calls `write` with every block of `array` (in parallel, each block
 /// once) and yields `true` when all are written. A failed write fails the computation with the
-/// block's key; blocks already written stay written.
+/// block's key, its error kept as the task error's source; blocks already written stay
+/// written. Every file writer here is one; so is storing into any other target (Python's
+/// `store` into an object with `__setitem__`).
 ///
 /// Each block task returns a `bool` block of the block's shape (1 byte per element, freed as
 /// soon as the final `all` has consumed it), so the result is an ordinary reduction.
-pub(crate) fn sink<F>(array: &Array, write: F) -> Result<Array>
+///
+/// # Errors
+///
+/// As [`Array::map_blocks`].
+pub fn sink<F, E>(array: &Array, write: F) -> Result<Array>
 where
-    F: Fn(&DynArray, &BlockInfo) -> std::result::Result<(), String> + Send + Sync + 'static,
+    F: Fn(&DynArray, &BlockInfo) -> std::result::Result<(), E> + Send + Sync + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let written = array.map_blocks(&[], DType::Bool, move |blocks, info| {
-        write(blocks[0], info)?;
+        write(blocks[0], info).map_err(floe_graph::TaskError::new)?;
         Ok(DynArray::full(DType::Bool, &info.shape, 1.0))
     })?;
     Ok(written.all(Axes::All)?)

@@ -352,7 +352,10 @@ struct Reader {
 
 /// A stored chunk inside a block: its file and the bytes of the block it fills.
 struct Piece {
-    file: PathBuf,
+    path: PathBuf,
+    /// Opened while the block was planned: a chunk file that is missing sends the block
+    /// to `zarrs` (which reads it as the fill value).
+    file: std::fs::File,
     bytes: Range<usize>,
 }
 
@@ -398,8 +401,8 @@ impl Reader {
         match pieces {
             Some((enc, pieces)) => {
                 for p in pieces {
-                    decode(enc, &p.file, &mut bytes[p.bytes])
-                        .map_err(|e| format!("{}: {e}", p.file.display()))?;
+                    decode(enc, p.file, &mut bytes[p.bytes])
+                        .map_err(|e| format!("{}: {e}", p.path.display()))?;
                 }
             }
             None => self.decode_by_zarrs(subset, &b.shape, std::mem::size_of::<T>(), bytes)?,
@@ -419,32 +422,26 @@ impl Reader {
         let total = *self.zarr.shape().first()? as usize;
         let mut pieces = Vec::new();
         for c in &chunks.indices() {
-            let start: Vec<usize> = self
-                .zarr
-                .chunk_subset(&c)
-                .ok()?
-                .start()
-                .iter()
-                .map(|&s| s as usize)
-                .collect();
-            let stored = self.zarr.chunk_shape(&c).ok()?;
+            // The stored chunk, padding past the array's end included.
+            let chunk = self.zarr.chunk_subset(&c).ok()?;
+            let (start, stored) = (chunk.start(), chunk.shape());
             // Trailing axes: the chunk spans exactly the block's extent, unpadded.
             for a in 1..b.shape.len() {
-                if start[a] != b.offset[a] || stored[a].get() as usize != b.shape[a] {
+                if start[a] as usize != b.offset[a] || stored[a] as usize != b.shape[a] {
                     return None;
                 }
             }
             // Leading axis: the chunk's rows within the array lie within the block's; a
             // chunk padded past the array's end gives only its first rows.
-            let (r0, r1) = (start[0], (start[0] + stored[0].get() as usize).min(total));
+            let r0 = start[0] as usize;
+            let r1 = (r0 + stored[0] as usize).min(total);
             if r0 < first || r1 > end {
                 return None;
             }
-            let file = self.path.join(self.zarr.chunk_key(&c).as_str());
-            if !file.is_file() {
-                return None;
-            }
+            let path = self.path.join(self.zarr.chunk_key(&c).as_str());
+            let file = std::fs::File::open(&path).ok()?;
             pieces.push(Piece {
+                path,
                 file,
                 bytes: (r0 - first) * row_bytes..(r1 - first) * row_bytes,
             });
@@ -510,11 +507,7 @@ impl Reader {
             let subset = ArraySubset::new_with_ranges(&ranges(&info.0, &info.1));
             if let Ok(Some(chunks)) = self.zarr.chunks_in_array_subset(&subset) {
                 for c in &chunks.indices() {
-                    let path = self.path.join(self.zarr.chunk_key(&c).as_str());
-                    // A hint only: a file that cannot be opened fails in its own read.
-                    if let Ok(f) = std::fs::File::open(path) {
-                        let _ = rustix::fs::fadvise(&f, 0, None, rustix::fs::Advice::WillNeed);
-                    }
+                    crate::will_need(&self.path.join(self.zarr.chunk_key(&c).as_str()));
                 }
             }
         }
@@ -522,9 +515,8 @@ impl Reader {
 }
 
 /// Decodes one chunk file into `out`, which its first `out.len()` decoded bytes fill.
-fn decode(enc: Encoding, file: &Path, out: &mut [u8]) -> std::io::Result<()> {
+fn decode(enc: Encoding, f: std::fs::File, out: &mut [u8]) -> std::io::Result<()> {
     use std::io::{BufReader, Read};
-    let f = std::fs::File::open(file)?;
     match enc {
         Encoding::Raw => (&f).read_exact(out),
         Encoding::Zstd => zstd::stream::read::Decoder::new(f)?.read_exact(out),
@@ -548,7 +540,8 @@ const READ_AHEAD_BLOCKS: usize = 4;
 /// cold reads arrive while workers decode and compute instead of each worker waiting on
 /// its own read. On a warm page cache a hint costs microseconds.
 struct ReadAhead {
-    grid: floe_array::Chunks,
+    /// Where each block starts along each axis (and the last one ends).
+    offsets: Vec<Vec<usize>>,
     numblocks: Vec<usize>,
     hinted: Vec<AtomicBool>,
     /// The last block read, and the stride from the one before it.
@@ -561,7 +554,7 @@ impl ReadAhead {
         let numblocks = grid.numblocks();
         let count: usize = numblocks.iter().product();
         Self {
-            grid: grid.clone(),
+            offsets: (0..numblocks.len()).map(|a| grid.offsets(a)).collect(),
             hinted: (0..count).map(|_| AtomicBool::new(false)).collect(),
             numblocks,
             last: AtomicUsize::new(0),
@@ -579,11 +572,8 @@ impl ReadAhead {
         }
         index
             .iter()
-            .enumerate()
-            .map(|(axis, &i)| {
-                let sizes = self.grid.axis(axis);
-                (sizes[..i].iter().sum::<usize>(), sizes[i])
-            })
+            .zip(&self.offsets)
+            .map(|(&i, o)| (o[i], o[i + 1] - o[i]))
             .unzip()
     }
 }

@@ -803,13 +803,7 @@ impl std::error::Error for PyTaskError {}
 /// Reads block `b` of `obj` (`obj[slices]`) with the GIL held.
 fn read_block(obj: &Py<PyAny>, b: &fa::BlockInfo, dtype: DType) -> Result<DynArray, TaskError> {
     Python::attach(|py| {
-        let slices = b
-            .offset
-            .iter()
-            .zip(&b.shape)
-            .map(|(&o, &n)| PySlice::new(py, o as isize, (o + n) as isize, 1))
-            .collect::<Vec<_>>();
-        let key = PyTuple::new(py, slices).map_err(|e| TaskError::msg(e.to_string()))?;
+        let key = block_key(py, b).map_err(|e| TaskError::msg(e.to_string()))?;
         let part = obj
             .bind(py)
             .get_item(key)
@@ -825,6 +819,34 @@ fn read_block(obj: &Py<PyAny>, b: &fa::BlockInfo, dtype: DType) -> Result<DynArr
         }
         Ok(block.astype(dtype))
     })
+}
+
+/// Block `b`'s place in its array as a tuple of slices (`x[key]` is the block).
+fn block_key<'py>(py: Python<'py>, b: &fa::BlockInfo) -> PyResult<Bound<'py, PyTuple>> {
+    let slices = b
+        .offset
+        .iter()
+        .zip(&b.shape)
+        .map(|(&o, &n)| PySlice::new(py, o as isize, (o + n) as isize, 1));
+    PyTuple::new(py, slices)
+}
+
+/// Writes `x` into `target` (anything whose `__setitem__` takes a tuple of slices) as one
+/// computation: each block once, by the worker that made it, with the GIL held while it is
+/// assigned; work shared between blocks runs once, and the budget bounds what is held.
+#[pyfunction]
+fn _store(py: Python<'_>, x: &Bound<'_, PyAny>, target: Py<PyAny>) -> PyResult<()> {
+    let write = floe::io::sink(&as_array(x)?, move |block, info| {
+        Python::attach(|py| {
+            let key = block_key(py, info).map_err(|e| describe(py, &e))?;
+            target
+                .bind(py)
+                .set_item(key, to_numpy(py, block.clone()))
+                .map_err(|e| describe(py, &e))
+        })
+    })
+    .map_err(to_py)?;
+    compute_all(py, vec![write]).map(drop)
 }
 
 /// `from_array(x, chunks="auto")`: a lazy array over anything with `shape`, `dtype` and
@@ -1218,20 +1240,15 @@ fn _set_config(
 
 /// The bytes of a `memory_limit` given as an int or a size such as `"4GB"`.
 fn memory_limit_bytes(m: &Bound<'_, PyAny>) -> PyResult<usize> {
-    {
-        let bytes = match m.extract::<usize>() {
-            Ok(b) => b,
-            Err(_) => {
-                let text: String = m.extract().map_err(|_| {
-                    PyTypeError::new_err("memory_limit takes bytes (an int) or a size like '4GB'")
-                })?;
-                fa::parse_bytes(&text).ok_or_else(|| {
-                    PyValueError::new_err(format!("memory_limit: cannot read {text:?} as a size"))
-                })?
-            }
-        };
-        Ok(bytes)
+    if let Ok(b) = m.extract::<usize>() {
+        return Ok(b);
     }
+    let text: String = m.extract().map_err(|_| {
+        PyTypeError::new_err("memory_limit takes bytes (an int) or a size like '4GB'")
+    })?;
+    fa::parse_bytes(&text).ok_or_else(|| {
+        PyValueError::new_err(format!("memory_limit: cannot read {text:?} as a size"))
+    })
 }
 
 #[pyfunction]
@@ -1412,7 +1429,6 @@ fn to_zarr(py: Python<'_>, x: &Bound<'_, PyArray>, path: PathBuf) -> PyResult<()
     run(py, move || floe::io::store_zarr(&a, path))
 }
 
-/// Writes `x` as a `.npy` file, block by block in parallel (GIL released).
 /// What computing the arrays together will do, without running: a dict of the plan's
 /// figures (see `floe::plan`).
 #[pyfunction]
@@ -1436,6 +1452,7 @@ fn _plan<'py>(
     Ok((d, plan.to_string()))
 }
 
+/// Writes `x` as a `.npy` file, block by block in parallel (GIL released).
 #[pyfunction]
 fn to_npy(py: Python<'_>, x: &Bound<'_, PyArray>, path: PathBuf) -> PyResult<()> {
     let a = x.get().inner.clone();
@@ -1480,6 +1497,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         open_mfnetcdf,
         from_zarr,
         _reduce,
+        _store,
         from_npy,
         to_zarr,
         to_npy,

@@ -270,13 +270,11 @@ impl Budget {
         if nbytes == 0 {
             return Ok(0);
         }
-        let rebuildable = rebuildable(graph, task);
+        // Evictable (nbytes > 0): rebuildable, or spillable, or both.
+        let rebuild = rebuildable(graph, task) && self.rebuild_is_cheaper(task, nbytes);
         let evicted = match value.codec() {
-            Some(codec) if !(rebuildable && self.rebuild_is_cheaper(task, nbytes)) => {
-                Slot::Spilled(self.spill.write(task, value, codec)?)
-            }
-            _ if rebuildable => Slot::Dropped(nbytes),
-            _ => return Ok(0),
+            Some(codec) if !rebuild => Slot::Spilled(self.spill.write(task, value, codec)?),
+            _ => Slot::Dropped(nbytes),
         };
         *slot = evicted;
         Ok(nbytes)

@@ -87,10 +87,8 @@ pub fn plan(
     }
     let seq = order.sequence();
     let size = |t: TaskId| graph.task(t).hints().nbytes().unwrap_or(0);
-    let mut position = vec![usize::MAX; graph.len()];
-    for (i, t) in seq.iter().enumerate() {
-        position[t.index()] = i;
-    }
+    // A task's priority is its position in the sequence (u32::MAX: not needed).
+    let position = order.priorities();
     let mut is_output = vec![false; graph.len()];
     for o in outputs {
         is_output[o.index()] = true;
@@ -101,7 +99,7 @@ pub fn plan(
             graph
                 .dependents(t)
                 .iter()
-                .filter(|d| position[d.index()] != usize::MAX)
+                .filter(|d| order.is_needed(**d))
                 .count()
         })
         .collect();
@@ -145,8 +143,8 @@ pub fn plan(
                     graph
                         .dependents(v)
                         .iter()
-                        .map(|d| position[d.index()])
-                        .filter(|&p| p != usize::MAX && p > i)
+                        .map(|d| position[d.index()] as usize)
+                        .filter(|&p| p != u32::MAX as usize && p > i)
                         .min()
                         .unwrap_or(usize::MAX)
                 };

@@ -56,24 +56,20 @@ impl ReadyQueues {
         heap.len()
     }
 
-    /// The next task for `worker` (see the module docs for the policy); sources only if
-    /// `sources` (a run over its memory budget loads no new data while other work remains).
-    pub(crate) fn pop(&self, worker: usize, sources: bool) -> Option<TaskId> {
+    /// The next task for `worker` (see the module docs for the policy).
+    pub(crate) fn pop(&self, worker: usize) -> Option<TaskId> {
         {
             let mut heap = self.heaps[worker].0.lock();
             if let Some(&Reverse(best)) = heap.peek() {
-                if sources && let Some(source) = self.claim_source_before(best) {
+                if let Some(source) = self.claim_source_before(best) {
                     return Some(source);
                 }
                 heap.pop();
                 return Some(unpack(best));
             }
         }
-        self.steal(worker).or_else(|| {
-            sources
-                .then(|| self.claim_source_before(u64::MAX))
-                .flatten()
-        })
+        self.steal(worker)
+            .or_else(|| self.claim_source_before(u64::MAX))
     }
 
     /// The best waiting task of all: every worker's heap and the sources (the slow path of
@@ -137,7 +133,7 @@ mod tests {
     fn lowest_priority_first_across_heap_and_sources() {
         let q = ReadyQueues::new(2, [(5, id(0)), (1, id(1))].into_iter());
         q.push(0, &[(3, id(2)), (0, id(3))]);
-        let order: Vec<_> = std::iter::from_fn(|| q.pop(0, true)).collect();
+        let order: Vec<_> = std::iter::from_fn(|| q.pop(0)).collect();
         assert_eq!(order, [id(3), id(1), id(2), id(0)]);
         assert!(!q.has_work());
     }
@@ -146,8 +142,8 @@ mod tests {
     fn an_idle_worker_steals_before_loading_a_source() {
         let q = ReadyQueues::new(2, [(0, id(0))].into_iter());
         q.push(0, &[(9, id(1))]);
-        assert_eq!(q.pop(1, true), Some(id(1)));
-        assert_eq!(q.pop(1, true), Some(id(0)));
-        assert_eq!(q.pop(1, true), None);
+        assert_eq!(q.pop(1), Some(id(1)));
+        assert_eq!(q.pop(1), Some(id(0)));
+        assert_eq!(q.pop(1), None);
     }
 }

@@ -184,7 +184,7 @@ impl<'a> RunState<'a> {
             // With a budget, tasks are popped and admitted under one lock, so no worker
             // holds a task the others cannot see while they decide.
             let admitting = self.budget.as_ref().map(|b| b.admit.lock());
-            let Some(popped) = self.queues.pop(worker, true) else {
+            let Some(popped) = self.queues.pop(worker) else {
                 drop(admitting);
                 self.flush(&mut finished);
                 self.sleep.idle(|| {

@@ -63,6 +63,22 @@ pub enum MemoryLimit {
 }
 
 impl MemoryLimit {
+    /// Reads `"auto"`, `"none"` or a size (`"2GB"`, `"512 MiB"`), as the CLI takes it.
+    ///
+    /// ```
+    /// use floe::config::MemoryLimit;
+    /// assert_eq!(MemoryLimit::parse("none"), Some(MemoryLimit::Unlimited));
+    /// assert_eq!(MemoryLimit::parse(" 2KiB"), Some(MemoryLimit::Bytes(2048)));
+    /// assert_eq!(MemoryLimit::parse("lots"), None);
+    /// ```
+    pub fn parse(s: &str) -> Option<MemoryLimit> {
+        match s.trim() {
+            "auto" => Some(MemoryLimit::Auto),
+            "none" => Some(MemoryLimit::Unlimited),
+            size => floe_array::parse_bytes(size).map(MemoryLimit::Bytes),
+        }
+    }
+
     /// The budget in bytes, `None` for no budget.
     pub fn bytes(self) -> Option<usize> {
         match self {

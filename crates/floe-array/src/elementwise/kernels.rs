@@ -772,6 +772,17 @@ fn compare<T: Ops, F: Fn(&T, &T) -> bool>(
     zip2(a, b, shape, move |x: T, y: T| f(&x, &y)).map(DynArray::from)
 }
 
+/// `x` if `pick_x` (its comparison with `y`) holds, else `y` — a NaN on one side gives the
+/// other (NumPy's `fmax`/`fmin`).
+#[inline]
+fn ignoring_nan<T: Ops>(x: T, y: T, pick_x: bool) -> T {
+    if T::is_nan(x) || !(pick_x || T::is_nan(y)) {
+        y
+    } else {
+        x
+    }
+}
+
 fn binary_typed<T: Ops>(
     op: BinaryOp,
     a: &BlockRef<'_>,
@@ -813,24 +824,10 @@ fn binary_typed<T: Ops>(
                     Ok(T::wrap(out.mapv(|v| v.unwrap_or_else(T::zero))))
                 }
                 BinaryOp::Fmod => arith(a, b, shape, T::fmod),
-                BinaryOp::Fmax => arith(a, b, shape, |x, y| {
-                    if T::is_nan(y) || x >= y {
-                        if T::is_nan(x) { y } else { x }
-                    } else {
-                        y
-                    }
-                }),
-                BinaryOp::Fmin => arith(a, b, shape, |x, y| {
-                    if T::is_nan(y) || x <= y {
-                        if T::is_nan(x) { y } else { x }
-                    } else {
-                        y
-                    }
-                }),
+                BinaryOp::Fmax => arith(a, b, shape, |x, y| ignoring_nan(x, y, x >= y)),
+                BinaryOp::Fmin => arith(a, b, shape, |x, y| ignoring_nan(x, y, x <= y)),
                 BinaryOp::Arctan2 | BinaryOp::Hypot | BinaryOp::Copysign | BinaryOp::Logaddexp => {
-                    Err(TaskError::msg(
-                        "internal error: float math on a non-float type",
-                    ))
+                    unreachable!("float math is dispatched on float types by `binary`")
                 }
                 BinaryOp::Eq => compare(a, b, shape, T::eq),
                 BinaryOp::Ne => compare(a, b, shape, T::ne),

@@ -280,18 +280,23 @@ pub fn to_npy(array: &Array, path: impl AsRef<Path>) -> Result<Array> {
     let offset = head.len() as u64;
     let shape = array.shape().to_vec();
     let dtype = array.dtype();
-    crate::sink::sink(array, move |block, info| {
-        let bytes = with_dtype!(dtype, T => encode::<T>(block)?);
-        let itemsize = dtype.itemsize();
-        let mut at = 0;
-        for (start, run) in runs(&shape, &info.offset, &info.shape) {
-            let n = run * itemsize;
-            file.write_all_at(&bytes[at..at + n], offset + (start * itemsize) as u64)
-                .map_err(|e| format!("{}: writing block {:?}: {e}", path.display(), info.index))?;
-            at += n;
-        }
-        Ok(())
-    })
+    crate::sink::sink(
+        array,
+        move |block, info| -> std::result::Result<(), String> {
+            let bytes = with_dtype!(dtype, T => encode::<T>(block)?);
+            let itemsize = dtype.itemsize();
+            let mut at = 0;
+            for (start, run) in runs(&shape, &info.offset, &info.shape) {
+                let n = run * itemsize;
+                file.write_all_at(&bytes[at..at + n], offset + (start * itemsize) as u64)
+                    .map_err(|e| {
+                        format!("{}: writing block {:?}: {e}", path.display(), info.index)
+                    })?;
+                at += n;
+            }
+            Ok(())
+        },
+    )
 }
 
 fn encode<T: Bytes>(block: &DynArray) -> std::result::Result<Vec<u8>, String> {
