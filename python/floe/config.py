@@ -2,12 +2,12 @@
 
 from . import _floe
 
-_DEFAULTS = {"threads": None, "memory_limit": "auto", "spill_dir": None}
+_DEFAULTS = {"threads": None, "memory_limit": "auto", "spill_dir": None, "chunk_size": None}
 _settings = dict(_DEFAULTS)
 _UNSET = object()
 
 
-def set(threads=_UNSET, memory_limit=_UNSET, spill_dir=_UNSET):
+def set(threads=_UNSET, memory_limit=_UNSET, spill_dir=_UNSET, chunk_size=_UNSET):
     """Change the settings of every later computation; arguments not given keep their value,
     and ``set()`` with no arguments restores the defaults.
 
@@ -23,6 +23,12 @@ def set(threads=_UNSET, memory_limit=_UNSET, spill_dir=_UNSET):
     ``spill_dir``: where spill files go (``None``: the system temp dir); they are removed
     when each computation ends.
 
+    ``chunk_size``: the block size of ``chunks="auto"`` (the default of ``from_zarr``,
+    ``from_array``, ``ones``...) for arrays made after this call, as bytes or a size such as
+    ``"64MiB"`` (Dask's ``array.chunk-size``). ``None`` (the default) follows the budget: a
+    sixteenth of its share per thread, between 1 MiB and 128 MiB, so that the blocks running
+    tasks hold stay a small part of it.
+
     >>> import floe
     >>> floe.config.set(memory_limit="2GB")
     >>> floe.config.get()["memory_limit"]
@@ -30,19 +36,23 @@ def set(threads=_UNSET, memory_limit=_UNSET, spill_dir=_UNSET):
     >>> floe.config.set()
     >>> floe.config.get()["memory_limit"]
     'auto'
+    >>> import floe.array as fa
+    >>> floe.config.set(threads=2, memory_limit="512MiB")
+    >>> fa.ones((8192, 8192)).chunksize   # 16 MiB blocks under 512 MiB with 2 threads
+    (1448, 1448)
+    >>> floe.config.set()
     """
-    if threads is _UNSET and memory_limit is _UNSET and spill_dir is _UNSET:
+    given = {"threads": threads, "memory_limit": memory_limit, "spill_dir": spill_dir, "chunk_size": chunk_size}
+    if all(v is _UNSET for v in given.values()):
         new = dict(_DEFAULTS)
     else:
         new = dict(_settings)
-        for name, value in (("threads", threads), ("memory_limit", memory_limit), ("spill_dir", spill_dir)):
-            if value is not _UNSET:
-                new[name] = value
+        new.update({k: v for k, v in given.items() if v is not _UNSET})
     t = new["threads"]
     if t is not None and (not isinstance(t, int) or isinstance(t, bool) or t < 1):
         raise ValueError(f"threads must be a positive int, got {t!r}")
     spill = new["spill_dir"]
-    _floe._set_config(t, new["memory_limit"], None if spill is None else str(spill))
+    _floe._set_config(t, new["memory_limit"], None if spill is None else str(spill), new["chunk_size"])
     _settings.clear()
     _settings.update(new)
 

@@ -274,7 +274,14 @@ def test_config_threads():
     assert floe.config.get()["threads"] == 1
     np.testing.assert_array_equal(fa.arange(6, chunks=2).sum().compute(), 15)
     floe.config.set(threads=2, memory_limit="64 MiB")
-    assert floe.config.get() == {"threads": 2, "memory_limit": "64 MiB", "spill_dir": None}
+    assert floe.config.get() == {"threads": 2, "memory_limit": "64 MiB", "spill_dir": None, "chunk_size": None}
+    # "auto" blocks follow the budget: 64 MiB / (16 × 2 threads) = 2 MiB.
+    assert np.prod(fa.ones((4000, 4000)).chunksize) * 8 <= 2 << 20
+    floe.config.set(chunk_size="8MiB")
+    assert 4 << 20 < np.prod(fa.ones((4000, 4000)).chunksize) * 8 <= 8 << 20
+    with pytest.raises(ValueError, match="chunk_size"):
+        floe.config.set(chunk_size="big")
+    floe.config.set(chunk_size=None)
     x = fa.random.random((2000, 1000), chunks=(100, 1000), seed=2)
     np.testing.assert_allclose(x.mean(axis=0).compute(), x.compute().mean(axis=0))
     # Smaller than any block: refused before running, naming the task and what would fit.
@@ -287,7 +294,7 @@ def test_config_threads():
     assert floe.config.get()["memory_limit"] is None
     assert float(fa.ones((100,), chunks=10).sum().compute()) == 100.0
     floe.config.set()
-    assert floe.config.get() == {"threads": None, "memory_limit": "auto", "spill_dir": None}
+    assert floe.config.get() == {"threads": None, "memory_limit": "auto", "spill_dir": None, "chunk_size": None}
     with pytest.raises(ValueError):
         floe.config.set(threads=0)
     with pytest.raises(ValueError, match="size"):

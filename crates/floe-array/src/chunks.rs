@@ -1,11 +1,41 @@
 //! Block sizes along each axis, and the chunk specifications users write.
 
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::{ArrayError, DType, Result};
 
-/// The default block size for `"auto"` chunks (Dask's `array.chunk-size`).
+/// The default block size for `"auto"` chunks (Dask's `array.chunk-size`); see
+/// [`auto_chunk_bytes`] for the size in effect.
 pub const AUTO_CHUNK_BYTES: usize = 128 << 20;
+
+static AUTO_BYTES: AtomicUsize = AtomicUsize::new(AUTO_CHUNK_BYTES);
+
+/// The block size `"auto"` chunks aim at now: [`AUTO_CHUNK_BYTES`] unless
+/// [`set_auto_chunk_bytes`] changed it (`floe::config::set` does, to fit the memory budget).
+/// Arrays keep the blocks they were made with; the setting affects arrays made later.
+///
+/// # Examples
+///
+/// ```
+/// use floe_array::{Chunks, DType, auto_chunk_bytes, set_auto_chunk_bytes};
+///
+/// set_auto_chunk_bytes(Some(8 << 20));
+/// let c = Chunks::from_spec(&[10_000, 10_000], "auto", DType::F64)?;
+/// assert!(c.max_block().iter().product::<usize>() * 8 <= auto_chunk_bytes());
+/// set_auto_chunk_bytes(None);
+/// assert_eq!(auto_chunk_bytes(), floe_array::AUTO_CHUNK_BYTES);
+/// # Ok::<(), floe_array::ArrayError>(())
+/// ```
+pub fn auto_chunk_bytes() -> usize {
+    AUTO_BYTES.load(Ordering::Relaxed)
+}
+
+/// Sets the size [`auto_chunk_bytes`] reports (at least one byte); `None` restores
+/// [`AUTO_CHUNK_BYTES`].
+pub fn set_auto_chunk_bytes(bytes: Option<usize>) {
+    AUTO_BYTES.store(bytes.unwrap_or(AUTO_CHUNK_BYTES).max(1), Ordering::Relaxed);
+}
 
 /// The block sizes along each axis of an array. Every axis has at least one block; a
 /// zero-length axis has one block of size 0.
@@ -199,7 +229,7 @@ pub enum AxisChunks {
 /// `[-1, 100]` (`-1`: whole axis), `"auto"`, `"64 MiB"`, or explicit sizes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ChunkSpec {
-    /// Near-square blocks of [`AUTO_CHUNK_BYTES`].
+    /// Near-square blocks of [`auto_chunk_bytes`].
     Auto,
     /// Near-square blocks of about this many bytes.
     Bytes(usize),
@@ -369,7 +399,7 @@ impl ChunkSpec {
             ChunkSpec::Bytes(_) => vec![AxisChunks::Auto; shape.len()],
             ChunkSpec::Text(t) => {
                 let limit = if t.trim() == "auto" {
-                    AUTO_CHUNK_BYTES
+                    auto_chunk_bytes()
                 } else {
                     parse_bytes(t).ok_or_else(|| {
                         bad("expected \"auto\" or a byte size such as \"128 MiB\"")
@@ -389,7 +419,7 @@ impl ChunkSpec {
         }
         let limit = match self {
             ChunkSpec::Bytes(b) => *b,
-            _ => AUTO_CHUNK_BYTES,
+            _ => auto_chunk_bytes(),
         };
         let auto = match stored {
             None => auto_sizes(shape, &rules, dtype.itemsize(), limit),

@@ -42,7 +42,10 @@ mod spill;
 mod svg;
 
 pub use array::Array;
-pub use chunks::{AUTO_CHUNK_BYTES, AxisChunks, ChunkSpec, Chunks, parse_bytes};
+pub use chunks::{
+    AUTO_CHUNK_BYTES, AxisChunks, ChunkSpec, Chunks, auto_chunk_bytes, parse_bytes,
+    set_auto_chunk_bytes,
+};
 pub use creation::{
     arange, empty, eye, from_fn, from_ndarray, full, linspace, ones, random, try_from_fn, zeros,
 };

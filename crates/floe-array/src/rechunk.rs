@@ -13,7 +13,7 @@
 
 use crate::expr::{BlockInfo, Expr};
 use crate::gather::{GatherPlan, identity_axis, rechunk_axis};
-use crate::{AUTO_CHUNK_BYTES, Array, ArrayError, ChunkSpec, Chunks, DynArray, Result, with_array};
+use crate::{Array, ArrayError, ChunkSpec, Chunks, DynArray, Result, with_array};
 
 /// Rechunks `a` to exactly `sizes` (assumed valid) in one step.
 pub(crate) fn rechunk_to(a: &Array, sizes: Vec<Vec<usize>>) -> Array {
@@ -95,7 +95,7 @@ pub fn plan_rechunk(
 
 impl Array {
     /// The same values in blocks of `chunks`, through intermediate chunkings when a direct
-    /// rechunk would make a task touch more than the default limit (`AUTO_CHUNK_BYTES`, or
+    /// rechunk would make a task touch more than the default limit ([`auto_chunk_bytes`](crate::auto_chunk_bytes), or
     /// four blocks if those are larger).
     ///
     /// # Errors
@@ -113,7 +113,7 @@ impl Array {
     pub fn rechunk(&self, chunks: impl Into<ChunkSpec>) -> Result<Array> {
         let c = Chunks::from_spec(self.shape(), chunks, self.dtype())?;
         let block = |c: &Chunks| c.max_block().iter().product::<usize>() * self.dtype().itemsize();
-        let limit = AUTO_CHUNK_BYTES.max(4 * block(&c).max(block(self.chunks())));
+        let limit = crate::auto_chunk_bytes().max(4 * block(&c).max(block(self.chunks())));
         self.rechunk_with_limit(&c, limit)
     }
 

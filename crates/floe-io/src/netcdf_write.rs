@@ -247,8 +247,9 @@ fn put<T: ArrayElement + netcdf::NcTypeDescriptor>(
     block: &floe_array::DynArray,
     extents: &[std::ops::Range<usize>],
 ) -> std::result::Result<(), String> {
-    let data = block.clone().into_typed::<T>();
-    let data = data.as_standard_layout();
+    let view = T::view(block).ok_or("internal error: a block of the wrong dtype")?;
+    // A standard-layout block is written from its own memory; any other is laid out once.
+    let data = view.as_standard_layout();
     let values = data
         .as_slice()
         .ok_or("a standard-layout block is contiguous")?;

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use floe_array::{Array, ArrayElement, BlockInfo, ChunkSpec, DType, DynArray, with_dtype};
 use floe_graph::TaskError;
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use unsafe_cell_slice::UnsafeCellSlice;
 use zarrs::array::{
     ArrayBuilder, ArrayBytesFixedDisjointView, ArrayMetadata, ArrayMetadataV2, ArrayShardedExt,
@@ -155,8 +155,8 @@ fn write(array: &Array, path: &Path, version: u8) -> Result<Array> {
         }
         let index: Vec<u64> = info.index.iter().map(|&i| i as u64).collect();
         with_dtype!(dtype, T => {
-            let data: ArrayD<T> = block.clone().into_typed::<T>().as_standard_layout().into_owned();
-            write_chunk::<T>(&zarr, &index, &info.offset, &info.shape, data)
+            let view = T::view(block).ok_or("internal error: a block of the wrong dtype")?;
+            write_chunk::<T>(&zarr, &index, &info.offset, &info.shape, &view)
         })
     })
 }
@@ -166,7 +166,7 @@ fn write_chunk<T: ArrayElement + zarrs::array::Element>(
     index: &[u64],
     offset: &[usize],
     shape: &[usize],
-    data: ArrayD<T>,
+    data: &ArrayViewD<'_, T>,
 ) -> std::result::Result<(), String> {
     let full: Vec<u64> = zarr
         .chunk_shape(index)
@@ -174,13 +174,13 @@ fn write_chunk<T: ArrayElement + zarrs::array::Element>(
         .iter()
         .map(|c| c.get())
         .collect();
-    let values: Vec<T> = data.into_iter().collect();
+    // The codecs read a standard-layout block from its own memory (no copy before encoding).
     if full.iter().zip(shape).all(|(&c, &s)| c == s as u64) {
-        zarr.store_chunk(index, values).map_err(|e| e.to_string())
+        zarr.store_chunk(index, data).map_err(|e| e.to_string())
     } else {
         // An edge chunk smaller than the grid: store its subset.
         let subset = ArraySubset::new_with_ranges(&ranges(offset, shape));
-        zarr.store_array_subset(&subset, values)
+        zarr.store_array_subset(&subset, data)
             .map_err(|e| e.to_string())
     }
 }

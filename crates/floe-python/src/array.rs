@@ -214,6 +214,12 @@ impl PyArray {
         PyTuple::new(py, axes)
     }
 
+    /// The largest block's size along each axis (Dask's `chunksize`).
+    #[getter]
+    fn chunksize<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        tuple(py, &self.inner.chunks().max_block())
+    }
+
     /// The number of blocks along each axis.
     #[getter]
     fn numblocks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
@@ -1209,14 +1215,16 @@ fn compute<'py>(py: Python<'py>, arrays: &Bound<'py, PyTuple>) -> PyResult<Bound
     PyTuple::new(py, compute_all(py, arrays_arg(arrays, "compute")?)?)
 }
 
-/// Sets the worker threads, the memory budget (`"auto"`, `None` for none, bytes or a size)
-/// and the spill directory for every later computation.
+/// Sets the worker threads, the memory budget (`"auto"`, `None` for none, bytes or a size),
+/// the spill directory for every later computation and the block size of `"auto"` chunks
+/// (`None`: following the budget) for arrays made later.
 #[pyfunction]
-#[pyo3(signature = (threads=None, memory_limit=None, spill_dir=None))]
+#[pyo3(signature = (threads=None, memory_limit=None, spill_dir=None, chunk_size=None))]
 fn _set_config(
     threads: Option<usize>,
     memory_limit: Option<&Bound<'_, PyAny>>,
     spill_dir: Option<std::path::PathBuf>,
+    chunk_size: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
     let mut cfg = floe::Config::default();
     if let Some(t) = threads {
@@ -1232,23 +1240,28 @@ fn _set_config(
         None => {}
         Some(m) if m.is_none() => cfg = cfg.no_memory_limit(),
         Some(m) if m.extract::<String>().is_ok_and(|s| s == "auto") => {}
-        Some(m) => cfg = cfg.memory_limit(memory_limit_bytes(m)?),
+        Some(m) => cfg = cfg.memory_limit(size_bytes(m, "memory_limit")?),
+    }
+    if let Some(c) = chunk_size.filter(|c| !c.is_none()) {
+        match size_bytes(c, "chunk_size")? {
+            0 => return Err(PyValueError::new_err("chunk_size must be at least 1 byte")),
+            b => cfg = cfg.chunk_size(b),
+        }
     }
     floe::config::set(cfg);
     Ok(())
 }
 
-/// The bytes of a `memory_limit` given as an int or a size such as `"4GB"`.
-fn memory_limit_bytes(m: &Bound<'_, PyAny>) -> PyResult<usize> {
+/// The bytes of setting `what` given as an int or a size such as `"4GB"`.
+fn size_bytes(m: &Bound<'_, PyAny>, what: &str) -> PyResult<usize> {
     if let Ok(b) = m.extract::<usize>() {
         return Ok(b);
     }
     let text: String = m.extract().map_err(|_| {
-        PyTypeError::new_err("memory_limit takes bytes (an int) or a size like '4GB'")
+        PyTypeError::new_err(format!("{what} takes bytes (an int) or a size like '4GB'"))
     })?;
-    fa::parse_bytes(&text).ok_or_else(|| {
-        PyValueError::new_err(format!("memory_limit: cannot read {text:?} as a size"))
-    })
+    fa::parse_bytes(&text)
+        .ok_or_else(|| PyValueError::new_err(format!("{what}: cannot read {text:?} as a size")))
 }
 
 #[pyfunction]

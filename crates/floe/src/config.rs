@@ -34,6 +34,9 @@ pub struct Config {
     pub memory_limit: MemoryLimit,
     /// Where spill files go; `None`: the system temp dir.
     pub spill_dir: Option<PathBuf>,
+    /// The block size of `"auto"` chunks for arrays made after [`set`]; `None` (the default)
+    /// follows the budget (see [`Config::auto_chunk_bytes`]).
+    pub chunk_size: Option<usize>,
 }
 
 /// The memory budget every computation keeps.
@@ -139,6 +142,47 @@ impl Config {
         self
     }
 
+    /// Sets the block size of `"auto"` chunks (Dask's `array.chunk-size`), instead of the
+    /// size that follows the budget.
+    pub fn chunk_size(mut self, bytes: usize) -> Self {
+        self.chunk_size = Some(bytes);
+        self
+    }
+
+    /// The block size `"auto"` chunks get under these settings: [`Config::chunk_size`] if
+    /// set; else, under a budget, a sixteenth of the budget's share per worker thread, so
+    /// that what running tasks hold besides the budget (their inputs, output and
+    /// temporaries) stays a small part of it; between 1 MiB and
+    /// [`AUTO_CHUNK_BYTES`](floe_array::AUTO_CHUNK_BYTES) (128 MiB), which is also the size
+    /// without a budget.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use floe::Config;
+    ///
+    /// let c = Config::default().threads(2).memory_limit(512 << 20);
+    /// assert_eq!(c.auto_chunk_bytes(), 16 << 20);
+    /// assert_eq!(c.clone().memory_limit(64 << 30).auto_chunk_bytes(), 128 << 20);
+    /// assert_eq!(c.clone().memory_limit(1 << 20).auto_chunk_bytes(), 1 << 20);
+    /// assert_eq!(c.chunk_size(64 << 20).auto_chunk_bytes(), 64 << 20);
+    /// ```
+    pub fn auto_chunk_bytes(&self) -> usize {
+        if let Some(bytes) = self.chunk_size {
+            return bytes.max(1);
+        }
+        let max = floe_array::AUTO_CHUNK_BYTES;
+        match self.memory_limit.bytes() {
+            None => max,
+            Some(budget) => {
+                let threads = self
+                    .threads
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+                (budget / (16 * threads.max(1))).clamp(1 << 20, max)
+            }
+        }
+    }
+
     /// Sets the directory under which spill files are written.
     pub fn spill_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.spill_dir = Some(dir.into());
@@ -172,8 +216,10 @@ static CONFIG: RwLock<Option<Config>> = RwLock::new(None);
 static SUBSCRIBERS: RwLock<Vec<(u64, Arc<dyn Subscriber>)>> = RwLock::new(Vec::new());
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
-/// Replaces the process-wide settings.
+/// Replaces the process-wide settings, including the block size of `"auto"` chunks for
+/// arrays made from now on ([`Config::auto_chunk_bytes`]).
 pub fn set(config: Config) {
+    floe_array::set_auto_chunk_bytes(Some(config.auto_chunk_bytes()));
     *CONFIG.write() = Some(config);
 }
 

@@ -8,6 +8,7 @@
 
 pub(crate) mod header;
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -27,6 +28,11 @@ pub(crate) trait Bytes: ArrayElement {
     const SIZE: usize;
     fn decode(b: &[u8], endian: Endian) -> Self;
     fn encode(self, out: &mut Vec<u8>);
+
+    /// `values` as the file's little-endian bytes without a copy, where their memory is that.
+    fn as_file_bytes(_values: &[Self]) -> Option<&[u8]> {
+        None
+    }
 
     /// `len` elements whose raw bytes in `endian` order `fill` writes: into a byte buffer,
     /// then decoded (numeric types override this to read straight into their own memory).
@@ -64,6 +70,9 @@ macro_rules! bytes_numeric {
                 }
                 fn encode(self, out: &mut Vec<u8>) {
                     out.extend_from_slice(&self.to_le_bytes());
+                }
+                fn as_file_bytes(values: &[Self]) -> Option<&[u8]> {
+                    (NATIVE == Endian::Little).then(|| bytemuck::cast_slice(values))
                 }
                 fn read_with(
                     len: usize,
@@ -283,7 +292,7 @@ pub fn to_npy(array: &Array, path: impl AsRef<Path>) -> Result<Array> {
     crate::sink::sink(
         array,
         move |block, info| -> std::result::Result<(), String> {
-            let bytes = with_dtype!(dtype, T => encode::<T>(block)?);
+            let bytes = with_dtype!(dtype, T => file_bytes::<T>(block)?);
             let itemsize = dtype.itemsize();
             let mut at = 0;
             for (start, run) in runs(&shape, &info.offset, &info.shape) {
@@ -299,19 +308,43 @@ pub fn to_npy(array: &Array, path: impl AsRef<Path>) -> Result<Array> {
     )
 }
 
-fn encode<T: Bytes>(block: &DynArray) -> std::result::Result<Vec<u8>, String> {
+/// The bytes of `block` as the file stores them (little-endian, C order): the block's own
+/// memory when it already is that, so writing a block costs no copy of it; an encoded copy
+/// otherwise (a non-contiguous view, booleans, a big-endian machine).
+fn file_bytes<T: Bytes>(block: &DynArray) -> std::result::Result<Cow<'_, [u8]>, String> {
     let view = T::view(block).ok_or("internal error: a block of the wrong dtype")?;
+    if let Some(bytes) = view.to_slice().and_then(T::as_file_bytes) {
+        return Ok(Cow::Borrowed(bytes));
+    }
     let mut out = Vec::with_capacity(view.len() * T::SIZE);
     // Logical (row-major) order, whatever the block's memory layout.
     for &v in view.iter() {
         v.encode(&mut out);
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn standard_blocks_are_written_from_their_own_memory() {
+        let a = ArrayD::from_shape_fn(IxDyn(&[3, 4]), |i| (i[0] * 4 + i[1]) as f64);
+        let block = DynArray::from(a.clone());
+        let bytes = file_bytes::<f64>(&block).unwrap();
+        assert!(matches!(bytes, Cow::Borrowed(_)) == cfg!(target_endian = "little"));
+        assert_eq!(bytes.len(), 12 * 8);
+        assert_eq!(f64::decode(&bytes[8..16], Endian::Little), 1.0);
+        // A transposed block is laid out in C order, in a copy.
+        let t = DynArray::from(a.reversed_axes());
+        let bytes = file_bytes::<f64>(&t).unwrap();
+        assert!(matches!(bytes, Cow::Owned(_)));
+        assert_eq!(f64::decode(&bytes[8..16], Endian::Little), 4.0);
+        // Booleans are encoded as one byte each.
+        let b = DynArray::from(ArrayD::from_elem(IxDyn(&[2]), true));
+        assert_eq!(&*file_bytes::<bool>(&b).unwrap(), &[1, 1]);
+    }
 
     #[test]
     fn runs_merge_fully_covered_trailing_axes() {
