@@ -312,6 +312,36 @@ for _name in ["nansum", "nanmean", "nanmin", "nanmax", "nanvar", "nanstd"]:
     globals()[_name] = _nan_reduction(_name)
 
 
+def _scan(name, what):
+    def f(a, axis=None, dtype=None, out=None):
+        if out is not None:
+            raise NotImplementedError(f"floe.array.{name} returns a new lazy array; out= is not supported")
+        return _floe._scan(name, asarray(a), axis=axis, dtype=dtype)
+
+    f.__name__ = name
+    f.__doc__ = (f"``numpy.{name}``: the cumulative {what} along ``axis`` (``None``: of the flattened "
+                 "array), as a blocked scan — one pass over the blocks, each block scanned from "
+                 "the running total of those before it.")
+    return f
+
+
+cumsum = _scan("cumsum", "sum")
+cumprod = _scan("cumprod", "product")
+nancumsum = _scan("nancumsum", "sum, NaN counted as zero")
+nancumprod = _scan("nancumprod", "product, NaN counted as one")
+
+
+def _cumulative(name):
+    def f(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+        if include_initial:
+            return NotImplemented
+        if axis is None and asarray(x).ndim > 1:
+            raise ValueError(f"{name} needs axis= for an array of more than one dimension")
+        return globals()[name](x, axis=axis, dtype=dtype, out=out)
+
+    return f
+
+
 def _unary(name):
     def f(x):
         return _floe._unary(name, x)
@@ -481,6 +511,9 @@ _FUNCTIONS = {
     _np.full_like: full_like,
     **{getattr(_np, n): globals()[n] for n in ["nansum", "nanmean", "nanmin", "nanmax",
                                                  "nanvar", "nanstd"]},
+    **{getattr(_np, n): globals()[n] for n in ["cumsum", "cumprod", "nancumsum", "nancumprod"]},
+    **{getattr(_np, f"cumulative_{n}"): _cumulative(f"cum{n}") for n in ["sum", "prod"]
+       if hasattr(_np, f"cumulative_{n}")},
     _np.dot: lambda a, b: _floe.matmul(_lazy(a), _lazy(b)),
     _np.matmul: lambda a, b: _floe.matmul(_lazy(a), _lazy(b)),
     _np.tensordot: lambda a, b, axes=2: _floe.tensordot(_lazy(a), _lazy(b), axes),

@@ -138,6 +138,11 @@ impl Array {
                 plan.inputs = plan.inputs.iter().map(&mut *input).collect();
                 Expr::Gather(plan)
             }
+            Expr::Scan(plan) => {
+                let mut plan = plan.clone();
+                plan.input = input(&plan.input);
+                Expr::Scan(plan)
+            }
             Expr::Transpose { input: i, perm } => Expr::Transpose {
                 input: input(i),
                 perm: perm.clone(),

@@ -128,6 +128,8 @@ pub(crate) enum Expr {
     /// Each block reshaped on its own: output block `i` is the input block whose index is
     /// `i[..keep]` followed by zeros (the input's other axes are single blocks).
     Reshape { input: Array, keep: usize },
+    /// A cumulative operation along an axis.
+    Scan(Box<crate::scan::ScanPlan>),
     /// Any block graph: output block `i` from the input blocks `deps(i)` names.
     Custom {
         inputs: Vec<Array>,

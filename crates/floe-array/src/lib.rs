@@ -36,6 +36,7 @@ mod gather;
 mod lower;
 mod rechunk;
 mod reduction;
+mod scan;
 mod shape;
 mod slicing;
 mod spill;
@@ -59,6 +60,7 @@ pub use floe_graph::human_bytes;
 pub use lower::Lowering;
 pub use rechunk::{plan_rechunk, rechunk_footprint};
 pub use reduction::{Axes, CHAIN_PARTIAL_BYTES, DEFAULT_SPLIT_EVERY, ReduceOp};
+pub use scan::ScanOp;
 pub use shape::{concatenate, stack};
 pub use slicing::{Ellipsis, Idx, NewAxis};
 

@@ -230,6 +230,7 @@ impl<'b> Lowering<'b> {
             }
             Expr::Reduce(plan) => plan.lower_block(self, array, index, key, memo),
             Expr::Gather(plan) => plan.lower_block(self, array, index, key, memo),
+            Expr::Scan(plan) => plan.lower_block(self, array, index, key, memo),
         }
     }
 

@@ -18,6 +18,7 @@ mod elementwise;
 mod linalg;
 mod overhead;
 mod report;
+mod scan;
 
 use std::process::{Command, ExitCode};
 
@@ -51,6 +52,8 @@ enum Workload {
     /// Larger than memory: `x - x.mean(0)` written out, `std(0)`, `mean()` over a Zarr store
     /// (`--data`) within `--memory-limit`.
     Bounded(CaseArgs),
+    /// Blocked scans: `cumsum` along each axis against `sum` on a 20000² float64 array.
+    Scan(CaseArgs),
 }
 
 #[derive(clap::Args)]
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
         Workload::Climate(args) => drive("climate", climate::CASES, climate::run, &args),
         Workload::Linalg(args) => drive("linalg", linalg::CASES, linalg::run, &args),
         Workload::Bounded(args) => drive("bounded", bounded::CASES, bounded::run, &args),
+        Workload::Scan(args) => drive("scan", scan::CASES, scan::run, &args),
     }
 }
 

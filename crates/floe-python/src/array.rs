@@ -573,6 +573,18 @@ impl PyArray {
     ) -> PyResult<PyArray> {
         reduce(&self.inner, ReduceOp::Sum, axis, keepdims, split_every)
     }
+    /// Cumulative sum along `axis` (`None`: of the flattened array), as a blocked scan.
+    #[pyo3(signature = (axis=None, dtype=None))]
+    fn cumsum(&self, axis: Option<isize>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
+        scan(&self.inner, fa::ScanOp::Sum, axis, dtype)
+    }
+
+    /// Cumulative product along `axis` (`None`: of the flattened array), as a blocked scan.
+    #[pyo3(signature = (axis=None, dtype=None))]
+    fn cumprod(&self, axis: Option<isize>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
+        scan(&self.inner, fa::ScanOp::Prod, axis, dtype)
+    }
+
     #[pyo3(signature = (axis=None, keepdims=false, split_every=None))]
     fn prod(
         &self,
@@ -1147,6 +1159,40 @@ fn where_(
 }
 
 /// A reduction by NumPy's name (`nansum`, `nanmean`…, with `ddof` for the variances).
+/// NumPy's `cumsum`, `cumprod`, `nancumsum` or `nancumprod` of `x` along `axis` (`None`:
+/// of the flattened array), accumulated in `dtype` when given.
+#[pyfunction]
+#[pyo3(signature = (name, x, axis=None, dtype=None))]
+fn _scan(
+    name: &str,
+    x: &Bound<'_, PyAny>,
+    axis: Option<isize>,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArray> {
+    let op = fa::ScanOp::from_numpy_name(name)
+        .ok_or_else(|| PyNotImplementedError::new_err(format!("floe has no scan {name}")))?;
+    scan(&as_array(x)?, op, axis, dtype)
+}
+
+fn scan(
+    x: &fa::Array,
+    op: fa::ScanOp,
+    axis: Option<isize>,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArray> {
+    let dtype = dtype
+        .filter(|d| !d.is_none())
+        .map(|d| dtype_arg(Some(d), x.dtype()))
+        .transpose()?;
+    let x = dtype.map_or_else(|| x.clone(), |d| x.astype(d));
+    let (x, axis) = match axis {
+        Some(a) => (x, a),
+        None => (x.reshape(&[-1]).map_err(to_py)?, 0),
+    };
+    let y = x.scan(op, axis).map_err(to_py)?;
+    Ok(wrap(dtype.map_or_else(|| y.clone(), |d| y.astype(d))))
+}
+
 #[pyfunction]
 #[pyo3(signature = (name, x, axis=None, keepdims=false, ddof=0, split_every=None))]
 fn _reduce(
@@ -1510,6 +1556,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         open_mfnetcdf,
         from_zarr,
         _reduce,
+        _scan,
         _store,
         from_npy,
         to_zarr,

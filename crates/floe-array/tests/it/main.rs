@@ -11,4 +11,5 @@ mod numpy;
 mod pictures;
 mod reductions;
 mod reshape;
+mod scans;
 mod slicing;
