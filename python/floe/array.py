@@ -15,7 +15,9 @@ from . import _floe
 from ._floe import (
     Array,
     arange,
+    bincount,
     compute,
+    digitize,
     concatenate,
     empty,
     eye,
@@ -331,6 +333,67 @@ nancumsum = _scan("nancumsum", "sum, NaN counted as zero")
 nancumprod = _scan("nancumprod", "product, NaN counted as one")
 
 
+def _bins_spec(bins):
+    """One dimension's bins as the binding takes them: a count or a list of edges."""
+    if isinstance(bins, str):
+        raise ValueError(f"bins={bins!r}: floe has no named bin rules; give a count or the edges")
+    if _np.ndim(bins) == 0:
+        return int(bins)
+    return [float(v) for v in _np.asarray(bins, dtype="f8").ravel()]
+
+
+def histogram(a, bins=10, range=None, weights=None, density=False):
+    """``numpy.histogram``: ``(counts, edges)`` of all of ``a``'s elements, lazily, in one
+    pass over the blocks (each counts its own elements; the counts are summed as a tree).
+
+    Without ``range``, equal-width bins span the data's minimum and maximum, found by a
+    first pass (Dask needs ``range`` or edges). Elements outside the edges, and NaN, are not
+    counted. ``counts`` is int64 (the weights' dtype with ``weights``, float64 with
+    ``density``); ``edges`` is a float64 floe array.
+
+    >>> import floe.array as fa
+    >>> counts, edges = fa.histogram(fa.arange(10, chunks=4), bins=5, range=(0, 10))
+    >>> counts.compute()
+    array([2, 2, 2, 2, 2])
+    """
+    counts, (edges,) = _floe._histogramdd(
+        [asarray(a)], [_bins_spec(bins)], [None if range is None else tuple(range)],
+        weights=weights, density=bool(density), one_d=True)
+    return counts, edges
+
+
+def histogramdd(sample, bins=10, range=None, weights=None, density=False):
+    """``numpy.histogramdd``: ``(counts, [edges per dimension])`` of points whose
+    coordinates are the columns of a 2-d ``sample`` (N, D), or the arrays of a sequence of D
+    arrays of one shape. ``bins`` is a count for all dimensions, or one count or edge list
+    per dimension; ``range`` one ``(lo, hi)`` or ``None`` per dimension. Counts are
+    float64, as NumPy's.
+    """
+    if hasattr(sample, "shape") and len(sample.shape) == 2:
+        sample = asarray(sample)
+        columns = [sample[:, d] for d in _builtins.range(sample.shape[1])]
+    else:
+        columns = [asarray(s) for s in sample]
+    d = len(columns)
+    if isinstance(bins, (int, _np.integer)):
+        bins = [int(bins)] * d
+    elif len(bins) != d:
+        raise ValueError(f"The dimension of bins must be equal to the dimension of the sample x ({d})")
+    ranges = [None] * d if range is None else [None if r is None else tuple(r) for r in range]
+    return _floe._histogramdd(columns, [_bins_spec(b) for b in bins], ranges,
+                              weights=weights, density=bool(density))
+
+
+def histogram2d(x, y, bins=10, range=None, density=False, weights=None):
+    """``numpy.histogram2d``: ``(counts, xedges, yedges)`` of the points ``(x[i], y[i])``;
+    ``bins`` is a count, ``[nx, ny]``, one edge list for both, or ``[xedges, yedges]``.
+    """
+    if not isinstance(bins, (int, _np.integer)) and len(bins) not in (1, 2):
+        bins = [bins, bins]
+    counts, (xedges, yedges) = histogramdd([x, y], bins, range, weights, density)
+    return counts, xedges, yedges
+
+
 def _cumulative(name):
     def f(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
         if include_initial:
@@ -514,6 +577,11 @@ _FUNCTIONS = {
     **{getattr(_np, n): globals()[n] for n in ["cumsum", "cumprod", "nancumsum", "nancumprod"]},
     **{getattr(_np, f"cumulative_{n}"): _cumulative(f"cum{n}") for n in ["sum", "prod"]
        if hasattr(_np, f"cumulative_{n}")},
+    _np.histogram: histogram,
+    _np.histogram2d: histogram2d,
+    _np.histogramdd: histogramdd,
+    _np.bincount: bincount,
+    _np.digitize: digitize,
     _np.dot: lambda a, b: _floe.matmul(_lazy(a), _lazy(b)),
     _np.matmul: lambda a, b: _floe.matmul(_lazy(a), _lazy(b)),
     _np.tensordot: lambda a, b, axes=2: _floe.tensordot(_lazy(a), _lazy(b), axes),

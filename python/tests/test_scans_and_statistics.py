@@ -68,3 +68,135 @@ def test_scan_errors():
         x.cumsum(axis=2)
     with pytest.raises(NotImplementedError, match="out="):
         fa.cumsum(x, out=np.empty((3, 4)))
+
+
+@settings(max_examples=50, deadline=None)
+@given(cases(), st.one_of(st.integers(1, 12), st.lists(st.floats(-8, 8), min_size=1, max_size=8)),
+       st.booleans(), st.booleans(), st.booleans())
+def test_histograms_match_numpy(case, bins, use_range, use_weights, density):
+    shape, chunks, _, seed = case
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(shape) * 3
+    a[rng.random(shape) < 0.05] = np.nan if use_range or not isinstance(bins, int) else 0.0
+    w = rng.random(shape) if use_weights else None
+    if not isinstance(bins, int):
+        bins = sorted(bins)
+    rng_arg = (-4.0, 5.0) if use_range else None
+    if density and not use_range and isinstance(bins, list):
+        density = False  # NumPy divides 0/0 where no element falls in the edges
+    x = fa.from_array(a, chunks=chunks)
+    wx = None if w is None else fa.from_array(w, chunks=tuple(reversed(chunks)) if len(set(shape)) == 1 else chunks)
+    got, edges = fa.histogram(x, bins=bins, range=rng_arg, weights=wx, density=density)
+    with np.errstate(invalid="ignore"):  # NumPy divides 0 by 0 where nothing falls in the bins
+        want, want_edges = np.histogram(a, bins=bins, range=rng_arg, weights=w, density=density)
+    np.testing.assert_array_equal(edges.compute(), want_edges)
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got.compute(), want, rtol=1e-12, atol=1e-12)
+
+
+def test_histogram_without_a_range_reduces_the_data_first_and_names_nan():
+    a = np.random.default_rng(1).standard_normal((50, 40))
+    x = fa.from_array(a, chunks=(7, 9))
+    counts, edges = np.histogram(x, bins=13)           # dispatched through NumPy, lazily
+    assert isinstance(counts, fa.Array) and isinstance(edges, fa.Array)
+    want, want_edges = np.histogram(a, bins=13)
+    np.testing.assert_array_equal(counts.compute(), want)
+    np.testing.assert_array_equal(edges.compute(), want_edges)
+    a[3, 3] = np.nan
+    counts, _ = fa.histogram(fa.from_array(a, chunks=10), bins=4)
+    with pytest.raises(RuntimeError, match="not finite"):
+        counts.compute()
+    with pytest.raises(ValueError, match="monotonically"):
+        fa.histogram(x, bins=[1.0, 0.0])
+    with pytest.raises(ValueError, match="larger than min"):
+        fa.histogram(x, bins=3, range=(2, 1))
+    with pytest.raises(ValueError, match="named bin rules"):
+        fa.histogram(x, bins="auto")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 60), st.integers(0, 2**16), st.booleans())
+def test_histogram2d_and_dd_match_numpy(n, chunk, seed, density):
+    rng = np.random.default_rng(seed)
+    px, py, pz = rng.standard_normal(n), rng.random(n) * 4, rng.integers(0, 5, n).astype("f8")
+    x, y, z = (fa.from_array(v, chunks=chunk) for v in (px, py, pz))
+    got = fa.histogram2d(x, y, bins=[4, [0, 1, 2.5, 4]], range=[(-2, 2), None], density=density)
+    want = np.histogram2d(px, py, bins=[4, [0, 1, 2.5, 4]], range=[(-2, 2), None], density=density)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(np.asarray(g), w, rtol=1e-12)
+    sample = np.stack([px, py, pz], axis=1)
+    got, edges = np.histogramdd(fa.from_array(sample, chunks=(chunk, 2)), bins=(3, 2, 5))
+    want, want_edges = np.histogramdd(sample, bins=(3, 2, 5))
+    assert got.dtype == want.dtype == np.float64
+    np.testing.assert_array_equal(got.compute(), want)
+    for g, w in zip(edges, want_edges):
+        np.testing.assert_allclose(g.compute(), w, rtol=1e-15)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 9), min_size=1, max_size=60), st.integers(1, 20), st.booleans())
+def test_bincount_and_digitize_match_numpy(values, chunk, weighted):
+    a = np.array(values)
+    w = np.linspace(0, 1, len(a)) if weighted else None
+    x = fa.from_array(a, chunks=chunk)
+    wx = None if w is None else fa.from_array(w, chunks=chunk)
+    got = np.bincount(x, weights=wx, minlength=12)
+    assert isinstance(got, fa.Array)
+    np.testing.assert_allclose(got.compute(), np.bincount(a, weights=w, minlength=12))
+    for bins in ([1.0, 2.5, 2.5, 7.0], [9.0, 4.0, 0.5]):
+        for right in (False, True):
+            f = a.astype("f8")
+            f[::7] = np.nan
+            got = np.digitize(fa.from_array(f, chunks=chunk), bins, right=right)
+            np.testing.assert_array_equal(got.compute(), np.digitize(f, bins, right=right))
+
+
+def test_bincount_needs_its_length_and_names_values_past_it():
+    x = fa.from_array(np.array([0, 3, 12]), chunks=2)
+    with pytest.raises(ValueError, match="minlength"):
+        fa.bincount(x)
+    with pytest.raises(RuntimeError, match="value 12 in block 1"):
+        fa.bincount(x, minlength=5).compute()
+    with pytest.raises(RuntimeError, match="negative"):
+        fa.bincount(fa.from_array(np.array([1, -1]), chunks=1), minlength=3).compute()
+    with pytest.raises(ValueError, match="integers"):
+        fa.bincount(fa.ones(3, chunks=1), minlength=3)
+    with pytest.raises(ValueError, match="increasing or decreasing"):
+        fa.digitize(x, [1.0, 0.0, 2.0])
+
+
+class Counting:
+    """An array-like whose reads are counted: a lazy call must read nothing."""
+
+    def __init__(self, a):
+        self.a, self.reads = a, 0
+        self.shape, self.dtype, self.ndim = a.shape, a.dtype, a.ndim
+
+    def __getitem__(self, key):
+        self.reads += 1
+        return self.a[key]
+
+
+def test_every_dispatched_numpy_function_stays_lazy_and_reads_nothing():
+    src = Counting(np.arange(1.0, 25.0).reshape(4, 6) / 7)
+    x = fa.from_array(src, chunks=(2, 3))
+    calls = {
+        "sqrt": lambda: np.sqrt(x), "add": lambda: np.add(x, 1), "mean": lambda: np.mean(x, axis=0),
+        "nanstd": lambda: np.nanstd(x), "concatenate": lambda: np.concatenate([x, x]),
+        "stack": lambda: np.stack([x, x]), "where": lambda: np.where(x > 1, x, 0.0),
+        "reshape": lambda: np.reshape(x, (6, 4)), "moveaxis": lambda: np.moveaxis(x, 0, 1),
+        "flip": lambda: np.flip(x), "roll": lambda: np.roll(x, 2), "rot90": lambda: np.rot90(x),
+        "tile": lambda: np.tile(x, 2), "diff": lambda: np.diff(x), "outer": lambda: np.outer(x[0], x[1]),
+        "tril": lambda: np.tril(x), "isclose": lambda: np.isclose(x, x), "allclose": lambda: np.allclose(x, x),
+        "dot": lambda: np.dot(x, x.T), "cumsum": lambda: np.cumsum(x, axis=1),
+        "cumprod": lambda: np.cumprod(x), "nancumsum": lambda: np.nancumsum(x, axis=0),
+        "histogram": lambda: np.histogram(x, bins=4)[0], "histogram edges": lambda: np.histogram(x, bins=4)[1],
+        "histogram2d": lambda: np.histogram2d(x.ravel(), x.ravel(), bins=3)[0],
+        "digitize": lambda: np.digitize(x, [0.5, 1.0]),
+        "bincount": lambda: np.bincount((x * 2).astype("i8").ravel(), minlength=8),
+    }
+    for what, call in calls.items():
+        assert isinstance(call(), fa.Array), what
+    assert src.reads == 0, "a dispatched call read blocks"
+    np.testing.assert_allclose(np.cumsum(x, axis=1).compute(), np.cumsum(src.a, axis=1))
+    assert src.reads == 4, "computing reads each block once"

@@ -22,7 +22,7 @@ pub struct PyArray {
     pub(crate) inner: Array,
 }
 
-fn wrap(a: Array) -> PyArray {
+pub(crate) fn wrap(a: Array) -> PyArray {
     PyArray { inner: a }
 }
 
@@ -1134,7 +1134,7 @@ fn stack(seq: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyArray> {
     fa::stack(&arrays(seq)?, axis).map(wrap).map_err(to_py)
 }
 
-fn as_array(obj: &Bound<'_, PyAny>) -> PyResult<Array> {
+pub(crate) fn as_array(obj: &Bound<'_, PyAny>) -> PyResult<Array> {
     match operand(obj)? {
         Operand::Array(a) => Ok(a),
         Operand::Scalar(s) => fa::full(

@@ -10,6 +10,7 @@
 mod array;
 mod convert;
 mod delayed;
+mod statistics;
 
 use pyo3::exceptions::{PyIOError, PyIndexError, PyMemoryError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -73,5 +74,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyArray>()?;
     array::register(m)?;
     delayed::register(m)?;
+    statistics::register(m)?;
     Ok(())
 }

@@ -1,0 +1,79 @@
+//! Histograms, bin counts and bin indices: NumPy's signatures over `floe::array`'s
+//! (the Python side in `floe/array.py` normalises NumPy's many spellings of `bins`).
+
+use floe::array::{self as fa, Bins};
+use pyo3::prelude::*;
+
+use crate::array::{PyArray, as_array, wrap};
+use crate::to_py;
+
+/// One dimension's bins: a count or the edges.
+fn bins_arg(b: &Bound<'_, PyAny>) -> PyResult<Bins> {
+    if let Ok(n) = b.extract::<usize>() {
+        return Ok(Bins::Count(n));
+    }
+    b.extract::<Vec<f64>>().map(Bins::Edges).map_err(|_| {
+        pyo3::exceptions::PyValueError::new_err(
+            "bins must be an int or a sequence of edges (floe has no named bin rules such as 'auto')",
+        )
+    })
+}
+
+/// `histogramdd` over samples of one shape: (counts, edges per dimension); `one_d` gives
+/// `histogram`'s dtypes (int64 or the weights') instead of float64.
+#[pyfunction]
+#[pyo3(signature = (samples, bins, ranges, weights=None, density=false, one_d=false))]
+fn _histogramdd(
+    samples: Vec<Bound<'_, PyAny>>,
+    bins: Vec<Bound<'_, PyAny>>,
+    ranges: Vec<Option<(f64, f64)>>,
+    weights: Option<&Bound<'_, PyAny>>,
+    density: bool,
+    one_d: bool,
+) -> PyResult<(PyArray, Vec<PyArray>)> {
+    let samples = samples.iter().map(as_array).collect::<PyResult<Vec<_>>>()?;
+    let bins = bins.iter().map(bins_arg).collect::<PyResult<Vec<_>>>()?;
+    let weights = weights.filter(|w| !w.is_none()).map(as_array).transpose()?;
+    if one_d {
+        let (Some(x), [b], [r]) = (samples.first(), bins.as_slice(), ranges.as_slice()) else {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "histogram takes one sample, one bins and one range",
+            ));
+        };
+        let (counts, edges) =
+            fa::histogram(x, b.clone(), *r, weights.as_ref(), density).map_err(to_py)?;
+        return Ok((wrap(counts), vec![wrap(edges)]));
+    }
+    let refs: Vec<&fa::Array> = samples.iter().collect();
+    let (counts, edges) =
+        fa::histogramdd(&refs, &bins, &ranges, weights.as_ref(), density).map_err(to_py)?;
+    Ok((wrap(counts), edges.into_iter().map(wrap).collect()))
+}
+
+/// NumPy's `bincount` with the number of bins known before the data is read.
+#[pyfunction]
+#[pyo3(signature = (x, weights=None, minlength=0))]
+fn bincount(
+    x: &Bound<'_, PyAny>,
+    weights: Option<&Bound<'_, PyAny>>,
+    minlength: usize,
+) -> PyResult<PyArray> {
+    let weights = weights.filter(|w| !w.is_none()).map(as_array).transpose()?;
+    fa::bincount(&as_array(x)?, weights.as_ref(), minlength)
+        .map(wrap)
+        .map_err(to_py)
+}
+
+/// NumPy's `digitize`: the bin index of every element, lazily.
+#[pyfunction]
+#[pyo3(signature = (x, bins, right=false))]
+fn digitize(x: &Bound<'_, PyAny>, bins: Vec<f64>, right: bool) -> PyResult<PyArray> {
+    as_array(x)?.digitize(&bins, right).map(wrap).map_err(to_py)
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_histogramdd, m)?)?;
+    m.add_function(wrap_pyfunction!(bincount, m)?)?;
+    m.add_function(wrap_pyfunction!(digitize, m)?)?;
+    Ok(())
+}
