@@ -32,6 +32,7 @@ from ._floe import (
     stack,
     to_npy,
     to_zarr,
+    trim_internal,
     zeros,
 )
 
@@ -394,6 +395,112 @@ def histogram2d(x, y, bins=10, range=None, density=False, weights=None):
     return counts, xedges, yedges
 
 
+def _quantile(a, q, axis, keepdims, method, skip_nan, scale, out=None, overwrite_input=False):
+    if method != "linear":
+        raise NotImplementedError(f"method={method!r}: floe interpolates linearly (NumPy's default) only")
+    if out is not None:
+        raise NotImplementedError("floe returns a new lazy array; out= is not supported")
+    x = asarray(a)
+    qa = _np.asarray(q, dtype="f8") / scale
+    if not ((qa >= 0) & (qa <= 1)).all():
+        what = "Percentiles must be in the range [0, 100]" if scale == 100 else "Quantiles must be in the range [0, 1]"
+        raise ValueError(what)
+    ndim = x.ndim
+    if axis is None:
+        reduced = list(_builtins.range(ndim))
+    else:
+        given = list(axis) if isinstance(axis, (tuple, list)) else [axis]
+        bad = [a for a in given if not -ndim <= a < ndim]
+        if bad:
+            raise ValueError(f"axis {bad[0]} is out of bounds for array of dimension {ndim}")
+        reduced = sorted({a % ndim for a in given})
+        if len(reduced) != len(given):
+            raise ValueError(f"repeated axis in {given}")
+    kept = [d for d in _builtins.range(ndim) if d not in reduced]
+    # The reduced axes moved last and merged into one: quantiles of each lane.
+    lanes = transpose(x, kept + reduced).reshape(*[x.shape[d] for d in kept], -1)
+    r = _floe._quantile(lanes, [float(v) for v in qa.ravel()], -1, skip_nan)
+    # NumPy's dtype: the data's and q's promoted (a Python number q is weak).
+    weak = isinstance(q, (int, float)) and not isinstance(q, bool)
+    dtype = _np.result_type(x.dtype, q if weak else _np.asarray(q))
+    if dtype != r.dtype:
+        r = r.astype(dtype)
+    if keepdims:
+        r = r.reshape(*r.shape[:1], *[1 if d in reduced else x.shape[d] for d in _builtins.range(ndim)])
+    if qa.ndim == 0:
+        return r[0]
+    return r.reshape(*qa.shape, *r.shape[1:])
+
+
+def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    """``numpy.quantile``, exact with NumPy's default linear interpolation: the reduced axes
+    are brought into one block (as Dask's ``median`` does) and each lane is sorted. A lane
+    with NaN gives NaN (see ``nanquantile``). ``axis=None`` needs the whole array in one block.
+
+    >>> import floe.array as fa
+    >>> fa.quantile(fa.arange(10, chunks=3), [0.25, 0.5]).compute()
+    array([2.25, 4.5 ])
+    """
+    return _quantile(a, q, axis, keepdims, method, False, 1, out)
+
+
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    """``numpy.nanquantile``: as ``quantile``, NaN ignored."""
+    return _quantile(a, q, axis, keepdims, method, True, 1, out)
+
+
+def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    """``numpy.percentile`` (``q`` in [0, 100]), exact as ``quantile``."""
+    return _quantile(a, q, axis, keepdims, method, False, 100, out)
+
+
+def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    """``numpy.nanpercentile``: as ``percentile``, NaN ignored."""
+    return _quantile(a, q, axis, keepdims, method, True, 100, out)
+
+
+def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """``numpy.median``, exact (the reduced axes in one block, as Dask's ``median``)."""
+    return _quantile(a, 0.5, axis, keepdims, "linear", False, 1, out)
+
+
+def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """``numpy.nanmedian``: as ``median``, NaN ignored."""
+    return _quantile(a, 0.5, axis, keepdims, "linear", True, 1, out)
+
+
+def overlap(x, depth, boundary=None):
+    """Dask's ``overlap``: every block extended by ``depth`` elements of its neighbours (an
+    int, one per axis, or ``{axis: depth}``), and past the array's edges by ``boundary``:
+    ``"none"`` (default: edge blocks are not extended outward), ``"reflect"`` (mirrored,
+    edge included), ``"periodic"``, ``"nearest"`` or a constant; one for all axes, or per
+    axis. Blocks shorter than the depth are first joined to a neighbour.
+    ``trim_internal(y, depth, boundary)`` cuts the margins off again.
+    """
+    return asarray(x).overlap(depth, boundary)
+
+
+def map_overlap(func, *args, depth=None, boundary=None, trim=True, dtype=None, **kwargs):
+    """Dask's ``map_overlap``: ``func(block, **kwargs)`` on every block of one array
+    extended by ``depth`` (see ``overlap``), the margins cut from its results unless
+    ``trim=False``. ``func`` gets and returns NumPy arrays of the extended block's shape; it
+    runs under the GIL. A 3-point moving average along the last axis, edges mirrored:
+
+    >>> import numpy as np, floe.array as fa
+    >>> x = fa.arange(10.0, chunks=4)
+    >>> smooth = fa.map_overlap(lambda b: np.convolve(b, np.ones(3) / 3, mode="same"),
+    ...                         x, depth=1, boundary="reflect")
+    >>> np.round(smooth.compute(), 2)
+    array([0.33, 1.  , 2.  , 3.  , 4.  , 5.  , 6.  , 7.  , 8.  , 8.67])
+    """
+    if len(args) != 1:
+        raise NotImplementedError("floe's map_overlap takes one array")
+    if depth is None:
+        raise TypeError("map_overlap needs depth=")
+    f = (lambda b: func(b, **kwargs)) if kwargs else func
+    return asarray(args[0]).map_overlap(f, depth, boundary, trim, dtype)
+
+
 def _cumulative(name):
     def f(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
         if include_initial:
@@ -577,6 +684,8 @@ _FUNCTIONS = {
     **{getattr(_np, n): globals()[n] for n in ["cumsum", "cumprod", "nancumsum", "nancumprod"]},
     **{getattr(_np, f"cumulative_{n}"): _cumulative(f"cum{n}") for n in ["sum", "prod"]
        if hasattr(_np, f"cumulative_{n}")},
+    **{getattr(_np, n): globals()[n] for n in ["quantile", "nanquantile", "percentile",
+                                                 "nanpercentile", "median", "nanmedian"]},
     _np.histogram: histogram,
     _np.histogram2d: histogram2d,
     _np.histogramdd: histogramdd,

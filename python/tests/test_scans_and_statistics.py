@@ -194,9 +194,113 @@ def test_every_dispatched_numpy_function_stays_lazy_and_reads_nothing():
         "histogram2d": lambda: np.histogram2d(x.ravel(), x.ravel(), bins=3)[0],
         "digitize": lambda: np.digitize(x, [0.5, 1.0]),
         "bincount": lambda: np.bincount((x * 2).astype("i8").ravel(), minlength=8),
+        "median": lambda: np.median(x, axis=0), "nanpercentile": lambda: np.nanpercentile(x, [5, 50], axis=1),
+        "quantile": lambda: np.quantile(x, 0.3),
     }
     for what, call in calls.items():
         assert isinstance(call(), fa.Array), what
     assert src.reads == 0, "a dispatched call read blocks"
     np.testing.assert_allclose(np.cumsum(x, axis=1).compute(), np.cumsum(src.a, axis=1))
     assert src.reads == 4, "computing reads each block once"
+
+
+@settings(max_examples=50, deadline=None)
+@given(cases(), st.sampled_from(["quantile", "nanquantile", "percentile", "nanpercentile", "median",
+                                 "nanmedian"]),
+       st.booleans(), st.sampled_from(["f8", "f4", "i4"]))
+def test_quantiles_match_numpy(case, name, keepdims, dtype):
+    shape, chunks, axis, seed = case
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(shape) * 5
+    if dtype != "i4":
+        a[rng.random(shape) < 0.15] = np.nan
+    a = a.astype(dtype)
+    if axis is not None and seed % 3 == 0 and len(shape) > 1:
+        axis = (0, len(shape) - 1)  # several axes at once
+    x = fa.from_array(a, chunks=chunks)
+    f, g = getattr(fa, name), getattr(np, name)
+    args = () if "median" in name else ([0.0, 0.3, 0.5, 1.0] if seed % 2 else 0.75,)
+    if "percentile" in name:
+        args = tuple(np.asarray(v) * 100 for v in args)
+    with np.errstate(invalid="ignore"), __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("ignore", RuntimeWarning)  # all-NaN lanes
+        want = g(a, *args, axis=axis, keepdims=keepdims)
+    got = f(x, *args, axis=axis, keepdims=keepdims)
+    assert isinstance(got, fa.Array)
+    assert got.shape == want.shape
+    # NumPy returns the data's dtype for a NaN result whatever q's dtype: compare the rest.
+    if not np.isnan(want).any():
+        assert got.dtype == want.dtype, (got.dtype, want.dtype)
+    tol = 1e-6 if dtype == "f4" else 1e-12
+    np.testing.assert_allclose(got.compute(), want, rtol=tol, atol=tol)
+
+
+def test_quantiles_through_numpy_and_their_errors():
+    a = np.arange(30.0).reshape(5, 6)
+    x = fa.from_array(a, chunks=(2, 4))
+    for got, want in [(np.median(x, axis=0), np.median(a, axis=0)),
+                      (np.percentile(x, [10, 90], axis=1), np.percentile(a, [10, 90], axis=1)),
+                      (np.nanquantile(x, 0.5), np.nanquantile(a, 0.5))]:
+        assert isinstance(got, fa.Array)
+        np.testing.assert_allclose(got.compute(), want)
+    with pytest.raises(ValueError, match=r"range \[0, 100\]"):
+        fa.percentile(x, 101)
+    with pytest.raises(ValueError, match=r"range \[0, 1\]"):
+        fa.quantile(x, -0.1)
+    with pytest.raises(NotImplementedError, match="linear"):
+        fa.quantile(x, 0.5, method="nearest")
+    with pytest.raises(ValueError, match="axis"):
+        fa.median(x, axis=2)
+
+
+def _pad_reference(a, depth, boundary):
+    mode = {"reflect": "symmetric", "periodic": "wrap", "nearest": "edge"}
+    if isinstance(boundary, (int, float)):
+        return np.pad(a, depth, mode="constant", constant_values=boundary)
+    return np.pad(a, depth, mode=mode[boundary])
+
+
+@settings(max_examples=40, deadline=None)
+@given(cases(), st.integers(0, 2), st.sampled_from(["reflect", "periodic", "nearest", 7.5]))
+def test_map_overlap_equals_the_filter_on_the_whole_array(case, depth, boundary):
+    shape, chunks, _, seed = case
+    if min(shape) < depth:
+        depth = min(shape)
+    a = np.random.default_rng(seed).standard_normal(shape)
+    x = fa.from_array(a, chunks=chunks)
+    k = 2 * depth + 1
+
+    def box(b):  # a box filter of reach `depth` along every axis, valid away from the edges
+        out = b.copy()
+        inner = tuple(slice(depth, n - depth) for n in b.shape)
+        acc = np.zeros_like(b[inner])
+        import itertools
+        for shift in itertools.product(range(k), repeat=b.ndim):
+            acc += b[tuple(slice(s, n - k + 1 + s) for s, n in zip(shift, b.shape))]
+        out[inner] = acc / k ** b.ndim
+        return out
+
+    got = x.map_overlap(box, depth=depth, boundary=boundary)
+    assert got.chunks == x.chunks or depth > 0
+    want = box(_pad_reference(a, depth, boundary))[tuple(slice(depth, depth + n) for n in shape)]
+    np.testing.assert_allclose(got.compute(), want, rtol=1e-12, atol=1e-12)
+    ext = fa.overlap(x, depth, boundary)
+    np.testing.assert_array_equal(fa.trim_internal(ext, depth, boundary).compute(), a)
+
+
+def test_overlap_depths_boundaries_and_errors():
+    a = np.arange(24.0).reshape(4, 6)
+    x = fa.from_array(a, chunks=(2, 3))
+    y = fa.overlap(x, depth={1: 1}, boundary="none")
+    assert y.chunks == ((2, 2), (4, 4))
+    np.testing.assert_array_equal(y.compute()[:, :4], a[:, :4])
+    z = x.overlap((1, 0), boundary={0: 0.0, 1: "periodic"})
+    np.testing.assert_array_equal(z.compute()[0], np.zeros(6))
+    with pytest.raises(ValueError, match="boundary"):
+        x.overlap(1, boundary="mirror")
+    with pytest.raises(ValueError, match="exceeds its length"):
+        x.overlap(5, boundary="reflect")
+    with pytest.raises(ValueError, match="depth"):
+        x.overlap((1, 2, 3))
+    with pytest.raises(ZeroDivisionError):
+        x.map_overlap(lambda b: 1 / 0, depth=1).compute()

@@ -308,11 +308,21 @@ pub(crate) fn take_axis(chunks: &[usize], positions: &[usize]) -> Vec<Vec<Segmen
     if positions.is_empty() {
         return vec![vec![empty_segment()]];
     }
-    let off = offsets(chunks);
     let per_block = chunks.iter().copied().max().unwrap_or(1).max(1);
-    positions
-        .chunks(per_block)
+    let groups: Vec<&[usize]> = positions.chunks(per_block).collect();
+    take_axis_grouped(chunks, &groups)
+}
+
+/// Segments picking each of `groups` of positions (one output block each, in order) from
+/// an axis with block sizes `chunks`; an empty group is an empty block.
+pub(crate) fn take_axis_grouped(chunks: &[usize], groups: &[&[usize]]) -> Vec<Vec<Segment>> {
+    let off = offsets(chunks);
+    groups
+        .iter()
         .map(|group| {
+            if group.is_empty() {
+                return vec![empty_segment()];
+            }
             let mut segs: Vec<Segment> = Vec::new();
             let mut dest = 0;
             let mut i = 0;

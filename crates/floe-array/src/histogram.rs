@@ -614,7 +614,8 @@ mod tests {
         for (v, want) in [
             (0.0, Some(0)),
             (0.1, Some(1)),
-            (0.3, Some(3)),
+            (0.3, Some(2)), // 0.3 lies below the edge 3 × 0.1, as in NumPy
+            (0.35, Some(3)),
             (1.0, Some(9)),
             (1.5, None),
             (f64::NAN, None),

@@ -773,19 +773,49 @@ impl PyArray {
     #[pyo3(signature = (func, dtype=None))]
     fn map_blocks(&self, func: Py<PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
         let dtype = dtype_arg(dtype, self.inner.dtype())?;
-        let func = Arc::new(func);
-        self.inner
-            .map_blocks(&[], dtype, move |blocks, _info| {
-                Python::attach(|py| {
-                    let arg = to_numpy(py, blocks[0].clone());
-                    let out = func.call1(py, (arg,)).map_err(|e| describe(py, &e))?;
-                    let block = from_numpy(out.bind(py)).map_err(|e| describe(py, &e))?;
-                    Ok(block.astype(dtype))
-                })
-            })
-            .map(wrap)
-            .map_err(to_py)
+        py_map_blocks(&self.inner, func, dtype).map(wrap)
     }
+
+    /// Every block extended by `depth` elements of its neighbours (an int, one per axis, or
+    /// `{axis: depth}`), and past the array's edges by `boundary` (`"none"`, `"reflect"`,
+    /// `"periodic"`, `"nearest"` or a constant; one for all axes or per axis).
+    #[pyo3(signature = (depth, boundary=None))]
+    fn overlap(
+        &self,
+        depth: &Bound<'_, PyAny>,
+        boundary: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyArray> {
+        crate::overlap::overlap(&self.inner, depth, boundary).map(wrap)
+    }
+
+    /// `func` on every block extended by `depth` (see `overlap`), the margins cut from its
+    /// results unless `trim=False`: stencils and filters computed block by block.
+    #[pyo3(signature = (func, depth, boundary=None, trim=true, dtype=None))]
+    fn map_overlap(
+        &self,
+        func: Py<PyAny>,
+        depth: &Bound<'_, PyAny>,
+        boundary: Option<&Bound<'_, PyAny>>,
+        trim: bool,
+        dtype: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyArray> {
+        let dtype = dtype_arg(dtype, self.inner.dtype())?;
+        crate::overlap::map_overlap(&self.inner, func, depth, boundary, trim, dtype).map(wrap)
+    }
+}
+
+/// `func` (a Python function of a NumPy block) over every block of `x`, under the GIL.
+pub(crate) fn py_map_blocks(x: &Array, func: Py<PyAny>, dtype: DType) -> PyResult<Array> {
+    let func = Arc::new(func);
+    x.map_blocks(&[], dtype, move |blocks, _info| {
+        Python::attach(|py| {
+            let arg = to_numpy(py, blocks[0].clone());
+            let out = func.call1(py, (arg,)).map_err(|e| describe(py, &e))?;
+            let block = from_numpy(out.bind(py)).map_err(|e| describe(py, &e))?;
+            Ok(block.astype(dtype))
+        })
+    })
+    .map_err(to_py)
 }
 
 /// A Python exception as a task error message: `TypeName: message`.

@@ -10,6 +10,7 @@
 mod array;
 mod convert;
 mod delayed;
+mod overlap;
 mod statistics;
 
 use pyo3::exceptions::{PyIOError, PyIndexError, PyMemoryError, PyRuntimeError, PyValueError};
@@ -75,5 +76,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     array::register(m)?;
     delayed::register(m)?;
     statistics::register(m)?;
+    overlap::register(m)?;
     Ok(())
 }

@@ -71,7 +71,19 @@ fn digitize(x: &Bound<'_, PyAny>, bins: Vec<f64>, right: bool) -> PyResult<PyArr
     as_array(x)?.digitize(&bins, right).map(wrap).map_err(to_py)
 }
 
+/// The quantiles `q` (in `[0, 1]`) along `axis`, exact: shape `(len(q), *other axes)`;
+/// `skip_nan` ignores NaN (`nanquantile`).
+#[pyfunction]
+#[pyo3(signature = (x, q, axis, skip_nan=false))]
+fn _quantile(x: &Bound<'_, PyAny>, q: Vec<f64>, axis: isize, skip_nan: bool) -> PyResult<PyArray> {
+    as_array(x)?
+        .quantile(&q, axis, skip_nan)
+        .map(wrap)
+        .map_err(to_py)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_quantile, m)?)?;
     m.add_function(wrap_pyfunction!(_histogramdd, m)?)?;
     m.add_function(wrap_pyfunction!(bincount, m)?)?;
     m.add_function(wrap_pyfunction!(digitize, m)?)?;

@@ -1,0 +1,79 @@
+//! Quantiles and histograms against plain references over random shapes and chunkings
+//! (NumPy itself is the oracle of the Python tests).
+
+use floe_array::{Bins, from_ndarray, histogram};
+use ndarray::{ArrayD, Axis};
+use proptest::prelude::*;
+
+use crate::support::{assert_close, case, compute};
+
+/// The `p` quantile of `v` with linear interpolation, NaN if `v` has NaN (or is empty).
+fn quantile(v: &[f64], p: f64) -> f64 {
+    if v.is_empty() || v.iter().any(|x| x.is_nan()) {
+        return f64::NAN;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let h = (s.len() - 1) as f64 * p;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    s[lo] + (s[hi] - s[lo]) * (h - lo as f64)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn quantiles_along_each_axis_match_a_sorted_lane((x, chunks, _) in case(true)) {
+        prop_assume!(x.ndim() > 0 && !x.shape().contains(&0));
+        let a = from_ndarray(x.clone(), chunks).unwrap();
+        let qs = [0.0, 0.3, 0.5, 1.0];
+        for axis in 0..x.ndim() {
+            let got = compute(&a.quantile(&qs, axis as isize, false).unwrap()).into_f64().unwrap();
+            for (j, &p) in qs.iter().enumerate() {
+                let want: ArrayD<f64> = x.map_axis(Axis(axis), |lane| quantile(&lane.to_vec(), p));
+                assert_close(&got.index_axis(Axis(0), j).to_owned(), &want, 1e-12, "quantile");
+            }
+            let skip = compute(&a.quantile(&[0.5], axis as isize, true).unwrap()).into_f64().unwrap();
+            let want: ArrayD<f64> = x.map_axis(Axis(axis), |lane| {
+                quantile(&lane.iter().copied().filter(|v| !v.is_nan()).collect::<Vec<_>>(), 0.5)
+            });
+            assert_close(&skip.index_axis(Axis(0), 0).to_owned(), &want, 1e-12, "nanquantile");
+        }
+    }
+
+    #[test]
+    fn histograms_count_every_element_in_range_once((x, chunks, _) in case(true), n in 1_usize..9) {
+        let a = from_ndarray(x.clone(), chunks).unwrap();
+        let (counts, edges) = histogram(&a, Bins::Count(n), Some((-4.0, 4.0)), None, false).unwrap();
+        let counts = compute(&counts).into_i64().unwrap();
+        let edges = compute(&edges).into_f64().unwrap();
+        let e = edges.as_slice().unwrap();
+        let mut want = vec![0_i64; n];
+        for &v in x.iter().filter(|v| (-4.0..=4.0).contains(*v)) {
+            let i = e.partition_point(|&b| b <= v).clamp(1, n) - 1;
+            want[i] += 1;
+        }
+        prop_assert_eq!(counts.as_slice().unwrap(), want.as_slice());
+    }
+}
+
+#[test]
+fn bad_quantiles_and_bins_are_errors() {
+    let x = floe_array::ones(&[4, 3], 2_usize, floe_array::DType::F64).unwrap();
+    assert!(
+        x.quantile(&[1.5], 0, false)
+            .unwrap_err()
+            .to_string()
+            .contains("[0, 1]")
+    );
+    assert!(x.quantile(&[], 0, false).is_err());
+    assert!(x.quantile(&[0.5], 2, false).is_err());
+    assert!(histogram(&x, Bins::Count(0), None, None, false).is_err());
+    assert!(histogram(&x, Bins::Edges(vec![2.0, 1.0]), None, None, false).is_err());
+    assert!(histogram(&x, 3, Some((1.0, f64::INFINITY)), None, false).is_err());
+    let w = floe_array::ones(&[3], 1_usize, floe_array::DType::F64).unwrap();
+    assert!(
+        floe_array::bincount(&w, None, 4).is_err(),
+        "floats are refused"
+    );
+}

@@ -1,0 +1,135 @@
+//! Overlapping blocks from Python: Dask's spellings of depths and boundaries, translated.
+
+use floe::array::{Array, Boundary, DType};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+
+use crate::to_py;
+
+/// Per-axis values from `v` (one for all axes, a sequence of `ndim`, or `{axis: value}`
+/// with `missing` elsewhere), each read by `read`.
+fn per_axis<T: Clone>(
+    v: &Bound<'_, PyAny>,
+    ndim: usize,
+    missing: T,
+    what: &str,
+    read: impl Fn(&Bound<'_, PyAny>) -> PyResult<T>,
+) -> PyResult<Vec<T>> {
+    if let Ok(d) = v.cast::<PyDict>() {
+        let mut out = vec![missing; ndim];
+        for (k, val) in d.iter() {
+            let a: isize = k.extract()?;
+            let i = if a < 0 { a + ndim as isize } else { a };
+            let slot = usize::try_from(i)
+                .ok()
+                .filter(|&i| i < ndim)
+                .ok_or_else(|| {
+                    PyValueError::new_err(format!(
+                        "{what}: axis {a} is out of bounds for {ndim} dimensions"
+                    ))
+                })?;
+            out[slot] = read(&val)?;
+        }
+        return Ok(out);
+    }
+    if !v.is_instance_of::<PyString>()
+        && let Ok(items) = v.extract::<Vec<Bound<'_, PyAny>>>()
+    {
+        if items.len() != ndim {
+            return Err(PyValueError::new_err(format!(
+                "{what}: {} values for {ndim} dimensions",
+                items.len()
+            )));
+        }
+        return items.iter().map(&read).collect();
+    }
+    Ok(vec![read(v)?; ndim])
+}
+
+fn depths(x: &Array, depth: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
+    per_axis(depth, x.ndim(), 0, "depth", |d| {
+        d.extract::<usize>()
+            .map_err(|_| PyTypeError::new_err("depth takes non-negative ints"))
+    })
+}
+
+fn boundaries(x: &Array, boundary: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Boundary>> {
+    let read = |b: &Bound<'_, PyAny>| -> PyResult<Boundary> {
+        if b.is_none() {
+            return Ok(Boundary::None);
+        }
+        if let Ok(name) = b.extract::<String>() {
+            return Boundary::from_name(&name).ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "boundary {name:?}: expected 'none', 'reflect', 'periodic', 'nearest' or a number"
+                ))
+            });
+        }
+        b.extract::<f64>()
+            .map(Boundary::Constant)
+            .map_err(|_| PyTypeError::new_err("boundary takes a name ('reflect', ...) or a number"))
+    };
+    match boundary {
+        None => Ok(vec![Boundary::None; x.ndim()]),
+        Some(b) => per_axis(b, x.ndim(), Boundary::None, "boundary", read),
+    }
+}
+
+pub(crate) fn overlap(
+    x: &Array,
+    depth: &Bound<'_, PyAny>,
+    boundary: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Array> {
+    if x.ndim() == 0 {
+        return Ok(x.clone());
+    }
+    x.overlap(&depths(x, depth)?, &boundaries(x, boundary)?)
+        .map_err(to_py)
+}
+
+pub(crate) fn trim(
+    x: &Array,
+    depth: &Bound<'_, PyAny>,
+    boundary: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Array> {
+    if x.ndim() == 0 {
+        return Ok(x.clone());
+    }
+    x.trim_overlap(&depths(x, depth)?, &boundaries(x, boundary)?)
+        .map_err(to_py)
+}
+
+pub(crate) fn map_overlap(
+    x: &Array,
+    func: Py<PyAny>,
+    depth: &Bound<'_, PyAny>,
+    boundary: Option<&Bound<'_, PyAny>>,
+    trim_result: bool,
+    dtype: DType,
+) -> PyResult<Array> {
+    let extended = overlap(x, depth, boundary)?;
+    let mapped = crate::array::py_map_blocks(&extended, func, dtype)?;
+    if trim_result {
+        trim(&mapped, depth, boundary)
+    } else {
+        Ok(mapped)
+    }
+}
+
+/// Cuts the margins `overlap` added with the same `depth` and `boundary` (Dask's
+/// `trim_internal`).
+#[pyfunction]
+#[pyo3(signature = (x, depth, boundary=None))]
+fn trim_internal(
+    x: &Bound<'_, PyAny>,
+    depth: &Bound<'_, PyAny>,
+    boundary: Option<&Bound<'_, PyAny>>,
+) -> PyResult<crate::array::PyArray> {
+    trim(&crate::array::as_array(x)?, depth, boundary).map(crate::array::wrap)
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(trim_internal, m)?)?;
+    Ok(())
+}
