@@ -304,3 +304,20 @@ def test_overlap_depths_boundaries_and_errors():
         x.overlap((1, 2, 3))
     with pytest.raises(ZeroDivisionError):
         x.map_overlap(lambda b: 1 / 0, depth=1).compute()
+
+
+def test_python_numbers_are_weak_and_numpy_scalars_strong_on_either_side():
+    a = np.arange(3, dtype="i8")
+    x = fa.from_array(a, chunks=2)
+    big = 2**60
+    for got, want in [(big - x, big - a), (x - big, a - big), (big // (x + 1), big // (a + 1)),
+                      (2.5 - x, 2.5 - a), (True - x.astype("f4"), True - a.astype("f4"))]:
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.compute(), want)
+    f = x.astype("f4")
+    for got, want in [(f + np.float64(1), a.astype("f4") + np.float64(1)),
+                      (np.int64(big) - x, np.int64(big) - a),
+                      (x.astype("i4") + np.int64(1), a.astype("i4") + np.int64(1)),
+                      (fa.where(x > 0, big, x), np.where(a > 0, big, a))]:
+        assert got.dtype == want.dtype, (got.dtype, want.dtype)
+        np.testing.assert_array_equal(got.compute(), want)

@@ -42,51 +42,16 @@ fn operand(obj: &Bound<'_, PyAny>) -> PyResult<Operand> {
     if obj.is_instance_of::<PyInt>() {
         return Ok(Operand::Scalar(Scalar::Int(obj.extract()?)));
     }
-    if obj.is_instance_of::<PyFloat>() {
+    // Exactly a Python float: `np.float64` subclasses `float` but is strongly typed.
+    if obj.is_exact_instance_of::<PyFloat>() {
         return Ok(Operand::Scalar(Scalar::Float(obj.extract()?)));
     }
-    // NumPy scalars and arrays: 0-d become scalars, others in-memory arrays.
+    // NumPy scalars and arrays, 0-d included, are arrays of their own dtype: unlike Python
+    // numbers they are not weak (NumPy 2: `float32 array + np.float64(1)` is float64).
     let block = from_numpy(obj)?;
-    if block.shape().is_empty() {
-        let v = block.astype(DType::F64).into_f64().map_err(to_py)?[[]];
-        return Ok(Operand::Scalar(Scalar::Float(v)));
-    }
     let a = floe_array::with_array!(block, x => fa::from_ndarray(x, fa::ChunkSpec::Auto))
         .map_err(to_py)?;
     Ok(Operand::Array(a))
-}
-
-fn scalar_dtype(s: Scalar, other: DType) -> DType {
-    match s {
-        Scalar::Bool(_) => DType::Bool.promote(other),
-        Scalar::Int(_) if other == DType::Bool => DType::I64,
-        Scalar::Int(_) => other,
-        Scalar::Float(_) if other.is_float() => other,
-        Scalar::Float(_) => DType::F64,
-    }
-}
-
-fn scalar_value(s: Scalar) -> f64 {
-    match s {
-        Scalar::Bool(b) => f64::from(u8::from(b)),
-        Scalar::Int(i) => i as f64,
-        Scalar::Float(f) => f,
-    }
-}
-
-fn commutes(op: BinaryOp) -> bool {
-    matches!(
-        op,
-        BinaryOp::Add
-            | BinaryOp::Mul
-            | BinaryOp::Maximum
-            | BinaryOp::Minimum
-            | BinaryOp::Eq
-            | BinaryOp::Ne
-            | BinaryOp::And
-            | BinaryOp::Or
-            | BinaryOp::Xor
-    )
 }
 
 /// `a op other`, or `other op a` when `reflected`.
@@ -94,17 +59,9 @@ fn binop(a: &Array, other: &Bound<'_, PyAny>, op: BinaryOp, reflected: bool) -> 
     let out = match operand(other)? {
         Operand::Array(b) if reflected => b.binary(op, a),
         Operand::Array(b) => a.binary(op, &b),
-        Operand::Scalar(s) if !reflected || commutes(op) => a.binary_scalar(op, s),
-        Operand::Scalar(s) => {
-            let left = fa::full(
-                &[],
-                fa::ChunkSpec::Auto,
-                scalar_value(s),
-                scalar_dtype(s, a.dtype()),
-            )
-            .map_err(to_py)?;
-            left.binary(op, a)
-        }
+        // floe-array's one rule for Python numbers, on either side (integers exactly).
+        Operand::Scalar(s) if reflected => a.scalar_binary(s, op),
+        Operand::Scalar(s) => a.binary_scalar(op, s),
     };
     out.map(wrap).map_err(to_py)
 }
@@ -1167,13 +1124,7 @@ fn stack(seq: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyArray> {
 pub(crate) fn as_array(obj: &Bound<'_, PyAny>) -> PyResult<Array> {
     match operand(obj)? {
         Operand::Array(a) => Ok(a),
-        Operand::Scalar(s) => fa::full(
-            &[],
-            fa::ChunkSpec::Auto,
-            scalar_value(s),
-            scalar_dtype(s, DType::Bool),
-        )
-        .map_err(to_py),
+        Operand::Scalar(s) => s.to_array(DType::Bool).map_err(to_py),
     }
 }
 

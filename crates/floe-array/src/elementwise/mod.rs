@@ -56,8 +56,17 @@ impl From<bool> for Scalar {
 }
 
 impl Scalar {
-    /// The dtype this scalar takes next to an array of `dtype`.
-    fn dtype_next_to(self, dtype: DType) -> DType {
+    /// The dtype this scalar takes next to an array of `dtype` — NumPy's rule for Python
+    /// numbers, which are *weak*: an int takes the array's dtype (`int64` next to
+    /// booleans), a float the array's float dtype (`float64` next to integers).
+    ///
+    /// ```
+    /// use floe_array::{DType, Scalar};
+    /// assert_eq!(Scalar::Int(3).dtype_next_to(DType::U8), DType::U8);
+    /// assert_eq!(Scalar::Float(0.5).dtype_next_to(DType::F32), DType::F32);
+    /// assert_eq!(Scalar::Float(0.5).dtype_next_to(DType::I32), DType::F64);
+    /// ```
+    pub fn dtype_next_to(self, dtype: DType) -> DType {
         match self {
             Scalar::Bool(_) => DType::Bool,
             Scalar::Int(_) if dtype == DType::Bool => DType::I64,
@@ -73,6 +82,24 @@ impl Scalar {
             Scalar::Int(i) => i as f64,
             Scalar::Float(f) => f,
         }
+    }
+
+    /// This scalar as a 0-d array of the dtype it takes next to `dtype` (integers exactly,
+    /// never through a float): how a Python number becomes an array operand.
+    ///
+    /// # Errors
+    ///
+    /// None in practice (a 0-d array always has valid chunks).
+    ///
+    /// ```
+    /// use floe_array::{DType, Scalar};
+    /// let x = Scalar::Int(1 << 60).to_array(DType::Bool)?;
+    /// assert_eq!(x.dtype(), DType::I64);
+    /// # Ok::<(), floe_array::ArrayError>(())
+    /// ```
+    pub fn to_array(self, next_to: DType) -> Result<Array> {
+        let block = self.to_block(self.dtype_next_to(next_to));
+        crate::with_array!(block, a => crate::from_ndarray(a, crate::ChunkSpec::Auto))
     }
 
     /// This scalar as a 0-d block of `dtype` (integers exactly, through `i128`).
