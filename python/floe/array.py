@@ -501,6 +501,39 @@ def map_overlap(func, *args, depth=None, boundary=None, trim=True, dtype=None, *
     return asarray(args[0]).map_overlap(f, depth, boundary, trim, dtype)
 
 
+def pad(array, pad_width, mode="constant", constant_values=0, **kwargs):
+    """``numpy.pad``, lazily: each margin becomes one more block at its end of the axis.
+    Modes ``"constant"`` (one ``constant_values`` for every side), ``"edge"``,
+    ``"reflect"``, ``"symmetric"`` and ``"wrap"``, with pads wider than the axis as NumPy.
+
+    >>> import floe.array as fa
+    >>> fa.pad(fa.arange(4, chunks=2), (2, 1), mode="reflect").compute()
+    array([2, 1, 0, 1, 2, 3, 2])
+    """
+    if kwargs:
+        raise NotImplementedError(f"floe's pad takes no {sorted(kwargs)}")
+    x = asarray(array)
+    widths = _np.broadcast_to(_np.asarray(pad_width, dtype="i8"), (x.ndim, 2))
+    if (widths < 0).any():
+        raise ValueError("index can't contain negative values")
+    if _np.ndim(constant_values) != 0:
+        raise NotImplementedError("floe pads with one constant for every side")
+    return _floe._pad(x, [tuple(int(v) for v in w) for w in widths], mode, float(constant_values))
+
+
+def repeat(a, repeats, axis=None):
+    """``numpy.repeat``: each element ``repeats`` times (or ``repeats[i]`` times) along
+    ``axis`` (``None``: of the flattened array), lazily; block ``k`` of the result holds
+    block ``k``'s repeated elements."""
+    x = asarray(a)
+    if axis is None:
+        x, axis = x.ravel(), 0
+    r = _np.asarray(repeats, dtype="i8").ravel()
+    if (r < 0).any():
+        raise ValueError("repeats may not contain negative values")
+    return _floe._repeat(x, [int(v) for v in r], axis)
+
+
 def _cumulative(name):
     def f(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
         if include_initial:
@@ -686,6 +719,8 @@ _FUNCTIONS = {
        if hasattr(_np, f"cumulative_{n}")},
     **{getattr(_np, n): globals()[n] for n in ["quantile", "nanquantile", "percentile",
                                                  "nanpercentile", "median", "nanmedian"]},
+    _np.pad: pad,
+    _np.repeat: repeat,
     _np.histogram: histogram,
     _np.histogram2d: histogram2d,
     _np.histogramdd: histogramdd,

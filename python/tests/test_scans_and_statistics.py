@@ -321,3 +321,43 @@ def test_python_numbers_are_weak_and_numpy_scalars_strong_on_either_side():
                       (fa.where(x > 0, big, x), np.where(a > 0, big, a))]:
         assert got.dtype == want.dtype, (got.dtype, want.dtype)
         np.testing.assert_array_equal(got.compute(), want)
+
+
+@settings(max_examples=50, deadline=None)
+@given(cases(), st.sampled_from(["constant", "edge", "reflect", "symmetric", "wrap"]),
+       st.integers(0, 2**16))
+def test_pad_matches_numpy(case, mode, seed):
+    shape, chunks, _, _ = case
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-9, 9, shape)
+    widths = [tuple(int(w) for w in rng.integers(0, 2 * n + 2, 2)) for n in shape]
+    x = fa.from_array(a, chunks=chunks)
+    kw = {"constant_values": 7} if mode == "constant" else {}
+    got = np.pad(x, widths, mode=mode, **kw)
+    assert isinstance(got, fa.Array)
+    np.testing.assert_array_equal(got.compute(), np.pad(a, widths, mode=mode, **kw))
+    np.testing.assert_array_equal(fa.pad(x, 1, mode=mode).compute(), np.pad(a, 1, mode=mode))
+
+
+@settings(max_examples=40, deadline=None)
+@given(cases(), st.integers(0, 3), st.booleans())
+def test_repeat_matches_numpy(case, r, per_element):
+    shape, chunks, axis, seed = case
+    a = np.random.default_rng(seed).integers(0, 9, shape)
+    x = fa.from_array(a, chunks=chunks)
+    n = a.size if axis is None else a.shape[axis]
+    reps = list(np.random.default_rng(seed).integers(0, 3, n)) if per_element else r
+    np.testing.assert_array_equal(np.repeat(x, reps, axis=axis).compute(), np.repeat(a, reps, axis=axis))
+    np.testing.assert_array_equal(x.repeat(r, axis=axis).compute(), a.repeat(r, axis=axis))
+
+
+def test_pad_and_repeat_errors():
+    x = fa.ones((2, 3), chunks=2)
+    with pytest.raises(NotImplementedError, match="mode"):
+        fa.pad(x, 1, mode="median")
+    with pytest.raises(ValueError, match="negative"):
+        fa.pad(x, -1)
+    with pytest.raises(ValueError, match="empty axis"):
+        fa.pad(fa.ones((0, 3), chunks=2), 1, mode="edge")
+    with pytest.raises(ValueError, match="broadcast"):
+        fa.repeat(x, [1, 2], axis=1)

@@ -733,6 +733,20 @@ impl PyArray {
         py_map_blocks(&self.inner, func, dtype).map(wrap)
     }
 
+    /// NumPy's `repeat` along `axis` (`None`: of the flattened array); see
+    /// `floe.array.repeat`.
+    #[pyo3(signature = (repeats, axis=None))]
+    fn repeat<'py>(
+        slf: &Bound<'py, Self>,
+        repeats: &Bound<'py, PyAny>,
+        axis: Option<isize>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        slf.py()
+            .import("floe.array")?
+            .getattr("repeat")?
+            .call1((slf, repeats, axis))
+    }
+
     /// Every block extended by `depth` elements of its neighbours (an int, one per axis, or
     /// `{axis: depth}`), and past the array's edges by `boundary` (`"none"`, `"reflect"`,
     /// `"periodic"`, `"nearest"` or a constant; one for all axes or per axis).

@@ -1,6 +1,6 @@
 //! Overlapping blocks from Python: Dask's spellings of depths and boundaries, translated.
 
-use floe::array::{Array, Boundary, DType};
+use floe::array::{Array, Boundary, DType, PadMode};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -129,7 +129,46 @@ fn trim_internal(
     trim(&crate::array::as_array(x)?, depth, boundary).map(crate::array::wrap)
 }
 
+/// NumPy's `pad` with `widths` (before, after) per axis, `mode` by name, the constant for
+/// `"constant"`.
+#[pyfunction]
+#[pyo3(signature = (x, widths, mode, constant=0.0))]
+fn _pad(
+    x: &Bound<'_, PyAny>,
+    widths: Vec<(usize, usize)>,
+    mode: &str,
+    constant: f64,
+) -> PyResult<crate::array::PyArray> {
+    let mode = match mode {
+        "constant" => PadMode::Constant(constant),
+        other => PadMode::from_name(other).ok_or_else(|| {
+            pyo3::exceptions::PyNotImplementedError::new_err(format!(
+                "mode {other:?}: floe pads with 'constant', 'edge', 'reflect', 'symmetric' or 'wrap'"
+            ))
+        })?,
+    };
+    crate::array::as_array(x)?
+        .pad(&widths, mode)
+        .map(crate::array::wrap)
+        .map_err(to_py)
+}
+
+/// NumPy's `repeat` along `axis` (one count, or one per element).
+#[pyfunction]
+fn _repeat(
+    x: &Bound<'_, PyAny>,
+    repeats: Vec<usize>,
+    axis: isize,
+) -> PyResult<crate::array::PyArray> {
+    crate::array::as_array(x)?
+        .repeat(&repeats, axis)
+        .map(crate::array::wrap)
+        .map_err(to_py)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(trim_internal, m)?)?;
+    m.add_function(wrap_pyfunction!(_pad, m)?)?;
+    m.add_function(wrap_pyfunction!(_repeat, m)?)?;
     Ok(())
 }

@@ -126,3 +126,26 @@ fn depths_past_the_array_and_bad_lengths_are_errors() {
     // A None boundary needs no data past the edge: any depth works.
     assert_eq!(x.overlap(&[5], &[Boundary::None]).unwrap().shape(), &[3, 4]);
 }
+
+#[test]
+fn pads_and_repeats_keep_the_blocks_and_empty_results_have_one_block() {
+    use floe_array::PadMode;
+    let x = from_ndarray(ndarray::arr1(&[1.0, 2.0, 3.0]).into_dyn(), 2_usize).unwrap();
+    let p = x.pad(&[(4, 2)], PadMode::Reflect).unwrap();
+    assert_eq!(p.chunks().axis(0), &[4, 2, 1, 2]);
+    let want = [1.0, 2.0, 3.0, 2.0, 1.0, 2.0, 3.0, 2.0, 1.0]; // NumPy's np.pad(.., (4, 2), "reflect")
+    assert_eq!(compute(&p).into_f64().unwrap().as_slice().unwrap(), &want);
+    let s = compute(&x.pad(&[(4, 0)], PadMode::Symmetric).unwrap())
+        .into_f64()
+        .unwrap();
+    assert_eq!(s.as_slice().unwrap(), &[3.0, 3.0, 2.0, 1.0, 1.0, 2.0, 3.0]); // NumPy's
+    let none = x.repeat(&[0], 0).unwrap();
+    assert_eq!(none.shape(), &[0]);
+    assert_eq!(compute(&none).shape(), &[0]);
+    let some = x.repeat(&[0, 2, 1], 0).unwrap();
+    assert_eq!(
+        compute(&some).into_f64().unwrap().as_slice().unwrap(),
+        &[2.0, 2.0, 3.0]
+    );
+    assert!(x.repeat(&[1, 2], 0).is_err());
+}
