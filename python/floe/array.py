@@ -17,8 +17,9 @@ from ._floe import (
     arange,
     bincount,
     compute,
-    digitize,
     concatenate,
+    diag,
+    digitize,
     empty,
     eye,
     from_array,
@@ -534,6 +535,28 @@ def repeat(a, repeats, axis=None):
     return _floe._repeat(x, [int(v) for v in r], axis)
 
 
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """``numpy.diagonal``, lazily: the two axes removed, the diagonal appended last; each
+    piece of it reads the one block it crosses."""
+    return asarray(a).diagonal(offset, axis1, axis2)
+
+
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    """``numpy.trace``: the sums along the diagonals, lazily."""
+    if out is not None:
+        raise NotImplementedError("floe returns a new lazy array; out= is not supported")
+    return asarray(a).trace(offset, axis1, axis2, dtype)
+
+
+def vdot(a, b):
+    """``numpy.vdot`` (floe has no complex dtypes, so no conjugate): the dot product of the
+    flattened arrays, lazily."""
+    a, b = asarray(a), asarray(b)
+    if a.size != b.size:
+        raise ValueError(f"vdot: vectors of different sizes ({a.size} and {b.size})")
+    return (a.ravel() * b.ravel().rechunk(a.ravel().chunks)).sum()
+
+
 def _cumulative(name):
     def f(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
         if include_initial:
@@ -719,6 +742,10 @@ _FUNCTIONS = {
        if hasattr(_np, f"cumulative_{n}")},
     **{getattr(_np, n): globals()[n] for n in ["quantile", "nanquantile", "percentile",
                                                  "nanpercentile", "median", "nanmedian"]},
+    _np.diagonal: diagonal,
+    _np.trace: trace,
+    _np.diag: lambda v, k=0: diag(_lazy(v), k),
+    _np.vdot: vdot,
     _np.pad: pad,
     _np.repeat: repeat,
     _np.histogram: histogram,

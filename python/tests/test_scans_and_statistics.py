@@ -361,3 +361,35 @@ def test_pad_and_repeat_errors():
         fa.pad(fa.ones((0, 3), chunks=2), 1, mode="edge")
     with pytest.raises(ValueError, match="broadcast"):
         fa.repeat(x, [1, 2], axis=1)
+
+
+@settings(max_examples=50, deadline=None)
+@given(cases(), st.integers(-4, 4), st.integers(0, 2**16))
+def test_diagonals_traces_and_diag_match_numpy(case, offset, seed):
+    shape, chunks, _, _ = case
+    a = np.random.default_rng(seed).integers(-9, 9, shape)
+    x = fa.from_array(a, chunks=chunks)
+    if a.ndim >= 2:
+        rng = np.random.default_rng(seed)
+        a1, a2 = (int(v) for v in rng.choice(a.ndim, 2, replace=False))
+        got = np.diagonal(x, offset, a1, a2)
+        assert isinstance(got, fa.Array)
+        np.testing.assert_array_equal(got.compute(), np.diagonal(a, offset, a1, a2))
+        t = np.trace(x, offset, a1, a2)
+        assert t.dtype == np.trace(a, offset, a1, a2).dtype
+        np.testing.assert_array_equal(t.compute(), np.trace(a, offset, a1, a2))
+    if a.ndim == 1:
+        np.testing.assert_array_equal(np.diag(x, offset).compute(), np.diag(a, offset))
+        np.testing.assert_array_equal(fa.vdot(x, x).compute(), np.vdot(a, a))
+    if a.ndim == 2:
+        np.testing.assert_array_equal(fa.diag(x, offset).compute(), np.diag(a, offset))
+
+
+def test_diagonal_errors():
+    x = fa.ones((3, 3), chunks=2)
+    with pytest.raises(ValueError, match="same"):
+        x.diagonal(0, 1, 1)
+    with pytest.raises(ValueError, match="1-d or 2-d"):
+        fa.diag(fa.ones((2, 2, 2), chunks=1))
+    with pytest.raises(ValueError, match="sizes"):
+        fa.vdot(x, fa.ones(4, chunks=2))

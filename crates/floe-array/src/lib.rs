@@ -26,6 +26,7 @@
 mod array;
 mod chunks;
 mod creation;
+mod diagonal;
 mod dtype;
 mod dynarray;
 mod element;
@@ -54,6 +55,7 @@ pub use chunks::{
 pub use creation::{
     arange, empty, eye, from_fn, from_ndarray, full, linspace, ones, random, try_from_fn, zeros,
 };
+pub use diagonal::diag;
 pub use dtype::{DType, Kind};
 pub use dynarray::{ArrayElement, DynArray};
 pub use element::{Element, cast};

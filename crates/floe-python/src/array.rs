@@ -733,6 +733,31 @@ impl PyArray {
         py_map_blocks(&self.inner, func, dtype).map(wrap)
     }
 
+    /// NumPy's `diagonal`: the two axes removed, the diagonal appended last.
+    #[pyo3(signature = (offset=0, axis1=0, axis2=1))]
+    fn diagonal(&self, offset: isize, axis1: isize, axis2: isize) -> PyResult<PyArray> {
+        self.inner
+            .diagonal(offset, axis1, axis2)
+            .map(wrap)
+            .map_err(to_py)
+    }
+
+    /// NumPy's `trace`: the sums along the diagonals, in `dtype` if given.
+    #[pyo3(signature = (offset=0, axis1=0, axis2=1, dtype=None))]
+    fn trace(
+        &self,
+        offset: isize,
+        axis1: isize,
+        axis2: isize,
+        dtype: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyArray> {
+        let t = self.inner.trace(offset, axis1, axis2).map_err(to_py)?;
+        Ok(wrap(match dtype.filter(|d| !d.is_none()) {
+            Some(d) => t.astype(dtype_arg(Some(d), t.dtype())?),
+            None => t,
+        }))
+    }
+
     /// NumPy's `repeat` along `axis` (`None`: of the flattened array); see
     /// `floe.array.repeat`.
     #[pyo3(signature = (repeats, axis=None))]

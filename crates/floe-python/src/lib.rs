@@ -10,6 +10,7 @@
 mod array;
 mod convert;
 mod delayed;
+mod diagonal;
 mod overlap;
 mod statistics;
 
@@ -77,5 +78,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     delayed::register(m)?;
     statistics::register(m)?;
     overlap::register(m)?;
+    diagonal::register(m)?;
     Ok(())
 }

@@ -149,3 +149,31 @@ fn pads_and_repeats_keep_the_blocks_and_empty_results_have_one_block() {
     );
     assert!(x.repeat(&[1, 2], 0).is_err());
 }
+
+#[test]
+fn diagonals_cross_blocks_piece_by_piece() {
+    let x = ArrayD::from_shape_fn(IxDyn(&[5, 7]), |i| (i[0] * 10 + i[1]) as f64);
+    let a = from_ndarray(x.clone(), [2_usize, 3]).unwrap();
+    for offset in -5..=7 {
+        let d = a.diagonal(offset, 0, 1).unwrap();
+        let want: Vec<f64> = (0..5_isize)
+            .filter_map(|i| {
+                let j = i + offset;
+                (0..7).contains(&j).then(|| x[[i as usize, j as usize]])
+            })
+            .collect();
+        assert_eq!(
+            compute(&d).into_f64().unwrap().as_slice().unwrap(),
+            want.as_slice(),
+            "offset {offset}"
+        );
+    }
+    let t = compute(&a.trace(1, 1, 0).unwrap()).into_f64().unwrap();
+    assert_eq!(t[[]], 10.0 + 21.0 + 32.0 + 43.0);
+    let v = from_ndarray(ndarray::arr1(&[1.0, 2.0, 3.0]).into_dyn(), 2_usize).unwrap();
+    let m = compute(&floe_array::diag(&v, -1).unwrap())
+        .into_f64()
+        .unwrap();
+    assert_eq!(m.shape(), &[4, 4]);
+    assert_eq!((m[[1, 0]], m[[3, 2]], m.sum()), (1.0, 3.0, 6.0));
+}

@@ -1,0 +1,235 @@
+//! Diagonals: NumPy's `diagonal`, `trace` and `diag`. A diagonal crosses the block grid of
+//! its two axes; it is cut into pieces that each lie in one block, so every piece's task
+//! reads one block.
+
+use std::sync::Arc;
+
+use floe_graph::TaskError;
+use ndarray::{ArrayD, Axis, IxDyn};
+
+use crate::error::normalize_axis;
+use crate::expr::BlockInfo;
+use crate::{
+    Array, ArrayElement, ArrayError, Axes, AxisChunks, ChunkSpec, DynArray, PadMode, Result,
+    with_dtype,
+};
+
+/// The pieces of a diagonal: `(first diagonal position, length, block along axis 1,
+/// block along axis 2)`, each inside one block of both axes.
+fn pieces(
+    c1: &[usize],
+    c2: &[usize],
+    start1: usize,
+    start2: usize,
+    len: usize,
+) -> Vec<(usize, usize, usize, usize)> {
+    let ends = |c: &[usize]| -> Vec<usize> {
+        c.iter()
+            .scan(0, |acc, &n| {
+                *acc += n;
+                Some(*acc)
+            })
+            .collect()
+    };
+    let (e1, e2) = (ends(c1), ends(c2));
+    let mut out = Vec::new();
+    let mut t = 0;
+    while t < len {
+        let (i1, i2) = (start1 + t, start2 + t);
+        let b1 = e1.partition_point(|&e| e <= i1);
+        let b2 = e2.partition_point(|&e| e <= i2);
+        let n = (e1[b1] - i1).min(e2[b2] - i2).min(len - t);
+        out.push((t, n, b1, b2));
+        t += n;
+    }
+    out
+}
+
+impl Array {
+    /// NumPy's `diagonal`: the elements `[.., i, .., i + offset, ..]` of axes `axis1` and
+    /// `axis2`, those two axes removed and the diagonal appended as the last axis.
+    ///
+    /// # Errors
+    ///
+    /// [`ArrayError::InvalidArgument`] for the same axis twice or an axis out of range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use floe_array::DType;
+    ///
+    /// let x = floe_array::arange(0.0, 12.0, 1.0, 5, DType::F64)?.reshape(&[3, 4])?;
+    /// assert_eq!(x.diagonal(1, 0, 1)?.shape(), &[3]);
+    /// assert_eq!(x.diagonal(-2, 0, 1)?.shape(), &[1]);
+    /// # Ok::<(), floe_array::ArrayError>(())
+    /// ```
+    pub fn diagonal(&self, offset: isize, axis1: isize, axis2: isize) -> Result<Array> {
+        let op = "diagonal";
+        let a1 = normalize_axis(op, axis1, self.ndim())?;
+        let a2 = normalize_axis(op, axis2, self.ndim())?;
+        if a1 == a2 {
+            return Err(ArrayError::invalid(
+                op,
+                "axis1 and axis2 cannot be the same",
+            ));
+        }
+        let (n1, n2) = (self.shape()[a1] as isize, self.shape()[a2] as isize);
+        let (s1, s2) = ((-offset).max(0), offset.max(0));
+        let len = (n1 - s1).min(n2 - s2).max(0) as usize;
+        let others: Vec<usize> = (0..self.ndim()).filter(|&a| a != a1 && a != a2).collect();
+        let parts = pieces(
+            self.chunks().axis(a1),
+            self.chunks().axis(a2),
+            s1 as usize,
+            s2 as usize,
+            len,
+        );
+        let mut shape: Vec<usize> = others.iter().map(|&a| self.shape()[a]).collect();
+        shape.push(len);
+        let mut rules: Vec<AxisChunks> = others
+            .iter()
+            .map(|&a| AxisChunks::Sizes(self.chunks().axis(a).to_vec()))
+            .collect();
+        rules.push(AxisChunks::Sizes(if parts.is_empty() {
+            vec![0]
+        } else {
+            parts.iter().map(|p| p.1).collect()
+        }));
+        let deps_parts = parts.clone();
+        let deps_others = others.clone();
+        let nd = self.ndim();
+        let starts = (s1 as usize, s2 as usize);
+        let c1 = self.chunks().offsets(a1);
+        let c2 = self.chunks().offsets(a2);
+        let empty = parts.is_empty();
+        let dtype = self.dtype();
+        crate::from_blocks(
+            op,
+            &shape,
+            ChunkSpec::Axes(rules),
+            self.dtype(),
+            &[self],
+            Arc::new(move |i: &[usize]| {
+                if empty {
+                    return Vec::new();
+                }
+                let (_, _, b1, b2) = deps_parts[i[i.len() - 1]];
+                let mut idx = vec![0; nd];
+                for (k, &a) in deps_others.iter().enumerate() {
+                    idx[a] = i[k];
+                }
+                idx[a1] = b1;
+                idx[a2] = b2;
+                vec![(0, idx)]
+            }),
+            Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
+                let Some(block) = b.first() else {
+                    // The empty diagonal's one block reads nothing.
+                    return Ok(DynArray::full(dtype, &info.shape, 0.0));
+                };
+                let (t, n, b1, b2) = parts[info.index[info.index.len() - 1]];
+                // Positions inside the block of the piece's first element.
+                let p1 = starts.0 + t - c1[b1];
+                let p2 = starts.1 + t - c2[b2];
+                Ok(with_dtype!(block.dtype(), T => {
+                    let v = T::view(block).ok_or_else(|| TaskError::msg("internal error: diagonal dtype"))?;
+                    // The two axes last, in that order.
+                    let mut perm: Vec<usize> = others.clone();
+                    perm.extend([a1, a2]);
+                    let v = v.permuted_axes(IxDyn(&perm));
+                    let lanes: Vec<ndarray::ArrayViewD<'_, T>> = (0..n)
+                        .map(|k| {
+                            let last = v.ndim() - 1;
+                            v.index_axis(Axis(last), p2 + k).index_axis_move(Axis(last - 1), p1 + k)
+                        })
+                        .collect();
+                    let stacked = ndarray::stack(Axis(others.len()), &lanes)
+                        .map_err(|e| TaskError::msg(format!("internal error: diagonal: {e}")))?;
+                    DynArray::from(stacked)
+                }))
+            }),
+        )
+    }
+
+    /// NumPy's `trace`: the sums along the diagonals of `axis1` and `axis2` (see
+    /// [`Array::diagonal`]), with [`Array::sum`]'s dtypes.
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::diagonal`].
+    pub fn trace(&self, offset: isize, axis1: isize, axis2: isize) -> Result<Array> {
+        let d = self.diagonal(offset, axis1, axis2)?;
+        d.sum(Axes::Some(vec![d.ndim() as isize - 1]))
+    }
+}
+
+/// NumPy's `diag`: a one-dimensional `v` placed on diagonal `k` of a square array (zeros
+/// elsewhere; blocks off the diagonal read nothing), or the diagonal `k` of a
+/// two-dimensional `v`.
+///
+/// # Errors
+///
+/// [`ArrayError::InvalidArgument`] unless `v` has one or two dimensions.
+///
+/// # Examples
+///
+/// ```
+/// use floe_array::DType;
+///
+/// let v = floe_array::arange(1.0, 4.0, 1.0, 2, DType::F64)?;
+/// let m = floe_array::diag(&v, 1)?;
+/// assert_eq!(m.shape(), &[4, 4]);
+/// assert_eq!(floe_array::diag(&m, 1)?.shape(), &[3]);
+/// # Ok::<(), floe_array::ArrayError>(())
+/// ```
+pub fn diag(v: &Array, k: isize) -> Result<Array> {
+    match v.ndim() {
+        2 => v.diagonal(k, 0, 1),
+        1 => {
+            let chunks = v.chunks().axis(0).to_vec();
+            let n = v.shape()[0];
+            let dtype = v.dtype();
+            let square = crate::from_blocks(
+                "diag",
+                &[n, n],
+                ChunkSpec::Axes(vec![
+                    AxisChunks::Sizes(chunks.clone()),
+                    AxisChunks::Sizes(chunks),
+                ]),
+                dtype,
+                &[v],
+                Arc::new(|i: &[usize]| {
+                    if i[0] == i[1] {
+                        vec![(0, vec![i[0]])]
+                    } else {
+                        Vec::new()
+                    }
+                }),
+                Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
+                    Ok(match b.first() {
+                        None => DynArray::full(dtype, &info.shape, 0.0),
+                        Some(block) => with_dtype!(dtype, T => {
+                            let d = T::view(block).ok_or_else(|| TaskError::msg("internal error: diag dtype"))?;
+                            let m = d.len();
+                            let mut out = ArrayD::<T>::from_elem(IxDyn(&[m, m]), <T as crate::Element>::zero());
+                            for (i, &x) in d.iter().enumerate() {
+                                out[[i, i]] = x;
+                            }
+                            DynArray::from(out)
+                        }),
+                    })
+                }),
+            )?;
+            let w = k.unsigned_abs();
+            match k {
+                0 => Ok(square),
+                k if k > 0 => square.pad(&[(0, w), (w, 0)], PadMode::Constant(0.0)),
+                _ => square.pad(&[(w, 0), (0, w)], PadMode::Constant(0.0)),
+            }
+        }
+        d => Err(ArrayError::invalid(
+            "diag",
+            format!("takes a 1-d or 2-d array, not {d}-d"),
+        )),
+    }
+}
