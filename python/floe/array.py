@@ -557,6 +557,66 @@ def vdot(a, b):
     return (a.ravel() * b.ravel().rechunk(a.ravel().chunks)).sum()
 
 
+class BlockView:
+    """``x.blocks[...]``: index the grid of blocks instead of the elements (Dask's
+    ``blocks``). Ints, slices (with steps), lists and ``...`` select blocks along each axis;
+    the result is the lazy array of those blocks, dimensions kept.
+
+    >>> import floe.array as fa
+    >>> x = fa.arange(10, chunks=4)
+    >>> x.blocks[1].compute(), x.blocks[::-2].chunks
+    (array([4, 5, 6, 7]), ((2, 4),))
+    """
+
+    def __init__(self, x):
+        self._x = x
+
+    @property
+    def shape(self):
+        return self._x.numblocks
+
+    @property
+    def size(self):
+        return int(_np.prod(self.shape))
+
+    def __getitem__(self, key):
+        x = self._x
+        key = key if isinstance(key, tuple) else (key,)
+        if _builtins.sum(k is Ellipsis for k in key) > 1:
+            raise IndexError("an index can only have a single ellipsis ('...')")
+        i = next((j for j, k in enumerate(key) if k is Ellipsis), None)
+        if i is not None:
+            key = key[:i] + (slice(None),) * (x.ndim - len(key) + 1) + key[i + 1:]
+        if len(key) > x.ndim:
+            raise IndexError(f"too many indices for a grid of {x.ndim} block dimensions")
+        key = key + (slice(None),) * (x.ndim - len(key))
+        basic, lists = [], []
+        for axis, k in enumerate(key):
+            offsets = _np.concatenate([[0], _np.cumsum(x.chunks[axis])]).astype(int)
+            nb = len(x.chunks[axis])
+            if isinstance(k, (int, _np.integer)) and not isinstance(k, bool):
+                b = int(k) + nb if k < 0 else int(k)
+                if not 0 <= b < nb:
+                    raise IndexError(f"block index {k} is out of bounds for axis {axis} with {nb} blocks")
+                basic.append(slice(int(offsets[b]), int(offsets[b + 1])))
+                continue
+            picked = list(_builtins.range(nb)[k]) if isinstance(k, slice) else [int(b) for b in _np.asarray(k).ravel()]
+            picked = [b + nb if b < 0 else b for b in picked]
+            if _builtins.any(not 0 <= b < nb for b in picked):
+                raise IndexError(f"block index out of bounds for axis {axis} with {nb} blocks")
+            if picked == list(_builtins.range(picked[0], picked[-1] + 1)) if picked else False:
+                basic.append(slice(int(offsets[picked[0]]), int(offsets[picked[-1] + 1])))
+            else:
+                basic.append(slice(None))
+                lists.append((axis, [slice(int(offsets[b]), int(offsets[b + 1])) for b in picked]))
+        out = x[tuple(basic)]
+        for axis, pieces in lists:
+            # One piece per picked block, so the result's blocks are the picked ones.
+            parts = [out[(slice(None),) * axis + (p,)] for p in pieces]
+            out = concatenate(parts, axis) if parts else out[(slice(None),) * axis + (slice(0, 0),)]
+        return out
+
+
 def _cumulative(name):
     def f(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
         if include_initial:

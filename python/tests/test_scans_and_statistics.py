@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import floe
 import floe.array as fa
 
 
@@ -393,3 +394,26 @@ def test_diagonal_errors():
         fa.diag(fa.ones((2, 2, 2), chunks=1))
     with pytest.raises(ValueError, match="sizes"):
         fa.vdot(x, fa.ones(4, chunks=2))
+
+
+def test_blocks_index_the_grid_and_persist_keeps_blocks():
+    a = np.arange(60.0).reshape(6, 10)
+    x = fa.from_array(a, chunks=(4, 3))
+    assert x.blocks.shape == (2, 4) and x.blocks.size == 8
+    np.testing.assert_array_equal(x.blocks[1, 2].compute(), a[4:, 6:9])
+    np.testing.assert_array_equal(x.blocks[-1].compute(), a[4:])
+    y = x.blocks[:, ::-2]
+    assert y.chunks == ((4, 2), (1, 3))
+    np.testing.assert_array_equal(y.compute(), np.concatenate([a[:, 9:], a[:, 3:6]], axis=1))
+    np.testing.assert_array_equal(x.blocks[..., [0, 3]].compute(), np.concatenate([a[:, :3], a[:, 9:]], axis=1))
+    with pytest.raises(IndexError):
+        x.blocks[2]
+    with pytest.raises(IndexError):
+        x.blocks[0, 0, 0]
+    src = Counting(a)
+    lazy = fa.from_array(src, chunks=(4, 3)) * 2
+    (kept,) = floe.persist(lazy)
+    assert src.reads == 8 and kept.chunks == lazy.chunks
+    np.testing.assert_array_equal((kept + 1).compute(), a * 2 + 1)
+    np.testing.assert_array_equal(kept.persist().sum(axis=0).compute(), (a * 2).sum(axis=0))
+    assert src.reads == 8, "the kept blocks are used, not the source"

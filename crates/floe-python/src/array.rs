@@ -733,6 +733,27 @@ impl PyArray {
         py_map_blocks(&self.inner, func, dtype).map(wrap)
     }
 
+    /// This array computed and its blocks kept in memory (Dask's `persist`): later
+    /// computations of it, or of arrays made from it, start from the kept blocks.
+    fn persist(&self, py: Python<'_>) -> PyResult<PyArray> {
+        let a = self.inner.clone();
+        let kept = run(py, move || floe::persist(&[a]))?;
+        kept.into_iter()
+            .next()
+            .map(wrap)
+            .ok_or_else(|| PyValueError::new_err("persist returned nothing"))
+    }
+
+    /// `x.blocks[i, j]`: the array of the selected blocks, dimensions kept (Dask's
+    /// `blocks`); see `floe.array.BlockView`.
+    #[getter]
+    fn blocks<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        slf.py()
+            .import("floe.array")?
+            .getattr("BlockView")?
+            .call1((slf,))
+    }
+
     /// NumPy's `diagonal`: the two axes removed, the diagonal appended last.
     #[pyo3(signature = (offset=0, axis1=0, axis2=1))]
     fn diagonal(&self, offset: isize, axis1: isize, axis2: isize) -> PyResult<PyArray> {
@@ -1281,6 +1302,16 @@ fn compute<'py>(py: Python<'py>, arrays: &Bound<'py, PyTuple>) -> PyResult<Bound
     PyTuple::new(py, compute_all(py, arrays_arg(arrays, "compute")?)?)
 }
 
+/// Computes arrays together and keeps their blocks in memory (Dask's `persist`): arrays
+/// over the kept blocks, whose later computations start from them.
+#[pyfunction]
+#[pyo3(signature = (*arrays))]
+fn persist<'py>(py: Python<'py>, arrays: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyTuple>> {
+    let arrays = arrays_arg(arrays, "persist")?;
+    let kept = run(py, move || floe::persist(&arrays))?;
+    PyTuple::new(py, kept.into_iter().map(wrap))
+}
+
 /// Sets the worker threads, the memory budget (`"auto"`, `None` for none, bytes or a size),
 /// the spill directory for every later computation and the block size of `"auto"` chunks
 /// (`None`: following the budget) for arrays made later.
@@ -1577,6 +1608,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         from_zarr,
         _reduce,
         _scan,
+        persist,
         _store,
         from_npy,
         to_zarr,

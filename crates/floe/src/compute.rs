@@ -200,6 +200,71 @@ pub fn graph<C: Compute + ?Sized>(what: &C) -> Result<(Graph, Vec<TaskId>)> {
     Ok(fuse(&graph, &outputs)?)
 }
 
+/// Computes every block of `arrays` (shared work once) and returns arrays over the blocks
+/// kept in memory — Dask's `persist`: later computations start from the blocks instead of
+/// recomputing them. Each array keeps its shape, dtype and blocks; a use of a block copies
+/// it out of the kept one.
+///
+/// # Examples
+///
+/// ```
+/// use floe::array::{self, ArrayCompute};
+///
+/// let x = array::random::uniform(&[1000, 1000], [250_usize, 250], 0, 0.0, 1.0)?;
+/// let [kept]: [array::Array; 1] = floe::persist(&[x.clone()])?.try_into().unwrap();
+/// assert_eq!(kept.chunks(), x.chunks());
+/// let (a, b) = (kept.sum(array::Axes::All)?.compute()?, x.sum(array::Axes::All)?.compute()?);
+/// assert_eq!(a.into_f64()?, b.into_f64()?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`compute`]; a budget too small for all the blocks refuses the run before it starts.
+pub fn persist(arrays: &[Array]) -> Result<Vec<Array>> {
+    let scheduler = config::get().scheduler()?;
+    let mut builder = GraphBuilder::default();
+    let mut outputs = Vec::new();
+    let indices: Vec<Vec<Vec<usize>>> = arrays
+        .iter()
+        .map(|a| a.chunks().block_indices().collect())
+        .collect();
+    {
+        let mut lowering = floe_array::Lowering::new(&mut builder);
+        for (a, idx) in arrays.iter().zip(&indices) {
+            for i in idx {
+                outputs.push(lowering.block(a, i)?);
+            }
+        }
+    }
+    let graph = builder.build();
+    let (graph, outputs) = fuse(&graph, &outputs)?;
+    let order = order(&graph, &outputs);
+    let run = scheduler.run_with(&graph, &outputs, &RunOptions::new().order(&order))?;
+    let mut values = run.values.into_iter();
+    let mut out = Vec::with_capacity(arrays.len());
+    for (a, idx) in arrays.iter().zip(indices) {
+        let mut blocks: HashMap<Vec<usize>, DynArray> = HashMap::with_capacity(idx.len());
+        for i in idx {
+            let v = values
+                .next()
+                .ok_or_else(|| internal("persist: fewer values than blocks"))?;
+            let block = v.take::<DynArray>().map_err(|_| Error::TypeMismatch {
+                key: floe_graph::Key::named(a.name()),
+                expected: "DynArray",
+            })?;
+            blocks.insert(i, block);
+        }
+        let kept = floe_array::try_from_fn(a.shape(), a.chunks(), a.dtype(), move |info| {
+            blocks.get(&info.index).cloned().ok_or_else(|| {
+                floe_graph::TaskError::msg(format!("persisted block {:?} is missing", info.index))
+            })
+        })?;
+        out.push(kept.named("persist"));
+    }
+    Ok(out)
+}
+
 /// Draws the task graph computing `what` into `path` (`.svg`, `.png` or `.pdf` through
 /// Graphviz's `dot`; `.dot` as Graphviz source): tasks as circles, results as boxes,
 /// collapsed to operations for big graphs.

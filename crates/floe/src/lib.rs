@@ -45,7 +45,9 @@ pub mod config;
 mod delayed;
 mod error;
 
-pub use compute::{Compute, Outputs, Roots, compute, compute_with, graph, plan, visualize};
+pub use compute::{
+    Compute, Outputs, Roots, compute, compute_with, graph, persist, plan, visualize,
+};
 pub use config::{Config, Subscription, subscribe, subscribe_arc};
 pub use delayed::{
     Arg, Delayed, delayed, delayed2, delayed3, delayed4, try_delayed, try_delayed2, try_delayed3,
