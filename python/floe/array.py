@@ -33,6 +33,7 @@ from ._floe import (
     stack,
     to_npy,
     to_zarr,
+    topk,
     trim_internal,
     zeros,
 )
@@ -615,6 +616,28 @@ class BlockView:
             parts = [out[(slice(None),) * axis + (p,)] for p in pieces]
             out = concatenate(parts, axis) if parts else out[(slice(None),) * axis + (slice(0, 0),)]
         return out
+
+
+def coarsen(reduction, x, axes, trim_excess=False, **kwargs):
+    """Dask's ``coarsen``: every ``axes[a]`` consecutive elements along axis ``a`` combined
+    by ``reduction`` (``np.mean``, ``np.sum``, ``np.max``… or its name), lazily; blocks are
+    first aligned to whole windows. ``trim_excess`` drops a last partial window; otherwise
+    each length must be a multiple of its factor.
+
+    >>> import numpy as np, floe.array as fa
+    >>> fa.coarsen(np.sum, fa.arange(12, chunks=5), {0: 3}).compute()
+    array([ 3, 12, 21, 30])
+    """
+    if kwargs:
+        raise NotImplementedError(f"floe's coarsen passes no keyword arguments to the reduction ({sorted(kwargs)})")
+    x = asarray(x)
+    name = reduction if isinstance(reduction, str) else getattr(reduction, "__name__", repr(reduction))
+    factors = [1] * x.ndim
+    for a, f in axes.items():
+        if not -x.ndim <= a < x.ndim:
+            raise ValueError(f"axis {a} is out of bounds for array of dimension {x.ndim}")
+        factors[a % x.ndim] = int(f)
+    return _floe._coarsen(name, x, factors, trim_excess)
 
 
 def _cumulative(name):

@@ -417,3 +417,44 @@ def test_blocks_index_the_grid_and_persist_keeps_blocks():
     np.testing.assert_array_equal((kept + 1).compute(), a * 2 + 1)
     np.testing.assert_array_equal(kept.persist().sum(axis=0).compute(), (a * 2).sum(axis=0))
     assert src.reads == 8, "the kept blocks are used, not the source"
+
+
+@settings(max_examples=50, deadline=None)
+@given(cases(), st.integers(1, 4), st.booleans())
+def test_topk_matches_numpy_sort(case, k, smallest):
+    shape, chunks, axis, seed = case
+    axis = -1 if axis is None else axis
+    a = np.random.default_rng(seed).standard_normal(shape)
+    k = min(k, a.shape[axis])
+    x = fa.from_array(a, chunks=chunks)
+    want = np.flip(np.sort(a, axis=axis), axis=axis) if not smallest else np.sort(a, axis=axis)
+    want = np.take(want, np.arange(k), axis=axis)
+    got = fa.topk(x, -k if smallest else k, axis=axis)
+    np.testing.assert_array_equal(got.compute(), want)
+    np.testing.assert_array_equal(x.topk(k, axis=axis).compute(), np.take(np.flip(np.sort(a, axis=axis), axis=axis), np.arange(k), axis=axis))
+
+
+@settings(max_examples=50, deadline=None)
+@given(cases(), st.sampled_from([np.sum, np.mean, np.max, np.min, "std", np.prod]), st.integers(1, 3))
+def test_coarsen_matches_a_reshaped_reduction(case, reduction, f):
+    shape, chunks, _, seed = case
+    a = np.random.default_rng(seed).standard_normal(shape)
+    factors = {ax: min(f, n) for ax, n in enumerate(shape)}
+    x = fa.from_array(a, chunks=chunks)
+    got = fa.coarsen(reduction, x, factors, trim_excess=True)
+    trimmed = a[tuple(slice(0, n - n % factors[ax]) for ax, n in enumerate(shape))]
+    split = [v for ax, n in enumerate(trimmed.shape) for v in (n // factors[ax], factors[ax])]
+    g = getattr(np, reduction) if isinstance(reduction, str) else reduction
+    want = g(trimmed.reshape(split), axis=tuple(range(1, 2 * len(shape), 2)))
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got.compute(), want, rtol=1e-12, atol=1e-12)
+
+
+def test_topk_and_coarsen_errors():
+    x = fa.ones((4, 6), chunks=3)
+    with pytest.raises(ValueError, match="k = 7"):
+        fa.topk(x, 7)
+    with pytest.raises(ValueError, match="trim_excess"):
+        fa.coarsen(np.mean, x, {1: 4})
+    with pytest.raises(NotImplementedError, match="median"):
+        fa.coarsen(np.median, x, {0: 2})

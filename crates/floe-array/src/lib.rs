@@ -46,6 +46,7 @@ mod shape;
 mod slicing;
 mod spill;
 mod svg;
+mod topk;
 
 pub use array::Array;
 pub use chunks::{

@@ -82,7 +82,42 @@ fn _quantile(x: &Bound<'_, PyAny>, q: Vec<f64>, axis: isize, skip_nan: bool) -> 
         .map_err(to_py)
 }
 
+/// Dask's `topk`: the `k` largest along `axis`, largest first (negative `k`: smallest).
+#[pyfunction]
+#[pyo3(signature = (a, k, axis=-1, split_every=None))]
+fn topk(
+    a: &Bound<'_, PyAny>,
+    k: isize,
+    axis: isize,
+    split_every: Option<usize>,
+) -> PyResult<PyArray> {
+    let _ = split_every; // one combine of every block's survivors
+    as_array(a)?.topk(k, axis).map(wrap).map_err(to_py)
+}
+
+/// Dask's `coarsen` with the reduction by NumPy name and a factor per axis.
+#[pyfunction]
+#[pyo3(signature = (name, x, factors, trim_excess=false))]
+fn _coarsen(
+    name: &str,
+    x: &Bound<'_, PyAny>,
+    factors: Vec<usize>,
+    trim_excess: bool,
+) -> PyResult<PyArray> {
+    let op = fa::ReduceOp::from_numpy_name(name).ok_or_else(|| {
+        pyo3::exceptions::PyNotImplementedError::new_err(format!(
+            "coarsen: floe has no reduction {name:?}"
+        ))
+    })?;
+    as_array(x)?
+        .coarsen(op, &factors, trim_excess)
+        .map(wrap)
+        .map_err(to_py)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(topk, m)?)?;
+    m.add_function(wrap_pyfunction!(_coarsen, m)?)?;
     m.add_function(wrap_pyfunction!(_quantile, m)?)?;
     m.add_function(wrap_pyfunction!(_histogramdd, m)?)?;
     m.add_function(wrap_pyfunction!(bincount, m)?)?;

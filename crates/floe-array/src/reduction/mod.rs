@@ -18,7 +18,7 @@
 //! links rather than its logarithm, negligible in `f64`; means and variances combine
 //! (count, mean, M2) moments with Chan's formulas, never sums of squares.
 
-mod kernels;
+pub(crate) mod kernels;
 
 use std::sync::Arc;
 
@@ -91,6 +91,44 @@ pub enum ReduceOp {
 }
 
 impl ReduceOp {
+    /// The reduction NumPy calls `name` (`amin`/`amax` too; `var` and `std` with
+    /// `ddof` 0).
+    ///
+    /// ```
+    /// use floe_array::ReduceOp;
+    /// assert_eq!(ReduceOp::from_numpy_name("amax"), Some(ReduceOp::Max));
+    /// assert_eq!(ReduceOp::from_numpy_name("median"), None);
+    /// ```
+    pub fn from_numpy_name(name: &str) -> Option<ReduceOp> {
+        use ReduceOp::*;
+        let name = match name {
+            "amin" => "min",
+            "amax" => "max",
+            other => other,
+        };
+        [
+            Sum,
+            Prod,
+            Min,
+            Max,
+            Mean,
+            Var { ddof: 0 },
+            Std { ddof: 0 },
+            Any,
+            All,
+            NanSum,
+            NanMin,
+            NanMax,
+            NanMean,
+            NanVar { ddof: 0 },
+            NanStd { ddof: 0 },
+            ArgMin,
+            ArgMax,
+        ]
+        .into_iter()
+        .find(|op| op.name() == name)
+    }
+
     /// The NumPy name.
     pub fn name(self) -> &'static str {
         match self {

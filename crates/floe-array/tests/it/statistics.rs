@@ -2,7 +2,7 @@
 //! (NumPy itself is the oracle of the Python tests).
 
 use floe_array::{Bins, from_ndarray, histogram};
-use ndarray::{ArrayD, Axis};
+use ndarray::{ArrayD, Axis, Dimension};
 use proptest::prelude::*;
 
 use crate::support::{assert_close, case, compute};
@@ -76,4 +76,42 @@ fn bad_quantiles_and_bins_are_errors() {
         floe_array::bincount(&w, None, 4).is_err(),
         "floats are refused"
     );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn topk_keeps_the_largest_of_each_lane_in_order((x, chunks, _) in case(false), k in 1_isize..4) {
+        prop_assume!(x.ndim() > 0 && !x.shape().contains(&0));
+        let a = from_ndarray(x.clone(), chunks).unwrap();
+        let axis = x.ndim() - 1;
+        let k = k.min(x.shape()[axis] as isize);
+        for sign in [1, -1] {
+            let got = compute(&a.topk(sign * k, -1).unwrap()).into_f64().unwrap();
+            let want = x.map_axis(Axis(axis), |lane| {
+                let mut v = lane.to_vec();
+                v.sort_by(|p, q| if sign > 0 { q.total_cmp(p) } else { p.total_cmp(q) });
+                v[..k as usize].to_vec()
+            });
+            for (g, w) in got.lanes(Axis(axis)).into_iter().zip(want.iter()) {
+                prop_assert_eq!(g.to_vec(), w.clone());
+            }
+        }
+    }
+
+    #[test]
+    fn coarsening_sums_each_window((x, chunks, _) in case(false)) {
+        prop_assume!(x.ndim() > 0 && !x.shape().contains(&0));
+        let a = from_ndarray(x.clone(), chunks).unwrap();
+        let factors: Vec<usize> = x.shape().iter().map(|&n| if n % 2 == 0 { 2 } else { 1 }).collect();
+        let got = compute(&a.coarsen(floe_array::ReduceOp::Sum, &factors, false).unwrap()).into_f64().unwrap();
+        let shape: Vec<usize> = x.shape().iter().zip(&factors).map(|(n, f)| n / f).collect();
+        let mut want = ArrayD::<f64>::zeros(shape);
+        for (i, &v) in x.indexed_iter() {
+            let j: Vec<usize> = i.slice().iter().zip(&factors).map(|(p, f)| p / f).collect();
+            want[j.as_slice()] += v;
+        }
+        assert_close(&got, &want, 1e-12, "coarsen");
+    }
 }
