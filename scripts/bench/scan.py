@@ -7,6 +7,7 @@ it), as `floe-bench scan` does.
   sum0         x.sum(axis=0)
   cumsum0      x.cumsum(axis=0)
   cumsum1      x.cumsum(axis=1)
+  histogram    da.histogram(x, bins=100, range=(0, 1))
   numpy_cumsum0  np.cumsum over the whole array in memory (one thread), for scale
 
 The floe side: `floe-bench scan --threads 2`.
@@ -53,6 +54,12 @@ def cumsum1():
     consume(x().cumsum(axis=1))
 
 
+def histogram():
+    import dask.array as da
+    counts, _ = da.histogram(x(), bins=100, range=(0, 1))
+    counts.compute()
+
+
 def numpy_cumsum0():
     import numpy as np
     a = np.random.default_rng(0).random((N, N))
@@ -65,6 +72,7 @@ cases = {
     "sum0": ("dask", params, sum0),
     "cumsum0": ("dask", params, cumsum0),
     "cumsum1": ("dask", params, cumsum1),
+    "histogram": ("dask", params, histogram),
     "numpy_cumsum0": ("numpy", params, numpy_cumsum0),
 }
 

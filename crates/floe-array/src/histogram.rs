@@ -244,11 +244,31 @@ fn counts_dd(
                 (None, rest)
             };
             let edges: Vec<ArrayD<f64>> = edges.iter().map(|e| e.to_typed::<f64>()).collect();
-            let index = bin_indices(data, &edges, &uniform);
-            let mut shape = vec![1, cells];
-            if cells == 0 {
-                shape[1] = 0;
+            let shape = [1, cells];
+            if let ([d], None, [e]) = (data, w, edges.as_slice()) {
+                // One sample, no weights: count straight from the block, in memory order.
+                let binner = Binner::new(
+                    e.as_slice().expect("edges are one standard block"),
+                    uniform[0],
+                );
+                let mut counts = vec![0_i64; cells];
+                with_dtype!(d.dtype(), T => {
+                    let v = T::view(d).ok_or_else(|| TaskError::msg("internal error: histogram dtype"))?;
+                    let mut add = |x: T| {
+                        if let Some(b) = binner.bin(x.to_f64()) {
+                            counts[b] += 1;
+                        }
+                    };
+                    match v.as_slice_memory_order() {
+                        Some(s) => s.iter().for_each(|&x| add(x)),
+                        None => v.iter().for_each(|&x| add(x)),
+                    }
+                });
+                return Ok(DynArray::from(
+                    ArrayD::from_shape_vec(IxDyn(&shape), counts).expect("cells"),
+                ));
             }
+            let index = bin_indices(data, &edges, &uniform);
             Ok(match (w, partial_dtype) {
                 (None, _) => {
                     let mut counts = vec![0_i64; cells];
@@ -303,12 +323,13 @@ fn bin_indices(data: &[&DynArray], edges: &[ArrayD<f64>], uniform: &[bool]) -> V
     let mut cells: Vec<Option<usize>> = vec![Some(0); len];
     for ((d, e), &u) in data.iter().zip(edges).zip(uniform) {
         let e = e.as_slice().expect("edges are one standard block");
-        let n = e.len().saturating_sub(1);
+        let binner = Binner::new(e, u);
+        let n = binner.n;
         with_dtype!(d.dtype(), T => {
             let v = T::view(d).expect("the block's own dtype");
             for (c, &x) in cells.iter_mut().zip(v.iter()) {
                 if let Some(cell) = *c {
-                    *c = bin_of(x.to_f64(), e, n, u).map(|b| cell * n + b);
+                    *c = binner.bin(x.to_f64()).map(|b| cell * n + b);
                 }
             }
         });
@@ -316,25 +337,50 @@ fn bin_indices(data: &[&DynArray], edges: &[ArrayD<f64>], uniform: &[bool]) -> V
     cells
 }
 
-/// The bin of `v` among `n` bins with edges `e`, as NumPy finds it: arithmetically for
-/// equal widths (corrected by the edges where rounding misplaces it), by bisection
-/// otherwise.
-fn bin_of(v: f64, e: &[f64], n: usize, uniform: bool) -> Option<usize> {
-    if n == 0 || !(v >= e[0] && v <= e[n]) {
-        return None;
+/// Finds bins among edges `e`, as NumPy does: arithmetically for equal widths (corrected
+/// by the edges where rounding misplaces a value), by bisection otherwise.
+struct Binner<'a> {
+    e: &'a [f64],
+    n: usize,
+    /// Bins per unit, for equal widths (0 otherwise).
+    norm: f64,
+}
+
+impl<'a> Binner<'a> {
+    fn new(e: &'a [f64], uniform: bool) -> Self {
+        let n = e.len().saturating_sub(1);
+        let norm = if uniform && n > 0 && e[n] > e[0] {
+            n as f64 / (e[n] - e[0])
+        } else {
+            0.0
+        };
+        Binner { e, n, norm }
     }
-    if uniform && e[n] > e[0] {
-        let mut i = (((v - e[0]) / (e[n] - e[0]) * n as f64) as usize).min(n - 1);
-        if v < e[i] {
-            i = i.saturating_sub(1);
-        } else if i + 1 < n && v >= e[i + 1] {
-            i += 1;
+
+    #[inline]
+    fn bin(&self, v: f64) -> Option<usize> {
+        let (e, n) = (self.e, self.n);
+        if n == 0 || !(v >= e[0] && v <= e[n]) {
+            return None;
         }
-        return Some(i);
+        if self.norm > 0.0 {
+            let mut i = (((v - e[0]) * self.norm) as usize).min(n - 1);
+            if v < e[i] {
+                i = i.saturating_sub(1);
+            } else if i + 1 < n && v >= e[i + 1] {
+                i += 1;
+            }
+            return Some(i);
+        }
+        // The number of edges at or below v, less one; the last edge closes the last bin.
+        let i = e.partition_point(|&b| b <= v);
+        Some((i - 1).min(n - 1))
     }
-    // The number of edges at or below v, less one; the last edge closes the last bin.
-    let i = e.partition_point(|&b| b <= v);
-    Some((i - 1).min(n - 1))
+}
+
+#[cfg(test)]
+fn bin_of(v: f64, e: &[f64], _n: usize, uniform: bool) -> Option<usize> {
+    Binner::new(e, uniform).bin(v)
 }
 
 /// The edges of `bins` for `x` as a one-block array, and whether they are equally spaced.

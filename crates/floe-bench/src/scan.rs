@@ -2,6 +2,8 @@
 //! 20000×20000 float64 in 2000×2000 blocks (random, so the data cannot be skipped). Each
 //! block of a cumulative sum is consumed as it is made (written nowhere and freed), as a
 //! store would consume it; `source` times making and consuming `x` alone.
+//! `histogram` counts `x` into 100 bins over a given range (one pass), `histogram_auto`
+//! over `x`'s own range (a pass for the range, one for the counts).
 //! `scripts/bench/scan.py` runs the same in Dask.
 
 use std::time::Instant;
@@ -10,7 +12,15 @@ use floe::array::{self, Array, ArrayCompute, Axes};
 
 use crate::report::Record;
 
-pub const CASES: &[&str] = &["source", "sum0", "cumsum0", "cumsum1", "nancumsum0"];
+pub const CASES: &[&str] = &[
+    "source",
+    "sum0",
+    "cumsum0",
+    "cumsum1",
+    "nancumsum0",
+    "histogram",
+    "histogram_auto",
+];
 
 const N: usize = 20_000;
 const BLOCK: usize = 2_000;
@@ -41,6 +51,18 @@ pub fn run(case: &str, ctx: &crate::Ctx) -> Result<(), String> {
         "nancumsum0" => (
             "nancumsum(x, axis=0)",
             x.nancumsum(0).map_err(Into::into).and_then(|y| consume(&y)),
+        ),
+        "histogram" => (
+            "histogram(x, bins=100, range=(0, 1))",
+            array::histogram(&x, 100, Some((0.0, 1.0)), None, false)
+                .map(|(c, _)| c)
+                .map_err(Into::into),
+        ),
+        "histogram_auto" => (
+            "histogram(x, bins=100)  # range from x: two passes",
+            array::histogram(&x, 100, None, None, false)
+                .map(|(c, _)| c)
+                .map_err(Into::into),
         ),
         other => {
             return Err(format!(
