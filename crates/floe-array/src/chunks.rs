@@ -138,6 +138,14 @@ impl Chunks {
         index.iter().zip(&self.0).map(|(&i, c)| c[i]).collect()
     }
 
+    /// These chunks as explicit per-axis rules, to change some axes and keep the others.
+    pub fn rules(&self) -> Vec<AxisChunks> {
+        self.0
+            .iter()
+            .map(|c| AxisChunks::Sizes(c.clone()))
+            .collect()
+    }
+
     /// The offset of each block's first element along `axis`, plus the axis' length at
     /// the end (`len + 1` entries).
     pub fn offsets(&self, axis: usize) -> Vec<usize> {

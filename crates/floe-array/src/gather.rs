@@ -45,6 +45,18 @@ pub(crate) struct GatherPlan {
 }
 
 impl GatherPlan {
+    /// The array gathering from `input` alone, by `axes` (per axis, per output block, the
+    /// segments), named `name`.
+    pub(crate) fn single(input: &Array, axes: Vec<Vec<Vec<Segment>>>, name: &str) -> Array {
+        GatherPlan {
+            inputs: vec![input.clone()],
+            axes,
+            concat_axis: None,
+            squeeze: vec![],
+        }
+        .into_array(name)
+    }
+
     /// The output array of this plan.
     pub(crate) fn into_array(self, name: &str) -> Array {
         let first = &self.inputs[0];

@@ -130,12 +130,7 @@ impl Array {
             {
                 let mut shape = src.shape().to_vec();
                 shape[a] = depth[a];
-                let mut chunks: Vec<AxisChunks> = src
-                    .chunks()
-                    .axes()
-                    .iter()
-                    .map(|c| AxisChunks::Sizes(c.clone()))
-                    .collect();
+                let mut chunks: Vec<AxisChunks> = src.chunks().rules();
                 chunks[a] = AxisChunks::Whole;
                 let pad = crate::full(&shape, ChunkSpec::Axes(chunks), v, src.dtype())?;
                 src = crate::concatenate(&[pad.clone(), src, pad], a as isize)?;
@@ -222,13 +217,7 @@ impl Array {
             let refs: Vec<&[usize]> = groups.iter().map(Vec::as_slice).collect();
             axes.push(take_axis_grouped(chunks, &refs));
         }
-        Ok(GatherPlan {
-            inputs: vec![self.clone()],
-            axes,
-            concat_axis: None,
-            squeeze: vec![],
-        }
-        .into_array(op))
+        Ok(GatherPlan::single(self, axes, op))
     }
 
     /// `f` on every block extended by `depth` (see [`Array::overlap`]), the margins cut

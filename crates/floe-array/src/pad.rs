@@ -96,12 +96,7 @@ impl Array {
                 let margin = |w: usize, x: &Array| -> Result<Array> {
                     let mut shape = x.shape().to_vec();
                     shape[a] = w;
-                    let mut rules: Vec<AxisChunks> = x
-                        .chunks()
-                        .axes()
-                        .iter()
-                        .map(|c| AxisChunks::Sizes(c.clone()))
-                        .collect();
+                    let mut rules: Vec<AxisChunks> = x.chunks().rules();
                     rules[a] = AxisChunks::Whole;
                     crate::full(&shape, ChunkSpec::Axes(rules), v, x.dtype())
                 };
@@ -146,13 +141,7 @@ impl Array {
             let refs: Vec<&[usize]> = groups.iter().map(Vec::as_slice).collect();
             axes.push(take_axis_grouped(self.chunks().axis(a), &refs));
         }
-        Ok(GatherPlan {
-            inputs: vec![self.clone()],
-            axes,
-            concat_axis: None,
-            squeeze: vec![],
-        }
-        .into_array(op))
+        Ok(GatherPlan::single(self, axes, op))
     }
 
     /// NumPy's `repeat` along `axis`: element `i` repeated `repeats[i]` times (one value:
@@ -218,12 +207,6 @@ impl Array {
                 }
             })
             .collect();
-        Ok(GatherPlan {
-            inputs: vec![self.clone()],
-            axes,
-            concat_axis: None,
-            squeeze: vec![],
-        }
-        .into_array(op))
+        Ok(GatherPlan::single(self, axes, op))
     }
 }

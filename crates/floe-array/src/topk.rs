@@ -82,12 +82,7 @@ impl Array {
         let largest = k > 0;
         // Each block's own top m (fewer if the block is shorter).
         let kept: Vec<usize> = self.chunks().axis(axis).iter().map(|&c| c.min(m)).collect();
-        let mut rules: Vec<AxisChunks> = self
-            .chunks()
-            .axes()
-            .iter()
-            .map(|c| AxisChunks::Sizes(c.clone()))
-            .collect();
+        let mut rules: Vec<AxisChunks> = self.chunks().rules();
         rules[axis] = AxisChunks::Sizes(kept.clone());
         let mut shape = self.shape().to_vec();
         shape[axis] = kept.iter().sum();
@@ -100,20 +95,10 @@ impl Array {
             Arc::new(|i: &[usize]| vec![(0, i.to_vec())]),
             Arc::new(move |b: &[&DynArray], _: &BlockInfo| Ok(lane_top(b[0], axis, m, largest))),
         )?;
-        let mut whole: Vec<AxisChunks> = per_block
-            .chunks()
-            .axes()
-            .iter()
-            .map(|c| AxisChunks::Sizes(c.clone()))
-            .collect();
+        let mut whole: Vec<AxisChunks> = per_block.chunks().rules();
         whole[axis] = AxisChunks::Whole;
         let gathered = per_block.rechunk(ChunkSpec::Axes(whole))?;
-        let mut rules: Vec<AxisChunks> = gathered
-            .chunks()
-            .axes()
-            .iter()
-            .map(|c| AxisChunks::Sizes(c.clone()))
-            .collect();
+        let mut rules: Vec<AxisChunks> = gathered.chunks().rules();
         rules[axis] = AxisChunks::Whole;
         let mut out_shape = self.shape().to_vec();
         out_shape[axis] = m;

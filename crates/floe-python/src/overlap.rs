@@ -76,16 +76,25 @@ fn boundaries(x: &Array, boundary: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Bo
     }
 }
 
+/// `f` of `x` with the depths and boundaries read from Python (a 0-d array has no margins).
+fn with_margins(
+    x: &Array,
+    depth: &Bound<'_, PyAny>,
+    boundary: Option<&Bound<'_, PyAny>>,
+    f: fn(&Array, &[usize], &[Boundary]) -> floe::array::Result<Array>,
+) -> PyResult<Array> {
+    if x.ndim() == 0 {
+        return Ok(x.clone());
+    }
+    f(x, &depths(x, depth)?, &boundaries(x, boundary)?).map_err(to_py)
+}
+
 pub(crate) fn overlap(
     x: &Array,
     depth: &Bound<'_, PyAny>,
     boundary: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Array> {
-    if x.ndim() == 0 {
-        return Ok(x.clone());
-    }
-    x.overlap(&depths(x, depth)?, &boundaries(x, boundary)?)
-        .map_err(to_py)
+    with_margins(x, depth, boundary, Array::overlap)
 }
 
 pub(crate) fn trim(
@@ -93,11 +102,7 @@ pub(crate) fn trim(
     depth: &Bound<'_, PyAny>,
     boundary: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Array> {
-    if x.ndim() == 0 {
-        return Ok(x.clone());
-    }
-    x.trim_overlap(&depths(x, depth)?, &boundaries(x, boundary)?)
-        .map_err(to_py)
+    with_margins(x, depth, boundary, Array::trim_overlap)
 }
 
 pub(crate) fn map_overlap(
