@@ -420,7 +420,8 @@ def _quantile(a, q, axis, keepdims, method, skip_nan, scale, out=None, overwrite
             raise ValueError(f"repeated axis in {given}")
     kept = [d for d in _builtins.range(ndim) if d not in reduced]
     # The reduced axes moved last and merged into one: quantiles of each lane.
-    lanes = transpose(x, kept + reduced).reshape(*[x.shape[d] for d in kept], -1)
+    lane = int(_np.prod([x.shape[d] for d in reduced], dtype="i8"))
+    lanes = transpose(x, kept + reduced).reshape(*[x.shape[d] for d in kept], lane)
     r = _floe._quantile(lanes, [float(v) for v in qa.ravel()], -1, skip_nan)
     # NumPy's dtype: the data's and q's promoted (a Python number q is weak).
     weak = isinstance(q, (int, float)) and not isinstance(q, bool)
@@ -520,7 +521,9 @@ def pad(array, pad_width, mode="constant", constant_values=0, **kwargs):
         raise ValueError("index can't contain negative values")
     if _np.ndim(constant_values) != 0:
         raise NotImplementedError("floe pads with one constant for every side")
-    return _floe._pad(x, [tuple(int(v) for v in w) for w in widths], mode, float(constant_values))
+    c = constant_values
+    c = c.item() if isinstance(c, _np.generic) else c
+    return _floe._pad(x, [tuple(int(v) for v in w) for w in widths], mode, c)
 
 
 def repeat(a, repeats, axis=None):
@@ -595,13 +598,27 @@ class BlockView:
         for axis, k in enumerate(key):
             offsets = _np.concatenate([[0], _np.cumsum(x.chunks[axis])]).astype(int)
             nb = len(x.chunks[axis])
-            if isinstance(k, (int, _np.integer)) and not isinstance(k, bool):
+            if isinstance(k, (bool, _np.bool_)) or (isinstance(k, float) or isinstance(k, _np.floating)):
+                raise IndexError(f"block indices must be integers, slices, lists or masks, not {type(k).__name__}")
+            if isinstance(k, (int, _np.integer)):
                 b = int(k) + nb if k < 0 else int(k)
                 if not 0 <= b < nb:
                     raise IndexError(f"block index {k} is out of bounds for axis {axis} with {nb} blocks")
                 basic.append(slice(int(offsets[b]), int(offsets[b + 1])))
                 continue
-            picked = list(_builtins.range(nb)[k]) if isinstance(k, slice) else [int(b) for b in _np.asarray(k).ravel()]
+            if isinstance(k, slice):
+                picked = list(_builtins.range(nb)[k])
+            else:
+                arr = _np.asarray(k)
+                if arr.ndim != 1 and arr.size:
+                    raise IndexError("a block index list must be one-dimensional")
+                if arr.dtype == bool:
+                    if arr.size != nb:
+                        raise IndexError(f"a block mask of {arr.size} for axis {axis} with {nb} blocks")
+                    arr = _np.flatnonzero(arr)
+                elif arr.size and arr.dtype.kind not in "iu":
+                    raise IndexError(f"block indices must be integers, not {arr.dtype}")
+                picked = [int(b) for b in arr.ravel()]
             picked = [b + nb if b < 0 else b for b in picked]
             if _builtins.any(not 0 <= b < nb for b in picked):
                 raise IndexError(f"block index out of bounds for axis {axis} with {nb} blocks")

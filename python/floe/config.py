@@ -60,3 +60,7 @@ def set(threads=_UNSET, memory_limit=_UNSET, spill_dir=_UNSET, chunk_size=_UNSET
 def get():
     """The current settings, as a dict."""
     return dict(_settings)
+
+
+# The defaults apply from import on: "auto" blocks follow the default budget at once.
+_floe._set_config(None, "auto", None, None)

@@ -458,3 +458,47 @@ def test_topk_and_coarsen_errors():
         fa.coarsen(np.mean, x, {1: 4})
     with pytest.raises(NotImplementedError, match="median"):
         fa.coarsen(np.median, x, {0: 2})
+
+
+def test_edge_cases_found_in_review():
+    # Quantiles over an empty kept axis, as NumPy.
+    for shape, axis in [((0, 3), 1), ((3, 0), 0)]:
+        a = np.zeros(shape)
+        got = fa.quantile(fa.from_array(a, chunks=2), 0.5, axis=axis)
+        assert got.shape == np.quantile(a, 0.5, axis=axis).shape
+    # map_overlap over an empty axis.
+    e = fa.from_array(np.zeros((3, 0)), chunks=2)
+    assert fa.map_overlap(lambda b: b, e, depth=1, boundary="reflect").compute().shape == (3, 0)
+    # pad keeps big integer constants, and casts as NumPy.
+    big = np.array([2**62 + 1])
+    np.testing.assert_array_equal(fa.pad(fa.from_array(big, chunks=1), 1, constant_values=2**62 + 1).compute(),
+                                  np.pad(big, 1, constant_values=2**62 + 1))
+    u = np.array([1, 2], "u1")
+    np.testing.assert_array_equal(fa.pad(fa.from_array(u, chunks=1), 1, constant_values=np.int64(7)).compute(),
+                                  np.pad(u, 1, constant_values=7))
+    # Block masks and bad block keys.
+    x = fa.from_array(np.arange(9), chunks=3)
+    np.testing.assert_array_equal(x.blocks[[True, False, True]].compute(), [0, 1, 2, 6, 7, 8])
+    for bad in [True, 1.5, [0.5]]:
+        with pytest.raises(IndexError):
+            x.blocks[bad]
+    # Python integers beyond the array's dtype, as NumPy 2.
+    a = np.array([1, -2, 3], "i4")
+    xi = fa.from_array(a, chunks=2)
+    np.testing.assert_array_equal((xi < 2**40).compute(), a < 2**40)
+    np.testing.assert_allclose((xi / 2**40).compute(), a / 2**40)
+    with pytest.raises(ValueError, match="out of bounds"):
+        fa.from_array(np.array([1], "u1"), chunks=1) + 300
+    # A histogram of no data uses the range (0, 1), as NumPy.
+    c, ed = fa.histogram(fa.from_array(np.zeros(0), chunks=1), bins=4)
+    np.testing.assert_array_equal(ed.compute(), np.histogram(np.zeros(0), bins=4)[1])
+    # Sizes beyond what can be addressed are errors, not panics or exhausted memory.
+    with pytest.raises(ValueError):
+        fa.bincount(fa.from_array(np.array([1]), chunks=1), minlength=2**62)
+    with pytest.raises(ValueError):
+        fa.histogramdd([x, x], bins=[2**32, 2**32], range=[(0, 1), (0, 1)])
+    with pytest.raises(ValueError):
+        fa.repeat(x, 2**61)
+    with pytest.raises(ValueError):
+        fa.diag(x, 2**62)
+    assert fa.diagonal(fa.ones((3, 3), chunks=2), -2**63).shape == (0,)

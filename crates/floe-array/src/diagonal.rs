@@ -73,17 +73,17 @@ impl Array {
                 "axis1 and axis2 cannot be the same",
             ));
         }
-        let (n1, n2) = (self.shape()[a1] as isize, self.shape()[a2] as isize);
-        let (s1, s2) = ((-offset).max(0), offset.max(0));
-        let len = (n1 - s1).min(n2 - s2).max(0) as usize;
+        let (n1, n2) = (self.shape()[a1], self.shape()[a2]);
+        // Where the diagonal starts along each axis, and its length (0 if it misses).
+        let (s1, s2) = if offset < 0 {
+            (offset.unsigned_abs(), 0)
+        } else {
+            (0, offset.unsigned_abs())
+        };
+        let len = n1.saturating_sub(s1).min(n2.saturating_sub(s2));
+        let (s1, s2) = (s1.min(n1), s2.min(n2));
         let others: Vec<usize> = (0..self.ndim()).filter(|&a| a != a1 && a != a2).collect();
-        let parts = pieces(
-            self.chunks().axis(a1),
-            self.chunks().axis(a2),
-            s1 as usize,
-            s2 as usize,
-            len,
-        );
+        let parts = pieces(self.chunks().axis(a1), self.chunks().axis(a2), s1, s2, len);
         let mut shape: Vec<usize> = others.iter().map(|&a| self.shape()[a]).collect();
         shape.push(len);
         let mut rules: Vec<AxisChunks> = others
@@ -98,7 +98,7 @@ impl Array {
         let deps_parts = parts.clone();
         let deps_others = others.clone();
         let nd = self.ndim();
-        let starts = (s1 as usize, s2 as usize);
+        let starts = (s1, s2);
         let c1 = self.chunks().offsets(a1);
         let c2 = self.chunks().offsets(a2);
         let empty = parts.is_empty();
@@ -221,10 +221,22 @@ pub fn diag(v: &Array, k: isize) -> Result<Array> {
                 }),
             )?;
             let w = k.unsigned_abs();
+            if n.checked_add(w)
+                .and_then(|m| m.checked_mul(m))
+                .and_then(|e| e.checked_mul(dtype.itemsize()))
+                .is_none_or(|b| b > isize::MAX as usize)
+            {
+                return Err(ArrayError::invalid(
+                    "diag",
+                    format!("a diagonal offset of {k} makes an array too large to address"),
+                ));
+            }
             match k {
                 0 => Ok(square),
-                k if k > 0 => square.pad(&[(0, w), (w, 0)], PadMode::Constant(0.0)),
-                _ => square.pad(&[(w, 0), (0, w)], PadMode::Constant(0.0)),
+                k if k > 0 => {
+                    square.pad(&[(0, w), (w, 0)], PadMode::Constant(crate::Scalar::Int(0)))
+                }
+                _ => square.pad(&[(w, 0), (0, w)], PadMode::Constant(crate::Scalar::Int(0))),
             }
         }
         d => Err(ArrayError::invalid(

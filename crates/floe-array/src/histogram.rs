@@ -209,7 +209,11 @@ fn counts_dd(
         .iter()
         .map(|e| e.shape()[0].saturating_sub(1))
         .collect();
-    let cells: usize = nbins.iter().product();
+    let cells = nbins
+        .iter()
+        .try_fold(1_usize, |acc, &n| acc.checked_mul(n))
+        .filter(|&c| c.checked_mul(8).is_some_and(|b| b <= isize::MAX as usize))
+        .ok_or_else(|| ArrayError::invalid(op, format!("{nbins:?} bins are too many to count")))?;
     let partial_dtype = match weights.map(Array::dtype) {
         Some(d) if d.is_float() => DType::F64,
         _ => DType::I64,
@@ -426,6 +430,10 @@ fn edges_for(
                 let (lo, hi) = widen(lo, hi);
                 Ok((crate::linspace(lo, hi, n + 1, true, n + 1)?, true))
             }
+            // No data: NumPy's range (0, 1).
+            None if x.shape().contains(&0) => {
+                Ok((crate::linspace(0.0, 1.0, n + 1, true, n + 1)?, true))
+            }
             None => {
                 // The data's range, reduced lazily; the edges follow from it in one task.
                 let lo = x.min(Axes::All)?;
@@ -510,6 +518,15 @@ pub fn bincount(x: &Array, weights: Option<&Array>, minlength: usize) -> Result<
         return Err(ArrayError::invalid(
             op,
             format!("takes integers, not {}", x.dtype()),
+        ));
+    }
+    if minlength
+        .checked_mul(8)
+        .is_none_or(|b| b > isize::MAX as usize)
+    {
+        return Err(ArrayError::invalid(
+            op,
+            format!("minlength {minlength} is too large to count into"),
         ));
     }
     if minlength == 0 {

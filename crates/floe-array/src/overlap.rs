@@ -202,6 +202,8 @@ impl Array {
                 .zip(&offsets)
                 .enumerate()
                 .map(|(i, (&c, &off))| {
+                    // An empty axis was not extended; at a None boundary, nor were the edges.
+                    let d = if self.shape()[a] == 0 { 0 } else { d };
                     let edge = boundary[a] == Boundary::None;
                     let left = if edge && i == 0 { 0 } else { d };
                     let right = if edge && i == last { 0 } else { d };

@@ -3,13 +3,17 @@
 //! block at its end of the axis.
 
 use crate::gather::{GatherPlan, take_axis_grouped};
-use crate::{Array, ArrayError, AxisChunks, ChunkSpec, Result};
+
+/// The most positions `pad` and `repeat` list along one axis (their gathers list every
+/// position when the graph is built).
+const MAX_POSITIONS: usize = 1 << 32;
+use crate::{Array, ArrayError, AxisChunks, ChunkSpec, Result, Scalar};
 
 /// How `pad` fills the margins (NumPy's `mode`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum PadMode {
-    /// A constant (`"constant"`).
-    Constant(f64),
+    /// A constant (`"constant"`), cast to the array's dtype as NumPy casts it.
+    Constant(Scalar),
     /// The edge value repeated (`"edge"`).
     Edge,
     /// Mirrored about the edge element, which is not repeated (`"reflect"`).
@@ -24,7 +28,7 @@ impl PadMode {
     /// NumPy's name, for the modes without a parameter (`"constant"` pads zeros).
     pub fn from_name(name: &str) -> Option<PadMode> {
         match name {
-            "constant" => Some(PadMode::Constant(0.0)),
+            "constant" => Some(PadMode::Constant(Scalar::Int(0))),
             "edge" => Some(PadMode::Edge),
             "reflect" => Some(PadMode::Reflect),
             "symmetric" => Some(PadMode::Symmetric),
@@ -98,7 +102,11 @@ impl Array {
                     shape[a] = w;
                     let mut rules: Vec<AxisChunks> = x.chunks().rules();
                     rules[a] = AxisChunks::Whole;
-                    crate::full(&shape, ChunkSpec::Axes(rules), v, x.dtype())
+                    let dtype = x.dtype();
+                    crate::try_from_fn(&shape, ChunkSpec::Axes(rules), dtype, move |b| {
+                        Ok(v.fill(dtype, &b.shape))
+                    })
+                    .map(|m| m.named("pad"))
                 };
                 if before > 0 {
                     parts.push(margin(before, &out)?);
@@ -116,6 +124,18 @@ impl Array {
         let mut axes = Vec::with_capacity(nd);
         for (a, &(before, after)) in widths.iter().enumerate() {
             let n = self.shape()[a];
+            if before
+                .checked_add(after)
+                .and_then(|w| w.checked_add(n))
+                .is_none_or(|len| len > MAX_POSITIONS)
+            {
+                return Err(ArrayError::invalid(
+                    op,
+                    format!(
+                        "pad widths ({before}, {after}) make axis {a} longer than {MAX_POSITIONS}"
+                    ),
+                ));
+            }
             if n == 0 && before + after > 0 {
                 return Err(ArrayError::invalid(
                     op,
@@ -179,6 +199,13 @@ impl Array {
                     "operands could not be broadcast together: {} repeats for an axis of {n}",
                     repeats.len()
                 ),
+            ));
+        }
+        let total = (0..n).try_fold(0_usize, |acc, i| acc.checked_add(count(i)));
+        if total.is_none_or(|t| t > MAX_POSITIONS) {
+            return Err(ArrayError::invalid(
+                op,
+                format!("the repeated axis would be longer than {MAX_POSITIONS}"),
             ));
         }
         let mut groups: Vec<Vec<usize>> = Vec::new();

@@ -1,6 +1,6 @@
 //! Overlapping blocks from Python: Dask's spellings of depths and boundaries, translated.
 
-use floe::array::{Array, Boundary, DType, PadMode};
+use floe::array::{Array, Boundary, DType, PadMode, Scalar};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -137,15 +137,22 @@ fn trim_internal(
 /// NumPy's `pad` with `widths` (before, after) per axis, `mode` by name, the constant for
 /// `"constant"`.
 #[pyfunction]
-#[pyo3(signature = (x, widths, mode, constant=0.0))]
+#[pyo3(signature = (x, widths, mode, constant=None))]
 fn _pad(
     x: &Bound<'_, PyAny>,
     widths: Vec<(usize, usize)>,
     mode: &str,
-    constant: f64,
+    constant: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<crate::array::PyArray> {
     let mode = match mode {
-        "constant" => PadMode::Constant(constant),
+        "constant" => PadMode::Constant(match constant {
+            None => Scalar::Int(0),
+            Some(c) if c.is_instance_of::<pyo3::types::PyBool>() => Scalar::Bool(c.extract()?),
+            Some(c) if c.is_instance_of::<pyo3::types::PyInt>() => Scalar::Int(c.extract().map_err(
+                |_| PyValueError::new_err("constant_values: an integer beyond 64 bits"),
+            )?),
+            Some(c) => Scalar::Float(c.extract()?),
+        }),
         other => PadMode::from_name(other).ok_or_else(|| {
             pyo3::exceptions::PyNotImplementedError::new_err(format!(
                 "mode {other:?}: floe pads with 'constant', 'edge', 'reflect', 'symmetric' or 'wrap'"

@@ -104,16 +104,27 @@ impl Scalar {
 
     /// This scalar as a 0-d block of `dtype` (integers exactly, through `i128`).
     fn to_block(self, dtype: DType) -> DynArray {
+        self.fill(dtype, &[])
+    }
+
+    /// A block of `shape` filled with this scalar cast to `dtype` as NumPy's `astype` does
+    /// (integers exactly, through `i128`, wrapping).
+    pub(crate) fn fill(self, dtype: DType, shape: &[usize]) -> DynArray {
         match self {
             Scalar::Int(i) => {
                 crate::with_dtype!(dtype, T => DynArray::from(ndarray::ArrayD::<T>::from_elem(
-                    ndarray::IxDyn(&[]),
+                    ndarray::IxDyn(shape),
                     <T as crate::Element>::from_i128(i128::from(i)),
                 )))
             }
-            other => DynArray::full(dtype, &[], other.as_f64()),
+            other => DynArray::full(dtype, shape, other.as_f64()),
         }
     }
+}
+
+/// Whether `i` is a value of the integer (or boolean) `dtype`.
+fn int_fits(i: i64, dtype: DType) -> bool {
+    crate::with_dtype!(dtype, T => crate::Element::to_i128(<T as crate::Element>::from_i128(i128::from(i))) == i128::from(i))
 }
 
 /// The shape of broadcasting `shapes` together (NumPy's rules).
@@ -232,7 +243,26 @@ impl Array {
     /// `self op scalar` (or `scalar op self`): the scalar is embedded in the kernel, so a
     /// chain like `(x + 1) * 2` stays a linear chain of one-input tasks that fuse.
     fn with_scalar(&self, op: BinaryOp, s: Scalar, scalar_first: bool) -> Result<Array> {
-        let sd = s.dtype_next_to(self.dtype());
+        let mut sd = s.dtype_next_to(self.dtype());
+        if let Scalar::Int(i) = s
+            && !sd.is_float()
+            && !int_fits(i, sd)
+        {
+            // An integer the array's dtype cannot hold, as NumPy 2 treats it: compared
+            // exactly, divided as a float, refused in integer arithmetic.
+            sd = if op.is_comparison() && i >= 0 && self.dtype() == DType::U64 {
+                DType::U64
+            } else if op.is_comparison() && self.dtype() != DType::U64 {
+                DType::I64
+            } else if op == BinaryOp::Div || op.is_comparison() {
+                DType::F64
+            } else {
+                return Err(crate::ArrayError::invalid(
+                    op.name(),
+                    format!("Python integer {i} out of bounds for {}", self.dtype()),
+                ));
+            };
+        }
         let (compute_in, out) = if scalar_first {
             op.dtypes(sd, self.dtype())?
         } else {
