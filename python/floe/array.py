@@ -15,6 +15,7 @@ from . import _floe
 from ._floe import (
     Array,
     arange,
+    argtopk,
     bincount,
     compute,
     concatenate,

@@ -432,6 +432,12 @@ def test_topk_matches_numpy_sort(case, k, smallest):
     got = fa.topk(x, -k if smallest else k, axis=axis)
     np.testing.assert_array_equal(got.compute(), want)
     np.testing.assert_array_equal(x.topk(k, axis=axis).compute(), np.take(np.flip(np.sort(a, axis=axis), axis=axis), np.arange(k), axis=axis))
+    order = np.argsort(a if smallest else -a, axis=axis, kind="stable")
+    got_i = fa.argtopk(x, -k if smallest else k, axis=axis)
+    assert got_i.dtype == np.int64
+    np.testing.assert_array_equal(got_i.compute(), np.take(order, np.arange(k), axis=axis))
+    np.testing.assert_array_equal(np.take_along_axis(a, x.argtopk(k, axis=axis).compute(), axis=axis),
+                                  x.topk(k, axis=axis).compute())
 
 
 @settings(max_examples=50, deadline=None)

@@ -21,32 +21,79 @@ fn nan_last<T: PartialOrd>(a: &T, b: &T) -> std::cmp::Ordering {
     })
 }
 
-/// The `k` largest (`largest`) or smallest values of each lane of `b` along `axis`,
-/// sorted that way; NaN counts as the largest value, as in NumPy's sort.
-fn lane_top(b: &DynArray, axis: usize, k: usize, largest: bool) -> DynArray {
-    with_dtype!(b.dtype(), T => {
-        let v = T::view(b).expect("the block's own dtype");
+/// What a top-k pass keeps of each lane.
+#[derive(Clone, Copy)]
+enum Keep {
+    /// The values.
+    Values,
+    /// Their positions along the axis, plus `offset` (the block's first position).
+    Positions { offset: usize },
+}
+
+/// The `k` largest (`largest`) or smallest values of each lane of `b` along `axis`, sorted
+/// that way (NaN counts as the largest value, as in NumPy's sort; ties keep their order),
+/// or their positions. `labels`, if given, replaces the positions: a block of `int64` of
+/// `b`'s shape whose values are kept instead (the second pass of `argtopk`).
+fn lane_top(
+    b: &DynArray,
+    labels: Option<&DynArray>,
+    axis: usize,
+    k: usize,
+    largest: bool,
+    keep: Keep,
+) -> Result<DynArray, TaskError> {
+    let labels = labels.map(|l| l.to_typed::<i64>());
+    Ok(with_dtype!(b.dtype(), T => {
+        let v = T::view(b).ok_or_else(|| TaskError::msg("internal error: topk dtype"))?;
         let n = v.shape()[axis];
-        let keep = k.min(n);
+        let m = k.min(n);
         let mut shape = v.shape().to_vec();
-        shape[axis] = keep;
-        let mut out = ArrayD::<T>::from_elem(IxDyn(&shape), <T as crate::Element>::zero());
-        let mut lane_buf: Vec<T> = Vec::with_capacity(n);
-        for (src, mut dst) in v.lanes(Axis(axis)).into_iter().zip(out.lanes_mut(Axis(axis))) {
-            lane_buf.clear();
-            lane_buf.extend(src.iter().copied());
-            let cmp = |a: &T, b: &T| nan_last(a, b);
+        shape[axis] = m;
+        let mut order: Vec<usize> = Vec::with_capacity(n);
+        let lanes = v.lanes(Axis(axis)).into_iter();
+        let mut kept: Vec<(ndarray::ArrayViewD<'_, T>, Vec<usize>)> = Vec::new();
+        for lane in lanes {
+            order.clear();
+            order.extend(0..n);
+            // A stable sort: the values' pass and the positions' pass pick the same ties.
             if largest {
-                lane_buf.sort_unstable_by(|a, b| cmp(b, a));
+                order.sort_by(|&i, &j| nan_last(&lane[j], &lane[i]));
             } else {
-                lane_buf.sort_unstable_by(cmp);
+                order.sort_by(|&i, &j| nan_last(&lane[i], &lane[j]));
             }
-            for (d, &x) in dst.iter_mut().zip(&lane_buf[..keep]) {
-                *d = x;
+            kept.push((lane.into_dyn(), order[..m].to_vec()));
+        }
+        match (keep, &labels) {
+            (Keep::Values, _) => {
+                let mut out = ArrayD::<T>::from_elem(IxDyn(&shape), <T as crate::Element>::zero());
+                for ((lane, picked), mut dst) in kept.iter().zip(out.lanes_mut(Axis(axis))) {
+                    for (d, &i) in dst.iter_mut().zip(picked) {
+                        *d = lane[[i]];
+                    }
+                }
+                DynArray::from(out)
+            }
+            (Keep::Positions { offset }, None) => {
+                let mut out = ArrayD::<i64>::zeros(IxDyn(&shape));
+                for ((_, picked), mut dst) in kept.iter().zip(out.lanes_mut(Axis(axis))) {
+                    for (d, &i) in dst.iter_mut().zip(picked) {
+                        *d = (offset + i) as i64;
+                    }
+                }
+                DynArray::from(out)
+            }
+            (Keep::Positions { .. }, Some(labels)) => {
+                let mut out = ArrayD::<i64>::zeros(IxDyn(&shape));
+                let label_lanes = labels.lanes(Axis(axis));
+                for (((_, picked), mut dst), lab) in kept.iter().zip(out.lanes_mut(Axis(axis))).zip(label_lanes) {
+                    for (d, &i) in dst.iter_mut().zip(picked) {
+                        *d = lab[i];
+                    }
+                }
+                DynArray::from(out)
             }
         }
-        DynArray::from(out)
-    })
+    }))
 }
 
 impl Array {
@@ -69,7 +116,32 @@ impl Array {
     /// # Ok::<(), floe_array::ArrayError>(())
     /// ```
     pub fn topk(&self, k: isize, axis: isize) -> Result<Array> {
-        let op = "topk";
+        self.top("topk", k, axis, false)
+    }
+
+    /// Dask's `argtopk`: the positions along `axis` of the values [`Array::topk`] returns,
+    /// in that order, as `int64`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::topk`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use floe_array::DType;
+    ///
+    /// let x = floe_array::arange(0.0, 10.0, 1.0, 3, DType::F64)?;
+    /// assert_eq!(x.argtopk(-2, 0)?.dtype(), DType::I64);
+    /// # Ok::<(), floe_array::ArrayError>(())
+    /// ```
+    pub fn argtopk(&self, k: isize, axis: isize) -> Result<Array> {
+        self.top("argtopk", k, axis, true)
+    }
+
+    /// `topk` (`positions` false) or `argtopk`: each block's own top `|k|`, then the
+    /// survivors of every block, brought into one block along the axis, once more.
+    fn top(&self, op: &'static str, k: isize, axis: isize, positions: bool) -> Result<Array> {
         let axis = normalize_axis(op, axis, self.ndim())?;
         let n = self.shape()[axis];
         let m = k.unsigned_abs();
@@ -80,36 +152,76 @@ impl Array {
             ));
         }
         let largest = k > 0;
-        // Each block's own top m (fewer if the block is shorter).
         let kept: Vec<usize> = self.chunks().axis(axis).iter().map(|&c| c.min(m)).collect();
-        let mut rules: Vec<AxisChunks> = self.chunks().rules();
+        let mut rules = self.chunks().rules();
         rules[axis] = AxisChunks::Sizes(kept.clone());
         let mut shape = self.shape().to_vec();
         shape[axis] = kept.iter().sum();
-        let per_block = crate::from_blocks(
-            "topk-partial",
+        let same_block: crate::DepsFn = Arc::new(|i: &[usize]| vec![(0, i.to_vec())]);
+        let whole = |a: &Array| -> Result<Array> {
+            let mut r = a.chunks().rules();
+            r[axis] = AxisChunks::Whole;
+            a.rechunk(ChunkSpec::Axes(r))
+        };
+        let values = whole(&crate::from_blocks(
+            &format!("{op}-values"),
             &shape,
-            ChunkSpec::Axes(rules),
+            ChunkSpec::Axes(rules.clone()),
             self.dtype(),
             &[self],
-            Arc::new(|i: &[usize]| vec![(0, i.to_vec())]),
-            Arc::new(move |b: &[&DynArray], _: &BlockInfo| Ok(lane_top(b[0], axis, m, largest))),
-        )?;
-        let mut whole: Vec<AxisChunks> = per_block.chunks().rules();
-        whole[axis] = AxisChunks::Whole;
-        let gathered = per_block.rechunk(ChunkSpec::Axes(whole))?;
-        let mut rules: Vec<AxisChunks> = gathered.chunks().rules();
-        rules[axis] = AxisChunks::Whole;
+            same_block.clone(),
+            Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+                lane_top(b[0], None, axis, m, largest, Keep::Values)
+            }),
+        )?)?;
         let mut out_shape = self.shape().to_vec();
         out_shape[axis] = m;
+        let mut out_rules = values.chunks().rules();
+        out_rules[axis] = AxisChunks::Whole;
+        if !positions {
+            return crate::from_blocks(
+                op,
+                &out_shape,
+                ChunkSpec::Axes(out_rules),
+                self.dtype(),
+                &[&values],
+                same_block,
+                Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+                    lane_top(b[0], None, axis, m, largest, Keep::Values)
+                }),
+            );
+        }
+        // The same picks as positions: each block's first position along the axis added.
+        let offsets = self.chunks().offsets(axis);
+        let picked = whole(&crate::from_blocks(
+            &format!("{op}-positions"),
+            &shape,
+            ChunkSpec::Axes(rules),
+            crate::DType::I64,
+            &[self],
+            same_block,
+            Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
+                let offset = offsets[info.index[axis]];
+                lane_top(b[0], None, axis, m, largest, Keep::Positions { offset })
+            }),
+        )?)?;
         crate::from_blocks(
             op,
             &out_shape,
-            ChunkSpec::Axes(rules),
-            self.dtype(),
-            &[&gathered],
-            Arc::new(|i: &[usize]| vec![(0, i.to_vec())]),
-            Arc::new(move |b: &[&DynArray], _: &BlockInfo| Ok(lane_top(b[0], axis, m, largest))),
+            ChunkSpec::Axes(out_rules),
+            crate::DType::I64,
+            &[&values, &picked],
+            Arc::new(|i: &[usize]| vec![(0, i.to_vec()), (1, i.to_vec())]),
+            Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+                lane_top(
+                    b[0],
+                    Some(b[1]),
+                    axis,
+                    m,
+                    largest,
+                    Keep::Positions { offset: 0 },
+                )
+            }),
         )
     }
 

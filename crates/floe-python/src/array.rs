@@ -761,6 +761,13 @@ impl PyArray {
         self.inner.topk(k, axis).map(wrap).map_err(to_py)
     }
 
+    /// Dask's `argtopk`: the positions of `topk`'s values along `axis`, in its order.
+    #[pyo3(signature = (k, axis=-1, split_every=None))]
+    fn argtopk(&self, k: isize, axis: isize, split_every: Option<usize>) -> PyResult<PyArray> {
+        let _ = split_every; // one combine of every block's survivors
+        self.inner.argtopk(k, axis).map(wrap).map_err(to_py)
+    }
+
     /// NumPy's `diagonal`: the two axes removed, the diagonal appended last.
     #[pyo3(signature = (offset=0, axis1=0, axis2=1))]
     fn diagonal(&self, offset: isize, axis1: isize, axis2: isize) -> PyResult<PyArray> {

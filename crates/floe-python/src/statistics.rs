@@ -95,6 +95,19 @@ fn topk(
     as_array(a)?.topk(k, axis).map(wrap).map_err(to_py)
 }
 
+/// Dask's `argtopk`: the positions of `topk`'s values along `axis`, in its order.
+#[pyfunction]
+#[pyo3(signature = (a, k, axis=-1, split_every=None))]
+fn argtopk(
+    a: &Bound<'_, PyAny>,
+    k: isize,
+    axis: isize,
+    split_every: Option<usize>,
+) -> PyResult<PyArray> {
+    let _ = split_every; // one combine of every block's survivors
+    as_array(a)?.argtopk(k, axis).map(wrap).map_err(to_py)
+}
+
 /// Dask's `coarsen` with the reduction by NumPy name and a factor per axis.
 #[pyfunction]
 #[pyo3(signature = (name, x, factors, trim_excess=false))]
@@ -117,6 +130,7 @@ fn _coarsen(
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(topk, m)?)?;
+    m.add_function(wrap_pyfunction!(argtopk, m)?)?;
     m.add_function(wrap_pyfunction!(_coarsen, m)?)?;
     m.add_function(wrap_pyfunction!(_quantile, m)?)?;
     m.add_function(wrap_pyfunction!(_histogramdd, m)?)?;
