@@ -67,6 +67,17 @@ pub enum ArrayError {
         /// The dtype.
         dtype: DType,
     },
+    /// An integer scalar the array's dtype cannot hold, in integer arithmetic (NumPy 2
+    /// refuses it rather than wrapping).
+    #[error("{op}: Python integer {value} out of bounds for {dtype}")]
+    ScalarOutOfBounds {
+        /// The operation.
+        op: &'static str,
+        /// The integer.
+        value: i64,
+        /// The array's dtype.
+        dtype: DType,
+    },
     /// Any other invalid argument.
     #[error("{op}: {message}")]
     InvalidArgument {

@@ -26,6 +26,9 @@ pub(crate) fn to_py(e: impl Into<floe::Error>) -> PyErr {
         floe::Error::Array(a @ floe::array::ArrayError::IndexOutOfBounds { .. }) => {
             PyIndexError::new_err(a.to_string())
         }
+        floe::Error::Array(a @ floe::array::ArrayError::ScalarOutOfBounds { .. }) => {
+            pyo3::exceptions::PyOverflowError::new_err(a.to_string())
+        }
         floe::Error::Array(a) => PyValueError::new_err(a.to_string()),
         floe::Error::Io(io) => PyIOError::new_err(io.to_string()),
         floe::Error::Run(e @ floe::scheduler::Error::TaskTooLarge { .. }) => {

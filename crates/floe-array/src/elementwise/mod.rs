@@ -257,10 +257,11 @@ impl Array {
             } else if op == BinaryOp::Div || op.is_comparison() {
                 DType::F64
             } else {
-                return Err(crate::ArrayError::invalid(
-                    op.name(),
-                    format!("Python integer {i} out of bounds for {}", self.dtype()),
-                ));
+                return Err(crate::ArrayError::ScalarOutOfBounds {
+                    op: op.name(),
+                    value: i,
+                    dtype: self.dtype(),
+                });
             };
         }
         let (compute_in, out) = if scalar_first {
