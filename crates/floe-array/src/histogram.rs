@@ -186,17 +186,7 @@ fn counts_dd(
         inputs.push(s.rechunk(&chunks)?);
     }
     if let Some(w) = weights {
-        if w.shape() != first.shape() {
-            return Err(ArrayError::invalid(
-                op,
-                format!(
-                    "weights of shape {:?} for data of shape {:?}",
-                    w.shape(),
-                    first.shape()
-                ),
-            ));
-        }
-        inputs.push(w.rechunk(&chunks)?);
+        inputs.push(aligned_weights(op, w, first)?);
     }
     let mut edges = Vec::new();
     let mut uniform = Vec::new();
@@ -307,6 +297,21 @@ fn counts_dd(
     let shape: Vec<isize> = nbins.iter().map(|&n| n as isize).collect();
     let counts = partials.sum(Axes::Some(vec![0]))?.reshape(&shape)?;
     Ok((counts, edges))
+}
+
+/// `w` as the weights of `like`: of its shape (else an error naming both), in its blocks.
+fn aligned_weights(op: &'static str, w: &Array, like: &Array) -> Result<Array> {
+    if w.shape() != like.shape() {
+        return Err(ArrayError::invalid(
+            op,
+            format!(
+                "weights of shape {:?} for data of shape {:?}",
+                w.shape(),
+                like.shape()
+            ),
+        ));
+    }
+    w.rechunk(like.chunks())
 }
 
 /// The block index of linear block number `k` in a grid (row-major).
@@ -538,17 +543,7 @@ pub fn bincount(x: &Array, weights: Option<&Array>, minlength: usize) -> Result<
     }
     let mut inputs = vec![x.clone()];
     if let Some(w) = weights {
-        if w.shape() != x.shape() {
-            return Err(ArrayError::invalid(
-                op,
-                format!(
-                    "weights of shape {:?} for data of shape {:?}",
-                    w.shape(),
-                    x.shape()
-                ),
-            ));
-        }
-        inputs.push(w.rechunk(x.chunks())?);
+        inputs.push(aligned_weights(op, w, x)?);
     }
     let refs: Vec<&Array> = inputs.iter().collect();
     let dtype = if weights.is_some() {
@@ -557,46 +552,45 @@ pub fn bincount(x: &Array, weights: Option<&Array>, minlength: usize) -> Result<
         DType::I64
     };
     let n_inputs = inputs.len();
-    let partials = crate::from_blocks(
-        "bincount-partial",
-        &[x.numblocks()[0], minlength],
-        [1, minlength],
-        dtype,
-        &refs,
-        Arc::new(move |i: &[usize]| (0..n_inputs).map(|k| (k, vec![i[0]])).collect()),
-        Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
-            let values = b[0].to_typed::<i64>();
-            let mut counts = vec![0.0_f64; minlength];
-            let mut ints = vec![0_i64; minlength];
-            let w = b.get(1).map(|w| w.to_typed::<f64>());
-            for (k, &v) in values.iter().enumerate() {
-                let slot = usize::try_from(v)
-                    .ok()
-                    .filter(|&s| s < minlength)
-                    .ok_or_else(|| {
-                        TaskError::msg(format!(
-                            "bincount: value {v} in block {} is {}; minlength is {minlength}",
-                            info.index[0],
-                            if v < 0 {
-                                "negative"
-                            } else {
-                                "not below minlength"
-                            }
-                        ))
-                    })?;
-                match &w {
-                    Some(w) => counts[slot] += w.as_slice().map_or(0.0, |w| w[k]),
-                    None => ints[slot] += 1,
-                }
-            }
-            let shape = IxDyn(&[1, minlength]);
-            Ok(if w.is_some() {
-                DynArray::from(ArrayD::from_shape_vec(shape, counts).expect("minlength"))
-            } else {
-                DynArray::from(ArrayD::from_shape_vec(shape, ints).expect("minlength"))
-            })
-        }),
-    )?;
+    let partials =
+        crate::from_blocks(
+            "bincount-partial",
+            &[x.numblocks()[0], minlength],
+            [1, minlength],
+            dtype,
+            &refs,
+            Arc::new(move |i: &[usize]| (0..n_inputs).map(|k| (k, vec![i[0]])).collect()),
+            Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
+                let values = b[0].to_typed::<i64>();
+                let slot =
+                    |v: i64| {
+                        usize::try_from(v).ok().filter(|&s| s < minlength).ok_or_else(|| {
+                    TaskError::msg(format!(
+                        "bincount: value {v} in block {} is {}; minlength is {minlength}",
+                        info.index[0],
+                        if v < 0 { "negative" } else { "not below minlength" }
+                    ))
+                })
+                    };
+                let shape = IxDyn(&[1, minlength]);
+                Ok(match b.get(1) {
+                    Some(w) => {
+                        let mut counts = vec![0.0_f64; minlength];
+                        for (&v, &wt) in values.iter().zip(w.to_typed::<f64>().iter()) {
+                            counts[slot(v)?] += wt;
+                        }
+                        DynArray::from(ArrayD::from_shape_vec(shape, counts).expect("minlength"))
+                    }
+                    None => {
+                        let mut counts = vec![0_i64; minlength];
+                        for &v in &values {
+                            counts[slot(v)?] += 1;
+                        }
+                        DynArray::from(ArrayD::from_shape_vec(shape, counts).expect("minlength"))
+                    }
+                })
+            }),
+        )?;
     partials.sum(Axes::Some(vec![0]))
 }
 

@@ -112,6 +112,8 @@ fn lane_quantiles(
     shape: &[usize],
 ) -> ArrayD<f64> {
     let mut out = ArrayD::<f64>::zeros(IxDyn(shape));
+    let per_q = out.len() / q.len().max(1);
+    let flat = out.as_slice_mut().expect("a new array is standard");
     let mut values = Vec::with_capacity(x.shape()[axis]);
     // Lanes come in the row-major order of the other axes, as the output's positions do.
     for (k, lane) in x.lanes(Axis(axis)).into_iter().enumerate() {
@@ -132,8 +134,7 @@ fn lane_quantiles(
             } else {
                 linear(&values, p)
             };
-            let flat = out.as_slice_mut().expect("a new array is standard");
-            flat[j * (flat.len() / q.len().max(1)) + k] = r;
+            flat[j * per_q + k] = r;
         }
     }
     out

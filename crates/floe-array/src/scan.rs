@@ -23,6 +23,7 @@ use crate::elementwise::kernels::Ops;
 use crate::error::normalize_axis;
 use crate::expr::Expr;
 use crate::lower::{Lowering, MemoKey, block_of, block_value};
+use crate::reduction::as_u32;
 use crate::{Array, ArrayElement, Chunks, DType, DynArray, Result, with_dtype};
 
 /// A cumulative operation.
@@ -276,10 +277,6 @@ fn slice_bytes(chunks: &Chunks, index: &[usize], axis: usize, dtype: DType) -> u
     let mut shape = chunks.block_shape(index);
     shape[axis] = 1;
     shape.iter().product::<usize>() * dtype.itemsize()
-}
-
-fn as_u32(index: &[usize]) -> Vec<u32> {
-    index.iter().map(|&i| i as u32).collect()
 }
 
 /// `b` as `dtype`: itself if it is, else converted (integers and booleans scan in 64 bits).

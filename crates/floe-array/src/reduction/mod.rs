@@ -632,7 +632,8 @@ impl ReducePlan {
     }
 }
 
-fn as_u32(index: &[usize]) -> Vec<u32> {
+/// A block index as a task key's numbers.
+pub(crate) fn as_u32(index: &[usize]) -> Vec<u32> {
     index.iter().map(|&i| i as u32).collect()
 }
 
