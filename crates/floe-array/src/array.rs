@@ -41,20 +41,65 @@ impl Array {
         expr: Expr,
     ) -> Array {
         debug_assert_eq!(shape.len(), chunks.ndim());
+        let unknown = crate::select::derived_unknown(&shape, &expr);
         Array {
             node: Arc::new(Node {
                 name: Arc::from(name),
                 shape,
                 dtype,
                 chunks,
+                unknown,
                 expr,
             }),
         }
     }
 
-    /// The shape.
+    /// This array with `unknown` as its axes of unknown block sizes (for operations whose
+    /// output sizes depend on the data).
+    pub(crate) fn with_unknown(mut self, unknown: Vec<bool>) -> Array {
+        debug_assert_eq!(unknown.len(), self.ndim());
+        match Arc::get_mut(&mut self.node) {
+            Some(node) => node.unknown = unknown,
+            None => unreachable!("with_unknown is called on a node just built"),
+        }
+        self
+    }
+
+    /// The shape. Along an axis of unknown block sizes (see [`Array::unknown_axes`]) it is
+    /// an upper bound: the length before a mask's selection.
     pub fn shape(&self) -> &[usize] {
         &self.node.shape
+    }
+
+    /// The axes whose block sizes are not known until the blocks are computed: those a
+    /// boolean mask selected along (`x.select(&mask)`), as Dask's NaN chunks. Along them
+    /// [`Array::shape`] and [`Array::chunks`] hold upper bounds; operations that need the
+    /// exact sizes (slicing, rechunking, reshaping, concatenation…) return
+    /// [`ArrayError::UnknownChunks`](crate::ArrayError::UnknownChunks) until
+    /// `floe::compute_chunk_sizes` has measured them.
+    pub fn unknown_axes(&self) -> Vec<usize> {
+        (0..self.ndim()).filter(|&a| self.node.unknown[a]).collect()
+    }
+
+    /// Whether some axis has unknown block sizes.
+    pub fn has_unknown_chunks(&self) -> bool {
+        self.node.unknown.iter().any(|&u| u)
+    }
+
+    /// `Ok` if every block size is known, else [`ArrayError::UnknownChunks`] naming `op`.
+    ///
+    /// # Errors
+    ///
+    /// As described.
+    pub fn require_known(&self, op: &'static str) -> Result<()> {
+        if self.has_unknown_chunks() {
+            return Err(crate::ArrayError::UnknownChunks {
+                op,
+                array: self.name().to_owned(),
+                axes: self.unknown_axes(),
+            });
+        }
+        Ok(())
     }
 
     /// The number of dimensions.
@@ -159,6 +204,23 @@ impl Array {
         };
         let n = &self.node;
         Array::from_node(name, n.shape.clone(), n.dtype, n.chunks.clone(), expr)
+            .with_unknown(n.unknown.clone())
+    }
+
+    /// A new node with this one's dtype and expression (the same inputs), and `shape` and
+    /// `chunks` instead of its own, all known: the measured version of an array of unknown
+    /// sizes.
+    pub(crate) fn rebuilt(&self, shape: Vec<usize>, chunks: Chunks) -> Array {
+        let same = self.rebuild(&self.node.name, &mut Clone::clone);
+        let node = Arc::into_inner(same.node).expect("a node just built has one owner");
+        Array {
+            node: Arc::new(Node {
+                shape,
+                chunks,
+                unknown: vec![false; node.shape.len()],
+                ..node
+            }),
+        }
     }
 
     /// The name of the operation that made this array (`ones`, `add`, `sum`…).

@@ -95,6 +95,11 @@ impl Chunks {
         Ok(Chunks(sizes))
     }
 
+    /// Block sizes as given, unchecked: measured sizes, which may include empty blocks.
+    pub(crate) fn unchecked(sizes: Vec<Vec<usize>>) -> Chunks {
+        Chunks(sizes)
+    }
+
     /// Resolves a user's chunk specification for an array of `shape` and `dtype`.
     ///
     /// # Errors

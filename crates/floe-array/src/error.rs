@@ -78,6 +78,19 @@ pub enum ArrayError {
         /// The array's dtype.
         dtype: DType,
     },
+    /// An operation that needs exact block sizes, on an array whose sizes along some axes
+    /// depend on its data (a boolean mask's selection) and are not measured yet.
+    #[error(
+        "{op} needs known chunk sizes, but axes {axes:?} of `{array}` have unknown sizes (the result of a boolean mask); measure them with compute_chunk_sizes() first"
+    )]
+    UnknownChunks {
+        /// The operation.
+        op: &'static str,
+        /// The array with unknown sizes.
+        array: String,
+        /// Its axes of unknown sizes.
+        axes: Vec<usize>,
+    },
     /// Any other invalid argument.
     #[error("{op}: {message}")]
     InvalidArgument {

@@ -108,6 +108,9 @@ pub(crate) struct Node {
     pub(crate) shape: Vec<usize>,
     pub(crate) dtype: DType,
     pub(crate) chunks: Chunks,
+    /// Axes whose block sizes are not known until the blocks are computed (a boolean mask's
+    /// selection): `chunks` holds upper bounds along them.
+    pub(crate) unknown: Vec<bool>,
     pub(crate) expr: Expr,
 }
 

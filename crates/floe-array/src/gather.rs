@@ -47,7 +47,11 @@ pub(crate) struct GatherPlan {
 impl GatherPlan {
     /// The array gathering from `input` alone, by `axes` (per axis, per output block, the
     /// segments), named `name`.
-    pub(crate) fn single(input: &Array, axes: Vec<Vec<Vec<Segment>>>, name: &str) -> Array {
+    pub(crate) fn single(
+        input: &Array,
+        axes: Vec<Vec<Vec<Segment>>>,
+        name: &'static str,
+    ) -> Result<Array> {
         GatherPlan {
             inputs: vec![input.clone()],
             axes,
@@ -58,7 +62,15 @@ impl GatherPlan {
     }
 
     /// The output array of this plan.
-    pub(crate) fn into_array(self, name: &str) -> Array {
+    ///
+    /// # Errors
+    ///
+    /// [`ArrayError::UnknownChunks`](crate::ArrayError::UnknownChunks) if an input's block
+    /// sizes are not known: a gather cuts blocks at positions.
+    pub(crate) fn into_array(self, name: &'static str) -> Result<Array> {
+        for input in &self.inputs {
+            input.require_known(name)?;
+        }
         let first = &self.inputs[0];
         let dtype = first.dtype();
         let mut sizes = Vec::new();
@@ -75,7 +87,13 @@ impl GatherPlan {
         }
         let shape: Vec<usize> = sizes.iter().map(|s| s.iter().sum()).collect();
         let chunks = Chunks::new(&shape, sizes).expect("a gather plan covers its output exactly");
-        Array::from_node(name, shape, dtype, chunks, Expr::Gather(Box::new(self)))
+        Ok(Array::from_node(
+            name,
+            shape,
+            dtype,
+            chunks,
+            Expr::Gather(Box::new(self)),
+        ))
     }
 
     pub(crate) fn lower_block(

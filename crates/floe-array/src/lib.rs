@@ -42,6 +42,7 @@ mod quantile;
 mod rechunk;
 mod reduction;
 mod scan;
+pub mod select;
 mod shape;
 mod slicing;
 mod spill;
@@ -152,6 +153,9 @@ pub fn from_blocks(
     deps: DepsFn,
     f: GraphFn,
 ) -> Result<Array> {
+    for input in inputs {
+        input.require_known("from_blocks")?;
+    }
     let chunks = Chunks::from_spec(shape, chunks, dtype)?;
     Ok(Array::from_node(
         name,

@@ -134,6 +134,7 @@ impl<'b> Lowering<'b> {
                     }
                 }
                 let f = f.clone();
+                let unknown = array.has_unknown_chunks().then(|| node.unknown.clone());
                 self.add(
                     memo,
                     key,
@@ -144,7 +145,23 @@ impl<'b> Lowering<'b> {
                             .zip(&perms)
                             .map(|(v, p)| Ok(BlockRef::permuted(block_of(v)?, p.as_deref())))
                             .collect::<std::result::Result<Vec<_>, TaskError>>()?;
-                        f(&blocks, &info).map(block_value)
+                        match &unknown {
+                            None => f(&blocks, &info).map(block_value),
+                            // Sizes along unknown axes are the input blocks' own.
+                            Some(unknown) => {
+                                let shapes: Vec<Vec<usize>> =
+                                    blocks.iter().map(BlockRef::shape).collect();
+                                let info = BlockInfo {
+                                    shape: crate::select::runtime_shape(
+                                        &info.shape,
+                                        unknown,
+                                        &shapes,
+                                    ),
+                                    ..info.clone()
+                                };
+                                f(&blocks, &info).map(block_value)
+                            }
+                        }
                     }),
                 )
             }
@@ -205,6 +222,7 @@ impl<'b> Lowering<'b> {
                 }
                 let f = f.clone();
                 let (name, dtype) = (node.name.clone(), node.dtype);
+                let unknown = node.unknown.clone();
                 self.add(
                     memo,
                     key,
@@ -215,7 +233,9 @@ impl<'b> Lowering<'b> {
                             .map(block_of)
                             .collect::<std::result::Result<Vec<_>, TaskError>>()?;
                         let out = f(&blocks, &info)?;
-                        if out.shape() != info.shape.as_slice() || out.dtype() != dtype {
+                        if !crate::select::fits_known(out.shape(), &info.shape, &unknown)
+                            || out.dtype() != dtype
+                        {
                             return Err(TaskError::msg(format!(
                                 "{name}: block {:?} came out {} {:?}, expected {dtype} {:?}",
                                 info.index,
@@ -252,6 +272,7 @@ impl<'b> Lowering<'b> {
         let chunks = array.chunks().clone();
         let shape = array.shape().to_vec();
         let dtype = array.dtype();
+        let unknown = array.has_unknown_chunks();
         let result_bytes = shape.iter().product::<usize>() * dtype.itemsize();
         let key = Key::named(&format!("{}-result", array.name()));
         let id = self.add(
@@ -261,6 +282,15 @@ impl<'b> Lowering<'b> {
             Arc::new(move |values: &[Value]| {
                 if values.len() == 1 {
                     return Ok(values[0].clone());
+                }
+                if unknown {
+                    // Sizes are the blocks' own.
+                    let blocks = values
+                        .iter()
+                        .map(block_of)
+                        .collect::<std::result::Result<Vec<_>, TaskError>>()?;
+                    let out = crate::select::assemble_runtime(&chunks.numblocks(), &blocks, dtype)?;
+                    return Ok(block_value(out));
                 }
                 let offsets: Vec<Vec<usize>> = (0..chunks.ndim()).map(|a| chunks.offsets(a)).collect();
                 let out = with_dtype!(dtype, T => {

@@ -170,13 +170,13 @@ impl Array {
             let refs: Vec<&[usize]> = groups.iter().map(Vec::as_slice).collect();
             axes.push(take_axis_grouped(src.chunks().axis(a), &refs));
         }
-        Ok(GatherPlan {
+        GatherPlan {
             inputs: vec![src],
             axes,
             concat_axis: None,
             squeeze: vec![],
         }
-        .into_array(op))
+        .into_array(op)
     }
 
     /// Cuts from every block the margins [`Array::overlap`] with the same `depth` and
@@ -219,7 +219,7 @@ impl Array {
             let refs: Vec<&[usize]> = groups.iter().map(Vec::as_slice).collect();
             axes.push(take_axis_grouped(chunks, &refs));
         }
-        Ok(GatherPlan::single(self, axes, op))
+        GatherPlan::single(self, axes, op)
     }
 
     /// `f` on every block extended by `depth` (see [`Array::overlap`]), the margins cut

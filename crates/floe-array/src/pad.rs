@@ -161,7 +161,7 @@ impl Array {
             let refs: Vec<&[usize]> = groups.iter().map(Vec::as_slice).collect();
             axes.push(take_axis_grouped(self.chunks().axis(a), &refs));
         }
-        Ok(GatherPlan::single(self, axes, op))
+        GatherPlan::single(self, axes, op)
     }
 
     /// NumPy's `repeat` along `axis`: element `i` repeated `repeats[i]` times (one value:
@@ -234,6 +234,6 @@ impl Array {
                 }
             })
             .collect();
-        Ok(GatherPlan::single(self, axes, op))
+        GatherPlan::single(self, axes, op)
     }
 }

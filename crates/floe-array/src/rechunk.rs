@@ -16,7 +16,7 @@ use crate::gather::{GatherPlan, identity_axis, rechunk_axis};
 use crate::{Array, ArrayError, ChunkSpec, Chunks, DynArray, Result, with_array};
 
 /// Rechunks `a` to exactly `sizes` (assumed valid) in one step.
-pub(crate) fn rechunk_to(a: &Array, sizes: Vec<Vec<usize>>) -> Array {
+pub(crate) fn rechunk_to(a: &Array, sizes: Vec<Vec<usize>>) -> Result<Array> {
     let axes = (0..a.ndim())
         .map(|ax| {
             if a.chunks().axis(ax) == sizes[ax].as_slice() {
@@ -133,9 +133,9 @@ impl Array {
             self.dtype().itemsize(),
             limit,
         );
-        Ok(steps
+        steps
             .into_iter()
-            .fold(self.clone(), |a, sizes| rechunk_to(&a, sizes)))
+            .try_fold(self.clone(), |a, sizes| rechunk_to(&a, sizes))
     }
 
     /// The same elements in `shape` (C order; one entry may be -1). Blocks are reshaped in
@@ -160,6 +160,11 @@ impl Array {
     /// ```
     pub fn reshape(&self, shape: &[isize]) -> Result<Array> {
         let op = "reshape";
+        if self.ndim() == 1 && (shape == [-1] || shape == [self.shape()[0] as isize]) {
+            // Flattening what is flat already: nothing to cut, sizes known or not.
+            return Ok(self.clone());
+        }
+        self.require_known(op)?;
         let size = self.size();
         let unknown: Vec<usize> = (0..shape.len()).filter(|&i| shape[i] < 0).collect();
         if unknown.len() > 1 || shape.iter().any(|&s| s < -1) {

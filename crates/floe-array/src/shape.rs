@@ -135,7 +135,7 @@ impl Array {
             concat_axis: None,
             squeeze: axes,
         };
-        Ok(plan.into_array("squeeze"))
+        plan.into_array("squeeze")
     }
 
     /// Broadcasts to `shape` (NumPy's rules); broadcast axes are one block each.
@@ -144,6 +144,7 @@ impl Array {
     ///
     /// [`ArrayError::ShapeMismatch`] if the array does not broadcast to `shape`.
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Array> {
+        self.require_known("broadcast_to")?;
         let target = crate::elementwise::broadcast_shapes("broadcast_to", &[self.shape(), shape])?;
         if target != shape {
             return Err(ArrayError::ShapeMismatch {
@@ -236,11 +237,11 @@ pub fn concatenate(arrays: &[Array], axis: isize) -> Result<Array> {
             let a = if a.chunks().axes() == want.as_slice() {
                 a.clone()
             } else {
-                rechunk_to(a, want)
+                rechunk_to(a, want)?
             };
-            a.astype(dtype)
+            Ok(a.astype(dtype))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let mut along = Vec::new();
     for (source, a) in inputs.iter().enumerate() {
         for (b, &n) in a.chunks().axis(axis).iter().enumerate() {
@@ -262,13 +263,13 @@ pub fn concatenate(arrays: &[Array], axis: isize) -> Result<Array> {
             }
         })
         .collect();
-    Ok(GatherPlan {
+    GatherPlan {
         inputs,
         axes,
         concat_axis: Some(axis),
         squeeze: vec![],
     }
-    .into_array("concatenate"))
+    .into_array("concatenate")
 }
 
 /// Joins arrays of one shape along a new axis (NumPy's `stack`).

@@ -249,7 +249,7 @@ impl Array {
                 concat_axis: None,
                 squeeze,
             }
-            .into_array("getitem")
+            .into_array("getitem")?
         };
         new_axes
             .iter()
@@ -317,7 +317,7 @@ impl Array {
         self.gather_axis(axis, &positions, "mask")
     }
 
-    fn gather_axis(&self, axis: usize, positions: &[usize], name: &str) -> Result<Array> {
+    fn gather_axis(&self, axis: usize, positions: &[usize], name: &'static str) -> Result<Array> {
         let axes = (0..self.ndim())
             .map(|a| {
                 if a == axis {
@@ -327,13 +327,13 @@ impl Array {
                 }
             })
             .collect();
-        Ok(GatherPlan {
+        GatherPlan {
             inputs: vec![self.clone()],
             axes,
             concat_axis: None,
             squeeze: vec![],
         }
-        .into_array(name))
+        .into_array(name)
     }
 }
 

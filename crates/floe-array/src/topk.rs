@@ -338,7 +338,10 @@ impl Array {
                 });
                 let axes: Vec<usize> = (0..factors.len()).map(|a| 2 * a + 1).collect();
                 let p = kernels::partial(op, &block, &axes, info)?;
-                Ok(kernels::drop_axes(kernels::finalize(op, &p, dtype)?, &axes))
+                Ok(kernels::drop_axes(
+                    kernels::finalize(op, &p, dtype, &axes)?,
+                    &axes,
+                ))
             }),
         )
     }

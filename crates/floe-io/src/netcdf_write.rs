@@ -141,6 +141,7 @@ pub fn to_netcdf(
     var: &str,
     options: &NetcdfOptions,
 ) -> Result<Array> {
+    array.require_known("to_netcdf")?;
     let path: PathBuf = path.as_ref().to_path_buf();
     let dtype = array.dtype();
     if dtype == DType::Bool {

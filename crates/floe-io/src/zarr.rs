@@ -105,6 +105,7 @@ pub fn to_zarr_v2(array: &Array, path: impl AsRef<Path>) -> Result<Array> {
 }
 
 fn write(array: &Array, path: &Path, version: u8) -> Result<Array> {
+    array.require_known("to_zarr")?;
     let path: PathBuf = path.to_path_buf();
     std::fs::create_dir_all(&path).map_err(|e| IoError::os(&path, e))?;
     let chunk: Vec<usize> = crate::sink::regular_chunk(array);

@@ -255,14 +255,131 @@ pub fn persist(arrays: &[Array]) -> Result<Vec<Array>> {
             })?;
             blocks.insert(i, block);
         }
-        let kept = floe_array::try_from_fn(a.shape(), a.chunks(), a.dtype(), move |info| {
-            blocks.get(&info.index).cloned().ok_or_else(|| {
-                floe_graph::TaskError::msg(format!("persisted block {:?} is missing", info.index))
-            })
-        })?;
+        let kept = if a.has_unknown_chunks() {
+            // The blocks' real sizes become the kept array's chunks.
+            let sizes = measured_sizes(a, |idx| blocks[idx].shape().to_vec())?;
+            let measured = a.with_chunk_sizes(sizes)?;
+            // Blocks left empty by a selection are dropped: renumber the kept ones.
+            let keep: Vec<Vec<usize>> = (0..a.ndim())
+                .map(|ax| {
+                    let k: Vec<usize> = (0..a.numblocks()[ax])
+                        .filter(|&i| blocks[&unit(a.ndim(), ax, i)].shape()[ax] > 0)
+                        .collect();
+                    if k.is_empty() { vec![0] } else { k }
+                })
+                .collect();
+            floe_array::try_from_fn(
+                measured.shape(),
+                measured.chunks(),
+                a.dtype(),
+                move |info| {
+                    let old: Vec<usize> =
+                        info.index.iter().zip(&keep).map(|(&j, k)| k[j]).collect();
+                    blocks.get(&old).cloned().ok_or_else(|| {
+                        floe_graph::TaskError::msg(format!("persisted block {old:?} is missing"))
+                    })
+                },
+            )?
+        } else {
+            floe_array::try_from_fn(a.shape(), a.chunks(), a.dtype(), move |info| {
+                blocks.get(&info.index).cloned().ok_or_else(|| {
+                    floe_graph::TaskError::msg(format!(
+                        "persisted block {:?} is missing",
+                        info.index
+                    ))
+                })
+            })?
+        };
         out.push(kept.named("persist"));
     }
     Ok(out)
+}
+
+/// Measures the block sizes of an array whose sizes depend on its data (a boolean mask's
+/// selection, `argwhere`, `unique`…: see [`Array::unknown_axes`]) and returns the array
+/// with them known, so that slicing, rechunking, reshaping and the rest work on it —
+/// Dask's `compute_chunk_sizes`. Measuring computes every block (and keeps none); blocks a
+/// selection left empty are dropped. An array of known sizes is returned as it is.
+///
+/// # Examples
+///
+/// ```
+/// use floe::array::{self, ArrayCompute, DType};
+///
+/// let x = array::arange(0.0, 10.0, 1.0, 4, DType::F64)?;
+/// let big = x.filter(&x.gt_scalar(5.5)?)?;
+/// assert_eq!(big.unknown_axes(), vec![0]);
+/// let big = floe::compute_chunk_sizes(&big)?;
+/// assert_eq!(big.shape(), &[4]);
+/// assert_eq!(big.chunks().axis(0), &[2, 2]);
+/// assert_eq!(big.slice(&array::s![1..3])?.compute()?.into_f64()?.into_raw_vec_and_offset().0, [7.0, 8.0]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`compute`]; [`Error::Array`] if the blocks' sizes do not line up into a grid
+/// (arrays of different selections combined).
+pub fn compute_chunk_sizes(array: &Array) -> Result<Array> {
+    if !array.has_unknown_chunks() {
+        return Ok(array.clone());
+    }
+    let shapes = compute(&array.block_shapes())?.into_typed::<i64>();
+    let sizes = measured_sizes(array, |idx| {
+        let mut at = idx.to_vec();
+        (0..idx.len())
+            .map(|a| {
+                at.push(a);
+                let n = shapes[at.as_slice()] as usize;
+                at.pop();
+                n
+            })
+            .collect()
+    })?;
+    Ok(array.with_chunk_sizes(sizes)?)
+}
+
+/// The block sizes along each axis of `array`, from `shape_of(block index)`, checked to
+/// line up into a grid.
+fn measured_sizes(
+    array: &Array,
+    shape_of: impl Fn(&[usize]) -> Vec<usize>,
+) -> Result<Vec<Vec<usize>>> {
+    let nb = array.numblocks();
+    let ndim = nb.len();
+    let sizes: Vec<Vec<usize>> = (0..ndim)
+        .map(|a| {
+            (0..nb[a])
+                .map(|i| {
+                    let mut idx = vec![0; ndim];
+                    idx[a] = i;
+                    shape_of(&idx)[a]
+                })
+                .collect()
+        })
+        .collect();
+    for idx in array.chunks().block_indices() {
+        let shape = shape_of(&idx);
+        let expected: Vec<usize> = (0..ndim).map(|a| sizes[a][idx[a]]).collect();
+        if shape != expected {
+            return Err(floe_array::ArrayError::invalid(
+                "compute_chunk_sizes",
+                format!(
+                    "block {idx:?} of `{}` has shape {shape:?} where its neighbours make it {expected:?}",
+                    array.name()
+                ),
+            )
+            .into());
+        }
+    }
+    Ok(sizes)
+}
+
+/// The block index `i` along `axis`, 0 along the others.
+fn unit(ndim: usize, axis: usize, i: usize) -> Vec<usize> {
+    let mut idx = vec![0; ndim];
+    idx[axis] = i;
+    idx
 }
 
 /// Draws the task graph computing `what` into `path` (`.svg`, `.png` or `.pdf` through

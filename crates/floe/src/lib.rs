@@ -46,7 +46,8 @@ mod delayed;
 mod error;
 
 pub use compute::{
-    Compute, Outputs, Roots, compute, compute_with, graph, persist, plan, visualize,
+    Compute, Outputs, Roots, compute, compute_chunk_sizes, compute_with, graph, persist, plan,
+    visualize,
 };
 pub use config::{Config, Subscription, subscribe, subscribe_arc};
 pub use delayed::{

@@ -163,6 +163,7 @@ pub(crate) fn blockwise(
     dtype: DType,
     f: crate::expr::BlockFn,
 ) -> Result<Array> {
+    crate::select::check_blockwise_unknown(op, inputs)?;
     let shapes: Vec<&[usize]> = inputs.iter().map(|a| a.shape()).collect();
     let shape = broadcast_shapes(op, &shapes)?;
     let ndim = shape.len();
@@ -191,12 +192,12 @@ pub(crate) fn blockwise(
                 })
                 .collect();
             if a.chunks().axes() == want.as_slice() {
-                (*a).clone()
+                Ok((*a).clone())
             } else {
                 rechunk_to(a, want)
             }
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(Array::from_node(
         name,
         shape,

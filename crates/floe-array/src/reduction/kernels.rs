@@ -124,6 +124,14 @@ fn count_not_nan(x: ArrayViewD<'_, f64>, axes: &[usize]) -> ArrayD<f64> {
 }
 
 fn extreme<T: Ops>(x: ArrayViewD<'_, T>, axes: &[usize], max: bool, skip_nan: bool) -> ArrayD<T> {
+    if axes.iter().any(|&a| x.shape()[a] == 0) {
+        // Nothing to pick from (a block a mask left empty): an empty partial, which
+        // combining skips and finalizing refuses, as NumPy refuses an empty maximum.
+        let shape: Vec<usize> = (0..x.ndim())
+            .map(|a| if axes.contains(&a) { 0 } else { x.shape()[a] })
+            .collect();
+        return ArrayD::from_shape_vec(IxDyn(&shape), vec![]).expect("an empty shape");
+    }
     let pick = move |a: Option<T>, v: T| -> Option<T> {
         match a {
             None => Some(v),
@@ -285,6 +293,18 @@ fn arg_partial(x: ArrayViewD<'_, f64>, axes: &[usize], max: bool, info: &BlockIn
 }
 
 fn combine_blocks<T: Ops>(op: ReduceOp, parts: &[&DynArray]) -> Result<DynArray, TaskError> {
+    // Extremes of empty blocks are empty partials (see `extreme`): skipped.
+    let kept: Vec<&DynArray> = if op.has_identity() {
+        parts.to_vec()
+    } else {
+        let full: Vec<&DynArray> = parts.iter().copied().filter(|p| !p.is_empty()).collect();
+        if full.is_empty() {
+            parts[..1].to_vec()
+        } else {
+            full
+        }
+    };
+    let parts = kept.as_slice();
     let mut acc: ArrayD<T> = T::view(parts[0])
         .ok_or_else(|| internal("partial dtype"))?
         .to_owned();
@@ -434,7 +454,32 @@ pub(crate) fn combine(
 }
 
 /// The result block (reduced axes kept with length 1) of a root partial.
-pub(crate) fn finalize(op: ReduceOp, p: &Partial, dtype: DType) -> Result<DynArray, TaskError> {
+pub(crate) fn finalize(
+    op: ReduceOp,
+    p: &Partial,
+    dtype: DType,
+    axes: &[usize],
+) -> Result<DynArray, TaskError> {
+    if let Partial::Block(b) = p
+        && axes.iter().any(|&a| b.shape()[a] == 0)
+    {
+        // Every block was empty along the reduced axes (unknown sizes only: known empty
+        // axes are refused before the graph is built).
+        if b.shape()
+            .iter()
+            .enumerate()
+            .any(|(a, &n)| n == 0 && !axes.contains(&a))
+        {
+            let shape: Vec<usize> = (0..b.shape().len())
+                .map(|a| if axes.contains(&a) { 1 } else { b.shape()[a] })
+                .collect();
+            return Ok(DynArray::full(dtype, &shape, 0.0));
+        }
+        return Err(TaskError::msg(format!(
+            "zero-size array to reduction operation {} which has no identity",
+            op.name()
+        )));
+    }
     Ok(match (op, p) {
         (_, Partial::Block(b)) => b.clone().astype(dtype),
         (ReduceOp::Mean, Partial::Mean { sum, n }) => {

@@ -287,6 +287,12 @@ impl Array {
         {
             return Err(ArrayError::invalid(name, "takes one axis or all of them"));
         }
+        if matches!(op, ReduceOp::ArgMin | ReduceOp::ArgMax)
+            && axes.iter().any(|&a| self.node.unknown[a])
+        {
+            // Positions count from each block's offset, which unknown sizes leave unknown.
+            self.require_known(name)?;
+        }
         if !op.has_identity() && axes.iter().any(|&a| self.shape()[a] == 0) {
             return Err(ArrayError::invalid(
                 name,
@@ -453,6 +459,20 @@ impl Array {
 }
 
 impl ReducePlan {
+    /// The output's axes of unknown sizes: the input's that are not reduced.
+    pub(crate) fn output_unknown(&self) -> Vec<bool> {
+        let unknown = &self.input.node.unknown;
+        (0..unknown.len())
+            .filter_map(|a| {
+                if !self.axes.contains(&a) {
+                    Some(unknown[a])
+                } else {
+                    self.keepdims.then_some(false)
+                }
+            })
+            .collect()
+    }
+
     pub(crate) fn lower_block(
         &self,
         lowering: &mut Lowering<'_>,
@@ -486,7 +506,7 @@ impl ReducePlan {
                 let p = values[0]
                     .downcast_ref::<Partial>()
                     .ok_or_else(|| floe_graph::TaskError::msg("internal error: not a partial"))?;
-                let out = kernels::finalize(op, p, dtype)?;
+                let out = kernels::finalize(op, p, dtype, &axes)?;
                 let out = if keepdims {
                     out
                 } else {

@@ -13,5 +13,6 @@ mod pictures;
 mod reductions;
 mod reshape;
 mod scans;
+mod select;
 mod slicing;
 mod statistics;

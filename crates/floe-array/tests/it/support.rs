@@ -119,3 +119,32 @@ pub fn data(shape: &[usize], nan: bool) -> impl Strategy<Value = ArrayD<f64>> + 
 pub fn case(nan: bool) -> impl Strategy<Value = (ArrayD<f64>, Vec<Vec<usize>>, Vec<Vec<usize>>)> {
     shape().prop_flat_map(move |s| (data(&s, nan), chunking(&s), chunking(&s)))
 }
+
+/// Computes `a`, which may have unknown block sizes: every block has the declared size
+/// along the known axes and at most the declared bound along the unknown ones.
+pub fn compute_unknown(a: &Array) -> DynArray {
+    let (all, blocks) = run(a, true);
+    let unknown = a.unknown_axes();
+    for (idx, b) in &blocks {
+        let declared = a.chunks().block_shape(idx);
+        assert_eq!(b.shape().len(), declared.len(), "block {idx:?} of {a}");
+        for (ax, (&got, &bound)) in b.shape().iter().zip(&declared).enumerate() {
+            if unknown.contains(&ax) {
+                assert!(
+                    got <= bound,
+                    "block {idx:?} of {a}: {got} > bound {bound} on axis {ax}"
+                );
+            } else {
+                assert_eq!(got, bound, "block {idx:?} of {a}, axis {ax}");
+            }
+        }
+        assert_eq!(b.dtype(), a.dtype(), "block {idx:?}");
+    }
+    for (ax, (&got, &n)) in all.shape().iter().zip(a.shape()).enumerate() {
+        if !unknown.contains(&ax) {
+            assert_eq!(got, n, "axis {ax} of {a}");
+        }
+    }
+    assert_eq!(all.dtype(), a.dtype());
+    all
+}

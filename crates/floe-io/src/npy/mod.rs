@@ -278,6 +278,7 @@ pub fn from_npy(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>) -> Result<
 ///
 /// [`IoError::Os`] if the file cannot be created or sized.
 pub fn to_npy(array: &Array, path: impl AsRef<Path>) -> Result<Array> {
+    array.require_known("to_npy")?;
     let path = path.as_ref().to_path_buf();
     let head = header::write(array.dtype(), array.shape());
     let file = File::create(&path).map_err(|e| IoError::os(&path, e))?;

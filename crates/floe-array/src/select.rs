@@ -1,0 +1,922 @@
+//! Selections whose sizes depend on the data: boolean masks (`x[x > 0]`), `compress`,
+//! `argwhere`/`nonzero`/`flatnonzero` and `unique`, and the arrays of *unknown chunk sizes*
+//! they make (Dask's NaN chunks).
+//!
+//! # Unknown block sizes
+//!
+//! `x.filter(&(x > 0))` cannot know how many elements each block keeps until it runs. Its
+//! axis is marked unknown ([`Array::unknown_axes`]): the chunks keep each block's upper
+//! bound (the elements it could keep), which is what the memory budget plans with, and the
+//! blocks carry their real sizes at run time. Elementwise operations, reductions,
+//! transposes, `map_blocks`, further masks, `unique` and `compute` work on such arrays as on
+//! any other; operations that cut blocks at positions (slicing, rechunking, reshaping,
+//! concatenation, padding, overlaps, scans) return [`ArrayError::UnknownChunks`] until
+//! `floe::compute_chunk_sizes` has measured the blocks
+//! ([`Array::with_chunk_sizes`] makes the measured array).
+//!
+//! # Order
+//!
+//! A mask selects in NumPy's order — row-major over the whole array — not block by block:
+//! each output block comes from one *band* of blocks (those sharing a block index along
+//! the first axis), so a band's blocks are read together. When only the first axis has
+//! several blocks, a band is one block.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use floe_graph::TaskError;
+use ndarray::{ArrayD, Axis, Dimension, IxDyn, SliceInfoElem};
+
+use crate::expr::{BlockInfo, DepsFn, Expr, GraphFn};
+use crate::{
+    Array, ArrayElement, ArrayError, Chunks, DType, DynArray, Element, Result, with_dtype,
+};
+
+/// The axes of unknown sizes of a node built from `expr`, as far as the expression alone
+/// decides: blockwise operations keep their inputs' unknown axes (aligned to the right),
+/// transposes permute them, reductions keep those they do not reduce. Operations whose
+/// output sizes depend on the data mark their axes themselves.
+pub(crate) fn derived_unknown(shape: &[usize], expr: &Expr) -> Vec<bool> {
+    let mut out = vec![false; shape.len()];
+    match expr {
+        Expr::Blockwise { inputs, .. } => {
+            for input in inputs {
+                let lead = shape.len() - input.ndim();
+                for (a, &u) in input.node.unknown.iter().enumerate() {
+                    out[a + lead] |= u;
+                }
+            }
+        }
+        Expr::Transpose { input, perm } => {
+            for (o, &p) in out.iter_mut().zip(perm) {
+                *o = input.node.unknown[p];
+            }
+        }
+        Expr::Reduce(plan) => out = plan.output_unknown(),
+        _ => {}
+    }
+    out
+}
+
+/// Checks that `inputs` of a blockwise operation agree on their unknown axes: along an
+/// axis some input does not know, every other input has the same unknown blocks or a
+/// length-1 axis that broadcasts (a known length cannot be matched against an unknown one).
+pub(crate) fn check_blockwise_unknown(op: &'static str, inputs: &[&Array]) -> Result<()> {
+    let ndim = inputs.iter().map(|a| a.ndim()).max().unwrap_or(0);
+    for axis in 0..ndim {
+        let along: Vec<(&Array, usize)> = inputs
+            .iter()
+            .filter(|a| a.ndim() + axis >= ndim)
+            .map(|a| (*a, axis + a.ndim() - ndim))
+            .collect();
+        let Some(&(unknown, ua)) = along.iter().find(|(a, ax)| a.node.unknown[*ax]) else {
+            continue;
+        };
+        for &(a, ax) in &along {
+            let same = a.node.unknown[ax] && a.chunks().axis(ax) == unknown.chunks().axis(ua);
+            let broadcasts = !a.node.unknown[ax] && a.shape()[ax] == 1;
+            if !same && !broadcasts {
+                return Err(ArrayError::UnknownChunks {
+                    op,
+                    array: unknown.name().to_owned(),
+                    axes: vec![ua],
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The shape of a block of a blockwise operation over arrays with unknown axes: `info`'s
+/// shape, with each unknown axis taken from the input blocks as NumPy broadcasts them.
+pub(crate) fn runtime_shape(
+    info_shape: &[usize],
+    unknown: &[bool],
+    inputs: &[Vec<usize>],
+) -> Vec<usize> {
+    let ndim = info_shape.len();
+    let mut shape = info_shape.to_vec();
+    for (axis, s) in shape.iter_mut().enumerate() {
+        if !unknown[axis] {
+            continue;
+        }
+        *s = 1;
+        for input in inputs.iter().filter(|i| i.len() + axis >= ndim) {
+            let n = input[axis + input.len() - ndim];
+            if n != 1 {
+                *s = n;
+            }
+        }
+    }
+    shape
+}
+
+/// Whether `shape` fits `expected` along the known axes (unknown axes may be any size).
+pub(crate) fn fits_known(shape: &[usize], expected: &[usize], unknown: &[bool]) -> bool {
+    shape.len() == expected.len()
+        && shape
+            .iter()
+            .zip(expected)
+            .zip(unknown)
+            .all(|((&s, &e), &u)| u || s == e)
+}
+
+/// Stitches a grid of blocks (`blocks` in row-major order over `grid`) into one array,
+/// taking each block's size from the blocks themselves.
+///
+/// # Errors
+///
+/// If the blocks' sizes do not line up into a grid, or a block has another dtype.
+pub(crate) fn assemble_runtime(
+    grid: &[usize],
+    blocks: &[&DynArray],
+    dtype: DType,
+) -> std::result::Result<DynArray, TaskError> {
+    if blocks.len() == 1 {
+        return Ok(blocks[0].clone());
+    }
+    let ndim = grid.len();
+    let indices = block_indices(grid);
+    // The size of row `i` along each axis: that of the block at `i` there, 0 elsewhere.
+    let mut sizes: Vec<Vec<usize>> = grid.iter().map(|&n| vec![0; n]).collect();
+    for (idx, b) in indices.iter().zip(blocks) {
+        if b.shape().len() != ndim {
+            return Err(TaskError::msg(format!(
+                "a block of {} dimensions in a grid of {ndim}",
+                b.shape().len()
+            )));
+        }
+        for a in 0..ndim {
+            if idx.iter().enumerate().all(|(k, &i)| k == a || i == 0) {
+                sizes[a][idx[a]] = b.shape()[a];
+            }
+        }
+    }
+    let offsets: Vec<Vec<usize>> = sizes
+        .iter()
+        .map(|s| {
+            std::iter::once(0)
+                .chain(s.iter().scan(0, |acc, &n| {
+                    *acc += n;
+                    Some(*acc)
+                }))
+                .collect()
+        })
+        .collect();
+    let shape: Vec<usize> = sizes.iter().map(|s| s.iter().sum()).collect();
+    with_dtype!(dtype, T => {
+        let mut out = ArrayD::<T>::from_elem(IxDyn(&shape), <T as Element>::zero());
+        for (idx, b) in indices.iter().zip(blocks) {
+            let v = <T as ArrayElement>::view(b)
+                .ok_or_else(|| TaskError::msg("internal error: a block has the wrong dtype"))?;
+            let expected: Vec<usize> = (0..ndim).map(|a| sizes[a][idx[a]]).collect();
+            if v.shape() != expected.as_slice() {
+                return Err(TaskError::msg(format!(
+                    "block {idx:?} has shape {:?} where its neighbours make it {expected:?}: blocks of unknown sizes from different selections do not line up",
+                    v.shape()
+                )));
+            }
+            let region: Vec<SliceInfoElem> = (0..ndim)
+                .map(|a| SliceInfoElem::Slice {
+                    start: offsets[a][idx[a]] as isize,
+                    end: Some(offsets[a][idx[a] + 1] as isize),
+                    step: 1,
+                })
+                .collect();
+            out.slice_mut(region.as_slice()).assign(&v);
+        }
+        Ok(DynArray::from(out))
+    })
+}
+
+/// Every block index of `grid`, row-major.
+fn block_indices(grid: &[usize]) -> Vec<Vec<usize>> {
+    let mut out = vec![vec![]];
+    for &n in grid {
+        out = out
+            .into_iter()
+            .flat_map(|p| {
+                (0..n).map(move |i| {
+                    let mut q = p.clone();
+                    q.push(i);
+                    q
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+/// The blocks in band `b` (block index `b` along the first axis) of a grid of `nb` blocks,
+/// row-major; the one block of a 0-d array.
+fn band(nb: &[usize], b: usize) -> Vec<Vec<usize>> {
+    if nb.is_empty() {
+        return vec![vec![]];
+    }
+    block_indices(&nb[1..])
+        .into_iter()
+        .map(|mut rest| {
+            rest.insert(0, b);
+            rest
+        })
+        .collect()
+}
+
+/// The number of bands of `a` (one for a 0-d array).
+fn bands(a: &Array) -> usize {
+    a.numblocks().first().copied().unwrap_or(1)
+}
+
+/// The elements band `b` of `a` could hold (an upper bound where `a` has unknown axes).
+fn band_len(a: &Array, b: usize) -> usize {
+    match a.ndim() {
+        0 => 1,
+        _ => a.chunks().axis(0)[b] * a.shape()[1..].iter().product::<usize>(),
+    }
+}
+
+/// A node computing each output block from the input blocks `deps` names, with unknown
+/// sizes along the `unknown` axes (`chunks` holds upper bounds there).
+fn data_dependent(
+    name: &str,
+    chunks: Vec<Vec<usize>>,
+    unknown: Vec<bool>,
+    dtype: DType,
+    inputs: Vec<Array>,
+    deps: DepsFn,
+    f: GraphFn,
+) -> Result<Array> {
+    let shape: Vec<usize> = chunks.iter().map(|c| c.iter().sum()).collect();
+    let chunks = Chunks::new(&shape, chunks)?;
+    Ok(
+        Array::from_node(name, shape, dtype, chunks, Expr::Custom { inputs, deps, f })
+            .with_unknown(unknown),
+    )
+}
+
+/// An empty 1-d (or `(0, n)`) result of a selection that has nothing to select from.
+fn empty_result(name: &str, shape: &[usize], dtype: DType) -> Result<Array> {
+    Ok(crate::zeros(shape, crate::ChunkSpec::Auto, dtype)?.named(name))
+}
+
+fn task_err(e: ArrayError) -> TaskError {
+    TaskError::msg(e.to_string())
+}
+
+impl Array {
+    /// The elements where `mask` is true, in row-major order: NumPy's `x[mask]` for a
+    /// boolean `mask` of `x`'s shape. The result is one-dimensional with one block per band
+    /// of `x`'s blocks and **unknown block sizes** (see the [module docs](crate::select)).
+    ///
+    /// # Errors
+    ///
+    /// [`ArrayError::DTypeMismatch`] if `mask` is not boolean; [`ArrayError::ShapeMismatch`]
+    /// if its shape is not `x`'s; [`ArrayError::UnknownChunks`] if either has unknown
+    /// sizes and their blocks are not the same.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use floe_array::DType;
+    ///
+    /// let x = floe_array::arange(-5.0, 5.0, 1.0, 4, DType::F64)?;
+    /// let positive = x.filter(&x.gt_scalar(0.0)?)?;
+    /// assert_eq!(positive.unknown_axes(), vec![0]);
+    /// assert_eq!(positive.shape(), &[10]); // an upper bound until computed
+    /// # Ok::<(), floe_array::ArrayError>(())
+    /// ```
+    pub fn filter(&self, mask: &Array) -> Result<Array> {
+        if mask.dtype() != DType::Bool {
+            return Err(ArrayError::DTypeMismatch {
+                expected: DType::Bool,
+                found: mask.dtype(),
+            });
+        }
+        if mask.shape() != self.shape() {
+            return Err(ArrayError::ShapeMismatch {
+                op: "boolean index",
+                left: self.shape().to_vec(),
+                right: mask.shape().to_vec(),
+                detail: ": a boolean mask has the shape of the array it indexes".into(),
+            });
+        }
+        let mask = self.aligned("boolean index", mask)?;
+        if self.size() == 0 && !self.has_unknown_chunks() {
+            return empty_result("getitem-mask", &[0], self.dtype());
+        }
+        let sizes: Vec<usize> = (0..bands(self)).map(|b| band_len(self, b)).collect();
+        let (nb, dtype) = (self.numblocks(), self.dtype());
+        let deps: DepsFn = Arc::new(move |i: &[usize]| {
+            let blocks = band(&nb, i[0]);
+            let mut d: Vec<(usize, Vec<usize>)> = blocks.iter().map(|b| (0, b.clone())).collect();
+            d.extend(blocks.into_iter().map(|b| (1, b)));
+            d
+        });
+        let grid = band_grid(self);
+        let f: GraphFn = Arc::new(move |blocks: &[&DynArray], _: &BlockInfo| {
+            let (xs, ms) = blocks.split_at(blocks.len() / 2);
+            let x = assemble_runtime(&grid, xs, dtype)?;
+            let m = assemble_runtime(&grid, ms, DType::Bool)?;
+            filter_flat(&x, &m)
+        });
+        data_dependent(
+            "getitem-mask",
+            vec![sizes],
+            vec![true],
+            dtype,
+            vec![self.clone(), mask],
+            deps,
+            f,
+        )
+    }
+
+    /// The slices along `axis` where the one-dimensional boolean `condition` is true:
+    /// NumPy's `compress(condition, x, axis)` and `x[..., condition, ...]`. The result keeps
+    /// `x`'s blocks, with unknown sizes along `axis`.
+    ///
+    /// # Errors
+    ///
+    /// [`ArrayError::DTypeMismatch`] if `condition` is not boolean;
+    /// [`ArrayError::ShapeMismatch`] if it is not one-dimensional of `x`'s length along
+    /// `axis`; [`ArrayError::AxisOutOfRange`]; [`ArrayError::UnknownChunks`] as
+    /// [`Array::filter`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use floe_array::DType;
+    ///
+    /// let x = floe_array::ones(&[6, 4], [2_usize, 4], DType::F32)?;
+    /// let rows = floe_array::arange(0.0, 6.0, 1.0, 2, DType::F64)?.lt_scalar(3.0)?;
+    /// let first = x.compress(&rows, 0)?;
+    /// assert_eq!(first.unknown_axes(), vec![0]);
+    /// # Ok::<(), floe_array::ArrayError>(())
+    /// ```
+    pub fn compress(&self, condition: &Array, axis: isize) -> Result<Array> {
+        let axis = crate::error::normalize_axis("compress", axis, self.ndim())?;
+        if condition.dtype() != DType::Bool {
+            return Err(ArrayError::DTypeMismatch {
+                expected: DType::Bool,
+                found: condition.dtype(),
+            });
+        }
+        if condition.ndim() != 1 || condition.shape()[0] != self.shape()[axis] {
+            return Err(ArrayError::ShapeMismatch {
+                op: "compress",
+                left: self.shape().to_vec(),
+                right: condition.shape().to_vec(),
+                detail: format!(": the condition is one-dimensional, of the length of axis {axis}"),
+            });
+        }
+        let cond = if condition.chunks().axis(0) == self.chunks().axis(axis)
+            && condition.node.unknown[0] == self.node.unknown[axis]
+        {
+            condition.clone()
+        } else {
+            if condition.has_unknown_chunks() || self.node.unknown[axis] {
+                return Err(ArrayError::UnknownChunks {
+                    op: "compress",
+                    array: if condition.has_unknown_chunks() {
+                        condition.name().to_owned()
+                    } else {
+                        self.name().to_owned()
+                    },
+                    axes: vec![if condition.has_unknown_chunks() {
+                        0
+                    } else {
+                        axis
+                    }],
+                });
+            }
+            condition.rechunk(vec![self.chunks().axis(axis).to_vec()])?
+        };
+        let mut unknown = self.node.unknown.clone();
+        unknown[axis] = true;
+        let deps: DepsFn = Arc::new(move |i: &[usize]| vec![(0, i.to_vec()), (1, vec![i[axis]])]);
+        let f: GraphFn = Arc::new(move |blocks: &[&DynArray], _: &BlockInfo| {
+            let c = <bool as ArrayElement>::view(blocks[1])
+                .ok_or_else(|| TaskError::msg("internal error: a non-boolean condition"))?;
+            if c.len() != blocks[0].shape()[axis] {
+                return Err(TaskError::msg(format!(
+                    "compress: a condition block of {} elements for {} slices",
+                    c.len(),
+                    blocks[0].shape()[axis]
+                )));
+            }
+            let keep: Vec<usize> = c
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| **k)
+                .map(|(i, _)| i)
+                .collect();
+            Ok(crate::with_array!(blocks[0], a => DynArray::from(a.select(Axis(axis), &keep))))
+        });
+        data_dependent(
+            "compress",
+            self.chunks().axes().to_vec(),
+            unknown,
+            self.dtype(),
+            vec![self.clone(), cond],
+            deps,
+            f,
+        )
+    }
+
+    /// The indices of the non-zero elements, one row per element in row-major order:
+    /// NumPy's `argwhere`. The result is `int64` of shape `(n, ndim)`, `n` unknown.
+    ///
+    /// # Errors
+    ///
+    /// [`ArrayError::UnknownChunks`] if `x` has unknown sizes (the positions of its
+    /// elements are not known).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use floe_array::DType;
+    ///
+    /// let x = floe_array::eye(4, 4, 0, 2, DType::F64)?;
+    /// let idx = x.argwhere()?;
+    /// assert_eq!(idx.ndim(), 2);
+    /// assert_eq!(idx.unknown_axes(), vec![0]);
+    /// # Ok::<(), floe_array::ArrayError>(())
+    /// ```
+    pub fn argwhere(&self) -> Result<Array> {
+        self.positions(Positions::Rows)
+    }
+
+    /// The flat (row-major) indices of the non-zero elements: NumPy's `flatnonzero`.
+    /// One-dimensional `int64` of unknown length.
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::argwhere`].
+    pub fn flatnonzero(&self) -> Result<Array> {
+        self.positions(Positions::Flat)
+    }
+
+    /// The indices of the non-zero elements, one `int64` array per axis: NumPy's `nonzero`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::argwhere`]; [`ArrayError::InvalidArgument`] for a 0-d array (NumPy 2
+    /// refuses it too).
+    pub fn nonzero(&self) -> Result<Vec<Array>> {
+        if self.ndim() == 0 {
+            return Err(ArrayError::invalid(
+                "nonzero",
+                "a 0-d array has no axes to index; use atleast_1d(x).nonzero()",
+            ));
+        }
+        let rows = self.argwhere()?;
+        (0..self.ndim())
+            .map(|k| {
+                let deps: DepsFn = Arc::new(|i: &[usize]| vec![(0, vec![i[0], 0])]);
+                let f: GraphFn = Arc::new(move |blocks: &[&DynArray], _: &BlockInfo| {
+                    let r = <i64 as ArrayElement>::view(blocks[0])
+                        .ok_or_else(|| TaskError::msg("internal error: argwhere is not int64"))?;
+                    Ok(DynArray::from(r.index_axis(Axis(1), k).to_owned()))
+                });
+                data_dependent(
+                    "nonzero",
+                    vec![rows.chunks().axis(0).to_vec()],
+                    vec![true],
+                    DType::I64,
+                    vec![rows.clone()],
+                    deps,
+                    f,
+                )
+            })
+            .collect()
+    }
+
+    fn positions(&self, how: Positions) -> Result<Array> {
+        let name = match how {
+            Positions::Rows => "argwhere",
+            Positions::Flat => "flatnonzero",
+        };
+        self.require_known(name)?;
+        let ndim = self.ndim();
+        let width = match how {
+            Positions::Rows => vec![ndim],
+            Positions::Flat => vec![],
+        };
+        if self.size() == 0 {
+            let mut shape = vec![0];
+            shape.extend(&width);
+            return empty_result(name, &shape, DType::I64);
+        }
+        let sizes: Vec<usize> = (0..bands(self)).map(|b| band_len(self, b)).collect();
+        let mut chunks = vec![sizes];
+        chunks.extend(width.iter().map(|&w| vec![w]));
+        let mut unknown = vec![true];
+        unknown.extend(width.iter().map(|_| false));
+        let nb = self.numblocks();
+        let deps: DepsFn =
+            Arc::new(move |i: &[usize]| band(&nb, i[0]).into_iter().map(|b| (0, b)).collect());
+        let (grid, dtype) = (band_grid(self), self.dtype());
+        let starts = if ndim == 0 {
+            vec![0]
+        } else {
+            self.chunks().offsets(0)
+        };
+        let full = self.shape().to_vec();
+        let f: GraphFn = Arc::new(move |blocks: &[&DynArray], info: &BlockInfo| {
+            let band = assemble_runtime(&grid, blocks, dtype)?.astype(DType::Bool);
+            let band = band.into_typed::<bool>();
+            let start = starts[info.index[0]];
+            let mut out: Vec<i64> = Vec::new();
+            let mut rows = 0;
+            for (mut idx, &v) in band.indexed_iter().map(|(i, v)| (i.slice().to_vec(), v)) {
+                if !v {
+                    continue;
+                }
+                if let Some(first) = idx.first_mut() {
+                    *first += start;
+                }
+                match how {
+                    Positions::Rows => out.extend(idx.iter().map(|&i| i as i64)),
+                    Positions::Flat => {
+                        let flat = idx.iter().zip(&full).fold(0, |acc, (&i, &n)| acc * n + i);
+                        out.push(flat as i64);
+                    }
+                }
+                rows += 1;
+            }
+            let shape = match how {
+                Positions::Rows => vec![rows, ndim],
+                Positions::Flat => vec![rows],
+            };
+            ArrayD::from_shape_vec(IxDyn(&shape), out)
+                .map(DynArray::from)
+                .map_err(|e| TaskError::msg(e.to_string()))
+        });
+        data_dependent(
+            name,
+            chunks,
+            unknown,
+            DType::I64,
+            vec![self.clone()],
+            deps,
+            f,
+        )
+    }
+
+    /// `mask` with the blocks of `self` (rechunked where both are known).
+    fn aligned(&self, op: &'static str, mask: &Array) -> Result<Array> {
+        if mask.chunks() == self.chunks() && mask.node.unknown == self.node.unknown {
+            return Ok(mask.clone());
+        }
+        for a in [self, mask] {
+            a.require_known(op)?;
+        }
+        mask.rechunk(self.chunks().axes().to_vec())
+    }
+
+    /// The sorted unique elements (NaN once, at the end, as NumPy's `equal_nan=True`), and
+    /// with `counts` how often each occurs: NumPy's `unique(x, return_counts=...)`. Each
+    /// block is reduced to its unique values, then groups of eight are merged into one
+    /// block. The result has unknown size.
+    ///
+    /// # Errors
+    ///
+    /// [`ArrayError::DTypeMismatch`] never; kept for future dtypes. (Every dtype sorts.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use floe_array::DType;
+    ///
+    /// let x = floe_array::arange(0.0, 100.0, 1.0, 10, DType::I64)?.rem_scalar(7)?;
+    /// let (values, counts) = x.unique(true)?;
+    /// assert_eq!(values.numblocks(), vec![1]);
+    /// assert!(counts.is_some());
+    /// # Ok::<(), floe_array::ArrayError>(())
+    /// ```
+    pub fn unique(&self, counts: bool) -> Result<(Array, Option<Array>)> {
+        const FAN_IN: usize = 8;
+        let dtype = self.dtype();
+        if self.size() == 0 && !self.has_unknown_chunks() {
+            let values = empty_result("unique", &[0], dtype)?;
+            let c = counts
+                .then(|| empty_result("unique-counts", &[0], DType::I64))
+                .transpose()?;
+            return Ok((values, c));
+        }
+        let grid = self.numblocks();
+        let indices = block_indices(&grid);
+        let bounds: Vec<usize> = indices
+            .iter()
+            .map(|i| {
+                self.chunks()
+                    .block_shape(i)
+                    .iter()
+                    .product::<usize>()
+                    .max(1)
+            })
+            .collect();
+        // Level 0: each block's unique values (and counts).
+        let idx = Arc::new(indices);
+        let deps: DepsFn = {
+            let idx = idx.clone();
+            Arc::new(move |i: &[usize]| vec![(0, idx[i[0]].clone())])
+        };
+        let f: GraphFn = Arc::new(move |b: &[&DynArray], _: &BlockInfo| Ok(unique_sorted(b[0])));
+        let mut values = data_dependent(
+            "unique-block",
+            vec![bounds.clone()],
+            vec![true],
+            dtype,
+            vec![self.clone()],
+            deps,
+            f,
+        )?;
+        let mut tally = if counts {
+            let deps: DepsFn = {
+                let idx = idx.clone();
+                Arc::new(move |i: &[usize]| vec![(0, idx[i[0]].clone()), (1, vec![i[0]])])
+            };
+            let f: GraphFn =
+                Arc::new(|b: &[&DynArray], _: &BlockInfo| count_into(b[1], &[(b[0], None)]));
+            Some(data_dependent(
+                "unique-counts",
+                vec![bounds],
+                vec![true],
+                DType::I64,
+                vec![self.clone(), values.clone()],
+                deps,
+                f,
+            )?)
+        } else {
+            None
+        };
+        // Merge groups of FAN_IN until one block is left.
+        while values.numblocks()[0] > 1 {
+            let below = values.chunks().axis(0).to_vec();
+            let groups: Vec<usize> = below.chunks(FAN_IN).map(|g| g.iter().sum()).collect();
+            let n = below.len();
+            let group = move |g: usize| g * FAN_IN..((g + 1) * FAN_IN).min(n);
+            let deps: DepsFn =
+                Arc::new(move |i: &[usize]| group(i[0]).map(|k| (0, vec![k])).collect());
+            let f: GraphFn = Arc::new(move |b: &[&DynArray], _: &BlockInfo| merge_unique(b, dtype));
+            let merged = data_dependent(
+                "unique",
+                vec![groups.clone()],
+                vec![true],
+                dtype,
+                vec![values.clone()],
+                deps,
+                f,
+            )?;
+            if let Some(t) = &tally {
+                // Counts of the merged values: each child's counts added where its values
+                // land. Inputs: the merged block, then (values, counts) per child.
+                let deps: DepsFn = Arc::new(move |i: &[usize]| {
+                    let mut d = vec![(0, vec![i[0]])];
+                    for k in group(i[0]) {
+                        d.push((1, vec![k]));
+                        d.push((2, vec![k]));
+                    }
+                    d
+                });
+                let f: GraphFn = Arc::new(|b: &[&DynArray], _: &BlockInfo| {
+                    let children: Vec<(&DynArray, Option<&DynArray>)> =
+                        b[1..].chunks(2).map(|p| (p[0], Some(p[1]))).collect();
+                    count_into(b[0], &children)
+                });
+                tally = Some(data_dependent(
+                    "unique-counts",
+                    vec![groups],
+                    vec![true],
+                    DType::I64,
+                    vec![merged.clone(), values.clone(), t.clone()],
+                    deps,
+                    f,
+                )?);
+            }
+            values = merged;
+        }
+        Ok((values, tally))
+    }
+
+    /// An array of the blocks' shapes, computed: shape `(*numblocks, ndim)`, `int64`, one
+    /// block per block of `self`. Computing it runs every block (this is how
+    /// `floe::compute_chunk_sizes` measures arrays of unknown sizes).
+    pub fn block_shapes(&self) -> Array {
+        let nb = self.numblocks();
+        let ndim = self.ndim();
+        let mut chunks: Vec<Vec<usize>> = nb.iter().map(|&n| vec![1; n]).collect();
+        chunks.push(vec![ndim]);
+        let deps: DepsFn = Arc::new(move |i: &[usize]| vec![(0, i[..ndim].to_vec())]);
+        let f: GraphFn = Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+            let mut shape = vec![1; ndim];
+            shape.push(ndim);
+            let sizes: Vec<i64> = b[0].shape().iter().map(|&n| n as i64).collect();
+            ArrayD::from_shape_vec(IxDyn(&shape), sizes)
+                .map(DynArray::from)
+                .map_err(|e| TaskError::msg(e.to_string()))
+        });
+        let shape: Vec<usize> = chunks.iter().map(|c| c.iter().sum()).collect();
+        let chunks = Chunks::new(&shape, chunks).expect("one block per block, one column per axis");
+        Array::from_node(
+            "block-shapes",
+            shape,
+            DType::I64,
+            chunks,
+            Expr::Custom {
+                inputs: vec![self.clone()],
+                deps,
+                f,
+            },
+        )
+    }
+
+    /// This array with its block sizes now known: `sizes` (per axis, per block) must keep
+    /// the known axes as they are and fit the upper bounds of the unknown ones. The blocks
+    /// are computed as before; `floe::compute_chunk_sizes` measures the sizes and calls this.
+    ///
+    /// # Errors
+    ///
+    /// [`ArrayError::BadChunks`] if `sizes` do not fit.
+    pub fn with_chunk_sizes(&self, sizes: Vec<Vec<usize>>) -> Result<Array> {
+        let bad = |reason: String| ArrayError::BadChunks {
+            spec: format!("{sizes:?}"),
+            shape: self.shape().to_vec(),
+            reason,
+        };
+        if sizes.len() != self.ndim() {
+            return Err(bad(format!(
+                "{} axes for {} dimensions",
+                sizes.len(),
+                self.ndim()
+            )));
+        }
+        let mut shape = Vec::with_capacity(self.ndim());
+        let mut exact = Vec::with_capacity(self.ndim());
+        for (a, s) in sizes.iter().enumerate() {
+            let bound = self.chunks().axis(a);
+            if s.len() != bound.len() {
+                return Err(bad(format!(
+                    "axis {a} has {} blocks, not {}",
+                    bound.len(),
+                    s.len()
+                )));
+            }
+            let fits = if self.node.unknown[a] {
+                s.iter().zip(bound).all(|(n, b)| n <= b)
+            } else {
+                s.as_slice() == bound
+            };
+            if !fits {
+                return Err(bad(format!(
+                    "axis {a}: {s:?} does not fit the blocks {bound:?}"
+                )));
+            }
+            shape.push(s.iter().sum::<usize>());
+            exact.push(s.clone());
+        }
+        let measured = self.rebuilt(shape.clone(), Chunks::unchecked(exact.clone()));
+        // A selection may leave blocks empty; an array's blocks are not (an empty axis has
+        // one empty block), so the empty ones are dropped by renumbering the others.
+        let keep: Vec<Vec<usize>> = exact
+            .iter()
+            .map(|s| {
+                let k: Vec<usize> = (0..s.len()).filter(|&i| s[i] > 0).collect();
+                if k.is_empty() { vec![0] } else { k }
+            })
+            .collect();
+        if keep.iter().zip(&exact).all(|(k, s)| k.len() == s.len()) {
+            return Ok(measured);
+        }
+        let chunks: Vec<Vec<usize>> = keep
+            .iter()
+            .zip(&exact)
+            .map(|(k, s)| k.iter().map(|&i| s[i]).collect())
+            .collect();
+        let deps: DepsFn = Arc::new(move |i: &[usize]| {
+            vec![(0, i.iter().zip(&keep).map(|(&j, k)| k[j]).collect())]
+        });
+        let f: GraphFn = Arc::new(|b: &[&DynArray], _: &BlockInfo| Ok(b[0].clone()));
+        let name = self.name().to_owned();
+        let chunks = Chunks::new(&shape, chunks)?;
+        Ok(Array::from_node(
+            &name,
+            shape,
+            self.dtype(),
+            chunks,
+            Expr::Custom {
+                inputs: vec![measured],
+                deps,
+                f,
+            },
+        ))
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Positions {
+    Rows,
+    Flat,
+}
+
+/// The block grid of one band of `a`: one block along the first axis, the rest as `a`'s.
+fn band_grid(a: &Array) -> Vec<usize> {
+    let mut g = a.numblocks();
+    if let Some(first) = g.first_mut() {
+        *first = 1;
+    }
+    g
+}
+
+/// The elements of `x` where `m` is true, row-major, as a 1-d block.
+fn filter_flat(x: &DynArray, m: &DynArray) -> std::result::Result<DynArray, TaskError> {
+    let m = <bool as ArrayElement>::view(m)
+        .ok_or_else(|| TaskError::msg("internal error: a non-boolean mask block"))?;
+    if m.shape() != x.shape() {
+        return Err(task_err(ArrayError::ShapeMismatch {
+            op: "boolean index",
+            left: x.shape().to_vec(),
+            right: m.shape().to_vec(),
+            detail: ": the mask's blocks do not match the array's".into(),
+        }));
+    }
+    Ok(crate::with_array!(x, a => {
+        let kept: Vec<_> = a.iter().zip(m.iter()).filter(|(_, k)| **k).map(|(v, _)| *v).collect();
+        let n = kept.len();
+        DynArray::from(ArrayD::from_shape_vec(IxDyn(&[n]), kept).expect("n elements"))
+    }))
+}
+
+/// NumPy's sort order: NaN after every number, NaNs equal to each other.
+fn nan_last<T: PartialOrd>(a: &T, b: &T) -> Ordering {
+    a.partial_cmp(b).unwrap_or_else(|| {
+        let nan = |v: &T| v.partial_cmp(v).is_none();
+        nan(a).cmp(&nan(b))
+    })
+}
+
+/// The sorted unique elements of a block, as a 1-d block.
+fn unique_sorted(x: &DynArray) -> DynArray {
+    crate::with_array!(x, a => {
+        let mut v: Vec<_> = a.iter().copied().collect();
+        v.sort_unstable_by(nan_last);
+        v.dedup_by(|p, q| nan_last(p, q) == Ordering::Equal);
+        let n = v.len();
+        DynArray::from(ArrayD::from_shape_vec(IxDyn(&[n]), v).expect("n elements"))
+    })
+}
+
+/// The sorted union of sorted unique blocks.
+fn merge_unique(blocks: &[&DynArray], dtype: DType) -> std::result::Result<DynArray, TaskError> {
+    with_dtype!(dtype, T => {
+        let mut v: Vec<T> = Vec::new();
+        for b in blocks {
+            let view = <T as ArrayElement>::view(b)
+                .ok_or_else(|| TaskError::msg("internal error: a unique block of another dtype"))?;
+            v.extend(view.iter().copied());
+        }
+        // Each block is a sorted run: the stable sort merges runs in linear time.
+        v.sort_by(nan_last);
+        v.dedup_by(|p, q| nan_last(p, q) == Ordering::Equal);
+        let n = v.len();
+        Ok(DynArray::from(ArrayD::from_shape_vec(IxDyn(&[n]), v).expect("n elements")))
+    })
+}
+
+/// Counts per element of the sorted unique `values`: each child adds, for every element of
+/// its block, its count (or one, for raw data) where the element lands in `values`.
+fn count_into(
+    values: &DynArray,
+    children: &[(&DynArray, Option<&DynArray>)],
+) -> std::result::Result<DynArray, TaskError> {
+    let dtype = values.dtype();
+    with_dtype!(dtype, T => {
+        let vals = <T as ArrayElement>::view(values)
+            .ok_or_else(|| TaskError::msg("internal error: unique values of another dtype"))?;
+        let vals = vals.as_slice().map(<[T]>::to_vec).unwrap_or_else(|| vals.iter().copied().collect());
+        let mut counts = vec![0_i64; vals.len()];
+        for (data, weights) in children {
+            let data = <T as ArrayElement>::view(data)
+                .ok_or_else(|| TaskError::msg("internal error: unique data of another dtype"))?;
+            let weights = match weights {
+                Some(w) => Some(<i64 as ArrayElement>::view(w).ok_or_else(|| {
+                    TaskError::msg("internal error: unique counts are not int64")
+                })?),
+                None => None,
+            };
+            let ones = std::iter::repeat(&1_i64);
+            let weights: Box<dyn Iterator<Item = &i64>> = match &weights {
+                Some(w) => Box::new(w.iter()),
+                None => Box::new(ones),
+            };
+            for (v, &w) in data.iter().zip(weights) {
+                let at = vals
+                    .binary_search_by(|p| nan_last(p, v))
+                    .map_err(|_| TaskError::msg("internal error: a value missing from unique's merge"))?;
+                counts[at] += w;
+            }
+        }
+        let n = counts.len();
+        Ok(DynArray::from(ArrayD::from_shape_vec(IxDyn(&[n]), counts).expect("n counts")))
+    })
+}
