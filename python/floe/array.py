@@ -16,6 +16,7 @@ from ._floe import (
     Array,
     arange,
     argtopk,
+    argwhere,
     bincount,
     compute,
     concatenate,
@@ -23,11 +24,13 @@ from ._floe import (
     digitize,
     empty,
     eye,
+    flatnonzero,
     from_array,
     from_npy,
     from_zarr,
     full,
     linspace,
+    nonzero,
     ones,
     open_mfnetcdf,
     open_netcdf,
@@ -39,7 +42,103 @@ from ._floe import (
     zeros,
 )
 
-where = _floe.where
+
+
+def where(condition, x=None, y=None):
+    """NumPy's ``where``: elements of ``x`` where ``condition`` holds and of ``y`` elsewhere
+    (all three broadcast); with the condition alone, ``nonzero(condition)``.
+
+    >>> import numpy as np, floe.array as fa
+    >>> x = fa.from_array(np.array([[0, 3], [4, 0]]), chunks=1)
+    >>> fa.where(x > 0, x, -1).compute()
+    array([[-1,  3],
+           [ 4, -1]])
+    >>> [i.compute() for i in fa.where(x)]
+    [array([0, 1]), array([1, 0])]
+    """
+    if x is None and y is None:
+        return nonzero(asarray(condition))
+    if x is None or y is None:
+        raise ValueError("either both or neither of x and y should be given")
+    return _floe.where(condition, x, y)
+
+
+def _truth(a):
+    """``a`` as a boolean floe array (non-zero is true, as NumPy's conditions)."""
+    a = asarray(a)
+    return a if a.dtype == bool else a != 0
+
+
+def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
+           equal_nan=True):
+    """The sorted unique elements of ``ar`` (NaN once, last), and with ``return_counts`` how
+    often each occurs: NumPy's ``unique``. Each block is reduced to its unique values, then
+    merged in a tree; the result has unknown size until computed (its ``shape`` is
+    ``(nan,)``; see ``Array.compute_chunk_sizes``).
+
+    >>> import numpy as np, floe.array as fa
+    >>> x = fa.from_array(np.array([3, 1, 3, 2, 1, 3]), chunks=2)
+    >>> values, counts = fa.unique(x, return_counts=True)
+    >>> values.compute(), counts.compute()
+    (array([1, 2, 3]), array([2, 1, 3]))
+    """
+    if return_index or return_inverse:
+        raise NotImplementedError("floe's unique returns the values and their counts; "
+                                  "return_index and return_inverse are not supported")
+    if axis is not None:
+        raise NotImplementedError("floe's unique works on the flattened array (axis=None)")
+    if not equal_nan:
+        raise NotImplementedError("floe's unique keeps NaN once (equal_nan=True)")
+    return _floe._unique(asarray(ar), return_counts)
+
+
+def compress(condition, a, axis=None):
+    """NumPy's ``compress``: the slices of ``a`` along ``axis`` (of the flattened array when
+    ``None``) where the 1-d ``condition`` is true; a shorter condition keeps only that many
+    leading slices. Lazy conditions make sizes unknown until computed.
+
+    >>> import numpy as np, floe.array as fa
+    >>> x = fa.from_array(np.arange(6).reshape(3, 2), chunks=1)
+    >>> fa.compress([True, False, True], x, axis=0).compute()
+    array([[0, 1],
+           [4, 5]])
+    """
+    a = asarray(a)
+    if axis is None:
+        a, axis = a.ravel(), 0
+    cond = _truth(condition)
+    if cond.ndim != 1:
+        raise ValueError("compress: the condition must be one-dimensional")
+    n = a.shape[axis]
+    if cond.shape[0] > n:
+        raise IndexError(f"compress: a condition of {cond.shape[0]} for an axis of {n}")
+    if cond.shape[0] < n:
+        key = [slice(None)] * a.ndim
+        key[axis] = slice(0, cond.shape[0])
+        a = a[tuple(key)]
+    return _floe._compress(cond, a, axis)
+
+
+def extract(condition, arr):
+    """NumPy's ``extract``: the elements of ``arr`` where ``condition`` (of its shape) is
+    non-zero, row-major, as ``arr[condition]``.
+
+    >>> import numpy as np, floe.array as fa
+    >>> x = fa.from_array(np.arange(6).reshape(2, 3), chunks=2)
+    >>> fa.extract(x % 2 == 1, x).compute()
+    array([1, 3, 5])
+    """
+    return _floe._filter(asarray(arr), _truth(condition))
+
+
+def count_nonzero(a, axis=None, *, keepdims=False):
+    """NumPy's ``count_nonzero``: how many elements are non-zero (NaN counts), as int64.
+
+    >>> import numpy as np, floe.array as fa
+    >>> fa.count_nonzero(fa.from_array(np.eye(3), chunks=2), axis=0).compute()
+    array([1, 1, 1])
+    """
+    return _truth(a).astype("int64").sum(axis=axis, keepdims=keepdims)
 
 
 def asarray(x, chunks=None):
@@ -859,7 +958,14 @@ _FUNCTIONS = {
     _np.tensordot: lambda a, b, axes=2: _floe.tensordot(_lazy(a), _lazy(b), axes),
     _np.concatenate: lambda seq, axis=0: concatenate([_lazy(a) for a in seq], axis),
     _np.stack: lambda seq, axis=0: stack([_lazy(a) for a in seq], axis),
-    _np.where: lambda c, a, b: where(_lazy(c), a, b),
+    _np.where: lambda c, a=None, b=None: where(_lazy(c), a, b),
+    _np.nonzero: lambda a: nonzero(_lazy(a)),
+    _np.argwhere: lambda a: argwhere(_lazy(a)),
+    _np.flatnonzero: lambda a: flatnonzero(_lazy(a)),
+    _np.unique: unique,
+    _np.compress: compress,
+    _np.extract: extract,
+    _np.count_nonzero: count_nonzero,
     _np.reshape: _reshape,
     _np.shape: lambda a: a.shape,
     _np.ndim: lambda a: a.ndim,

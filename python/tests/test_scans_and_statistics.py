@@ -197,6 +197,12 @@ def test_every_dispatched_numpy_function_stays_lazy_and_reads_nothing():
         "bincount": lambda: np.bincount((x * 2).astype("i8").ravel(), minlength=8),
         "median": lambda: np.median(x, axis=0), "nanpercentile": lambda: np.nanpercentile(x, [5, 50], axis=1),
         "quantile": lambda: np.quantile(x, 0.3),
+        "mask": lambda: x[x > 1], "nonzero": lambda: np.nonzero(x > 1)[0],
+        "argwhere": lambda: np.argwhere(x), "flatnonzero": lambda: np.flatnonzero(x),
+        "unique": lambda: np.unique(x), "unique counts": lambda: np.unique(x, return_counts=True)[1],
+        "compress": lambda: np.compress([True, False], x, axis=1),
+        "extract": lambda: np.extract(x > 1, x), "count_nonzero": lambda: np.count_nonzero(x, axis=0),
+        "where(cond)": lambda: np.where(x > 1)[1],
     }
     for what, call in calls.items():
         assert isinstance(call(), fa.Array), what

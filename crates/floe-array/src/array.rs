@@ -260,14 +260,7 @@ impl fmt::Debug for Array {
 /// blocks=11712, bytes=5.7 GiB, tasks=11713>`
 impl fmt::Display for Array {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let tuple = |v: &[usize]| {
-            let inner: Vec<String> = v.iter().map(usize::to_string).collect();
-            if v.len() == 1 {
-                format!("({},)", inner[0])
-            } else {
-                format!("({})", inner.join(", "))
-            }
-        };
+        let tuple = |v: &[usize]| self.dims_text(v);
         let tasks = self
             .task_count()
             .map_or_else(|_| "?".to_owned(), |n| n.to_string());
@@ -279,8 +272,39 @@ impl fmt::Display for Array {
             self.dtype(),
             tuple(&self.chunks().max_block()),
             self.chunks().nblocks(),
-            human_bytes(self.nbytes()),
+            self.bytes_text(),
             tasks
         )
+    }
+}
+
+impl Array {
+    /// `v` (a shape or block shape) as a Python tuple, `nan` along unknown axes.
+    pub(crate) fn dims_text(&self, v: &[usize]) -> String {
+        let inner: Vec<String> = v
+            .iter()
+            .enumerate()
+            .map(|(a, n)| {
+                if self.node.unknown[a] {
+                    "nan".to_owned()
+                } else {
+                    n.to_string()
+                }
+            })
+            .collect();
+        if v.len() == 1 {
+            format!("({},)", inner[0])
+        } else {
+            format!("({})", inner.join(", "))
+        }
+    }
+
+    /// The array's bytes, or their upper bound (`≤ 1.2 GiB`) when sizes are unknown.
+    pub(crate) fn bytes_text(&self) -> String {
+        if self.has_unknown_chunks() {
+            format!("≤ {}", human_bytes(self.nbytes()))
+        } else {
+            human_bytes(self.nbytes())
+        }
     }
 }

@@ -251,23 +251,12 @@ impl Array {
     pub fn chunk_table(&self) -> String {
         let block = self.chunks().max_block();
         let block_bytes = block.iter().product::<usize>() * self.dtype().itemsize();
-        let tuple = |v: &[usize]| {
-            let inner: Vec<String> = v.iter().map(ToString::to_string).collect();
-            if v.len() == 1 {
-                format!("({},)", inner[0])
-            } else {
-                format!("({})", inner.join(", "))
-            }
-        };
+        let tuple = |v: &[usize]| self.dims_text(v);
         let shape = tuple(self.shape());
         let col = shape.len().max(16) + 2;
         let rows = [
             ("", "Array".to_owned(), "Chunk".to_owned()),
-            (
-                "Bytes",
-                human_bytes(self.nbytes()),
-                human_bytes(block_bytes),
-            ),
+            ("Bytes", self.bytes_text(), human_bytes(block_bytes)),
             ("Shape", shape.clone(), tuple(&block)),
             (
                 "Count",

@@ -17,7 +17,7 @@ use crate::{run, to_py};
 
 /// A lazy, chunked n-d array (floe's `dask.array.Array`): operations build a task graph;
 /// `compute()` (or `numpy.asarray(x)`) runs it on all cores and returns a NumPy array.
-#[pyclass(name = "Array", module = "floe.array", frozen)]
+#[pyclass(name = "Array", module = "floe.array")]
 pub struct PyArray {
     pub(crate) inner: Array,
 }
@@ -34,7 +34,7 @@ enum Operand {
 
 fn operand(obj: &Bound<'_, PyAny>) -> PyResult<Operand> {
     if let Ok(a) = obj.cast::<PyArray>() {
-        return Ok(Operand::Array(a.get().inner.clone()));
+        return Ok(Operand::Array(a.borrow().inner.clone()));
     }
     if obj.is_instance_of::<PyBool>() {
         return Ok(Operand::Scalar(Scalar::Bool(obj.extract()?)));
@@ -152,7 +152,16 @@ impl PyArray {
     /// The shape, as a tuple.
     #[getter]
     fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        tuple(py, self.inner.shape())
+        // NaN along axes of unknown size (a boolean mask's selection), as Dask.
+        let unknown = self.inner.unknown_axes();
+        let dims = self.inner.shape().iter().enumerate().map(|(a, &n)| {
+            if unknown.contains(&a) {
+                Ok(f64::NAN.into_pyobject(py)?.into_any())
+            } else {
+                Ok(n.into_pyobject(py)?.into_any())
+            }
+        });
+        PyTuple::new(py, dims.collect::<PyResult<Vec<_>>>()?)
     }
 
     /// The NumPy dtype.
@@ -165,8 +174,16 @@ impl PyArray {
     /// Block sizes per axis, as Dask's tuple of tuples.
     #[getter]
     fn chunks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let unknown = self.inner.unknown_axes();
         let axes = (0..self.inner.ndim())
-            .map(|a| tuple(py, self.inner.chunks().axis(a)))
+            .map(|a| {
+                let sizes = self.inner.chunks().axis(a);
+                if unknown.contains(&a) {
+                    PyTuple::new(py, vec![f64::NAN; sizes.len()])
+                } else {
+                    tuple(py, sizes)
+                }
+            })
             .collect::<PyResult<Vec<_>>>()?;
         PyTuple::new(py, axes)
     }
@@ -174,7 +191,21 @@ impl PyArray {
     /// The largest block's size along each axis (Dask's `chunksize`).
     #[getter]
     fn chunksize<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        tuple(py, &self.inner.chunks().max_block())
+        let unknown = self.inner.unknown_axes();
+        let dims = self
+            .inner
+            .chunks()
+            .max_block()
+            .into_iter()
+            .enumerate()
+            .map(|(a, n)| {
+                if unknown.contains(&a) {
+                    Ok(f64::NAN.into_pyobject(py)?.into_any())
+                } else {
+                    Ok(n.into_pyobject(py)?.into_any())
+                }
+            });
+        PyTuple::new(py, dims.collect::<PyResult<Vec<_>>>()?)
     }
 
     /// The number of blocks along each axis.
@@ -194,14 +225,37 @@ impl PyArray {
         self.inner.ndim()
     }
 
+    /// The number of elements (NaN when some axis has unknown size, as Dask).
     #[getter]
-    fn size(&self) -> usize {
-        self.inner.size()
+    fn size<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        if self.inner.has_unknown_chunks() {
+            return Ok(f64::NAN.into_pyobject(py)?.into_any());
+        }
+        Ok(self.inner.size().into_pyobject(py)?.into_any())
     }
 
+    /// The bytes the array occupies (NaN when some axis has unknown size).
     #[getter]
-    fn nbytes(&self) -> usize {
-        self.inner.nbytes()
+    fn nbytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        if self.inner.has_unknown_chunks() {
+            return Ok(f64::NAN.into_pyobject(py)?.into_any());
+        }
+        Ok(self.inner.nbytes().into_pyobject(py)?.into_any())
+    }
+
+    /// Measures the block sizes of an array of unknown sizes (computing it, keeping
+    /// nothing) so that slicing, rechunking and the rest work on it; updates this array
+    /// in place and returns it, as Dask's `compute_chunk_sizes`.
+    fn compute_chunk_sizes(mut slf: PyRefMut<'_, Self>) -> PyResult<PyRefMut<'_, Self>> {
+        let measured = crate::select::compute_chunk_sizes(slf.py(), &slf.inner)?;
+        slf.inner = measured;
+        Ok(slf)
+    }
+
+    /// The indices of the non-zero elements, one int64 array per axis (NumPy's `nonzero`).
+    fn nonzero<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let parts = self.inner.nonzero().map_err(to_py)?;
+        PyTuple::new(py, parts.into_iter().map(wrap))
     }
 
     #[getter]
@@ -221,6 +275,11 @@ impl PyArray {
     }
 
     fn __len__(&self) -> PyResult<usize> {
+        if self.inner.unknown_axes().first() == Some(&0) {
+            return Err(PyValueError::new_err(
+                "len() of an array whose first axis has unknown size (a boolean mask's selection); call compute_chunk_sizes() first",
+            ));
+        }
         self.inner
             .shape()
             .first()
@@ -274,6 +333,13 @@ impl PyArray {
             Ok(t) => t.iter().collect(),
             Err(_) => vec![key.clone()],
         };
+        if let [item] = items.as_slice()
+            && let Ok(mask) = item.cast::<PyArray>()
+        {
+            // A lazy mask: of the whole array (row-major), or of the first axis.
+            let mask = mask.borrow().inner.clone();
+            return crate::select::mask_index(&self.inner, &mask, 0, true).map(wrap);
+        }
         let mut basic = Vec::with_capacity(items.len());
         let mut advanced: Option<(usize, Bound<'_, PyAny>)> = None;
         for (pos, item) in items.iter().enumerate() {
@@ -305,6 +371,10 @@ impl PyArray {
                 return Err(PyIndexError::new_err(
                     "a list, array or mask index must come before any int, None or ... index",
                 ));
+            }
+            if let Ok(mask) = item.cast::<PyArray>() {
+                let mask = mask.borrow().inner.clone();
+                return crate::select::mask_index(&out, &mask, pos, false).map(wrap);
             }
             let block = from_numpy(&item)?;
             out = match block.dtype() {
@@ -1303,7 +1373,7 @@ fn arrays_arg(args: &Bound<'_, PyTuple>, what: &str) -> PyResult<Vec<Array>> {
     args.iter()
         .map(|a| {
             a.cast::<PyArray>()
-                .map(|a| a.get().inner.clone())
+                .map(|a| a.borrow().inner.clone())
                 .map_err(|_| PyTypeError::new_err(format!("{what} takes floe arrays")))
         })
         .collect()
@@ -1549,7 +1619,7 @@ fn from_npy(path: PathBuf, chunks: Option<&Bound<'_, PyAny>>) -> PyResult<PyArra
 /// Writes `x` as a Zarr v3 array, chunk by chunk in parallel (GIL released).
 #[pyfunction]
 fn to_zarr(py: Python<'_>, x: &Bound<'_, PyArray>, path: PathBuf) -> PyResult<()> {
-    let a = x.get().inner.clone();
+    let a = x.borrow().inner.clone();
     run(py, move || floe::io::store_zarr(&a, path))
 }
 
@@ -1579,7 +1649,7 @@ fn _plan<'py>(
 /// Writes `x` as a `.npy` file, block by block in parallel (GIL released).
 #[pyfunction]
 fn to_npy(py: Python<'_>, x: &Bound<'_, PyArray>, path: PathBuf) -> PyResult<()> {
-    let a = x.get().inner.clone();
+    let a = x.borrow().inner.clone();
     run(py, move || floe::io::store_npy(&a, path))
 }
 

@@ -15,7 +15,10 @@ pub(crate) fn to_numpy<'py>(py: Python<'py>, a: DynArray) -> Bound<'py, PyAny> {
 pub(crate) fn from_numpy(obj: &Bound<'_, PyAny>) -> PyResult<DynArray> {
     let py = obj.py();
     let np = py.import("numpy")?;
-    let mut arr = np.call_method1("ascontiguousarray", (obj,))?;
+    // `asarray(order="C")`, not `ascontiguousarray`: that one makes 0-d input 1-d.
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item("order", "C")?;
+    let mut arr = np.call_method("asarray", (obj,), Some(&kwargs))?;
     if !arr
         .getattr("dtype")?
         .getattr("isnative")?

@@ -23,7 +23,7 @@ pub struct PyDelayed {
 
 fn lift(obj: &Bound<'_, PyAny>) -> Delayed<Obj> {
     match obj.cast::<PyDelayed>() {
-        Ok(d) => d.get().inner.clone(),
+        Ok(d) => d.borrow().inner.clone(),
         Err(_) => Delayed::value(Arc::new(obj.clone().unbind())),
     }
 }
@@ -111,7 +111,7 @@ fn _compute_delayed<'py>(
         .iter()
         .map(|v| {
             v.cast::<PyDelayed>()
-                .map(|d| d.get().inner.clone())
+                .map(|d| d.borrow().inner.clone())
                 .map_err(|_| PyTypeError::new_err("expected Delayed values"))
         })
         .collect::<PyResult<_>>()?;

@@ -12,6 +12,7 @@ mod convert;
 mod delayed;
 mod diagonal;
 mod overlap;
+mod select;
 mod statistics;
 
 use pyo3::exceptions::{PyIOError, PyIndexError, PyMemoryError, PyRuntimeError, PyValueError};
@@ -30,6 +31,7 @@ pub(crate) fn to_py(e: impl Into<floe::Error>) -> PyErr {
             pyo3::exceptions::PyOverflowError::new_err(a.to_string())
         }
         floe::Error::Array(a) => PyValueError::new_err(a.to_string()),
+        floe::Error::Io(floe::io::IoError::Array(a)) => PyValueError::new_err(a.to_string()),
         floe::Error::Io(io) => PyIOError::new_err(io.to_string()),
         floe::Error::Run(e @ floe::scheduler::Error::TaskTooLarge { .. }) => {
             PyMemoryError::new_err(e.to_string())
@@ -82,5 +84,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     statistics::register(m)?;
     overlap::register(m)?;
     diagonal::register(m)?;
+    select::register(m)?;
     Ok(())
 }

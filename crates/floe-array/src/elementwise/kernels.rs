@@ -566,7 +566,11 @@ macro_rules! float_ops {
             }
             fn rem(a: Self, b: Self) -> Self {
                 let r = a % b;
-                if r != 0.0 && ((r < 0.0) != (b < 0.0)) {
+                if r == 0.0 {
+                    // A zero remainder takes the divisor's sign, as NumPy's
+                    // (`-9.0 % 3.0` is `0.0`, `9.0 % -3.0` is `-0.0`).
+                    (0.0 as Self).copysign(b)
+                } else if (r < 0.0) != (b < 0.0) {
                     r + b
                 } else {
                     r

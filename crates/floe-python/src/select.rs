@@ -1,0 +1,102 @@
+//! Selections of data-dependent size from Python: lazy boolean masks, `compress`,
+//! `argwhere`/`nonzero`/`flatnonzero`, `unique`, and measuring unknown chunk sizes.
+
+use floe::array::{self as fa, Array};
+use pyo3::exceptions::PyIndexError;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use crate::array::{PyArray, as_array, wrap};
+use crate::{run, to_py};
+
+/// `x[mask]` for a lazy mask: the whole-array mask selects row-major (NumPy's order), a
+/// 1-d mask selects along `axis`. A mask of the wrong shape is an `IndexError`, as NumPy.
+pub(crate) fn mask_index(x: &Array, mask: &Array, axis: usize, whole: bool) -> PyResult<Array> {
+    if mask.dtype() != fa::DType::Bool {
+        return Err(PyIndexError::new_err(format!(
+            "a lazy array used as an index must be boolean, not {}; compute integer indices first (np.asarray(index))",
+            mask.dtype()
+        )));
+    }
+    let shape_error = |e: fa::ArrayError| match e {
+        fa::ArrayError::ShapeMismatch { .. } => PyIndexError::new_err(e.to_string()),
+        e => to_py(e),
+    };
+    if whole && mask.ndim() == x.ndim() && (mask.ndim() != 1 || axis == 0) {
+        return x.filter(mask).map_err(shape_error);
+    }
+    if mask.ndim() == 1 {
+        return x.compress(mask, axis as isize).map_err(shape_error);
+    }
+    Err(PyIndexError::new_err(format!(
+        "a {}-d boolean mask indexes a {}-d array of its own shape, or one axis when 1-d",
+        mask.ndim(),
+        x.ndim()
+    )))
+}
+
+/// Measures the block sizes of `x` (computing it) and returns `x` with them known.
+pub(crate) fn compute_chunk_sizes(py: Python<'_>, x: &Array) -> PyResult<Array> {
+    let x = x.clone();
+    run(py, move || floe::compute_chunk_sizes(&x))
+}
+
+/// NumPy's `argwhere`: `(n, ndim)` int64 indices of the non-zero elements.
+#[pyfunction]
+fn argwhere(a: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+    as_array(a)?.argwhere().map(wrap).map_err(to_py)
+}
+
+/// NumPy's `flatnonzero`: the flat indices of the non-zero elements.
+#[pyfunction]
+fn flatnonzero(a: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+    as_array(a)?.flatnonzero().map(wrap).map_err(to_py)
+}
+
+/// NumPy's `nonzero`: a tuple of int64 index arrays, one per axis.
+#[pyfunction]
+fn nonzero<'py>(py: Python<'py>, a: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
+    let parts = as_array(a)?.nonzero().map_err(to_py)?;
+    PyTuple::new(py, parts.into_iter().map(wrap))
+}
+
+/// NumPy's `compress(condition, a, axis)` with a 1-d boolean condition of the axis'
+/// length.
+#[pyfunction]
+#[pyo3(signature = (condition, a, axis))]
+fn _compress(condition: &Bound<'_, PyAny>, a: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyArray> {
+    let (c, a) = (as_array(condition)?, as_array(a)?);
+    a.compress(&c, axis).map(wrap).map_err(to_py)
+}
+
+/// `a[mask]` for a boolean `mask` of `a`'s shape, row-major.
+#[pyfunction]
+fn _filter(a: &Bound<'_, PyAny>, mask: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+    let (a, m) = (as_array(a)?, as_array(mask)?);
+    mask_index(&a, &m, 0, true).map(wrap)
+}
+
+/// The sorted unique elements, and their counts when asked.
+#[pyfunction]
+#[pyo3(signature = (a, return_counts=false))]
+fn _unique<'py>(
+    py: Python<'py>,
+    a: &Bound<'py, PyAny>,
+    return_counts: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (values, counts) = as_array(a)?.unique(return_counts).map_err(to_py)?;
+    match counts {
+        Some(c) => Ok(PyTuple::new(py, [wrap(values), wrap(c)])?.into_any()),
+        None => Ok(Bound::new(py, wrap(values))?.into_any()),
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(argwhere, m)?)?;
+    m.add_function(wrap_pyfunction!(flatnonzero, m)?)?;
+    m.add_function(wrap_pyfunction!(nonzero, m)?)?;
+    m.add_function(wrap_pyfunction!(_compress, m)?)?;
+    m.add_function(wrap_pyfunction!(_filter, m)?)?;
+    m.add_function(wrap_pyfunction!(_unique, m)?)?;
+    Ok(())
+}

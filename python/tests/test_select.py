@@ -1,0 +1,157 @@
+"""Selections of data-dependent size — lazy boolean masks, compress, nonzero, unique — and
+arrays of unknown chunk sizes, against NumPy over random shapes, chunkings and data."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import floe
+import floe.array as fa
+
+
+@st.composite
+def cases(draw):
+    ndim = draw(st.integers(0, 3))
+    shape = tuple(draw(st.lists(st.integers(0, 7), min_size=ndim, max_size=ndim)))
+    chunks = tuple(draw(st.integers(1, max(n, 1))) for n in shape)
+    mask_chunks = tuple(draw(st.integers(1, max(n, 1))) for n in shape)
+    seed = draw(st.integers(0, 2**16))
+    return shape, chunks, mask_chunks, seed
+
+
+def data(shape, seed, dtype="f8"):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-4, 5, size=shape).astype(dtype)
+    if a.dtype.kind == "f" and a.size:
+        a[rng.random(shape) < 0.1] = np.nan
+    return a
+
+
+def nan_shape(x):
+    return tuple(None if isinstance(n, float) and math.isnan(n) else n for n in x.shape)
+
+
+@settings(max_examples=80, deadline=None)
+@given(cases(), st.sampled_from(["f8", "i4", "u1"]))
+def test_masks_select_as_numpy(case, dtype):
+    shape, chunks, mask_chunks, seed = case
+    a = data(shape, seed, dtype)
+    m = np.random.default_rng(seed + 1).random(shape) < 0.5
+    x = fa.from_array(a, chunks=chunks)
+    mask = fa.from_array(m, chunks=mask_chunks)
+    y = x[mask]
+    np.testing.assert_array_equal(y.compute(), a[m])
+    pos = x[x > 0]
+    want = a[a > 0]
+    if a.size:
+        assert nan_shape(pos) == (None,) and math.isnan(pos.size)
+    np.testing.assert_array_equal(pos.compute(), want)
+    np.testing.assert_allclose((pos * 2 + 1).sum().compute(), (want * 2 + 1).sum())
+    if want.size:
+        np.testing.assert_allclose(pos.mean().compute(), want.mean())
+        assert pos.max().compute() == want.max()
+    # A 1-d mask along each axis.
+    for axis in range(a.ndim):
+        keep = np.random.default_rng(seed + axis).random(shape[axis]) < 0.5
+        key = (slice(None),) * axis + (fa.from_array(keep, chunks=2),)
+        np.testing.assert_array_equal(x[key].compute(), a[(slice(None),) * axis + (keep,)])
+        np.testing.assert_array_equal(np.compress(keep, x, axis=axis).compute(),
+                                      np.compress(keep, a, axis=axis))
+
+
+@settings(max_examples=60, deadline=None)
+@given(cases())
+def test_nonzero_argwhere_flatnonzero_and_count_match_numpy(case):
+    shape, chunks, _, seed = case
+    a = data(shape, seed)
+    x = fa.from_array(a, chunks=chunks)
+    np.testing.assert_array_equal(np.argwhere(x).compute(), np.argwhere(a))
+    np.testing.assert_array_equal(np.flatnonzero(x).compute(), np.flatnonzero(a))
+    np.testing.assert_array_equal(np.count_nonzero(x), np.count_nonzero(a))
+    if a.ndim:
+        for got, want in zip(np.nonzero(x), np.nonzero(a)):
+            np.testing.assert_array_equal(got.compute(), want)
+        for got, want in zip(fa.where(x > 0), np.where(a > 0)):
+            np.testing.assert_array_equal(got.compute(), want)
+        np.testing.assert_array_equal(np.count_nonzero(x, axis=0).compute(), np.count_nonzero(a, axis=0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(cases(), st.sampled_from(["f8", "f4", "i8", "u2", "bool"]))
+def test_unique_matches_numpy(case, dtype):
+    shape, chunks, _, seed = case
+    if dtype == "bool":
+        a = data(shape, seed, "i8") > 0
+    elif dtype[0] == "u":
+        a = np.abs(data(shape, seed, "i8")).astype(dtype)
+    else:
+        a = data(shape, seed, dtype)
+    x = fa.from_array(a, chunks=chunks)
+    values, counts = np.unique(x, return_counts=True)
+    want_values, want_counts = np.unique(a, return_counts=True)
+    got = values.compute()
+    assert got.dtype == want_values.dtype
+    np.testing.assert_array_equal(got, want_values)
+    np.testing.assert_array_equal(counts.compute(), want_counts)
+    # Of a selection of unknown size.
+    np.testing.assert_array_equal(fa.unique(x[x > 0]).compute(), np.unique(a[a > 0]))
+
+
+def test_unknown_sizes_behave_as_in_dask():
+    a = np.arange(-10.0, 14.0).reshape(4, 6)
+    x = fa.from_array(a, chunks=(2, 3))
+    y = x[x > 2]
+    assert math.isnan(y.shape[0]) and all(math.isnan(c) for c in y.chunks[0])
+    assert "nan" in repr(y)
+    # What needs positions says what to do.
+    for call in [lambda: y[1:3], lambda: y.rechunk(4), lambda: y.reshape(3, -1),
+                 lambda: fa.concatenate([y, y]), lambda: y.cumsum(), lambda: len(y),
+                 lambda: y + fa.ones(24, chunks=12), lambda: fa.to_npy(y, "never-written.npy")]:
+        with pytest.raises(ValueError, match="compute_chunk_sizes"):
+            call()
+    # compute_chunk_sizes measures in place, as Dask's; empty blocks are dropped.
+    assert y.compute_chunk_sizes() is y
+    assert y.shape == (11,) and y.chunks == ((11,),) and len(y) == 11  # band 0 kept nothing
+    np.testing.assert_array_equal(y[2:5].compute(), a[a > 2][2:5])
+    np.testing.assert_array_equal(y.rechunk(4).compute(), a[a > 2])
+    # persist keeps measured chunks.
+    kept = x[x > 8].persist()
+    assert kept.shape == (5,) and kept.chunks == ((5,),)
+    np.testing.assert_array_equal(kept.compute(), a[a > 8])
+    # A maximum over nothing fails as NumPy's does; a sum over nothing is 0.
+    none = x[x > 100]
+    assert none.sum().compute() == 0
+    with pytest.raises(RuntimeError, match="zero-size array"):
+        none.max().compute()
+    assert none.compute().shape == (0,)
+
+
+def test_mask_errors_name_the_problem():
+    x = fa.ones((4, 3), chunks=2)
+    with pytest.raises(IndexError, match="boolean"):
+        x[fa.ones((4, 3), chunks=2, dtype="i4")]
+    with pytest.raises(IndexError, match="shape"):
+        x[fa.ones((3, 4), chunks=2, dtype=bool)]
+    # A mask with an integer after it, as NumPy: the mask's axis, then the column.
+    a = np.arange(12.0).reshape(4, 3)
+    m = np.array([True, False, True, True])
+    got = fa.from_array(a, chunks=2)[fa.from_array(m, chunks=3), 1]
+    np.testing.assert_array_equal(got.compute(), a[m, 1])
+    with pytest.raises(IndexError):
+        x[fa.ones((4, 3, 1), chunks=2, dtype=bool)]
+    with pytest.raises(IndexError):
+        np.compress([True] * 5, x, axis=0)
+    with pytest.raises(NotImplementedError):
+        np.unique(x, return_inverse=True)
+    with pytest.raises(ValueError, match="0-d"):
+        np.nonzero(fa.ones((), chunks=1))
+
+
+def test_remainder_of_floats_keeps_numpy_signed_zero():
+    a = np.arange(-10.0, 10.0)
+    for b in (3.0, -3.0):
+        got = (fa.from_array(a, chunks=7) % b).compute()
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(a % b))
