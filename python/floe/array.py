@@ -661,6 +661,153 @@ def vdot(a, b):
     return (a.ravel() * b.ravel().rechunk(a.ravel().chunks)).sum()
 
 
+def _einsum_parse(subscripts, operands):
+    """The input letters of each operand and the output letters, ``...`` expanded."""
+    subscripts = subscripts.replace(" ", "")
+    if "->" in subscripts:
+        lhs, out = subscripts.split("->")
+        if "->" in out:
+            raise ValueError(f"einsum: more than one '->' in {subscripts!r}")
+    else:
+        lhs, out = subscripts, None
+    inputs = lhs.split(",")
+    if len(inputs) != len(operands):
+        raise ValueError(f"einsum: {len(inputs)} operands in {subscripts!r}, {len(operands)} given")
+    letters = set("".join(inputs).replace(".", "")) | set((out or "").replace(".", ""))
+    for c in letters:
+        if not c.isalpha():
+            raise ValueError(f"einsum: invalid subscript {c!r} in {subscripts!r}")
+    spare = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                 if c not in letters)
+    ell_ndim = 0
+    for term, op in zip(inputs, operands):
+        if "..." in term:
+            ell_ndim = _builtins.max(ell_ndim, op.ndim - len(term.replace("...", "")))
+    ell = "".join(next(spare) for _ in _builtins.range(ell_ndim))
+    expanded = []
+    for term, op in zip(inputs, operands):
+        if "..." in term:
+            n = op.ndim - len(term.replace("...", ""))
+            if n < 0:
+                raise ValueError(f"einsum: operand of {op.ndim} dimensions for {term!r}")
+            term = term.replace("...", ell[ell_ndim - n:])
+        if "." in term:
+            raise ValueError(f"einsum: invalid ellipsis in {subscripts!r}")
+        if len(term) != op.ndim:
+            raise ValueError(f"einsum: {term!r} names {len(term)} axes of an operand of {op.ndim}")
+        expanded.append(term)
+    if out is None:
+        counts = {}
+        for c in "".join(expanded):
+            counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in ell))
+    else:
+        if "..." in out:
+            out = out.replace("...", ell)
+        elif ell and _builtins.any(ell_ndim and "..." in t for t in inputs):
+            raise ValueError("einsum: output subscript must contain '...' when inputs do")
+        if len(set(out)) != len(out):
+            raise ValueError(f"einsum: output subscript {out!r} repeats a letter")
+        for c in out:
+            if c not in "".join(expanded):
+                raise ValueError(f"einsum: output letter {c!r} is in no operand")
+    return expanded, out
+
+
+def _einsum_diagonals(term, a):
+    """Collapses each letter repeated within one operand to its diagonal."""
+    while len(set(term)) != len(term):
+        c = next(c for c in term if term.count(c) > 1)
+        i = term.index(c)
+        j = term.index(c, i + 1)
+        if a.shape[i] != a.shape[j]:
+            raise ValueError(f"einsum: axes {i} and {j} of one operand share {c!r} but differ in length")
+        a = diagonal(a, 0, i, j)  # the diagonal becomes the last axis
+        term = term[:i] + term[i + 1:j] + term[j + 1:] + c
+    return term, a
+
+
+def einsum(subscripts, *operands, dtype=None, optimize=False, split_every=None):
+    """NumPy's ``einsum``: products of the operands summed over the letters the output does
+    not name, lazily. Letters repeated in one operand take its diagonal; ``...`` broadcasts.
+    Operands are combined two at a time: letters shared and needed later are kept
+    (broadcast together), letters no later operand or the output needs are contracted
+    with ``tensordot`` (blocked, as ``dot``) or summed.
+
+    >>> import numpy as np, floe.array as fa
+    >>> a = fa.from_array(np.arange(6.0).reshape(2, 3), chunks=2)
+    >>> b = fa.from_array(np.arange(12.0).reshape(3, 4), chunks=2)
+    >>> fa.einsum("ij,jk->ik", a, b).compute()
+    array([[20., 23., 26., 29.],
+           [56., 68., 80., 92.]])
+    >>> fa.einsum("ij->j", a).compute(), fa.einsum("ii", fa.eye(3, chunks=2)).compute()
+    (array([3., 5., 7.]), array(3.))
+    """
+    if not operands:
+        raise ValueError("einsum: no operands")
+    if not isinstance(subscripts, str):
+        raise NotImplementedError("floe's einsum takes subscripts as a string")
+    ops = [asarray(o) if isinstance(o, Array) else from_array(_np.asarray(o)) for o in operands]
+    terms, out = _einsum_parse(subscripts, ops)
+    pairs = [_einsum_diagonals(t, a) for t, a in zip(terms, ops)]
+    if dtype is not None:
+        pairs = [(t, a.astype(dtype)) for t, a in pairs]
+    sizes = {}
+    for t, a in pairs:
+        for c, n in zip(t, a.shape):
+            if n != 1 and sizes.get(c, n) != n:
+                raise ValueError(f"einsum: letter {c!r} has lengths {sizes[c]} and {n}")
+            if n != 1 or c not in sizes:
+                sizes[c] = n
+
+    def needed(k):
+        """Letters operands after ``k`` or the output use."""
+        return set(out).union(*(set(t) for t, _ in pairs[k + 1:]))
+
+    def sum_out(term, a, keep):
+        axes = tuple(i for i, c in enumerate(term) if c not in keep)
+        if axes:
+            a = a.sum(axis=axes, split_every=split_every)
+            term = "".join(c for c in term if c in keep)
+        return term, a
+
+    term, acc = sum_out(*pairs[0], needed(0) | set(pairs[1][0] if len(pairs) > 1 else ""))
+    for k in _builtins.range(1, len(pairs)):
+        t2, b = pairs[k]
+        t2, b = sum_out(t2, b, needed(k) | set(term))
+        later = needed(k)
+        shared = [c for c in term if c in t2]
+        contract = [c for c in shared if c not in later]
+        same = _builtins.all(acc.shape[term.index(c)] == b.shape[t2.index(c)] for c in shared)
+        if contract and len(contract) == len(shared) and same:
+            # A pure contraction: blocked, as `dot`.
+            acc = tensordot(acc, b, ([term.index(c) for c in contract],
+                                     [t2.index(c) for c in contract]))
+            term = "".join(c for c in term if c not in contract) + "".join(
+                c for c in t2 if c not in contract)
+            continue
+        # Shared letters kept (batch letters) or broadcast: align both on the union of
+        # their letters, multiply, and sum what nothing later needs.
+        union = term + "".join(c for c in t2 if c not in term)
+        a1 = _einsum_align(term, acc, union)
+        b1 = _einsum_align(t2, b, union)
+        term, acc = sum_out(union, a1 * b1, later)
+    term, acc = sum_out(term, acc, set(out))
+    if term != out:
+        acc = transpose(acc, [term.index(c) for c in out])
+    want = _np.dtype(dtype) if dtype is not None else _np.result_type(*(o.dtype for o in ops))
+    return acc if acc.dtype == want else acc.astype(want)
+
+
+def _einsum_align(term, a, union):
+    """``a`` (axes named by ``term``) with its axes in ``union``'s order, length-1 axes
+    inserted for the letters it lacks."""
+    a = transpose(a, sorted(_builtins.range(len(term)), key=lambda i: union.index(term[i])))
+    ordered = sorted(term, key=union.index)
+    key = tuple(slice(None) if c in ordered else None for c in union)
+    return a[key] if None in key else a
+
+
 class BlockView:
     """``x.blocks[...]``: index the grid of blocks instead of the elements (Dask's
     ``blocks``). Ints, slices (with steps), lists and ``...`` select blocks along each axis;
@@ -956,6 +1103,7 @@ _FUNCTIONS = {
     _np.dot: lambda a, b: _floe.matmul(_lazy(a), _lazy(b)),
     _np.matmul: lambda a, b: _floe.matmul(_lazy(a), _lazy(b)),
     _np.tensordot: lambda a, b, axes=2: _floe.tensordot(_lazy(a), _lazy(b), axes),
+    _np.einsum: einsum,
     _np.concatenate: lambda seq, axis=0: concatenate([_lazy(a) for a in seq], axis),
     _np.stack: lambda seq, axis=0: stack([_lazy(a) for a in seq], axis),
     _np.where: lambda c, a=None, b=None: where(_lazy(c), a, b),

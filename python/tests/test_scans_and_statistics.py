@@ -203,6 +203,7 @@ def test_every_dispatched_numpy_function_stays_lazy_and_reads_nothing():
         "compress": lambda: np.compress([True, False], x, axis=1),
         "extract": lambda: np.extract(x > 1, x), "count_nonzero": lambda: np.count_nonzero(x, axis=0),
         "where(cond)": lambda: np.where(x > 1)[1],
+        "einsum": lambda: np.einsum("ij,kj->ik", x, x), "einsum trace": lambda: np.einsum("ii", x[:, :4]),
     }
     for what, call in calls.items():
         assert isinstance(call(), fa.Array), what
