@@ -111,7 +111,10 @@ def compress(condition, a, axis=None):
         raise ValueError("compress: the condition must be one-dimensional")
     n = a.shape[axis]
     if cond.shape[0] > n:
-        raise IndexError(f"compress: a condition of {cond.shape[0]} for an axis of {n}")
+        # NumPy accepts surplus entries that are all false.
+        if bool(cond[n:].any().compute()):
+            raise IndexError(f"compress: a condition of {cond.shape[0]} selects past an axis of {n}")
+        cond = cond[:n]
     if cond.shape[0] < n:
         key = [slice(None)] * a.ndim
         key[axis] = slice(0, cond.shape[0])
@@ -128,7 +131,11 @@ def extract(condition, arr):
     >>> fa.extract(x % 2 == 1, x).compute()
     array([1, 3, 5])
     """
-    return _floe._filter(asarray(arr), _truth(condition))
+    arr, cond = asarray(arr), _truth(condition)
+    if cond.shape == arr.shape:
+        return _floe._filter(arr, cond)
+    # Otherwise NumPy's definition: both flattened, the condition at most as long.
+    return compress(cond.ravel(), arr.ravel())
 
 
 def count_nonzero(a, axis=None, *, keepdims=False):
@@ -675,7 +682,7 @@ def _einsum_parse(subscripts, operands):
         raise ValueError(f"einsum: {len(inputs)} operands in {subscripts!r}, {len(operands)} given")
     letters = set("".join(inputs).replace(".", "")) | set((out or "").replace(".", ""))
     for c in letters:
-        if not c.isalpha():
+        if not (c.isascii() and c.isalpha()):
             raise ValueError(f"einsum: invalid subscript {c!r} in {subscripts!r}")
     spare = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                  if c not in letters)
@@ -752,13 +759,19 @@ def einsum(subscripts, *operands, dtype=None, optimize=False, split_every=None):
     pairs = [_einsum_diagonals(t, a) for t, a in zip(terms, ops)]
     if dtype is not None:
         pairs = [(t, a.astype(dtype)) for t, a in pairs]
+    for _, a in pairs:
+        if _builtins.any(n != n for n in a.shape):  # NaN: a selection of unknown size
+            raise ValueError("einsum needs known chunk sizes; call compute_chunk_sizes() first")
     sizes = {}
     for t, a in pairs:
         for c, n in zip(t, a.shape):
-            if n != 1 and sizes.get(c, n) != n:
+            if n != 1 and sizes.get(c, 1) not in (1, n):
                 raise ValueError(f"einsum: letter {c!r} has lengths {sizes[c]} and {n}")
             if n != 1 or c not in sizes:
                 sizes[c] = n
+    if _builtins.any(a.dtype == bool for _, a in pairs):
+        # Products and sums of booleans as integers; the result is cast back to bool.
+        pairs = [(t, a.astype("int64") if a.dtype == bool else a) for t, a in pairs]
 
     def needed(k):
         """Letters operands after ``k`` or the output use."""

@@ -51,3 +51,17 @@ def test_einsum_dtypes_and_errors():
                           ("ij->ii", (x,), ValueError)]:
         with pytest.raises(err):
             fa.einsum(bad, *ops)
+
+
+def test_einsum_broadcasts_length_one_and_takes_bools():
+    for pattern, s1, s2 in [("i,i->i", (1,), (3,)), ("ij,ij->ij", (1, 3), (2, 3)),
+                            ("ij,ij->", (2, 1), (2, 3)), ("...ij,...jk->...ik", (2, 1, 2, 3), (4, 3, 2))]:
+        a, b = np.arange(np.prod(s1), dtype="f8").reshape(s1), np.arange(np.prod(s2), dtype="f8").reshape(s2)
+        got = fa.einsum(pattern, fa.from_array(a, chunks=2), fa.from_array(b, chunks=2))
+        np.testing.assert_allclose(got.compute(), np.einsum(pattern, a, b), err_msg=pattern)
+    m = np.array([True, False, True])
+    got = fa.einsum("i,i", fa.from_array(m, chunks=2), m)
+    assert got.dtype == bool and bool(got.compute()) == np.einsum("i,i", m, m)
+    with pytest.raises(ValueError, match="compute_chunk_sizes"):
+        x = fa.arange(6.0, chunks=2)
+        fa.einsum("i->", x[x > 2])

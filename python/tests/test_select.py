@@ -150,6 +150,27 @@ def test_mask_errors_name_the_problem():
         np.nonzero(fa.ones((), chunks=1))
 
 
+def test_different_selections_do_not_line_up():
+    a = fa.from_array(np.arange(8.0), chunks=4)
+    m3 = fa.from_array(np.array([1, 0, 0, 0, 1, 1, 1, 0], bool), chunks=4)
+    m4 = fa.from_array(np.array([1, 1, 1, 0, 1, 0, 0, 0], bool), chunks=4)
+    with pytest.raises(RuntimeError, match="differ"):
+        (a[m3] + a[m4]).compute()
+    # The same selection twice lines up.
+    np.testing.assert_array_equal((a[m3] + a[m3]).compute(), 2 * np.arange(8.0)[[0, 4, 5, 6]])
+
+
+def test_extract_and_compress_follow_numpy_on_other_shapes():
+    a = np.arange(6).reshape(2, 3)
+    x = fa.from_array(a, chunks=2)
+    for cond in ([1, 0], [1, 0, 1], [0, 1, 1, 0, 0, 1]):
+        np.testing.assert_array_equal(fa.extract(np.array(cond), x).compute(), np.extract(cond, a))
+    np.testing.assert_array_equal(np.compress([True, False, True, False], x[0]).compute(),
+                                  np.compress([True, False, True, False], a[0]))
+    with pytest.raises(IndexError):
+        np.compress([True, False, True, True], x[0])
+
+
 def test_remainder_of_floats_keeps_numpy_signed_zero():
     a = np.arange(-10.0, 10.0)
     for b in (3.0, -3.0):

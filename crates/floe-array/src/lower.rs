@@ -134,7 +134,11 @@ impl<'b> Lowering<'b> {
                     }
                 }
                 let f = f.clone();
-                let unknown = array.has_unknown_chunks().then(|| node.unknown.clone());
+                let unknown = array.has_unknown_chunks().then(|| {
+                    let flags: Vec<Vec<bool>> =
+                        inputs.iter().map(|a| a.node.unknown.clone()).collect();
+                    (node.unknown.clone(), flags)
+                });
                 self.add(
                     memo,
                     key,
@@ -148,15 +152,18 @@ impl<'b> Lowering<'b> {
                         match &unknown {
                             None => f(&blocks, &info).map(block_value),
                             // Sizes along unknown axes are the input blocks' own.
-                            Some(unknown) => {
-                                let shapes: Vec<Vec<usize>> =
-                                    blocks.iter().map(BlockRef::shape).collect();
+                            Some((unknown, flags)) => {
+                                let shapes: Vec<(Vec<usize>, Vec<bool>)> = blocks
+                                    .iter()
+                                    .map(BlockRef::shape)
+                                    .zip(flags.iter().cloned())
+                                    .collect();
                                 let info = BlockInfo {
                                     shape: crate::select::runtime_shape(
                                         &info.shape,
                                         unknown,
                                         &shapes,
-                                    ),
+                                    )?,
                                     ..info.clone()
                                 };
                                 f(&blocks, &info).map(block_value)

@@ -88,27 +88,47 @@ pub(crate) fn check_blockwise_unknown(op: &'static str, inputs: &[&Array]) -> Re
 }
 
 /// The shape of a block of a blockwise operation over arrays with unknown axes: `info`'s
-/// shape, with each unknown axis taken from the input blocks as NumPy broadcasts them.
+/// shape, with each unknown axis taken from the input blocks unknown there (which must
+/// agree: two selections that kept different numbers of elements do not line up), inputs
+/// known there broadcasting with length 1.
+///
+/// # Errors
+///
+/// If two inputs' blocks of unknown size differ along an axis.
 pub(crate) fn runtime_shape(
     info_shape: &[usize],
     unknown: &[bool],
-    inputs: &[Vec<usize>],
-) -> Vec<usize> {
+    inputs: &[(Vec<usize>, Vec<bool>)],
+) -> std::result::Result<Vec<usize>, TaskError> {
     let ndim = info_shape.len();
     let mut shape = info_shape.to_vec();
     for (axis, s) in shape.iter_mut().enumerate() {
         if !unknown[axis] {
             continue;
         }
-        *s = 1;
-        for input in inputs.iter().filter(|i| i.len() + axis >= ndim) {
-            let n = input[axis + input.len() - ndim];
-            if n != 1 {
-                *s = n;
+        let mut size = None;
+        for (dims, flags) in inputs.iter().filter(|(d, _)| d.len() + axis >= ndim) {
+            let a = axis + dims.len() - ndim;
+            if !flags[a] {
+                continue;
+            }
+            match size {
+                Some(n) if n != dims[a] => {
+                    return Err(task_err(ArrayError::ShapeMismatch {
+                        op: "elementwise",
+                        left: vec![n],
+                        right: vec![dims[a]],
+                        detail: format!(
+                            ": blocks of unknown size along axis {axis} differ (selections by different masks)"
+                        ),
+                    }));
+                }
+                _ => size = Some(dims[a]),
             }
         }
+        *s = size.unwrap_or(1);
     }
-    shape
+    Ok(shape)
 }
 
 /// Whether `shape` fits `expected` along the known axes (unknown axes may be any size).
@@ -527,17 +547,20 @@ impl Array {
             let start = starts[info.index[0]];
             let mut out: Vec<i64> = Vec::new();
             let mut rows = 0;
-            for (mut idx, &v) in band.indexed_iter().map(|(i, v)| (i.slice().to_vec(), v)) {
+            for (idx, &v) in band.indexed_iter() {
                 if !v {
                     continue;
                 }
-                if let Some(first) = idx.first_mut() {
-                    *first += start;
-                }
+                // The band starts at `start` along the first axis.
+                let global = idx
+                    .slice()
+                    .iter()
+                    .enumerate()
+                    .map(|(a, &i)| if a == 0 { i + start } else { i });
                 match how {
-                    Positions::Rows => out.extend(idx.iter().map(|&i| i as i64)),
+                    Positions::Rows => out.extend(global.map(|i| i as i64)),
                     Positions::Flat => {
-                        let flat = idx.iter().zip(&full).fold(0, |acc, (&i, &n)| acc * n + i);
+                        let flat = global.zip(&full).fold(0, |acc, (i, &n)| acc * n + i);
                         out.push(flat as i64);
                     }
                 }
