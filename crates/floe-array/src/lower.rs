@@ -99,10 +99,14 @@ impl<'b> Lowering<'b> {
             return Ok(id);
         }
         let id = self.lower_block(array, index, memo)?;
-        // The block's size is known from the chunks: the budget plans with it.
-        let nbytes =
-            array.chunks().block_shape(index).iter().product::<usize>() * array.dtype().itemsize();
-        self.hint_bytes(id, nbytes);
+        // The block's size is known from the chunks: the budget plans with it. A block of
+        // unknown size declares none (its upper bound would refuse tasks that fit); the
+        // budget expects what blocks of the same name came out as.
+        if !array.has_unknown_chunks() {
+            let nbytes = array.chunks().block_shape(index).iter().product::<usize>()
+                * array.dtype().itemsize();
+            self.hint_bytes(id, nbytes);
+        }
         Ok(id)
     }
 
@@ -324,8 +328,10 @@ impl<'b> Lowering<'b> {
             }),
         )?;
         // Several blocks are copied into the result; one is passed through, and the meter
-        // counts it again as the result all the same.
-        self.hint_bytes(id, result_bytes);
+        // counts it again as the result all the same. (Unknown sizes: no declaration.)
+        if !unknown {
+            self.hint_bytes(id, result_bytes);
+        }
         Ok(id)
     }
 }

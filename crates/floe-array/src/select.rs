@@ -25,7 +25,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use floe_graph::TaskError;
-use ndarray::{ArrayD, Axis, Dimension, IxDyn, SliceInfoElem};
+use ndarray::{ArrayD, Axis, IxDyn, SliceInfoElem};
 
 use crate::expr::{BlockInfo, DepsFn, Expr, GraphFn};
 use crate::{
@@ -279,8 +279,9 @@ fn empty_result(name: &str, shape: &[usize], dtype: DType) -> Result<Array> {
     Ok(crate::zeros(shape, crate::ChunkSpec::Auto, dtype)?.named(name))
 }
 
+/// A task failure that keeps the [`ArrayError`] (the Python binding raises `ValueError`).
 fn task_err(e: ArrayError) -> TaskError {
-    TaskError::msg(e.to_string())
+    TaskError::new(e)
 }
 
 impl Array {
@@ -335,9 +336,7 @@ impl Array {
         let grid = band_grid(self);
         let f: GraphFn = Arc::new(move |blocks: &[&DynArray], _: &BlockInfo| {
             let (xs, ms) = blocks.split_at(blocks.len() / 2);
-            let x = assemble_runtime(&grid, xs, dtype)?;
-            let m = assemble_runtime(&grid, ms, DType::Bool)?;
-            filter_flat(&x, &m)
+            filter_band(&grid, xs, ms, dtype)
         });
         data_dependent(
             "getitem-mask",
@@ -542,30 +541,39 @@ impl Array {
         };
         let full = self.shape().to_vec();
         let f: GraphFn = Arc::new(move |blocks: &[&DynArray], info: &BlockInfo| {
-            let band = assemble_runtime(&grid, blocks, dtype)?.astype(DType::Bool);
-            let band = band.into_typed::<bool>();
             let start = starts[info.index[0]];
             let mut out: Vec<i64> = Vec::new();
             let mut rows = 0;
-            for (idx, &v) in band.indexed_iter() {
-                if !v {
-                    continue;
-                }
-                // The band starts at `start` along the first axis.
-                let global = idx
-                    .slice()
-                    .iter()
-                    .enumerate()
-                    .map(|(a, &i)| if a == 0 { i + start } else { i });
-                match how {
-                    Positions::Rows => out.extend(global.map(|i| i as i64)),
-                    Positions::Flat => {
-                        let flat = global.zip(&full).fold(0, |acc, (i, &n)| acc * n + i);
-                        out.push(flat as i64);
+            let mut global = vec![0; ndim];
+            with_dtype!(dtype, T => {
+                let lanes = lane_slices::<T>(blocks)?;
+                let zero = <T as Element>::zero();
+                for_each_lane(&grid, blocks, |k, outer, at, len, off| {
+                    for (t, v) in lanes[k][at..at + len].iter().enumerate() {
+                        if *v == zero {
+                            continue;
+                        }
+                        // The band starts at `start` along the first axis.
+                        for (g, &o) in global.iter_mut().zip(outer) {
+                            *g = o;
+                        }
+                        if let Some(last) = global.last_mut() {
+                            *last = off + t;
+                        }
+                        if let Some(first) = global.first_mut() {
+                            *first += start;
+                        }
+                        match how {
+                            Positions::Rows => out.extend(global.iter().map(|&i| i as i64)),
+                            Positions::Flat => {
+                                let flat = global.iter().zip(&full).fold(0, |acc, (i, &n)| acc * n + i);
+                                out.push(flat as i64);
+                            }
+                        }
+                        rows += 1;
                     }
-                }
-                rows += 1;
-            }
+                })?;
+            });
             let shape = match how {
                 Positions::Rows => vec![rows, ndim],
                 Positions::Flat => vec![rows],
@@ -851,23 +859,152 @@ fn band_grid(a: &Array) -> Vec<usize> {
     g
 }
 
-/// The elements of `x` where `m` is true, row-major, as a 1-d block.
-fn filter_flat(x: &DynArray, m: &DynArray) -> std::result::Result<DynArray, TaskError> {
-    let m = <bool as ArrayElement>::view(m)
-        .ok_or_else(|| TaskError::msg("internal error: a non-boolean mask block"))?;
-    if m.shape() != x.shape() {
-        return Err(task_err(ArrayError::ShapeMismatch {
-            op: "boolean index",
-            left: x.shape().to_vec(),
-            right: m.shape().to_vec(),
-            detail: ": the mask's blocks do not match the array's".into(),
-        }));
+/// Each block's elements as one row-major slice (a copy only for a block that is not in
+/// standard layout).
+fn lane_slices<'a, T: ArrayElement>(
+    blocks: &[&'a DynArray],
+) -> std::result::Result<Vec<std::borrow::Cow<'a, [T]>>, TaskError> {
+    blocks
+        .iter()
+        .map(|b| {
+            let v = <T as ArrayElement>::view(b)
+                .ok_or_else(|| TaskError::msg("internal error: a block of another dtype"))?;
+            Ok(match v.to_slice() {
+                Some(s) => std::borrow::Cow::Borrowed(s),
+                None => std::borrow::Cow::Owned(v.iter().copied().collect()),
+            })
+        })
+        .collect()
+}
+
+/// Visits the elements of a band of blocks (`blocks`, row-major over `grid`) in row-major
+/// order, one lane of a block at a time: for each position of the axes but the last, and
+/// each block along the last axis, `f(block, position, first element in the block, lane
+/// length, the block's offset along the last axis)`. Block sizes are the blocks' own.
+///
+/// # Errors
+///
+/// If the blocks' sizes do not line up into the grid.
+fn for_each_lane(
+    grid: &[usize],
+    blocks: &[&DynArray],
+    mut f: impl FnMut(usize, &[usize], usize, usize, usize),
+) -> std::result::Result<(), TaskError> {
+    let ndim = grid.len();
+    if ndim == 0 {
+        f(0, &[], 0, 1, 0);
+        return Ok(());
     }
-    Ok(crate::with_array!(x, a => {
-        let kept: Vec<_> = a.iter().zip(m.iter()).filter(|(_, k)| **k).map(|(v, _)| *v).collect();
+    let indices = block_indices(grid);
+    // Sizes of each row of blocks along each axis, checked against every block.
+    let mut sizes: Vec<Vec<usize>> = grid.iter().map(|&n| vec![0; n]).collect();
+    for (idx, b) in indices.iter().zip(blocks) {
+        for a in 0..ndim {
+            if idx.iter().enumerate().all(|(k, &i)| k == a || i == 0) {
+                sizes[a][idx[a]] = b.shape()[a];
+            }
+        }
+    }
+    for (idx, b) in indices.iter().zip(blocks) {
+        if (0..ndim).any(|a| b.shape().get(a) != Some(&sizes[a][idx[a]])) || b.shape().len() != ndim
+        {
+            return Err(TaskError::msg(format!(
+                "block {idx:?} has shape {:?}, which does not line up with its neighbours",
+                b.shape()
+            )));
+        }
+    }
+    let last = ndim - 1;
+    let offsets: Vec<usize> = sizes[last]
+        .iter()
+        .scan(0, |acc, &n| {
+            let o = *acc;
+            *acc += n;
+            Some(o)
+        })
+        .collect();
+    // Where each global position along an outer axis falls: (block, position inside it).
+    let places: Vec<Vec<(usize, usize)>> = sizes[..last]
+        .iter()
+        .map(|s| {
+            s.iter()
+                .enumerate()
+                .flat_map(|(b, &n)| (0..n).map(move |l| (b, l)))
+                .collect()
+        })
+        .collect();
+    if places.iter().any(Vec::is_empty) {
+        return Ok(());
+    }
+    let mut outer = vec![0; last];
+    loop {
+        for j in 0..grid[last] {
+            // The block at (outer blocks…, j) and the lane's first element inside it.
+            let mut k = 0;
+            let mut at = 0;
+            for a in 0..last {
+                let (b, l) = places[a][outer[a]];
+                k = k * grid[a] + b;
+                let block_shape = &sizes;
+                let stride: usize = (a + 1..ndim)
+                    .map(|c| {
+                        if c == last {
+                            block_shape[c][j]
+                        } else {
+                            block_shape[c][places[c][outer[c]].0]
+                        }
+                    })
+                    .product();
+                at += l * stride;
+            }
+            k = k * grid[last] + j;
+            f(k, &outer, at, sizes[last][j], offsets[j]);
+        }
+        // The next outer position, row-major.
+        let mut a = last;
+        loop {
+            if a == 0 {
+                return Ok(());
+            }
+            a -= 1;
+            outer[a] += 1;
+            if outer[a] < places[a].len() {
+                break;
+            }
+            outer[a] = 0;
+        }
+    }
+}
+
+/// The elements of a band of blocks `xs` where the masks `ms` (same grid) are true, in
+/// row-major order, as a 1-d block, without assembling the band.
+fn filter_band(
+    grid: &[usize],
+    xs: &[&DynArray],
+    ms: &[&DynArray],
+    dtype: DType,
+) -> std::result::Result<DynArray, TaskError> {
+    for (x, m) in xs.iter().zip(ms) {
+        if x.shape() != m.shape() {
+            return Err(task_err(ArrayError::ShapeMismatch {
+                op: "boolean index",
+                left: x.shape().to_vec(),
+                right: m.shape().to_vec(),
+                detail: ": the mask's blocks do not match the array's".into(),
+            }));
+        }
+    }
+    let masks = lane_slices::<bool>(ms)?;
+    with_dtype!(dtype, T => {
+        let values = lane_slices::<T>(xs)?;
+        let mut kept: Vec<T> = Vec::new();
+        for_each_lane(grid, xs, |k, _, at, len, _| {
+            let (v, m) = (&values[k][at..at + len], &masks[k][at..at + len]);
+            kept.extend(v.iter().zip(m).filter(|(_, keep)| **keep).map(|(v, _)| *v));
+        })?;
         let n = kept.len();
-        DynArray::from(ArrayD::from_shape_vec(IxDyn(&[n]), kept).expect("n elements"))
-    }))
+        Ok(DynArray::from(ArrayD::from_shape_vec(IxDyn(&[n]), kept).expect("n elements")))
+    })
 }
 
 /// NumPy's sort order: NaN after every number, NaNs equal to each other.

@@ -47,9 +47,24 @@ pub(crate) fn to_py(e: impl Into<floe::Error>) -> PyErr {
                     .call_method1("add_note", (format!("floe: {other}"),));
                 err
             }),
+            // A task that failed on bad array data (an empty selection's maximum, blocks
+            // of different selections) is a ValueError, as NumPy raises.
+            None if array_cause(&other) => PyValueError::new_err(other.to_string()),
             None => PyRuntimeError::new_err(other.to_string()),
         },
     }
+}
+
+/// Whether an [`ArrayError`](floe::array::ArrayError) inside a task failed the run.
+fn array_cause(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.downcast_ref::<floe::array::ArrayError>().is_some() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// The Python exception a task raised, if that is what failed the run.

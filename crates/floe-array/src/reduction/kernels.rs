@@ -475,9 +475,9 @@ pub(crate) fn finalize(
                 .collect();
             return Ok(DynArray::full(dtype, &shape, 0.0));
         }
-        return Err(TaskError::msg(format!(
-            "zero-size array to reduction operation {} which has no identity",
-            op.name()
+        return Err(TaskError::new(crate::ArrayError::invalid(
+            op.name(),
+            "zero-size array to reduction operation which has no identity (every block of its selection is empty)",
         )));
     }
     Ok(match (op, p) {
