@@ -49,6 +49,24 @@ def persist(*values):
     return tuple(out)
 
 
+def visualize(*values, filename="mydask", color=None, collapse_above=500):
+    """Draw the task graph computing floe arrays and delayed values together (as
+    ``floe.compute`` would run them) into ``filename``: ``.svg``, ``.png`` or ``.pdf``
+    through Graphviz's ``dot`` (installed separately), ``.dot`` for the Graphviz source; a
+    name without a suffix gets ``.png``, as Dask's. ``color="order"`` shades tasks by when
+    they run, ``color="memory"`` marks those that free memory. Graphs of more than
+    ``collapse_above`` tasks are drawn one node per operation. Returns the path written.
+    ``x.visualize(...)`` draws one array or delayed value.
+
+    >>> import os, tempfile, floe, floe.array as fa
+    >>> x = fa.ones((4, 4), chunks=2)
+    >>> path = floe.visualize(x.sum(axis=0), filename=os.path.join(tempfile.mkdtemp(), "g.dot"))
+    >>> open(path).read().startswith("digraph")
+    True
+    """
+    return _floe._visualize(*values, filename=filename, color=color, collapse_above=collapse_above)
+
+
 class Plan(dict):
     """What a computation will do (a dict of figures, in bytes), printed as a table."""
 
@@ -80,5 +98,6 @@ def plan(*arrays):
     return Plan(figures, text)
 
 
-__all__ = ["array", "config", "Array", "Delayed", "Plan", "compute", "delayed", "persist", "plan"]
+__all__ = ["array", "config", "Array", "Delayed", "Plan", "compute", "delayed", "persist", "plan",
+           "visualize"]
 __version__ = "0.1.0"

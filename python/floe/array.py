@@ -153,6 +153,15 @@ def asarray(x, chunks=None):
     return x if isinstance(x, Array) else from_array(x, chunks=chunks)
 
 
+def _known(a, op):
+    """``a``, refused as the array operations refuse it when some axis has unknown size
+    (a boolean mask's selection): ``op`` needs the sizes."""
+    if _builtins.any(n != n for n in a.shape):  # NaN
+        raise ValueError(f"{op} needs known chunk sizes, but `{a.name}` has axes of unknown size "
+                         "(the result of a boolean mask); measure them with compute_chunk_sizes() first")
+    return a
+
+
 def store(sources, targets):
     """Write each source array into its target, as ``dask.array.store`` does.
 
@@ -191,7 +200,7 @@ def store(sources, targets):
 
 def _like(make):
     def f(a, dtype=None, chunks=None, **kw):
-        a = asarray(a)
+        a = _known(asarray(a), make.__name__ + "_like")
         return make(a.shape, dtype=a.dtype if dtype is None else dtype,
                     chunks=a.chunks if chunks is None else chunks, **kw)
 
@@ -313,7 +322,7 @@ def _take(a, axis, sl):
 def diff(a, n=1, axis=-1, prepend=None, append=None):
     """The ``n``-th discrete difference along ``axis`` (``prepend``/``append`` values are
     joined first, as NumPy does), lazily."""
-    a = asarray(a)
+    a = _known(asarray(a), "diff")
     axis = _axis(a, axis, "diff")
     if n < 0:
         raise ValueError(f"diff: order must be non-negative, not {n}")
@@ -339,7 +348,7 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
 def roll(a, shift, axis=None):
     """Elements shifted by ``shift`` along ``axis`` (all of them, flattened, for ``None``),
     those past the end coming back at the start, lazily."""
-    a = asarray(a)
+    a = _known(asarray(a), "roll")
     if axis is None:
         return roll(a.ravel(), shift, 0).reshape(a.shape)
     shifts = shift if isinstance(shift, (list, tuple)) else [shift]
@@ -374,7 +383,7 @@ def rot90(a, k=1, axes=(0, 1)):
 def tile(a, reps):
     """``a`` repeated ``reps`` times along each axis (NumPy's rules for mismatched lengths),
     lazily."""
-    a = asarray(a)
+    a = _known(asarray(a), "tile")
     reps = tuple(reps) if isinstance(reps, (list, tuple)) else (reps,)
     if _builtins.any(r < 0 for r in reps):
         raise ValueError("tile: repetitions must be non-negative")
@@ -390,7 +399,7 @@ def tile(a, reps):
 
 
 def _triangle(a, k, lower):
-    a = asarray(a)
+    a = _known(asarray(a), "tril" if lower else "triu")
     if a.ndim < 2:
         raise ValueError("tril/triu: the array must be at least 2-d")
     n, m = a.shape[-2:]
@@ -509,7 +518,7 @@ def _quantile(a, q, axis, keepdims, method, skip_nan, scale, out=None, overwrite
         raise NotImplementedError(f"method={method!r}: floe interpolates linearly (NumPy's default) only")
     if out is not None:
         raise NotImplementedError("floe returns a new lazy array; out= is not supported")
-    x = asarray(a)
+    x = _known(asarray(a), "quantile")
     qa = _np.asarray(q, dtype="f8") / scale
     if not ((qa >= 0) & (qa <= 1)).all():
         what = "Percentiles must be in the range [0, 100]" if scale == 100 else "Quantiles must be in the range [0, 1]"
@@ -662,7 +671,7 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 def vdot(a, b):
     """``numpy.vdot`` (floe has no complex dtypes, so no conjugate): the dot product of the
     flattened arrays, lazily."""
-    a, b = asarray(a), asarray(b)
+    a, b = _known(asarray(a), "vdot"), _known(asarray(b), "vdot")
     if a.size != b.size:
         raise ValueError(f"vdot: vectors of different sizes ({a.size} and {b.size})")
     return (a.ravel() * b.ravel().rechunk(a.ravel().chunks)).sum()

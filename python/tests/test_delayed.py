@@ -75,3 +75,20 @@ def test_delayed_values_inside_containers_are_computed_first():
     nested = delayed(lambda t: t[0][1] + t[1])(([0, inc(4)], inc(5))).compute()
     assert nested == 11
     assert delayed(len)({inc(1), inc(1)}).compute() == 1
+
+
+def test_visualize_draws_arrays_and_delayed_values_together(tmp_path):
+    import floe.array as fa
+    x = fa.ones((4, 4), chunks=2)
+    d = floe.delayed(lambda v: v + 1)(1)
+    path = floe.visualize(x.sum(axis=0), d, filename=str(tmp_path / "both.dot"), color="order")
+    text = open(path).read()
+    assert text.startswith("digraph") and "sum" in text and "lambda" in text
+    # A name without a suffix is a PNG, as Dask's.
+    png = x.visualize(filename=str(tmp_path / "one"))
+    assert png.endswith("one.png") and open(png, "rb").read(4) == b"\x89PNG"
+    assert d.visualize(filename=str(tmp_path / "d.svg")).endswith(".svg")
+    with pytest.raises(ValueError, match="color"):
+        x.visualize(filename=str(tmp_path / "x.dot"), color="rainbow")
+    with pytest.raises(TypeError):
+        floe.visualize(3, filename=str(tmp_path / "x.dot"))

@@ -188,3 +188,14 @@ def test_selections_run_under_a_budget_smaller_than_their_upper_bounds():
         assert x[x > 5].compute().shape == (0,)
     finally:
         floe.config.set()
+
+
+def test_python_level_operations_refuse_unknown_sizes_the_same_way():
+    x = fa.arange(12.0, chunks=4).reshape(3, 4)
+    y = x[x > 2]
+    calls = [lambda: fa.tril(y[None]), lambda: fa.roll(y, 1), lambda: fa.vdot(y, y),
+             lambda: fa.diff(y), lambda: fa.tile(y, 2), lambda: fa.zeros_like(y),
+             lambda: fa.median(y)]
+    for call in calls:
+        with pytest.raises(ValueError, match="compute_chunk_sizes"):
+            call()

@@ -61,11 +61,12 @@ def main():
     p.add_argument("--reps", type=int, default=2)
     p.add_argument("--case")
     p.add_argument("--lib")
+    p.add_argument("--cases", default=",".join(CASES))
     a = p.parse_args()
     if a.case:
         run_case(a.lib, a.case)
         return
-    for case in CASES:
+    for case in a.cases.split(","):
         for _ in range(a.reps):
             for lib in ["floe", "dask"]:
                 subprocess.run([sys.executable, __file__, "--case", case, "--lib", lib], check=True)

@@ -1000,7 +1000,17 @@ fn filter_band(
         let mut kept: Vec<T> = Vec::new();
         for_each_lane(grid, xs, |k, _, at, len, _| {
             let (v, m) = (&values[k][at..at + len], &masks[k][at..at + len]);
-            kept.extend(v.iter().zip(m).filter(|(_, keep)| **keep).map(|(v, _)| *v));
+            // Branch-free compaction: every element is written, the end advances only past
+            // the kept ones (a random mask would mispredict half of the branches).
+            let start = kept.len();
+            kept.resize(start + len, <T as Element>::zero());
+            let dst = &mut kept[start..];
+            let mut n = 0;
+            for (&v, &keep) in v.iter().zip(m) {
+                dst[n] = v;
+                n += usize::from(keep);
+            }
+            kept.truncate(start + n);
         })?;
         let n = kept.len();
         Ok(DynArray::from(ArrayD::from_shape_vec(IxDyn(&[n]), kept).expect("n elements")))

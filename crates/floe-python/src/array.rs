@@ -252,6 +252,19 @@ impl PyArray {
         Ok(slf)
     }
 
+    /// Draws the task graph computing this array into `filename` (see `floe.visualize`);
+    /// returns the path written.
+    #[pyo3(signature = (filename="mydask", color=None, collapse_above=500))]
+    fn visualize(
+        slf: &Bound<'_, Self>,
+        filename: &str,
+        color: Option<&str>,
+        collapse_above: usize,
+    ) -> PyResult<String> {
+        let values = PyTuple::new(slf.py(), [slf])?;
+        crate::diagnostics::visualize(&values, filename, color, collapse_above)
+    }
+
     /// The indices of the non-zero elements, one int64 array per axis (NumPy's `nonzero`).
     fn nonzero<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         let parts = self.inner.nonzero().map_err(to_py)?;

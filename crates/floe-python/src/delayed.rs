@@ -12,13 +12,13 @@ use pyo3::types::{PyDict, PyTuple};
 use crate::run;
 
 /// A Python object held by the task graph.
-type Obj = Arc<Py<PyAny>>;
+pub(crate) type Obj = Arc<Py<PyAny>>;
 
 /// A lazy call of a Python function (or a lazy value): compute it with `.compute()` or
 /// `floe.compute(...)`.
 #[pyclass(name = "Delayed", module = "floe.delayed", frozen)]
 pub struct PyDelayed {
-    inner: Delayed<Obj>,
+    pub(crate) inner: Delayed<Obj>,
 }
 
 fn lift(obj: &Bound<'_, PyAny>) -> Delayed<Obj> {
@@ -35,6 +35,19 @@ impl PyDelayed {
         let d = self.inner.clone();
         let out: Obj = run(py, move || d.compute())?;
         Ok(out.clone_ref(py))
+    }
+
+    /// Draws the task graph computing this value into `filename` (see
+    /// `floe.visualize`); returns the path written.
+    #[pyo3(signature = (filename="mydask", color=None, collapse_above=500))]
+    fn visualize(
+        slf: &Bound<'_, Self>,
+        filename: &str,
+        color: Option<&str>,
+        collapse_above: usize,
+    ) -> PyResult<String> {
+        let values = PyTuple::new(slf.py(), [slf])?;
+        crate::diagnostics::visualize(&values, filename, color, collapse_above)
     }
 
     /// The task's key.

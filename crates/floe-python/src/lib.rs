@@ -10,6 +10,7 @@
 mod array;
 mod convert;
 mod delayed;
+mod diagnostics;
 mod diagonal;
 mod overlap;
 mod select;
@@ -100,5 +101,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     overlap::register(m)?;
     diagonal::register(m)?;
     select::register(m)?;
+    diagnostics::register(m)?;
     Ok(())
 }
