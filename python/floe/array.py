@@ -830,6 +830,45 @@ def _einsum_align(term, a, union):
     return a[key] if None in key else a
 
 
+class _VIndex:
+    """``x.vindex[i, j, ...]``: pointwise indexing, as Dask's. Integer arrays (or lists, or
+    ints) for the leading axes broadcast together and name points; the result has their
+    broadcast shape followed by the axes not indexed (a trailing ``:`` may name those).
+
+    >>> import numpy as np, floe.array as fa
+    >>> x = fa.from_array(np.arange(20).reshape(4, 5), chunks=2)
+    >>> x.vindex[[0, 3, -1], [4, 0, 2]].compute()
+    array([ 4, 15, 17])
+    >>> x.vindex[[[0], [1]], [1, 2]].compute()
+    array([[1, 2],
+           [6, 7]])
+    """
+
+    def __init__(self, x):
+        self._x = x
+
+    def __getitem__(self, key):
+        key = key if isinstance(key, tuple) else (key,)
+        while key and isinstance(key[-1], slice) and key[-1] == slice(None):
+            key = key[:-1]
+        if not key:
+            raise IndexError("vindex needs at least one integer index array")
+        arrays = []
+        for k in key:
+            if isinstance(k, (slice, type(None), type(Ellipsis))) or isinstance(k, Array):
+                raise IndexError("vindex takes in-memory integer arrays (or lists or ints) for the "
+                                 f"leading axes, and only ':' after them, not {k!r}")
+            a = _np.asarray(k)
+            if a.dtype.kind not in "iu" and not (a.size == 0 and a.dtype.kind == "f"):
+                raise IndexError(f"vindex indices must be integers, not {a.dtype}")
+            arrays.append(a.astype("int64"))
+        try:
+            shape = _np.broadcast_shapes(*(a.shape for a in arrays))
+        except ValueError as e:
+            raise IndexError(f"vindex: the index arrays do not broadcast together ({e})") from None
+        return _floe._vindex(self._x, [_np.broadcast_to(a, shape) for a in arrays])
+
+
 class BlockView:
     """``x.blocks[...]``: index the grid of blocks instead of the elements (Dask's
     ``blocks``). Ints, slices (with steps), lists and ``...`` select blocks along each axis;

@@ -199,3 +199,38 @@ def test_python_level_operations_refuse_unknown_sizes_the_same_way():
     for call in calls:
         with pytest.raises(ValueError, match="compute_chunk_sizes"):
             call()
+
+
+@settings(max_examples=80, deadline=None)
+@given(cases(), st.integers(1, 3), st.integers(0, 6), st.booleans())
+def test_vindex_matches_numpy_advanced_indexing(case, k, m, outer):
+    shape, chunks, _, seed = case
+    if len(shape) < k or 0 in shape[:k]:
+        return
+    a = data(shape, seed)
+    x = fa.from_array(a, chunks=chunks)
+    rng = np.random.default_rng(seed)
+    idx = []
+    for axis in range(k):
+        i = rng.integers(-shape[axis], shape[axis], size=m)
+        if outer and k > 1:
+            i = i[:, None] if axis == 0 else i[None, :]
+        idx.append(i)
+    got = x.vindex[tuple(idx)]
+    want = a[tuple(idx)]
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got.compute(), want)
+
+
+def test_vindex_errors():
+    x = fa.from_array(np.arange(20).reshape(4, 5), chunks=2)
+    with pytest.raises(IndexError):
+        x.vindex[[0, 4], [0, 0]]
+    with pytest.raises(IndexError):
+        x.vindex[1:3, [0, 1]]
+    with pytest.raises(IndexError):
+        x.vindex[[0, 1], [0, 1, 2]]
+    with pytest.raises(IndexError):
+        x.vindex[[0.5]]
+    np.testing.assert_array_equal(x.vindex[[1, 2], :].compute(), np.arange(20).reshape(4, 5)[[1, 2]])
+    assert x.vindex[2, 3].compute() == 13

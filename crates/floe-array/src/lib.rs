@@ -48,6 +48,7 @@ mod slicing;
 mod spill;
 mod svg;
 mod topk;
+mod vindex;
 
 pub use array::Array;
 pub use chunks::{

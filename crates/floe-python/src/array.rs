@@ -252,6 +252,16 @@ impl PyArray {
         Ok(slf)
     }
 
+    /// Pointwise indexing, as Dask's: `x.vindex[[0, 3], [2, 1]]` is the elements at (0, 2)
+    /// and (3, 1).
+    #[getter]
+    fn vindex<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        slf.py()
+            .import("floe.array")?
+            .getattr("_VIndex")?
+            .call1((slf,))
+    }
+
     /// Draws the task graph computing this array into `filename` (see `floe.visualize`);
     /// returns the path written.
     #[pyo3(signature = (filename="mydask", color=None, collapse_above=500))]

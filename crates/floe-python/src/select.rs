@@ -91,7 +91,25 @@ fn _unique<'py>(
     }
 }
 
+/// `x.vindex[i, j, ...]`: the points the integer index arrays (already broadcastable NumPy
+/// int64 arrays, one per leading axis) name together.
+#[pyfunction]
+fn _vindex(x: &Bound<'_, PyAny>, indices: Vec<Bound<'_, PyAny>>) -> PyResult<PyArray> {
+    let x = as_array(x)?;
+    let idx = indices
+        .iter()
+        .map(|i| {
+            crate::convert::from_numpy(i)?
+                .astype(fa::DType::I64)
+                .into_i64()
+                .map_err(to_py)
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    x.vindex(&idx).map(wrap).map_err(to_py)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_vindex, m)?)?;
     m.add_function(wrap_pyfunction!(argwhere, m)?)?;
     m.add_function(wrap_pyfunction!(flatnonzero, m)?)?;
     m.add_function(wrap_pyfunction!(nonzero, m)?)?;

@@ -16,3 +16,4 @@ mod scans;
 mod select;
 mod slicing;
 mod statistics;
+mod vindex;
