@@ -36,3 +36,57 @@ def test_the_climate_notebook_runs_and_matches_numpy(tmp_path):
     np.testing.assert_allclose(day_night, x[::4].mean(0) - x[2::4].mean(0), rtol=1e-5, atol=1e-4)
     for name in ["mean", "anomaly", "day-vs-night"]:
         assert os.path.getsize(tmp_path / f"{name}.png") > 1000
+
+
+class CountingLock:
+    """A lock that records how many holders it ever had at once."""
+
+    def __init__(self):
+        import threading
+        self._lock, self.held, self.most, self.uses = threading.Lock(), 0, 0, 0
+
+    def acquire(self):
+        self._lock.acquire()
+        self.held += 1
+        self.uses += 1
+        self.most = max(self.most, self.held)
+
+    def release(self):
+        self.held -= 1
+        self._lock.release()
+
+
+def test_netcdf4_variables_are_read_safely_in_parallel_runs(tmp_path):
+    import floe
+    import floe.array as fa
+    x = write_days(str(tmp_path), days=4)
+    floe.config.set(threads=2)
+    try:
+        for _ in range(5):
+            datasets = [netCDF4.Dataset(str(p)) for p in sorted(tmp_path.glob("*.nc"))]
+            parts = [fa.from_array(d.variables["t2m"], chunks=(1, 10, 10)) for d in datasets]
+            got = fa.concatenate(parts).mean(axis=0).compute()
+            np.testing.assert_allclose(got, x.mean(axis=0), rtol=1e-5)
+            for d in datasets:
+                d.close()
+        # Dask's lock= argument: a lock object is held around every read.
+        lock = CountingLock()
+        a = np.arange(100.0).reshape(10, 10)
+        np.testing.assert_array_equal(fa.from_array(_Wrapped(a), chunks=2, lock=lock).compute(), a)
+        assert lock.uses == 25 and lock.most == 1
+        np.testing.assert_array_equal(fa.from_array(_Wrapped(a), chunks=5, lock=False).compute(), a)
+        import pytest
+        with pytest.raises(TypeError, match="lock"):
+            fa.from_array(_Wrapped(a), lock=3)
+    finally:
+        floe.config.set()
+
+
+class _Wrapped:
+    """An array-like that is not a NumPy array (read through __getitem__)."""
+
+    def __init__(self, a):
+        self.a, self.shape, self.dtype = a, a.shape, a.dtype
+
+    def __getitem__(self, key):
+        return self.a[key]

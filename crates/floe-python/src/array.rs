@@ -973,8 +973,53 @@ impl std::fmt::Display for PyTaskError {
 impl std::error::Error for PyTaskError {}
 
 /// Reads block `b` of `obj` (`obj[slices]`) with the GIL held.
-fn read_block(obj: &Py<PyAny>, b: &fa::BlockInfo, dtype: DType) -> Result<DynArray, TaskError> {
+fn read_block(
+    obj: &Py<PyAny>,
+    b: &fa::BlockInfo,
+    dtype: DType,
+    lock: &ReadLock,
+) -> Result<DynArray, TaskError> {
     Python::attach(|py| {
+        // HDF5 (under netCDF4, h5py, h5netcdf) is not thread-safe and those libraries
+        // release the GIL while they read: one read at a time, the lock taken without the
+        // GIL (a reader holding it needs the GIL back to return).
+        let lock = match lock {
+            ReadLock::None => None,
+            ReadLock::Hdf5 => Some(
+                HDF5_READS
+                    .get_or_try_init(py, || {
+                        Ok::<_, PyErr>(py.import("threading")?.call_method0("Lock")?.unbind())
+                    })
+                    .map_err(|e| TaskError::msg(e.to_string()))?
+                    .bind(py),
+            ),
+            ReadLock::Given(l) => Some(l.bind(py)),
+        };
+        let lock = if let Some(lock) = lock {
+            // `acquire` waits with the GIL released.
+            lock.call_method0("acquire")
+                .map_err(|e| TaskError::msg(e.to_string()))?;
+            Some(lock)
+        } else {
+            None
+        };
+        let block = read_block_locked(py, obj, b, dtype);
+        if let Some(lock) = lock {
+            lock.call_method0("release")
+                .map_err(|e| TaskError::msg(e.to_string()))?;
+        }
+        block
+    })
+}
+
+/// [`read_block`] with any lock held.
+fn read_block_locked(
+    py: Python<'_>,
+    obj: &Py<PyAny>,
+    b: &fa::BlockInfo,
+    dtype: DType,
+) -> Result<DynArray, TaskError> {
+    {
         let key = block_key(py, b).map_err(|e| TaskError::msg(e.to_string()))?;
         let part = obj
             .bind(py)
@@ -990,7 +1035,7 @@ fn read_block(obj: &Py<PyAny>, b: &fa::BlockInfo, dtype: DType) -> Result<DynArr
             )));
         }
         Ok(block.astype(dtype))
-    })
+    }
 }
 
 /// Block `b`'s place in its array as a tuple of slices (`x[key]` is the block).
@@ -1026,13 +1071,17 @@ fn _store(py: Python<'_>, x: &Bound<'_, PyAny>, target: Py<PyAny>) -> PyResult<(
 /// arrays). Blocks are read when computed, each by the worker that needs it, with the GIL
 /// held only around the read; nothing is copied up front. A NumPy array is shared, not
 /// copied: each block is copied out of its memory when needed (so, as with Dask, writing
-/// to the array before computing changes the result).
+/// to the array before computing changes the result). Objects of netCDF4, h5py and
+/// h5netcdf are read one block at a time (HDF5 is not thread-safe), as are all with
+/// `lock=True`; `lock=False` reads in parallel; a lock object (`threading.Lock()`) is held
+/// around each read, as Dask's `lock=`.
 #[pyfunction]
-#[pyo3(signature = (x, chunks=None, name=None))]
+#[pyo3(signature = (x, chunks=None, name=None, lock=None))]
 fn from_array(
     x: &Bound<'_, PyAny>,
     chunks: Option<&Bound<'_, PyAny>>,
     name: Option<String>,
+    lock: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyArray> {
     if x.cast::<PyArray>().is_ok() {
         return Err(PyTypeError::new_err("from_array: already a floe array"));
@@ -1054,16 +1103,64 @@ fn from_array(
     // through `obj[slices]`.
     let native = x.is_instance(&x.py().import("numpy")?.getattr("ndarray")?)?
         && x.getattr("dtype")?.getattr("isnative")?.extract::<bool>()?;
+    // Objects of libraries over HDF5 are read one at a time (see `read_block`), as are all
+    // with `lock=True`; `lock=False` reads in parallel; a lock object is held around reads.
+    let module: String = x
+        .get_type()
+        .getattr("__module__")
+        .and_then(|m| m.extract())
+        .unwrap_or_default();
+    let hdf5 = ["netCDF4", "h5py", "h5netcdf"]
+        .iter()
+        .any(|m| module == *m || module.starts_with(&format!("{m}.")));
+    let serial = match lock {
+        None => {
+            if hdf5 {
+                ReadLock::Hdf5
+            } else {
+                ReadLock::None
+            }
+        }
+        Some(l) if l.is_instance_of::<pyo3::types::PyBool>() => {
+            if l.extract::<bool>()? {
+                ReadLock::Hdf5
+            } else {
+                ReadLock::None
+            }
+        }
+        Some(l) if l.hasattr("acquire")? && l.hasattr("release")? => {
+            ReadLock::Given(l.clone().unbind())
+        }
+        Some(l) => {
+            return Err(PyTypeError::new_err(format!(
+                "from_array: lock is True, False or an object with acquire() and release(), not {}",
+                l.get_type().name()?
+            )));
+        }
+    };
     let a = fa::try_from_fn(&shape, chunks_arg(chunks)?, dtype, move |b| {
         if native {
             copy_block(&obj, b, dtype)
         } else {
-            read_block(&obj, b, dtype)
+            read_block(&obj, b, dtype, &serial)
         }
     })
     .map_err(to_py)?;
     Ok(wrap(a.named(name.as_deref().unwrap_or("from-array"))))
 }
+
+/// Which lock a block read holds.
+enum ReadLock {
+    None,
+    /// The one lock of all HDF5-backed reads ([`HDF5_READS`]).
+    Hdf5,
+    /// The user's (`from_array(x, lock=...)`), as Dask's.
+    Given(Py<PyAny>),
+}
+
+/// Serializes reads of objects of libraries over HDF5, which is not thread-safe: a
+/// `threading.Lock` (waiting on it releases the GIL, which the reader holding it needs).
+static HDF5_READS: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
 
 /// Block `b` of a NumPy array, copied from its memory with the GIL held.
 fn copy_block(obj: &Py<PyAny>, b: &fa::BlockInfo, dtype: DType) -> Result<DynArray, TaskError> {
