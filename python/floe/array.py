@@ -535,10 +535,15 @@ def _quantile(a, q, axis, keepdims, method, skip_nan, scale, out=None, overwrite
         if len(reduced) != len(given):
             raise ValueError(f"repeated axis in {given}")
     kept = [d for d in _builtins.range(ndim) if d not in reduced]
-    # The reduced axes moved last and merged into one: quantiles of each lane.
-    lane = int(_np.prod([x.shape[d] for d in reduced], dtype="i8"))
-    lanes = transpose(x, kept + reduced).reshape(*[x.shape[d] for d in kept], lane)
-    r = _floe._quantile(lanes, [float(v) for v in qa.ravel()], -1, skip_nan)
+    if not kept and x.npartitions > 1:
+        # Over everything: two passes (sketches bracket the ranks, then the values in the
+        # brackets), never the whole array in one block.
+        r = _floe._quantile_all(x, [float(v) for v in qa.ravel()], skip_nan)
+    else:
+        # The reduced axes moved last and merged into one: quantiles of each lane.
+        lane = int(_np.prod([x.shape[d] for d in reduced], dtype="i8"))
+        lanes = transpose(x, kept + reduced).reshape(*[x.shape[d] for d in kept], lane)
+        r = _floe._quantile(lanes, [float(v) for v in qa.ravel()], -1, skip_nan)
     # NumPy's dtype: the data's and q's promoted (a Python number q is weak).
     weak = isinstance(q, (int, float)) and not isinstance(q, bool)
     dtype = _np.result_type(x.dtype, q if weak else _np.asarray(q))

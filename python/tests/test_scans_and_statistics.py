@@ -515,3 +515,19 @@ def test_edge_cases_found_in_review():
     with pytest.raises(ValueError):
         fa.diag(x, 2**62)
     assert fa.diagonal(fa.ones((3, 3), chunks=2), -2**63).shape == (0,)
+
+
+def test_percentiles_of_a_whole_array_larger_than_the_budget_are_exact():
+    # 128 MB in 64 blocks under a 32 MB budget: two passes, no block gathers the array.
+    x = fa.random.random((4000, 4000), chunks=500, seed=1)
+    floe.config.set(memory_limit="32MB")
+    try:
+        lazy = np.percentile(x, [0.1, 5, 50, 95, 100])
+        assert isinstance(lazy, fa.Array)
+        got = lazy.compute()
+        med = np.nanmedian(x).compute()
+    finally:
+        floe.config.set()
+    a = x.compute()
+    np.testing.assert_array_equal(got, np.percentile(a, [0.1, 5, 50, 95, 100]))
+    assert med == np.median(a)

@@ -7,6 +7,8 @@ both on 2 threads): a random 10000 x 10000 float64 array in 1000 x 1000 blocks (
   nonzero     np.flatnonzero(x > 0.999)        positions, returned
   unique      np.unique((x * 1000).astype(int), return_counts=True)
   einsum      np.einsum("ij,ij->i", x, x)      row norms squared
+  percentile  np.percentile(x, [5, 50, 95])    floe: exact, two passes; Dask: da.percentile of
+                                               the flattened array (approximate, its only form)
 
 Each case runs in a fresh process (peak RSS is the process's); JSON lines on stdout:
 
@@ -20,7 +22,7 @@ import sys
 import time
 
 N, BLOCK = 10000, 1000
-CASES = ["source", "mask_sum", "mask_few", "nonzero", "unique", "einsum"]
+CASES = ["source", "mask_sum", "mask_few", "nonzero", "unique", "einsum", "percentile"]
 
 
 def run_case(lib, case):
@@ -50,6 +52,11 @@ def run_case(lib, case):
         out = int(c.sum())
     elif case == "einsum":
         out = float(np.einsum("ij,ij->i", x, x).compute().sum())
+    elif case == "percentile":
+        if lib == "floe":
+            out = float(np.percentile(x, [5, 50, 95]).compute()[1])
+        else:
+            out = float(xa.percentile(x.ravel(), [5, 50, 95]).compute()[1])
     seconds = time.perf_counter() - t
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"case": case, "lib": lib, "seconds": round(seconds, 3),

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use floe_graph::TaskError;
 use ndarray::{ArrayD, Axis, IxDyn};
 
 use crate::error::normalize_axis;
@@ -102,6 +103,301 @@ impl Array {
     }
 }
 
+/// How many order statistics each block reports in the first pass of
+/// [`Array::quantile_all`]: more for fewer blocks, so that the sketches together stay near
+/// four million values, and the second pass collects about `2 / S` of the data per quantile.
+fn sketch_size(blocks: usize) -> usize {
+    ((1 << 22) / blocks.max(1)).clamp(64, 4096)
+}
+
+impl Array {
+    /// The quantiles `q` of **all** the elements, exactly (NumPy's `quantile(x, q)` with
+    /// `axis=None`, `linear` interpolation), in two passes over the data whatever its size —
+    /// no block holds more than one of the array's blocks:
+    ///
+    /// 1. each block reports its count of numbers, its NaN count and `S` evenly spaced order
+    ///    statistics of its sorted numbers; from these, each quantile's two ranks are
+    ///    bracketed by values `[lo, hi]` that are *guaranteed* to enclose them;
+    /// 2. each block counts its numbers below `lo` and keeps those in `[lo, hi]` (about
+    ///    `2 / S` of the data); the kept values, sorted, hold both ranks exactly.
+    ///
+    /// The result is one-dimensional, `[q.len()]`; dtypes, NaN (`skip_nan`) and errors as
+    /// [`Array::quantile`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::quantile`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use floe_array::DType;
+    ///
+    /// let x = floe_array::arange(0.0, 101.0, 1.0, 10, DType::F64)?;
+    /// let q = x.quantile_all(&[0.05, 0.5], false)?;
+    /// assert_eq!(q.shape(), &[2]);
+    /// # Ok::<(), floe_array::ArrayError>(())
+    /// ```
+    pub fn quantile_all(&self, q: &[f64], skip_nan: bool) -> Result<Array> {
+        let op = if skip_nan { "nanquantile" } else { "quantile" };
+        self.require_known(op)?;
+        if q.is_empty() {
+            return Err(ArrayError::invalid(op, "no quantiles asked for"));
+        }
+        if let Some(bad) = q.iter().find(|v| !(0.0..=1.0).contains(*v)) {
+            return Err(ArrayError::invalid(
+                op,
+                format!("quantiles must be in the range [0, 1], got {bad}"),
+            ));
+        }
+        if self.dtype() == DType::Bool {
+            return Err(ArrayError::invalid(op, "takes numbers, not booleans"));
+        }
+        let dtype = if self.dtype().is_float() {
+            self.dtype()
+        } else {
+            DType::F64
+        };
+        let nq = q.len();
+        let indices: Arc<Vec<Vec<usize>>> = Arc::new(self.chunks().block_indices().collect());
+        let nb = indices.len();
+        let s = sketch_size(nb);
+        let block_of = |indices: &Arc<Vec<Vec<usize>>>| {
+            let indices = indices.clone();
+            move |k: usize| indices[k].clone()
+        };
+        // Pass 1: a sketch per block.
+        let sketches = {
+            let at = block_of(&indices);
+            crate::from_blocks(
+                "quantile-sketch",
+                &[nb * (s + 3)],
+                s + 3,
+                DType::F64,
+                &[self],
+                Arc::new(move |i: &[usize]| vec![(0, at(i[0]))]),
+                Arc::new(move |b: &[&DynArray], _: &BlockInfo| Ok(DynArray::from(sketch(b[0], s)))),
+            )?
+        };
+        // The brackets, from every sketch.
+        let q = q.to_vec();
+        let brackets = {
+            let q = q.clone();
+            crate::from_blocks(
+                "quantile-bracket",
+                &[2 + 2 * nq],
+                2 + 2 * nq,
+                DType::F64,
+                &[&sketches],
+                Arc::new(move |_: &[usize]| (0..nb).map(|k| (0, vec![k])).collect()),
+                Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+                    let parts = b
+                        .iter()
+                        .map(|p| {
+                            <f64 as crate::ArrayElement>::view(p)
+                                .and_then(|v| v.to_slice())
+                                .ok_or_else(|| {
+                                    TaskError::msg("internal error: a sketch is not f64")
+                                })
+                        })
+                        .collect::<std::result::Result<Vec<&[f64]>, _>>()?;
+                    Ok(DynArray::from(bracket(&parts, s, &q)))
+                }),
+            )?
+        };
+        // Pass 2: per block, for each quantile, the count below `lo` and the values in
+        // `[lo, hi]`: `[count, kept, values...]` per quantile. Its size depends on the data.
+        let bound: Vec<usize> = indices
+            .iter()
+            .map(|i| nq * (2 + self.chunks().block_shape(i).iter().product::<usize>()))
+            .collect();
+        let at = block_of(&indices);
+        let kept = crate::select::data_dependent(
+            "quantile-keep",
+            vec![bound],
+            vec![true],
+            DType::F64,
+            vec![self.clone(), brackets.clone()],
+            Arc::new(move |i: &[usize]| vec![(0, at(i[0])), (1, vec![0])]),
+            Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+                let br = <f64 as crate::ArrayElement>::view(b[1])
+                    .and_then(|v| v.to_slice())
+                    .ok_or_else(|| TaskError::msg("internal error: brackets are not f64"))?;
+                Ok(DynArray::from(keep_bracketed(b[0], br, nq)))
+            }),
+        )?;
+        crate::select::data_dependent(
+            op,
+            vec![vec![nq]],
+            vec![false],
+            dtype,
+            vec![kept, brackets],
+            Arc::new(move |_: &[usize]| {
+                let mut d: Vec<(usize, Vec<usize>)> = (0..nb).map(|k| (0, vec![k])).collect();
+                d.push((1, vec![0]));
+                d
+            }),
+            Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+                let slices = b
+                    .iter()
+                    .map(|p| {
+                        <f64 as crate::ArrayElement>::view(p)
+                            .and_then(|v| v.to_slice())
+                            .ok_or_else(|| {
+                                TaskError::msg("internal error: quantile parts are not f64")
+                            })
+                    })
+                    .collect::<std::result::Result<Vec<&[f64]>, _>>()?;
+                let (parts, br) = slices.split_at(nb);
+                let out = finish(parts, br[0], &q, skip_nan)?;
+                Ok(with_dtype!(dtype, T => DynArray::from(out.mapv(T::from_f64))))
+            }),
+        )
+    }
+}
+
+/// Position of the `j`-th of `s + 1` evenly spaced order statistics of `n` sorted values.
+fn sketch_pos(j: usize, n: usize, s: usize) -> usize {
+    ((j as u128 * (n as u128 - 1)) / s as u128) as usize
+}
+
+/// A block's sketch: `[numbers, NaNs, s + 1 order statistics]` (NaN when it has none).
+fn sketch(block: &DynArray, s: usize) -> ArrayD<f64> {
+    let x = block.to_typed::<f64>();
+    let mut v: Vec<f64> = x.iter().copied().filter(|v| !v.is_nan()).collect();
+    let nan = x.len() - v.len();
+    v.sort_unstable_by(f64::total_cmp);
+    let n = v.len();
+    let mut out = vec![n as f64, nan as f64];
+    out.extend((0..=s).map(|j| {
+        if n == 0 {
+            f64::NAN
+        } else {
+            v[sketch_pos(j, n, s)]
+        }
+    }));
+    ArrayD::from_shape_vec(IxDyn(&[s + 3]), out).expect("s + 3 values")
+}
+
+/// `[numbers, NaNs, lo, hi per quantile]` from every block's sketch: `lo` is a value no
+/// more numbers are below than the lower rank of the quantile, `hi` one at least the upper
+/// rank's count reach — bounds that hold whatever lies between the sketched values.
+fn bracket(parts: &[&[f64]], s: usize, q: &[f64]) -> ArrayD<f64> {
+    let blocks: Vec<(usize, &[f64])> = parts
+        .iter()
+        .map(|p| (p[0] as usize, &p[2..]))
+        .filter(|(n, _)| *n > 0)
+        .collect();
+    let total: usize = blocks.iter().map(|(n, _)| n).sum();
+    let nans: f64 = parts.iter().map(|p| p[1]).sum();
+    let mut out = vec![total as f64, nans];
+    if total == 0 {
+        out.extend(std::iter::repeat_n(f64::NAN, 2 * q.len()));
+        return ArrayD::from_shape_vec(IxDyn(&[out.len()]), out).expect("values");
+    }
+    let mut candidates: Vec<f64> = blocks.iter().flat_map(|(_, v)| v.iter().copied()).collect();
+    candidates.sort_unstable_by(f64::total_cmp);
+    candidates.dedup();
+    // At most how many numbers are below `t`; at least how many are at most `t`.
+    let below_at_most = |t: f64| -> usize {
+        blocks
+            .iter()
+            .map(|&(n, v)| {
+                let j = v.partition_point(|&x| x < t);
+                if j > s { n } else { sketch_pos(j, n, s) }
+            })
+            .sum()
+    };
+    let upto_at_least = |t: f64| -> usize {
+        blocks
+            .iter()
+            .map(|&(n, v)| match v.partition_point(|&x| x <= t) {
+                0 => 0,
+                c => sketch_pos(c - 1, n, s) + 1,
+            })
+            .sum()
+    };
+    for &p in q {
+        let (lo_rank, hi_rank) = ranks(total, p);
+        // The largest candidate with at most `lo_rank` numbers below it (the smallest
+        // number always qualifies), and the smallest reaching past `hi_rank` (the largest
+        // always does).
+        let lo = candidates.partition_point(|&t| below_at_most(t) <= lo_rank);
+        let hi = candidates.partition_point(|&t| upto_at_least(t) < hi_rank + 1);
+        out.push(candidates[lo.max(1) - 1]);
+        out.push(candidates[hi.min(candidates.len() - 1)]);
+    }
+    ArrayD::from_shape_vec(IxDyn(&[out.len()]), out).expect("values")
+}
+
+/// The two ranks NumPy's `linear` quantile `p` of `n` sorted numbers interpolates between,
+/// and the weight of the upper one.
+fn ranks(n: usize, p: f64) -> (usize, usize) {
+    let h = (n - 1) as f64 * p;
+    let lo = (h.floor() as usize).min(n - 1);
+    (lo, (lo + 1).min(n - 1))
+}
+
+/// Per quantile, `[numbers below lo, numbers kept, the kept numbers…]` of a block.
+fn keep_bracketed(block: &DynArray, br: &[f64], nq: usize) -> ArrayD<f64> {
+    let x = block.to_typed::<f64>();
+    let mut out = Vec::new();
+    for j in 0..nq {
+        let (lo, hi) = (br[2 + 2 * j], br[3 + 2 * j]);
+        let at = out.len();
+        out.extend([0.0, 0.0]);
+        let mut below = 0_usize;
+        for &v in &x {
+            if v < lo {
+                below += 1;
+            } else if v <= hi {
+                out.push(v);
+            }
+        }
+        out[at] = below as f64;
+        out[at + 1] = (out.len() - at - 2) as f64;
+    }
+    let n = out.len();
+    ArrayD::from_shape_vec(IxDyn(&[n]), out).expect("values")
+}
+
+/// The quantiles from every block's kept numbers and the brackets.
+fn finish(
+    parts: &[&[f64]],
+    br: &[f64],
+    q: &[f64],
+    skip_nan: bool,
+) -> std::result::Result<ArrayD<f64>, TaskError> {
+    let (total, nans) = (br[0] as usize, br[1]);
+    let mut cursor = vec![0_usize; parts.len()];
+    let mut out = Vec::with_capacity(q.len());
+    for &p in q {
+        let mut below = 0;
+        let mut kept: Vec<f64> = Vec::new();
+        for (part, at) in parts.iter().zip(cursor.iter_mut()) {
+            let n = part[*at + 1] as usize;
+            below += part[*at] as usize;
+            kept.extend_from_slice(&part[*at + 2..*at + 2 + n]);
+            *at += 2 + n;
+        }
+        if total == 0 || (nans > 0.0 && !skip_nan) {
+            out.push(f64::NAN);
+            continue;
+        }
+        let (lo, hi) = ranks(total, p);
+        if lo < below || hi >= below + kept.len() {
+            return Err(TaskError::msg(format!(
+                "internal error: quantile ranks {lo}..={hi} outside the bracket {below}..{}",
+                below + kept.len()
+            )));
+        }
+        kept.sort_unstable_by(f64::total_cmp);
+        let (a, b) = (kept[lo - below], kept[hi - below]);
+        out.push(lerp(a, b, (total - 1) as f64 * p - lo as f64));
+    }
+    Ok(ArrayD::from_shape_vec(IxDyn(&[out.len()]), out).expect("values"))
+}
+
 /// The quantiles of every lane of `x` along `axis`, into an array of `shape` (the
 /// quantiles first, then the other axes).
 fn lane_quantiles(
@@ -147,8 +443,11 @@ fn linear(v: &[f64], p: f64) -> f64 {
     let h = (n - 1) as f64 * p;
     let lo = (h.floor() as usize).min(n - 1);
     let hi = (lo + 1).min(n - 1);
-    let t = h - lo as f64;
-    let (a, b) = (v[lo], v[hi]);
+    lerp(v[lo], v[hi], h - lo as f64)
+}
+
+/// NumPy's `_lerp`: `a` to `b` by `t`, from the nearer end.
+fn lerp(a: f64, b: f64, t: f64) -> f64 {
     let d = b - a;
     if t >= 0.5 {
         b - d * (1.0 - t)
@@ -160,6 +459,72 @@ fn linear(v: &[f64], p: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The two passes by hand with tiny sketches (so brackets are wide and straddle
+    /// blocks), against sorting everything: ties, NaN, empty blocks, one value.
+    #[test]
+    fn brackets_always_hold_both_ranks() {
+        let mut seed = 7_u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as f64 / (1u64 << 31) as f64
+        };
+        for case in 0..300 {
+            let nblocks = 1 + case % 7;
+            let blocks: Vec<DynArray> = (0..nblocks)
+                .map(|b| {
+                    let n = (case * 13 + b * 5) % 40;
+                    let v: Vec<f64> = (0..n)
+                        .map(|_| {
+                            let r = next();
+                            if case % 5 == 0 && r < 0.05 {
+                                f64::NAN
+                            } else {
+                                (r * (1 + case % 9) as f64).floor()
+                            }
+                        })
+                        .collect();
+                    DynArray::from(ArrayD::from_shape_vec(IxDyn(&[n]), v).unwrap())
+                })
+                .collect();
+            let q = [0.0, 0.1, 0.5, 0.77, 1.0];
+            for s in [1, 2, 4, 8] {
+                for skip_nan in [false, true] {
+                    let sketches: Vec<ArrayD<f64>> = blocks.iter().map(|b| sketch(b, s)).collect();
+                    let slices: Vec<&[f64]> =
+                        sketches.iter().map(|a| a.as_slice().unwrap()).collect();
+                    let br = bracket(&slices, s, &q);
+                    let kept: Vec<ArrayD<f64>> = blocks
+                        .iter()
+                        .map(|b| keep_bracketed(b, br.as_slice().unwrap(), q.len()))
+                        .collect();
+                    let parts: Vec<&[f64]> = kept.iter().map(|a| a.as_slice().unwrap()).collect();
+                    let got = finish(&parts, br.as_slice().unwrap(), &q, skip_nan).unwrap();
+                    let mut all: Vec<f64> = blocks
+                        .iter()
+                        .flat_map(|b| b.to_typed::<f64>().into_iter())
+                        .collect();
+                    let nan = all.iter().any(|v| v.is_nan());
+                    all.retain(|v| !v.is_nan());
+                    all.sort_by(f64::total_cmp);
+                    for (j, &p) in q.iter().enumerate() {
+                        let want = if all.is_empty() || (nan && !skip_nan) {
+                            f64::NAN
+                        } else {
+                            linear(&all, p)
+                        };
+                        let g = got[j];
+                        assert!(
+                            g == want || (g.is_nan() && want.is_nan()),
+                            "case {case} s {s} q {p}: {g} vs {want}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn linear_interpolation_is_numpys() {

@@ -257,7 +257,7 @@ fn band_len(a: &Array, b: usize) -> usize {
 
 /// A node computing each output block from the input blocks `deps` names, with unknown
 /// sizes along the `unknown` axes (`chunks` holds upper bounds there).
-fn data_dependent(
+pub(crate) fn data_dependent(
     name: &str,
     chunks: Vec<Vec<usize>>,
     unknown: Vec<bool>,

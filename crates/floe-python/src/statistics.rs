@@ -82,6 +82,16 @@ fn _quantile(x: &Bound<'_, PyAny>, q: Vec<f64>, axis: isize, skip_nan: bool) -> 
         .map_err(to_py)
 }
 
+/// The quantiles `q` of all the elements, exactly, in two passes (no block is gathered).
+#[pyfunction]
+#[pyo3(signature = (x, q, skip_nan=false))]
+fn _quantile_all(x: &Bound<'_, PyAny>, q: Vec<f64>, skip_nan: bool) -> PyResult<PyArray> {
+    as_array(x)?
+        .quantile_all(&q, skip_nan)
+        .map(wrap)
+        .map_err(to_py)
+}
+
 /// Dask's `topk`: the `k` largest along `axis`, largest first (negative `k`: smallest).
 #[pyfunction]
 #[pyo3(signature = (a, k, axis=-1, split_every=None))]
@@ -133,6 +143,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(argtopk, m)?)?;
     m.add_function(wrap_pyfunction!(_coarsen, m)?)?;
     m.add_function(wrap_pyfunction!(_quantile, m)?)?;
+    m.add_function(wrap_pyfunction!(_quantile_all, m)?)?;
     m.add_function(wrap_pyfunction!(_histogramdd, m)?)?;
     m.add_function(wrap_pyfunction!(bincount, m)?)?;
     m.add_function(wrap_pyfunction!(digitize, m)?)?;

@@ -42,6 +42,20 @@ proptest! {
     }
 
     #[test]
+    fn quantiles_of_the_whole_array_match_sorting_everything((x, chunks, _) in case(true)) {
+        let a = from_ndarray(x.clone(), chunks).unwrap();
+        let qs = [0.0, 0.25, 0.5, 0.9, 1.0];
+        let all: Vec<f64> = x.iter().copied().collect();
+        let got = compute(&a.quantile_all(&qs, false).unwrap()).into_f64().unwrap();
+        let want = ArrayD::from_shape_vec(ndarray::IxDyn(&[qs.len()]), qs.iter().map(|&p| quantile(&all, p)).collect()).unwrap();
+        assert_close(&got, &want, 1e-12, "quantile_all");
+        let numbers: Vec<f64> = all.iter().copied().filter(|v| !v.is_nan()).collect();
+        let got = compute(&a.quantile_all(&qs, true).unwrap()).into_f64().unwrap();
+        let want = ArrayD::from_shape_vec(ndarray::IxDyn(&[qs.len()]), qs.iter().map(|&p| quantile(&numbers, p)).collect()).unwrap();
+        assert_close(&got, &want, 1e-12, "nanquantile_all");
+    }
+
+    #[test]
     fn histograms_count_every_element_in_range_once((x, chunks, _) in case(true), n in 1_usize..9) {
         let a = from_ndarray(x.clone(), chunks).unwrap();
         let (counts, edges) = histogram(&a, Bins::Count(n), Some((-4.0, 4.0)), None, false).unwrap();
@@ -54,6 +68,24 @@ proptest! {
             want[i] += 1;
         }
         prop_assert_eq!(counts.as_slice().unwrap(), want.as_slice());
+    }
+}
+
+/// A million values with many ties in 16 blocks: brackets from sketches of 4096 values
+/// per block keep a sliver of the data, and land on both ranks.
+#[test]
+fn whole_array_quantiles_of_a_large_array_are_exact() {
+    let v: Vec<f64> = (0..1_000_003_u64)
+        .map(|i| ((i * 7919) % 10_007) as f64 / 3.0)
+        .collect();
+    let x = ArrayD::from_shape_vec(ndarray::IxDyn(&[v.len()]), v.clone()).unwrap();
+    let a = from_ndarray(x, 62_500).unwrap();
+    let qs = [0.0, 0.001, 0.37, 0.5, 0.999, 1.0];
+    let got = compute(&a.quantile_all(&qs, false).unwrap())
+        .into_f64()
+        .unwrap();
+    for (g, &p) in got.iter().zip(&qs) {
+        assert_eq!(*g, quantile(&v, p), "q {p}");
     }
 }
 
