@@ -234,3 +234,17 @@ def test_vindex_errors():
         x.vindex[[0.5]]
     np.testing.assert_array_equal(x.vindex[[1, 2], :].compute(), np.arange(20).reshape(4, 5)[[1, 2]])
     assert x.vindex[2, 3].compute() == 13
+
+
+def test_known_axes_of_a_row_selection_work_as_in_dask():
+    a = np.arange(60.0).reshape(10, 6)
+    x = fa.from_array(a, chunks=(3, 4))
+    y = x[x[:, 0] > 20]                       # rows of unknown count
+    want = a[a[:, 0] > 20]
+    assert nan_shape(y) == (None, 6)
+    np.testing.assert_array_equal(y[:, 1].compute(), want[:, 1])
+    np.testing.assert_array_equal(y[:, ::-2].compute(), want[:, ::-2])
+    np.testing.assert_array_equal(np.concatenate([y, y], axis=1).compute(), np.concatenate([want, want], axis=1))
+    np.testing.assert_array_equal(y.sum(axis=1).compute(), want.sum(axis=1))
+    with pytest.raises(ValueError, match="compute_chunk_sizes"):
+        y[1:, 0]

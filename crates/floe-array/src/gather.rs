@@ -65,13 +65,44 @@ impl GatherPlan {
     ///
     /// # Errors
     ///
-    /// [`ArrayError::UnknownChunks`](crate::ArrayError::UnknownChunks) if an input's block
-    /// sizes are not known: a gather cuts blocks at positions.
+    /// [`ArrayError::UnknownChunks`](crate::ArrayError::UnknownChunks) if the plan cuts,
+    /// drops, reorders or joins along an axis of unknown sizes: along those a gather may
+    /// only keep each block whole, in place (`y[:, 1]` on a selection `y` of rows).
     pub(crate) fn into_array(self, name: &'static str) -> Result<Array> {
-        for input in &self.inputs {
-            input.require_known(name)?;
-        }
         let first = &self.inputs[0];
+        let mut unknown_out = Vec::new();
+        for (a, blocks) in self.axes.iter().enumerate() {
+            let unknown = self.inputs.iter().any(|i| i.node.unknown[a]);
+            if unknown {
+                let sizes = first.chunks().axis(a);
+                let whole = self.concat_axis != Some(a)
+                    && !self.squeeze.contains(&a)
+                    && self
+                        .inputs
+                        .iter()
+                        .all(|i| i.node.unknown[a] && i.chunks().axis(a) == sizes)
+                    && blocks.len() == sizes.len()
+                    && blocks.iter().enumerate().all(|(b, segs)| {
+                        matches!(segs.as_slice(), [s] if s.block == b && s.lo == 0 && s.step == 1
+                            && s.dest == 0 && s.hi == sizes[b] && s.len == sizes[b])
+                    });
+                if !whole {
+                    let culprit = self
+                        .inputs
+                        .iter()
+                        .find(|i| i.node.unknown[a])
+                        .unwrap_or(first);
+                    return Err(crate::ArrayError::UnknownChunks {
+                        op: name,
+                        array: culprit.name().to_owned(),
+                        axes: vec![a],
+                    });
+                }
+            }
+            if !self.squeeze.contains(&a) {
+                unknown_out.push(unknown);
+            }
+        }
         let dtype = first.dtype();
         let mut sizes = Vec::new();
         for (a, blocks) in self.axes.iter().enumerate() {
@@ -87,13 +118,10 @@ impl GatherPlan {
         }
         let shape: Vec<usize> = sizes.iter().map(|s| s.iter().sum()).collect();
         let chunks = Chunks::new(&shape, sizes).expect("a gather plan covers its output exactly");
-        Ok(Array::from_node(
-            name,
-            shape,
-            dtype,
-            chunks,
-            Expr::Gather(Box::new(self)),
-        ))
+        Ok(
+            Array::from_node(name, shape, dtype, chunks, Expr::Gather(Box::new(self)))
+                .with_unknown(unknown_out),
+        )
     }
 
     pub(crate) fn lower_block(
@@ -148,9 +176,10 @@ impl GatherPlan {
         }
         let dtype = array.dtype();
         let squeeze = self.squeeze.clone();
+        // Axes of unknown sizes are kept whole: their sizes are the blocks' own.
+        let runtime: Vec<bool> = self.inputs[0].node.unknown.clone();
         let op: floe_graph::Operation = Arc::new(move |values: &[Value]| {
-            let out =
-                with_dtype!(dtype, T => assemble::<T>(values, &pieces, &out_shape, &squeeze)?);
+            let out = with_dtype!(dtype, T => assemble::<T>(values, &pieces, &out_shape, &squeeze, &runtime)?);
             Ok(block_value(out))
         });
         lowering.add(memo, key, &deps, op)
@@ -162,25 +191,53 @@ fn assemble<T: ArrayElement>(
     pieces: &[(usize, Vec<Segment>)],
     out_shape: &[usize],
     squeeze: &[usize],
+    runtime: &[bool],
 ) -> std::result::Result<DynArray, TaskError> {
-    let mut out = ndarray::ArrayD::<T>::from_elem(IxDyn(out_shape), T::zero());
+    let mut shape = out_shape.to_vec();
+    if let Some((slot, _)) = pieces.first() {
+        // Along an axis of unknown sizes every piece is the whole of the same block.
+        let first = block_of(&values[*slot])?.shape().to_vec();
+        for (a, n) in shape.iter_mut().enumerate() {
+            if runtime[a] {
+                *n = first[a];
+            }
+        }
+    }
+    let mut out = ndarray::ArrayD::<T>::from_elem(IxDyn(&shape), T::zero());
     for (slot, segs) in pieces {
         let b = block_of(&values[*slot])?;
         let b =
             T::view(b).ok_or_else(|| TaskError::msg("internal error: block of the wrong dtype"))?;
+        if (0..shape.len()).any(|a| runtime[a] && b.shape()[a] != shape[a]) {
+            return Err(TaskError::msg(format!(
+                "blocks of unknown size do not line up: {:?} against {:?}",
+                b.shape(),
+                shape
+            )));
+        }
         let src: Vec<SliceInfoElem> = segs
             .iter()
-            .map(|s| SliceInfoElem::Slice {
-                start: s.lo as isize,
-                end: Some(s.hi as isize),
-                step: s.step,
+            .enumerate()
+            .map(|(a, s)| SliceInfoElem::Slice {
+                start: if runtime[a] { 0 } else { s.lo as isize },
+                end: if runtime[a] {
+                    None
+                } else {
+                    Some(s.hi as isize)
+                },
+                step: if runtime[a] { 1 } else { s.step },
             })
             .collect();
         let dst: Vec<SliceInfoElem> = segs
             .iter()
-            .map(|s| SliceInfoElem::Slice {
-                start: s.dest as isize,
-                end: Some((s.dest + s.len) as isize),
+            .enumerate()
+            .map(|(a, s)| SliceInfoElem::Slice {
+                start: if runtime[a] { 0 } else { s.dest as isize },
+                end: if runtime[a] {
+                    None
+                } else {
+                    Some((s.dest + s.len) as isize)
+                },
                 step: 1,
             })
             .collect();

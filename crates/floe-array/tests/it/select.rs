@@ -313,3 +313,58 @@ fn an_empty_array_selects_nothing() {
     let (u, _) = x.unique(false).unwrap();
     assert_eq!(crate::support::compute(&u).shape(), &[0]);
 }
+
+#[test]
+fn known_axes_of_a_selection_slice_rechunk_and_join() {
+    let v: Vec<f64> = (0..60).map(f64::from).collect();
+    let data = ArrayD::from_shape_vec(IxDyn(&[10, 6]), v).unwrap();
+    let x = from_ndarray(data.clone(), [3_usize, 4]).unwrap();
+    let rows = [
+        true, false, true, true, false, false, true, false, true, true,
+    ];
+    let cond = from_ndarray(
+        ArrayD::from_shape_vec(IxDyn(&[10]), rows.to_vec()).unwrap(),
+        4,
+    )
+    .unwrap();
+    let y = x.compress(&cond, 0).unwrap();
+    let keep: Vec<usize> = (0..10).filter(|&i| rows[i]).collect();
+    let want = data.select(Axis(0), &keep);
+    let col = y.slice(&s![.., 1]).unwrap();
+    assert_eq!(col.unknown_axes(), vec![0]);
+    assert_close(
+        &compute_unknown(&col).into_f64().unwrap(),
+        &want.index_axis(Axis(1), 1).to_owned(),
+        0.0,
+        "y[:, 1]",
+    );
+    let rev = y.slice(&s![.., ..;-2]).unwrap();
+    assert_close(
+        &compute_unknown(&rev).into_f64().unwrap(),
+        &want.slice(ndarray::s![.., ..;-2]).to_owned().into_dyn(),
+        0.0,
+        "y[:, ::-2]",
+    );
+    let re = y
+        .rechunk(floe_array::ChunkSpec::Axes(vec![
+            floe_array::AxisChunks::Sizes(y.chunks().axis(0).to_vec()),
+            floe_array::AxisChunks::Sizes(vec![1, 5]),
+        ]))
+        .unwrap();
+    assert_close(
+        &compute_unknown(&re).into_f64().unwrap(),
+        &want,
+        0.0,
+        "rechunked columns",
+    );
+    let both = floe_array::concatenate(&[y.clone(), y.clone()], 1).unwrap();
+    let w = ndarray::concatenate(Axis(1), &[want.view(), want.view()]).unwrap();
+    assert_close(
+        &compute_unknown(&both).into_f64().unwrap(),
+        &w,
+        0.0,
+        "concatenate along columns",
+    );
+    // Cutting the unknown axis stays refused.
+    unknown_err(y.slice(&s![1.., 2]), "getitem");
+}
