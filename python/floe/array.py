@@ -605,10 +605,13 @@ def overlap(x, depth, boundary=None):
 
 
 def map_overlap(func, *args, depth=None, boundary=None, trim=True, dtype=None, **kwargs):
-    """Dask's ``map_overlap``: ``func(block, **kwargs)`` on every block of one array
+    """Dask's ``map_overlap``: ``func(block, **kwargs)`` on every block of an array
     extended by ``depth`` (see ``overlap``), the margins cut from its results unless
     ``trim=False``. ``func`` gets and returns NumPy arrays of the extended block's shape; it
-    runs under the GIL. A 3-point moving average along the last axis, edges mirrored:
+    runs under the GIL. With several arrays (of one shape; the others take the first one's
+    blocks), ``func`` gets their extended blocks together, all with the same ``depth`` and
+    ``boundary``; the result has the first array's dtype unless ``dtype=``. A 3-point moving
+    average along the last axis, edges mirrored:
 
     >>> import numpy as np, floe.array as fa
     >>> x = fa.arange(10.0, chunks=4)
@@ -616,13 +619,26 @@ def map_overlap(func, *args, depth=None, boundary=None, trim=True, dtype=None, *
     ...                         x, depth=1, boundary="reflect")
     >>> np.round(smooth.compute(), 2)
     array([0.33, 1.  , 2.  , 3.  , 4.  , 5.  , 6.  , 7.  , 8.  , 8.67])
+    >>> a, b = fa.arange(6.0, chunks=3), fa.ones(6, chunks=2)
+    >>> fa.map_overlap(lambda u, v: u + v * np.roll(u, 1), a, b, depth=1, boundary=0).compute()
+    array([0., 1., 3., 5., 7., 9.])
     """
-    if len(args) != 1:
-        raise NotImplementedError("floe's map_overlap takes one array")
+    if not args:
+        raise TypeError("map_overlap needs an array")
     if depth is None:
         raise TypeError("map_overlap needs depth=")
-    f = (lambda b: func(b, **kwargs)) if kwargs else func
-    return asarray(args[0]).map_overlap(f, depth, boundary, trim, dtype)
+    for name, v in (("depth", depth), ("boundary", boundary)):
+        if isinstance(v, list) and len(args) > 1 and len(v) == len(args):
+            if _builtins.any(w != v[0] for w in v):
+                raise NotImplementedError(f"floe's map_overlap takes one {name} for all arrays")
+            if name == "depth":
+                depth = v[0]
+            else:
+                boundary = v[0]
+    f = (lambda *b: func(*b, **kwargs)) if kwargs else func
+    if len(args) == 1:
+        return asarray(args[0]).map_overlap(f, depth, boundary, trim, dtype)
+    return _floe._map_overlap([asarray(a) for a in args], f, depth, boundary, trim, dtype)
 
 
 def pad(array, pad_width, mode="constant", constant_values=0, **kwargs):

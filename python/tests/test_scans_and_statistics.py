@@ -296,6 +296,36 @@ def test_map_overlap_equals_the_filter_on_the_whole_array(case, depth, boundary)
     np.testing.assert_array_equal(fa.trim_internal(ext, depth, boundary).compute(), a)
 
 
+@settings(max_examples=30, deadline=None)
+@given(cases(), st.integers(0, 2), st.sampled_from(["reflect", "periodic", 0.5]))
+def test_map_overlap_over_two_arrays_sees_both_neighbourhoods(case, depth, boundary):
+    shape, chunks, _, seed = case
+    other_chunks = tuple(max(1, n - c + 1) for n, c in zip(shape, chunks))
+    if min(shape) < depth:
+        depth = min(shape)
+    rng = np.random.default_rng(seed)
+    a, w = rng.standard_normal(shape), rng.standard_normal(shape)
+    x, y = fa.from_array(a, chunks=chunks), fa.from_array(w, chunks=other_chunks)
+
+    def weighted(u, v):  # u times v shifted by `depth` along the first axis (wrapping)
+        return u * np.roll(v, depth, axis=0)
+
+    got = fa.map_overlap(weighted, x, y, depth=depth, boundary=boundary)
+    pa, pw = _pad_reference(a, depth, boundary), _pad_reference(w, depth, boundary)
+    want = weighted(pa, pw)[tuple(slice(depth, depth + n) for n in shape)]
+    np.testing.assert_allclose(got.compute(), want, rtol=1e-12, atol=1e-12)
+
+
+def test_map_overlap_over_several_arrays_checks_them():
+    x, y = fa.ones((4, 4), chunks=2), fa.ones((4, 5), chunks=2)
+    with pytest.raises(ValueError, match="one shape"):
+        fa.map_overlap(lambda u, v: u, x, y, depth=1)
+    with pytest.raises(NotImplementedError, match="one depth"):
+        fa.map_overlap(lambda u, v: u, x, x, depth=[1, 2])
+    got = fa.map_overlap(lambda u, v: u + v, x, x, depth=[1, 1], boundary="reflect", dtype="f4")
+    assert got.dtype == np.float32 and (got.compute() == 2).all()
+
+
 def test_overlap_depths_boundaries_and_errors():
     a = np.arange(24.0).reshape(4, 6)
     x = fa.from_array(a, chunks=(2, 3))

@@ -924,17 +924,36 @@ impl PyArray {
         dtype: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyArray> {
         let dtype = dtype_arg(dtype, self.inner.dtype())?;
-        crate::overlap::map_overlap(&self.inner, func, depth, boundary, trim, dtype).map(wrap)
+        crate::overlap::map_overlap(
+            std::slice::from_ref(&self.inner),
+            func,
+            depth,
+            boundary,
+            trim,
+            dtype,
+        )
+        .map(wrap)
     }
 }
 
 /// `func` (a Python function of a NumPy block) over every block of `x`, under the GIL.
 pub(crate) fn py_map_blocks(x: &Array, func: Py<PyAny>, dtype: DType) -> PyResult<Array> {
+    py_map_blocks_with(x, &[], func, dtype)
+}
+
+/// `func(block_of_x, block_of_each_other)` on aligned blocks, as NumPy arrays.
+pub(crate) fn py_map_blocks_with(
+    x: &Array,
+    others: &[&Array],
+    func: Py<PyAny>,
+    dtype: DType,
+) -> PyResult<Array> {
     let func = Arc::new(func);
-    x.map_blocks(&[], dtype, move |blocks, _info| {
+    x.map_blocks(others, dtype, move |blocks, _info| {
         Python::attach(|py| {
-            let arg = to_numpy(py, blocks[0].clone());
-            let out = func.call1(py, (arg,)).map_err(|e| describe(py, &e))?;
+            let args = PyTuple::new(py, blocks.iter().map(|b| to_numpy(py, (*b).clone())))
+                .map_err(|e| describe(py, &e))?;
+            let out = func.call1(py, args).map_err(|e| describe(py, &e))?;
             let block = from_numpy(out.bind(py)).map_err(|e| describe(py, &e))?;
             Ok(block.astype(dtype))
         })

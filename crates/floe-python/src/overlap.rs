@@ -106,15 +106,36 @@ pub(crate) fn trim(
 }
 
 pub(crate) fn map_overlap(
-    x: &Array,
+    xs: &[Array],
     func: Py<PyAny>,
     depth: &Bound<'_, PyAny>,
     boundary: Option<&Bound<'_, PyAny>>,
     trim_result: bool,
     dtype: DType,
 ) -> PyResult<Array> {
-    let extended = overlap(x, depth, boundary)?;
-    let mapped = crate::array::py_map_blocks(&extended, func, dtype)?;
+    let Some(x) = xs.first() else {
+        return Err(PyValueError::new_err("map_overlap: no array"));
+    };
+    // Several arrays: one shape, the first one's blocks, the same margins; `func` gets
+    // their extended blocks together.
+    let mut extended = Vec::with_capacity(xs.len());
+    for y in xs {
+        if y.shape() != x.shape() {
+            return Err(PyValueError::new_err(format!(
+                "map_overlap: arrays of shapes {:?} and {:?}; they must have one shape",
+                x.shape(),
+                y.shape()
+            )));
+        }
+        let y = if y.chunks() == x.chunks() {
+            y.clone()
+        } else {
+            y.rechunk(x.chunks().axes().to_vec()).map_err(to_py)?
+        };
+        extended.push(overlap(&y, depth, boundary)?);
+    }
+    let others: Vec<&Array> = extended[1..].iter().collect();
+    let mapped = crate::array::py_map_blocks_with(&extended[0], &others, func, dtype)?;
     if trim_result {
         trim(&mapped, depth, boundary)
     } else {
@@ -178,7 +199,30 @@ fn _repeat(
         .map_err(to_py)
 }
 
+/// `map_overlap` over several arrays of one shape: `func(*extended_blocks)`.
+#[pyfunction]
+#[pyo3(signature = (arrays, func, depth, boundary=None, trim=true, dtype=None))]
+fn _map_overlap(
+    arrays: Vec<Bound<'_, PyAny>>,
+    func: Py<PyAny>,
+    depth: &Bound<'_, PyAny>,
+    boundary: Option<&Bound<'_, PyAny>>,
+    trim: bool,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> PyResult<crate::array::PyArray> {
+    let xs = arrays
+        .iter()
+        .map(crate::array::as_array)
+        .collect::<PyResult<Vec<Array>>>()?;
+    let first = xs
+        .first()
+        .ok_or_else(|| PyValueError::new_err("map_overlap: no array"))?;
+    let dtype = crate::convert::dtype_arg(dtype, first.dtype())?;
+    map_overlap(&xs, func, depth, boundary, trim, dtype).map(crate::array::wrap)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_map_overlap, m)?)?;
     m.add_function(wrap_pyfunction!(trim_internal, m)?)?;
     m.add_function(wrap_pyfunction!(_pad, m)?)?;
     m.add_function(wrap_pyfunction!(_repeat, m)?)?;
