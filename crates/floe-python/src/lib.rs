@@ -9,10 +9,14 @@
 
 mod array;
 mod convert;
+mod creation;
 mod delayed;
 mod diagnostics;
 mod diagonal;
+mod files;
+mod linalg;
 mod overlap;
+mod run_py;
 mod select;
 mod statistics;
 
@@ -101,6 +105,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     overlap::register(m)?;
     diagonal::register(m)?;
     select::register(m)?;
+    creation::register(m)?;
+    files::register(m)?;
+    linalg::register(m)?;
+    run_py::register(m)?;
     diagnostics::register(m)?;
     Ok(())
 }
