@@ -51,6 +51,13 @@ pub enum ArrayError {
         /// The axis' length.
         len: usize,
     },
+    /// An index NumPy would refuse with `IndexError` (other than a position out of bounds):
+    /// two advanced indices, a mask of the wrong shape, a lazy index that is not boolean…
+    #[error("{message}")]
+    InvalidIndex {
+        /// What is wrong.
+        message: String,
+    },
     /// An array of another dtype than the one asked for.
     #[error("expected an array of {expected}, found {found}")]
     DTypeMismatch {

@@ -66,6 +66,39 @@ fn binop(a: &Array, other: &Bound<'_, PyAny>, op: BinaryOp, reflected: bool) -> 
 }
 
 /// A Python index (an int, slice, `None`, `...`, or a tuple of them) as floe's.
+/// One entry of a Python index as floe's: a basic index, a lazy (floe) mask, or a NumPy
+/// array or list of integers or booleans.
+fn index_entry(item: &Bound<'_, PyAny>) -> PyResult<fa::Index> {
+    if let Some(idx) = basic_index(item)? {
+        return Ok(fa::Index::Basic(idx));
+    }
+    if let Ok(mask) = item.cast::<PyArray>() {
+        return Ok(fa::Index::Lazy(mask.borrow().inner.clone()));
+    }
+    let block = from_numpy(item)?;
+    match block.dtype() {
+        DType::Bool => {
+            let mask = block.into_bool().map_err(to_py)?;
+            if mask.ndim() != 1 {
+                return Err(PyIndexError::new_err(
+                    "boolean masks must be 1-d (one axis at a time)",
+                ));
+            }
+            Ok(fa::Index::Mask(mask.iter().copied().collect()))
+        }
+        d if !d.is_float() => {
+            let idx = block.astype(DType::I64).into_i64().map_err(to_py)?;
+            if idx.ndim() != 1 {
+                return Err(PyIndexError::new_err("index lists must be 1-d"));
+            }
+            Ok(fa::Index::Take(idx.iter().map(|&i| i as isize).collect()))
+        }
+        d => Err(PyIndexError::new_err(format!(
+            "arrays used as indices must be of integer or boolean type, not {d}"
+        ))),
+    }
+}
+
 fn basic_index(item: &Bound<'_, PyAny>) -> PyResult<Option<Idx>> {
     if item.is_none() {
         return Ok(Some(Idx::NewAxis));
@@ -358,77 +391,11 @@ impl PyArray {
             Ok(t) => t.iter().collect(),
             Err(_) => vec![key.clone()],
         };
-        if let [item] = items.as_slice()
-            && let Ok(mask) = item.cast::<PyArray>()
-        {
-            // A lazy mask: of the whole array (row-major), or of the first axis.
-            let mask = mask.borrow().inner.clone();
-            return crate::select::mask_index(&self.inner, &mask, 0, true).map(wrap);
-        }
-        let mut basic = Vec::with_capacity(items.len());
-        let mut advanced: Option<(usize, Bound<'_, PyAny>)> = None;
-        for (pos, item) in items.iter().enumerate() {
-            match basic_index(item)? {
-                Some(idx) => basic.push(idx),
-                None => {
-                    if advanced.is_some() {
-                        return Err(PyIndexError::new_err(
-                            "floe supports one list, array or mask index per selection",
-                        ));
-                    }
-                    advanced = Some((pos, item.clone()));
-                    basic.push(Idx::Slice {
-                        start: None,
-                        stop: None,
-                        step: 1,
-                    });
-                }
-            }
-        }
-        let mut out = self.inner.slice(&basic).map_err(to_py)?;
-        if let Some((pos, item)) = advanced {
-            // The axis the list or mask applies to, after the basic indexing above.
-            if basic[..pos]
-                .iter()
-                .any(|i| matches!(i, Idx::Ellipsis | Idx::NewAxis))
-                || basic[..pos].iter().any(|i| matches!(i, Idx::Int(_)))
-            {
-                return Err(PyIndexError::new_err(
-                    "a list, array or mask index must come before any int, None or ... index",
-                ));
-            }
-            if let Ok(mask) = item.cast::<PyArray>() {
-                let mask = mask.borrow().inner.clone();
-                return crate::select::mask_index(&out, &mask, pos, false).map(wrap);
-            }
-            let block = from_numpy(&item)?;
-            out = match block.dtype() {
-                DType::Bool => {
-                    let mask = block.into_bool().map_err(to_py)?;
-                    if mask.ndim() != 1 {
-                        return Err(PyIndexError::new_err(
-                            "boolean masks must be 1-d (one axis at a time)",
-                        ));
-                    }
-                    out.mask(&mask.iter().copied().collect::<Vec<_>>(), pos as isize)
-                }
-                d if !d.is_float() => {
-                    let idx = block.astype(DType::I64).into_i64().map_err(to_py)?;
-                    if idx.ndim() != 1 {
-                        return Err(PyIndexError::new_err("index lists must be 1-d"));
-                    }
-                    let idx: Vec<isize> = idx.iter().map(|&i| i as isize).collect();
-                    out.take(&idx, pos as isize)
-                }
-                d => {
-                    return Err(PyIndexError::new_err(format!(
-                        "arrays used as indices must be of integer or boolean type, not {d}"
-                    )));
-                }
-            }
-            .map_err(to_py)?;
-        }
-        Ok(wrap(out))
+        let index = items
+            .iter()
+            .map(index_entry)
+            .collect::<PyResult<Vec<_>>>()?;
+        self.inner.getitem(&index).map(wrap).map_err(to_py)
     }
 
     fn __add__(&self, o: &Bound<'_, PyAny>) -> PyResult<PyArray> {

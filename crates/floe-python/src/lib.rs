@@ -29,9 +29,10 @@ pub use delayed::PyDelayed;
 /// A floe error as the Python exception users expect.
 pub(crate) fn to_py(e: impl Into<floe::Error>) -> PyErr {
     match e.into() {
-        floe::Error::Array(a @ floe::array::ArrayError::IndexOutOfBounds { .. }) => {
-            PyIndexError::new_err(a.to_string())
-        }
+        floe::Error::Array(
+            a @ (floe::array::ArrayError::IndexOutOfBounds { .. }
+            | floe::array::ArrayError::InvalidIndex { .. }),
+        ) => PyIndexError::new_err(a.to_string()),
         floe::Error::Array(a @ floe::array::ArrayError::ScalarOutOfBounds { .. }) => {
             pyo3::exceptions::PyOverflowError::new_err(a.to_string())
         }

@@ -2,38 +2,11 @@
 //! `argwhere`/`nonzero`/`flatnonzero`, `unique`, and measuring unknown chunk sizes.
 
 use floe::array::{self as fa, Array};
-use pyo3::exceptions::PyIndexError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::array::{PyArray, as_array, wrap};
 use crate::{run, to_py};
-
-/// `x[mask]` for a lazy mask: the whole-array mask selects row-major (NumPy's order), a
-/// 1-d mask selects along `axis`. A mask of the wrong shape is an `IndexError`, as NumPy.
-pub(crate) fn mask_index(x: &Array, mask: &Array, axis: usize, whole: bool) -> PyResult<Array> {
-    if mask.dtype() != fa::DType::Bool {
-        return Err(PyIndexError::new_err(format!(
-            "a lazy array used as an index must be boolean, not {}; compute integer indices first (np.asarray(index))",
-            mask.dtype()
-        )));
-    }
-    let shape_error = |e: fa::ArrayError| match e {
-        fa::ArrayError::ShapeMismatch { .. } => PyIndexError::new_err(e.to_string()),
-        e => to_py(e),
-    };
-    if whole && mask.ndim() == x.ndim() && (mask.ndim() != 1 || axis == 0) {
-        return x.filter(mask).map_err(shape_error);
-    }
-    if mask.ndim() == 1 {
-        return x.compress(mask, axis as isize).map_err(shape_error);
-    }
-    Err(PyIndexError::new_err(format!(
-        "a {}-d boolean mask indexes a {}-d array of its own shape, or one axis when 1-d",
-        mask.ndim(),
-        x.ndim()
-    )))
-}
 
 /// Measures the block sizes of `x` (computing it) and returns `x` with them known.
 pub(crate) fn compute_chunk_sizes(py: Python<'_>, x: &Array) -> PyResult<Array> {
@@ -73,7 +46,7 @@ fn _compress(condition: &Bound<'_, PyAny>, a: &Bound<'_, PyAny>, axis: isize) ->
 #[pyfunction]
 fn _filter(a: &Bound<'_, PyAny>, mask: &Bound<'_, PyAny>) -> PyResult<PyArray> {
     let (a, m) = (as_array(a)?, as_array(mask)?);
-    mask_index(&a, &m, 0, true).map(wrap)
+    a.getitem(&[fa::Index::Lazy(m)]).map(wrap).map_err(to_py)
 }
 
 /// The sorted unique elements, and their counts when asked.

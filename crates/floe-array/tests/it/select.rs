@@ -368,3 +368,62 @@ fn known_axes_of_a_selection_slice_rechunk_and_join() {
     // Cutting the unknown axis stays refused.
     unknown_err(y.slice(&s![1.., 2]), "getitem");
 }
+
+#[test]
+fn getitem_translates_numpy_indices() {
+    use floe_array::{Idx, Index};
+    let v: Vec<f64> = (0..20).map(f64::from).collect();
+    let data = ArrayD::from_shape_vec(IxDyn(&[4, 5]), v).unwrap();
+    let x = from_ndarray(data.clone(), 2).unwrap();
+    // x[[3, 0, -1], 2]
+    let y = x
+        .getitem(&[Index::Take(vec![3, 0, -1]), Index::Basic(Idx::Int(2))])
+        .unwrap();
+    let got = crate::support::compute(&y).into_f64().unwrap();
+    assert_eq!(got.into_raw_vec_and_offset().0, vec![17.0, 2.0, 17.0]);
+    // x[:, [True, False, True, False, False]]
+    let slice_all = Index::Basic(Idx::Slice {
+        start: None,
+        stop: None,
+        step: 1,
+    });
+    let m = x
+        .getitem(&[
+            slice_all.clone(),
+            Index::Mask(vec![true, false, true, false, false]),
+        ])
+        .unwrap();
+    assert_eq!(m.shape(), &[4, 2]);
+    // x[x > 14] and x[:, lazy]
+    let big = x
+        .getitem(&[Index::Lazy(x.gt_scalar(14.0).unwrap())])
+        .unwrap();
+    let got = compute_unknown(&big).into_f64().unwrap();
+    assert_eq!(
+        got.into_raw_vec_and_offset().0,
+        vec![15.0, 16.0, 17.0, 18.0, 19.0]
+    );
+    let cols = from_ndarray(
+        ArrayD::from_shape_vec(IxDyn(&[5]), vec![false, true, false, true, false]).unwrap(),
+        3,
+    )
+    .unwrap();
+    let picked = x.getitem(&[slice_all.clone(), Index::Lazy(cols)]).unwrap();
+    assert_eq!(picked.unknown_axes(), vec![1]);
+    // What NumPy refuses with IndexError.
+    let invalid = |r: Result<floe_array::Array, ArrayError>| {
+        matches!(r, Err(ArrayError::InvalidIndex { .. }))
+    };
+    assert!(invalid(
+        x.getitem(&[Index::Take(vec![0]), Index::Take(vec![1])])
+    ));
+    assert!(invalid(
+        x.getitem(&[Index::Basic(Idx::Int(0)), Index::Take(vec![1])])
+    ));
+    assert!(invalid(x.getitem(&[slice_all, Index::Mask(vec![true; 4])])));
+    assert!(invalid(x.getitem(&[Index::Lazy(x.clone())])));
+    assert!(matches!(
+        x.getitem(&[Index::Take(vec![4])]),
+        Err(ArrayError::IndexOutOfBounds { .. })
+    ));
+}
