@@ -71,8 +71,9 @@ def _truth(a):
 
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
            equal_nan=True):
-    """The sorted unique elements of ``ar`` (NaN once, last), and with ``return_counts`` how
-    often each occurs: NumPy's ``unique``. Each block is reduced to its unique values, then
+    """The sorted unique elements of ``ar`` (NaN once, last), and as asked the flat position
+    of each one's first occurrence, each element's position among them (``ar``'s shape, as
+    NumPy 2) and how often each occurs: NumPy's ``unique``. Each block is reduced to its unique values, then
     merged in a tree; the result has unknown size until computed (its ``shape`` is
     ``(nan,)``; see ``Array.compute_chunk_sizes``).
 
@@ -82,14 +83,11 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     >>> values.compute(), counts.compute()
     (array([1, 2, 3]), array([2, 1, 3]))
     """
-    if return_index or return_inverse:
-        raise NotImplementedError("floe's unique returns the values and their counts; "
-                                  "return_index and return_inverse are not supported")
     if axis is not None:
         raise NotImplementedError("floe's unique works on the flattened array (axis=None)")
     if not equal_nan:
         raise NotImplementedError("floe's unique keeps NaN once (equal_nan=True)")
-    return _floe._unique(asarray(ar), return_counts)
+    return _floe._unique(asarray(ar), return_index, return_inverse, return_counts)
 
 
 def compress(condition, a, axis=None):

@@ -98,6 +98,12 @@ def test_unique_matches_numpy(case, dtype):
     np.testing.assert_array_equal(counts.compute(), want_counts)
     # Of a selection of unknown size.
     np.testing.assert_array_equal(fa.unique(x[x > 0]).compute(), np.unique(a[a > 0]))
+    # First positions and the inverse, in NumPy's order and shapes.
+    got = np.unique(x, return_index=True, return_inverse=True, return_counts=True)
+    want = np.unique(a, return_index=True, return_inverse=True, return_counts=True)
+    assert len(got) == 4
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g.compute(), w)
 
 
 def test_unknown_sizes_behave_as_in_dask():
@@ -145,7 +151,9 @@ def test_mask_errors_name_the_problem():
     with pytest.raises(IndexError):
         np.compress([True] * 5, x, axis=0)
     with pytest.raises(NotImplementedError):
-        np.unique(x, return_inverse=True)
+        np.unique(x, axis=0)
+    with pytest.raises(ValueError, match="compute_chunk_sizes"):
+        np.unique(x[x > 0], return_index=True)
     with pytest.raises(ValueError, match="0-d"):
         np.nonzero(fa.ones((), chunks=1))
 

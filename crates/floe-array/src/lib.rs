@@ -44,6 +44,7 @@ mod rechunk;
 mod reduction;
 mod scan;
 pub mod select;
+pub use select::Unique;
 mod shape;
 mod slicing;
 mod spill;

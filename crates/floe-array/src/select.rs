@@ -605,13 +605,12 @@ impl Array {
     }
 
     /// The sorted unique elements (NaN once, at the end, as NumPy's `equal_nan=True`), and
-    /// with `counts` how often each occurs: NumPy's `unique(x, return_counts=...)`. Each
-    /// block is reduced to its unique values, then groups of eight are merged into one
-    /// block. The result has unknown size.
+    /// with `counts` how often each occurs: NumPy's `unique(x, return_counts=...)`. See
+    /// [`Array::unique_all`] for the first indices and the inverse too.
     ///
     /// # Errors
     ///
-    /// [`ArrayError::DTypeMismatch`] never; kept for future dtypes. (Every dtype sorts.)
+    /// As [`Array::unique_all`].
     ///
     /// # Examples
     ///
@@ -625,14 +624,41 @@ impl Array {
     /// # Ok::<(), floe_array::ArrayError>(())
     /// ```
     pub fn unique(&self, counts: bool) -> Result<(Array, Option<Array>)> {
+        let u = self.unique_all(false, false, counts)?;
+        Ok((u.values, u.counts))
+    }
+
+    /// NumPy's `unique(x, return_index=, return_inverse=, return_counts=)` of the flattened
+    /// array: the sorted unique values (NaN once, last); the flat position of each one's
+    /// first occurrence; for every element, the position of its value among them (the
+    /// array's shape, as NumPy 2); and how often each occurs. Each block is reduced to its
+    /// unique values (with first positions and counts), then groups of eight are merged
+    /// into one block. The values, first positions and counts have unknown size.
+    ///
+    /// # Errors
+    ///
+    /// [`ArrayError::UnknownChunks`] for `index` on an array of unknown sizes (positions
+    /// need them).
+    pub fn unique_all(&self, index: bool, inverse: bool, counts: bool) -> Result<Unique> {
         const FAN_IN: usize = 8;
         let dtype = self.dtype();
+        if index {
+            self.require_known("unique(return_index=True)")?;
+        }
         if self.size() == 0 && !self.has_unknown_chunks() {
-            let values = empty_result("unique", &[0], dtype)?;
-            let c = counts
-                .then(|| empty_result("unique-counts", &[0], DType::I64))
-                .transpose()?;
-            return Ok((values, c));
+            let empty = |name: &str, d: DType| empty_result(name, &[0], d);
+            return Ok(Unique {
+                values: empty("unique", dtype)?,
+                index: index
+                    .then(|| empty("unique-index", DType::I64))
+                    .transpose()?,
+                inverse: inverse
+                    .then(|| empty_result("unique-inverse", self.shape(), DType::I64))
+                    .transpose()?,
+                counts: counts
+                    .then(|| empty("unique-counts", DType::I64))
+                    .transpose()?,
+            });
         }
         let grid = self.numblocks();
         let indices = block_indices(&grid);
@@ -646,14 +672,14 @@ impl Array {
                     .max(1)
             })
             .collect();
-        // Level 0: each block's unique values (and counts).
         let idx = Arc::new(indices);
+        // The unique values at each level of the tree: level 0 per block, then merges.
         let deps: DepsFn = {
             let idx = idx.clone();
             Arc::new(move |i: &[usize]| vec![(0, idx[i[0]].clone())])
         };
         let f: GraphFn = Arc::new(move |b: &[&DynArray], _: &BlockInfo| Ok(unique_sorted(b[0])));
-        let mut values = data_dependent(
+        let mut levels = vec![data_dependent(
             "unique-block",
             vec![bounds.clone()],
             vec![true],
@@ -661,18 +687,96 @@ impl Array {
             vec![self.clone()],
             deps,
             f,
-        )?;
-        let mut tally = if counts {
+        )?];
+        while levels.last().expect("one level").numblocks()[0] > 1 {
+            let below = levels.last().expect("one level").clone();
+            let sizes = below.chunks().axis(0).to_vec();
+            let groups: Vec<usize> = sizes.chunks(FAN_IN).map(|g| g.iter().sum()).collect();
+            let n = sizes.len();
+            let deps: DepsFn = Arc::new(move |i: &[usize]| {
+                (i[0] * FAN_IN..((i[0] + 1) * FAN_IN).min(n))
+                    .map(|k| (0, vec![k]))
+                    .collect()
+            });
+            let f: GraphFn = Arc::new(move |b: &[&DynArray], _: &BlockInfo| merge_unique(b, dtype));
+            levels.push(data_dependent(
+                "unique",
+                vec![groups],
+                vec![true],
+                dtype,
+                vec![below],
+                deps,
+                f,
+            )?);
+        }
+        let values = levels.last().expect("one level").clone();
+        // A tally per unique value, folded up the same tree.
+        let tally = |kind: Tally| -> Result<Array> {
+            let name = kind.name();
+            let offsets: Vec<Vec<usize>> =
+                (0..self.ndim()).map(|a| self.chunks().offsets(a)).collect();
+            let shape = self.shape().to_vec();
+            let at = idx.clone();
             let deps: DepsFn = {
                 let idx = idx.clone();
                 Arc::new(move |i: &[usize]| vec![(0, idx[i[0]].clone()), (1, vec![i[0]])])
             };
-            let f: GraphFn =
-                Arc::new(|b: &[&DynArray], _: &BlockInfo| count_into(b[1], &[(b[0], None)]));
-            Some(data_dependent(
-                "unique-counts",
-                vec![bounds],
+            let f: GraphFn = Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
+                let weights = match kind {
+                    Tally::Count => None,
+                    Tally::First => Some(flat_positions(
+                        b[0].shape(),
+                        &at[info.index[0]],
+                        &offsets,
+                        &shape,
+                    )),
+                };
+                fold_into(b[1], &[(b[0], weights.as_ref())], kind)
+            });
+            let mut t = data_dependent(
+                name,
+                vec![bounds.clone()],
                 vec![true],
+                DType::I64,
+                vec![self.clone(), levels[0].clone()],
+                deps,
+                f,
+            )?;
+            for w in levels.windows(2) {
+                let (below, merged) = (&w[0], &w[1]);
+                let n = below.numblocks()[0];
+                let deps: DepsFn = Arc::new(move |i: &[usize]| {
+                    let mut d = vec![(0, vec![i[0]])];
+                    for k in i[0] * FAN_IN..((i[0] + 1) * FAN_IN).min(n) {
+                        d.push((1, vec![k]));
+                        d.push((2, vec![k]));
+                    }
+                    d
+                });
+                let f: GraphFn = Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+                    let children: Vec<(&DynArray, Option<&DynArray>)> =
+                        b[1..].chunks(2).map(|p| (p[0], Some(p[1]))).collect();
+                    fold_into(b[0], &children, kind)
+                });
+                t = data_dependent(
+                    name,
+                    vec![merged.chunks().axis(0).to_vec()],
+                    vec![true],
+                    DType::I64,
+                    vec![merged.clone(), below.clone(), t],
+                    deps,
+                    f,
+                )?;
+            }
+            Ok(t)
+        };
+        let inverse = if inverse {
+            let deps: DepsFn = Arc::new(|i: &[usize]| vec![(0, i.to_vec()), (1, vec![0])]);
+            let f: GraphFn = Arc::new(|b: &[&DynArray], _: &BlockInfo| positions_in(b[1], b[0]));
+            Some(data_dependent(
+                "unique-inverse",
+                self.chunks().axes().to_vec(),
+                self.node.unknown.clone(),
                 DType::I64,
                 vec![self.clone(), values.clone()],
                 deps,
@@ -681,53 +785,12 @@ impl Array {
         } else {
             None
         };
-        // Merge groups of FAN_IN until one block is left.
-        while values.numblocks()[0] > 1 {
-            let below = values.chunks().axis(0).to_vec();
-            let groups: Vec<usize> = below.chunks(FAN_IN).map(|g| g.iter().sum()).collect();
-            let n = below.len();
-            let group = move |g: usize| g * FAN_IN..((g + 1) * FAN_IN).min(n);
-            let deps: DepsFn =
-                Arc::new(move |i: &[usize]| group(i[0]).map(|k| (0, vec![k])).collect());
-            let f: GraphFn = Arc::new(move |b: &[&DynArray], _: &BlockInfo| merge_unique(b, dtype));
-            let merged = data_dependent(
-                "unique",
-                vec![groups.clone()],
-                vec![true],
-                dtype,
-                vec![values.clone()],
-                deps,
-                f,
-            )?;
-            if let Some(t) = &tally {
-                // Counts of the merged values: each child's counts added where its values
-                // land. Inputs: the merged block, then (values, counts) per child.
-                let deps: DepsFn = Arc::new(move |i: &[usize]| {
-                    let mut d = vec![(0, vec![i[0]])];
-                    for k in group(i[0]) {
-                        d.push((1, vec![k]));
-                        d.push((2, vec![k]));
-                    }
-                    d
-                });
-                let f: GraphFn = Arc::new(|b: &[&DynArray], _: &BlockInfo| {
-                    let children: Vec<(&DynArray, Option<&DynArray>)> =
-                        b[1..].chunks(2).map(|p| (p[0], Some(p[1]))).collect();
-                    count_into(b[0], &children)
-                });
-                tally = Some(data_dependent(
-                    "unique-counts",
-                    vec![groups],
-                    vec![true],
-                    DType::I64,
-                    vec![merged.clone(), values.clone(), t.clone()],
-                    deps,
-                    f,
-                )?);
-            }
-            values = merged;
-        }
-        Ok((values, tally))
+        Ok(Unique {
+            index: index.then(|| tally(Tally::First)).transpose()?,
+            counts: counts.then(|| tally(Tally::Count)).transpose()?,
+            inverse,
+            values,
+        })
     }
 
     /// An array of the blocks' shapes, computed: shape `(*numblocks, ndim)`, `int64`, one
@@ -1053,24 +1116,78 @@ fn merge_unique(blocks: &[&DynArray], dtype: DType) -> std::result::Result<DynAr
     })
 }
 
-/// Counts per element of the sorted unique `values`: each child adds, for every element of
-/// its block, its count (or one, for raw data) where the element lands in `values`.
-fn count_into(
+/// What [`Array::unique_all`] folds per unique value.
+#[derive(Clone, Copy)]
+enum Tally {
+    /// How many elements hold it.
+    Count,
+    /// The flat position of its first occurrence.
+    First,
+}
+
+impl Tally {
+    fn name(self) -> &'static str {
+        match self {
+            Tally::Count => "unique-counts",
+            Tally::First => "unique-index",
+        }
+    }
+}
+
+/// The sorted unique values of an array and, when asked, their first flat positions, each
+/// element's position among them, and their counts (see [`Array::unique_all`]).
+pub struct Unique {
+    /// The sorted unique values.
+    pub values: Array,
+    /// The flat position of each value's first occurrence.
+    pub index: Option<Array>,
+    /// For every element, the position of its value in `values` (the array's shape).
+    pub inverse: Option<Array>,
+    /// How often each value occurs.
+    pub counts: Option<Array>,
+}
+
+/// The flat (row-major) positions of the elements of a block at `index` (its block index),
+/// as `int64`.
+fn flat_positions(
+    block_shape: &[usize],
+    index: &[usize],
+    offsets: &[Vec<usize>],
+    shape: &[usize],
+) -> DynArray {
+    let start: Vec<usize> = index
+        .iter()
+        .enumerate()
+        .map(|(a, &b)| offsets[a][b])
+        .collect();
+    let out = ArrayD::from_shape_fn(IxDyn(block_shape), |i| {
+        (0..shape.len()).fold(0_i64, |acc, a| {
+            acc * shape[a] as i64 + (start[a] + i[a]) as i64
+        })
+    });
+    DynArray::from(out)
+}
+
+/// Per element of the sorted unique `values`, the tally of `kind`: each child adds, for
+/// every element of its data, its weight (one, for counts of raw data) where the element
+/// lands in `values`; first positions keep the smallest.
+fn fold_into(
     values: &DynArray,
     children: &[(&DynArray, Option<&DynArray>)],
+    kind: Tally,
 ) -> std::result::Result<DynArray, TaskError> {
     let dtype = values.dtype();
     with_dtype!(dtype, T => {
         let vals = <T as ArrayElement>::view(values)
             .ok_or_else(|| TaskError::msg("internal error: unique values of another dtype"))?;
         let vals = vals.as_slice().map(<[T]>::to_vec).unwrap_or_else(|| vals.iter().copied().collect());
-        let mut counts = vec![0_i64; vals.len()];
+        let mut out = vec![if matches!(kind, Tally::First) { i64::MAX } else { 0 }; vals.len()];
         for (data, weights) in children {
             let data = <T as ArrayElement>::view(data)
                 .ok_or_else(|| TaskError::msg("internal error: unique data of another dtype"))?;
             let weights = match weights {
                 Some(w) => Some(<i64 as ArrayElement>::view(w).ok_or_else(|| {
-                    TaskError::msg("internal error: unique counts are not int64")
+                    TaskError::msg("internal error: unique tallies are not int64")
                 })?),
                 None => None,
             };
@@ -1083,10 +1200,38 @@ fn count_into(
                 let at = vals
                     .binary_search_by(|p| nan_last(p, v))
                     .map_err(|_| TaskError::msg("internal error: a value missing from unique's merge"))?;
-                counts[at] += w;
+                match kind {
+                    Tally::Count => out[at] += w,
+                    Tally::First => out[at] = out[at].min(w),
+                }
             }
         }
-        let n = counts.len();
-        Ok(DynArray::from(ArrayD::from_shape_vec(IxDyn(&[n]), counts).expect("n counts")))
+        let n = out.len();
+        Ok(DynArray::from(ArrayD::from_shape_vec(IxDyn(&[n]), out).expect("n tallies")))
+    })
+}
+
+/// For every element of `data`, the position of its value in the sorted unique `values`
+/// (a block of `data`'s shape).
+fn positions_in(values: &DynArray, data: &DynArray) -> std::result::Result<DynArray, TaskError> {
+    let dtype = values.dtype();
+    with_dtype!(dtype, T => {
+        let vals = <T as ArrayElement>::view(values)
+            .ok_or_else(|| TaskError::msg("internal error: unique values of another dtype"))?;
+        let vals = vals.as_slice().map(<[T]>::to_vec).unwrap_or_else(|| vals.iter().copied().collect());
+        let data = <T as ArrayElement>::view(data)
+            .ok_or_else(|| TaskError::msg("internal error: unique data of another dtype"))?;
+        let mut missing = false;
+        let out = data.mapv(|v| match vals.binary_search_by(|p| nan_last(p, &v)) {
+            Ok(i) => i as i64,
+            Err(_) => {
+                missing = true;
+                -1
+            }
+        });
+        if missing {
+            return Err(TaskError::msg("internal error: an element missing from its unique values"));
+        }
+        Ok(DynArray::from(out))
     })
 }

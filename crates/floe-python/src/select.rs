@@ -49,19 +49,31 @@ fn _filter(a: &Bound<'_, PyAny>, mask: &Bound<'_, PyAny>) -> PyResult<PyArray> {
     a.getitem(&[fa::Index::Lazy(m)]).map(wrap).map_err(to_py)
 }
 
-/// The sorted unique elements, and their counts when asked.
+/// The sorted unique elements, and as asked the first positions, the inverse and the
+/// counts: the values alone, or a tuple in NumPy's order.
 #[pyfunction]
-#[pyo3(signature = (a, return_counts=false))]
+#[pyo3(signature = (a, return_index=false, return_inverse=false, return_counts=false))]
 fn _unique<'py>(
     py: Python<'py>,
     a: &Bound<'py, PyAny>,
+    return_index: bool,
+    return_inverse: bool,
     return_counts: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let (values, counts) = as_array(a)?.unique(return_counts).map_err(to_py)?;
-    match counts {
-        Some(c) => Ok(PyTuple::new(py, [wrap(values), wrap(c)])?.into_any()),
-        None => Ok(Bound::new(py, wrap(values))?.into_any()),
+    let u = as_array(a)?
+        .unique_all(return_index, return_inverse, return_counts)
+        .map_err(to_py)?;
+    let extra: Vec<PyArray> = [u.index, u.inverse, u.counts]
+        .into_iter()
+        .flatten()
+        .map(wrap)
+        .collect();
+    if extra.is_empty() {
+        return Ok(Bound::new(py, wrap(u.values))?.into_any());
     }
+    let mut all = vec![wrap(u.values)];
+    all.extend(extra);
+    Ok(PyTuple::new(py, all)?.into_any())
 }
 
 /// `x.vindex[i, j, ...]`: the points the integer index arrays (already broadcastable NumPy

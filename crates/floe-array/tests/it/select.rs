@@ -156,6 +156,21 @@ proptest! {
         }
         assert_close(&got, &vec1(want), 0.0, "unique");
         prop_assert_eq!(counts.iter().copied().collect::<Vec<_>>(), want_counts);
+        // First positions and the inverse.
+        let all = a.unique_all(true, true, false).unwrap();
+        let first = compute_unknown(&all.index.unwrap()).into_i64().unwrap();
+        let inverse = compute_unknown(&all.inverse.unwrap()).into_i64().unwrap();
+        prop_assert_eq!(inverse.shape(), x.shape());
+        let flat: Vec<f64> = x.iter().copied().collect();
+        let same = |p: f64, q: f64| p == q || (p.is_nan() && q.is_nan());
+        for (k, &f) in first.iter().enumerate() {
+            let v = got[k];
+            prop_assert!(same(flat[f as usize], v));
+            prop_assert!(flat[..f as usize].iter().all(|&e| !same(e, v)), "not the first");
+        }
+        for (e, &i) in flat.iter().zip(inverse.iter()) {
+            prop_assert!(same(got[i as usize], *e));
+        }
         // Of an unknown-size selection, without counts.
         let pos = a.filter(&a.gt_scalar(1.0).unwrap()).unwrap();
         let (values, none) = pos.unique(false).unwrap();
