@@ -104,10 +104,14 @@ impl Array {
 }
 
 /// How many order statistics each block reports in the first pass of
-/// [`Array::quantile_all`]: more for fewer blocks, so that the sketches together stay near
-/// four million values, and the second pass collects about `2 / S` of the data per quantile.
-fn sketch_size(blocks: usize) -> usize {
-    ((1 << 22) / blocks.max(1)).clamp(64, 4096)
+/// [`Array::quantile_all`]. The second pass collects about `2 / S` of the `elements` per
+/// quantile: `S` is the smallest that keeps that near two million values (a cheaper first
+/// pass: each block is partitioned `log2 S` deep, not sorted), at most what keeps the
+/// sketches together near four million values, and between 64 and 4096.
+fn sketch_size(blocks: usize, elements: usize) -> usize {
+    let enough = (2 * elements / (1 << 21)).next_power_of_two();
+    let most = (1 << 22) / blocks.max(1);
+    enough.min(most).clamp(64, 4096)
 }
 
 impl Array {
@@ -161,7 +165,7 @@ impl Array {
         let nq = q.len();
         let indices: Arc<Vec<Vec<usize>>> = Arc::new(self.chunks().block_indices().collect());
         let nb = indices.len();
-        let s = sketch_size(nb);
+        let s = sketch_size(nb, self.size());
         let block_of = |indices: &Arc<Vec<Vec<usize>>>| {
             let indices = indices.clone();
             move |k: usize| indices[k].clone()
@@ -266,8 +270,13 @@ fn sketch(block: &DynArray, s: usize) -> ArrayD<f64> {
     let x = block.to_typed::<f64>();
     let mut v: Vec<f64> = x.iter().copied().filter(|v| !v.is_nan()).collect();
     let nan = x.len() - v.len();
-    v.sort_unstable_by(f64::total_cmp);
     let n = v.len();
+    if n > 0 {
+        // Only the sketched positions need their sorted values.
+        let mut wanted: Vec<usize> = (0..=s).map(|j| sketch_pos(j, n, s)).collect();
+        wanted.dedup();
+        select_many(&mut v, &wanted);
+    }
     let mut out = vec![n as f64, nan as f64];
     out.extend((0..=s).map(|j| {
         if n == 0 {
@@ -277,6 +286,22 @@ fn sketch(block: &DynArray, s: usize) -> ArrayD<f64> {
         }
     }));
     ArrayD::from_shape_vec(IxDyn(&[s + 3]), out).expect("s + 3 values")
+}
+
+/// Partially sorts `v` so that each position in `wanted` (ascending, within `v`) holds the
+/// value a full sort would put there: quickselect on the middle wanted position, then on
+/// each side with the positions that fall there — `O(n log k)` for `k` positions.
+fn select_many(v: &mut [f64], wanted: &[usize]) {
+    if wanted.is_empty() || v.len() < 2 {
+        return;
+    }
+    let mid = wanted.len() / 2;
+    let p = wanted[mid];
+    v.select_nth_unstable_by(p, f64::total_cmp);
+    let (left, right) = v.split_at_mut(p);
+    select_many(left, &wanted[..mid]);
+    let rest: Vec<usize> = wanted[mid + 1..].iter().map(|&w| w - p - 1).collect();
+    select_many(&mut right[1..], &rest);
 }
 
 /// `[numbers, NaNs, lo, hi per quantile]` from every block's sketch: `lo` is a value no
@@ -521,6 +546,30 @@ mod tests {
                             "case {case} s {s} q {p}: {g} vs {want}"
                         );
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn select_many_places_every_wanted_position() {
+        let mut seed = 3_u64;
+        for n in [1, 2, 7, 100, 1000] {
+            let v: Vec<f64> = (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    ((seed >> 40) % 50) as f64
+                })
+                .collect();
+            let mut sorted = v.clone();
+            sorted.sort_by(f64::total_cmp);
+            for k in [1, 3, 8, 64] {
+                let mut wanted: Vec<usize> = (0..=k).map(|j| sketch_pos(j, n, k)).collect();
+                wanted.dedup();
+                let mut w = v.clone();
+                select_many(&mut w, &wanted);
+                for &p in &wanted {
+                    assert_eq!(w[p], sorted[p], "n {n} k {k} position {p}");
                 }
             }
         }
