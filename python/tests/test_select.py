@@ -114,10 +114,14 @@ def test_unknown_sizes_behave_as_in_dask():
     assert "nan" in repr(y)
     # What needs positions says what to do.
     for call in [lambda: y[1:3], lambda: y.rechunk(4), lambda: y.reshape(3, -1),
-                 lambda: fa.concatenate([y, y]), lambda: y.cumsum(), lambda: len(y),
+                 lambda: fa.concatenate([y, y]), lambda: len(y),
                  lambda: y + fa.ones(24, chunks=12), lambda: fa.to_npy(y, "never-written.npy")]:
         with pytest.raises(ValueError, match="compute_chunk_sizes"):
             call()
+    # Scans run on unknown sizes, as Dask's.
+    np.testing.assert_array_equal(y.cumsum().compute(), np.cumsum(a[a > 2]))
+    np.testing.assert_array_equal(np.cumprod(x[x[:, 0] > 0], axis=0).compute(),
+                                  np.cumprod(a[a[:, 0] > 0], axis=0))
     # compute_chunk_sizes measures in place, as Dask's; empty blocks are dropped.
     assert y.compute_chunk_sizes() is y
     assert y.shape == (11,) and y.chunks == ((11,),) and len(y) == 11  # band 0 kept nothing

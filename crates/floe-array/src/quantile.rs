@@ -105,11 +105,11 @@ impl Array {
 
 /// How many order statistics each block reports in the first pass of
 /// [`Array::quantile_all`]. The second pass collects about `2 / S` of the `elements` per
-/// quantile: `S` is the smallest that keeps that near two million values (a cheaper first
+/// quantile: `S` is the smallest that keeps that near a quarter million values (a cheaper first
 /// pass: each block is partitioned `log2 S` deep, not sorted), at most what keeps the
 /// sketches together near four million values, and between 64 and 4096.
 fn sketch_size(blocks: usize, elements: usize) -> usize {
-    let enough = (2 * elements / (1 << 21)).next_power_of_two();
+    let enough = (2 * elements / (1 << 18)).next_power_of_two();
     let most = (1 << 22) / blocks.max(1);
     enough.min(most).clamp(64, 4096)
 }
@@ -416,8 +416,14 @@ fn finish(
                 below + kept.len()
             )));
         }
-        kept.sort_unstable_by(f64::total_cmp);
-        let (a, b) = (kept[lo - below], kept[hi - below]);
+        // The two ranks only: a selection, then the smallest of what lies above it.
+        let (i, j) = (lo - below, hi - below);
+        let (_, &mut a, above) = kept.select_nth_unstable_by(i, f64::total_cmp);
+        let b = if j == i {
+            a
+        } else {
+            above.iter().copied().min_by(f64::total_cmp).unwrap_or(a)
+        };
         out.push(lerp(a, b, (total - 1) as f64 * p - lo as f64));
     }
     Ok(ArrayD::from_shape_vec(IxDyn(&[out.len()]), out).expect("values"))

@@ -53,6 +53,9 @@ pub(crate) fn derived_unknown(shape: &[usize], expr: &Expr) -> Vec<bool> {
             }
         }
         Expr::Reduce(plan) => out = plan.output_unknown(),
+        // A scan's blocks are its input's, whatever their sizes: totals and carries are
+        // computed from the blocks themselves.
+        Expr::Scan(plan) => out = plan.input.node.unknown.clone(),
         _ => {}
     }
     out

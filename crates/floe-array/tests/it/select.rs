@@ -75,6 +75,10 @@ proptest! {
             let w = want.iter().copied().fold(f64::MIN, f64::max);
             assert_close(&max, &ArrayD::from_elem(IxDyn(&[]), w), 0.0, "max");
         }
+        // Scans run on unknown sizes: totals and carries come from the blocks.
+        let running = compute_unknown(&pos.cumsum(0).unwrap()).into_f64().unwrap();
+        let w: Vec<f64> = want.iter().scan(0.0, |acc, v| { *acc += v; Some(*acc) }).collect();
+        assert_close(&running, &vec1(w), 1e-12, "cumsum of x[x > 0]");
         // A mask of a selection: sizes stay unknown, blocks line up at run time.
         let small = pos.filter(&pos.lt_scalar(3.0).unwrap()).unwrap();
         let got = compute_unknown(&small).into_f64().unwrap();
@@ -95,6 +99,12 @@ proptest! {
             let idx: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
             let want = x.select(Axis(axis), &idx);
             assert_close(&compute_unknown(&y).into_f64().unwrap(), &want, 0.0, "compress");
+            // Scanning along any axis keeps the unknown one.
+            let run = y.cumsum(0).unwrap();
+            prop_assert_eq!(run.unknown_axes(), vec![axis]);
+            let mut w = want.clone();
+            w.accumulate_axis_inplace(Axis(0), |&prev, cur| *cur += prev);
+            assert_close(&compute_unknown(&run).into_f64().unwrap(), &w, 1e-12, "cumsum of compress");
             // Reducing the other axes keeps the unknown one.
             if x.ndim() > 1 {
                 let other = (axis + 1) % x.ndim();
@@ -219,7 +229,6 @@ fn operations_that_cut_blocks_refuse_unknown_sizes() {
     unknown_err(y.slice(&s![2..5]), "getitem");
     unknown_err(y.rechunk(4), "rechunk");
     unknown_err(y.reshape(&[2, -1]), "reshape");
-    unknown_err(y.cumsum(0), "cumsum");
     unknown_err(y.argmax(Axes::All), "argmax");
     unknown_err(
         floe_array::concatenate(&[y.clone(), y.clone()], 0),
