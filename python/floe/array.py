@@ -533,6 +533,14 @@ def _quantile(a, q, axis, keepdims, method, skip_nan, scale, out=None, overwrite
         if len(reduced) != len(given):
             raise ValueError(f"repeated axis in {given}")
     kept = [d for d in _builtins.range(ndim) if d not in reduced]
+    if qa.size == 0:
+        # No quantiles: an empty result of NumPy's shape and dtype.
+        shape = (0,) + tuple(1 if d in reduced else x.shape[d] for d in _builtins.range(ndim)
+                             if keepdims or d in kept)
+        weak = isinstance(q, (int, float)) and not isinstance(q, bool)
+        dtype = _np.result_type(x.dtype if x.dtype.kind == "f" else _np.float64,
+                                q if weak else _np.asarray(q))
+        return zeros(shape, dtype=dtype)
     if not kept and x.npartitions > 1:
         # Over everything: two passes (sketches bracket the ranks, then the values in the
         # brackets), never the whole array in one block.
@@ -666,7 +674,8 @@ def repeat(a, repeats, axis=None):
     ``axis`` (``None``: of the flattened array), lazily; block ``k`` of the result holds
     block ``k``'s repeated elements."""
     x = asarray(a)
-    if axis is None:
+    if axis is None or (x.ndim == 0 and axis in (0, -1)):
+        # A 0-d array repeats as a 1-d one, as NumPy's.
         x, axis = x.ravel(), 0
     r = _np.asarray(repeats, dtype="i8").ravel()
     if (r < 0).any():

@@ -561,3 +561,14 @@ def test_percentiles_of_a_whole_array_larger_than_the_budget_are_exact():
     a = x.compute()
     np.testing.assert_array_equal(got, np.percentile(a, [0.1, 5, 50, 95, 100]))
     assert med == np.median(a)
+
+
+def test_numpy_corner_cases_of_quantile_and_repeat():
+    a = np.arange(12.0).reshape(3, 4)
+    x = fa.from_array(a, chunks=2)
+    for got, want in [(np.quantile(x, []), np.quantile(a, [])),
+                      (np.quantile(x, [], axis=0), np.quantile(a, [], axis=0)),
+                      (np.percentile(x, [], axis=1, keepdims=True), np.percentile(a, [], axis=1, keepdims=True))]:
+        assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(fa.repeat(fa.from_array(np.array(5)), 3, axis=0).compute(),
+                                  np.repeat(np.array(5), 3, axis=0))
