@@ -51,6 +51,7 @@ def test_masks_select_as_numpy(case, dtype):
     np.testing.assert_array_equal(pos.compute(), want)
     np.testing.assert_allclose((pos * 2 + 1).sum().compute(), (want * 2 + 1).sum())
     if want.size:
+        assert pos.argmax().compute() == want.argmax() and pos.argmin().compute() == want.argmin()
         np.testing.assert_allclose(pos.mean().compute(), want.mean())
         assert pos.max().compute() == want.max()
     # A 1-d mask along each axis.
@@ -136,6 +137,8 @@ def test_unknown_sizes_behave_as_in_dask():
     assert none.sum().compute() == 0
     with pytest.raises(ValueError, match="zero-size array"):
         none.max().compute()
+    with pytest.raises(ValueError, match="empty sequence"):
+        none.argmax().compute()
     assert none.compute().shape == (0,)
 
 

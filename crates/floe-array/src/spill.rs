@@ -71,8 +71,9 @@ fn write_partial(value: &Value, w: &mut dyn Write) -> io::Result<()> {
             }
             Ok(())
         }
-        Partial::Arg { value, index } => {
+        Partial::Arg { value, index, span } => {
             w.write_all(&[ARG])?;
+            w.write_all(&span.unwrap_or(-1).to_le_bytes())?;
             write_typed(DType::F64, value, w)?;
             write_typed(DType::I64, index, w)
         }
@@ -101,13 +102,19 @@ fn read_partial(r: &mut dyn Read) -> io::Result<Value> {
             mean: f64s(r)?,
             m2: f64s(r)?,
         },
-        ARG => Partial::Arg {
-            value: f64s(r)?,
-            index: match read_array(r)? {
-                DynArray::I64(a) => a,
-                _ => return Err(invalid("a partial's index is not int64")),
-            },
-        },
+        ARG => {
+            let mut span = [0_u8; 8];
+            r.read_exact(&mut span)?;
+            let span = i64::from_le_bytes(span);
+            Partial::Arg {
+                span: (span >= 0).then_some(span),
+                value: f64s(r)?,
+                index: match read_array(r)? {
+                    DynArray::I64(a) => a,
+                    _ => return Err(invalid("a partial's index is not int64")),
+                },
+            }
+        }
         _ => return Err(invalid("unknown partial kind")),
     };
     Ok(partial_value(partial))
@@ -286,6 +293,7 @@ mod tests {
             Partial::Arg {
                 value: a.clone(),
                 index: ix,
+                span: Some(7),
             },
         ];
         for p in partials {

@@ -24,10 +24,14 @@ pub(crate) enum Partial {
         mean: ArrayD<f64>,
         m2: ArrayD<f64>,
     },
-    /// The best value so far and its global index.
+    /// The best value so far and its index (-1: none yet, from empty blocks). With `span`,
+    /// indices count from the start of the blocks this partial covers, `span` elements
+    /// along the reduced axis (combining in block order shifts the later ones): block sizes
+    /// need not be known. Without, they are global flat indices.
     Arg {
         value: ArrayD<f64>,
         index: ArrayD<i64>,
+        span: Option<i64>,
     },
 }
 
@@ -250,26 +254,28 @@ fn arg_partial(x: ArrayViewD<'_, f64>, axes: &[usize], max: bool, info: &BlockIn
     for &a in axes {
         keep_shape[a] = 1;
     }
-    if axes.len() == 1 && x.ndim() > 1 {
+    if axes.len() == 1 {
+        // Positions along the one axis, counted from this block's start (see `Partial::Arg`).
         let a = axes[0];
         let mut values = Vec::new();
         let mut index = Vec::new();
         for lane in x.lanes(Axis(a)) {
-            let (mut bi, mut bv) = (0, f64::NAN);
+            let (mut bi, mut bv) = (-1_i64, f64::NAN);
             for (i, &v) in lane.iter().enumerate() {
                 if i == 0 || better(max, v, bv) {
-                    bi = i;
+                    bi = i as i64;
                     bv = v;
                 }
             }
             values.push(bv);
-            index.push((info.offset[a] + bi) as i64);
+            index.push(bi);
         }
         return Partial::Arg {
             value: ArrayD::from_shape_vec(IxDyn(&keep_shape), values)
                 .expect("one lane per kept position"),
             index: ArrayD::from_shape_vec(IxDyn(&keep_shape), index)
                 .expect("one lane per kept position"),
+            span: Some(x.shape()[a] as i64),
         };
     }
     // Every axis: the global flat index in the whole array.
@@ -289,6 +295,7 @@ fn arg_partial(x: ArrayViewD<'_, f64>, axes: &[usize], max: bool, info: &BlockIn
     Partial::Arg {
         value: ArrayD::from_elem(IxDyn(&keep_shape), best_v),
         index: ArrayD::from_elem(IxDyn(&keep_shape), best_i),
+        span: None,
     }
 }
 
@@ -426,29 +433,33 @@ pub(crate) fn combine(
             }
             Ok(Partial::Moments { n, mean, m2 })
         }
-        Partial::Arg { value, index } => {
-            let (mut value, mut index) = (value.clone(), index.clone());
+        Partial::Arg { value, index, span } => {
+            let (mut value, mut index, mut span) = (value.clone(), index.clone(), *span);
             let max = op == ReduceOp::ArgMax;
             for p in &parts[1..] {
                 let Partial::Arg {
                     value: vb,
                     index: ib,
+                    span: sb,
                 } = p
                 else {
                     return Err(internal("mixed partials"));
                 };
+                // A later part's relative positions start after the ones before it.
+                let shift = span.unwrap_or(0);
                 Zip::from(&mut value)
                     .and(&mut index)
                     .and(vb)
                     .and(ib)
                     .for_each(|v, i, &v2, &i2| {
-                        if better(max, v2, *v) {
+                        if i2 >= 0 && (*i < 0 || better(max, v2, *v)) {
                             *v = v2;
-                            *i = i2;
+                            *i = i2 + shift;
                         }
                     });
+                span = span.zip(*sb).map(|(a, b)| a + b);
             }
-            Ok(Partial::Arg { value, index })
+            Ok(Partial::Arg { value, index, span })
         }
     }
 }
@@ -507,7 +518,15 @@ pub(crate) fn finalize(
             }))
             .astype(dtype)
         }
-        (_, Partial::Arg { index, .. }) => DynArray::from(index.clone()),
+        (_, Partial::Arg { index, .. }) => {
+            if index.iter().any(|&i| i < 0) {
+                return Err(TaskError::new(crate::ArrayError::invalid(
+                    op.name(),
+                    "attempt to get the position of an extreme of an empty sequence (every block of its selection is empty)",
+                )));
+            }
+            DynArray::from(index.clone())
+        }
         _ => return Err(internal("partial does not match the reduction")),
     })
 }

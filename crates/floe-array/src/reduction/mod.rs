@@ -288,9 +288,11 @@ impl Array {
             return Err(ArrayError::invalid(name, "takes one axis or all of them"));
         }
         if matches!(op, ReduceOp::ArgMin | ReduceOp::ArgMax)
+            && axes.len() > 1
             && axes.iter().any(|&a| self.node.unknown[a])
         {
-            // Positions count from each block's offset, which unknown sizes leave unknown.
+            // Flat positions over several axes need the block offsets, which unknown
+            // sizes leave unknown (one axis counts from each block's start instead).
             self.require_known(name)?;
         }
         if !op.has_identity() && axes.iter().any(|&a| self.shape()[a] == 0) {

@@ -71,6 +71,9 @@ proptest! {
             let mean = compute_unknown(&pos.mean(Axes::All).unwrap()).into_f64().unwrap();
             let w = want.iter().sum::<f64>() / want.len() as f64;
             assert_close(&mean, &ArrayD::from_elem(IxDyn(&[]), w), 1e-12, "mean");
+            let at = compute_unknown(&pos.argmax(Axes::All).unwrap()).into_i64().unwrap();
+            let first_max = want.iter().enumerate().fold(0, |b, (i, v)| if *v > want[b] { i } else { b });
+            prop_assert_eq!(at.iter().copied().collect::<Vec<_>>(), vec![first_max as i64]);
             let max = compute_unknown(&pos.max(Axes::All).unwrap()).into_f64().unwrap();
             let w = want.iter().copied().fold(f64::MIN, f64::max);
             assert_close(&max, &ArrayD::from_elem(IxDyn(&[]), w), 0.0, "max");
@@ -229,7 +232,15 @@ fn operations_that_cut_blocks_refuse_unknown_sizes() {
     unknown_err(y.slice(&s![2..5]), "getitem");
     unknown_err(y.rechunk(4), "rechunk");
     unknown_err(y.reshape(&[2, -1]), "reshape");
-    unknown_err(y.argmax(Axes::All), "argmax");
+    // One axis: positions count from each block's start, shifted in block order.
+    let at = crate::support::compute(&y.argmax(Axes::All).unwrap())
+        .into_i64()
+        .unwrap();
+    assert_eq!(at.into_raw_vec_and_offset().0, vec![15]);
+    let at = crate::support::compute(&y.argmin(0).unwrap())
+        .into_i64()
+        .unwrap();
+    assert_eq!(at.into_raw_vec_and_offset().0, vec![0]);
     unknown_err(
         floe_array::concatenate(&[y.clone(), y.clone()], 0),
         "concatenate",
