@@ -61,7 +61,8 @@ def visualize(*values, filename="mydask", color=None, collapse_above=500):
     >>> import os, tempfile, floe, floe.array as fa
     >>> x = fa.ones((4, 4), chunks=2)
     >>> path = floe.visualize(x.sum(axis=0), filename=os.path.join(tempfile.mkdtemp(), "g.dot"))
-    >>> open(path).read().startswith("digraph")
+    >>> import pathlib
+    >>> pathlib.Path(path).read_text().startswith("digraph")
     True
     """
     return _floe._visualize(*values, filename=filename, color=color, collapse_above=collapse_above)

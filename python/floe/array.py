@@ -552,7 +552,8 @@ def _quantile(a, q, axis, keepdims, method, skip_nan, scale, out=None, overwrite
         r = _floe._quantile(lanes, [float(v) for v in qa.ravel()], -1, skip_nan)
     # NumPy's dtype: the data's and q's promoted (a Python number q is weak).
     weak = isinstance(q, (int, float)) and not isinstance(q, bool)
-    dtype = _np.result_type(x.dtype, q if weak else _np.asarray(q))
+    dtype = _np.result_type(x.dtype if x.dtype.kind == "f" else _np.float64,
+                            q if weak else _np.asarray(q))
     if dtype != r.dtype:
         r = r.astype(dtype)
     if keepdims:

@@ -82,11 +82,12 @@ def test_visualize_draws_arrays_and_delayed_values_together(tmp_path):
     x = fa.ones((4, 4), chunks=2)
     d = floe.delayed(lambda v: v + 1)(1)
     path = floe.visualize(x.sum(axis=0), d, filename=str(tmp_path / "both.dot"), color="order")
-    text = open(path).read()
+    from pathlib import Path
+    text = Path(path).read_text()
     assert text.startswith("digraph") and "sum" in text and "lambda" in text
     # A name without a suffix is a PNG, as Dask's.
     png = x.visualize(filename=str(tmp_path / "one"))
-    assert png.endswith("one.png") and open(png, "rb").read(4) == b"\x89PNG"
+    assert png.endswith("one.png") and Path(png).read_bytes()[:4] == b"\x89PNG"
     assert d.visualize(filename=str(tmp_path / "d.svg")).endswith(".svg")
     with pytest.raises(ValueError, match="color"):
         x.visualize(filename=str(tmp_path / "x.dot"), color="rainbow")

@@ -363,24 +363,33 @@ fn ranks(n: usize, p: f64) -> (usize, usize) {
     (lo, (lo + 1).min(n - 1))
 }
 
-/// Per quantile, `[numbers below lo, numbers kept, the kept numbers…]` of a block.
+/// Per quantile, `[numbers below lo, numbers equal to lo, numbers equal to hi (when hi is
+/// not lo), numbers strictly between, those numbers…]` of a block: values tied with the
+/// bracket's ends are counted, not kept (constant or low-cardinality data would otherwise
+/// keep everything).
 fn keep_bracketed(block: &DynArray, br: &[f64], nq: usize) -> ArrayD<f64> {
     let x = block.to_typed::<f64>();
     let mut out = Vec::new();
     for j in 0..nq {
         let (lo, hi) = (br[2 + 2 * j], br[3 + 2 * j]);
         let at = out.len();
-        out.extend([0.0, 0.0]);
-        let mut below = 0_usize;
+        out.extend([0.0; 4]);
+        let (mut below, mut at_lo, mut at_hi) = (0_usize, 0_usize, 0_usize);
         for &v in &x {
             if v < lo {
                 below += 1;
-            } else if v <= hi {
+            } else if v == lo {
+                at_lo += 1;
+            } else if v < hi {
                 out.push(v);
+            } else if v == hi {
+                at_hi += 1;
             }
         }
         out[at] = below as f64;
-        out[at + 1] = (out.len() - at - 2) as f64;
+        out[at + 1] = at_lo as f64;
+        out[at + 2] = at_hi as f64;
+        out[at + 3] = (out.len() - at - 4) as f64;
     }
     let n = out.len();
     ArrayD::from_shape_vec(IxDyn(&[n]), out).expect("values")
@@ -396,34 +405,44 @@ fn finish(
     let (total, nans) = (br[0] as usize, br[1]);
     let mut cursor = vec![0_usize; parts.len()];
     let mut out = Vec::with_capacity(q.len());
-    for &p in q {
-        let mut below = 0;
-        let mut kept: Vec<f64> = Vec::new();
+    for (k, &p) in q.iter().enumerate() {
+        let (lo_v, hi_v) = (br[2 + 2 * k], br[3 + 2 * k]);
+        let (mut below, mut at_lo, mut at_hi) = (0, 0, 0);
+        let mut inside: Vec<f64> = Vec::new();
         for (part, at) in parts.iter().zip(cursor.iter_mut()) {
-            let n = part[*at + 1] as usize;
             below += part[*at] as usize;
-            kept.extend_from_slice(&part[*at + 2..*at + 2 + n]);
-            *at += 2 + n;
+            at_lo += part[*at + 1] as usize;
+            at_hi += part[*at + 2] as usize;
+            let n = part[*at + 3] as usize;
+            inside.extend_from_slice(&part[*at + 4..*at + 4 + n]);
+            *at += 4 + n;
         }
         if total == 0 || (nans > 0.0 && !skip_nan) {
             out.push(f64::NAN);
             continue;
         }
         let (lo, hi) = ranks(total, p);
-        if lo < below || hi >= below + kept.len() {
+        let held = at_lo + inside.len() + at_hi;
+        if lo < below || hi >= below + held {
             return Err(TaskError::msg(format!(
                 "internal error: quantile ranks {lo}..={hi} outside the bracket {below}..{}",
-                below + kept.len()
+                below + held
             )));
         }
-        // The two ranks only: a selection, then the smallest of what lies above it.
-        let (i, j) = (lo - below, hi - below);
-        let (_, &mut a, above) = kept.select_nth_unstable_by(i, f64::total_cmp);
-        let b = if j == i {
-            a
-        } else {
-            above.iter().copied().min_by(f64::total_cmp).unwrap_or(a)
+        // The bracket's values in order: `lo` repeated, the ones strictly inside, `hi`
+        // repeated; only the two ranks are looked up (a selection each).
+        let mut pick = |r: usize| -> f64 {
+            let r = r - below;
+            if r < at_lo {
+                lo_v
+            } else if r < at_lo + inside.len() {
+                *inside.select_nth_unstable_by(r - at_lo, f64::total_cmp).1
+            } else {
+                hi_v
+            }
         };
+        let a = pick(lo);
+        let b = if hi == lo { a } else { pick(hi) };
         out.push(lerp(a, b, (total - 1) as f64 * p - lo as f64));
     }
     Ok(ArrayD::from_shape_vec(IxDyn(&[out.len()]), out).expect("values"))

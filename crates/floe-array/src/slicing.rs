@@ -140,8 +140,8 @@ impl Array {
     /// # Errors
     ///
     /// [`ArrayError::IndexOutOfBounds`] for an integer outside its axis;
-    /// [`ArrayError::InvalidArgument`] for a zero step, more than one ellipsis, or more
-    /// indices than axes.
+    /// [`ArrayError::InvalidArgument`] for a zero step; [`ArrayError::InvalidIndex`] for
+    /// more than one ellipsis or more indices than axes (NumPy's `IndexError`).
     ///
     /// # Examples
     ///
@@ -161,23 +161,21 @@ impl Array {
         let op = "slice";
         let ellipses = index.iter().filter(|i| **i == Idx::Ellipsis).count();
         if ellipses > 1 {
-            return Err(ArrayError::invalid(
-                op,
-                "an index can only have a single ellipsis",
-            ));
+            return Err(ArrayError::InvalidIndex {
+                message: format!("{op}: an index can only have a single ellipsis ('...')"),
+            });
         }
         let consuming = index
             .iter()
             .filter(|i| matches!(i, Idx::Int(_) | Idx::Slice { .. }))
             .count();
         if consuming > self.ndim() {
-            return Err(ArrayError::invalid(
-                op,
-                format!(
-                    "too many indices: {consuming} for an array of {} dimensions",
+            return Err(ArrayError::InvalidIndex {
+                message: format!(
+                    "{op}: too many indices: {consuming} for an array of {} dimensions",
                     self.ndim()
                 ),
-            ));
+            });
         }
         // Expand the ellipsis (or pad at the end) with full slices.
         let mut full: Vec<Idx> = Vec::with_capacity(self.ndim() + index.len());

@@ -41,13 +41,12 @@ impl Array {
         self.require_known(op)?;
         let k = indices.len();
         if k == 0 || k > self.ndim() {
-            return Err(ArrayError::invalid(
-                op,
-                format!(
-                    "{k} index arrays for an array of {} dimensions",
+            return Err(ArrayError::InvalidIndex {
+                message: format!(
+                    "vindex: {k} index arrays for an array of {} dimensions",
                     self.ndim()
                 ),
-            ));
+            });
         }
         // The indices broadcast to one shape.
         let mut shape: Vec<usize> = Vec::new();
@@ -118,7 +117,10 @@ impl Array {
         let points = Arc::new(points);
         let group_points = {
             let row_starts = row_starts.clone();
-            move |g: usize| row_starts[g] * per_row.max(1)..row_starts[g + 1] * per_row.max(1)
+            // `per_row` is 1 for 0-d indices and 0 when a later index axis is empty.
+            move |g: usize| {
+                (row_starts[g] * per_row).min(npoints)..(row_starts[g + 1] * per_row).min(npoints)
+            }
         };
         let groups: Vec<Vec<Vec<usize>>> = (0..row_starts.len() - 1)
             .map(|g| {

@@ -75,7 +75,16 @@ fn index_entry(item: &Bound<'_, PyAny>) -> PyResult<fa::Index> {
     if let Ok(mask) = item.cast::<PyArray>() {
         return Ok(fa::Index::Lazy(mask.borrow().inner.clone()));
     }
-    let block = from_numpy(item)?;
+    let block = from_numpy(item).map_err(|_| {
+        PyIndexError::new_err(format!(
+            "only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) and integer or boolean arrays are valid indices, not {}",
+            item.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+        ))
+    })?;
+    if block.is_empty() && block.shape().len() == 1 {
+        // `[]`: NumPy takes an empty list as no positions (it would be float64 otherwise).
+        return Ok(fa::Index::Take(Vec::new()));
+    }
     match block.dtype() {
         DType::Bool => {
             let mask = block.into_bool().map_err(to_py)?;
