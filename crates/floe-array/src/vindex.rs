@@ -19,8 +19,8 @@ impl Array {
     ///
     /// # Errors
     ///
-    /// [`ArrayError::InvalidArgument`] for no index or more indices than axes, or indices
-    /// that do not broadcast; [`ArrayError::IndexOutOfBounds`] naming the first index past
+    /// [`ArrayError::InvalidIndex`] for no index or more indices than axes, or indices
+    /// that do not broadcast (NumPy's `IndexError`); [`ArrayError::IndexOutOfBounds`] naming the first index past
     /// its axis; [`ArrayError::UnknownChunks`] for an array of unknown sizes.
     ///
     /// # Examples
@@ -53,7 +53,9 @@ impl Array {
         for ix in indices {
             shape =
                 crate::elementwise::broadcast_shapes(op, &[&shape, ix.shape()]).map_err(|_| {
-                    ArrayError::invalid(op, "the index arrays do not broadcast together")
+                    ArrayError::InvalidIndex {
+                        message: "vindex: the index arrays do not broadcast together".into(),
+                    }
                 })?;
         }
         let npoints: usize = shape.iter().product();

@@ -71,15 +71,15 @@ fn vindex_checks_its_indices() {
     ));
     assert!(matches!(
         x.vindex(&[]),
-        Err(ArrayError::InvalidArgument { .. })
+        Err(ArrayError::InvalidIndex { .. })
     ));
     assert!(matches!(
         x.vindex(&[ix(vec![0]), ix(vec![0]), ix(vec![0])]),
-        Err(ArrayError::InvalidArgument { .. })
+        Err(ArrayError::InvalidIndex { .. })
     ));
     assert!(matches!(
         x.vindex(&[ix(vec![0, 1]), ix(vec![0, 1, 2])]),
-        Err(ArrayError::InvalidArgument { .. })
+        Err(ArrayError::InvalidIndex { .. })
     ));
     // Scalar (0-d) indices pick one point.
     let p = x
