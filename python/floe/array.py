@@ -511,7 +511,8 @@ def histogram2d(x, y, bins=10, range=None, density=False, weights=None):
     return counts, xedges, yedges
 
 
-def _quantile(a, q, axis, keepdims, method, skip_nan, scale, out=None, overwrite_input=False):
+def _quantile(a, q, axis, keepdims, method, skip_nan, scale, out=None, overwrite_input=False,
+              mean=False):
     if method != "linear":
         raise NotImplementedError(f"method={method!r}: floe interpolates linearly (NumPy's default) only")
     if out is not None:
@@ -544,12 +545,12 @@ def _quantile(a, q, axis, keepdims, method, skip_nan, scale, out=None, overwrite
     if not kept and x.npartitions > 1:
         # Over everything: two passes (sketches bracket the ranks, then the values in the
         # brackets), never the whole array in one block.
-        r = _floe._quantile_all(x, [float(v) for v in qa.ravel()], skip_nan)
+        r = _floe._quantile_all(x, [float(v) for v in qa.ravel()], skip_nan, mean)
     else:
         # The reduced axes moved last and merged into one: quantiles of each lane.
         lane = int(_np.prod([x.shape[d] for d in reduced], dtype="i8"))
         lanes = transpose(x, kept + reduced).reshape(*[x.shape[d] for d in kept], lane)
-        r = _floe._quantile(lanes, [float(v) for v in qa.ravel()], -1, skip_nan)
+        r = _floe._quantile(lanes, [float(v) for v in qa.ravel()], -1, skip_nan, mean)
     # NumPy's dtype: the data's and q's promoted (a Python number q is weak).
     weak = isinstance(q, (int, float)) and not isinstance(q, bool)
     dtype = _np.result_type(x.dtype if x.dtype.kind == "f" else _np.float64,
@@ -591,13 +592,14 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
 
 
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
-    """``numpy.median``, exact (the reduced axes in one block, as Dask's ``median``)."""
-    return _quantile(a, 0.5, axis, keepdims, "linear", False, 1, out)
+    """``numpy.median``, exact: the mean of the two middle values as NumPy's (the reduced
+    axes in one block, as Dask's ``median``; over the whole array in two passes)."""
+    return _quantile(a, 0.5, axis, keepdims, "linear", False, 1, out, mean=True)
 
 
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """``numpy.nanmedian``: as ``median``, NaN ignored."""
-    return _quantile(a, 0.5, axis, keepdims, "linear", True, 1, out)
+    return _quantile(a, 0.5, axis, keepdims, "linear", True, 1, out, mean=True)
 
 
 def overlap(x, depth, boundary=None):

@@ -286,3 +286,14 @@ def test_review_corner_cases_follow_numpy():
                 lambda: x.vindex[[0], [1], [2]]):
         with pytest.raises(IndexError):
             bad()
+
+
+def test_median_averages_the_two_middle_values_as_numpy():
+    for a in (np.array([2.0, np.inf]), np.array([0.1, 0.2]), np.array([-np.inf, np.inf, 1.0, 2.0]),
+              np.array([1.0, 3.0, 2.0])):
+        for chunks in (1, 2, 4):
+            x = fa.from_array(a, chunks=chunks)
+            np.testing.assert_array_equal(np.median(x).compute(), np.median(a))
+            np.testing.assert_array_equal(np.nanmedian(x).compute(), np.nanmedian(a))
+    b = np.array([[0.1, 0.2, np.inf], [5.0, 0.3, 0.7]])
+    np.testing.assert_array_equal(np.median(fa.from_array(b, chunks=1), axis=1).compute(), np.median(b, axis=1))

@@ -73,6 +73,7 @@ pub use indexing::Index;
 pub use lower::Lowering;
 pub use overlap::Boundary;
 pub use pad::PadMode;
+pub use quantile::Interpolation;
 pub use rechunk::{plan_rechunk, rechunk_footprint};
 pub use reduction::{Axes, CHAIN_PARTIAL_BYTES, DEFAULT_SPLIT_EVERY, ReduceOp};
 pub use scan::ScanOp;

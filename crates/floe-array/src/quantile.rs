@@ -39,6 +39,21 @@ impl Array {
     /// # Ok::<(), floe_array::ArrayError>(())
     /// ```
     pub fn quantile(&self, q: &[f64], axis: isize, skip_nan: bool) -> Result<Array> {
+        self.quantile_with(q, axis, skip_nan, Interpolation::Linear)
+    }
+
+    /// [`Array::quantile`] with the choice of how two neighbouring values combine.
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::quantile`].
+    pub fn quantile_with(
+        &self,
+        q: &[f64],
+        axis: isize,
+        skip_nan: bool,
+        how: Interpolation,
+    ) -> Result<Array> {
         let op = if skip_nan { "nanquantile" } else { "quantile" };
         let axis = normalize_axis(op, axis, self.ndim())?;
         if q.is_empty() {
@@ -96,7 +111,7 @@ impl Array {
             }),
             Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
                 let x = b[0].to_typed::<f64>();
-                let out = lane_quantiles(&x, axis, &q, skip_nan, &info.shape);
+                let out = lane_quantiles(&x, axis, &q, skip_nan, &info.shape, how);
                 Ok(with_dtype!(dtype, T => DynArray::from(out.mapv(T::from_f64))))
             }),
         )
@@ -143,6 +158,20 @@ impl Array {
     /// # Ok::<(), floe_array::ArrayError>(())
     /// ```
     pub fn quantile_all(&self, q: &[f64], skip_nan: bool) -> Result<Array> {
+        self.quantile_all_with(q, skip_nan, Interpolation::Linear)
+    }
+
+    /// [`Array::quantile_all`] with the choice of how two neighbouring values combine.
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::quantile`].
+    pub fn quantile_all_with(
+        &self,
+        q: &[f64],
+        skip_nan: bool,
+        how: Interpolation,
+    ) -> Result<Array> {
         let op = if skip_nan { "nanquantile" } else { "quantile" };
         self.require_known(op)?;
         if q.is_empty() {
@@ -253,7 +282,7 @@ impl Array {
                     })
                     .collect::<std::result::Result<Vec<&[f64]>, _>>()?;
                 let (parts, br) = slices.split_at(nb);
-                let out = finish(parts, br[0], &q, skip_nan)?;
+                let out = finish(parts, br[0], &q, skip_nan, how)?;
                 Ok(with_dtype!(dtype, T => DynArray::from(out.mapv(T::from_f64))))
             }),
         )
@@ -401,6 +430,7 @@ fn finish(
     br: &[f64],
     q: &[f64],
     skip_nan: bool,
+    how: Interpolation,
 ) -> std::result::Result<ArrayD<f64>, TaskError> {
     let (total, nans) = (br[0] as usize, br[1]);
     let mut cursor = vec![0_usize; parts.len()];
@@ -443,7 +473,7 @@ fn finish(
         };
         let a = pick(lo);
         let b = if hi == lo { a } else { pick(hi) };
-        out.push(lerp(a, b, (total - 1) as f64 * p - lo as f64));
+        out.push(how.between(a, b, (total - 1) as f64 * p - lo as f64));
     }
     Ok(ArrayD::from_shape_vec(IxDyn(&[out.len()]), out).expect("values"))
 }
@@ -456,6 +486,7 @@ fn lane_quantiles(
     q: &[f64],
     skip_nan: bool,
     shape: &[usize],
+    how: Interpolation,
 ) -> ArrayD<f64> {
     let mut out = ArrayD::<f64>::zeros(IxDyn(shape));
     let per_q = out.len() / q.len().max(1);
@@ -478,7 +509,7 @@ fn lane_quantiles(
             let r = if any_nan_poisons || values.is_empty() {
                 f64::NAN
             } else {
-                linear(&values, p)
+                at(&values, p, how)
             };
             flat[j * per_q + k] = r;
         }
@@ -488,12 +519,40 @@ fn lane_quantiles(
 
 /// NumPy's `linear` quantile of sorted `v` at `p`: the virtual index `(n - 1) p`,
 /// interpolated between its neighbours as NumPy's `_lerp` does.
+#[cfg(test)]
 fn linear(v: &[f64], p: f64) -> f64 {
+    at(v, p, Interpolation::Linear)
+}
+
+/// The `p` quantile of sorted `v`: the virtual index `(n - 1) p` between its neighbours,
+/// combined `how`.
+fn at(v: &[f64], p: f64, how: Interpolation) -> f64 {
     let n = v.len();
     let h = (n - 1) as f64 * p;
     let lo = (h.floor() as usize).min(n - 1);
     let hi = (lo + 1).min(n - 1);
-    lerp(v[lo], v[hi], h - lo as f64)
+    how.between(v[lo], v[hi], h - lo as f64)
+}
+
+/// How a quantile between two neighbouring sorted values is formed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interpolation {
+    /// NumPy's default `linear` method: `a + (b - a) t`, from the nearer end.
+    Linear,
+    /// The mean of the two, `(a + b) / 2` (or `a` itself on an exact position), as NumPy's
+    /// `median` computes it: it differs from `linear` at infinities (`[2, inf]` has median
+    /// `inf`, not NaN) and in the last bit.
+    Mean,
+}
+
+impl Interpolation {
+    fn between(self, a: f64, b: f64, t: f64) -> f64 {
+        match self {
+            Interpolation::Linear => lerp(a, b, t),
+            Interpolation::Mean if t == 0.0 => a,
+            Interpolation::Mean => (a + b) / 2.0,
+        }
+    }
 }
 
 /// NumPy's `_lerp`: `a` to `b` by `t`, from the nearer end.
@@ -551,7 +610,14 @@ mod tests {
                         .map(|b| keep_bracketed(b, br.as_slice().unwrap(), q.len()))
                         .collect();
                     let parts: Vec<&[f64]> = kept.iter().map(|a| a.as_slice().unwrap()).collect();
-                    let got = finish(&parts, br.as_slice().unwrap(), &q, skip_nan).unwrap();
+                    let got = finish(
+                        &parts,
+                        br.as_slice().unwrap(),
+                        &q,
+                        skip_nan,
+                        Interpolation::Linear,
+                    )
+                    .unwrap();
                     let mut all: Vec<f64> = blocks
                         .iter()
                         .flat_map(|b| b.to_typed::<f64>().into_iter())

@@ -20,8 +20,9 @@ impl Array {
     /// # Errors
     ///
     /// [`ArrayError::InvalidIndex`] for no index or more indices than axes, or indices
-    /// that do not broadcast (NumPy's `IndexError`); [`ArrayError::IndexOutOfBounds`] naming the first index past
-    /// its axis; [`ArrayError::UnknownChunks`] for an array of unknown sizes.
+    /// that do not broadcast (NumPy's `IndexError`); [`ArrayError::IndexOutOfBounds`]
+    /// naming the first index past its axis; [`ArrayError::UnknownChunks`] for an array of
+    /// unknown sizes.
     ///
     /// # Examples
     ///

@@ -74,22 +74,42 @@ fn digitize(x: &Bound<'_, PyAny>, bins: Vec<f64>, right: bool) -> PyResult<PyArr
 /// The quantiles `q` (in `[0, 1]`) along `axis`, exact: shape `(len(q), *other axes)`;
 /// `skip_nan` ignores NaN (`nanquantile`).
 #[pyfunction]
-#[pyo3(signature = (x, q, axis, skip_nan=false))]
-fn _quantile(x: &Bound<'_, PyAny>, q: Vec<f64>, axis: isize, skip_nan: bool) -> PyResult<PyArray> {
+#[pyo3(signature = (x, q, axis, skip_nan=false, mean=false))]
+fn _quantile(
+    x: &Bound<'_, PyAny>,
+    q: Vec<f64>,
+    axis: isize,
+    skip_nan: bool,
+    mean: bool,
+) -> PyResult<PyArray> {
     as_array(x)?
-        .quantile(&q, axis, skip_nan)
+        .quantile_with(&q, axis, skip_nan, how(mean))
         .map(wrap)
         .map_err(to_py)
 }
 
 /// The quantiles `q` of all the elements, exactly, in two passes (no block is gathered).
 #[pyfunction]
-#[pyo3(signature = (x, q, skip_nan=false))]
-fn _quantile_all(x: &Bound<'_, PyAny>, q: Vec<f64>, skip_nan: bool) -> PyResult<PyArray> {
+#[pyo3(signature = (x, q, skip_nan=false, mean=false))]
+fn _quantile_all(
+    x: &Bound<'_, PyAny>,
+    q: Vec<f64>,
+    skip_nan: bool,
+    mean: bool,
+) -> PyResult<PyArray> {
     as_array(x)?
-        .quantile_all(&q, skip_nan)
+        .quantile_all_with(&q, skip_nan, how(mean))
         .map(wrap)
         .map_err(to_py)
+}
+
+/// `mean`: the two middle values averaged, as NumPy's `median`; else NumPy's `linear`.
+fn how(mean: bool) -> floe::array::Interpolation {
+    if mean {
+        floe::array::Interpolation::Mean
+    } else {
+        floe::array::Interpolation::Linear
+    }
 }
 
 /// Dask's `topk`: the `k` largest along `axis`, largest first (negative `k`: smallest).
