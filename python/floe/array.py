@@ -534,6 +534,10 @@ def _quantile(a, q, axis, keepdims, method, skip_nan, scale, out=None, overwrite
         if len(reduced) != len(given):
             raise ValueError(f"repeated axis in {given}")
     kept = [d for d in _builtins.range(ndim) if d not in reduced]
+    weak = isinstance(q, (int, float)) and not isinstance(q, bool)
+    if x.dtype == _np.float32 and _np.result_type(x.dtype, q if weak else _np.asarray(q)) == _np.float64:
+        # A float64 result is computed in float64, not rounded through float32 first.
+        x = x.astype("f8")
     if qa.size == 0:
         # No quantiles: an empty result of NumPy's shape and dtype.
         shape = (0,) + tuple(1 if d in reduced else x.shape[d] for d in _builtins.range(ndim)

@@ -297,3 +297,13 @@ def test_median_averages_the_two_middle_values_as_numpy():
             np.testing.assert_array_equal(np.nanmedian(x).compute(), np.nanmedian(a))
     b = np.array([[0.1, 0.2, np.inf], [5.0, 0.3, 0.7]])
     np.testing.assert_array_equal(np.median(fa.from_array(b, chunks=1), axis=1).compute(), np.median(b, axis=1))
+
+
+def test_float32_quantiles_with_a_float64_q_are_computed_in_float64():
+    a = np.random.default_rng(1).random(40).astype(np.float32)
+    for chunks in (3, 40):
+        got = fa.quantile(fa.from_array(a, chunks=chunks), [0, 0.37, 1])
+        want = np.quantile(a, [0, 0.37, 1])
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.compute(), want)
+    assert fa.quantile(fa.from_array(a, chunks=3), 0.37).dtype == np.float32
