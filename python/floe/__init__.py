@@ -49,11 +49,12 @@ def persist(*values):
     return tuple(out)
 
 
-def visualize(*values, filename="mydask", color=None, collapse_above=500):
+def visualize(*values, filename=None, color=None, collapse_above=500):
     """Draw the task graph computing floe arrays and delayed values together (as
     ``floe.compute`` would run them) into ``filename``: ``.svg``, ``.png`` or ``.pdf``
     through Graphviz's ``dot`` (installed separately), ``.dot`` for the Graphviz source; a
-    name without a suffix gets ``.png``, as Dask's. ``color="order"`` shades tasks by when
+    name without a suffix gets ``.png``, as Dask's; ``None`` writes ``mydask.png``. A
+    ``pathlib.Path`` works as well as a string. ``color="order"`` shades tasks by when
     they run, ``color="memory"`` marks those that free memory. Graphs of more than
     ``collapse_above`` tasks are drawn one node per operation. Returns the path written.
     ``x.visualize(...)`` draws one array or delayed value.

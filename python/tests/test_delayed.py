@@ -89,6 +89,7 @@ def test_visualize_draws_arrays_and_delayed_values_together(tmp_path):
     png = x.visualize(filename=str(tmp_path / "one"))
     assert png.endswith("one.png") and Path(png).read_bytes()[:4] == b"\x89PNG"
     assert d.visualize(filename=str(tmp_path / "d.svg")).endswith(".svg")
+    assert floe.visualize(x, filename=tmp_path / "p.dot").endswith("p.dot")  # path-like
     with pytest.raises(ValueError, match="color"):
         x.visualize(filename=str(tmp_path / "x.dot"), color="rainbow")
     with pytest.raises(TypeError):

@@ -39,10 +39,10 @@ impl PyDelayed {
 
     /// Draws the task graph computing this value into `filename` (see
     /// `floe.visualize`); returns the path written.
-    #[pyo3(signature = (filename="mydask", color=None, collapse_above=500))]
+    #[pyo3(signature = (filename=None, color=None, collapse_above=500))]
     fn visualize(
         slf: &Bound<'_, Self>,
-        filename: &str,
+        filename: Option<std::path::PathBuf>,
         color: Option<&str>,
         collapse_above: usize,
     ) -> PyResult<String> {

@@ -16,7 +16,7 @@ use crate::to_py;
 /// Dask's. Returns the path written.
 pub(crate) fn visualize(
     values: &Bound<'_, PyTuple>,
-    filename: &str,
+    filename: Option<std::path::PathBuf>,
     color: Option<&str>,
     collapse_above: usize,
 ) -> PyResult<String> {
@@ -47,7 +47,7 @@ pub(crate) fn visualize(
     if arrays.is_empty() && lazies.is_empty() {
         return Err(PyValueError::new_err("visualize: nothing to draw"));
     }
-    let mut path = std::path::PathBuf::from(filename);
+    let mut path = filename.unwrap_or_else(|| "mydask".into());
     if path.extension().is_none() {
         path.set_extension("png");
     }
@@ -64,10 +64,10 @@ pub(crate) fn visualize(
 
 /// `floe.visualize(*values, filename=, color=, collapse_above=)`.
 #[pyfunction]
-#[pyo3(signature = (*values, filename="mydask", color=None, collapse_above=500))]
+#[pyo3(signature = (*values, filename=None, color=None, collapse_above=500))]
 fn _visualize(
     values: &Bound<'_, PyTuple>,
-    filename: &str,
+    filename: Option<std::path::PathBuf>,
     color: Option<&str>,
     collapse_above: usize,
 ) -> PyResult<String> {
