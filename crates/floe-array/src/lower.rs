@@ -157,10 +157,10 @@ impl<'b> Lowering<'b> {
                             None => f(&blocks, &info).map(block_value),
                             // Sizes along unknown axes are the input blocks' own.
                             Some((unknown, flags)) => {
-                                let shapes: Vec<(Vec<usize>, Vec<bool>)> = blocks
+                                let shapes: Vec<(Vec<usize>, &[bool])> = blocks
                                     .iter()
                                     .map(BlockRef::shape)
-                                    .zip(flags.iter().cloned())
+                                    .zip(flags.iter().map(Vec::as_slice))
                                     .collect();
                                 let info = BlockInfo {
                                     shape: crate::select::runtime_shape(

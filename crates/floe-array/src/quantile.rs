@@ -56,23 +56,7 @@ impl Array {
     ) -> Result<Array> {
         let op = if skip_nan { "nanquantile" } else { "quantile" };
         let axis = normalize_axis(op, axis, self.ndim())?;
-        if q.is_empty() {
-            return Err(ArrayError::invalid(op, "no quantiles asked for"));
-        }
-        if let Some(bad) = q.iter().find(|v| !(0.0..=1.0).contains(*v)) {
-            return Err(ArrayError::invalid(
-                op,
-                format!("quantiles must be in the range [0, 1], got {bad}"),
-            ));
-        }
-        if self.dtype() == DType::Bool {
-            return Err(ArrayError::invalid(op, "takes numbers, not booleans"));
-        }
-        let dtype = if self.dtype().is_float() {
-            self.dtype()
-        } else {
-            DType::F64
-        };
+        let dtype = self.quantile_dtype(op, q)?;
         // The axis in one block; the others as they are, if that block is not too large.
         let mut block = self.chunks().max_block();
         block[axis] = self.shape()[axis].max(1);
@@ -115,6 +99,30 @@ impl Array {
                 Ok(with_dtype!(dtype, T => DynArray::from(out.mapv(T::from_f64))))
             }),
         )
+    }
+}
+
+impl Array {
+    /// The dtype of quantiles `q` of this array, after checking `q` (each in `[0, 1]`, at
+    /// least one) and the dtype (numbers): floats keep theirs, integers give `float64`.
+    fn quantile_dtype(&self, op: &'static str, q: &[f64]) -> Result<DType> {
+        if q.is_empty() {
+            return Err(ArrayError::invalid(op, "no quantiles asked for"));
+        }
+        if let Some(bad) = q.iter().find(|v| !(0.0..=1.0).contains(*v)) {
+            return Err(ArrayError::invalid(
+                op,
+                format!("quantiles must be in the range [0, 1], got {bad}"),
+            ));
+        }
+        if self.dtype() == DType::Bool {
+            return Err(ArrayError::invalid(op, "takes numbers, not booleans"));
+        }
+        Ok(if self.dtype().is_float() {
+            self.dtype()
+        } else {
+            DType::F64
+        })
     }
 }
 
@@ -174,23 +182,7 @@ impl Array {
     ) -> Result<Array> {
         let op = if skip_nan { "nanquantile" } else { "quantile" };
         self.require_known(op)?;
-        if q.is_empty() {
-            return Err(ArrayError::invalid(op, "no quantiles asked for"));
-        }
-        if let Some(bad) = q.iter().find(|v| !(0.0..=1.0).contains(*v)) {
-            return Err(ArrayError::invalid(
-                op,
-                format!("quantiles must be in the range [0, 1], got {bad}"),
-            ));
-        }
-        if self.dtype() == DType::Bool {
-            return Err(ArrayError::invalid(op, "takes numbers, not booleans"));
-        }
-        let dtype = if self.dtype().is_float() {
-            self.dtype()
-        } else {
-            DType::F64
-        };
+        let dtype = self.quantile_dtype(op, q)?;
         let nq = q.len();
         let indices: Arc<Vec<Vec<usize>>> = Arc::new(self.chunks().block_indices().collect());
         let nb = indices.len();
@@ -296,9 +288,10 @@ fn sketch_pos(j: usize, n: usize, s: usize) -> usize {
 
 /// A block's sketch: `[numbers, NaNs, s + 1 order statistics]` (NaN when it has none).
 fn sketch(block: &DynArray, s: usize) -> ArrayD<f64> {
-    let x = block.to_typed::<f64>();
-    let mut v: Vec<f64> = x.iter().copied().filter(|v| !v.is_nan()).collect();
-    let nan = x.len() - v.len();
+    let mut v: Vec<f64> = crate::with_array!(block, a => {
+        a.iter().map(|&e| crate::Element::to_f64(e)).filter(|v| !v.is_nan()).collect()
+    });
+    let nan = block.len() - v.len();
     let n = v.len();
     if n > 0 {
         // Only the sketched positions need their sorted values.
@@ -527,11 +520,8 @@ fn linear(v: &[f64], p: f64) -> f64 {
 /// The `p` quantile of sorted `v`: the virtual index `(n - 1) p` between its neighbours,
 /// combined `how`.
 fn at(v: &[f64], p: f64, how: Interpolation) -> f64 {
-    let n = v.len();
-    let h = (n - 1) as f64 * p;
-    let lo = (h.floor() as usize).min(n - 1);
-    let hi = (lo + 1).min(n - 1);
-    how.between(v[lo], v[hi], h - lo as f64)
+    let (lo, hi) = ranks(v.len(), p);
+    how.between(v[lo], v[hi], (v.len() - 1) as f64 * p - lo as f64)
 }
 
 /// How a quantile between two neighbouring sorted values is formed.

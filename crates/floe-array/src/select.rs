@@ -101,7 +101,7 @@ pub(crate) fn check_blockwise_unknown(op: &'static str, inputs: &[&Array]) -> Re
 pub(crate) fn runtime_shape(
     info_shape: &[usize],
     unknown: &[bool],
-    inputs: &[(Vec<usize>, Vec<bool>)],
+    inputs: &[(Vec<usize>, &[bool])],
 ) -> std::result::Result<Vec<usize>, TaskError> {
     let ndim = info_shape.len();
     let mut shape = info_shape.to_vec();
@@ -160,21 +160,7 @@ pub(crate) fn assemble_runtime(
     }
     let ndim = grid.len();
     let indices = block_indices(grid);
-    // The size of row `i` along each axis: that of the block at `i` there, 0 elsewhere.
-    let mut sizes: Vec<Vec<usize>> = grid.iter().map(|&n| vec![0; n]).collect();
-    for (idx, b) in indices.iter().zip(blocks) {
-        if b.shape().len() != ndim {
-            return Err(TaskError::msg(format!(
-                "a block of {} dimensions in a grid of {ndim}",
-                b.shape().len()
-            )));
-        }
-        for a in 0..ndim {
-            if idx.iter().enumerate().all(|(k, &i)| k == a || i == 0) {
-                sizes[a][idx[a]] = b.shape()[a];
-            }
-        }
-    }
+    let sizes = grid_sizes(grid, &indices, blocks)?;
     let offsets: Vec<Vec<usize>> = sizes
         .iter()
         .map(|s| {
@@ -192,13 +178,6 @@ pub(crate) fn assemble_runtime(
         for (idx, b) in indices.iter().zip(blocks) {
             let v = <T as ArrayElement>::view(b)
                 .ok_or_else(|| TaskError::msg("internal error: a block has the wrong dtype"))?;
-            let expected: Vec<usize> = (0..ndim).map(|a| sizes[a][idx[a]]).collect();
-            if v.shape() != expected.as_slice() {
-                return Err(TaskError::msg(format!(
-                    "block {idx:?} has shape {:?} where its neighbours make it {expected:?}: blocks of unknown sizes from different selections do not line up",
-                    v.shape()
-                )));
-            }
             let region: Vec<SliceInfoElem> = (0..ndim)
                 .map(|a| SliceInfoElem::Slice {
                     start: offsets[a][idx[a]] as isize,
@@ -210,6 +189,45 @@ pub(crate) fn assemble_runtime(
         }
         Ok(DynArray::from(out))
     })
+}
+
+/// The size of each row of blocks along each axis of a grid of `blocks` (row-major at
+/// `indices`), taken from the blocks themselves and checked against every one of them.
+///
+/// # Errors
+///
+/// If a block's shape does not line up with its neighbours' (blocks of unknown sizes from
+/// different selections).
+fn grid_sizes(
+    grid: &[usize],
+    indices: &[Vec<usize>],
+    blocks: &[&DynArray],
+) -> std::result::Result<Vec<Vec<usize>>, TaskError> {
+    let ndim = grid.len();
+    let mut sizes: Vec<Vec<usize>> = grid.iter().map(|&n| vec![0; n]).collect();
+    for (idx, b) in indices.iter().zip(blocks) {
+        if b.shape().len() != ndim {
+            return Err(TaskError::msg(format!(
+                "a block of {} dimensions in a grid of {ndim}",
+                b.shape().len()
+            )));
+        }
+        for a in 0..ndim {
+            if idx.iter().enumerate().all(|(k, &i)| k == a || i == 0) {
+                sizes[a][idx[a]] = b.shape()[a];
+            }
+        }
+    }
+    for (idx, b) in indices.iter().zip(blocks) {
+        let expected: Vec<usize> = (0..ndim).map(|a| sizes[a][idx[a]]).collect();
+        if b.shape() != expected.as_slice() {
+            return Err(TaskError::msg(format!(
+                "block {idx:?} has shape {:?} where its neighbours make it {expected:?}: blocks of unknown sizes from different selections do not line up",
+                b.shape()
+            )));
+        }
+    }
+    Ok(sizes)
 }
 
 /// Every block index of `grid`, row-major.
@@ -663,8 +681,7 @@ impl Array {
                     .transpose()?,
             });
         }
-        let grid = self.numblocks();
-        let indices = block_indices(&grid);
+        let indices: Vec<Vec<usize>> = self.chunks().block_indices().collect();
         let bounds: Vec<usize> = indices
             .iter()
             .map(|i| {
@@ -873,23 +890,10 @@ impl Array {
             exact.push(s.clone());
         }
         let measured = self.rebuilt(shape.clone(), Chunks::unchecked(exact.clone()));
-        // A selection may leave blocks empty; an array's blocks are not (an empty axis has
-        // one empty block), so the empty ones are dropped by renumbering the others.
-        let keep: Vec<Vec<usize>> = exact
-            .iter()
-            .map(|s| {
-                let k: Vec<usize> = (0..s.len()).filter(|&i| s[i] > 0).collect();
-                if k.is_empty() { vec![0] } else { k }
-            })
-            .collect();
+        let (chunks, keep) = without_empty_blocks(&exact);
         if keep.iter().zip(&exact).all(|(k, s)| k.len() == s.len()) {
             return Ok(measured);
         }
-        let chunks: Vec<Vec<usize>> = keep
-            .iter()
-            .zip(&exact)
-            .map(|(k, s)| k.iter().map(|&i| s[i]).collect())
-            .collect();
         let deps: DepsFn = Arc::new(move |i: &[usize]| {
             vec![(0, i.iter().zip(&keep).map(|(&j, k)| k[j]).collect())]
         });
@@ -962,24 +966,7 @@ fn for_each_lane(
         return Ok(());
     }
     let indices = block_indices(grid);
-    // Sizes of each row of blocks along each axis, checked against every block.
-    let mut sizes: Vec<Vec<usize>> = grid.iter().map(|&n| vec![0; n]).collect();
-    for (idx, b) in indices.iter().zip(blocks) {
-        for a in 0..ndim {
-            if idx.iter().enumerate().all(|(k, &i)| k == a || i == 0) {
-                sizes[a][idx[a]] = b.shape()[a];
-            }
-        }
-    }
-    for (idx, b) in indices.iter().zip(blocks) {
-        if (0..ndim).any(|a| b.shape().get(a) != Some(&sizes[a][idx[a]])) || b.shape().len() != ndim
-        {
-            return Err(TaskError::msg(format!(
-                "block {idx:?} has shape {:?}, which does not line up with its neighbours",
-                b.shape()
-            )));
-        }
-    }
+    let sizes = grid_sizes(grid, &indices, blocks)?;
     let last = ndim - 1;
     let offsets: Vec<usize> = sizes[last]
         .iter()
@@ -1181,9 +1168,7 @@ fn fold_into(
 ) -> std::result::Result<DynArray, TaskError> {
     let dtype = values.dtype();
     with_dtype!(dtype, T => {
-        let vals = <T as ArrayElement>::view(values)
-            .ok_or_else(|| TaskError::msg("internal error: unique values of another dtype"))?;
-        let vals = vals.as_slice().map(<[T]>::to_vec).unwrap_or_else(|| vals.iter().copied().collect());
+        let vals = values_of::<T>(values)?;
         let mut out = vec![if matches!(kind, Tally::First) { i64::MAX } else { 0 }; vals.len()];
         for (data, weights) in children {
             let data = <T as ArrayElement>::view(data)
@@ -1214,14 +1199,38 @@ fn fold_into(
     })
 }
 
+/// Measured block sizes without the blocks a selection left empty (an array's blocks are
+/// not empty; an empty axis has one empty block): the sizes kept per axis, and which of the
+/// measured blocks each kept one is.
+pub fn without_empty_blocks(sizes: &[Vec<usize>]) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
+    let keep: Vec<Vec<usize>> = sizes
+        .iter()
+        .map(|s| {
+            let k: Vec<usize> = (0..s.len()).filter(|&i| s[i] > 0).collect();
+            if k.is_empty() { vec![0] } else { k }
+        })
+        .collect();
+    let kept = keep
+        .iter()
+        .zip(sizes)
+        .map(|(k, s)| k.iter().map(|&i| s[i]).collect())
+        .collect();
+    (kept, keep)
+}
+
+/// The sorted unique values of a block, as a slice to search.
+fn values_of<T: ArrayElement>(values: &DynArray) -> std::result::Result<&[T], TaskError> {
+    <T as ArrayElement>::view(values)
+        .and_then(|v| v.to_slice())
+        .ok_or_else(|| TaskError::msg("internal error: unique values of another dtype"))
+}
+
 /// For every element of `data`, the position of its value in the sorted unique `values`
 /// (a block of `data`'s shape).
 fn positions_in(values: &DynArray, data: &DynArray) -> std::result::Result<DynArray, TaskError> {
     let dtype = values.dtype();
     with_dtype!(dtype, T => {
-        let vals = <T as ArrayElement>::view(values)
-            .ok_or_else(|| TaskError::msg("internal error: unique values of another dtype"))?;
-        let vals = vals.as_slice().map(<[T]>::to_vec).unwrap_or_else(|| vals.iter().copied().collect());
+        let vals = values_of::<T>(values)?;
         let data = <T as ArrayElement>::view(data)
             .ok_or_else(|| TaskError::msg("internal error: unique data of another dtype"))?;
         let mut missing = false;

@@ -258,19 +258,12 @@ pub fn persist(arrays: &[Array]) -> Result<Vec<Array>> {
         let kept = if a.has_unknown_chunks() {
             // The blocks' real sizes become the kept array's chunks.
             let sizes = measured_sizes(a, |idx| blocks[idx].shape().to_vec())?;
-            let measured = a.with_chunk_sizes(sizes)?;
             // Blocks left empty by a selection are dropped: renumber the kept ones.
-            let keep: Vec<Vec<usize>> = (0..a.ndim())
-                .map(|ax| {
-                    let k: Vec<usize> = (0..a.numblocks()[ax])
-                        .filter(|&i| blocks[&unit(a.ndim(), ax, i)].shape()[ax] > 0)
-                        .collect();
-                    if k.is_empty() { vec![0] } else { k }
-                })
-                .collect();
+            let (sizes, keep) = floe_array::select::without_empty_blocks(&sizes);
+            let shape: Vec<usize> = sizes.iter().map(|s| s.iter().sum()).collect();
             floe_array::try_from_fn(
-                measured.shape(),
-                measured.chunks(),
+                &shape,
+                &floe_array::Chunks::new(&shape, sizes)?,
                 a.dtype(),
                 move |info| {
                     let old: Vec<usize> =
@@ -373,13 +366,6 @@ fn measured_sizes(
         }
     }
     Ok(sizes)
-}
-
-/// The block index `i` along `axis`, 0 along the others.
-fn unit(ndim: usize, axis: usize, i: usize) -> Vec<usize> {
-    let mut idx = vec![0; ndim];
-    idx[axis] = i;
-    idx
 }
 
 /// Draws the task graph computing `what` into `path` (`.svg`, `.png` or `.pdf` through
