@@ -245,11 +245,40 @@ conjugate = conj
 
 
 def real(a):
+    """The real part, lazily (real arrays as they are)."""
     return asarray(a).real
 
 
 def imag(a):
+    """The imaginary part, lazily (zeros for real arrays)."""
     return asarray(a).imag
+
+
+def angle(z, deg=False):
+    """``numpy.angle``: the argument of each complex element, in radians (degrees with
+    ``deg``), lazily; ``0`` or ``π`` for real elements."""
+    a = _floe._unary("angle", asarray(z))
+    return a * (180.0 / _np.pi) if deg else a
+
+
+def iscomplexobj(x):
+    """Whether ``x`` has a complex dtype (no computation)."""
+    return _np.dtype(x.dtype).kind == "c" if hasattr(x, "dtype") else _np.iscomplexobj(x)
+
+
+def isrealobj(x):
+    """Whether ``x`` has a real dtype (no computation)."""
+    return not iscomplexobj(x)
+
+
+def iscomplex(x):
+    """Where the imaginary part is not zero, lazily."""
+    return asarray(x).imag != 0
+
+
+def isreal(x):
+    """Where the imaginary part is zero, lazily."""
+    return asarray(x).imag == 0
 
 
 def moveaxis(a, source, destination):
@@ -704,12 +733,12 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 
 
 def vdot(a, b):
-    """``numpy.vdot`` (floe has no complex dtypes, so no conjugate): the dot product of the
-    flattened arrays, lazily."""
+    """``numpy.vdot``: the dot product of the flattened arrays, the first one conjugated,
+    lazily."""
     a, b = _known(asarray(a), "vdot"), _known(asarray(b), "vdot")
     if a.size != b.size:
         raise ValueError(f"vdot: vectors of different sizes ({a.size} and {b.size})")
-    return (a.ravel() * b.ravel().rechunk(a.ravel().chunks)).sum()
+    return (a.ravel().conj() * b.ravel().rechunk(a.ravel().chunks)).sum()
 
 
 def _einsum_parse(subscripts, operands):
@@ -1033,7 +1062,8 @@ _UNARY_NAMES = ["abs", "absolute", "negative", "sqrt", "exp", "log", "log2", "lo
                 "cos", "tan", "floor", "ceil", "rint", "isnan", "isinf", "isfinite",
                 "logical_not", "invert", "sign", "square", "arcsin", "arccos", "arctan", "sinh",
                 "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "log1p", "expm1", "exp2",
-                "cbrt", "deg2rad", "rad2deg", "reciprocal", "trunc", "fix", "signbit"]
+                "cbrt", "deg2rad", "rad2deg", "reciprocal", "trunc", "fix", "signbit",
+                "conjugate"]
 _BINARY_NAMES = ["add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "mod",
                  "remainder", "power", "maximum", "minimum", "arctan2", "hypot", "copysign",
                  "logaddexp", "fmod", "fmax", "fmin"]
@@ -1107,6 +1137,63 @@ linalg = _types.SimpleNamespace(
     norm=_floe.norm,
 )
 linalg.__doc__ = "Blocked linear algebra: TSQR, SVD, randomized SVD, solvers, norms."
+
+
+def _fft_1d(kind):
+    def f(a, n=None, axis=-1, norm=None, out=None):
+        if out is not None:
+            raise NotImplementedError("floe returns a new lazy array; out= is not supported")
+        return _floe._fft(kind, asarray(a), n, axis, norm)
+
+    f.__name__ = kind
+    f.__doc__ = (f"``numpy.fft.{kind}`` along ``axis``, which must be one block (rechunk it "
+                 "with ``-1`` first); the other axes keep their blocks.")
+    return f
+
+
+def _fft_nd(kind, default_axes=None):
+    def f(a, s=None, axes=default_axes, norm=None, out=None):
+        if out is not None:
+            raise NotImplementedError("floe returns a new lazy array; out= is not supported")
+        axes = None if axes is None else [int(ax) for ax in axes]
+        s = None if s is None else [int(n) for n in s]
+        return _floe._fftn(kind, asarray(a), s, axes, norm)
+
+    f.__name__ = kind if default_axes is None else kind.replace("n", "2")
+    f.__doc__ = f"``numpy.fft.{f.__name__}`` over ``axes``, each of which must be one block."
+    return f
+
+
+def _swap_norm(norm):
+    return {None: "forward", "backward": "forward", "forward": "backward"}.get(norm, norm)
+
+
+def _hfft(a, n=None, axis=-1, norm=None, out=None):
+    """``numpy.fft.hfft``: the real spectrum of a signal with Hermitian symmetry."""
+    return fft.irfft(asarray(a).conj(), n, axis, _swap_norm(norm), out)
+
+
+def _ihfft(a, n=None, axis=-1, norm=None, out=None):
+    """``numpy.fft.ihfft``: the inverse of ``hfft``."""
+    return fft.rfft(a, n, axis, _swap_norm(norm), out).conj()
+
+
+fft = _types.SimpleNamespace(
+    fft=_fft_1d("fft"), ifft=_fft_1d("ifft"), rfft=_fft_1d("rfft"), irfft=_fft_1d("irfft"),
+    fftn=_fft_nd("fftn"), ifftn=_fft_nd("ifftn"), rfftn=_fft_nd("rfftn"),
+    irfftn=_fft_nd("irfftn"),
+    fft2=_fft_nd("fftn", (-2, -1)), ifft2=_fft_nd("ifftn", (-2, -1)),
+    rfft2=_fft_nd("rfftn", (-2, -1)), irfft2=_fft_nd("irfftn", (-2, -1)),
+    hfft=_hfft, ihfft=_ihfft,
+    fftfreq=lambda n, d=1.0, chunks=None: _floe._fftfreq(n, d, chunks, False),
+    rfftfreq=lambda n, d=1.0, chunks=None: _floe._fftfreq(n, d, chunks, True),
+    fftshift=lambda x, axes=None: _floe._fftshift(
+        asarray(x), None if axes is None else list(_np.atleast_1d(axes)), False),
+    ifftshift=lambda x, axes=None: _floe._fftshift(
+        asarray(x), None if axes is None else list(_np.atleast_1d(axes)), True),
+)
+fft.__doc__ = ("Discrete Fourier transforms (``numpy.fft``'s names) along axes held in one block; "
+               "float32 and complex64 give complex64, other dtypes complex128.")
 
 newaxis = None
 
@@ -1211,6 +1298,16 @@ _FUNCTIONS = {
     _np.extract: extract,
     _np.count_nonzero: count_nonzero,
     _np.reshape: _reshape,
+    **{getattr(_np.fft, n): getattr(fft, n) for n in [
+        "fft", "ifft", "rfft", "irfft", "fftn", "ifftn", "rfftn", "irfftn", "fft2", "ifft2",
+        "rfft2", "irfft2", "hfft", "ihfft", "fftshift", "ifftshift"]},
+    _np.real: real,
+    _np.imag: imag,
+    _np.angle: angle,
+    _np.iscomplexobj: iscomplexobj,
+    _np.isrealobj: isrealobj,
+    _np.iscomplex: iscomplex,
+    _np.isreal: isreal,
     _np.shape: lambda a: a.shape,
     _np.ndim: lambda a: a.ndim,
     _np.size: lambda a: a.size,

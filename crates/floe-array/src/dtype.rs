@@ -39,6 +39,10 @@ pub enum DType {
     F32,
     /// `float64`
     F64,
+    /// `complex64`: two `float32` parts ([`Complex64`](crate::Complex64)).
+    C64,
+    /// `complex128`: two `float64` parts ([`Complex128`](crate::Complex128)).
+    C128,
 }
 
 /// The kind of a dtype, as NumPy's `dtype.kind`.
@@ -52,11 +56,13 @@ pub enum Kind {
     Signed,
     /// `f`
     Float,
+    /// `c`
+    Complex,
 }
 
 impl DType {
     /// Every dtype.
-    pub const ALL: [DType; 11] = [
+    pub const ALL: [DType; 13] = [
         DType::Bool,
         DType::I8,
         DType::I16,
@@ -68,6 +74,8 @@ impl DType {
         DType::U64,
         DType::F32,
         DType::F64,
+        DType::C64,
+        DType::C128,
     ];
 
     /// Bytes per element.
@@ -76,23 +84,75 @@ impl DType {
             DType::Bool | DType::I8 | DType::U8 => 1,
             DType::I16 | DType::U16 => 2,
             DType::I32 | DType::U32 | DType::F32 => 4,
-            DType::I64 | DType::U64 | DType::F64 => 8,
+            DType::I64 | DType::U64 | DType::F64 | DType::C64 => 8,
+            DType::C128 => 16,
         }
     }
 
-    /// The kind: bool, unsigned, signed or float.
+    /// The kind: bool, unsigned, signed, float or complex.
     pub fn kind(self) -> Kind {
         match self {
             DType::Bool => Kind::Bool,
             DType::U8 | DType::U16 | DType::U32 | DType::U64 => Kind::Unsigned,
             DType::I8 | DType::I16 | DType::I32 | DType::I64 => Kind::Signed,
             DType::F32 | DType::F64 => Kind::Float,
+            DType::C64 | DType::C128 => Kind::Complex,
         }
     }
 
     /// Whether this is `float32` or `float64`.
     pub fn is_float(self) -> bool {
         self.kind() == Kind::Float
+    }
+
+    /// Whether this is `complex64` or `complex128`.
+    pub fn is_complex(self) -> bool {
+        self.kind() == Kind::Complex
+    }
+
+    /// Whether this is a float or complex type (NumPy's `inexact`).
+    pub fn is_inexact(self) -> bool {
+        matches!(self.kind(), Kind::Float | Kind::Complex)
+    }
+
+    /// The type of a complex type's parts (`complex64` → `float32`); other types as they are.
+    ///
+    /// ```
+    /// use floe_array::DType;
+    /// assert_eq!(DType::C128.real(), DType::F64);
+    /// assert_eq!(DType::I32.real(), DType::I32);
+    /// ```
+    pub fn real(self) -> DType {
+        match self {
+            DType::C64 => DType::F32,
+            DType::C128 => DType::F64,
+            other => other,
+        }
+    }
+
+    /// The complex type that holds values of this type exactly where NumPy's promotion
+    /// does (`float32` → `complex64`, `int32` → `complex128`).
+    ///
+    /// ```
+    /// use floe_array::DType;
+    /// assert_eq!(DType::F32.complex(), DType::C64);
+    /// assert_eq!(DType::I64.complex(), DType::C128);
+    /// ```
+    pub fn complex(self) -> DType {
+        match self.float_result() {
+            DType::F32 | DType::C64 => DType::C64,
+            _ => DType::C128,
+        }
+    }
+
+    /// `Ok` for real types; [`ArrayError::UnsupportedDType`](crate::ArrayError) naming `op`
+    /// for complex ones (orderings of values, bins and quantiles need real numbers).
+    pub fn require_real(self, op: &'static str) -> crate::Result<()> {
+        if self.is_complex() {
+            Err(crate::ArrayError::UnsupportedDType { op, dtype: self })
+        } else {
+            Ok(())
+        }
     }
 
     /// Whether this is a signed or unsigned integer type.
@@ -114,6 +174,8 @@ impl DType {
             DType::U64 => "uint64",
             DType::F32 => "float32",
             DType::F64 => "float64",
+            DType::C64 => "complex64",
+            DType::C128 => "complex128",
         }
     }
 
@@ -131,6 +193,8 @@ impl DType {
             "uint64" | "u8" => DType::U64,
             "float32" | "f4" => DType::F32,
             "float64" | "f8" | "float" => DType::F64,
+            "complex64" | "c8" => DType::C64,
+            "complex128" | "c16" | "complex" => DType::C128,
             _ => return None,
         })
     }
@@ -149,7 +213,8 @@ impl DType {
     /// Mixed signed and unsigned integers go to the next signed size that holds both
     /// (`uint64` with a signed type goes to `float64`, as in NumPy); integers with floats go
     /// to the smallest float that holds the integer exactly (`int16` + `float32` is
-    /// `float32`, `int32` + `float32` is `float64`).
+    /// `float32`, `int32` + `float32` is `float64`); anything with a complex type goes to
+    /// the complex type whose parts hold both (`complex64` + `float64` is `complex128`).
     pub fn promote(self, other: DType) -> DType {
         use Kind::*;
         let (a, b) = if self.kind() <= other.kind() {
@@ -178,6 +243,14 @@ impl DType {
                     DType::F64
                 }
             }
+            (Complex, Complex) => {
+                if a.itemsize() >= b.itemsize() {
+                    a
+                } else {
+                    b
+                }
+            }
+            (_, Complex) => a.promote(b.real()).complex(),
             _ => unreachable!("pairs are sorted by kind"),
         }
     }
@@ -185,10 +258,10 @@ impl DType {
     /// The float type math functions (`sqrt`, `exp`, `/`…) produce for this input.
     ///
     /// NumPy gives `float16` for 8-bit integers; floe has no `float16` and uses `float32`
-    /// for 8- and 16-bit integers, `float64` for wider ones.
+    /// for 8- and 16-bit integers, `float64` for wider ones. Complex types stay complex.
     pub fn float_result(self) -> DType {
         match self {
-            DType::F32 => DType::F32,
+            DType::F32 | DType::C64 | DType::C128 => self,
             DType::Bool | DType::I8 | DType::U8 | DType::I16 | DType::U16 => DType::F32,
             _ => DType::F64,
         }
@@ -200,7 +273,7 @@ impl DType {
         match self.kind() {
             Kind::Bool | Kind::Signed => DType::I64,
             Kind::Unsigned => DType::U64,
-            Kind::Float => self,
+            Kind::Float | Kind::Complex => self,
         }
     }
 }
@@ -230,5 +303,16 @@ mod tests {
         for d in DType::ALL {
             assert_eq!(DType::from_name(d.name()), Some(d));
         }
+    }
+
+    #[test]
+    fn complex_promotion_follows_numpy() {
+        assert_eq!(DType::C64.promote(DType::F32), DType::C64);
+        assert_eq!(DType::C64.promote(DType::F64), DType::C128);
+        assert_eq!(DType::C64.promote(DType::I16), DType::C64);
+        assert_eq!(DType::C64.promote(DType::I32), DType::C128);
+        assert_eq!(DType::C64.promote(DType::U64), DType::C128);
+        assert_eq!(DType::Bool.promote(DType::C64), DType::C64);
+        assert_eq!(DType::C128.promote(DType::C64), DType::C128);
     }
 }

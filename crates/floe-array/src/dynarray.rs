@@ -1,10 +1,10 @@
 //! [`DynArray`]: an in-memory n-d array whose dtype is known at run time. Blocks flow
 //! between tasks as `DynArray`s, and `compute()` returns one.
 
-use ndarray::{ArrayD, ArrayViewD, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, IxDyn};
 
 use crate::element::{Element, cast};
-use crate::{ArrayError, DType, Result};
+use crate::{ArrayError, Complex64, Complex128, DType, Result};
 
 /// An owned n-d array of any [`DType`]: one `ndarray::ArrayD` per element type.
 ///
@@ -46,6 +46,10 @@ pub enum DynArray {
     F32(ArrayD<f32>),
     /// `float64` elements.
     F64(ArrayD<f64>),
+    /// `complex64` elements.
+    C64(ArrayD<Complex64>),
+    /// `complex128` elements.
+    C128(ArrayD<Complex128>),
 }
 
 /// Runs `$body` with `$a` bound to the typed array inside `$x` (any variant).
@@ -65,6 +69,8 @@ macro_rules! with_array {
             $crate::DynArray::U64($a) => $body,
             $crate::DynArray::F32($a) => $body,
             $crate::DynArray::F64($a) => $body,
+            $crate::DynArray::C64($a) => $body,
+            $crate::DynArray::C128($a) => $body,
             // `DynArray` is non-exhaustive for other crates; every variant has an arm above.
             #[allow(unreachable_patterns)]
             _ => unreachable!("every DynArray variant has an arm in with_array!"),
@@ -122,6 +128,14 @@ macro_rules! with_dtype {
                 type $T = f64;
                 $body
             }
+            $crate::DType::C64 => {
+                type $T = $crate::Complex64;
+                $body
+            }
+            $crate::DType::C128 => {
+                type $T = $crate::Complex128;
+                $body
+            }
             // `DType` is non-exhaustive for other crates; every variant has an arm above.
             #[allow(unreachable_patterns)]
             _ => unreachable!("every DType has an arm in with_dtype!"),
@@ -137,6 +151,8 @@ pub trait ArrayElement: Element {
     fn unwrap(a: DynArray) -> std::result::Result<ArrayD<Self>, DynArray>;
     /// Borrows a `DynArray` of this dtype.
     fn view(a: &DynArray) -> Option<ArrayViewD<'_, Self>>;
+    /// Borrows a `DynArray` of this dtype mutably.
+    fn view_mut(a: &mut DynArray) -> Option<ArrayViewMutD<'_, Self>>;
 }
 
 macro_rules! array_element {
@@ -154,6 +170,12 @@ macro_rules! array_element {
             fn view(a: &DynArray) -> Option<ArrayViewD<'_, Self>> {
                 match a {
                     DynArray::$v(a) => Some(a.view()),
+                    _ => None,
+                }
+            }
+            fn view_mut(a: &mut DynArray) -> Option<ArrayViewMutD<'_, Self>> {
+                match a {
+                    DynArray::$v(a) => Some(a.view_mut()),
                     _ => None,
                 }
             }
@@ -178,6 +200,8 @@ array_element!(u32, U32);
 array_element!(u64, U64);
 array_element!(f32, F32);
 array_element!(f64, F64);
+array_element!(Complex64, C64);
+array_element!(Complex128, C128);
 
 macro_rules! into_typed {
     ($($(#[$doc:meta])* $name:ident -> $t:ty),+ $(,)?) => {
@@ -214,6 +238,8 @@ impl DynArray {
             DynArray::U64(_) => DType::U64,
             DynArray::F32(_) => DType::F32,
             DynArray::F64(_) => DType::F64,
+            DynArray::C64(_) => DType::C64,
+            DynArray::C128(_) => DType::C128,
         }
     }
 
@@ -286,5 +312,9 @@ impl DynArray {
         into_f32 -> f32,
         /// The `float64` array inside.
         into_f64 -> f64,
+        /// The `complex64` array inside.
+        into_c64 -> Complex64,
+        /// The `complex128` array inside.
+        into_c128 -> Complex128,
     );
 }

@@ -158,6 +158,9 @@ fn counts_dd(
     let Some(first) = samples.first() else {
         return Err(ArrayError::invalid(op, "no samples"));
     };
+    for x in samples.iter().chain(&weights) {
+        x.dtype().require_real(op)?;
+    }
     if ranges.len() != samples.len() {
         return Err(ArrayError::invalid(
             op,
@@ -513,6 +516,9 @@ fn linspace(lo: f64, hi: f64, num: usize) -> ArrayD<f64> {
 /// ```
 pub fn bincount(x: &Array, weights: Option<&Array>, minlength: usize) -> Result<Array> {
     let op = "bincount";
+    for w in [Some(x), weights].into_iter().flatten() {
+        w.dtype().require_real(op)?;
+    }
     if x.ndim() != 1 {
         return Err(ArrayError::invalid(
             op,
@@ -618,6 +624,7 @@ impl Array {
     /// ```
     pub fn digitize(&self, bins: &[f64], right: bool) -> Result<Array> {
         let op = "digitize";
+        self.dtype().require_real(op)?;
         if self.dtype() == DType::Bool {
             return Err(ArrayError::invalid(op, "takes numbers, not booleans"));
         }

@@ -25,6 +25,7 @@
 
 mod array;
 mod chunks;
+mod complex;
 mod creation;
 mod diagonal;
 mod dtype;
@@ -33,6 +34,7 @@ mod element;
 mod elementwise;
 mod error;
 mod expr;
+mod fft;
 mod gather;
 mod histogram;
 mod indexing;
@@ -57,6 +59,7 @@ pub use chunks::{
     AUTO_CHUNK_BYTES, AxisChunks, ChunkSpec, Chunks, auto_chunk_bytes, parse_bytes,
     set_auto_chunk_bytes,
 };
+pub use complex::{Complex, Complex64, Complex128};
 pub use creation::{
     arange, empty, eye, from_fn, from_ndarray, full, linspace, ones, random, try_from_fn, zeros,
 };
@@ -64,9 +67,10 @@ pub use diagonal::diag;
 pub use dtype::{DType, Kind};
 pub use dynarray::{ArrayElement, DynArray};
 pub use element::{Element, cast};
-pub use elementwise::{BinaryOp, Scalar, UnaryOp, broadcast_shapes};
+pub use elementwise::{BinaryOp, Scalar, UnaryOp, broadcast_shapes, complex};
 pub use error::{ArrayError, Result};
 pub use expr::{BlockFn, BlockInfo, BlockRef, DepsFn, GraphFn};
+pub use fft::{FftNorm, fftfreq, rfftfreq};
 pub use floe_graph::human_bytes;
 pub use histogram::{Bins, bincount, histogram, histogramdd};
 pub use indexing::Index;

@@ -118,6 +118,7 @@ impl Array {
         if self.dtype() == DType::Bool {
             return Err(ArrayError::invalid(op, "takes numbers, not booleans"));
         }
+        self.dtype().require_real(op)?;
         Ok(if self.dtype().is_float() {
             self.dtype()
         } else {

@@ -11,7 +11,7 @@ use floe_graph::{SpillCodec, Value};
 use ndarray::{ArrayD, IxDyn};
 
 use crate::reduction::Partial;
-use crate::{DType, DynArray};
+use crate::{Complex, DType, DynArray};
 
 const MAGIC: &[u8; 8] = b"FLOEBLK1";
 
@@ -74,7 +74,7 @@ fn write_partial(value: &Value, w: &mut dyn Write) -> io::Result<()> {
         Partial::Arg { value, index, span } => {
             w.write_all(&[ARG])?;
             w.write_all(&span.unwrap_or(-1).to_le_bytes())?;
-            write_typed(DType::F64, value, w)?;
+            write_array(value, w)?;
             write_typed(DType::I64, index, w)
         }
     }
@@ -108,7 +108,7 @@ fn read_partial(r: &mut dyn Read) -> io::Result<Value> {
             let span = i64::from_le_bytes(span);
             Partial::Arg {
                 span: (span >= 0).then_some(span),
-                value: f64s(r)?,
+                value: read_array(r)?,
                 index: match read_array(r)? {
                     DynArray::I64(a) => a,
                     _ => return Err(invalid("a partial's index is not int64")),
@@ -143,6 +143,8 @@ fn write_array(block: &DynArray, w: &mut dyn Write) -> io::Result<()> {
         DynArray::U64(a) => write_pod(a, w),
         DynArray::F32(a) => write_pod(a, w),
         DynArray::F64(a) => write_pod(a, w),
+        DynArray::C64(a) => write_pod(&a.mapv(|z| [z.re, z.im]), w),
+        DynArray::C128(a) => write_pod(&a.mapv(|z| [z.re, z.im]), w),
     }
 }
 
@@ -219,6 +221,12 @@ fn read_array(r: &mut dyn Read) -> io::Result<DynArray> {
         DType::U64 => DynArray::U64(read_pod(r, &shape, len)?),
         DType::F32 => DynArray::F32(read_pod(r, &shape, len)?),
         DType::F64 => DynArray::F64(read_pod(r, &shape, len)?),
+        DType::C64 => DynArray::C64(
+            read_pod::<[f32; 2]>(r, &shape, len)?.mapv(|[re, im]| Complex::new(re, im)),
+        ),
+        DType::C128 => DynArray::C128(
+            read_pod::<[f64; 2]>(r, &shape, len)?.mapv(|[re, im]| Complex::new(re, im)),
+        ),
     };
     Ok(block)
 }
@@ -262,6 +270,8 @@ mod tests {
         }
         let empty = DynArray::F32(ArrayD::zeros(IxDyn(&[0, 5])));
         assert_eq!(round_trip(empty.clone()), empty);
+        let z = DynArray::from(base.mapv(|v| Complex::new(v as f32, -v as f32 - 0.5)));
+        assert_eq!(round_trip(z.clone()), z);
     }
 
     #[test]
@@ -291,7 +301,7 @@ mod tests {
                 m2: a.mapv(|v| v * v),
             },
             Partial::Arg {
-                value: a.clone(),
+                value: DynArray::from(a.clone()),
                 index: ix,
                 span: Some(7),
             },

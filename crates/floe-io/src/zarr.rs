@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use floe_array::{Array, ArrayElement, BlockInfo, ChunkSpec, DType, DynArray, with_dtype};
+use floe_array::{Array, ArrayElement, BlockInfo, ChunkSpec, Complex, DType, DynArray, with_dtype};
 use floe_graph::TaskError;
-use ndarray::{ArrayD, ArrayViewD, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, CowArray, IxDyn};
 use unsafe_cell_slice::UnsafeCellSlice;
 use zarrs::array::{
     ArrayBuilder, ArrayBytesFixedDisjointView, ArrayMetadata, ArrayMetadataV2, ArrayShardedExt,
@@ -38,16 +38,56 @@ fn zarr_type(d: DType) -> DataType {
         DType::U32 => data_type::uint32(),
         DType::U64 => data_type::uint64(),
         DType::F32 => data_type::float32(),
+        DType::C64 => data_type::complex64(),
+        DType::C128 => data_type::complex128(),
         _ => data_type::float64(),
     }
 }
+
+/// An element as `zarrs` stores it: floe's own type, or `num_complex`'s for complex ones.
+trait Stored: ArrayElement {
+    type Z: zarrs::array::Element + Clone;
+    /// `view` in the stored type: itself for real types, a converted copy for complex ones.
+    fn stored<'a>(view: ArrayViewD<'a, Self>) -> CowArray<'a, Self::Z, IxDyn>;
+}
+
+macro_rules! stored_as_is {
+    ($($t:ty),+) => {
+        $(impl Stored for $t {
+            type Z = $t;
+            fn stored<'a>(view: ArrayViewD<'a, Self>) -> CowArray<'a, Self::Z, IxDyn> {
+                CowArray::from(view)
+            }
+        })+
+    };
+}
+
+stored_as_is!(bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
+
+macro_rules! stored_complex {
+    ($($t:ty),+) => {
+        $(impl Stored for Complex<$t> {
+            type Z = num_complex::Complex<$t>;
+            fn stored<'a>(view: ArrayViewD<'a, Self>) -> CowArray<'a, Self::Z, IxDyn> {
+                CowArray::from(view.mapv(num_complex::Complex::from))
+            }
+        })+
+    };
+}
+
+stored_complex!(f32, f64);
 
 fn floe_type(t: &DataType) -> Option<DType> {
     DType::ALL.into_iter().find(|d| &zarr_type(*d) == t)
 }
 
+/// Zero, the fill value of arrays floe writes.
 fn fill(d: DType) -> FillValue {
-    with_dtype!(d, T => FillValue::from(<T as floe_array::Element>::zero()))
+    if d == DType::Bool {
+        FillValue::from(false)
+    } else {
+        FillValue::from(vec![0_u8; d.itemsize()])
+    }
 }
 
 fn store(path: &Path) -> Result<Arc<FilesystemStore>> {
@@ -157,12 +197,13 @@ fn write(array: &Array, path: &Path, version: u8) -> Result<Array> {
         let index: Vec<u64> = info.index.iter().map(|&i| i as u64).collect();
         with_dtype!(dtype, T => {
             let view = T::view(block).ok_or("internal error: a block of the wrong dtype")?;
-            write_chunk::<T>(&zarr, &index, &info.offset, &info.shape, &view)
+            let stored = T::stored(view);
+            write_chunk(&zarr, &index, &info.offset, &info.shape, &stored.view())
         })
     })
 }
 
-fn write_chunk<T: ArrayElement + zarrs::array::Element>(
+fn write_chunk<T: zarrs::array::Element>(
     zarr: &zarrs::array::Array<FilesystemStore>,
     index: &[u64],
     offset: &[usize],
@@ -380,6 +421,14 @@ impl Reader {
             DType::U64 => DynArray::from(self.read_into::<u64>(&subset, b)?),
             DType::F32 => DynArray::from(self.read_into::<f32>(&subset, b)?),
             DType::F64 => DynArray::from(self.read_into::<f64>(&subset, b)?),
+            DType::C64 => DynArray::from(
+                self.read_into::<[f32; 2]>(&subset, b)?
+                    .mapv(|[re, im]| Complex::new(re, im)),
+            ),
+            DType::C128 => DynArray::from(
+                self.read_into::<[f64; 2]>(&subset, b)?
+                    .mapv(|[re, im]| Complex::new(re, im)),
+            ),
             other => return Err(format!("no Zarr reader for {other}")),
         })
     }

@@ -90,6 +90,20 @@ fn need_2d(op: &'static str, a: &Array) -> Result<()> {
 }
 
 fn need_numeric(op: &'static str, a: &Array) -> Result<()> {
+    need_real_or_complex(op, a)?;
+    if a.dtype().is_complex() {
+        // Products (`matmul`, `dot`, `tensordot`) take complex operands; factorizations
+        // compute in real floats only.
+        Err(ArrayError::UnsupportedDType {
+            op,
+            dtype: a.dtype(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+fn need_real_or_complex(op: &'static str, a: &Array) -> Result<()> {
     if a.dtype() == DType::Bool {
         Err(ArrayError::invalid(op, "needs a numeric array, got bool"))
     } else {

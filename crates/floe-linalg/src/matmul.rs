@@ -8,10 +8,12 @@
 
 use std::sync::Arc;
 
-use floe_array::{Array, ArrayError, AxisChunks, ChunkSpec, DType, DynArray, Result};
+use floe_array::{
+    Array, ArrayError, AxisChunks, BinaryOp, ChunkSpec, DType, DynArray, Result, UnaryOp,
+};
 
 use crate::kernels::{block, sum_of_products};
-use crate::{as_f64, cast, need_numeric, result_dtype};
+use crate::{as_f64, cast, need_real_or_complex, result_dtype};
 
 /// Input bytes one product task may read.
 const GROUP_BYTES: usize = 256 << 20;
@@ -41,13 +43,16 @@ const GROUP_BYTES: usize = 256 << 20;
 /// ```
 pub fn matmul(a: &Array, b: &Array) -> Result<Array> {
     for x in [a, b] {
-        need_numeric("matmul", x)?;
+        need_real_or_complex("matmul", x)?;
         if x.ndim() == 0 || x.ndim() > 2 {
             return Err(ArrayError::invalid(
                 "matmul",
                 format!("takes 1-d or 2-d operands, got shape {:?}", x.shape()),
             ));
         }
+    }
+    if a.dtype().is_complex() || b.dtype().is_complex() {
+        return complex_matmul(a, b);
     }
     let dtype = result_dtype(&[a, b]);
     let a2 = if a.ndim() == 1 {
@@ -70,6 +75,31 @@ pub fn matmul(a: &Array, b: &Array) -> Result<Array> {
     Ok(cast(c, dtype))
 }
 
+/// `a @ b` where either is complex, from real products of the parts:
+/// `(ar + ai·i)(br + bi·i) = (ar·br - ai·bi) + (ar·bi + ai·br)·i`, skipping the products
+/// of a real operand's zero imaginary part.
+fn complex_matmul(a: &Array, b: &Array) -> Result<Array> {
+    let parts = |x: &Array| -> Result<(Array, Option<Array>)> {
+        if x.dtype().is_complex() {
+            Ok((x.unary(UnaryOp::Real)?, Some(x.unary(UnaryOp::Imag)?)))
+        } else {
+            Ok((x.clone(), None))
+        }
+    };
+    let ((ar, ai), (br, bi)) = (parts(a)?, parts(b)?);
+    let mut re = matmul(&ar, &br)?;
+    if let (Some(ai), Some(bi)) = (&ai, &bi) {
+        re = re.binary(BinaryOp::Sub, &matmul(ai, bi)?)?;
+    }
+    let im = match (&ai, &bi) {
+        (Some(ai), Some(bi)) => matmul(&ar, bi)?.binary(BinaryOp::Add, &matmul(ai, &br)?)?,
+        (None, Some(bi)) => matmul(&ar, bi)?,
+        (Some(ai), None) => matmul(ai, &br)?,
+        (None, None) => unreachable!("one operand is complex"),
+    };
+    floe_array::complex(&re, &im)
+}
+
 /// NumPy's `dot` for 1-d and 2-d operands (the same as [`matmul`] there).
 ///
 /// # Errors
@@ -87,8 +117,8 @@ pub fn dot(a: &Array, b: &Array) -> Result<Array> {
 /// [`ArrayError::InvalidArgument`] for axes out of range or repeated, lists of different
 /// lengths, or contracted axes of different lengths.
 pub fn tensordot(a: &Array, b: &Array, axes_a: &[usize], axes_b: &[usize]) -> Result<Array> {
-    need_numeric("tensordot", a)?;
-    need_numeric("tensordot", b)?;
+    need_real_or_complex("tensordot", a)?;
+    need_real_or_complex("tensordot", b)?;
     let bad = |msg: String| ArrayError::invalid("tensordot", msg);
     if axes_a.len() != axes_b.len() {
         return Err(bad(format!(

@@ -9,7 +9,7 @@ use floe::array::{
 };
 use pyo3::exceptions::{PyIndexError, PyNotImplementedError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyEllipsis, PyFloat, PyInt, PySlice, PyTuple};
+use pyo3::types::{PyBool, PyComplex, PyDict, PyEllipsis, PyFloat, PyInt, PySlice, PyTuple};
 
 use crate::convert::{axes_arg, chunks_arg, dtype_arg, from_numpy, to_numpy, tuple};
 use crate::{run, to_py};
@@ -44,6 +44,10 @@ fn operand(obj: &Bound<'_, PyAny>) -> PyResult<Operand> {
     // Exactly a Python float: `np.float64` subclasses `float` but is strongly typed.
     if obj.is_exact_instance_of::<PyFloat>() {
         return Ok(Operand::Scalar(Scalar::Float(obj.extract()?)));
+    }
+    if obj.is_exact_instance_of::<PyComplex>() {
+        let z = obj.cast::<PyComplex>()?;
+        return Ok(Operand::Scalar(Scalar::Complex(z.real(), z.imag())));
     }
     // NumPy scalars and arrays, 0-d included, are arrays of their own dtype: unlike Python
     // numbers they are not weak (NumPy 2: `float32 array + np.float64(1)` is float64).
@@ -768,32 +772,26 @@ impl PyArray {
         self.ravel()
     }
 
-    /// The complex conjugate: the array itself, as floe has no complex dtypes.
-    fn conj(&self) -> PyArray {
-        wrap(self.inner.clone())
+    /// The complex conjugate (real arrays as they are).
+    fn conj(&self) -> PyResult<PyArray> {
+        self.inner.unary(fa::UnaryOp::Conj).map(wrap).map_err(to_py)
     }
 
     /// As [`conj`](Self::conj).
-    fn conjugate(&self) -> PyArray {
+    fn conjugate(&self) -> PyResult<PyArray> {
         self.conj()
     }
 
-    /// The real part: the array itself.
+    /// The real part (real arrays as they are).
     #[getter]
-    fn real(&self) -> PyArray {
-        self.conj()
+    fn real(&self) -> PyResult<PyArray> {
+        self.inner.unary(fa::UnaryOp::Real).map(wrap).map_err(to_py)
     }
 
-    /// The imaginary part: zeros shaped and chunked like the array.
+    /// The imaginary part (zeros of the same dtype for real arrays).
     #[getter]
     fn imag(&self) -> PyResult<PyArray> {
-        fa::zeros(
-            self.inner.shape(),
-            fa::ChunkSpec::from(self.inner.chunks()),
-            self.inner.dtype(),
-        )
-        .map(wrap)
-        .map_err(to_py)
+        self.inner.unary(fa::UnaryOp::Imag).map(wrap).map_err(to_py)
     }
 
     /// `func` applied to every block (a NumPy array) under the GIL; it must return a block of

@@ -6,9 +6,31 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
 
-/// A computed block as a NumPy array (moved, not copied).
+/// A computed block as a NumPy array (moved, not copied; complex blocks are copied into
+/// `num_complex`'s layout-equal type, which NumPy's bindings know).
 pub(crate) fn to_numpy<'py>(py: Python<'py>, a: DynArray) -> Bound<'py, PyAny> {
-    floe_array::with_array!(a, x => x.into_pyarray(py).into_any())
+    match a {
+        DynArray::C64(x) => x
+            .mapv(num_complex::Complex::from)
+            .into_pyarray(py)
+            .into_any(),
+        DynArray::C128(x) => x
+            .mapv(num_complex::Complex::from)
+            .into_pyarray(py)
+            .into_any(),
+        DynArray::Bool(x) => x.into_pyarray(py).into_any(),
+        DynArray::I8(x) => x.into_pyarray(py).into_any(),
+        DynArray::I16(x) => x.into_pyarray(py).into_any(),
+        DynArray::I32(x) => x.into_pyarray(py).into_any(),
+        DynArray::I64(x) => x.into_pyarray(py).into_any(),
+        DynArray::U8(x) => x.into_pyarray(py).into_any(),
+        DynArray::U16(x) => x.into_pyarray(py).into_any(),
+        DynArray::U32(x) => x.into_pyarray(py).into_any(),
+        DynArray::U64(x) => x.into_pyarray(py).into_any(),
+        DynArray::F32(x) => x.into_pyarray(py).into_any(),
+        DynArray::F64(x) => x.into_pyarray(py).into_any(),
+        _ => unreachable!("every DynArray variant has an arm in to_numpy"),
+    }
 }
 
 /// A NumPy-convertible object as a block (copied into floe's memory, C order).
@@ -37,6 +59,14 @@ pub(crate) fn from_numpy(obj: &Bound<'_, PyAny>) -> PyResult<DynArray> {
                     let a: PyReadonlyArrayDyn<'_, $t> = arr.extract()?;
                     DynArray::from(a.as_array().to_owned())
                 })+
+                DType::C64 => {
+                    let a: PyReadonlyArrayDyn<'_, num_complex::Complex32> = arr.extract()?;
+                    DynArray::from(a.as_array().mapv(floe::array::Complex::from))
+                }
+                DType::C128 => {
+                    let a: PyReadonlyArrayDyn<'_, num_complex::Complex64> = arr.extract()?;
+                    DynArray::from(a.as_array().mapv(floe::array::Complex::from))
+                }
                 _ => return Err(PyTypeError::new_err(format!("unsupported dtype {name}"))),
             }
         };
@@ -51,7 +81,7 @@ pub(crate) fn from_numpy(obj: &Bound<'_, PyAny>) -> PyResult<DynArray> {
 pub(crate) fn dtype_from_name(name: &str) -> PyResult<DType> {
     DType::from_name(name).ok_or_else(|| {
         PyTypeError::new_err(format!(
-            "floe has no dtype {name} (it has bool, int8–int64, uint8–uint64, float32, float64)"
+            "floe has no dtype {name} (it has bool, int8–int64, uint8–uint64, float32, float64, complex64, complex128)"
         ))
     })
 }

@@ -192,8 +192,9 @@ fn copy_block(obj: &Py<PyAny>, b: &fa::BlockInfo, dtype: DType) -> Result<DynArr
     Python::attach(|py| {
         let arr = obj.bind(py);
         let fail = |e: PyErr| TaskError::new(describe(py, &e));
+        // Complex blocks arrive as `num_complex`'s type, which has floe's layout.
         macro_rules! copy {
-            ($($d:ident => $t:ty),+) => {
+            ($($d:ident => $t:ty as $o:ty),+) => {
                 match dtype {
                     $(DType::$d => {
                         let ro: PyReadonlyArrayDyn<'_, $t> = arr.extract().map_err(fail)?;
@@ -202,15 +203,18 @@ fn copy_block(obj: &Py<PyAny>, b: &fa::BlockInfo, dtype: DType) -> Result<DynArr
                             let a = ax.axis.index();
                             ndarray::Slice::from(b.offset[a]..b.offset[a] + b.shape[a])
                         });
-                        DynArray::from(block.to_owned())
+                        DynArray::from(block.mapv(<$o>::from))
                     })+
                     other => return Err(TaskError::msg(format!("internal error: a NumPy {other} array"))),
                 }
             };
         }
         Ok(
-            copy!(Bool => bool, I8 => i8, I16 => i16, I32 => i32, I64 => i64, U8 => u8,
-            U16 => u16, U32 => u32, U64 => u64, F32 => f32, F64 => f64),
+            copy!(Bool => bool as bool, I8 => i8 as i8, I16 => i16 as i16, I32 => i32 as i32,
+            I64 => i64 as i64, U8 => u8 as u8, U16 => u16 as u16, U32 => u32 as u32,
+            U64 => u64 as u64, F32 => f32 as f32, F64 => f64 as f64,
+            C64 => num_complex::Complex<f32> as fa::Complex64,
+            C128 => num_complex::Complex<f64> as fa::Complex128),
         )
     })
 }

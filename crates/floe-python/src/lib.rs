@@ -13,6 +13,7 @@ mod creation;
 mod delayed;
 mod diagnostics;
 mod diagonal;
+mod fft;
 mod files;
 mod linalg;
 mod overlap;
@@ -35,6 +36,10 @@ pub(crate) fn to_py(e: impl Into<floe::Error>) -> PyErr {
         ) => PyIndexError::new_err(a.to_string()),
         floe::Error::Array(a @ floe::array::ArrayError::ScalarOutOfBounds { .. }) => {
             pyo3::exceptions::PyOverflowError::new_err(a.to_string())
+        }
+        // NumPy refuses an operation on a dtype with a TypeError (`np.floor(1j)`).
+        floe::Error::Array(a @ floe::array::ArrayError::UnsupportedDType { .. }) => {
+            pyo3::exceptions::PyTypeError::new_err(a.to_string())
         }
         floe::Error::Array(a) => PyValueError::new_err(a.to_string()),
         floe::Error::Io(floe::io::IoError::Array(a)) => PyValueError::new_err(a.to_string()),
@@ -105,6 +110,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     statistics::register(m)?;
     overlap::register(m)?;
     diagonal::register(m)?;
+    fft::register(m)?;
     select::register(m)?;
     creation::register(m)?;
     files::register(m)?;

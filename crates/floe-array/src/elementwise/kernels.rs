@@ -170,7 +170,18 @@ impl BinaryOp {
         };
         match self {
             _ if self.is_comparison() => Ok((p, DType::Bool)),
-            BinaryOp::Div if !p.is_float() => Ok((DType::F64, DType::F64)),
+            BinaryOp::FloorDiv
+            | BinaryOp::Rem
+            | BinaryOp::Fmod
+            | BinaryOp::And
+            | BinaryOp::Or
+            | BinaryOp::Xor
+                if p.is_complex() =>
+            {
+                refuse()
+            }
+            _ if self.is_float_math() && p.is_complex() => refuse(),
+            BinaryOp::Div if !p.is_inexact() => Ok((DType::F64, DType::F64)),
             _ if self.is_float_math() => Ok((p.float_result(), p.float_result())),
             BinaryOp::Fmod if p == DType::Bool => refuse(),
             BinaryOp::And | BinaryOp::Or | BinaryOp::Xor if p.is_float() => refuse(),
@@ -231,11 +242,19 @@ pub enum UnaryOp {
     Signbit,
     /// NaN to 0 and ±∞ to the largest finite values (integers are kept as they are).
     NanToNum,
+    /// The complex conjugate (real types are kept as they are).
+    Conj,
+    /// The real part (real types are kept as they are).
+    Real,
+    /// The imaginary part (zeros for real types).
+    Imag,
+    /// The angle of the complex argument, in radians (0 or π for real types).
+    Angle,
 }
 
 impl UnaryOp {
     /// Every unary operation.
-    pub const ALL: [UnaryOp; 38] = [
+    pub const ALL: [UnaryOp; 42] = [
         UnaryOp::Abs,
         UnaryOp::Neg,
         UnaryOp::Sqrt,
@@ -274,6 +293,10 @@ impl UnaryOp {
         UnaryOp::Trunc,
         UnaryOp::Signbit,
         UnaryOp::NanToNum,
+        UnaryOp::Conj,
+        UnaryOp::Real,
+        UnaryOp::Imag,
+        UnaryOp::Angle,
     ];
 
     /// The operation NumPy calls `name` (its ufunc names and aliases: `abs`, `rint`…).
@@ -290,6 +313,7 @@ impl UnaryOp {
             "rint" => UnaryOp::Round,
             "logical_not" => UnaryOp::Not,
             "fix" => UnaryOp::Trunc,
+            "conj" => UnaryOp::Conj,
             other => return UnaryOp::ALL.into_iter().find(|op| op.name() == other),
         })
     }
@@ -335,6 +359,10 @@ impl UnaryOp {
             UnaryOp::Trunc => "trunc",
             UnaryOp::Signbit => "signbit",
             UnaryOp::NanToNum => "nan_to_num",
+            UnaryOp::Conj => "conjugate",
+            UnaryOp::Real => "real",
+            UnaryOp::Imag => "imag",
+            UnaryOp::Angle => "angle",
         }
     }
 
@@ -365,7 +393,32 @@ impl UnaryOp {
                 | UnaryOp::Deg2rad
                 | UnaryOp::Rad2deg
                 | UnaryOp::Reciprocal
+                | UnaryOp::Angle
         )
+    }
+
+    /// Refused on complex dtypes, as NumPy refuses them.
+    fn is_real_only(self) -> bool {
+        matches!(
+            self,
+            UnaryOp::Floor
+                | UnaryOp::Ceil
+                | UnaryOp::Trunc
+                | UnaryOp::Signbit
+                | UnaryOp::Cbrt
+                | UnaryOp::Deg2rad
+                | UnaryOp::Rad2deg
+                | UnaryOp::Not
+        )
+    }
+
+    /// Whether a complex block goes to the complex math kernels rather than [`Ops`].
+    fn is_complex_math(self) -> bool {
+        self.is_float_math()
+            || matches!(
+                self,
+                UnaryOp::Abs | UnaryOp::Conj | UnaryOp::Real | UnaryOp::Imag
+            )
     }
 
     /// The dtype of the result for an input of `dtype`.
@@ -377,12 +430,17 @@ impl UnaryOp {
             })
         };
         match self {
-            UnaryOp::Reciprocal if !dtype.is_float() => refuse(),
+            _ if dtype.is_complex() && self.is_real_only() => refuse(),
+            UnaryOp::Real | UnaryOp::Imag => Ok(dtype.real()),
+            UnaryOp::Abs => Ok(dtype.real()),
+            UnaryOp::Conj => Ok(dtype),
+            UnaryOp::Angle => Ok(dtype.float_result().real()),
+            UnaryOp::Reciprocal if !dtype.is_inexact() => refuse(),
             _ if self.is_float_math() => Ok(dtype.float_result()),
             UnaryOp::IsNan | UnaryOp::IsInf | UnaryOp::IsFinite | UnaryOp::Signbit => {
                 Ok(DType::Bool)
             }
-            UnaryOp::Not if dtype.is_float() => refuse(),
+            UnaryOp::Not if dtype.is_inexact() => refuse(),
             UnaryOp::Neg | UnaryOp::Sign if dtype == DType::Bool => refuse(),
             _ => Ok(dtype),
         }
@@ -906,6 +964,8 @@ fn unary_typed<T: Ops>(op: UnaryOp, a: &BlockRef<'_>) -> DynArray {
         UnaryOp::Trunc => T::wrap(a.mapv(T::trunc)),
         UnaryOp::Signbit => DynArray::from(a.mapv(T::signbit)),
         UnaryOp::NanToNum => T::wrap(a.mapv(T::nan_to_num)),
+        UnaryOp::Conj | UnaryOp::Real => T::wrap(a.to_owned()),
+        UnaryOp::Imag => T::wrap(ArrayD::from_elem(a.raw_dim(), T::zero())),
         _ => unreachable!("float math is dispatched on float types"),
     })
 }
@@ -955,6 +1015,7 @@ macro_rules! float_math {
                 UnaryOp::Cbrt => a.mapv(<$t>::cbrt),
                 UnaryOp::Deg2rad => a.mapv(<$t>::to_radians),
                 UnaryOp::Rad2deg => a.mapv(<$t>::to_degrees),
+                UnaryOp::Angle => a.mapv(|v: $t| (0.0 as $t).atan2(v)),
                 _ => a.mapv(<$t>::recip),
             })
         })
@@ -963,6 +1024,9 @@ macro_rules! float_math {
 
 /// Computes `op` on a block, giving a block of dtype `out`.
 pub(crate) fn unary(op: UnaryOp, a: &BlockRef<'_>, out: DType) -> Result<DynArray, TaskError> {
+    if a.dtype().is_complex() && op.is_complex_math() {
+        return super::complex::unary(op, a, a.dtype());
+    }
     if op.is_float_math() {
         return Ok(match out {
             DType::F32 => float_math!(f32, op, a),

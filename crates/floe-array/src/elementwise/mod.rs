@@ -6,6 +6,7 @@
 //! become linear chains of tasks, which the graph's `fuse` pass merges into one task per
 //! block.
 
+mod complex;
 pub(crate) mod kernels;
 
 use std::sync::Arc;
@@ -29,6 +30,14 @@ pub enum Scalar {
     Int(i64),
     /// A float.
     Float(f64),
+    /// A complex number: real and imaginary parts.
+    Complex(f64, f64),
+}
+
+impl From<crate::Complex<f64>> for Scalar {
+    fn from(z: crate::Complex<f64>) -> Self {
+        Scalar::Complex(z.re, z.im)
+    }
 }
 
 impl From<f64> for Scalar {
@@ -58,21 +67,28 @@ impl From<bool> for Scalar {
 impl Scalar {
     /// The dtype this scalar takes next to an array of `dtype` — NumPy's rule for Python
     /// numbers, which are *weak*: an int takes the array's dtype (`int64` next to
-    /// booleans), a float the array's float dtype (`float64` next to integers).
+    /// booleans), a float the array's float (or complex) dtype (`float64` next to
+    /// integers), a complex number the array's complex dtype (`complex64` next to `float32`,
+    /// `complex128` next to integers).
     ///
     /// ```
     /// use floe_array::{DType, Scalar};
     /// assert_eq!(Scalar::Int(3).dtype_next_to(DType::U8), DType::U8);
     /// assert_eq!(Scalar::Float(0.5).dtype_next_to(DType::F32), DType::F32);
     /// assert_eq!(Scalar::Float(0.5).dtype_next_to(DType::I32), DType::F64);
+    /// assert_eq!(Scalar::Complex(0.0, 1.0).dtype_next_to(DType::F32), DType::C64);
+    /// assert_eq!(Scalar::Complex(0.0, 1.0).dtype_next_to(DType::I16), DType::C128);
     /// ```
     pub fn dtype_next_to(self, dtype: DType) -> DType {
         match self {
             Scalar::Bool(_) => DType::Bool,
             Scalar::Int(_) if dtype == DType::Bool => DType::I64,
             Scalar::Int(_) => dtype,
-            Scalar::Float(_) if dtype.is_float() => dtype,
+            Scalar::Float(_) if dtype.is_inexact() => dtype,
             Scalar::Float(_) => DType::F64,
+            Scalar::Complex(..) if dtype.is_complex() => dtype,
+            Scalar::Complex(..) if dtype == DType::F32 => DType::C64,
+            Scalar::Complex(..) => DType::C128,
         }
     }
 
@@ -80,7 +96,7 @@ impl Scalar {
         match self {
             Scalar::Bool(b) => f64::from(u8::from(b)),
             Scalar::Int(i) => i as f64,
-            Scalar::Float(f) => f,
+            Scalar::Float(f) | Scalar::Complex(f, _) => f,
         }
     }
 
@@ -115,6 +131,12 @@ impl Scalar {
                 crate::with_dtype!(dtype, T => DynArray::from(ndarray::ArrayD::<T>::from_elem(
                     ndarray::IxDyn(shape),
                     <T as crate::Element>::from_i128(i128::from(i)),
+                )))
+            }
+            Scalar::Complex(re, im) => {
+                crate::with_dtype!(dtype, T => DynArray::from(ndarray::ArrayD::<T>::from_elem(
+                    ndarray::IxDyn(shape),
+                    <T as crate::Element>::from_c128(crate::Complex::new(re, im)),
                 )))
             }
             other => DynArray::full(dtype, shape, other.as_f64()),
@@ -207,6 +229,50 @@ pub(crate) fn blockwise(
     ))
 }
 
+/// The complex array `re + im·i` from its real and imaginary parts (broadcast together):
+/// `complex64` when both parts are `float32` (or smaller), else `complex128`.
+///
+/// NumPy writes this `re + 1j * im`, which works here too but rounds: an infinite `im`
+/// gives a NaN real part. This builds each element exactly.
+///
+/// # Errors
+///
+/// [`ArrayError::ShapeMismatch`] if the shapes do not broadcast.
+///
+/// # Examples
+///
+/// ```
+/// use floe_array::DType;
+///
+/// let re = floe_array::arange(0.0, 4.0, 1.0, 2, DType::F64)?;
+/// let z = floe_array::complex(&re, &re.neg()?)?;
+/// assert_eq!(z.dtype(), DType::C128);
+/// # Ok::<(), floe_array::ArrayError>(())
+/// ```
+pub fn complex(re: &Array, im: &Array) -> Result<Array> {
+    let dtype = re.dtype().promote(im.dtype()).complex();
+    let f: crate::expr::BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| {
+        kernels::with_view::<f64, _>(&blocks[0], |re| {
+            kernels::with_view::<f64, _>(&blocks[1], |im| {
+                let shape = ndarray::IxDyn(&info.shape);
+                let (Some(re), Some(im)) = (re.broadcast(shape.clone()), im.broadcast(shape))
+                else {
+                    return Err(TaskError::msg(
+                        "internal error: complex parts do not broadcast to the block",
+                    ));
+                };
+                Ok(DynArray::from(
+                    ndarray::Zip::from(&re)
+                        .and(&im)
+                        .map_collect(|&r, &i| crate::Complex::new(r, i)),
+                )
+                .astype(dtype))
+            })
+        })
+    });
+    blockwise("complex", "complex", &[re, im], dtype, f)
+}
+
 impl Array {
     /// Applies a binary operation with NumPy broadcasting and promotion.
     ///
@@ -246,7 +312,7 @@ impl Array {
     fn with_scalar(&self, op: BinaryOp, s: Scalar, scalar_first: bool) -> Result<Array> {
         let mut sd = s.dtype_next_to(self.dtype());
         if let Scalar::Int(i) = s
-            && !sd.is_float()
+            && !sd.is_inexact()
             && !int_fits(i, sd)
         {
             // An integer the array's dtype cannot hold, as NumPy 2 treats it: compared

@@ -7,7 +7,7 @@ use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
 use super::ReduceOp;
 use crate::elementwise::kernels::{Ops, with_view};
 use crate::expr::{BlockInfo, BlockRef};
-use crate::{ArrayElement, DType, DynArray, Element, with_dtype};
+use crate::{ArrayElement, Complex, DType, DynArray, Element, with_dtype};
 
 /// The partial result of a reduction over some blocks, shaped like a block whose reduced
 /// axes have length 1.
@@ -29,7 +29,7 @@ pub(crate) enum Partial {
     /// along the reduced axis (combining in block order shifts the later ones): block sizes
     /// need not be known. Without, they are global flat indices.
     Arg {
-        value: ArrayD<f64>,
+        value: DynArray,
         index: ArrayD<i64>,
         span: Option<i64>,
     },
@@ -41,7 +41,7 @@ impl Partial {
             Partial::Block(b) => b.nbytes(),
             Partial::Mean { sum, .. } => 8 * sum.len(),
             Partial::Moments { n, .. } => 3 * 8 * n.len(),
-            Partial::Arg { value, .. } => 16 * value.len(),
+            Partial::Arg { value, index, .. } => value.nbytes() + 8 * index.len(),
         }
     }
 }
@@ -172,6 +172,22 @@ pub(crate) fn partial(
                 Partial::Block(DynArray::from(float_sum(x, axes, op == ReduceOp::NanSum)))
             }))
         }
+        ReduceOp::Sum | ReduceOp::NanSum if b.dtype().is_complex() => {
+            // Each part summed as floats are (grouped, compensated); a NaN part makes the
+            // element NaN for `nansum`, which skips it whole.
+            let skip = op == ReduceOp::NanSum;
+            with_view::<Complex<f64>, _>(b, |x| {
+                let part = |f: fn(Complex<f64>) -> f64| {
+                    let p = x.mapv(|z| if skip && z.is_nan() { 0.0 } else { f(z) });
+                    float_sum(p.view(), axes, false)
+                };
+                let (re, im) = (part(|z| z.re), part(|z| z.im));
+                let sum = Zip::from(&re)
+                    .and(&im)
+                    .map_collect(|&r, &i| Complex::new(r, i));
+                Partial::Block(DynArray::from(sum).astype(b.dtype()))
+            })
+        }
         ReduceOp::Sum | ReduceOp::NanSum => {
             with_dtype!(b.dtype().sum_result(), T => with_view::<T, _>(b, |x| {
                 Partial::Block(T::wrap(fold_keepdims(x, axes, T::zero(), |s, v| T::add(*s, v), |a, c| T::add(*a, *c))))
@@ -229,7 +245,9 @@ pub(crate) fn partial(
                     let dev = Zip::from(&x)
                         .and(&mb)
                         .map_collect(|&v, &m| (v - m) * (v - m));
-                    float_sum(dev.view(), axes, true)
+                    // NaN deviations are skipped by the `nan` reductions only: a NaN makes
+                    // the plain variance NaN.
+                    float_sum(dev.view(), axes, skip)
                 } else {
                     ArrayD::zeros(sum.raw_dim())
                 };
@@ -237,19 +255,26 @@ pub(crate) fn partial(
             })?
         }
         ReduceOp::ArgMin | ReduceOp::ArgMax => {
-            with_view::<f64, _>(b, |x| arg_partial(x, axes, op == ReduceOp::ArgMax, info))
+            with_dtype!(b.dtype(), T => with_view::<T, _>(b, |x| {
+                arg_partial(x, axes, op == ReduceOp::ArgMax, info)
+            }))
         }
     })
 }
 
-fn better(max: bool, v: f64, best: f64) -> bool {
-    if best.is_nan() {
+fn better<T: Ops>(max: bool, v: T, best: T) -> bool {
+    if T::is_nan(best) {
         return false;
     }
-    v.is_nan() || if max { v > best } else { v < best }
+    T::is_nan(v) || if max { v > best } else { v < best }
 }
 
-fn arg_partial(x: ArrayViewD<'_, f64>, axes: &[usize], max: bool, info: &BlockInfo) -> Partial {
+fn arg_partial<T: Ops>(
+    x: ArrayViewD<'_, T>,
+    axes: &[usize],
+    max: bool,
+    info: &BlockInfo,
+) -> Partial {
     let mut keep_shape = x.shape().to_vec();
     for &a in axes {
         keep_shape[a] = 1;
@@ -260,7 +285,7 @@ fn arg_partial(x: ArrayViewD<'_, f64>, axes: &[usize], max: bool, info: &BlockIn
         let mut values = Vec::new();
         let mut index = Vec::new();
         for lane in x.lanes(Axis(a)) {
-            let (mut bi, mut bv) = (-1_i64, f64::NAN);
+            let (mut bi, mut bv) = (-1_i64, T::zero());
             for (i, &v) in lane.iter().enumerate() {
                 if i == 0 || better(max, v, bv) {
                     bi = i as i64;
@@ -271,8 +296,10 @@ fn arg_partial(x: ArrayViewD<'_, f64>, axes: &[usize], max: bool, info: &BlockIn
             index.push(bi);
         }
         return Partial::Arg {
-            value: ArrayD::from_shape_vec(IxDyn(&keep_shape), values)
-                .expect("one lane per kept position"),
+            value: T::wrap(
+                ArrayD::from_shape_vec(IxDyn(&keep_shape), values)
+                    .expect("one lane per kept position"),
+            ),
             index: ArrayD::from_shape_vec(IxDyn(&keep_shape), index)
                 .expect("one lane per kept position"),
             span: Some(x.shape()[a] as i64),
@@ -282,7 +309,7 @@ fn arg_partial(x: ArrayViewD<'_, f64>, axes: &[usize], max: bool, info: &BlockIn
     let strides: Vec<usize> = (0..info.array_shape.len())
         .map(|a| info.array_shape[a + 1..].iter().product())
         .collect();
-    let (mut best_i, mut best_v, mut first) = (0_i64, f64::NAN, true);
+    let (mut best_i, mut best_v, mut first) = (-1_i64, T::zero(), true);
     for (idx, &v) in x.indexed_iter() {
         if first || better(max, v, best_v) {
             first = false;
@@ -293,10 +320,36 @@ fn arg_partial(x: ArrayViewD<'_, f64>, axes: &[usize], max: bool, info: &BlockIn
         }
     }
     Partial::Arg {
-        value: ArrayD::from_elem(IxDyn(&keep_shape), best_v),
+        value: T::wrap(ArrayD::from_elem(IxDyn(&keep_shape), best_v)),
         index: ArrayD::from_elem(IxDyn(&keep_shape), best_i),
         span: None,
     }
+}
+
+/// Combines argmin/argmax partials `b` into `(value, index)` in place; `shift` is added to
+/// `b`'s relative positions.
+fn combine_arg<T: Ops>(
+    max: bool,
+    value: &mut DynArray,
+    index: &mut ArrayD<i64>,
+    vb: &DynArray,
+    ib: &ArrayD<i64>,
+    shift: i64,
+) -> Result<(), TaskError> {
+    let (Some(vb), Some(value)) = (T::view(vb), T::view_mut(value)) else {
+        return Err(internal("argmin/argmax partials of different dtypes"));
+    };
+    Zip::from(value)
+        .and(index)
+        .and(&vb)
+        .and(ib)
+        .for_each(|v, i, &v2, &i2| {
+            if i2 >= 0 && (*i < 0 || better(max, v2, *v)) {
+                *v = v2;
+                *i = i2 + shift;
+            }
+        });
+    Ok(())
 }
 
 fn combine_blocks<T: Ops>(op: ReduceOp, parts: &[&DynArray]) -> Result<DynArray, TaskError> {
@@ -447,16 +500,7 @@ pub(crate) fn combine(
                 };
                 // A later part's relative positions start after the ones before it.
                 let shift = span.unwrap_or(0);
-                Zip::from(&mut value)
-                    .and(&mut index)
-                    .and(vb)
-                    .and(ib)
-                    .for_each(|v, i, &v2, &i2| {
-                        if i2 >= 0 && (*i < 0 || better(max, v2, *v)) {
-                            *v = v2;
-                            *i = i2 + shift;
-                        }
-                    });
+                with_dtype!(value.dtype(), T => combine_arg::<T>(max, &mut value, &mut index, vb, ib, shift))?;
                 span = span.zip(*sb).map(|(a, b)| a + b);
             }
             Ok(Partial::Arg { value, index, span })

@@ -18,6 +18,7 @@
 //! links rather than its logarithm, negligible in `f64`; means and variances combine
 //! (count, mean, M2) moments with Chan's formulas, never sums of squares.
 
+mod complex;
 pub(crate) mod kernels;
 
 use std::sync::Arc;
@@ -154,8 +155,16 @@ impl ReduceOp {
 
     /// The result dtype for an input of `dtype`.
     pub fn dtype(self, dtype: DType) -> DType {
-        let float = if dtype.is_float() { dtype } else { DType::F64 };
+        let float = if dtype.is_inexact() {
+            dtype
+        } else {
+            DType::F64
+        };
         match self {
+            ReduceOp::Var { .. }
+            | ReduceOp::Std { .. }
+            | ReduceOp::NanVar { .. }
+            | ReduceOp::NanStd { .. } => float.real(),
             ReduceOp::Sum | ReduceOp::Prod => dtype.sum_result(),
             ReduceOp::NanSum => dtype.sum_result(),
             ReduceOp::Min | ReduceOp::Max | ReduceOp::NanMin | ReduceOp::NanMax => dtype,
@@ -294,6 +303,9 @@ impl Array {
             // Flat positions over several axes need the block offsets, which unknown
             // sizes leave unknown (one axis counts from each block's start instead).
             self.require_known(name)?;
+        }
+        if self.dtype().is_complex() && complex::by_parts(op) {
+            return complex::reduce_by_parts(self, op, &axes, keepdims, split_every);
         }
         if !op.has_identity() && axes.iter().any(|&a| self.shape()[a] == 0) {
             return Err(ArrayError::invalid(

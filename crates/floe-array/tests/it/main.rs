@@ -4,6 +4,7 @@
 
 mod support;
 
+mod complex;
 mod creation;
 mod elementwise;
 mod errors;

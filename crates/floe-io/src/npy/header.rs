@@ -129,9 +129,11 @@ pub(crate) fn parse_descr(descr: &str) -> Result<(DType, Endian), String> {
         "u8" => DType::U64,
         "f4" => DType::F32,
         "f8" => DType::F64,
+        "c8" => DType::C64,
+        "c16" => DType::C128,
         _ => {
             return Err(format!(
-                "dtype {descr:?} is not supported (bool, integers, float32, float64 are)"
+                "dtype {descr:?} is not supported (bool, integers, floats and complex are)"
             ));
         }
     };
@@ -152,6 +154,8 @@ pub(crate) fn descr(dtype: DType) -> &'static str {
         DType::U64 => "<u8",
         DType::F32 => "<f4",
         DType::F64 => "<f8",
+        DType::C64 => "<c8",
+        DType::C128 => "<c16",
         _ => "|V0",
     }
 }
@@ -212,7 +216,8 @@ mod tests {
         let mut h = write(DType::F64, &[2]);
         h.truncate(30);
         assert!(parse(&h).unwrap_err().contains("truncated"));
-        assert!(parse_descr("<c16").unwrap_err().contains("not supported"));
+        assert_eq!(parse_descr("<c16").unwrap(), (DType::C128, Endian::Little));
+        assert!(parse_descr("<f2").unwrap_err().contains("not supported"));
         assert_eq!(parse_descr(">i2").unwrap(), (DType::I16, Endian::Big));
     }
 }

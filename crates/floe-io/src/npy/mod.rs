@@ -14,7 +14,9 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use floe_array::{Array, ArrayElement, BlockInfo, ChunkSpec, Chunks, DynArray, with_dtype};
+use floe_array::{
+    Array, ArrayElement, BlockInfo, ChunkSpec, Chunks, Complex, DynArray, with_dtype,
+};
 use floe_graph::TaskError;
 use ndarray::{ArrayD, IxDyn};
 
@@ -96,6 +98,27 @@ macro_rules! bytes_numeric {
 }
 
 bytes_numeric!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
+
+macro_rules! bytes_complex {
+    ($($t:ty),+) => {
+        $(
+            /// Two parts, real first, each in the file's byte order (NumPy's `c8`/`c16`).
+            impl Bytes for Complex<$t> {
+                const SIZE: usize = 2 * std::mem::size_of::<$t>();
+                fn decode(b: &[u8], endian: Endian) -> Self {
+                    let (re, im) = b.split_at(Self::SIZE / 2);
+                    Complex::new(<$t as Bytes>::decode(re, endian), <$t as Bytes>::decode(im, endian))
+                }
+                fn encode(self, out: &mut Vec<u8>) {
+                    self.re.encode(out);
+                    self.im.encode(out);
+                }
+            }
+        )+
+    };
+}
+
+bytes_complex!(f32, f64);
 
 impl Bytes for bool {
     const SIZE: usize = 1;

@@ -9,7 +9,7 @@ mod zarr;
 
 use std::path::{Path, PathBuf};
 
-use floe_array::{Array, DType, DynArray, Lowering, from_ndarray};
+use floe_array::{Array, Complex64, Complex128, DType, DynArray, Lowering, from_ndarray};
 use floe_graph::{GraphBuilder, fuse};
 use floe_io::{IoError, from_npy, to_npy};
 use floe_scheduler::Scheduler;
@@ -106,6 +106,27 @@ fn files_written_by_numpy_read_back_exactly() {
         .into_u8()
         .unwrap();
     assert_eq!(s[[]], 7);
+    let z = compute(&from_npy(fixture("c16_3x4.npy"), [2_usize, 3]).unwrap())
+        .unwrap()
+        .into_c128()
+        .unwrap();
+    assert_eq!(
+        z,
+        ArrayD::from_shape_fn(IxDyn(&[3, 4]), |i| {
+            let v = (i[0] * 4 + i[1]) as f64 / 2.0;
+            Complex128::new(v, -v)
+        })
+    );
+    let z = compute(&from_npy(fixture("c8_bigendian_6.npy"), 4).unwrap())
+        .unwrap()
+        .into_c64()
+        .unwrap();
+    assert_eq!(
+        z.iter().copied().collect::<Vec<_>>(),
+        (0..6)
+            .map(|i| Complex64::new(i as f32, 0.5 * i as f32))
+            .collect::<Vec<_>>()
+    );
 }
 
 fn shape_and_chunks() -> impl Strategy<Value = (Vec<usize>, usize, usize, u8)> {
@@ -113,7 +134,7 @@ fn shape_and_chunks() -> impl Strategy<Value = (Vec<usize>, usize, usize, u8)> {
         proptest::collection::vec(0_usize..6, 0..4),
         1_usize..4,
         1_usize..5,
-        0_u8..4,
+        0_u8..5,
     )
 }
 
@@ -131,6 +152,7 @@ proptest! {
             0 => DynArray::from(base.mapv(|v| v as f64 / 3.0)),
             1 => DynArray::from(base.mapv(|v| v as i32)),
             2 => DynArray::from(base.mapv(|v| v % 2 == 0)),
+            3 => DynArray::from(base.mapv(|v| Complex64::new(v as f32, 0.25 - v as f32))),
             _ => DynArray::from(base.mapv(|v| v as u16)),
         };
         let x = floe_array::with_array!(data.clone(), a => from_ndarray(a, wc).unwrap());

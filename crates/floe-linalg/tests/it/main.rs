@@ -409,3 +409,29 @@ proptest! {
         prop_assert!(rel_err(&at.t().dot(&bt), &at.t().dot(&at).dot(&x)) < 1e-9);
     }
 }
+
+#[test]
+fn complex_products_are_real_products_of_the_parts() {
+    let (ar, ai, b) = (matrix(7, 5, 1), matrix(7, 5, 2), matrix(5, 4, 3));
+    let a = floe_array::complex(&lazy(&ar, [3, 2]), &lazy(&ai, [3, 2])).unwrap();
+    let c = floe_linalg::matmul(&a, &lazy(&b, [2, 4])).unwrap();
+    assert_eq!(c.dtype(), DType::C128);
+    let (re, im) = (
+        c.unary(floe_array::UnaryOp::Real).unwrap(),
+        c.unary(floe_array::UnaryOp::Imag).unwrap(),
+    );
+    let got = compute_all(&[&re, &im]);
+    assert!(rel_err(&m2(got[0].clone()), &ar.dot(&b)) < 1e-12);
+    assert!(rel_err(&m2(got[1].clone()), &ai.dot(&b)) < 1e-12);
+    // Both complex: (ar + ai·i)(ar + ai·i)ᵀ = ar·arᵀ - ai·aiᵀ + (ar·aiᵀ + ai·arᵀ)·i.
+    let g = floe_linalg::matmul(&a, &a.t()).unwrap();
+    let got = compute_all(&[
+        &g.unary(floe_array::UnaryOp::Real).unwrap(),
+        &g.unary(floe_array::UnaryOp::Imag).unwrap(),
+    ]);
+    assert!(rel_err(&m2(got[0].clone()), &(ar.dot(&ar.t()) - ai.dot(&ai.t()))) < 1e-12);
+    assert!(rel_err(&m2(got[1].clone()), &(ar.dot(&ai.t()) + ai.dot(&ar.t()))) < 1e-12);
+    // Factorizations are real only: a typed refusal, not a silently dropped imaginary part.
+    let err = floe_linalg::qr(&a).unwrap_err();
+    assert!(matches!(err, floe_array::ArrayError::UnsupportedDType { .. }), "{err}");
+}

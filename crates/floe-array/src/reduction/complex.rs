@@ -1,0 +1,96 @@
+//! Means and variances of complex arrays, from their real and imaginary parts.
+//!
+//! The mean of `z` is `mean(re) + mean(im)·i`, and its variance `var(re) + var(im)` (the
+//! mean squared distance `|z - mean|²` splits into the two parts), so the float reductions'
+//! accurate partials (compensated sums, Chan's merge of moments) serve complex arrays too.
+//! For the `nan` reductions an element is missing when either part is NaN, as in NumPy:
+//! both of its parts are masked before the parts are reduced.
+
+use std::sync::Arc;
+
+use super::{Axes, ReduceOp};
+use crate::elementwise::blockwise;
+use crate::elementwise::kernels::with_view;
+use crate::expr::{BlockFn, BlockInfo, BlockRef};
+use crate::{Array, BinaryOp, Complex, DynArray, Result, UnaryOp};
+
+/// Whether `op` on a complex array is computed from the parts.
+pub(super) fn by_parts(op: ReduceOp) -> bool {
+    matches!(
+        op,
+        ReduceOp::Mean
+            | ReduceOp::NanMean
+            | ReduceOp::Var { .. }
+            | ReduceOp::Std { .. }
+            | ReduceOp::NanVar { .. }
+            | ReduceOp::NanStd { .. }
+    )
+}
+
+/// `op` over `axes` (normalized, ascending) of the complex array `z`.
+pub(super) fn reduce_by_parts(
+    z: &Array,
+    op: ReduceOp,
+    axes: &[usize],
+    keepdims: bool,
+    split_every: Option<usize>,
+) -> Result<Array> {
+    let masked = matches!(
+        op,
+        ReduceOp::NanMean | ReduceOp::NanVar { .. } | ReduceOp::NanStd { .. }
+    );
+    let (re, im) = (part(z, false, masked)?, part(z, true, masked)?);
+    let axes = Axes::Some(axes.iter().map(|&a| a as isize).collect());
+    let reduce = |x: &Array, op: ReduceOp| x.reduce(op, axes.clone(), keepdims, split_every);
+    let variance = |op: ReduceOp| reduce(&re, op)?.binary(BinaryOp::Add, &reduce(&im, op)?);
+    match op {
+        ReduceOp::Mean | ReduceOp::NanMean => crate::complex(&reduce(&re, op)?, &reduce(&im, op)?),
+        ReduceOp::Var { .. } | ReduceOp::NanVar { .. } => variance(op),
+        ReduceOp::Std { ddof } => variance(ReduceOp::Var { ddof })?.unary(UnaryOp::Sqrt),
+        ReduceOp::NanStd { ddof } => variance(ReduceOp::NanVar { ddof })?.unary(UnaryOp::Sqrt),
+        _ => unreachable!("only `by_parts` reductions come here"),
+    }
+}
+
+/// The real (or imaginary) part of `z`; with `masked`, NaN wherever either part is.
+fn part(z: &Array, imag: bool, masked: bool) -> Result<Array> {
+    let dtype = z.dtype().real();
+    let f: BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], _: &BlockInfo| {
+        Ok(with_view::<Complex<f64>, _>(&blocks[0], |x| {
+            DynArray::from(x.mapv(|z| match (masked && z.is_nan(), imag) {
+                (true, _) => f64::NAN,
+                (false, false) => z.re,
+                (false, true) => z.im,
+            }))
+            .astype(dtype)
+        }))
+    });
+    blockwise(
+        if imag { "imag" } else { "real" },
+        "complex parts",
+        &[z],
+        dtype,
+        f,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DType;
+
+    #[test]
+    fn parts_are_float_reductions_of_the_matching_precision() {
+        let z = crate::ones(&[4], 2, DType::C64).unwrap();
+        assert_eq!(
+            z.reduce(ReduceOp::Mean, Axes::All, false, None)
+                .unwrap()
+                .dtype(),
+            DType::C64
+        );
+        let v = z
+            .reduce(ReduceOp::Var { ddof: 0 }, Axes::All, false, None)
+            .unwrap();
+        assert_eq!(v.dtype(), DType::F32);
+    }
+}
