@@ -461,7 +461,7 @@ def test_numpy_functions_and_ufuncs_stay_lazy():
     assert np.shape(x) == (4, 6) and np.ndim(x) == 2 and np.size(x) == 24
     # What floe cannot do lazily is a TypeError, never a silent computation.
     for call in [lambda: np.add(x, 1, out=np.empty((4, 6))), lambda: np.add.reduce(x),
-                 lambda: np.fft.fft(x), lambda: np.sort(x)]:
+                 lambda: np.linalg.eig(x), lambda: np.sort(x)]:
         with pytest.raises(TypeError):
             call()
     # Asking for a NumPy array still computes.
@@ -559,7 +559,7 @@ def test_ufunc_dtypes_follow_numpy():
     assert np.cbrt(i.astype("int8")).dtype == np.float32
     assert np.trunc(i).dtype == np.int32
     # NumPy's integer reciprocal truncates (1 // x); floe refuses it rather than differ.
-    with pytest.raises(ValueError, match="reciprocal"):
+    with pytest.raises(TypeError, match="reciprocal"):
         np.reciprocal(i)
 
 

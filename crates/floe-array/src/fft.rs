@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, Axis, IxDyn, Zip};
-use num_complex::Complex as Nc;
+use floe_graph::TaskError;
+use ndarray::{ArrayD, Axis, CowArray, IxDyn, Zip};
 use rustfft::{FftNum, FftPlanner};
 
 use crate::error::normalize_axis;
@@ -330,9 +330,9 @@ impl Array {
             Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
                 let single = matches!(in_dtype, DType::F32 | DType::C64);
                 let out = if single {
-                    lanes::<f32>(t, b[0], axis, size, out_len, scale as f32)
+                    lanes::<f32>(t, b[0], axis, size, out_len, scale as f32)?
                 } else {
-                    lanes::<f64>(t, b[0], axis, size, out_len, scale)
+                    lanes::<f64>(t, b[0], axis, size, out_len, scale)?
                 };
                 Ok(out.astype(dtype))
             }),
@@ -340,7 +340,7 @@ impl Array {
     }
 }
 
-/// Transforms every lane of `block` along `axis`.
+/// Transforms every lane of `block` along `axis` into a block of `out_len` along it.
 fn lanes<T>(
     t: Transform,
     block: &DynArray,
@@ -348,64 +348,108 @@ fn lanes<T>(
     size: usize,
     out_len: usize,
     scale: T,
-) -> DynArray
+) -> Result<DynArray, TaskError>
 where
     T: FftNum + num_traits::Float + crate::ArrayElement,
     Complex<T>: crate::ArrayElement,
 {
-    let input: ArrayD<Complex<T>> = block.to_typed::<Complex<T>>();
-    let mut shape = input.shape().to_vec();
+    let mut shape = block.shape().to_vec();
     shape[axis] = out_len;
-    let inverse = matches!(
-        t,
-        Transform::Complex { inverse: true } | Transform::RealInverse
-    );
-    let mut planner = FftPlanner::<T>::new();
-    let fft = if inverse {
-        planner.plan_fft_inverse(size)
-    } else {
-        planner.plan_fft_forward(size)
-    };
-    let o = <T as num_traits::Zero>::zero();
-    let mut buf = vec![Nc::new(o, o); size];
-    let mut scratch = vec![Nc::new(o, o); fft.get_inplace_scratch_len()];
-    let zero = Nc::new(o, o);
-    let mut out = ArrayD::<Complex<T>>::from_elem(IxDyn(&shape), Complex::new(o, o));
-    Zip::from(input.lanes(Axis(axis)))
-        .and(out.lanes_mut(Axis(axis)))
-        .for_each(|x, mut y| {
-            match t {
-                Transform::RealInverse => {
-                    // The full spectrum from its non-negative half: X[n - k] = conj(X[k]);
-                    // the imaginary parts of the zero (and Nyquist) frequencies are ignored.
-                    let half = size / 2 + 1;
-                    for (k, v) in buf.iter_mut().enumerate().take(half) {
-                        *v = x.get(k).map_or(zero, |z| z.nc());
-                    }
-                    buf[0].im = o;
-                    if size.is_multiple_of(2) {
-                        buf[size / 2].im = o;
-                    }
-                    for k in half..size {
-                        buf[k] = buf[size - k].conj();
-                    }
-                }
-                _ => {
+    let zero = <T as num_traits::Zero>::zero();
+    let c0 = Complex::new(zero, zero);
+    // Each lane is copied into a contiguous buffer (cropped or zero-padded to the transform's
+    // length), transformed in place and written out scaled.
+    let fail =
+        |e: realfft::FftError| TaskError::msg(format!("internal error in the transform: {e}"));
+    Ok(match t {
+        Transform::Complex { inverse } => {
+            let input = in_type::<Complex<T>>(block);
+            let mut planner = FftPlanner::<T>::new();
+            let fft = if inverse {
+                planner.plan_fft_inverse(size)
+            } else {
+                planner.plan_fft_forward(size)
+            };
+            let mut buf = vec![c0.nc(); size];
+            let mut scratch = vec![c0.nc(); fft.get_inplace_scratch_len()];
+            let mut out = ArrayD::from_elem(IxDyn(&shape), c0);
+            Zip::from(input.lanes(Axis(axis)))
+                .and(out.lanes_mut(Axis(axis)))
+                .for_each(|x, mut y| {
                     for (k, v) in buf.iter_mut().enumerate() {
-                        *v = x.get(k).map_or(zero, |z| z.nc());
+                        *v = x.get(k).map_or(c0, |z| *z).nc();
                     }
-                }
-            }
-            fft.process_with_scratch(&mut buf, &mut scratch);
-            for (k, v) in y.iter_mut().enumerate() {
-                let z = buf[k];
-                *v = Complex::new(z.re * scale, z.im * scale);
-            }
-        });
-    if t == Transform::RealInverse {
-        <T as crate::ArrayElement>::wrap(out.mapv(|z| z.re))
-    } else {
-        <Complex<T> as crate::ArrayElement>::wrap(out)
+                    fft.process_with_scratch(&mut buf, &mut scratch);
+                    for (v, z) in y.iter_mut().zip(&buf) {
+                        *v = Complex::new(z.re * scale, z.im * scale);
+                    }
+                });
+            <Complex<T> as crate::ArrayElement>::wrap(out)
+        }
+        Transform::Real => {
+            let input = in_type::<T>(block);
+            let r2c = realfft::RealFftPlanner::<T>::new().plan_fft_forward(size);
+            let mut buf = r2c.make_input_vec();
+            let mut spectrum = r2c.make_output_vec();
+            let mut scratch = r2c.make_scratch_vec();
+            let mut out = ArrayD::from_elem(IxDyn(&shape), c0);
+            let mut status = Ok(());
+            Zip::from(input.lanes(Axis(axis)))
+                .and(out.lanes_mut(Axis(axis)))
+                .for_each(|x, mut y| {
+                    for (k, v) in buf.iter_mut().enumerate() {
+                        *v = x.get(k).copied().unwrap_or(zero);
+                    }
+                    if let Err(e) = r2c.process_with_scratch(&mut buf, &mut spectrum, &mut scratch)
+                    {
+                        status = Err(e);
+                    }
+                    for (v, z) in y.iter_mut().zip(&spectrum) {
+                        *v = Complex::new(z.re * scale, z.im * scale);
+                    }
+                });
+            status.map_err(fail)?;
+            <Complex<T> as crate::ArrayElement>::wrap(out)
+        }
+        Transform::RealInverse => {
+            let input = in_type::<Complex<T>>(block);
+            let c2r = realfft::RealFftPlanner::<T>::new().plan_fft_inverse(size);
+            let mut spectrum = c2r.make_input_vec();
+            let mut buf = c2r.make_output_vec();
+            let mut scratch = c2r.make_scratch_vec();
+            let mut out = ArrayD::from_elem(IxDyn(&shape), zero);
+            let mut status = Ok(());
+            Zip::from(input.lanes(Axis(axis)))
+                .and(out.lanes_mut(Axis(axis)))
+                .for_each(|x, mut y| {
+                    for (k, v) in spectrum.iter_mut().enumerate() {
+                        *v = x.get(k).map_or(c0, |z| *z).nc();
+                    }
+                    // A real signal's spectrum has real zero (and Nyquist) frequencies: their
+                    // imaginary parts are ignored, as NumPy ignores them.
+                    spectrum[0].im = zero;
+                    if size.is_multiple_of(2) {
+                        spectrum[size / 2].im = zero;
+                    }
+                    if let Err(e) = c2r.process_with_scratch(&mut spectrum, &mut buf, &mut scratch)
+                    {
+                        status = Err(e);
+                    }
+                    for (v, r) in y.iter_mut().zip(&buf) {
+                        *v = *r * scale;
+                    }
+                });
+            status.map_err(fail)?;
+            <T as crate::ArrayElement>::wrap(out)
+        }
+    })
+}
+
+/// `block` as an array of `T`: borrowed when it already is one, else converted.
+fn in_type<T: crate::ArrayElement>(block: &DynArray) -> CowArray<'_, T, IxDyn> {
+    match T::view(block) {
+        Some(v) => CowArray::from(v),
+        None => CowArray::from(block.to_typed::<T>()),
     }
 }
 
@@ -529,6 +573,8 @@ impl Array {
 
 #[cfg(test)]
 mod tests {
+    use num_complex::Complex as Nc;
+
     use super::*;
 
     fn naive_dft(x: &[Nc<f64>], inverse: bool) -> Vec<Nc<f64>> {
@@ -552,7 +598,8 @@ mod tests {
             .map(|i| Complex::new(i as f64 * 0.5 - 1.0, (i * i) as f64 % 3.0))
             .collect();
         let block = DynArray::from(ArrayD::from_shape_vec(IxDyn(&[7]), x.clone()).unwrap());
-        let out = lanes::<f64>(Transform::Complex { inverse: false }, &block, 0, 7, 7, 1.0);
+        let out =
+            lanes::<f64>(Transform::Complex { inverse: false }, &block, 0, 7, 7, 1.0).unwrap();
         let want = naive_dft(&x.iter().map(|z| z.nc()).collect::<Vec<_>>(), false);
         for (a, b) in out.into_c128().unwrap().iter().zip(want) {
             assert!((a.re - b.re).abs() < 1e-12 && (a.im - b.im).abs() < 1e-12);
@@ -563,8 +610,8 @@ mod tests {
     fn real_inverse_rebuilds_the_signal() {
         let x: Vec<f64> = (0..6).map(|i| (i as f64).sin()).collect();
         let block = DynArray::from(ArrayD::from_shape_vec(IxDyn(&[6]), x.clone()).unwrap());
-        let spec = lanes::<f64>(Transform::Real, &block, 0, 6, 4, 1.0);
-        let back = lanes::<f64>(Transform::RealInverse, &spec, 0, 6, 6, 1.0 / 6.0);
+        let spec = lanes::<f64>(Transform::Real, &block, 0, 6, 4, 1.0).unwrap();
+        let back = lanes::<f64>(Transform::RealInverse, &spec, 0, 6, 6, 1.0 / 6.0).unwrap();
         for (a, b) in back.into_f64().unwrap().iter().zip(&x) {
             assert!((a - b).abs() < 1e-12);
         }

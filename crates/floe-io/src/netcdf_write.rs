@@ -150,6 +150,14 @@ pub fn to_netcdf(
             what: "bool arrays (NetCDF has no boolean type; cast with astype(u8))".into(),
         });
     }
+    if dtype.is_complex() {
+        return Err(IoError::Unsupported {
+            path,
+            what: format!(
+                "{dtype} arrays (NetCDF has no complex type; write the real and imaginary parts as two variables)"
+            ),
+        });
+    }
     let fail = |reason: String| IoError::Format {
         path: path.clone(),
         format: FORMAT,

@@ -99,7 +99,7 @@ fn index_entry(item: &Bound<'_, PyAny>) -> PyResult<fa::Index> {
             }
             Ok(fa::Index::Mask(mask.iter().copied().collect()))
         }
-        d if !d.is_float() => {
+        d if d.is_integer() => {
             let idx = block.astype(DType::I64).into_i64().map_err(to_py)?;
             if idx.ndim() != 1 {
                 return Err(PyIndexError::new_err("index lists must be 1-d"));

@@ -55,6 +55,20 @@ fn pow<T: Float>(a: Complex<T>, b: Complex<T>) -> Complex<T> {
     a.nc().powc(b.nc()).into()
 }
 
+/// `|z|`: the square root of the sum of squares where that cannot overflow or lose digits to
+/// underflow (within an ulp of `hypot`, several times faster), `hypot` elsewhere.
+#[inline]
+fn magnitude<T: Float>(re: T, im: T) -> T {
+    let s = re * re + im * im;
+    // 2^54 above the smallest normal: squares that matter keep all their digits.
+    let floor = T::min_positive_value() * T::from(18_014_398_509_481_984.0_f64).unwrap_or(T::one());
+    if s.is_finite() && s >= floor {
+        s.sqrt()
+    } else {
+        re.hypot(im)
+    }
+}
+
 fn map_parts<T: Float>(z: Complex<T>, f: impl Fn(T) -> T) -> Complex<T> {
     Complex::new(f(z.re), f(z.im))
 }
@@ -134,7 +148,7 @@ macro_rules! complex_ops {
                 a
             }
             fn abs(a: Self) -> Self {
-                Complex::new(a.re.hypot(a.im), 0.0)
+                Complex::new(magnitude(a.re, a.im), 0.0)
             }
             fn floor(a: Self) -> Self {
                 a
@@ -218,7 +232,7 @@ where
     Complex<T>: ArrayElement,
 {
     with_view::<Complex<T>, _>(a, |a| match op {
-        UnaryOp::Abs => T::wrap(a.mapv(|z| z.re.hypot(z.im))),
+        UnaryOp::Abs => T::wrap(a.mapv(|z| magnitude(z.re, z.im))),
         UnaryOp::Real => T::wrap(a.mapv(|z| z.re)),
         UnaryOp::Imag => T::wrap(a.mapv(|z| z.im)),
         UnaryOp::Angle => T::wrap(a.mapv(|z| z.im.atan2(z.re))),
@@ -281,6 +295,23 @@ mod tests {
         assert!((l.re - 1e-10).abs() < 1e-24 && (l.im - (1e-10 - 1e-20)).abs() < 1e-24);
         let e = expm1(z);
         assert!((e.re - 1e-10).abs() < 1e-24 && (e.im - (1e-10 + 1e-20)).abs() < 1e-24);
+    }
+
+    #[test]
+    fn magnitude_is_hypot_within_an_ulp_and_never_overflows() {
+        for (re, im) in [
+            (3.0, 4.0),
+            (1e-200, 1e-200),
+            (1e200, -1e200),
+            (0.1, 7.3),
+            (0.0, -0.0),
+        ] {
+            let (m, h) = (magnitude(re, im), f64::hypot(re, im));
+            assert!((m - h).abs() <= h * 2.3e-16, "{re} {im}: {m} vs {h}");
+        }
+        assert_eq!(magnitude(f64::INFINITY, f64::NAN), f64::INFINITY);
+        assert!(magnitude(f64::NAN, 1.0).is_nan());
+        assert_eq!(magnitude(3e-30_f32, 4e-30), 5e-30);
     }
 
     #[test]

@@ -256,6 +256,9 @@ mod writing {
         let b = floe_array::zeros(&[4], 2, DType::Bool).unwrap();
         let e = to_netcdf(&b, dir.0.join("b.nc"), "v", &NetcdfOptions::default()).unwrap_err();
         assert!(matches!(e, IoError::Unsupported { .. }), "{e}");
+        let z = floe_array::zeros(&[4], 2, DType::C64).unwrap();
+        let e = to_netcdf(&z, dir.0.join("z.nc"), "v", &NetcdfOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("no complex type"), "{e}");
         let e = to_netcdf(
             &x,
             dir.0.join("no/such/dir/c.nc"),

@@ -433,5 +433,8 @@ fn complex_products_are_real_products_of_the_parts() {
     assert!(rel_err(&m2(got[1].clone()), &(ar.dot(&ai.t()) + ai.dot(&ar.t()))) < 1e-12);
     // Factorizations are real only: a typed refusal, not a silently dropped imaginary part.
     let err = floe_linalg::qr(&a).unwrap_err();
-    assert!(matches!(err, floe_array::ArrayError::UnsupportedDType { .. }), "{err}");
+    assert!(
+        matches!(err, floe_array::ArrayError::UnsupportedDType { .. }),
+        "{err}"
+    );
 }
