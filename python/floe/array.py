@@ -1155,9 +1155,13 @@ def _fft_nd(kind, default_axes=None):
     def f(a, s=None, axes=default_axes, norm=None, out=None):
         if out is not None:
             raise NotImplementedError("floe returns a new lazy array; out= is not supported")
+        a = asarray(a)
         axes = None if axes is None else [int(ax) for ax in axes]
-        s = None if s is None else [int(n) for n in s]
-        return _floe._fftn(kind, asarray(a), s, axes, norm)
+        if s is not None:
+            # NumPy 2: -1 keeps the input's length along that axis.
+            on = axes if axes is not None else range(a.ndim - len(s), a.ndim)
+            s = [a.shape[ax] if int(n) == -1 else int(n) for n, ax in zip(s, on)]
+        return _floe._fftn(kind, a, s, axes, norm)
 
     f.__name__ = kind if default_axes is None else kind.replace("n", "2")
     f.__doc__ = f"``numpy.fft.{f.__name__}`` over ``axes``, each of which must be one block."

@@ -22,6 +22,7 @@ def _data(shape, seed, dtype, nan=False):
     z = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
     if nan:
         z[rng.random(shape) < 0.1] = complex(np.nan, 1.0)
+        z[rng.random(shape) < 0.1] = complex(0.5, np.nan)
     return z.astype(dtype)
 
 
@@ -157,5 +158,53 @@ def test_errors_are_numpys():
                  lambda: fa.linalg.qr(x)]:
         with pytest.raises(TypeError):
             call()
+    with pytest.raises(ValueError, match="number of data points"):
+        np.fft.rfft(fa.zeros((3, 0), chunks=2), axis=1)
+    for call in [lambda: fa.linalg.lstsq(x, fa.ones(6, chunks=3)),
+                 lambda: fa.linalg.lstsq(fa.ones((6, 4), chunks=(3, 4)), x[:, 0])]:
+        with pytest.raises(TypeError):
+            call()
     assert fa.iscomplexobj(x) and np.iscomplexobj(x) and not np.isrealobj(x)
     np.testing.assert_array_equal(np.isreal(x * 0).compute(), np.ones((6, 4), bool))
+
+
+def test_complex_selections_of_unknown_size():
+    z = _data((7, 5), 3, "complex128")
+    x = fa.from_array(z, chunks=(3, 2))
+    hot = x[x.real > 0]                       # sizes unknown until computed
+    assert np.isnan(hot.shape[0])
+    for got, want in [(hot.sum(), z[z.real > 0].sum()), (hot.mean(), z[z.real > 0].mean()),
+                      (abs(hot).max(), abs(z[z.real > 0]).max()),
+                      (hot.argmax(), z[z.real > 0].argmax())]:
+        np.testing.assert_allclose(got.compute(), want, rtol=1e-12)
+    v, c = np.unique(fa.from_array(np.round(z.real) + 1j * np.round(z.imag), chunks=4),
+                     return_counts=True)
+    wv, wc = np.unique(np.round(z.real) + 1j * np.round(z.imag), return_counts=True)
+    np.testing.assert_array_equal(v.compute(), wv)
+    np.testing.assert_array_equal(c.compute(), wc)
+
+
+def test_complex_values_in_arguments():
+    z = _data((5, 4), 7, "complex128")
+    x = fa.from_array(z, chunks=(2, 3))
+    for got, want in [
+        (np.round(x, 1), np.round(z, 1)),
+        (x.round(), np.round(z)),
+        (fa.full((2, 3), 1 - 2j, chunks=2), np.full((2, 3), 1 - 2j)),
+        (fa.full_like(x, np.complex64(3j)), np.full_like(z, np.complex64(3j))),
+        (np.pad(x, 1, constant_values=2j), np.pad(z, 1, constant_values=2j)),
+        (np.diff(x, axis=0, prepend=1j), np.diff(z, axis=0, prepend=1j)),
+        (np.clip(abs(x), 0.5, None), np.clip(abs(z), 0.5, None)),
+        (np.fft.fftn(x.rechunk((5, 4)), s=(-1, 6), axes=(0, 1)),
+         np.fft.fftn(z, s=(5, 6), axes=(0, 1))),
+        (np.fft.fft(fa.from_array(z.real > 0, chunks=(2, -1))), np.fft.fft(z.real > 0)),
+        (np.sign(fa.from_array(np.array([complex(np.inf, 1), complex(2, -np.inf),
+                                         complex(np.inf, np.nan), 0j, 3 + 4j]))),
+         np.sign(np.array([complex(np.inf, 1), complex(2, -np.inf), complex(np.inf, np.nan),
+                           0j, 3 + 4j]))),
+        (fa.coarsen(np.mean, x[:4], {0: 2, 1: 2}), z[:4].reshape(2, 2, 2, 2).mean(axis=(1, 3))),
+    ]:
+        assert got.dtype == want.dtype, (got.dtype, want.dtype)
+        np.testing.assert_allclose(got.compute(), want, rtol=1e-12)
+    with pytest.raises(TypeError, match="real numbers"):
+        fa.map_overlap(lambda b: b, x, depth=1, boundary=1j)

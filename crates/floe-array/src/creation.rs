@@ -57,6 +57,41 @@ pub fn full(
     ))
 }
 
+/// An array of `shape` filled with `value` cast to `dtype` as NumPy's `astype` does:
+/// [`full`] for any [`Scalar`] — integers exactly (through `i128`), complex numbers with both
+/// parts.
+///
+/// # Errors
+///
+/// Bad `chunks` for `shape`.
+///
+/// # Examples
+///
+/// ```
+/// use floe_array::{DType, Scalar};
+///
+/// let z = floe_array::full_scalar(&[3], 2, Scalar::Complex(1.0, -2.0), DType::C64)?;
+/// assert_eq!(z.dtype(), DType::C64);
+/// let big = floe_array::full_scalar(&[2], 2, Scalar::Int(1 << 60), DType::I64)?;
+/// # Ok::<(), floe_array::ArrayError>(())
+/// ```
+pub fn full_scalar(
+    shape: &[usize],
+    chunks: impl Into<ChunkSpec>,
+    value: impl Into<crate::Scalar>,
+    dtype: DType,
+) -> Result<Array> {
+    let value = value.into();
+    let c = Chunks::from_spec(shape, chunks, dtype)?;
+    Ok(source(
+        "full",
+        shape,
+        c,
+        dtype,
+        Arc::new(move |b: &BlockInfo| Ok(value.fill(dtype, &b.shape))),
+    ))
+}
+
 /// An array of zeros. See [`full`].
 ///
 /// # Errors

@@ -273,12 +273,6 @@ impl Array {
     ) -> Result<Array> {
         let op = t.name();
         let axis = normalize_axis(op, axis, self.ndim())?;
-        if self.dtype() == DType::Bool {
-            return Err(ArrayError::UnsupportedDType {
-                op,
-                dtype: self.dtype(),
-            });
-        }
         if t == Transform::Real {
             self.dtype().require_real(op)?;
         }
@@ -294,13 +288,16 @@ impl Array {
         }
         let len = self.shape()[axis];
         let out_len = t.out_len(len, n);
-        if out_len == 0 || n == Some(0) {
+        // The transform's own length: the input's span for complex and real-forward
+        // transforms, the output's for the real inverse.
+        let size = match t {
+            Transform::RealInverse => out_len,
+            _ => n.unwrap_or(len),
+        };
+        if size == 0 {
             return Err(ArrayError::invalid(
                 op,
-                format!(
-                    "invalid number of data points ({}) specified",
-                    n.unwrap_or(0)
-                ),
+                format!("invalid number of data points ({size}) specified"),
             ));
         }
         let dtype = t.dtype(self.dtype());
@@ -308,12 +305,6 @@ impl Array {
         shape[axis] = out_len;
         let mut sizes = self.chunks().axes().to_vec();
         sizes[axis] = vec![out_len];
-        // The transform's own length: the input's span for complex and real-forward
-        // transforms, the output's for the real inverse.
-        let size = match t {
-            Transform::RealInverse => out_len,
-            _ => n.unwrap_or(len),
-        };
         let inverse = matches!(
             t,
             Transform::Complex { inverse: true } | Transform::RealInverse
@@ -363,27 +354,23 @@ where
         |e: realfft::FftError| TaskError::msg(format!("internal error in the transform: {e}"));
     Ok(match t {
         Transform::Complex { inverse } => {
-            let input = in_type::<Complex<T>>(block);
             let mut planner = FftPlanner::<T>::new();
             let fft = if inverse {
                 planner.plan_fft_inverse(size)
             } else {
                 planner.plan_fft_forward(size)
             };
-            let mut buf = vec![c0.nc(); size];
-            let mut scratch = vec![c0.nc(); fft.get_inplace_scratch_len()];
             let mut out = ArrayD::from_elem(IxDyn(&shape), c0);
-            Zip::from(input.lanes(Axis(axis)))
-                .and(out.lanes_mut(Axis(axis)))
-                .for_each(|x, mut y| {
-                    for (k, v) in buf.iter_mut().enumerate() {
-                        *v = x.get(k).map_or(c0, |z| *z).nc();
-                    }
-                    fft.process_with_scratch(&mut buf, &mut scratch);
-                    for (v, z) in y.iter_mut().zip(&buf) {
-                        *v = Complex::new(z.re * scale, z.im * scale);
-                    }
+            // Real lanes are read as they are: no complex copy of the whole block first.
+            if block.dtype().is_complex() {
+                let input = in_type::<Complex<T>>(block);
+                complex_lanes(&*fft, input.view(), out.view_mut(), axis, scale, |z| z.nc());
+            } else {
+                let input = in_type::<T>(block);
+                complex_lanes(&*fft, input.view(), out.view_mut(), axis, scale, |v| {
+                    num_complex::Complex::new(v, zero)
                 });
+            }
             <Complex<T> as crate::ArrayElement>::wrap(out)
         }
         Transform::Real => {
@@ -443,6 +430,37 @@ where
             <T as crate::ArrayElement>::wrap(out)
         }
     })
+}
+
+/// Complex transforms of the lanes of `input` along `axis` into `out`, each lane converted
+/// by `to`, cropped or zero-padded to the transform's length.
+fn complex_lanes<T, E: Copy>(
+    fft: &dyn rustfft::Fft<T>,
+    input: ndarray::ArrayViewD<'_, E>,
+    mut out: ndarray::ArrayViewMutD<'_, Complex<T>>,
+    axis: usize,
+    scale: T,
+    to: impl Fn(E) -> num_complex::Complex<T>,
+) where
+    T: FftNum + num_traits::Float,
+{
+    let zero = num_complex::Complex::new(
+        <T as num_traits::Zero>::zero(),
+        <T as num_traits::Zero>::zero(),
+    );
+    let mut buf = vec![zero; fft.len()];
+    let mut scratch = vec![zero; fft.get_inplace_scratch_len()];
+    Zip::from(input.lanes(Axis(axis)))
+        .and(out.lanes_mut(Axis(axis)))
+        .for_each(|x, mut y| {
+            for (k, v) in buf.iter_mut().enumerate() {
+                *v = x.get(k).map_or(zero, |e| to(*e));
+            }
+            fft.process_with_scratch(&mut buf, &mut scratch);
+            for (v, z) in y.iter_mut().zip(&buf) {
+                *v = Complex::new(z.re * scale, z.im * scale);
+            }
+        });
 }
 
 /// `block` as an array of `T`: borrowed when it already is one, else converted.

@@ -61,7 +61,8 @@ pub use chunks::{
 };
 pub use complex::{Complex, Complex64, Complex128};
 pub use creation::{
-    arange, empty, eye, from_fn, from_ndarray, full, linspace, ones, random, try_from_fn, zeros,
+    arange, empty, eye, from_fn, from_ndarray, full, full_scalar, linspace, ones, random,
+    try_from_fn, zeros,
 };
 pub use diagonal::diag;
 pub use dtype::{DType, Kind};

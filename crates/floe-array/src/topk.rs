@@ -260,6 +260,11 @@ impl Array {
         if matches!(op, ReduceOp::ArgMin | ReduceOp::ArgMax) {
             return Err(ArrayError::invalid(name, "takes no argmin or argmax"));
         }
+        if self.dtype().is_complex() && crate::reduction::complex::by_parts(op) {
+            return crate::reduction::complex::by_parts_with(self, op, |x, op| {
+                x.coarsen(op, factors, trim_excess)
+            });
+        }
         let mut x = self.clone();
         let bad: Vec<usize> = (0..nd)
             .filter(|&a| !x.shape()[a].is_multiple_of(factors[a]))

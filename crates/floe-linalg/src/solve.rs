@@ -157,6 +157,7 @@ pub struct Lstsq {
 /// As [`tsqr`] for `a`; [`ArrayError::InvalidArgument`] for a `b` whose length differs.
 pub fn lstsq(a: &Array, b: &Array) -> Result<Lstsq> {
     need_2d("lstsq", a)?;
+    need_numeric("lstsq", a)?;
     need_numeric("lstsq", b)?;
     let (m, n) = (a.shape()[0], a.shape()[1]);
     if b.ndim() == 0 || b.ndim() > 2 || b.shape()[0] != m {

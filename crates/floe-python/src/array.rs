@@ -160,7 +160,7 @@ fn reduce(
 
 /// `a` rounded to `decimals` places: scaled, rounded half to even, scaled back.
 fn round(a: &Array, decimals: i32) -> PyResult<PyArray> {
-    let float = matches!(a.dtype(), DType::F32 | DType::F64);
+    let float = a.dtype().is_inexact();
     if decimals == 0 || (!float && decimals > 0) {
         return if float {
             unary(a, UnaryOp::Round)

@@ -77,6 +77,43 @@ pub(crate) fn from_numpy(obj: &Bound<'_, PyAny>) -> PyResult<DynArray> {
     )
 }
 
+/// Whether `obj` is a complex number: a Python `complex` or a NumPy complex scalar or 0-d
+/// array.
+pub(crate) fn is_complex_number(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    if obj.is_instance_of::<pyo3::types::PyComplex>() {
+        return Ok(true);
+    }
+    match obj.getattr("dtype") {
+        Ok(d) => Ok(d.getattr("kind")?.extract::<String>()? == "c"),
+        Err(_) => Ok(false),
+    }
+}
+
+/// A Python number (or NumPy scalar) as floe's scalar: booleans, integers (exactly),
+/// complex numbers with both parts, floats.
+pub(crate) fn scalar_arg(obj: &Bound<'_, PyAny>) -> PyResult<floe::array::Scalar> {
+    use floe::array::Scalar;
+    if obj.is_instance_of::<pyo3::types::PyBool>() {
+        return Ok(Scalar::Bool(obj.extract()?));
+    }
+    if obj.is_instance_of::<pyo3::types::PyInt>() {
+        return obj
+            .extract()
+            .map(Scalar::Int)
+            .map_err(|_| PyValueError::new_err("an integer beyond 64 bits"));
+    }
+    if is_complex_number(obj)? {
+        let z = obj
+            .py()
+            .import("builtins")?
+            .getattr("complex")?
+            .call1((obj,))?;
+        let z = z.cast::<pyo3::types::PyComplex>()?;
+        return Ok(Scalar::Complex(z.real(), z.imag()));
+    }
+    Ok(Scalar::Float(obj.extract()?))
+}
+
 /// A floe dtype from a NumPy dtype name (`float32`, `int64`, `bool`…).
 pub(crate) fn dtype_from_name(name: &str) -> PyResult<DType> {
     DType::from_name(name).ok_or_else(|| {

@@ -8,10 +8,10 @@ use floe::array::{self as fa, DType, DynArray};
 use floe_graph::TaskError;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyInt, PySlice, PyTuple};
+use pyo3::types::{PyInt, PySlice, PyTuple};
 
 use crate::array::{PyArray, describe, wrap};
-use crate::convert::{chunks_arg, dtype_arg, from_numpy, shape_arg};
+use crate::convert::{chunks_arg, dtype_arg, from_numpy, scalar_arg, shape_arg};
 use crate::to_py;
 
 /// Reads block `b` of `obj` (`obj[slices]`) with the GIL held.
@@ -275,22 +275,17 @@ fn full(
     chunks: Option<&Bound<'_, PyAny>>,
     dtype: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyArray> {
-    let default = if fill_value.is_instance_of::<PyBool>() {
-        DType::Bool
-    } else if fill_value.is_instance_of::<PyInt>() {
-        DType::I64
-    } else {
-        DType::F64
+    let value = scalar_arg(fill_value)?;
+    let default = match value {
+        fa::Scalar::Bool(_) => DType::Bool,
+        fa::Scalar::Int(_) => DType::I64,
+        fa::Scalar::Complex(..) => DType::C128,
+        _ => DType::F64,
     };
-    let v: f64 = if fill_value.is_instance_of::<PyBool>() {
-        f64::from(u8::from(fill_value.extract::<bool>()?))
-    } else {
-        fill_value.extract()?
-    };
-    fa::full(
+    fa::full_scalar(
         &shape_arg(shape)?,
         chunks_arg(chunks)?,
-        v,
+        value,
         dtype_arg(dtype, default)?,
     )
     .map(wrap)

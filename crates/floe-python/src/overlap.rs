@@ -66,6 +66,11 @@ fn boundaries(x: &Array, boundary: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Bo
                 ))
             });
         }
+        if crate::convert::is_complex_number(b)? {
+            return Err(PyTypeError::new_err(
+                "boundary constants are real numbers (pad complex arrays with fa.pad)",
+            ));
+        }
         b.extract::<f64>()
             .map(Boundary::Constant)
             .map_err(|_| PyTypeError::new_err("boundary takes a name ('reflect', ...) or a number"))
@@ -168,11 +173,7 @@ fn _pad(
     let mode = match mode {
         "constant" => PadMode::Constant(match constant {
             None => Scalar::Int(0),
-            Some(c) if c.is_instance_of::<pyo3::types::PyBool>() => Scalar::Bool(c.extract()?),
-            Some(c) if c.is_instance_of::<pyo3::types::PyInt>() => Scalar::Int(c.extract().map_err(
-                |_| PyValueError::new_err("constant_values: an integer beyond 64 bits"),
-            )?),
-            Some(c) => Scalar::Float(c.extract()?),
+            Some(c) => crate::convert::scalar_arg(c)?,
         }),
         other => PadMode::from_name(other).ok_or_else(|| {
             pyo3::exceptions::PyNotImplementedError::new_err(format!(

@@ -97,22 +97,24 @@ macro_rules! complex_ops {
             fn neg(a: Self) -> Self {
                 Complex::new(-a.re, -a.im)
             }
-            /// `z / |z|` (NumPy 2), zero for zero.
+            /// `z / |z|` (NumPy 2), zero for zero; at infinity the unit toward the infinite
+            /// part (even with a NaN beside it), NaN when both parts are infinite — NumPy's
+            /// order of cases.
             fn sign(a: Self) -> Self {
-                if a.is_nan() {
-                    return Complex::new(<$t>::NAN, <$t>::NAN);
-                }
-                let m = a.re.hypot(a.im);
-                if m == 0.0 {
-                    a
-                } else if m.is_infinite() {
-                    // Only the infinite parts count: (inf, 1) is 1, (inf, inf) is (1+1j)/√2.
-                    let p = |x: $t| if x.is_infinite() { x.signum() } else { 0.0 };
-                    let (r, i) = (p(a.re), p(a.im));
-                    let n = r.hypot(i);
-                    Complex::new(r / n, i / n)
-                } else {
-                    Complex::new(a.re / m, a.im / m)
+                let nan = Complex::new(<$t>::NAN, <$t>::NAN);
+                match (a.re.is_infinite(), a.im.is_infinite()) {
+                    (true, true) => nan,
+                    (true, false) => Complex::new(a.re.signum(), 0.0),
+                    (false, true) => Complex::new(0.0, a.im.signum()),
+                    _ if a.is_nan() => nan,
+                    _ => {
+                        let m = magnitude(a.re, a.im);
+                        if m == 0.0 {
+                            Complex::new(0.0, 0.0)
+                        } else {
+                            Complex::new(a.re / m, a.im / m)
+                        }
+                    }
                 }
             }
             fn round(a: Self) -> Self {

@@ -237,7 +237,8 @@ pub(crate) fn blockwise(
 ///
 /// # Errors
 ///
-/// [`ArrayError::ShapeMismatch`] if the shapes do not broadcast.
+/// [`ArrayError::ShapeMismatch`] if the shapes do not broadcast;
+/// [`ArrayError::UnsupportedDType`] if a part is complex.
 ///
 /// # Examples
 ///
@@ -250,6 +251,8 @@ pub(crate) fn blockwise(
 /// # Ok::<(), floe_array::ArrayError>(())
 /// ```
 pub fn complex(re: &Array, im: &Array) -> Result<Array> {
+    re.dtype().require_real("complex")?;
+    im.dtype().require_real("complex")?;
     let dtype = re.dtype().promote(im.dtype()).complex();
     let f: crate::expr::BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| {
         kernels::with_view::<f64, _>(&blocks[0], |re| {
@@ -422,8 +425,16 @@ impl Array {
                 Scalar::Int(max.floor() as i64),
             )
         };
-        self.binary_scalar(BinaryOp::Maximum, lo)?
-            .binary_scalar(BinaryOp::Minimum, hi)
+        // An infinite bound is no bound: skipped, so that no value changes on that side
+        // (a complex `inf+1j` stays, where the bound `inf+0j` would replace it).
+        let mut out = self.clone();
+        if min > f64::NEG_INFINITY {
+            out = out.binary_scalar(BinaryOp::Maximum, lo)?;
+        }
+        if max < f64::INFINITY {
+            out = out.binary_scalar(BinaryOp::Minimum, hi)?;
+        }
+        Ok(out)
     }
 
     /// Applies `f` to each block of `self` and `others` (aligned and broadcast like an

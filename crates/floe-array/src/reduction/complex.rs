@@ -15,7 +15,7 @@ use crate::expr::{BlockFn, BlockInfo, BlockRef};
 use crate::{Array, BinaryOp, Complex, DynArray, Result, UnaryOp};
 
 /// Whether `op` on a complex array is computed from the parts.
-pub(super) fn by_parts(op: ReduceOp) -> bool {
+pub(crate) fn by_parts(op: ReduceOp) -> bool {
     matches!(
         op,
         ReduceOp::Mean
@@ -35,21 +35,50 @@ pub(super) fn reduce_by_parts(
     keepdims: bool,
     split_every: Option<usize>,
 ) -> Result<Array> {
+    let axes = Axes::Some(axes.iter().map(|&a| a as isize).collect());
+    by_parts_with(z, op, |x, op| {
+        x.reduce(op, axes.clone(), keepdims, split_every)
+    })
+}
+
+/// `op` of the complex array `z` from `reduce` (any reduction of a real array by a
+/// [`ReduceOp`]: over axes, or over windows as `coarsen`) of its parts.
+pub(crate) fn by_parts_with(
+    z: &Array,
+    op: ReduceOp,
+    reduce: impl Fn(&Array, ReduceOp) -> Result<Array>,
+) -> Result<Array> {
     let masked = matches!(
         op,
         ReduceOp::NanMean | ReduceOp::NanVar { .. } | ReduceOp::NanStd { .. }
     );
     let (re, im) = (part(z, false, masked)?, part(z, true, masked)?);
-    let axes = Axes::Some(axes.iter().map(|&a| a as isize).collect());
-    let reduce = |x: &Array, op: ReduceOp| x.reduce(op, axes.clone(), keepdims, split_every);
     let variance = |op: ReduceOp| reduce(&re, op)?.binary(BinaryOp::Add, &reduce(&im, op)?);
     match op {
-        ReduceOp::Mean | ReduceOp::NanMean => crate::complex(&reduce(&re, op)?, &reduce(&im, op)?),
+        ReduceOp::Mean | ReduceOp::NanMean => mean_of_parts(&reduce(&re, op)?, &reduce(&im, op)?),
         ReduceOp::Var { .. } | ReduceOp::NanVar { .. } => variance(op),
         ReduceOp::Std { ddof } => variance(ReduceOp::Var { ddof })?.unary(UnaryOp::Sqrt),
         ReduceOp::NanStd { ddof } => variance(ReduceOp::NanVar { ddof })?.unary(UnaryOp::Sqrt),
         _ => unreachable!("only `by_parts` reductions come here"),
     }
+}
+
+/// The complex mean from the means of the parts, as NumPy's division of the complex sum by
+/// `n + 0j` gives it: a part that is not finite makes the other part NaN.
+fn mean_of_parts(re: &Array, im: &Array) -> Result<Array> {
+    let dtype = re.dtype().promote(im.dtype()).complex();
+    let f: BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], _: &BlockInfo| {
+        with_view::<f64, _>(&blocks[0], |re| {
+            with_view::<f64, _>(&blocks[1], |im| {
+                let z = ndarray::Zip::from(&re).and(&im).map_collect(|&r, &i| {
+                    let nan_unless = |finite: bool, v: f64| if finite { v } else { f64::NAN };
+                    Complex::new(nan_unless(i.is_finite(), r), nan_unless(r.is_finite(), i))
+                });
+                Ok(DynArray::from(z).astype(dtype))
+            })
+        })
+    });
+    blockwise("mean", "complex mean", &[re, im], dtype, f)
 }
 
 /// The real (or imaginary) part of `z`; with `masked`, NaN wherever either part is.

@@ -165,6 +165,13 @@ pub(crate) fn partial(
     info: &BlockInfo,
 ) -> Result<Partial, TaskError> {
     let b = &BlockRef::new(block);
+    if b.dtype().is_complex() && super::complex::by_parts(op) {
+        // Computed from the parts (see `reduction::complex`), never from one block whose
+        // imaginary parts these float kernels would drop.
+        return Err(internal(
+            "a complex mean or variance reached the float kernels",
+        ));
+    }
     let float_in = b.dtype().is_float();
     Ok(match op {
         ReduceOp::Sum | ReduceOp::NanSum if float_in => {
@@ -251,6 +258,10 @@ pub(crate) fn partial(
                 } else {
                     ArrayD::zeros(sum.raw_dim())
                 };
+                // Deviations from an infinite mean are undefined: NaN variance, as NumPy's.
+                let m2 = Zip::from(&m2)
+                    .and(&mean)
+                    .map_collect(|&m2, &m| if m.is_finite() { m2 } else { f64::NAN });
                 Ok::<_, TaskError>(Partial::Moments { n, mean, m2 })
             })?
         }
@@ -476,6 +487,15 @@ pub(crate) fn combine(
                         }
                         if *na == 0.0 {
                             (*na, *ma, *m2a) = (nb, mb, m2b);
+                            return;
+                        }
+                        if !ma.is_finite() || !mb.is_finite() {
+                            // An infinite mean: the weighted sum gives NumPy's mean (inf, or
+                            // NaN for inf - inf), where the delta update would give NaN; the
+                            // deviations are undefined.
+                            *ma = (*na * *ma + nb * mb) / total;
+                            *m2a = f64::NAN;
+                            *na = total;
                             return;
                         }
                         let delta = mb - *ma;

@@ -18,7 +18,7 @@
 //! links rather than its logarithm, negligible in `f64`; means and variances combine
 //! (count, mean, M2) moments with Chan's formulas, never sums of squares.
 
-mod complex;
+pub(crate) mod complex;
 pub(crate) mod kernels;
 
 use std::sync::Arc;

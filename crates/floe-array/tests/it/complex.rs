@@ -45,6 +45,18 @@ fn nan(z: C) -> bool {
     z.re.is_nan() || z.im.is_nan()
 }
 
+/// NaN in both parts where either is: NumPy's complex division by `n + 0j` gives a whole
+/// NaN where `num_complex`'s division by a real `n` keeps the other part.
+fn whole_nan(a: &ArrayD<C>) -> ArrayD<C> {
+    a.mapv(|v| {
+        if nan(v) {
+            C::new(f64::NAN, f64::NAN)
+        } else {
+            v
+        }
+    })
+}
+
 /// A DFT by its definition, of every lane along `axis`.
 fn dft(x: &ArrayD<C>, axis: usize, inverse: bool) -> ArrayD<C> {
     let mut out = x.clone();
@@ -119,7 +131,10 @@ proptest! {
     #[test]
     fn reductions_match_num_complex((x, chunks, _) in case(true)) {
         prop_assume!(x.ndim() > 0 && !x.is_empty());
-        let y = x.mapv(|v| 1.5 - v * 0.25);
+        // NaN in the imaginary parts too, apart from the real parts' NaN.
+        let y = ArrayD::from_shape_fn(x.raw_dim(), |i| {
+            if (0..x.ndim()).map(|a| i[a]).sum::<usize>() % 5 == 3 { f64::NAN } else { 1.5 - x[&i] * 0.25 }
+        });
         let (z, w) = pair(&x, &y, chunks);
         for axis in 0..x.ndim() {
             let ax = Axes::from(axis as isize);
@@ -127,7 +142,8 @@ proptest! {
             let want = w.map_axis(Axis(axis), |l| l.iter().fold(C::new(0.0, 0.0), |a, &b| a + b));
             assert_close_c(&sum, &want, 1e-12, "sum");
             let mean = get(&z.reduce(ReduceOp::Mean, ax.clone(), false, None).unwrap());
-            assert_close_c(&mean, &want.mapv(|s| s / x.shape()[axis] as f64), 1e-12, "mean");
+            let want_mean = want.mapv(|s| s / x.shape()[axis] as f64);
+            assert_close_c(&whole_nan(&mean), &whole_nan(&want_mean), 1e-12, "mean");
             let nansum = get(&z.reduce(ReduceOp::NanSum, ax.clone(), false, None).unwrap());
             let want_nan = w.map_axis(Axis(axis), |l| {
                 l.iter().filter(|v| !nan(**v)).fold(C::new(0.0, 0.0), |a, &b| a + b)
@@ -160,6 +176,21 @@ proptest! {
             });
             prop_assert_eq!(arg, want_arg, "argmax along {}", axis);
         }
+        // Windows of 1 or 2 along the first axis: the parts' reductions, recombined.
+        let f = if x.shape()[0] % 2 == 0 { 2 } else { 1 };
+        let mut factors = vec![1; x.ndim()];
+        factors[0] = f;
+        let coarse = get(&z.coarsen(ReduceOp::Mean, &factors, false).unwrap());
+        let want = ArrayD::from_shape_fn(coarse.raw_dim(), |i| {
+            let mut j = i.clone();
+            let mut acc = C::new(0.0, 0.0);
+            for k in 0..f {
+                j[0] = i[0] * f + k;
+                acc += w[&j];
+            }
+            acc / f as f64
+        });
+        assert_close_c(&whole_nan(&coarse), &whole_nan(&want), 1e-12, "coarsen mean");
         let prod = get(&z.reduce(ReduceOp::Prod, Axes::All, false, None).unwrap());
         let want = w.iter().fold(C::new(1.0, 0.0), |a, &b| a * b);
         assert_close_c(&prod, &ArrayD::from_elem(IxDyn(&[]), want), 1e-9, "prod");
@@ -261,6 +292,39 @@ fn what_numpy_refuses_on_complex_is_refused() {
         .fft(Some(0), 1, FftNorm::Backward)
         .unwrap_err();
     assert!(err.to_string().contains("number of data points"), "{err}");
+}
+
+#[test]
+fn means_with_infinite_or_nan_parts_are_numpys() {
+    // NumPy divides the complex sum by n + 0j: a part that is not finite makes the other NaN.
+    let re = from_ndarray(ndarray::arr1(&[1.0, f64::INFINITY, 2.0, 0.0]).into_dyn(), 2).unwrap();
+    let im = from_ndarray(ndarray::arr1(&[1.0, 0.0, 2.0, f64::NAN]).into_dyn(), 2).unwrap();
+    let z = complex(&re, &im).unwrap();
+    let m = get(&z.reduce(ReduceOp::Mean, Axes::All, false, None).unwrap());
+    assert!(m[[]].re.is_nan() && m[[]].im.is_nan(), "{}", m[[]]);
+    let head = z.slice(&floe_array::s![..3]).unwrap();
+    let m = get(&head.reduce(ReduceOp::Mean, Axes::All, false, None).unwrap());
+    assert!(m[[]].re == f64::INFINITY && m[[]].im.is_nan(), "{}", m[[]]);
+    let nm = get(&z.reduce(ReduceOp::NanMean, Axes::All, false, None).unwrap());
+    assert!(
+        nm[[]].re == f64::INFINITY && nm[[]].im.is_nan(),
+        "{}",
+        nm[[]]
+    );
+}
+
+#[test]
+fn one_sided_clips_leave_the_other_side_alone() {
+    let re = from_ndarray(ndarray::arr1(&[f64::INFINITY, -1.0]).into_dyn(), 1).unwrap();
+    let im = from_ndarray(ndarray::arr1(&[1.0, -2.0]).into_dyn(), 1).unwrap();
+    let z = complex(&re, &im).unwrap();
+    let got = get(&z.clip(0.0, f64::INFINITY).unwrap());
+    assert_eq!(got[[0]], C::new(f64::INFINITY, 1.0));
+    assert_eq!(got[[1]], C::new(0.0, 0.0));
+    assert!(matches!(
+        complex(&z, &re),
+        Err(ArrayError::UnsupportedDType { .. })
+    ));
 }
 
 #[test]

@@ -238,3 +238,21 @@ fn a_chain_of_thousands_of_links_lowers_orders_and_fuses() {
     let order = floe_graph::order(&g, &outs);
     assert_eq!(order.sequence().len(), g.len());
 }
+
+#[test]
+fn infinite_values_give_numpys_means_and_variances() {
+    // Across blocks and within one: inf - inf is NaN only where NumPy's sums make it so.
+    let x = floe_array::from_ndarray(
+        ndarray::arr1(&[1.0, f64::INFINITY, 2.0, f64::NAN]).into_dyn(),
+        2,
+    )
+    .unwrap();
+    let scalar = |a: floe_array::Array| crate::support::compute(&a).into_f64().unwrap()[[]];
+    let all = floe_array::Axes::All;
+    assert_eq!(scalar(x.nanmean(all.clone()).unwrap()), f64::INFINITY);
+    assert!(scalar(x.nanvar(all.clone(), 0).unwrap()).is_nan());
+    let head = x.slice(&floe_array::s![..3]).unwrap();
+    assert_eq!(scalar(head.mean(all.clone()).unwrap()), f64::INFINITY);
+    assert!(scalar(head.var(all.clone(), 0).unwrap()).is_nan());
+    assert!(scalar(head.std(all, 1).unwrap()).is_nan());
+}
