@@ -19,9 +19,12 @@ pub struct BlockInfo {
     pub index: Vec<usize>,
     /// The block's shape.
     pub shape: Vec<usize>,
-    /// The global position of the block's first element.
+    /// The global position of the block's first element. Along an axis of unknown size (a
+    /// selection's, see [`Array::unknown_axes`](crate::Array::unknown_axes)) it counts the
+    /// upper bounds the blocks before it declare, not their elements (unknown until they
+    /// are computed); `shape` is always the block's real one.
     pub offset: Vec<usize>,
-    /// The shape of the whole array.
+    /// The shape of the whole array (upper bounds along axes of unknown size).
     pub array_shape: Vec<usize>,
 }
 

@@ -35,7 +35,17 @@ pub(super) fn reduce_by_parts(
     keepdims: bool,
     split_every: Option<usize>,
 ) -> Result<Array> {
+    let known = axes.iter().all(|&a| !z.node.unknown[a]);
+    let count: usize = axes.iter().map(|&a| z.shape()[a]).product();
     let axes = Axes::Some(axes.iter().map(|&a| a as isize).collect());
+    if op == ReduceOp::Mean && known {
+        // The complex sum divided by n + 0j, as NumPy computes a mean: one pass over `z`
+        // with complex partials (no parts held beside it), and NumPy's NaN where a part of
+        // the sum is not finite.
+        return z
+            .reduce(ReduceOp::Sum, axes, keepdims, split_every)?
+            .binary_scalar(BinaryOp::Div, crate::Scalar::Complex(count as f64, 0.0));
+    }
     by_parts_with(z, op, |x, op| {
         x.reduce(op, axes.clone(), keepdims, split_every)
     })
