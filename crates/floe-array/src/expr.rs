@@ -59,6 +59,12 @@ impl<'a> BlockRef<'a> {
         self.block.dtype()
     }
 
+    /// Whether the block is seen as it is stored, in row-major order (no permutation, no
+    /// other layout).
+    pub(crate) fn is_standard(&self) -> bool {
+        self.perm.is_none() && crate::with_array!(self.block, a => a.is_standard_layout())
+    }
+
     /// The shape, permutation applied.
     pub fn shape(&self) -> Vec<usize> {
         let s = self.block.shape();

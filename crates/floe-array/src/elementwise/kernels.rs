@@ -814,15 +814,41 @@ fn zip2<A: Copy, B: Copy, R>(
     Ok(Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y)))
 }
 
-/// `f` over two views broadcast to `shape`, wrapped as a block of `T`. Generic over the
-/// closure so that each operation is inlined into its loop.
+/// `f` over two blocks broadcast to `shape`, as a block of `T`. Generic over the closure so
+/// that each operation is inlined into its loop. An operand of another dtype that already
+/// has the output's shape is converted once into the output's memory and combined in
+/// place (`real * complex` makes one complex array, not two).
 fn arith<T: Ops, F: Fn(T, T) -> T>(
-    a: ArrayViewD<'_, T>,
-    b: ArrayViewD<'_, T>,
+    a: &BlockRef<'_>,
+    b: &BlockRef<'_>,
     shape: &[usize],
     f: F,
 ) -> Result<DynArray, TaskError> {
-    zip2(a, b, shape, f).map(T::wrap)
+    let in_place =
+        |x: &BlockRef<'_>| x.view::<T>().is_none() && x.is_standard() && x.shape() == shape;
+    if in_place(a) {
+        let mut out = a.to_typed::<T>();
+        with_view::<T, _>(b, |b| {
+            let b = b
+                .broadcast(IxDyn(shape))
+                .ok_or_else(|| broadcast_err(b.shape(), shape))?;
+            Zip::from(&mut out).and(&b).for_each(|o, &y| *o = f(*o, y));
+            Ok(T::wrap(out))
+        })
+    } else if in_place(b) {
+        let mut out = b.to_typed::<T>();
+        with_view::<T, _>(a, |a| {
+            let a = a
+                .broadcast(IxDyn(shape))
+                .ok_or_else(|| broadcast_err(a.shape(), shape))?;
+            Zip::from(&mut out).and(&a).for_each(|o, &x| *o = f(x, *o));
+            Ok(T::wrap(out))
+        })
+    } else {
+        with_view::<T, _>(a, |a| {
+            with_view::<T, _>(b, |b| zip2(a, b, shape, &f).map(T::wrap))
+        })
+    }
 }
 
 fn compare<T: Ops, F: Fn(&T, &T) -> bool>(
@@ -851,55 +877,57 @@ fn binary_typed<T: Ops>(
     b: &BlockRef<'_>,
     shape: &[usize],
 ) -> Result<DynArray, TaskError> {
-    with_view::<T, _>(a, |a| {
-        with_view::<T, _>(b, |b| {
-            let (a, b) = (a.view(), b.view());
-            match op {
-                BinaryOp::Add => arith(a, b, shape, T::add),
-                BinaryOp::Sub => arith(a, b, shape, T::sub),
-                BinaryOp::Mul => arith(a, b, shape, T::mul),
-                BinaryOp::Div => arith(a, b, shape, T::div),
-                BinaryOp::FloorDiv => arith(a, b, shape, T::floor_div),
-                BinaryOp::Rem => arith(a, b, shape, T::rem),
-                BinaryOp::And => arith(a, b, shape, T::bit_and),
-                BinaryOp::Or => arith(a, b, shape, T::bit_or),
-                BinaryOp::Xor => arith(a, b, shape, T::bit_xor),
-                BinaryOp::Maximum => arith(
-                    a,
-                    b,
-                    shape,
-                    |x, y| if T::is_nan(x) || x >= y { x } else { y },
-                ),
-                BinaryOp::Minimum => arith(
-                    a,
-                    b,
-                    shape,
-                    |x, y| if T::is_nan(x) || x <= y { x } else { y },
-                ),
-                BinaryOp::Pow => {
-                    let out = zip2(a, b, shape, |x: T, y: T| T::pow(x, y))?;
-                    if out.iter().any(Option::is_none) {
-                        return Err(TaskError::msg(
-                            "integers to negative integer powers are not allowed",
-                        ));
+    match op {
+        BinaryOp::Add => arith(a, b, shape, T::add),
+        BinaryOp::Sub => arith(a, b, shape, T::sub),
+        BinaryOp::Mul => arith(a, b, shape, T::mul),
+        BinaryOp::Div => arith(a, b, shape, T::div),
+        BinaryOp::FloorDiv => arith(a, b, shape, T::floor_div),
+        BinaryOp::Rem => arith(a, b, shape, T::rem),
+        BinaryOp::And => arith(a, b, shape, T::bit_and),
+        BinaryOp::Or => arith(a, b, shape, T::bit_or),
+        BinaryOp::Xor => arith(a, b, shape, T::bit_xor),
+        BinaryOp::Maximum => arith(
+            a,
+            b,
+            shape,
+            |x, y| if T::is_nan(x) || x >= y { x } else { y },
+        ),
+        BinaryOp::Minimum => arith(
+            a,
+            b,
+            shape,
+            |x, y| if T::is_nan(x) || x <= y { x } else { y },
+        ),
+        BinaryOp::Fmod => arith(a, b, shape, T::fmod),
+        BinaryOp::Fmax => arith(a, b, shape, |x: T, y| ignoring_nan(x, y, x >= y)),
+        BinaryOp::Fmin => arith(a, b, shape, |x: T, y| ignoring_nan(x, y, x <= y)),
+        BinaryOp::Arctan2 | BinaryOp::Hypot | BinaryOp::Copysign | BinaryOp::Logaddexp => {
+            unreachable!("float math is dispatched on float types by `binary`")
+        }
+        _ => with_view::<T, _>(a, |a| {
+            with_view::<T, _>(b, |b| {
+                let (a, b) = (a.view(), b.view());
+                match op {
+                    BinaryOp::Pow => {
+                        let out = zip2(a, b, shape, |x: T, y: T| T::pow(x, y))?;
+                        if out.iter().any(Option::is_none) {
+                            return Err(TaskError::msg(
+                                "integers to negative integer powers are not allowed",
+                            ));
+                        }
+                        Ok(T::wrap(out.mapv(|v| v.unwrap_or_else(T::zero))))
                     }
-                    Ok(T::wrap(out.mapv(|v| v.unwrap_or_else(T::zero))))
+                    BinaryOp::Eq => compare(a, b, shape, T::eq),
+                    BinaryOp::Ne => compare(a, b, shape, T::ne),
+                    BinaryOp::Lt => compare(a, b, shape, T::lt),
+                    BinaryOp::Le => compare(a, b, shape, T::le),
+                    BinaryOp::Gt => compare(a, b, shape, T::gt),
+                    _ => compare(a, b, shape, T::ge),
                 }
-                BinaryOp::Fmod => arith(a, b, shape, T::fmod),
-                BinaryOp::Fmax => arith(a, b, shape, |x, y| ignoring_nan(x, y, x >= y)),
-                BinaryOp::Fmin => arith(a, b, shape, |x, y| ignoring_nan(x, y, x <= y)),
-                BinaryOp::Arctan2 | BinaryOp::Hypot | BinaryOp::Copysign | BinaryOp::Logaddexp => {
-                    unreachable!("float math is dispatched on float types by `binary`")
-                }
-                BinaryOp::Eq => compare(a, b, shape, T::eq),
-                BinaryOp::Ne => compare(a, b, shape, T::ne),
-                BinaryOp::Lt => compare(a, b, shape, T::lt),
-                BinaryOp::Le => compare(a, b, shape, T::le),
-                BinaryOp::Gt => compare(a, b, shape, T::gt),
-                BinaryOp::Ge => compare(a, b, shape, T::ge),
-            }
-        })
-    })
+            })
+        }),
+    }
 }
 
 /// A float-only binary operation on two blocks as `$t`.

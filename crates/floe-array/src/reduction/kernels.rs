@@ -88,11 +88,21 @@ fn kahan_add(s: &Kahan, x: f64) -> Kahan {
 /// group size plus the number of groups rather than with the number of elements, at the
 /// cost of one addition per element.
 fn float_sum<T: Element>(x: ArrayViewD<'_, T>, axes: &[usize], skip_nan: bool) -> ArrayD<f64> {
-    const GROUP: usize = 128;
-    let plain = |s: &f64, v: T| {
+    float_sum_of(x, axes, move |v: T| {
         let v = v.to_f64();
-        if skip_nan && v.is_nan() { *s } else { s + v }
-    };
+        if skip_nan && v.is_nan() { 0.0 } else { v }
+    })
+}
+
+/// [`float_sum`] of `term(v)` for each element `v` (a part of a complex number, say),
+/// without making an array of the terms first.
+fn float_sum_of<T: Copy>(
+    x: ArrayViewD<'_, T>,
+    axes: &[usize],
+    term: impl Fn(T) -> f64 + Copy,
+) -> ArrayD<f64> {
+    const GROUP: usize = 128;
+    let plain = move |s: &f64, v: T| s + term(v);
     let Some(&first) = axes.first() else {
         return x.mapv(|v| plain(&0.0, v));
     };
@@ -115,6 +125,31 @@ fn float_sum<T: Element>(x: ArrayViewD<'_, T>, axes: &[usize], skip_nan: bool) -
             ArrayD::zeros(IxDyn(&shape))
         }
     }
+}
+
+/// The sum of complex numbers over `axes`, each part summed as floats are (grouped,
+/// compensated, in `f64`); with `skip_nan`, an element with a NaN part is skipped whole.
+fn complex_sum<T>(
+    x: ArrayViewD<'_, Complex<T>>,
+    axes: &[usize],
+    skip_nan: bool,
+) -> ArrayD<Complex<f64>>
+where
+    T: num_traits::Float + Into<f64>,
+{
+    let part = |f: fn(Complex<T>) -> T| {
+        float_sum_of(x.view(), axes, move |z: Complex<T>| {
+            if skip_nan && z.is_nan() {
+                0.0
+            } else {
+                f(z).into()
+            }
+        })
+    };
+    let (re, im) = (part(|z| z.re), part(|z| z.im));
+    Zip::from(&re)
+        .and(&im)
+        .map_collect(|&r, &i| Complex::new(r, i))
 }
 
 fn count_not_nan(x: ArrayViewD<'_, f64>, axes: &[usize]) -> ArrayD<f64> {
@@ -180,20 +215,12 @@ pub(crate) fn partial(
             }))
         }
         ReduceOp::Sum | ReduceOp::NanSum if b.dtype().is_complex() => {
-            // Each part summed as floats are (grouped, compensated); a NaN part makes the
-            // element NaN for `nansum`, which skips it whole.
             let skip = op == ReduceOp::NanSum;
-            with_view::<Complex<f64>, _>(b, |x| {
-                let part = |f: fn(Complex<f64>) -> f64| {
-                    let p = x.mapv(|z| if skip && z.is_nan() { 0.0 } else { f(z) });
-                    float_sum(p.view(), axes, false)
-                };
-                let (re, im) = (part(|z| z.re), part(|z| z.im));
-                let sum = Zip::from(&re)
-                    .and(&im)
-                    .map_collect(|&r, &i| Complex::new(r, i));
-                Partial::Block(DynArray::from(sum).astype(b.dtype()))
-            })
+            let sum = match b.dtype() {
+                DType::C64 => with_view::<Complex<f32>, _>(b, |x| complex_sum(x, axes, skip)),
+                _ => with_view::<Complex<f64>, _>(b, |x| complex_sum(x, axes, skip)),
+            };
+            Partial::Block(DynArray::from(sum).astype(b.dtype()))
         }
         ReduceOp::Sum | ReduceOp::NanSum => {
             with_dtype!(b.dtype().sum_result(), T => with_view::<T, _>(b, |x| {

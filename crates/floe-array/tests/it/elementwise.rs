@@ -268,3 +268,40 @@ fn the_rest_of_numpys_ufuncs() {
         assert_eq!(BinaryOp::from_numpy_name(op.name()), Some(op));
     }
 }
+
+#[test]
+fn mixed_dtypes_convert_into_the_output_in_either_order() {
+    // An int32 operand of the output's shape is converted into the output's memory; the
+    // other operand broadcasts, on either side, transposed or not.
+    let ints = ArrayD::from_shape_fn(IxDyn(&[4, 3]), |i| (i[0] * 3 + i[1]) as i32 - 5);
+    let row = ArrayD::from_shape_fn(IxDyn(&[3]), |i| 0.5 + i[0] as f64);
+    let (a, r) = (
+        from_ndarray(ints.clone(), 2).unwrap(),
+        from_ndarray(row.clone(), 2).unwrap(),
+    );
+    let want = |f: &dyn Fn(f64, f64) -> f64, flip: bool| {
+        ArrayD::from_shape_fn(IxDyn(&[4, 3]), |i| {
+            let (x, y) = (f64::from(ints[[i[0], i[1]]]), row[[i[1]]]);
+            if flip { f(y, x) } else { f(x, y) }
+        })
+    };
+    let got = compute(&a.sub(&r).unwrap()).into_f64().unwrap();
+    assert_eq!(got, want(&|x, y| x - y, false));
+    let got = compute(&r.sub(&a).unwrap()).into_f64().unwrap();
+    assert_eq!(got, want(&|x, y| x - y, true));
+    let t = a.t().t();
+    let got = compute(&r.binary(floe_array::BinaryOp::Div, &t).unwrap())
+        .into_f64()
+        .unwrap();
+    assert_eq!(got, want(&|x, y| x / y, true));
+    let square = from_ndarray(ints.slice(ndarray::s![..3, ..]).to_owned().into_dyn(), 2).unwrap();
+    let mixed = square
+        .t()
+        .sub(&from_ndarray(row.clone(), 3).unwrap())
+        .unwrap();
+    let got = compute(&mixed).into_f64().unwrap();
+    let want_t = ArrayD::from_shape_fn(IxDyn(&[3, 3]), |i| {
+        f64::from(ints[[i[1], i[0]]]) - row[[i[1]]]
+    });
+    assert_eq!(got, want_t, "a transposed operand reads through its view");
+}
