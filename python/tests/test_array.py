@@ -629,3 +629,16 @@ def test_differences_rolls_rotations_and_tiles_match_numpy():
         fa.diff(x, -1)
     with pytest.raises(ValueError):
         fa.rot90(x, axes=(1, 1))
+
+
+def test_chunks_minus_one_and_per_axis_dicts_as_dask():
+    a = np.arange(24.0).reshape(4, 6)
+    x = fa.from_array(a, chunks=2)
+    assert x.rechunk(-1).chunks == ((4,), (6,))
+    assert x.rechunk({1: -1}).chunks == ((2, 2), (6,))
+    assert x.rechunk({-2: 3, 1: (4, 2)}).chunks == ((3, 1), (4, 2))
+    assert fa.ones((4, 6), chunks=-1).chunks == ((4,), (6,))
+    assert fa.from_array(a, chunks=-1).chunks == ((4,), (6,))
+    np.testing.assert_array_equal(x.rechunk({0: None}).compute(), a)
+    with pytest.raises(ValueError, match="out of bounds"):
+        x.rechunk({2: 1})

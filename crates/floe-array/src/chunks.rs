@@ -248,6 +248,8 @@ pub enum ChunkSpec {
     Bytes(usize),
     /// Blocks of this size along every axis.
     Every(usize),
+    /// Every axis in one block (Dask's `chunks=-1`).
+    Whole,
     /// One rule per axis.
     Axes(Vec<AxisChunks>),
     /// A specification in text (`"auto"`, `"128 MiB"`, `"10MB"`), parsed when resolved.
@@ -421,6 +423,7 @@ impl ChunkSpec {
                 return ChunkSpec::Bytes(limit).resolve_with(shape, dtype, stored);
             }
             ChunkSpec::Every(b) => vec![AxisChunks::Size(*b); shape.len()],
+            ChunkSpec::Whole => vec![AxisChunks::Whole; shape.len()],
             ChunkSpec::Axes(rules) => rules.clone(),
         };
         if rules.len() != shape.len() {
@@ -477,6 +480,7 @@ impl ChunkSpec {
             ChunkSpec::Auto => "\"auto\"".into(),
             ChunkSpec::Bytes(b) => format!("{b} bytes"),
             ChunkSpec::Every(b) => format!("{b}"),
+            ChunkSpec::Whole => "-1".into(),
             ChunkSpec::Text(t) => format!("{t:?}"),
             ChunkSpec::Axes(rules) => format!("{rules:?}"),
         }
@@ -538,6 +542,8 @@ mod tests {
         let c = Chunks::from_spec(&[10, 10], vec![vec![3, 7], vec![10]], DType::F64).unwrap();
         assert_eq!(c.axis(0), &[3, 7]);
         assert_eq!(c.to_string(), "((3, 7), (10,))");
+        let c = Chunks::from_spec(&shape, ChunkSpec::Whole, DType::F32).unwrap();
+        assert_eq!(c.numblocks(), vec![1, 1, 1]);
     }
 
     #[test]

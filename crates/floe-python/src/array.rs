@@ -559,10 +559,36 @@ impl PyArray {
     /// The array in blocks of `chunks` (Dask's forms: an int, a tuple with -1/None for a
     /// whole axis, explicit sizes, "auto", "128 MiB").
     fn rechunk(&self, chunks: &Bound<'_, PyAny>) -> PyResult<PyArray> {
-        self.inner
-            .rechunk(chunks_arg(Some(chunks))?)
-            .map(wrap)
-            .map_err(to_py)
+        let spec = match chunks.cast::<PyDict>() {
+            // Dask's `{axis: chunks}`: the axes not named keep their blocks.
+            Ok(d) => {
+                let nd = self.inner.ndim();
+                let mut rules: Vec<fa::AxisChunks> = (0..nd)
+                    .map(|a| fa::AxisChunks::Sizes(self.inner.chunks().axis(a).to_vec()))
+                    .collect();
+                for (k, v) in d.iter() {
+                    let axis: isize = k.extract()?;
+                    let a = if axis < 0 { axis + nd as isize } else { axis };
+                    let slot = usize::try_from(a).ok().filter(|&a| a < nd).ok_or_else(|| {
+                        PyValueError::new_err(format!(
+                            "rechunk: axis {axis} is out of bounds for an array of {nd} dimensions"
+                        ))
+                    })?;
+                    let one = PyTuple::new(chunks.py(), [v.clone()])?;
+                    match chunks_arg(Some(one.as_any()))? {
+                        fa::ChunkSpec::Axes(mut r) if r.len() == 1 => rules[slot] = r.remove(0),
+                        _ => {
+                            return Err(PyValueError::new_err(format!(
+                                "rechunk: bad chunks {v} for axis {axis}"
+                            )));
+                        }
+                    }
+                }
+                fa::ChunkSpec::Axes(rules)
+            }
+            Err(_) => chunks_arg(Some(chunks))?,
+        };
+        self.inner.rechunk(spec).map(wrap).map_err(to_py)
     }
 
     fn astype(&self, dtype: &Bound<'_, PyAny>) -> PyResult<PyArray> {

@@ -138,7 +138,7 @@ pub(crate) fn dtype_arg(obj: Option<&Bound<'_, PyAny>>, default: DType) -> PyRes
 }
 
 /// A chunks argument as NumPy/Dask users write it: `None` or `"auto"`, a byte size
-/// (`"128 MiB"`), an int for every axis, a tuple with one entry per axis (an int, `-1` or
+/// (`"128 MiB"`), an int for every axis (`-1`: each axis whole), a tuple with one entry per axis (an int, `-1` or
 /// `None` for the whole axis, `"auto"`, or a tuple of explicit sizes), or Dask's
 /// tuple-of-tuples.
 pub(crate) fn chunks_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<ChunkSpec> {
@@ -150,9 +150,7 @@ pub(crate) fn chunks_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<ChunkSpec> 
     }
     if let Ok(n) = obj.extract::<i64>() {
         return if n == -1 {
-            Err(PyValueError::new_err(
-                "chunks=-1 needs one entry per axis, e.g. (-1, 100)",
-            ))
+            Ok(ChunkSpec::Whole)
         } else if n <= 0 {
             Err(PyValueError::new_err(format!(
                 "chunks must be positive, got {n}"
