@@ -447,8 +447,14 @@ def triu(a, k=0):
 
 
 def _nan_reduction(name):
-    def f(x, axis=None, keepdims=False, split_every=None, **kw):
-        return _floe._reduce(name, asarray(x), axis=axis, keepdims=keepdims,
+    def f(x, axis=None, keepdims=False, split_every=None, dtype=None, out=None, **kw):
+        if out is not None:
+            raise NotImplementedError("floe returns a new lazy array; out= is not supported")
+        x = asarray(x)
+        if dtype is not None and name not in ("nanmin", "nanmax"):
+            # NumPy's dtype= is the accumulator's: the elements are taken in it.
+            x = x.astype(dtype)
+        return _floe._reduce(name, x, axis=axis, keepdims=keepdims,
                              split_every=split_every, **kw)
 
     f.__name__ = name
@@ -1081,8 +1087,14 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 
 
 def _reduction(name):
-    def f(x, axis=None, keepdims=False, **kw):
-        return getattr(asarray(x), name)(axis=axis, keepdims=keepdims, **kw)
+    def f(x, axis=None, keepdims=False, dtype=None, out=None, **kw):
+        if out is not None:
+            raise NotImplementedError("floe returns a new lazy array; out= is not supported")
+        x = asarray(x)
+        if dtype is not None and name not in ("min", "max", "any", "all"):
+            # NumPy's dtype= is the accumulator's: the elements are taken in it.
+            x = x.astype(dtype)
+        return getattr(x, name)(axis=axis, keepdims=keepdims, **kw)
 
     f.__name__ = name
     f.__doc__ = f"``numpy.{name}`` as a tree reduction over the blocks."
@@ -1312,6 +1324,8 @@ _FUNCTIONS = {
     _np.isrealobj: isrealobj,
     _np.iscomplex: iscomplex,
     _np.isreal: isreal,
+    _np.result_type: lambda *args: _np.result_type(
+        *(a.dtype if isinstance(a, Array) else a for a in args)),
     _np.shape: lambda a: a.shape,
     _np.ndim: lambda a: a.ndim,
     _np.size: lambda a: a.size,

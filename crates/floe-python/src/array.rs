@@ -591,7 +591,11 @@ impl PyArray {
         self.inner.rechunk(spec).map(wrap).map_err(to_py)
     }
 
-    fn astype(&self, dtype: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+    /// The elements as `dtype`, lazily (`copy=` is accepted: a lazy array never shares
+    /// memory with its input).
+    #[pyo3(signature = (dtype, copy=true))]
+    fn astype(&self, dtype: &Bound<'_, PyAny>, copy: bool) -> PyResult<PyArray> {
+        let _ = copy;
         Ok(wrap(
             self.inner
                 .astype(dtype_arg(Some(dtype), self.inner.dtype())?),

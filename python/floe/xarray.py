@@ -1,0 +1,186 @@
+"""floe as an xarray chunk manager: ``chunked_array_type="floe"``.
+
+Registered under xarray's ``xarray.chunkmanagers`` entry point, so that with floe installed
+
+>>> import xarray as xr, numpy as np
+>>> ds = xr.Dataset({"t": (("time", "x"), np.arange(12.0).reshape(4, 3))})
+>>> lazy = ds.chunk({"time": 2}, chunked_array_type="floe")
+>>> type(lazy.t.data).__name__, lazy.t.data.chunks
+('Array', ((2, 2), (3,)))
+>>> float(lazy.t.mean().compute())
+5.5
+
+and ``xr.open_dataset(path, chunks={...}, chunked_array_type="floe")`` reads each block
+from the file when it is computed. Arithmetic, reductions, indexing and ``compute()``/
+``load()``/``.values`` run on floe's scheduler; floe arrays are not dask collections, so
+xarray never mistakes them for dask arrays.
+
+``groupby(...).mean()`` and ``resample(...).mean()`` work (without flox). Not yet supported
+(they raise ``NotImplementedError`` naming the method, or ``TypeError`` for NumPy functions
+floe lacks): ``apply_ufunc(..., dask="parallelized")`` (``apply_gufunc``), ``blockwise``,
+``reduction`` (``first``/``last``), ``scan``, ``shuffle``, and ``rolling`` (NumPy's
+``sliding_window_view``).
+"""
+
+import numpy as np
+from xarray.namedarray.parallelcompat import ChunkManagerEntrypoint
+
+import floe
+from . import array as fa
+
+
+def _axis_spec(spec, n, previous):
+    """One axis' chunks as floe takes them: an int, ``None``/``-1`` (whole), ``"auto"`` or
+    explicit sizes; ``previous`` when not given."""
+    if spec is None and previous is not None:
+        return tuple(previous) if isinstance(previous, (tuple, list)) else previous
+    if isinstance(spec, (list, tuple)):
+        return tuple(int(c) for c in spec)
+    return spec
+
+
+class FloeManager(ChunkManagerEntrypoint):
+    """xarray's interface to floe arrays (see the module's documentation)."""
+
+    available = True
+
+    def __init__(self):
+        self.array_cls = fa.Array
+
+    def is_chunked_array(self, data):
+        return isinstance(data, fa.Array)
+
+    def chunks(self, data):
+        return data.chunks
+
+    def normalize_chunks(self, chunks, shape=None, limit=None, dtype=None,
+                         previous_chunks=None):
+        """Dask's chunk forms (an int, ``-1``, ``"auto"``, a byte size, a tuple with one
+        entry per axis, tuples of explicit sizes, ``{axis: chunks}``) as a tuple of tuples,
+        resolved by floe's own rules for ``shape`` and ``dtype``."""
+        if shape is None:
+            if isinstance(chunks, tuple) and all(isinstance(c, tuple) for c in chunks):
+                return chunks
+            raise ValueError("normalize_chunks needs the shape unless chunks are explicit")
+        shape = tuple(int(n) for n in shape)
+        if isinstance(chunks, dict):
+            chunks = tuple(chunks.get(a, chunks.get(a - len(shape), -1))
+                           for a in range(len(shape)))
+        if isinstance(chunks, (list, tuple)):
+            previous = previous_chunks or (None,) * len(shape)
+            chunks = tuple(_axis_spec(c, n, p) for c, n, p in zip(chunks, shape, previous))
+        if limit is not None and chunks == "auto":
+            chunks = f"{int(limit)}B"
+        dtype = np.dtype(dtype if dtype is not None else "f8")
+        return fa.empty(shape, chunks=chunks, dtype=dtype).chunks
+
+    def from_array(self, data, chunks, **kwargs):
+        # xarray adds name=, lock=, inline_array=; its backends lock their own reads.
+        kwargs.pop("name", None)
+        kwargs.pop("inline_array", None)
+        lock = kwargs.pop("lock", None)
+        kwargs.pop("meta", None)
+        kwargs.pop("asarray", None)
+        if kwargs:
+            raise TypeError(f"floe's from_array takes no {', '.join(sorted(kwargs))}")
+        if isinstance(data, fa.Array):
+            return data.rechunk(chunks)
+        if isinstance(chunks, list):
+            chunks = tuple(chunks)
+        return fa.from_array(data, chunks=chunks, lock=lock)
+
+    def rechunk(self, data, chunks, **kwargs):
+        if isinstance(chunks, list):
+            chunks = tuple(chunks)
+        return data.rechunk(chunks)
+
+    def compute(self, *data, **kwargs):
+        """The arrays computed together (shared work runs once), as NumPy arrays; other
+        objects are returned as they are."""
+        lazy = [i for i, d in enumerate(data) if isinstance(d, fa.Array)]
+        out = list(data)
+        if lazy:
+            results = floe.compute(*(data[i] for i in lazy))
+            for i, r in zip(lazy, results):
+                out[i] = r
+        return tuple(out)
+
+    def persist(self, *data, **kwargs):
+        lazy = [i for i, d in enumerate(data) if isinstance(d, fa.Array)]
+        out = list(data)
+        if lazy:
+            kept = floe.persist(*(data[i] for i in lazy))
+            for i, r in zip(lazy, kept):
+                out[i] = r
+        return tuple(out)
+
+    @property
+    def array_api(self):
+        return fa
+
+    def map_blocks(self, func, *args, dtype=None, chunks=None, drop_axis=None,
+                   new_axis=None, **kwargs):
+        """``func`` on every block of one array, keeping its shape (what xarray's decoders
+        ask for); other forms raise ``NotImplementedError``."""
+        arrays = [a for a in args if isinstance(a, fa.Array)]
+        if len(arrays) != 1 or drop_axis or new_axis or (
+                chunks is not None and tuple(chunks) != arrays[0].chunks):
+            raise NotImplementedError(
+                "floe's xarray map_blocks takes one array whose blocks keep their shape")
+        x = arrays[0]
+        rest = [a for a in args if a is not x]
+        pos = args.index(x) if any(a is x for a in args) else 0
+
+        def f(block):
+            call = list(rest)
+            call.insert(pos, block)
+            return func(*call, **kwargs)
+
+        return x.map_blocks(f, dtype=dtype if dtype is not None else x.dtype)
+
+    def store(self, sources, targets, **kwargs):
+        """Writes each array into its target (anything with ``__setitem__``), in the
+        ``regions`` given; ``compute=False`` is refused (floe has no delayed stores for
+        xarray yet)."""
+        if kwargs.get("compute", True) is False:
+            raise NotImplementedError("floe's xarray store writes at once (compute=True)")
+        if isinstance(sources, fa.Array):
+            sources, targets = [sources], [targets]
+        regions = kwargs.get("regions") or [None] * len(sources)
+        for src, target, region in zip(sources, targets, regions):
+            if region is None:
+                fa.store(src, target)
+            else:
+                fa.store(src, _Region(target, region))
+
+    def _unsupported(self, name):
+        raise NotImplementedError(f"floe's xarray chunk manager has no {name} yet")
+
+    def apply_gufunc(self, func, signature, *args, **kwargs):
+        self._unsupported("apply_gufunc (apply_ufunc with dask='parallelized')")
+
+    def blockwise(self, *args, **kwargs):
+        self._unsupported("blockwise")
+
+    def reduction(self, *args, **kwargs):
+        self._unsupported("reduction (first/last)")
+
+    def scan(self, *args, **kwargs):
+        self._unsupported("scan")
+
+
+class _Region:
+    """``target[region][key] = value`` for a store into part of a target."""
+
+    def __init__(self, target, region):
+        self.target, self.region = target, tuple(region)
+
+    def __setitem__(self, key, value):
+        key = key if isinstance(key, tuple) else (key,)
+        full = []
+        for i, r in enumerate(self.region):
+            k = key[i] if i < len(key) else slice(None)
+            start = r.start or 0
+            stop = start + k.stop if k.stop is not None else r.stop
+            full.append(slice(start + (k.start or 0), stop))
+        self.target[tuple(full)] = value
