@@ -642,3 +642,30 @@ def test_chunks_minus_one_and_per_axis_dicts_as_dask():
     np.testing.assert_array_equal(x.rechunk({0: None}).compute(), a)
     with pytest.raises(ValueError, match="out of bounds"):
         x.rechunk({2: 1})
+
+
+def test_review_edge_cases_match_numpy():
+    a = np.array([1.0, -2.0, np.nan, 3.0, -0.0])
+    x = fa.from_array(a, chunks=2)
+    with np.errstate(all="ignore"):
+        for got, want in [
+            (np.clip(x, np.nan, 1), np.clip(a, np.nan, 1)),
+            (np.clip(x, 0, None), np.clip(a, 0, None)),
+            (x // 0.1, a // 0.1),
+            (fa.from_array(np.array([1.0, -1.0, np.inf]), chunks=1) // np.array([0.1, np.inf, 1.5]),
+             np.array([1.0, -1.0, np.inf]) // np.array([0.1, np.inf, 1.5])),
+            (np.nanmean(fa.from_array(np.array([1e308, -1e308, 1e308, -1e308]), chunks=1)),
+             np.nanmean(np.array([1e308, -1e308, 1e308, -1e308]))),
+        ]:
+            np.testing.assert_array_equal(got.compute(), want)
+    big = fa.full(3, np.int64(2**60) + 1)
+    assert big.dtype == np.int64 and int(big.compute()[0]) == 2**60 + 1
+    assert fa.full(2, np.True_).dtype == np.bool_
+
+
+def test_complex_powers_at_infinity_match_numpy():
+    z = np.array([complex(np.inf, 1), 1 + 2j, complex(-0.0, -0.0)])
+    x = fa.from_array(z, chunks=2)
+    with np.errstate(all="ignore"):
+        for e in [1, 2, 3, np.float64(2), True]:
+            np.testing.assert_array_equal((x ** e).compute(), z ** e, err_msg=repr(e))

@@ -102,6 +102,20 @@ pub(crate) fn scalar_arg(obj: &Bound<'_, PyAny>) -> PyResult<floe::array::Scalar
             .map(Scalar::Int)
             .map_err(|_| PyValueError::new_err("an integer beyond 64 bits"));
     }
+    // NumPy scalars of integer and boolean dtypes keep their kind (np.int64(2**60) exactly).
+    if let Ok(kind) = obj.getattr("dtype").and_then(|d| d.getattr("kind")) {
+        match kind.extract::<String>()?.as_str() {
+            "b" => return Ok(Scalar::Bool(obj.call_method0("__bool__")?.extract()?)),
+            "i" | "u" => {
+                return obj
+                    .call_method0("__int__")?
+                    .extract()
+                    .map(Scalar::Int)
+                    .map_err(|_| PyValueError::new_err("an integer beyond 64 bits"));
+            }
+            _ => {}
+        }
+    }
     if is_complex_number(obj)? {
         let z = obj
             .py()

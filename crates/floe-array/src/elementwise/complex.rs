@@ -39,7 +39,18 @@ fn pow<T: Float>(a: Complex<T>, b: Complex<T>) -> Complex<T> {
             return Complex::new(T::zero(), T::zero());
         }
         let n = b.re;
-        if n.fract() == T::zero() && n.abs() <= T::from(100).unwrap_or(T::zero()) {
+        // NumPy's cases: 1, 2 and 3 as products of `a` alone (no product with 1, which
+        // turns an infinite part into NaN), then repeated squaring below 100.
+        if n == T::one() {
+            return a;
+        }
+        if n == T::one() + T::one() {
+            return a * a;
+        }
+        if n == T::one() + T::one() + T::one() {
+            return a * (a * a);
+        }
+        if n.fract() == T::zero() && n.abs() < T::from(100).unwrap_or(T::zero()) {
             let mut k = n.abs().to_u32().unwrap_or(0);
             let (mut acc, mut base) = (one, a);
             while k > 0 {
@@ -285,6 +296,14 @@ mod tests {
         assert_eq!(pow(z, C::new(0.0, 0.0)), C::new(1.0, 0.0));
         assert!(close(pow(z, C::new(-2.0, 0.0)), C::new(0.0, -0.5)));
         assert_eq!(pow(C::new(0.0, 0.0), C::new(0.5, 0.0)), C::new(0.0, 0.0));
+        let inf = C::new(f64::INFINITY, 1.0);
+        assert_eq!(
+            pow(inf, C::new(1.0, 0.0)),
+            inf,
+            "no NaN from a product with 1"
+        );
+        let sq = pow(inf, C::new(2.0, 0.0));
+        assert!(sq.re.is_infinite() && sq.im.is_infinite());
         let w = pow(C::new(-1.0, 0.0), C::new(0.5, 0.0));
         assert!(close(w, C::new(0.0, 1.0)));
     }

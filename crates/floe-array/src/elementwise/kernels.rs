@@ -619,8 +619,23 @@ macro_rules! float_ops {
             fn div(a: Self, b: Self) -> Self {
                 a / b
             }
+            /// NumPy's `npy_divmod`: from the C remainder, so that `a // b` agrees with
+            /// `a % b` (`1.0 // 0.1` is 9, as `1.0 % 0.1` is 0.0999…).
             fn floor_div(a: Self, b: Self) -> Self {
-                (a / b).floor()
+                if b == 0.0 {
+                    return a / b;
+                }
+                let m = a % b;
+                let mut div = (a - m) / b;
+                if m != 0.0 && ((b < 0.0) != (m < 0.0)) {
+                    div -= 1.0;
+                }
+                if div != 0.0 {
+                    let f = div.floor();
+                    if div - f > 0.5 { f + 1.0 } else { f }
+                } else {
+                    (0.0 as Self).copysign(a / b)
+                }
             }
             fn rem(a: Self, b: Self) -> Self {
                 let r = a % b;
@@ -1093,6 +1108,12 @@ mod tests {
         assert_eq!(<i32 as Ops>::rem(7, -2), -1);
         assert_eq!(<i32 as Ops>::floor_div(7, 0), 0);
         assert_eq!(<f64 as Ops>::rem(-7.5, 2.0), 0.5);
+        // NumPy's floor division agrees with its remainder.
+        assert_eq!(<f64 as Ops>::floor_div(1.0, 0.1), 9.0);
+        assert_eq!(<f64 as Ops>::floor_div(-1.0, f64::INFINITY), -1.0);
+        assert!(<f64 as Ops>::floor_div(f64::INFINITY, 1.5).is_nan());
+        assert_eq!(<f64 as Ops>::floor_div(-7.0, 2.0), -4.0);
+        assert_eq!(<f64 as Ops>::floor_div(1.0, 0.0), f64::INFINITY);
         assert_eq!(<u8 as Ops>::pow(3, 5), Some(243));
         assert_eq!(<i8 as Ops>::pow(2, -1), None);
     }

@@ -339,11 +339,14 @@ impl Array {
         } else {
             op.dtypes(self.dtype(), sd)?
         };
-        if op == BinaryOp::Pow
-            && !scalar_first
-            && s.as_f64() == 2.0
-            && !matches!(s, Scalar::Complex(_, im) if im != 0.0)
-        {
+        let square = match s {
+            Scalar::Int(2) => true,
+            // NumPy's complex power gives +0 for a zero base where a product gives -0:
+            // only an integer 2 squares complex numbers.
+            Scalar::Float(f) => f == 2.0 && !compute_in.is_complex(),
+            _ => false,
+        };
+        if op == BinaryOp::Pow && !scalar_first && square {
             // `x ** 2` as a product, as NumPy's fast path for scalar powers does: the same
             // value as the power function, several times faster.
             return self
@@ -428,10 +431,10 @@ impl Array {
         // An infinite bound is no bound: skipped, so that no value changes on that side
         // (a complex `inf+1j` stays, where the bound `inf+0j` would replace it).
         let mut out = self.clone();
-        if min > f64::NEG_INFINITY {
+        if min != f64::NEG_INFINITY {
             out = out.binary_scalar(BinaryOp::Maximum, lo)?;
         }
-        if max < f64::INFINITY {
+        if max != f64::INFINITY {
             out = out.binary_scalar(BinaryOp::Minimum, hi)?;
         }
         Ok(out)

@@ -526,6 +526,13 @@ pub(crate) fn combine(
                             return;
                         }
                         let delta = mb - *ma;
+                        if !delta.is_finite() {
+                            // Finite means whose difference overflows: weighted, no delta.
+                            *ma = *ma * (*na / total) + mb * (nb / total);
+                            *m2a = f64::INFINITY;
+                            *na = total;
+                            return;
+                        }
                         *ma += delta * nb / total;
                         *m2a += m2b + delta * delta * *na * nb / total;
                         *na = total;
