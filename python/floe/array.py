@@ -25,7 +25,7 @@ from ._floe import (
     empty,
     eye,
     flatnonzero,
-    from_array,
+    from_array as _from_array,
     from_npy,
     from_zarr,
     full,
@@ -42,6 +42,65 @@ from ._floe import (
     zeros,
 )
 
+
+
+def _netcdf4_variable(x):
+    """``(path, name)`` of a ``netCDF4.Variable`` that floe's own reader can read as
+    netCDF4 would (root group, the default masking and scaling on), else ``None``."""
+    if type(x).__module__.split(".")[0] != "netCDF4" or type(x).__name__ != "Variable":
+        return None
+    try:
+        group = x.group()
+        if group.path != "/" or not (getattr(x, "mask", True) and getattr(x, "scale", True)):
+            return None
+        return group.filepath(), x.name
+    except (AttributeError, ValueError, RuntimeError):
+        return None
+
+
+def from_array(x, chunks=None, name=None, lock=None):
+    """A lazy array over ``x``: a NumPy array, or any object with ``shape``, ``dtype`` and
+    ``__getitem__`` (read block by block, as Dask's ``from_array``; ``lock=`` as Dask's).
+
+    A ``netCDF4.Variable`` of a file's root group is read by floe's own parallel reader
+    from the file's path (CF masking and scaling as netCDF4 applies them by default, fill
+    values as NaN), without holding the GIL or an HDF5 lock; pass ``lock=`` to read it
+    through ``netCDF4`` instead.
+
+    >>> import numpy as np, floe.array as fa
+    >>> fa.from_array(np.arange(6.0), chunks=4).chunks
+    ((4, 2),)
+    """
+    nc = _netcdf4_variable(x) if lock is None else None
+    if nc is not None:
+        try:
+            return open_netcdf(nc[0], nc[1], chunks=chunks if chunks is not None else "auto")
+        except (OSError, ValueError):
+            pass  # a file floe's reader does not take: read through netCDF4
+    if type(x).__module__.split(".")[0] == "netCDF4" and type(x).__name__ == "Variable":
+        # Read one block at a time, as netCDF4's own objects are (HDF5 is not thread-safe).
+        x, lock = _DecodedNetCDF4(x), True if lock is None else lock
+    return _from_array(x, chunks, name, lock)
+
+
+class _DecodedNetCDF4:
+    """A ``netCDF4.Variable`` read through netCDF4 with the dtype its reads have: scaled
+    variables are floats (the stored dtype is the packed one), and masked float elements
+    are NaN rather than the fill value a plain ``numpy.asarray`` would leave."""
+
+    def __init__(self, var):
+        self.var, self.shape = var, var.shape
+        packed = [a for a in ("scale_factor", "add_offset") if a in var.ncattrs()]
+        if packed and getattr(var, "scale", True):
+            self.dtype = _np.result_type(*(_np.asarray(var.getncattr(a)).dtype for a in packed))
+        else:
+            self.dtype = var.dtype
+
+    def __getitem__(self, key):
+        block = self.var[key]
+        if _np.ma.isMaskedArray(block) and self.dtype.kind == "f":
+            return block.astype(self.dtype).filled(_np.nan)
+        return _np.asarray(block, dtype=self.dtype)
 
 
 def where(condition, x=None, y=None):
@@ -1149,6 +1208,94 @@ linalg = _types.SimpleNamespace(
     norm=_floe.norm,
 )
 linalg.__doc__ = "Blocked linear algebra: TSQR, SVD, randomized SVD, solvers, norms."
+
+
+def _parse_gufunc_signature(signature):
+    """``"(i,j),(j)->(i)"`` as ([("i", "j"), ("j",)], [("i",)])."""
+    import re
+
+    sig = signature.replace(" ", "")
+    if "->" not in sig:
+        raise ValueError(f"not a gufunc signature: {signature!r}")
+    ins, outs = sig.split("->")
+    parse = lambda side: [tuple(d for d in g.split(",") if d)
+                          for g in re.findall(r"\(([^()]*)\)", side)]
+    return parse(ins), parse(outs)
+
+
+def apply_gufunc(func, signature, *args, axes=None, axis=None, keepdims=False,
+                 output_dtypes=None, output_sizes=None, vectorize=None, allow_rechunk=False,
+                 meta=None, **kwargs):
+    """Dask's ``apply_gufunc``: ``func`` (a NumPy generalized ufunc, or a function working
+    like one) on aligned blocks. The loop dimensions broadcast and keep their blocks; each
+    core dimension (named in ``signature``, last in every input) must be one block, or is
+    made one with ``allow_rechunk=True``. One output; ``vectorize=True`` wraps ``func`` in
+    ``numpy.vectorize``.
+
+    >>> import numpy as np, floe.array as fa
+    >>> x = fa.from_array(np.arange(12.0).reshape(3, 4), chunks=(1, 4))
+    >>> fa.apply_gufunc(lambda b: b.mean(axis=-1), "(i)->()", x, output_dtypes=float).compute()
+    array([1.5, 5.5, 9.5])
+    """
+    if axes is not None or axis is not None or keepdims:
+        raise NotImplementedError("floe's apply_gufunc takes the core dimensions last")
+    ins, outs = _parse_gufunc_signature(signature)
+    if len(outs) != 1:
+        raise NotImplementedError("floe's apply_gufunc has one output")
+    if len(ins) != len(args):
+        raise ValueError(f"apply_gufunc: {len(args)} arguments for signature {signature!r}")
+    if isinstance(output_dtypes, (list, tuple)):
+        output_dtypes = output_dtypes[0] if output_dtypes else None
+    if vectorize:
+        func = _np.vectorize(func, signature=signature,
+                             otypes=None if output_dtypes is None else [output_dtypes])
+    if kwargs:
+        inner = func
+        func = lambda *b: inner(*b, **kwargs)  # noqa: E731
+    arrays = [a if isinstance(a, Array) else from_array(_np.asarray(a)) for a in args]
+    loop_nd = _builtins.max(a.ndim - len(core) for a, core in zip(arrays, ins))
+    sizes = {}
+    prepared = []
+    for a, core in zip(arrays, ins):
+        if a.ndim < len(core):
+            raise ValueError(f"apply_gufunc: an input of {a.ndim} dimensions for core {core}")
+        a = a.reshape(*((1,) * (loop_nd - (a.ndim - len(core))) + a.shape))
+        for d, n in zip(core, a.shape[loop_nd:]):
+            if sizes.setdefault(d, n) != n:
+                raise ValueError(f"apply_gufunc: core dimension {d!r} has sizes {sizes[d]} and {n}")
+        if core and _builtins.any(len(c) > 1 for c in a.chunks[loop_nd:]):
+            if not allow_rechunk:
+                raise ValueError(
+                    f"apply_gufunc: core dimensions {core} span several blocks; rechunk them "
+                    "to one block or pass allow_rechunk=True")
+            a = a.rechunk({ax: -1 for ax in range(loop_nd, a.ndim)})
+        prepared.append(a)
+    # Loop axes: the first input longer than 1 there sets the blocks; others follow.
+    loop_shape, loop_chunks = [], []
+    for ax in range(loop_nd):
+        n = _builtins.max(a.shape[ax] for a in prepared)
+        src = next((a for a in prepared if a.shape[ax] == n), prepared[0])
+        loop_shape.append(n)
+        loop_chunks.append(tuple(src.chunks[ax]))
+    for i, a in enumerate(prepared):
+        want = {ax: loop_chunks[ax] for ax in range(loop_nd)
+                if a.shape[ax] == loop_shape[ax] and a.chunks[ax] != loop_chunks[ax]}
+        bad = [ax for ax in range(loop_nd) if a.shape[ax] not in (1, loop_shape[ax])]
+        if bad:
+            raise ValueError(f"apply_gufunc: loop dimensions do not broadcast: {a.shape}")
+        if want:
+            prepared[i] = a.rechunk(want)
+    out_core = outs[0]
+    for d in out_core:
+        if d not in sizes and (output_sizes is None or d not in output_sizes):
+            raise ValueError(f"apply_gufunc: the size of new core dimension {d!r} is unknown "
+                             "(pass output_sizes)")
+    out_sizes = [sizes.get(d, (output_sizes or {}).get(d)) for d in out_core]
+    shape = tuple(loop_shape) + tuple(out_sizes)
+    chunks = [list(c) for c in loop_chunks] + [[n] for n in out_sizes]
+    if output_dtypes is None:
+        raise ValueError("apply_gufunc needs output_dtypes (floe does not call func to find it)")
+    return _floe._blockwise(prepared, func, _np.dtype(output_dtypes), list(shape), chunks, loop_nd)
 
 
 def _fft_1d(kind):

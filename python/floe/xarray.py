@@ -15,9 +15,10 @@ from the file when it is computed. Arithmetic, reductions, indexing and ``comput
 ``load()``/``.values`` run on floe's scheduler; floe arrays are not dask collections, so
 xarray never mistakes them for dask arrays.
 
-``groupby(...).mean()`` and ``resample(...).mean()`` work (without flox). Not yet supported
-(they raise ``NotImplementedError`` naming the method, or ``TypeError`` for NumPy functions
-floe lacks): ``apply_ufunc(..., dask="parallelized")`` (``apply_gufunc``), ``blockwise``,
+``groupby(...).mean()``, ``resample(...).mean()`` (without flox) and ``apply_ufunc(...,
+dask="parallelized")`` with one output work. Not yet supported (they raise
+``NotImplementedError`` naming the method, or ``TypeError`` for NumPy functions floe
+lacks): ``blockwise``,
 ``reduction`` (``first``/``last``), ``scan``, ``shuffle``, and ``rolling`` (NumPy's
 ``sliding_window_view``).
 """
@@ -156,14 +157,62 @@ class FloeManager(ChunkManagerEntrypoint):
     def _unsupported(self, name):
         raise NotImplementedError(f"floe's xarray chunk manager has no {name} yet")
 
-    def apply_gufunc(self, func, signature, *args, **kwargs):
-        self._unsupported("apply_gufunc (apply_ufunc with dask='parallelized')")
+    def apply_gufunc(self, func, signature, *args, axes=None, keepdims=False,
+                     output_dtypes=None, vectorize=None, **kwargs):
+        """``apply_ufunc(..., dask="parallelized")``: ``func`` on aligned blocks, core
+        dimensions in one block (see ``floe.array.apply_gufunc``)."""
+        kwargs.pop("meta", None)
+        return fa.apply_gufunc(func, signature, *args, axes=axes, keepdims=keepdims,
+                               output_dtypes=output_dtypes, vectorize=vectorize, **kwargs)
 
     def blockwise(self, *args, **kwargs):
         self._unsupported("blockwise")
 
-    def reduction(self, *args, **kwargs):
-        self._unsupported("reduction (first/last)")
+    def reduction(self, arr, func, combine_func=None, aggregate_func=None, axis=None,
+                  dtype=None, keepdims=False):
+        """A reduction along one axis as xarray's ``first``/``last`` ask for it:
+        ``func(block, axis=(a,), keepdims=True)`` on each block, the partials joined along
+        the axis, then ``aggregate_func`` (default ``func``) over them."""
+        if axis is None or (isinstance(axis, (tuple, list)) and len(axis) != 1):
+            raise NotImplementedError("floe's xarray reduction takes one axis")
+        ax = axis[0] if isinstance(axis, (tuple, list)) else axis
+        ax %= arr.ndim
+        aggregate = aggregate_func or func
+        dtype = np.dtype(dtype if dtype is not None else arr.dtype)
+        # The reduced axis last, so that each block's partial drops to length one there.
+        x = fa.moveaxis(arr, ax, -1)
+        nb = len(x.chunks[-1])
+        loop = x.ndim - 1
+        partials = fa._floe._blockwise(
+            [x],
+            lambda b: func(b, axis=(b.ndim - 1,), keepdims=True), dtype,
+            list(x.shape[:-1]) + [nb], [list(c) for c in x.chunks[:-1]] + [[1] * nb], x.ndim)
+        whole = partials.rechunk({loop: -1})
+        out = fa._floe._blockwise(
+            [whole], lambda b: aggregate(b, axis=(b.ndim - 1,), keepdims=False), dtype,
+            list(x.shape[:-1]), [list(c) for c in x.chunks[:-1]], loop)
+        return out[(slice(None),) * ax + (None,)] if keepdims else out
+
+    def unify_chunks(self, *args, **kwargs):
+        """Arrays (given as ``array, dims, array, dims…``) rechunked to common blocks along
+        each named dimension: ``({dim: chunks}, [arrays])``."""
+        pairs = list(zip(args[::2], args[1::2]))
+        chunks = {}
+        for a, dims in pairs:
+            if not isinstance(a, fa.Array):
+                continue
+            for d, c in zip(dims, a.chunks):
+                if d not in chunks and len(c) > 0 and sum(c) > 1:
+                    chunks[d] = tuple(c)
+        out = []
+        for a, dims in pairs:
+            if isinstance(a, fa.Array):
+                want = {i: chunks[d] for i, d in enumerate(dims)
+                        if d in chunks and a.shape[i] == sum(chunks[d]) and a.chunks[i] != chunks[d]}
+                out.append(a.rechunk(want) if want else a)
+            else:
+                out.append(a)
+        return chunks, out
 
     def scan(self, *args, **kwargs):
         self._unsupported("scan")

@@ -669,3 +669,25 @@ def test_complex_powers_at_infinity_match_numpy():
     with np.errstate(all="ignore"):
         for e in [1, 2, 3, np.float64(2), True]:
             np.testing.assert_array_equal((x ** e).compute(), z ** e, err_msg=repr(e))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 6), st.integers(1, 5), st.integers(1, 4))
+def test_apply_gufunc_matches_numpy(n, m, k, block):
+    rng = np.random.default_rng(n * 100 + m * 10 + k)
+    a, b = rng.standard_normal((n, m, k)), rng.standard_normal((m, k))
+    x = fa.from_array(a, chunks=(block, block, k))
+    y = fa.from_array(b, chunks=(block, k))
+    dot = fa.apply_gufunc(lambda u, v: (u * v).sum(axis=-1), "(k),(k)->()", x, y,
+                          output_dtypes="f8")
+    np.testing.assert_allclose(dot.compute(), (a * b).sum(axis=-1))
+    outer = fa.apply_gufunc(lambda u: u[..., :, None] * u[..., None, :], "(k)->(k,k)", x,
+                            output_dtypes="f8")
+    np.testing.assert_allclose(outer.compute(), a[..., :, None] * a[..., None, :])
+    split = fa.from_array(a, chunks=(block, block, 1))
+    if k > 1:
+        with pytest.raises(ValueError, match="allow_rechunk"):
+            fa.apply_gufunc(np.sum, "(k)->()", split, output_dtypes="f8")
+    got = fa.apply_gufunc(lambda u: u.sum(axis=-1), "(k)->()", split, output_dtypes="f8",
+                          allow_rechunk=True)
+    np.testing.assert_allclose(got.compute(), a.sum(axis=-1))

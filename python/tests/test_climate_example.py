@@ -90,3 +90,28 @@ class _Wrapped:
 
     def __getitem__(self, key):
         return self.a[key]
+
+
+def test_netcdf4_variables_take_floes_reader(tmp_path):
+    import floe.array as fa
+    path = str(tmp_path / "masked.nc")
+    with netCDF4.Dataset(path, "w") as ds:
+        ds.createDimension("y", 6)
+        ds.createDimension("x", 5)
+        v = ds.createVariable("t", "i2", ("y", "x"), fill_value=-999)
+        v.scale_factor, v.add_offset = 0.5, 10.0
+        raw = (np.arange(30).reshape(6, 5) * 3 - 40).astype("i2")
+        v[:] = raw * 0.5 + 10.0
+        v[2, 3] = np.ma.masked
+    ds = netCDF4.Dataset(path)
+    var = ds.variables["t"]
+    want = var[:]                                  # netCDF4's masked, scaled values
+    x = fa.from_array(var, chunks=(4, 5))
+    ds.close()                                     # floe reads by path: closing is fine
+    got = x.compute()
+    np.testing.assert_allclose(got[~want.mask], want.compressed())
+    assert np.isnan(got[2, 3])
+    # lock= reads through netCDF4 itself, as Dask does.
+    with netCDF4.Dataset(path) as ds2:
+        through = fa.from_array(ds2.variables["t"], chunks=(4, 5), lock=True).compute()
+    np.testing.assert_allclose(through[~want.mask], want.compressed())

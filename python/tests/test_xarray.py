@@ -76,8 +76,8 @@ def test_normalize_chunks_takes_dasks_forms():
     assert m.normalize_chunks(((3, 2), (3,)), shape=(5, 3)) == ((3, 2), (3,))
     assert m.normalize_chunks("auto", shape=(5, 3), dtype="f8") == ((5,), (3,))
     assert m.normalize_chunks(2, shape=(5, 3), dtype="f4") == ((2, 2, 1), (2, 1))
-    with pytest.raises(NotImplementedError, match="apply_gufunc"):
-        m.apply_gufunc(np.add, "(),()->()", fa.ones(3, chunks=1), 1)
+    with pytest.raises(NotImplementedError, match="scan"):
+        m.scan(np.cumsum, np.add, 0, fa.ones(3, chunks=1))
 
 
 def test_groupby_and_resample_stay_lazy():
@@ -94,3 +94,44 @@ def test_groupby_and_resample_stay_lazy():
     ]:
         assert isinstance(got.data, fa.Array)
         xr.testing.assert_allclose(got.compute(), want)
+
+
+def test_apply_ufunc_parallelized(ds):
+    lazy = ds.chunk({"time": 3}, chunked_array_type="floe")
+    # Elementwise, and a reduction over a core dimension held in one block.
+    got = xr.apply_ufunc(np.tanh, lazy.t2m, dask="parallelized", output_dtypes=[np.float32])
+    assert isinstance(got.data, fa.Array)
+    xr.testing.assert_allclose(got.compute(), np.tanh(ds.t2m), rtol=1e-6)
+    span = xr.apply_ufunc(lambda b: b.max(axis=-1) - b.min(axis=-1), lazy.t2m,
+                          input_core_dims=[["lon"]], dask="parallelized",
+                          output_dtypes=[np.float32])
+    assert isinstance(span.data, fa.Array)
+    xr.testing.assert_allclose(span.compute(), ds.t2m.max("lon") - ds.t2m.min("lon"))
+    with pytest.raises(ValueError, match="core dimension"):
+        xr.apply_ufunc(lambda b: b.sum(axis=-1), lazy.t2m, input_core_dims=[["time"]],
+                       dask="parallelized", output_dtypes=[np.float32])
+
+
+def test_first_last_and_unify_chunks():
+    pd = pytest.importorskip("pandas")
+    t = np.random.default_rng(2).standard_normal((20, 3))
+    t[0, 1] = np.nan
+    da = xr.DataArray(t, dims=("time", "x"),
+                      coords={"time": pd.date_range("2000-01-01", periods=20, freq="D")})
+    lazy = da.chunk({"time": 6}, chunked_array_type="floe")
+    for got, want in [(lazy.resample(time="5D").first(), da.resample(time="5D").first()),
+                      (lazy.resample(time="5D").last(), da.resample(time="5D").last())]:
+        assert isinstance(got.data, fa.Array)
+        xr.testing.assert_allclose(got.compute(), want)
+    from floe.xarray import FloeManager
+
+    a, b = fa.ones((6, 4), chunks=(2, 4)), fa.ones((6,), chunks=3)
+    chunks, (a2, b2) = FloeManager().unify_chunks(a, ("t", "x"), b, ("t",))
+    assert chunks["t"] == (2, 2, 2) and b2.chunks == ((2, 2, 2),) and a2 is a
+
+
+def test_inline_repr_does_not_compute(ds):
+    lazy = ds.chunk({"time": 3}, chunked_array_type="floe")
+    assert lazy.t2m.data._repr_inline_(80) == "floe.Array<chunksize=(3, 5, 6), dtype=float32>"
+    assert len(lazy.t2m.data._repr_inline_(20)) == 20
+    assert "floe.Array<chunksize=(3, 5, 6)" in repr(lazy)

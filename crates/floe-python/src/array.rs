@@ -212,6 +212,26 @@ impl PyArray {
         PyTuple::new(py, dims.collect::<PyResult<Vec<_>>>()?)
     }
 
+    /// A one-line summary for xarray's and Jupyter's inline reprs (nothing is computed).
+    fn _repr_inline_(&self, max_width: usize) -> String {
+        let block = self.inner.chunks().max_block();
+        let sizes: Vec<String> = block.iter().map(usize::to_string).collect();
+        let tuple = match sizes.len() {
+            1 => format!("({},)", sizes[0]),
+            _ => format!("({})", sizes.join(", ")),
+        };
+        let text = format!(
+            "floe.Array<chunksize={tuple}, dtype={}>",
+            self.inner.dtype()
+        );
+        if text.chars().count() > max_width && max_width > 3 {
+            let cut: String = text.chars().take(max_width - 3).collect();
+            format!("{cut}...")
+        } else {
+            text
+        }
+    }
+
     /// The NumPy dtype.
     #[getter]
     fn dtype<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

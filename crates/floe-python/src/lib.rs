@@ -8,6 +8,7 @@
 //! NumPy arrays, `netCDF4.Variable`, `h5py.Dataset`), with the GIL held only around each read.
 
 mod array;
+mod blocks;
 mod convert;
 mod creation;
 mod delayed;
@@ -106,6 +107,7 @@ pub(crate) fn run<T: Send>(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyArray>()?;
     array::register(m)?;
+    blocks::register(m)?;
     delayed::register(m)?;
     statistics::register(m)?;
     overlap::register(m)?;
