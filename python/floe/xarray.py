@@ -98,22 +98,11 @@ class FloeManager(ChunkManagerEntrypoint):
     def compute(self, *data, **kwargs):
         """The arrays computed together (shared work runs once), as NumPy arrays; other
         objects are returned as they are."""
-        lazy = [i for i, d in enumerate(data) if isinstance(d, fa.Array)]
-        out = list(data)
-        if lazy:
-            results = floe.compute(*(data[i] for i in lazy))
-            for i, r in zip(lazy, results):
-                out[i] = r
-        return tuple(out)
+        return _on_floe_arrays(floe.compute, data)
 
     def persist(self, *data, **kwargs):
-        lazy = [i for i, d in enumerate(data) if isinstance(d, fa.Array)]
-        out = list(data)
-        if lazy:
-            kept = floe.persist(*(data[i] for i in lazy))
-            for i, r in zip(lazy, kept):
-                out[i] = r
-        return tuple(out)
+        """The arrays computed together and kept in memory as floe arrays."""
+        return _on_floe_arrays(floe.persist, data)
 
     @property
     def array_api(self):
@@ -216,6 +205,16 @@ class FloeManager(ChunkManagerEntrypoint):
 
     def scan(self, *args, **kwargs):
         self._unsupported("scan")
+
+
+def _on_floe_arrays(run, data):
+    """``data`` with its floe arrays replaced by ``run(*those)``'s results, in order."""
+    lazy = [i for i, d in enumerate(data) if isinstance(d, fa.Array)]
+    out = list(data)
+    if lazy:
+        for i, r in zip(lazy, run(*(data[i] for i in lazy))):
+            out[i] = r
+    return tuple(out)
 
 
 class _Region:
