@@ -505,16 +505,21 @@ def triu(a, k=0):
     return _triangle(a, k, False)
 
 
+def _reduction_input(name, x, dtype, out):
+    """``x`` as a reduction ``name`` reads it: NumPy's ``dtype=`` is the accumulator's, so
+    the elements are taken in it (extremes and truth values keep theirs); no ``out=``."""
+    if out is not None:
+        raise NotImplementedError("floe returns a new lazy array; out= is not supported")
+    x = asarray(x)
+    if dtype is not None and name.removeprefix("nan") not in ("min", "max", "any", "all"):
+        x = x.astype(dtype)
+    return x
+
+
 def _nan_reduction(name):
     def f(x, axis=None, keepdims=False, split_every=None, dtype=None, out=None, **kw):
-        if out is not None:
-            raise NotImplementedError("floe returns a new lazy array; out= is not supported")
-        x = asarray(x)
-        if dtype is not None and name not in ("nanmin", "nanmax"):
-            # NumPy's dtype= is the accumulator's: the elements are taken in it.
-            x = x.astype(dtype)
-        return _floe._reduce(name, x, axis=axis, keepdims=keepdims,
-                             split_every=split_every, **kw)
+        return _floe._reduce(name, _reduction_input(name, x, dtype, out), axis=axis,
+                             keepdims=keepdims, split_every=split_every, **kw)
 
     f.__name__ = name
     f.__doc__ = f"``numpy.{name}`` (NaN ignored) as a tree reduction over the blocks."
@@ -1147,12 +1152,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 
 def _reduction(name):
     def f(x, axis=None, keepdims=False, dtype=None, out=None, **kw):
-        if out is not None:
-            raise NotImplementedError("floe returns a new lazy array; out= is not supported")
-        x = asarray(x)
-        if dtype is not None and name not in ("min", "max", "any", "all"):
-            # NumPy's dtype= is the accumulator's: the elements are taken in it.
-            x = x.astype(dtype)
+        x = _reduction_input(name, x, dtype, out)
         return getattr(x, name)(axis=axis, keepdims=keepdims, **kw)
 
     f.__name__ = name

@@ -83,6 +83,15 @@ impl<'a> BlockRef<'a> {
         })
     }
 
+    /// The elements as `T`: borrowed when that is the block's dtype, converted (one copy)
+    /// otherwise.
+    pub fn typed<T: crate::ArrayElement>(&self) -> ndarray::CowArray<'a, T, ndarray::IxDyn> {
+        match self.view::<T>() {
+            Some(v) => ndarray::CowArray::from(v),
+            None => ndarray::CowArray::from(self.to_typed::<T>()),
+        }
+    }
+
     /// The elements converted to `T` (a new array).
     pub fn to_typed<T: crate::ArrayElement>(&self) -> ndarray::ArrayD<T> {
         let a = self.block.to_typed::<T>();

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use floe_graph::TaskError;
-use ndarray::{ArrayD, Axis, CowArray, IxDyn, Zip};
+use ndarray::{ArrayD, Axis, IxDyn, Zip};
 use rustfft::{FftNum, FftPlanner};
 
 use crate::error::normalize_axis;
@@ -363,10 +363,10 @@ where
             let mut out = ArrayD::from_elem(IxDyn(&shape), c0);
             // Real lanes are read as they are: no complex copy of the whole block first.
             if block.dtype().is_complex() {
-                let input = in_type::<Complex<T>>(block);
+                let input = crate::BlockRef::new(block).typed::<Complex<T>>();
                 complex_lanes(&*fft, input.view(), out.view_mut(), axis, scale, |z| z.nc());
             } else {
-                let input = in_type::<T>(block);
+                let input = crate::BlockRef::new(block).typed::<T>();
                 complex_lanes(&*fft, input.view(), out.view_mut(), axis, scale, |v| {
                     num_complex::Complex::new(v, zero)
                 });
@@ -374,7 +374,7 @@ where
             <Complex<T> as crate::ArrayElement>::wrap(out)
         }
         Transform::Real => {
-            let input = in_type::<T>(block);
+            let input = crate::BlockRef::new(block).typed::<T>();
             let r2c = realfft::RealFftPlanner::<T>::new().plan_fft_forward(size);
             let mut buf = r2c.make_input_vec();
             let mut spectrum = r2c.make_output_vec();
@@ -399,7 +399,7 @@ where
             <Complex<T> as crate::ArrayElement>::wrap(out)
         }
         Transform::RealInverse => {
-            let input = in_type::<Complex<T>>(block);
+            let input = crate::BlockRef::new(block).typed::<Complex<T>>();
             let c2r = realfft::RealFftPlanner::<T>::new().plan_fft_inverse(size);
             let mut spectrum = c2r.make_input_vec();
             let mut buf = c2r.make_output_vec();
@@ -461,14 +461,6 @@ fn complex_lanes<T, E: Copy>(
                 *v = Complex::new(z.re * scale, z.im * scale);
             }
         });
-}
-
-/// `block` as an array of `T`: borrowed when it already is one, else converted.
-fn in_type<T: crate::ArrayElement>(block: &DynArray) -> CowArray<'_, T, IxDyn> {
-    match T::view(block) {
-        Some(v) => CowArray::from(v),
-        None => CowArray::from(block.to_typed::<T>()),
-    }
 }
 
 /// The sample frequencies of an `n`-point transform with sample spacing `d` (NumPy's

@@ -11,7 +11,7 @@ use pyo3::exceptions::{PyIndexError, PyNotImplementedError, PyTypeError, PyValue
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyComplex, PyDict, PyEllipsis, PyFloat, PyInt, PySlice, PyTuple};
 
-use crate::convert::{axes_arg, chunks_arg, dtype_arg, from_numpy, to_numpy, tuple};
+use crate::convert::{axes_arg, chunks_arg, dtype_arg, from_numpy, scalar_arg, to_numpy, tuple};
 use crate::{run, to_py};
 
 /// A lazy, chunked n-d array (floe's `dask.array.Array`): operations build a task graph;
@@ -35,19 +35,14 @@ fn operand(obj: &Bound<'_, PyAny>) -> PyResult<Operand> {
     if let Ok(a) = obj.cast::<PyArray>() {
         return Ok(Operand::Array(a.borrow().inner.clone()));
     }
-    if obj.is_instance_of::<PyBool>() {
-        return Ok(Operand::Scalar(Scalar::Bool(obj.extract()?)));
-    }
-    if obj.is_instance_of::<PyInt>() {
-        return Ok(Operand::Scalar(Scalar::Int(obj.extract()?)));
-    }
-    // Exactly a Python float: `np.float64` subclasses `float` but is strongly typed.
-    if obj.is_exact_instance_of::<PyFloat>() {
-        return Ok(Operand::Scalar(Scalar::Float(obj.extract()?)));
-    }
-    if obj.is_exact_instance_of::<PyComplex>() {
-        let z = obj.cast::<PyComplex>()?;
-        return Ok(Operand::Scalar(Scalar::Complex(z.real(), z.imag())));
+    // Python numbers are weak scalars. Exactly `float` and `complex`: `np.float64`
+    // subclasses `float` but is strongly typed.
+    if obj.is_instance_of::<PyBool>()
+        || obj.is_instance_of::<PyInt>()
+        || obj.is_exact_instance_of::<PyFloat>()
+        || obj.is_exact_instance_of::<PyComplex>()
+    {
+        return scalar_arg(obj).map(Operand::Scalar);
     }
     // NumPy scalars and arrays, 0-d included, are arrays of their own dtype: unlike Python
     // numbers they are not weak (NumPy 2: `float32 array + np.float64(1)` is float64).

@@ -97,21 +97,15 @@ pub(crate) fn scalar_arg(obj: &Bound<'_, PyAny>) -> PyResult<floe::array::Scalar
         return Ok(Scalar::Bool(obj.extract()?));
     }
     if obj.is_instance_of::<pyo3::types::PyInt>() {
-        return obj
-            .extract()
-            .map(Scalar::Int)
-            .map_err(|_| PyValueError::new_err("an integer beyond 64 bits"));
+        // Beyond 64 bits: pyo3's OverflowError, as NumPy raises.
+        return obj.extract().map(Scalar::Int);
     }
     // NumPy scalars of integer and boolean dtypes keep their kind (np.int64(2**60) exactly).
     if let Ok(kind) = obj.getattr("dtype").and_then(|d| d.getattr("kind")) {
         match kind.extract::<String>()?.as_str() {
             "b" => return Ok(Scalar::Bool(obj.call_method0("__bool__")?.extract()?)),
             "i" | "u" => {
-                return obj
-                    .call_method0("__int__")?
-                    .extract()
-                    .map(Scalar::Int)
-                    .map_err(|_| PyValueError::new_err("an integer beyond 64 bits"));
+                return obj.call_method0("__int__")?.extract().map(Scalar::Int);
             }
             _ => {}
         }

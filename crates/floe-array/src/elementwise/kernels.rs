@@ -798,13 +798,7 @@ pub(crate) fn with_view<T: ArrayElement, R>(
     b: &BlockRef<'_>,
     f: impl FnOnce(ArrayViewD<'_, T>) -> R,
 ) -> R {
-    match b.view::<T>() {
-        Some(v) => f(v),
-        None => {
-            let owned = b.to_typed::<T>();
-            f(owned.view())
-        }
-    }
+    f(b.typed::<T>().view())
 }
 
 fn broadcast_err(a: &[usize], shape: &[usize]) -> TaskError {

@@ -253,27 +253,37 @@ pub(crate) fn blockwise(
 pub fn complex(re: &Array, im: &Array) -> Result<Array> {
     re.dtype().require_real("complex")?;
     im.dtype().require_real("complex")?;
+    from_parts("complex", re, im, crate::Complex::new)
+}
+
+/// The complex array whose elements are `f(re, im)` of the parts (broadcast together, read
+/// as `float64`), `complex64` when both parts are `float32` or smaller.
+pub(crate) fn from_parts(
+    name: &'static str,
+    re: &Array,
+    im: &Array,
+    f: fn(f64, f64) -> crate::Complex<f64>,
+) -> Result<Array> {
     let dtype = re.dtype().promote(im.dtype()).complex();
-    let f: crate::expr::BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| {
-        kernels::with_view::<f64, _>(&blocks[0], |re| {
-            kernels::with_view::<f64, _>(&blocks[1], |im| {
-                let shape = ndarray::IxDyn(&info.shape);
-                let (Some(re), Some(im)) = (re.broadcast(shape.clone()), im.broadcast(shape))
-                else {
-                    return Err(TaskError::msg(
-                        "internal error: complex parts do not broadcast to the block",
-                    ));
-                };
-                Ok(DynArray::from(
-                    ndarray::Zip::from(&re)
+    let kernel: crate::expr::BlockFn =
+        Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| {
+            kernels::with_view::<f64, _>(&blocks[0], |re| {
+                kernels::with_view::<f64, _>(&blocks[1], |im| {
+                    let shape = ndarray::IxDyn(&info.shape);
+                    let (Some(re), Some(im)) = (re.broadcast(shape.clone()), im.broadcast(shape))
+                    else {
+                        return Err(TaskError::msg(
+                            "internal error: complex parts do not broadcast to the block",
+                        ));
+                    };
+                    let z = ndarray::Zip::from(&re)
                         .and(&im)
-                        .map_collect(|&r, &i| crate::Complex::new(r, i)),
-                )
-                .astype(dtype))
+                        .map_collect(|&r, &i| f(r, i));
+                    Ok(DynArray::from(z).astype(dtype))
+                })
             })
-        })
-    });
-    blockwise("complex", "complex", &[re, im], dtype, f)
+        });
+    blockwise(name, name, &[re, im], dtype, kernel)
 }
 
 impl Array {

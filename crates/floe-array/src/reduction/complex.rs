@@ -76,19 +76,10 @@ pub(crate) fn by_parts_with(
 /// The complex mean from the means of the parts, as NumPy's division of the complex sum by
 /// `n + 0j` gives it: a part that is not finite makes the other part NaN.
 fn mean_of_parts(re: &Array, im: &Array) -> Result<Array> {
-    let dtype = re.dtype().promote(im.dtype()).complex();
-    let f: BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], _: &BlockInfo| {
-        with_view::<f64, _>(&blocks[0], |re| {
-            with_view::<f64, _>(&blocks[1], |im| {
-                let z = ndarray::Zip::from(&re).and(&im).map_collect(|&r, &i| {
-                    let nan_unless = |finite: bool, v: f64| if finite { v } else { f64::NAN };
-                    Complex::new(nan_unless(i.is_finite(), r), nan_unless(r.is_finite(), i))
-                });
-                Ok(DynArray::from(z).astype(dtype))
-            })
-        })
-    });
-    blockwise("mean", "complex mean", &[re, im], dtype, f)
+    crate::elementwise::from_parts("mean", re, im, |r, i| {
+        let nan_unless = |finite: bool, v: f64| if finite { v } else { f64::NAN };
+        Complex::new(nan_unless(i.is_finite(), r), nan_unless(r.is_finite(), i))
+    })
 }
 
 /// The real (or imaginary) part of `z`; with `masked`, NaN wherever either part is.
