@@ -7,6 +7,7 @@ graph, and computing it runs the blocks on all cores with the GIL released.
 import builtins as _builtins
 import operator as _operator
 import os as _os
+import sys as _sys
 import types as _types
 
 import numpy as _np
@@ -58,14 +59,51 @@ def _netcdf4_variable(x):
         return None
 
 
+def _stored_values_read_alike(attrs):
+    """Whether floe's NetCDF reader, which applies CF masking and scaling, returns a
+    variable with these attributes exactly as stored: nothing to unpack, and any fill
+    value NaN (masking NaN as NaN changes nothing)."""
+    if _builtins.any(a in attrs for a in ("scale_factor", "add_offset", "_Unsigned")):
+        return False
+    for a in ("_FillValue", "missing_value"):
+        if a in attrs:
+            v = _np.asarray(attrs[a])
+            if v.dtype.kind not in "fc" or not _np.isnan(v).all():
+                return False
+    return True
+
+
+def _hdf5_dataset(x):
+    """``(path, name)`` of an ``h5py.Dataset`` or ``h5netcdf.Variable`` in a file's root
+    group that floe's reader gives exactly as the object's own reads do (no CF attributes:
+    these libraries return the stored values), else ``None``."""
+    module = type(x).__module__.split(".")[0]
+    try:
+        if module == "h5netcdf" and type(x).__name__ == "Variable":
+            x = x._h5ds
+            module = "h5py"
+        if module != "h5py" or type(x).__name__ != "Dataset":
+            return None
+        name = x.name
+        if name is None or name.count("/") != 1 or not _stored_values_read_alike(x.attrs):
+            return None
+        path = x.file.filename
+        return (path, name[1:]) if isinstance(path, str) else None
+    except (AttributeError, ValueError, RuntimeError, OSError):
+        return None
+
+
 def from_array(x, chunks=None, name=None, lock=None):
     """A lazy array over ``x``: a NumPy array, or any object with ``shape``, ``dtype`` and
     ``__getitem__`` (read block by block, as Dask's ``from_array``; ``lock=`` as Dask's).
 
     A ``netCDF4.Variable`` of a file's root group is read by floe's own parallel reader
     from the file's path (CF masking and scaling as netCDF4 applies them by default, fill
-    values as NaN), without holding the GIL or an HDF5 lock; pass ``lock=`` to read it
-    through ``netCDF4`` instead.
+    values as NaN), without holding the GIL or an HDF5 lock; so is an ``h5py.Dataset`` or
+    ``h5netcdf.Variable`` of a root group without CF attributes (those libraries return
+    stored values, and so does floe then). Pass ``lock=`` to read through the library
+    instead; other objects of netCDF4, h5py and h5netcdf are read one block at a time
+    under one lock (HDF5 is not thread-safe).
 
     >>> import numpy as np, floe.array as fa
     >>> fa.from_array(np.arange(6.0), chunks=4).chunks
@@ -77,6 +115,14 @@ def from_array(x, chunks=None, name=None, lock=None):
             return open_netcdf(nc[0], nc[1], chunks=chunks if chunks is not None else "auto")
         except (OSError, ValueError):
             pass  # a file floe's reader does not take: read through netCDF4
+    h5 = _hdf5_dataset(x) if lock is None else None
+    if h5 is not None:
+        try:
+            a = open_netcdf(h5[0], h5[1], chunks=chunks if chunks is not None else "auto")
+            if a.shape == tuple(x.shape) and a.dtype == x.dtype:
+                return a
+        except (OSError, ValueError, TypeError):
+            pass  # not a file (or a variable) floe's reader takes: read through the library
     if type(x).__module__.split(".")[0] == "netCDF4" and type(x).__name__ == "Variable":
         # Read one block at a time, as netCDF4's own objects are (HDF5 is not thread-safe).
         x, lock = _DecodedNetCDF4(x), True if lock is None else lock
@@ -1359,6 +1405,13 @@ fft.__doc__ = ("Discrete Fourier transforms (``numpy.fft``'s names) along axes h
                "float32 and complex64 give complex64, other dtypes complex128.")
 
 newaxis = None
+# NumPy's (and the array API's) dtypes, constants and type queries, by the same names.
+(int8, int16, int32, int64, uint8, uint16, uint32, uint64, float16, float32, float64,
+ complex64, complex128, bool_) = (_np.int8, _np.int16, _np.int32, _np.int64, _np.uint8,
+                                  _np.uint16, _np.uint32, _np.uint64, _np.float16, _np.float32,
+                                  _np.float64, _np.complex64, _np.complex128, _np.bool_)
+e, pi, inf, nan = _np.e, _np.pi, _np.inf, _np.nan
+finfo, iinfo = _np.finfo, _np.iinfo
 
 # NumPy dispatch: np.sqrt(x), np.mean(x, axis=0), np.concatenate([x, y]) stay lazy.
 
@@ -1391,6 +1444,89 @@ def _array_ufunc(x, ufunc, method, inputs, kwargs):
     if name in _OPERATOR_UFUNCS and len(inputs) == ufunc.nin:
         return _OPERATOR_UFUNCS[name](*(_lazy(a) for a in inputs))
     return NotImplemented
+
+
+def sliding_window_view(x, window_shape, axis=None, **kwargs):
+    """NumPy's ``lib.stride_tricks.sliding_window_view``, lazily: the windows of
+    ``window_shape`` along ``axis`` (all axes when ``None``), each a new trailing axis.
+    Each block holds the windows that start in it, read from the block and the
+    ``window - 1`` elements after it (see ``overlap``); the windows are copies, not views,
+    so the result is writable (``writeable=``/``subok=`` are accepted and change nothing).
+
+    >>> import numpy as np, floe.array as fa
+    >>> w = fa.sliding_window_view(fa.arange(6, chunks=2), 3)
+    >>> w.shape, w.chunks
+    ((4, 3), ((2, 2), (3,)))
+    >>> w.sum(axis=-1).compute()
+    array([ 3,  6,  9, 12])
+    """
+    kwargs.pop("subok", None)
+    kwargs.pop("writeable", None)
+    kwargs.pop("automatic_rechunk", None)
+    if kwargs:
+        raise TypeError(f"sliding_window_view takes no {', '.join(sorted(kwargs))}")
+    x = asarray(x)
+    windows = (tuple(int(w) for w in window_shape) if _np.iterable(window_shape)
+               else (int(window_shape),))
+    if axis is None:
+        axes = tuple(range(x.ndim))
+        if len(windows) != x.ndim:
+            raise ValueError(f"sliding_window_view: {len(windows)} window sizes for an array "
+                             f"of {x.ndim} dimensions; give axis=")
+    else:
+        axes = tuple(_operator.index(a) for a in (axis if _np.iterable(axis) else (axis,)))
+        if len(axes) != len(windows):
+            raise ValueError(f"sliding_window_view: {len(windows)} window sizes for "
+                             f"{len(axes)} axes")
+        for a in axes:
+            if not -x.ndim <= a < x.ndim:
+                raise _np.exceptions.AxisError(a, x.ndim)
+        axes = tuple(a % x.ndim for a in axes)
+    if _builtins.any(w < 1 for w in windows):
+        raise ValueError(f"sliding_window_view: window sizes must be at least 1, got {windows}")
+    # Windows along one axis at a time: the windows of an axis become one trailing axis
+    # (NumPy's order: the window axes in the order of `axis`).
+    need = {}
+    for a, w in zip(axes, windows):
+        need[a] = need.get(a, 0) + w - 1
+    for a, extra in need.items():
+        if extra >= x.shape[a]:
+            raise ValueError(f"sliding_window_view: window longer than axis {a} "
+                             f"(length {x.shape[a]})")
+    out = x
+    for a, w in zip(axes, windows):
+        out = _windows_along(out, a, w)
+    return out
+
+
+def _windows_along(x, axis, w):
+    """The windows of ``w`` along ``axis`` as a new last axis (one block)."""
+    n = x.shape[axis]
+    if n - w + 1 <= 0:
+        raise ValueError(f"sliding_window_view: window of {w} longer than axis {axis} "
+                         f"(length {n})")
+    depth = {a: 0 for a in range(x.ndim)}
+    depth[axis] = w - 1
+    # Every block extended by w - 1 on both sides (constant edges), so that each sees the
+    # whole windows starting in it; the windows starting past n - w are cut off at the end.
+    ext = x.overlap(depth, 0) if w > 1 else x
+    # (Blocks shorter than the margin were joined to a neighbour first.)
+    chunks = [list(c) for c in ext.chunks] + [[w]]
+    chunks[axis] = [c - 2 * (w - 1) for c in chunks[axis]]
+    shape = list(x.shape) + [w]
+    lead = w - 1
+
+    def windows(block):
+        core = block.shape[axis] - 2 * lead
+        v = _np.lib.stride_tricks.sliding_window_view(block, w, axis=axis)
+        take = [slice(None)] * v.ndim
+        take[axis] = slice(lead, lead + core)
+        return _np.ascontiguousarray(v[tuple(take)])
+
+    full = _floe._blockwise([ext], windows, x.dtype, shape, chunks, x.ndim)
+    keep = [slice(None)] * (x.ndim + 1)
+    keep[axis] = slice(0, n - w + 1)
+    return full[tuple(keep)]
 
 
 def _reshape(a, shape, order="C", **kw):
@@ -1461,6 +1597,7 @@ _FUNCTIONS = {
     _np.extract: extract,
     _np.count_nonzero: count_nonzero,
     _np.reshape: _reshape,
+    _np.lib.stride_tricks.sliding_window_view: sliding_window_view,
     **{getattr(_np.fft, n): getattr(fft, n) for n in [
         "fft", "ifft", "rfft", "irfft", "fftn", "ifftn", "rfftn", "irfftn", "fft2", "ifft2",
         "rfft2", "irfft2", "hfft", "ihfft", "fftshift", "ifftshift"]},
@@ -1484,5 +1621,163 @@ def _array_function(func, types, args, kwargs):
     if f is None or not _builtins.all(issubclass(t, (Array, _np.ndarray)) for t in types):
         return NotImplemented
     return f(*args, **kwargs)
+
+
+# Pickling. A floe array's graph is made of Rust closures, so an array pickles as the call
+# that made it: each public function and method of this module records its call on the
+# arrays it returns (``_recipe``), and unpickling replays the calls, source first. The
+# innermost recorded call wins: ``from_array`` over a ``netCDF4.Variable`` pickles as the
+# ``open_netcdf`` it became; ``np.mean(x)`` as the ``x.mean()`` it called.
+
+
+def _rebuild(name, args, kwargs):
+    """Unpickles an array: the call ``floe.array.<name>(*args, **kwargs)`` that made it."""
+    f = _sys.modules[__name__]
+    for part in name.split("."):
+        f = getattr(f, part)
+    return f(*args, **kwargs)
+
+
+def _rebuild_method(x, name, args, kwargs):
+    """Unpickles an array made by a method: ``x.<name>(*args, **kwargs)``."""
+    return getattr(x, name)(*args, **kwargs)
+
+
+def _rebuild_item(recipe, i):
+    """Unpickles the ``i``-th array of a call that made several (``linalg.qr``...)."""
+    rebuild, args = recipe
+    return rebuild(*args)[i]
+
+
+def _rebuild_view(x, view, key):
+    """Unpickles ``x.blocks[key]`` or ``x.vindex[key]``."""
+    return getattr(x, view)[key]
+
+
+def _operands(args, kwargs):
+    """The arrays a call was given, directly or in a list (``concatenate([x, y])``)."""
+    found = []
+    for a in (*args, *kwargs.values()) if kwargs else args:
+        if isinstance(a, Array):
+            found.append(a)
+        elif isinstance(a, (list, tuple)):
+            found.extend(b for b in a if isinstance(b, Array))
+    return found
+
+
+def _record(out, recipe, args, kwargs):
+    """Gives the arrays ``out`` holds the recipe of the call that made them, unless a
+    deeper call already did or the call returned one of its own operands unchanged. A call
+    on an array without a recipe (made by a private call) records nothing, so that the
+    public call around it does."""
+    if isinstance(out, Array):
+        outs = ((out, recipe),)
+    elif isinstance(out, (tuple, list)):
+        outs = [(o, (_rebuild_item, (recipe, i))) for i, o in enumerate(out)
+                if isinstance(o, Array)]
+    else:
+        return out
+    operands = _operands(args, kwargs)
+    for a in operands:
+        if a._recipe is None:
+            return out
+    for o, r in outs:
+        if o._recipe is None:
+            for a in operands:
+                if o is a:
+                    break
+            else:
+                o._recipe = r
+    return out
+
+
+def _recorded(f, name):
+    """``f``, with the arrays it returns pickled as the call ``floe.array.<name>(...)``."""
+
+    def call(*args, **kwargs):
+        return _record(f(*args, **kwargs), (_rebuild, (name, args, kwargs)), args, kwargs)
+
+    call.__name__ = getattr(f, "__name__", name.rsplit(".", 1)[-1])
+    call.__qualname__ = call.__name__
+    call.__doc__ = f.__doc__
+    call.__wrapped__ = f
+    return call
+
+
+def _recorded_method(f, name):
+    """The method ``f``, with the arrays it returns pickled as ``x.<name>(...)``."""
+
+    def method(self, *args, **kwargs):
+        return _record(f(self, *args, **kwargs), (_rebuild_method, (self, name, args, kwargs)),
+                       (self, *args), kwargs)
+
+    method.__name__ = name
+    method.__qualname__ = f"Array.{name}"
+    method.__doc__ = f.__doc__
+    method.__wrapped__ = f
+    return method
+
+
+def _recorded_getter(get, name):
+    """The property ``name``, with the array it returns pickled as ``getattr(x, name)``."""
+    return property(lambda self: _record(get.__get__(self), (getattr, (self, name)), (self,), {}),
+                    doc=get.__doc__)
+
+
+def _recorded_view(cls, view):
+    """``cls.__getitem__`` (``x.blocks[...]``, ``x.vindex[...]``), recorded."""
+    getitem = cls.__getitem__
+
+    def __getitem__(self, key):
+        return _record(getitem(self, key), (_rebuild_view, (self._x, view, key)), (self._x,), {})
+
+    __getitem__.__doc__ = getitem.__doc__
+    cls.__getitem__ = __getitem__
+
+
+# What is not recorded returns no array, or an array that is an operand's (persist) or
+# a view's (blocks, vindex: recorded by their __getitem__).
+_NOT_RECORDED = {"compute", "visualize", "to_svg", "persist", "compute_chunk_sizes", "blocks",
+                 "vindex", "store", "to_npy", "to_zarr", "Array", "BlockView", "finfo", "iinfo"}
+_wrapped = {}
+for _name in [n for n in dir() if not n.startswith("_") and n not in _NOT_RECORDED]:
+    _f = globals()[_name]
+    if callable(_f) and not isinstance(_f, type):
+        globals()[_name] = _wrapped[id(_f)] = _recorded(_f, _name)
+for _space, _prefix in [(random, "random"), (linalg, "linalg"), (fft, "fft")]:
+    for _name in [n for n in vars(_space) if not n.startswith("_")]:
+        _f = getattr(_space, _name)
+        setattr(_space, _name, _recorded(_f, f"{_prefix}.{_name}"))
+# NumPy's functions dispatch to the recorded ones.
+_FUNCTIONS = {k: _wrapped.get(id(f), f) for k, f in _FUNCTIONS.items()}
+_RECORDED_DUNDERS = {
+    "__getitem__", "__array_ufunc__", "__array_function__", "__neg__", "__pos__", "__abs__",
+    "__invert__", "__lt__", "__le__", "__eq__", "__ne__", "__gt__", "__ge__",
+    *(f"__{r}{op}__" for r in ("", "r") for op in (
+        "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor")),
+}
+for _name, _f in list(vars(Array).items()):
+    if _name in _NOT_RECORDED or (_name.startswith("_") and _name not in _RECORDED_DUNDERS):
+        continue
+    if type(_f).__name__ == "getset_descriptor":
+        setattr(Array, _name, _recorded_getter(_f, _name))
+    elif callable(_f):
+        setattr(Array, _name, _recorded_method(_f, _name))
+_persist = Array.persist
+
+
+def _persisted(self):
+    """``x.persist()``: its blocks are held in memory; it pickles as ``x`` does."""
+    out = _persist(self)
+    if out._recipe is None:
+        out._recipe = self._recipe
+    return out
+
+
+_persisted.__doc__ = _persist.__doc__
+Array.persist = _persisted
+_recorded_view(BlockView, "blocks")
+_recorded_view(_VIndex, "vindex")
+del _name, _f, _space, _prefix, _wrapped
 
 __all__ = [n for n in dir() if not n.startswith("_")]

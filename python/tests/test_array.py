@@ -322,6 +322,65 @@ def test_property_reductions_match_numpy(case, name):
                                getattr(np, name)(a, axis=axis), rtol=1e-10, atol=1e-12)
 
 
+# Steps of random expressions: each takes the lazy array and the NumPy one alike.
+_PICKLE_STEPS = [
+    lambda m, x: x + 1.5,
+    lambda m, x: 2 * x - m.sqrt(abs(x)),
+    lambda m, x: x[::-1],
+    lambda m, x: x.T,
+    lambda m, x: m.concatenate([x, x * 2], axis=0),
+    lambda m, x: x.sum(axis=0, keepdims=True) / (x.max() + 1),
+    lambda m, x: m.where(x > 0.5, x, -x),
+    lambda m, x: m.cumsum(x, axis=-1),
+    lambda m, x: x.astype(m.float32).mean(axis=-1, keepdims=True) + x,
+    lambda m, x: np.tanh(x) + np.mean(x, axis=0),  # NumPy dispatch on floe arrays
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays_and_chunks(), st.lists(st.integers(0, len(_PICKLE_STEPS) - 1), max_size=5))
+def test_property_derived_arrays_pickle_lazily_as_the_calls_that_made_them(case, steps):
+    import pickle
+
+    shape, chunks, seed = case
+    a = data(shape, seed=seed)
+    x = fa.from_array(a, chunks=chunks) if seed % 2 else fa.random.random(shape, chunks, seed)
+    a = x.compute()
+    for s in steps:
+        x, a = _PICKLE_STEPS[s](fa, x), _PICKLE_STEPS[s](np, a)
+    y = pickle.loads(pickle.dumps(x))
+    assert isinstance(y, fa.Array) and y.chunks == x.chunks and y.dtype == x.dtype
+    np.testing.assert_array_equal(y.compute(), x.compute())
+    np.testing.assert_allclose(y.compute(), a, rtol=1e-5, atol=1e-5)  # float32 steps
+    # Several arrays sharing a source keep sharing it after one pickle.
+    pair = pickle.loads(pickle.dumps((x, x + 1)))
+    np.testing.assert_allclose(pair[1].compute() - pair[0].compute(), 1, rtol=1e-6)
+
+
+def test_arrays_several_results_views_and_persisted_pickle():
+    import pickle
+
+    x = fa.random.random((20, 4), chunks=(5, 4), seed=3)
+    q, r = fa.linalg.qr(x)
+    q2, r2 = pickle.loads(pickle.dumps((q, r)))
+    np.testing.assert_allclose(q2.compute() @ r2.compute(), x.compute(), atol=1e-12)
+    for view in (x.blocks[1:3], x.vindex[[0, 5], [1, 2]], x.T.real, x.persist() * 2):
+        back = pickle.loads(pickle.dumps(view))
+        assert isinstance(back, fa.Array)
+        np.testing.assert_array_equal(back.compute(), view.compute())
+    # A function the call holds must pickle itself; pickle says when it cannot.
+    with pytest.raises((pickle.PicklingError, AttributeError), match="lambda"):
+        pickle.dumps(x.map_blocks(lambda b: b * 2))
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(x.map_blocks(np.negative))).compute(), -x.compute())
+    # An array from a private call has no recipe: a TypeError names it, and arrays made
+    # from it too.
+    private = fa._floe._unary("sqrt", x)
+    for p in (private, private + 1):
+        with pytest.raises(TypeError, match="cannot pickle the lazy floe array made by"):
+            pickle.dumps(p)
+
+
 @settings(max_examples=40, deadline=None)
 @given(arrays_and_chunks())
 def test_property_elementwise_chains_and_blocks_match(case):
@@ -691,3 +750,22 @@ def test_apply_gufunc_matches_numpy(n, m, k, block):
     got = fa.apply_gufunc(lambda u: u.sum(axis=-1), "(k)->()", split, output_dtypes="f8",
                           allow_rechunk=True)
     np.testing.assert_allclose(got.compute(), a.sum(axis=-1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 9), min_size=1, max_size=3), st.integers(1, 4), st.data())
+def test_sliding_window_view_matches_numpy(shape, block, draw):
+    a = data(tuple(shape), seed=sum(shape))
+    x = fa.from_array(a, chunks=block)
+    axes = draw.draw(st.lists(st.integers(0, len(shape) - 1), min_size=1, max_size=2))
+    windows = [draw.draw(st.integers(1, shape[ax])) for ax in axes]
+    if any(sum(w - 1 for w, b in zip(windows, axes) if b == ax) >= shape[ax] for ax in axes):
+        with pytest.raises(ValueError, match="window"):
+            fa.sliding_window_view(x, windows, axis=axes)
+        return
+    want = np.lib.stride_tricks.sliding_window_view(a, windows, axis=axes)
+    got = np.lib.stride_tricks.sliding_window_view(x, windows, axis=axes)  # dispatched
+    assert isinstance(got, fa.Array) and got.shape == want.shape
+    np.testing.assert_array_equal(got.compute(), want)
+    assert block_shapes(got) == declared_shapes(got)
+    np.testing.assert_allclose(got.mean(axis=-1).compute(), want.mean(axis=-1))

@@ -115,3 +115,47 @@ def test_netcdf4_variables_take_floes_reader(tmp_path):
     with netCDF4.Dataset(path) as ds2:
         through = fa.from_array(ds2.variables["t"], chunks=(4, 5), lock=True).compute()
     np.testing.assert_allclose(through[~want.mask], want.compressed())
+
+
+def test_h5py_and_h5netcdf_datasets_read_in_parallel_safely(tmp_path):
+    import pytest
+
+    import floe
+    import floe.array as fa
+    h5py = pytest.importorskip("h5py")
+    x = write_days(str(tmp_path), days=2)
+    files = sorted(tmp_path.glob("*.nc"))
+    with h5py.File(files[0], "r") as f:
+        ds = f["t2m"]
+        a = fa.from_array(ds, chunks=(2, 10, 10))
+        # A plain variable of the root group: floe's own reader, from the path.
+        assert a._recipe[1][0] == "open_netcdf"
+        np.testing.assert_array_equal(a.compute(), x[:4])
+        # lock= reads through h5py itself.
+        b = fa.from_array(ds, chunks=(2, 10, 10), lock=True)
+        assert b._recipe[1][0] == "from_array"
+        np.testing.assert_array_equal(b.compute(), x[:4])
+    # A dataset with CF attributes (h5py returns the stored numbers) and one in a group:
+    # read through h5py under floe's HDF5 lock, many blocks from two threads.
+    path = tmp_path / "plain.h5"
+    raw = (np.arange(600).reshape(20, 30) % 97).astype("i2")
+    with h5py.File(path, "w") as f:
+        f["packed"] = raw
+        f["packed"].attrs["scale_factor"] = 0.5
+        f.create_group("g")["inner"] = raw.astype("f8")
+    floe.config.set(threads=2)
+    try:
+        with h5py.File(path, "r") as f:
+            p = fa.from_array(f["packed"], chunks=(3, 4))
+            g = fa.from_array(f["g/inner"], chunks=(3, 4))
+            assert p._recipe[1][0] == "from_array" and g._recipe[1][0] == "from_array"
+            got_p, got_g = floe.compute(p, g)
+        np.testing.assert_array_equal(got_p, raw)
+        np.testing.assert_array_equal(got_g, raw.astype("f8"))
+    finally:
+        floe.config.set()
+    h5netcdf = pytest.importorskip("h5netcdf")
+    with h5netcdf.File(files[1], "r") as f:
+        v = fa.from_array(f.variables["t2m"], chunks=(4, 37, 72))
+        assert v._recipe[1][0] == "open_netcdf"
+        np.testing.assert_array_equal(v.compute(), x[4:])

@@ -44,6 +44,7 @@ impl Array {
         let unknown = crate::select::derived_unknown(&shape, &expr);
         Array {
             node: Arc::new(Node {
+                id: crate::expr::next_node_id(),
                 name: Arc::from(name),
                 shape,
                 dtype,
@@ -215,12 +216,20 @@ impl Array {
         let node = Arc::into_inner(same.node).expect("a node just built has one owner");
         Array {
             node: Arc::new(Node {
+                id: crate::expr::next_node_id(),
                 shape,
                 chunks,
                 unknown: vec![false; node.shape.len()],
                 ..node
             }),
         }
+    }
+
+    /// A number that identifies this array's node among all made in this process: two
+    /// arrays have the same id exactly when they are the same lazy expression object
+    /// (clones share it; an operation, even `named`, makes a new one).
+    pub fn id(&self) -> u64 {
+        self.node.id
     }
 
     /// The name of the operation that made this array (`ones`, `add`, `sum`…).

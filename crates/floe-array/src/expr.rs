@@ -121,7 +121,15 @@ pub type DepsFn = Arc<dyn Fn(&[usize]) -> Vec<(usize, Vec<usize>)> + Send + Sync
 pub type GraphFn =
     Arc<dyn Fn(&[&DynArray], &BlockInfo) -> Result<DynArray, TaskError> + Send + Sync>;
 
+/// A new node's [`Array::id`](crate::Array::id): never reused within a process.
+pub(crate) fn next_node_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 pub(crate) struct Node {
+    /// See [`Array::id`](crate::Array::id).
+    pub(crate) id: u64,
     pub(crate) name: Arc<str>,
     pub(crate) shape: Vec<usize>,
     pub(crate) dtype: DType,

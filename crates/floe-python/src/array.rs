@@ -19,10 +19,17 @@ use crate::{run, to_py};
 #[pyclass(name = "Array", module = "floe.array")]
 pub struct PyArray {
     pub(crate) inner: Array,
+    /// How pickle rebuilds the array: `(callable, args)`, set by the Python functions that
+    /// make arrays from data or files (see `floe.array._recorded`); `None` for arrays
+    /// derived by operations, whose tasks are not yet describable as data.
+    recipe: Option<Py<PyAny>>,
 }
 
 pub(crate) fn wrap(a: Array) -> PyArray {
-    PyArray { inner: a }
+    PyArray {
+        inner: a,
+        recipe: None,
+    }
 }
 
 /// What an operand of an arithmetic operator is.
@@ -205,6 +212,52 @@ impl PyArray {
             }
         });
         PyTuple::new(py, dims.collect::<PyResult<Vec<_>>>()?)
+    }
+
+    /// Pickling: the array is rebuilt lazily by replaying the calls of `floe.array`'s
+    /// functions and methods that made it (recorded by `floe.array` as `_recipe`); an
+    /// array made by a private call has no recipe and a `TypeError` says so.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.recipe {
+            Some(r) => Ok(r.bind(py).clone()),
+            None => Err(PyTypeError::new_err(format!(
+                "cannot pickle the lazy floe array made by '{}': pickling replays the floe.array calls that made an array, and this one (or an array it was made from) came from a private call; compute it first",
+                self.inner.name()
+            ))),
+        }
+    }
+
+    /// The recipe pickle uses (see `__reduce__`), or `None`.
+    #[getter]
+    fn _recipe(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.recipe.as_ref().map(|r| r.clone_ref(py))
+    }
+
+    #[setter(_recipe)]
+    fn set_recipe(&mut self, recipe: Option<Py<PyAny>>) {
+        self.recipe = recipe;
+    }
+
+    /// A lazy array is immutable: a copy shares its expression (as Dask's arrays do).
+    fn __copy__(&self, py: Python<'_>) -> PyArray {
+        PyArray {
+            inner: self.inner.clone(),
+            recipe: self.recipe.as_ref().map(|r| r.clone_ref(py)),
+        }
+    }
+
+    fn __deepcopy__(&self, py: Python<'_>, _memo: &Bound<'_, PyAny>) -> PyArray {
+        self.__copy__(py)
+    }
+
+    /// Dask's tokenize protocol: the same lazy array always gives the same token, two
+    /// different expressions never do (its node's id within this process).
+    fn __dask_tokenize__(&self) -> (&'static str, u64, String) {
+        (
+            "floe.Array",
+            self.inner.id(),
+            self.inner.dtype().to_string(),
+        )
     }
 
     /// A one-line summary for xarray's and Jupyter's inline reprs (nothing is computed).

@@ -18,8 +18,12 @@ use crate::to_py;
 /// output's blocks, or one block that broadcasts), every later axis one block. Input `j`'s
 /// block for output block `i` is `i` along its loop axes (0 where it has one block) and 0
 /// along its other axes, which must each be one block.
+///
+/// `axes` names the correspondence instead: `axes[j][a]` is the output axis whose block
+/// index input `j`'s axis `a` follows (its blocks those of the output along it, or one
+/// block that broadcasts), or `None` for an axis read whole (one block).
 #[pyfunction]
-#[pyo3(signature = (inputs, func, dtype, shape, chunks, loop_ndim))]
+#[pyo3(signature = (inputs, func, dtype, shape, chunks, loop_ndim, axes=None))]
 fn _blockwise(
     inputs: Vec<PyRef<'_, PyArray>>,
     func: Py<PyAny>,
@@ -27,24 +31,56 @@ fn _blockwise(
     shape: Vec<usize>,
     chunks: Vec<Vec<usize>>,
     loop_ndim: usize,
+    axes: Option<Vec<Vec<Option<usize>>>>,
 ) -> PyResult<PyArray> {
     let dtype = dtype_arg(Some(dtype), DType::F64)?;
     let arrays: Vec<fa::Array> = inputs.iter().map(|a| a.inner.clone()).collect();
     let numblocks: Vec<Vec<usize>> = arrays.iter().map(fa::Array::numblocks).collect();
-    for (j, nb) in numblocks.iter().enumerate() {
-        if nb.len() < loop_ndim || nb[loop_ndim..].iter().any(|&n| n > 1) {
+    let axes: Vec<Vec<Option<usize>>> = match axes {
+        Some(axes) => axes,
+        None => numblocks
+            .iter()
+            .map(|nb| {
+                (0..nb.len())
+                    .map(|a| (a < loop_ndim).then_some(a))
+                    .collect()
+            })
+            .collect(),
+    };
+    if axes.len() != arrays.len() {
+        return Err(PyValueError::new_err(format!(
+            "blockwise: {} inputs but {} axis maps",
+            arrays.len(),
+            axes.len()
+        )));
+    }
+    for (j, (nb, map)) in numblocks.iter().zip(&axes).enumerate() {
+        let fits = map.len() == nb.len()
+            && nb.iter().zip(map).all(|(&n, o)| match o {
+                None => n == 1,
+                Some(o) => n == 1 || chunks.get(*o).is_some_and(|c| c.len() == n),
+            });
+        if !fits {
             return Err(PyValueError::new_err(format!(
-                "blockwise: input {j} needs its {loop_ndim} loop axes first and its other axes in one block, has blocks {nb:?}"
+                "blockwise: input {j} has blocks {nb:?}, which do not fit its axes {map:?} in an output of {} dimensions with {:?} blocks (axes read whole need one block)",
+                chunks.len(),
+                chunks.iter().map(Vec::len).collect::<Vec<_>>()
             )));
         }
     }
     let deps: fa::DepsFn = Arc::new(move |i: &[usize]| {
         numblocks
             .iter()
+            .zip(&axes)
             .enumerate()
-            .map(|(j, nb)| {
-                let idx = (0..nb.len())
-                    .map(|a| if a < loop_ndim && nb[a] > 1 { i[a] } else { 0 })
+            .map(|(j, (nb, map))| {
+                let idx = nb
+                    .iter()
+                    .zip(map)
+                    .map(|(&n, o)| match o {
+                        Some(o) if n > 1 => i[*o],
+                        _ => 0,
+                    })
                     .collect();
                 (j, idx)
             })

@@ -127,6 +127,47 @@ fn float_sum_of<T: Copy>(
     }
 }
 
+/// [`float_sum`] skipping NaNs, and the number of elements summed, in one pass over `x`
+/// (the same groups and compensation, so the same sums).
+fn nan_sum_count<T: Element>(x: ArrayViewD<'_, T>, axes: &[usize]) -> (ArrayD<f64>, ArrayD<f64>) {
+    const GROUP: usize = 128;
+    // Branch-free: a NaN adds zero to the sum and to the count.
+    let add = |s: &(f64, f64), v: T| {
+        let v = v.to_f64();
+        let nan = v.is_nan();
+        (
+            s.0 + if nan { 0.0 } else { v },
+            s.1 + if nan { 0.0 } else { 1.0 },
+        )
+    };
+    let Some(&first) = axes.first() else {
+        let pairs = x.mapv(|v| add(&(0.0, 0.0), v));
+        return (pairs.mapv(|p| p.0), pairs.mapv(|p| p.1));
+    };
+    let mut total: Option<(ArrayD<Kahan>, ArrayD<f64>)> = None;
+    for group in x.axis_chunks_iter(Axis(first), GROUP) {
+        let s = fold_keepdims(group, axes, (0.0, 0.0), add, |a, b| (a.0 + b.0, a.1 + b.1));
+        match &mut total {
+            None => total = Some((s.mapv(|p| (p.0, 0.0)), s.mapv(|p| p.1))),
+            Some((t, n)) => {
+                t.zip_mut_with(&s, |k, p| *k = kahan_add(k, p.0));
+                n.zip_mut_with(&s, |c, p| *c += p.1);
+            }
+        }
+    }
+    match total {
+        Some((t, n)) => (t.mapv(|(s, c)| s - c), n),
+        // An empty axis: nothing summed over the kept shape.
+        None => {
+            let mut shape = x.shape().to_vec();
+            for &a in axes {
+                shape[a] = 1;
+            }
+            (ArrayD::zeros(IxDyn(&shape)), ArrayD::zeros(IxDyn(&shape)))
+        }
+    }
+}
+
 /// The sum of complex numbers over `axes`, each part summed as floats are (grouped,
 /// compensated, in `f64`); with `skip_nan`, an element with a NaN part is skipped whole.
 fn complex_sum<T>(
@@ -150,16 +191,6 @@ where
     Zip::from(&re)
         .and(&im)
         .map_collect(|&r, &i| Complex::new(r, i))
-}
-
-fn count_not_nan(x: ArrayViewD<'_, f64>, axes: &[usize]) -> ArrayD<f64> {
-    fold_keepdims(
-        x,
-        axes,
-        0.0,
-        |n, v| if v.is_nan() { *n } else { n + 1.0 },
-        |a, b| a + b,
-    )
 }
 
 fn extreme<T: Ops>(x: ArrayViewD<'_, T>, axes: &[usize], max: bool, skip_nan: bool) -> ArrayD<T> {
@@ -261,13 +292,16 @@ pub(crate) fn partial(
                 ReduceOp::NanMean | ReduceOp::NanVar { .. } | ReduceOp::NanStd { .. }
             );
             let second = op != ReduceOp::NanMean;
-            with_view::<f64, _>(b, |x| {
-                let sum = float_sum(x.view(), axes, skip);
-                let n = if skip {
-                    count_not_nan(x.view(), axes)
+            // Read in the block's own dtype (a float32 block is not first copied to
+            // float64): sums and counts accumulate in float64 either way.
+            with_dtype!(b.dtype(), T => with_view::<T, _>(b, |x| {
+                let (sum, n) = if skip {
+                    nan_sum_count(x.view(), axes)
                 } else {
+                    let sum = float_sum(x.view(), axes, false);
                     let count: usize = axes.iter().map(|&a| x.shape()[a]).product();
-                    ArrayD::from_elem(sum.raw_dim(), count as f64)
+                    let n = ArrayD::from_elem(sum.raw_dim(), count as f64);
+                    (sum, n)
                 };
                 let mean = Zip::from(&sum)
                     .and(&n)
@@ -278,7 +312,7 @@ pub(crate) fn partial(
                         .ok_or_else(|| internal("moment shapes"))?;
                     let dev = Zip::from(&x)
                         .and(&mb)
-                        .map_collect(|&v, &m| (v - m) * (v - m));
+                        .map_collect(|&v, &m| (v.to_f64() - m) * (v.to_f64() - m));
                     // NaN deviations are skipped by the `nan` reductions only: a NaN makes
                     // the plain variance NaN.
                     float_sum(dev.view(), axes, skip)
@@ -290,7 +324,7 @@ pub(crate) fn partial(
                     .and(&mean)
                     .map_collect(|&m2, &m| if m.is_finite() { m2 } else { f64::NAN });
                 Ok::<_, TaskError>(Partial::Moments { n, mean, m2 })
-            })?
+            }))?
         }
         ReduceOp::ArgMin | ReduceOp::ArgMax => {
             with_dtype!(b.dtype(), T => with_view::<T, _>(b, |x| {
