@@ -7,6 +7,7 @@
 //! cargo run --release -p floe-bench -- climate --data DIR [--case cfile_mean] [--drop-caches]
 //! cargo run --release -p floe-bench -- linalg [--case svd_tall]
 //! cargo run --release -p floe-bench -- bounded --data STORE.zarr --memory-limit 512MB --drop-caches
+//! cargo run --release -p floe-bench -- dataframe --data DIR [--case csv_name|pq_id|pq_filter]
 //! ```
 //!
 //! Every measurement runs in a fresh child process, so `peak_rss_mb` is that measurement's
@@ -14,6 +15,7 @@
 
 mod bounded;
 mod climate;
+mod dataframe;
 mod elementwise;
 mod linalg;
 mod overhead;
@@ -54,6 +56,9 @@ enum Workload {
     Bounded(CaseArgs),
     /// Blocked scans: `cumsum` along each axis against `sum` on a 20000² float64 array.
     Scan(CaseArgs),
+    /// Dataframes: group-by and filter queries over gen_table.py's CSV and Parquet
+    /// (`--data DIR`).
+    Dataframe(CaseArgs),
 }
 
 #[derive(clap::Args)]
@@ -111,6 +116,7 @@ fn main() -> ExitCode {
         Workload::Linalg(args) => drive("linalg", linalg::CASES, linalg::run, &args),
         Workload::Bounded(args) => drive("bounded", bounded::CASES, bounded::run, &args),
         Workload::Scan(args) => drive("scan", scan::CASES, scan::run, &args),
+        Workload::Dataframe(args) => drive("dataframe", dataframe::CASES, dataframe::run, &args),
     }
 }
 

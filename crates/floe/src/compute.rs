@@ -15,6 +15,8 @@ pub struct Roots<'a>(Vec<Root<'a>>);
 enum Root<'a> {
     Delayed(&'a std::sync::Arc<crate::delayed::Node>),
     Array(&'a Array),
+    #[cfg(feature = "dataframe")]
+    Frame(&'a floe_dataframe::DataFrame),
 }
 
 /// The computed values, handed back to the items in order (opaque).
@@ -66,6 +68,27 @@ impl Compute for Array {
             key: floe_graph::Key::named(self.name()),
             expected: "DynArray",
         })
+    }
+}
+
+#[cfg(feature = "dataframe")]
+impl Compute for floe_dataframe::DataFrame {
+    type Output = floe_dataframe::arrow::array::RecordBatch;
+
+    fn roots<'a>(&'a self, out: &mut Roots<'a>) {
+        out.0.push(Root::Frame(self));
+    }
+
+    fn extract(&self, values: &mut Outputs) -> Result<Self::Output> {
+        let v = values
+            .0
+            .next()
+            .ok_or_else(|| internal("fewer values than outputs"))?;
+        v.take::<floe_dataframe::arrow::array::RecordBatch>()
+            .map_err(|_| Error::TypeMismatch {
+                key: floe_graph::Key::named("concat-partitions"),
+                expected: "RecordBatch",
+            })
     }
 }
 
@@ -193,6 +216,8 @@ pub fn graph<C: Compute + ?Sized>(what: &C) -> Result<(Graph, Vec<TaskId>)> {
             outputs.push(match root {
                 Root::Delayed(node) => lower_into(lowering.builder(), &mut delayed_ids, node)?,
                 Root::Array(a) => lowering.assemble(a)?,
+                #[cfg(feature = "dataframe")]
+                Root::Frame(df) => df.lower(lowering.builder())?,
             });
         }
     }

@@ -22,6 +22,10 @@ pub enum Error {
     /// Building the graph failed.
     #[error(transparent)]
     Graph(#[from] GraphError),
+    /// A dataframe operation got bad input (a missing column, a file that does not parse).
+    #[cfg(feature = "dataframe")]
+    #[error(transparent)]
+    DataFrame(#[from] floe_dataframe::Error),
     /// A graph picture could not be written.
     #[error(transparent)]
     Visualize(#[from] floe_diagnostics::VisualizeError),

@@ -93,6 +93,35 @@ pub mod array {
 
 mod array_compute;
 
+/// Partitioned dataframes (`floe-dataframe`): CSV and Parquet read by partitions, filters,
+/// new columns, group-by aggregations; `floe::compute(&df)` returns one Arrow record batch.
+/// Feature `dataframe`.
+///
+/// ```
+/// use floe::dataframe::{col, lit, AggFunc, DataFrame, arrow::array::*};
+/// use floe::dataframe::arrow::datatypes::{DataType, Field, Schema};
+/// use std::sync::Arc;
+///
+/// let schema = Arc::new(Schema::new(vec![
+///     Field::new("k", DataType::Int64, true),
+///     Field::new("x", DataType::Float64, true),
+/// ]));
+/// let batch = |k: Vec<i64>, x: Vec<f64>| RecordBatch::try_new(schema.clone(), vec![
+///     Arc::new(Int64Array::from(k)), Arc::new(Float64Array::from(x))]).unwrap();
+/// let df = DataFrame::from_batches(schema.clone(), vec![
+///     vec![batch(vec![1, 2, 1], vec![1.0, 2.0, 3.0])],
+///     vec![batch(vec![2], vec![-4.0])],
+/// ])?;
+/// let sums = floe::compute(&df.filter(col("x").gt(lit(0)))?.groupby(&["k"])?.agg_one("x", AggFunc::Sum)?)?;
+/// let x = sums.column(1).as_any().downcast_ref::<Float64Array>().unwrap();
+/// assert_eq!(x.values().to_vec(), vec![4.0, 2.0]);
+/// # Ok::<(), floe::Error>(())
+/// ```
+#[cfg(feature = "dataframe")]
+pub mod dataframe {
+    pub use floe_dataframe::*;
+}
+
 /// Reading and writing arrays (`floe-io`): `.npy`, Zarr, NetCDF.
 ///
 /// # Examples

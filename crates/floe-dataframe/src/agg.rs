@@ -1,0 +1,750 @@
+//! Hash aggregation: each partition's rows into per-group partial states, partial states
+//! merged (a tree of merges across partitions), the states turned into result columns.
+//!
+//! A state holds, per group, what its aggregations need to be combined exactly: a sum and
+//! a count for a mean, Chan's count/mean/M2 for a variance. Missing values are skipped
+//! (pandas' `skipna`); rows whose key is missing belong to no group (pandas' `dropna`).
+
+use std::sync::Arc;
+
+use ahash::AHashMap;
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow::compute::{SortColumn, cast, lexsort_to_indices, take};
+use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema, SchemaRef};
+use arrow::row::{RowConverter, SortField};
+
+use crate::error::{Result, invalid};
+use crate::expr::not_found;
+use crate::source::Partition;
+
+/// An aggregation function, by pandas' names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AggFunc {
+    /// `sum`: of integers an integer, of floats a float; 0 for a group with no values.
+    Sum,
+    /// `mean`.
+    Mean,
+    /// `count`: the values present.
+    Count,
+    /// `size`: the rows, missing values included (takes no column).
+    Size,
+    /// `min`.
+    Min,
+    /// `max`.
+    Max,
+    /// `var` (`ddof=1`, as pandas).
+    Var,
+    /// `std` (`ddof=1`, as pandas).
+    Std,
+}
+
+impl AggFunc {
+    /// The function named `name` (`"sum"`, `"mean"`, …).
+    ///
+    /// # Errors
+    ///
+    /// An unknown name, listing the known ones.
+    pub fn parse(name: &str) -> Result<Self> {
+        Ok(match name {
+            "sum" => AggFunc::Sum,
+            "mean" => AggFunc::Mean,
+            "count" => AggFunc::Count,
+            "size" => AggFunc::Size,
+            "min" => AggFunc::Min,
+            "max" => AggFunc::Max,
+            "var" => AggFunc::Var,
+            "std" => AggFunc::Std,
+            _ => {
+                return Err(invalid(format!(
+                    "unknown aggregation '{name}' (known: sum, mean, count, size, min, max, var, std)"
+                )));
+            }
+        })
+    }
+
+    /// The function's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            AggFunc::Sum => "sum",
+            AggFunc::Mean => "mean",
+            AggFunc::Count => "count",
+            AggFunc::Size => "size",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+            AggFunc::Var => "var",
+            AggFunc::Std => "std",
+        }
+    }
+}
+
+/// One output column of an aggregation: `func` over `column`, named `name`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Agg {
+    /// The input column (`None` for [`AggFunc::Size`]).
+    pub column: Option<String>,
+    /// The function.
+    pub func: AggFunc,
+    /// The output column's name.
+    pub name: String,
+}
+
+impl Agg {
+    /// `func` over `column`, the output named after the column.
+    pub fn new(column: &str, func: AggFunc) -> Self {
+        Self {
+            column: Some(column.to_owned()),
+            func,
+            name: column.to_owned(),
+        }
+    }
+
+    /// The number of rows of each group, named `name`.
+    pub fn size(name: &str) -> Self {
+        Self {
+            column: None,
+            func: AggFunc::Size,
+            name: name.to_owned(),
+        }
+    }
+
+    /// The same aggregation with its output named `name`.
+    #[must_use]
+    pub fn alias(mut self, name: &str) -> Self {
+        self.name = name.to_owned();
+        self
+    }
+}
+
+/// The plan of an aggregation over a schema: the keys, and per aggregation whether its
+/// input is summed as integers.
+#[derive(Clone, Debug)]
+pub(crate) struct AggPlan {
+    pub(crate) keys: Vec<String>,
+    pub(crate) aggs: Vec<Agg>,
+    integer: Vec<bool>,
+    key_fields: Vec<Field>,
+    pub(crate) output: SchemaRef,
+}
+
+impl AggPlan {
+    pub(crate) fn new(input: &Schema, keys: Vec<String>, aggs: Vec<Agg>) -> Result<Self> {
+        if aggs.is_empty() {
+            return Err(invalid("an aggregation needs at least one function"));
+        }
+        let mut key_fields = Vec::with_capacity(keys.len());
+        for k in &keys {
+            let f = input.field_with_name(k).map_err(|_| not_found(k, input))?;
+            key_fields.push(Field::new(k, f.data_type().clone(), true));
+        }
+        let mut fields = key_fields.clone();
+        let mut integer = Vec::with_capacity(aggs.len());
+        for a in &aggs {
+            let t = match &a.column {
+                None if a.func == AggFunc::Size => DataType::Int64,
+                None => return Err(invalid(format!("'{}' needs a column", a.func.name()))),
+                Some(c) => {
+                    let t = input
+                        .field_with_name(c)
+                        .map_err(|_| not_found(c, input))?
+                        .data_type();
+                    if a.func != AggFunc::Count && !(t.is_numeric() || *t == DataType::Boolean) {
+                        return Err(invalid(format!(
+                            "cannot take the {} of column '{c}' of type {t}",
+                            a.func.name()
+                        )));
+                    }
+                    t.clone()
+                }
+            };
+            let int = t.is_integer() || t == DataType::Boolean;
+            integer.push(int);
+            let out = match a.func {
+                AggFunc::Count | AggFunc::Size => DataType::Int64,
+                AggFunc::Sum | AggFunc::Min | AggFunc::Max if int => DataType::Int64,
+                _ => DataType::Float64,
+            };
+            if fields.iter().any(|f| f.name() == &a.name) {
+                return Err(invalid(format!(
+                    "two output columns are named '{}'",
+                    a.name
+                )));
+            }
+            fields.push(Field::new(&a.name, out, true));
+        }
+        Ok(Self {
+            keys,
+            aggs,
+            integer,
+            key_fields,
+            output: Arc::new(Schema::new(fields)),
+        })
+    }
+
+    /// The columns the aggregation reads.
+    pub(crate) fn inputs(&self) -> Vec<String> {
+        let mut out = self.keys.clone();
+        for a in &self.aggs {
+            if let Some(c) = &a.column
+                && !out.contains(c)
+            {
+                out.push(c.clone());
+            }
+        }
+        out
+    }
+
+    /// A partition's rows as partial states.
+    pub(crate) fn partial(&self, part: &Partition) -> Result<GroupState> {
+        let mut state = GroupState::new(self)?;
+        for batch in part.batches() {
+            state.update(self, batch)?;
+        }
+        Ok(state)
+    }
+
+    /// Partial states merged into one.
+    pub(crate) fn merge(&self, states: &[&GroupState]) -> Result<GroupState> {
+        let mut out = GroupState::new(self)?;
+        for s in states {
+            out.merge(self, s)?;
+        }
+        Ok(out)
+    }
+
+    /// The result: one row per group, sorted by the keys (pandas' `sort=True`).
+    pub(crate) fn finish(&self, state: &GroupState) -> Result<RecordBatch> {
+        let mut columns = state.keys.columns(&self.key_fields)?;
+        for (acc, agg) in state.accs.iter().zip(&self.aggs) {
+            columns.push(acc.finish(agg.func));
+        }
+        let batch = RecordBatch::try_new(self.output.clone(), columns)?;
+        if self.keys.is_empty() || batch.num_rows() < 2 {
+            return Ok(batch);
+        }
+        let sort: Vec<SortColumn> = batch.columns()[..self.keys.len()]
+            .iter()
+            .map(|c| SortColumn {
+                values: c.clone(),
+                options: None,
+            })
+            .collect();
+        let order = lexsort_to_indices(&sort, None)?;
+        let columns = batch
+            .columns()
+            .iter()
+            .map(|c| take(c.as_ref(), &order, None))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(RecordBatch::try_new(self.output.clone(), columns)?)
+    }
+}
+
+/// The groups seen so far: their keys, and a map from a key to its group number.
+enum Keys {
+    /// No keys: one group (a frame-wide aggregation).
+    Whole,
+    /// One integer key.
+    Int(AHashMap<i64, u32>, Vec<i64>),
+    /// One string key.
+    Str(AHashMap<Box<str>, u32>, Vec<Box<str>>),
+    /// Any keys, as Arrow's row format (comparable bytes).
+    Rows(RowConverter, AHashMap<Box<[u8]>, u32>, Vec<Box<[u8]>>),
+}
+
+impl Keys {
+    fn new(fields: &[Field]) -> Result<Self> {
+        Ok(match fields {
+            [] => Keys::Whole,
+            // UInt64 keys beyond i64's range go through the row format.
+            [f] if f.data_type().is_integer() && f.data_type() != &DataType::UInt64 => {
+                Keys::Int(AHashMap::new(), Vec::new())
+            }
+            [f] if matches!(
+                f.data_type(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            ) =>
+            {
+                Keys::Str(AHashMap::new(), Vec::new())
+            }
+            _ => Keys::Rows(
+                RowConverter::new(
+                    fields
+                        .iter()
+                        .map(|f| SortField::new(f.data_type().clone()))
+                        .collect(),
+                )?,
+                AHashMap::new(),
+                Vec::new(),
+            ),
+        })
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Keys::Whole => 1,
+            Keys::Int(_, k) => k.len(),
+            Keys::Str(_, k) => k.len(),
+            Keys::Rows(_, _, k) => k.len(),
+        }
+    }
+
+    /// The group of each row of `keys` (`u32::MAX`: a missing key, in no group).
+    fn assign(&mut self, keys: &[ArrayRef], n: usize) -> Result<Vec<u32>> {
+        const NONE: u32 = u32::MAX;
+        Ok(match self {
+            Keys::Whole => vec![0; n],
+            Keys::Int(map, list) => {
+                let k = cast(&keys[0], &DataType::Int64)?;
+                let k = k.as_primitive::<Int64Type>();
+                k.iter()
+                    .map(|v| match v {
+                        None => NONE,
+                        Some(v) => *map.entry(v).or_insert_with(|| {
+                            list.push(v);
+                            (list.len() - 1) as u32
+                        }),
+                    })
+                    .collect()
+            }
+            Keys::Str(map, list) => {
+                let mut lookup = |v: Option<&str>| match v {
+                    None => NONE,
+                    Some(v) => match map.get(v) {
+                        Some(&g) => g,
+                        None => {
+                            let g = list.len() as u32;
+                            list.push(v.into());
+                            map.insert(v.into(), g);
+                            g
+                        }
+                    },
+                };
+                let k = &keys[0];
+                match k.data_type() {
+                    DataType::Utf8 => k.as_string::<i32>().iter().map(&mut lookup).collect(),
+                    DataType::LargeUtf8 => k.as_string::<i64>().iter().map(&mut lookup).collect(),
+                    _ => k.as_string_view().iter().map(&mut lookup).collect(),
+                }
+            }
+            Keys::Rows(conv, map, list) => {
+                let keys: Vec<ArrayRef> = keys.iter().map(float_key).collect();
+                let keys = &keys[..];
+                let rows = conv.convert_columns(keys)?;
+                let any_null: Option<Vec<bool>> = keys
+                    .iter()
+                    .any(|k| k.null_count() > 0)
+                    .then(|| (0..n).map(|i| keys.iter().any(|k| k.is_null(i))).collect());
+                (0..n)
+                    .map(|i| {
+                        if any_null.as_ref().is_some_and(|m| m[i]) {
+                            return NONE;
+                        }
+                        let r = rows.row(i);
+                        let bytes: &[u8] = r.as_ref();
+                        match map.get(bytes) {
+                            Some(&g) => g,
+                            None => {
+                                let g = list.len() as u32;
+                                list.push(bytes.into());
+                                map.insert(bytes.into(), g);
+                                g
+                            }
+                        }
+                    })
+                    .collect()
+            }
+        })
+    }
+
+    /// The group, in `self`, of each group of `other` (added where new).
+    fn absorb(&mut self, other: &Keys) -> Vec<u32> {
+        match (self, other) {
+            (Keys::Whole, Keys::Whole) => vec![0],
+            (Keys::Int(map, list), Keys::Int(_, theirs)) => theirs
+                .iter()
+                .map(|&v| {
+                    *map.entry(v).or_insert_with(|| {
+                        list.push(v);
+                        (list.len() - 1) as u32
+                    })
+                })
+                .collect(),
+            (Keys::Str(map, list), Keys::Str(_, theirs)) => theirs
+                .iter()
+                .map(|v| match map.get(v) {
+                    Some(&g) => g,
+                    None => {
+                        let g = list.len() as u32;
+                        list.push(v.clone());
+                        map.insert(v.clone(), g);
+                        g
+                    }
+                })
+                .collect(),
+            (Keys::Rows(_, map, list), Keys::Rows(_, _, theirs)) => theirs
+                .iter()
+                .map(|v| match map.get(v) {
+                    Some(&g) => g,
+                    None => {
+                        let g = list.len() as u32;
+                        list.push(v.clone());
+                        map.insert(v.clone(), g);
+                        g
+                    }
+                })
+                .collect(),
+            // States of one plan always hold the same kind of keys.
+            _ => Vec::new(),
+        }
+    }
+
+    fn columns(&self, fields: &[Field]) -> Result<Vec<ArrayRef>> {
+        Ok(match self {
+            Keys::Whole => Vec::new(),
+            Keys::Int(_, list) => {
+                let a: ArrayRef = Arc::new(Int64Array::from(list.clone()));
+                vec![cast(&a, fields[0].data_type())?]
+            }
+            Keys::Str(_, list) => {
+                let a: ArrayRef = Arc::new(StringArray::from_iter_values(
+                    list.iter().map(|s| s.as_ref()),
+                ));
+                vec![cast(&a, fields[0].data_type())?]
+            }
+            Keys::Rows(conv, _, list) => {
+                let parser = conv.parser();
+                conv.convert_rows(list.iter().map(|b| parser.parse(b)))?
+            }
+        })
+    }
+
+    fn nbytes(&self) -> usize {
+        match self {
+            Keys::Whole => 0,
+            Keys::Int(_, list) => list.len() * 24,
+            Keys::Str(_, list) => list.iter().map(|s| 2 * s.len() + 40).sum(),
+            Keys::Rows(_, _, list) => list.iter().map(|s| 2 * s.len() + 40).sum(),
+        }
+    }
+}
+
+/// A float key column as pandas groups it: NaN is a missing key (its rows join no
+/// group) and -0.0 is 0.0.
+fn float_key(a: &ArrayRef) -> ArrayRef {
+    let norm = |v: f64| (!v.is_nan()).then_some(v + 0.0);
+    match a.data_type() {
+        DataType::Float64 => Arc::new(
+            a.as_primitive::<Float64Type>()
+                .iter()
+                .map(|v| v.and_then(norm))
+                .collect::<Float64Array>(),
+        ),
+        DataType::Float32 => Arc::new(
+            a.as_primitive::<arrow::datatypes::Float32Type>()
+                .iter()
+                .map(|v| v.and_then(|x| norm(f64::from(x)).map(|y| y as f32)))
+                .collect::<arrow::array::Float32Array>(),
+        ),
+        _ => a.clone(),
+    }
+}
+
+/// Per-group accumulators of one aggregation.
+#[derive(Clone, Debug)]
+enum Acc {
+    SumInt(Vec<i64>),
+    SumFloat(Vec<f64>),
+    Count(Vec<i64>),
+    MinInt(Vec<Option<i64>>),
+    MaxInt(Vec<Option<i64>>),
+    MinFloat(Vec<f64>),
+    MaxFloat(Vec<f64>),
+    /// Sum and count.
+    Mean(Vec<f64>, Vec<i64>),
+    /// Count, mean and the sum of squared deviations (Chan et al.'s combinable form).
+    Moments(Vec<f64>, Vec<f64>, Vec<f64>),
+}
+
+impl Acc {
+    fn new(func: AggFunc, integer: bool) -> Self {
+        match func {
+            AggFunc::Sum if integer => Acc::SumInt(Vec::new()),
+            AggFunc::Sum => Acc::SumFloat(Vec::new()),
+            AggFunc::Count | AggFunc::Size => Acc::Count(Vec::new()),
+            AggFunc::Min if integer => Acc::MinInt(Vec::new()),
+            AggFunc::Max if integer => Acc::MaxInt(Vec::new()),
+            AggFunc::Min => Acc::MinFloat(Vec::new()),
+            AggFunc::Max => Acc::MaxFloat(Vec::new()),
+            AggFunc::Mean => Acc::Mean(Vec::new(), Vec::new()),
+            AggFunc::Var | AggFunc::Std => Acc::Moments(Vec::new(), Vec::new(), Vec::new()),
+        }
+    }
+
+    fn grow(&mut self, n: usize) {
+        match self {
+            Acc::SumInt(v) | Acc::Count(v) => v.resize(n, 0),
+            Acc::SumFloat(v) => v.resize(n, 0.0),
+            Acc::MinInt(v) | Acc::MaxInt(v) => v.resize(n, None),
+            Acc::MinFloat(v) | Acc::MaxFloat(v) => v.resize(n, f64::NAN),
+            Acc::Mean(s, c) => {
+                s.resize(n, 0.0);
+                c.resize(n, 0);
+            }
+            Acc::Moments(c, m, m2) => {
+                c.resize(n, 0.0);
+                m.resize(n, 0.0);
+                m2.resize(n, 0.0);
+            }
+        }
+    }
+
+    /// Adds the rows of `values` to their groups (`groups[i]`; `u32::MAX`: none). `None`
+    /// values: every row counts (`size`).
+    fn update(&mut self, groups: &[u32], values: Option<&ArrayRef>) -> Result<()> {
+        let Some(values) = values else {
+            if let Acc::Count(c) = self {
+                for &g in groups {
+                    if g != u32::MAX {
+                        c[g as usize] += 1;
+                    }
+                }
+            }
+            return Ok(());
+        };
+        if let Acc::Count(c) = self {
+            // NaN is missing, as pandas counts.
+            let nan: Option<Vec<bool>> = values.data_type().is_floating().then(|| {
+                let v = cast(values, &DataType::Float64).ok();
+                let v = v.as_ref().map(|v| v.as_primitive::<Float64Type>());
+                (0..values.len())
+                    .map(|i| v.is_some_and(|v| v.value(i).is_nan()))
+                    .collect()
+            });
+            for (i, &g) in groups.iter().enumerate() {
+                if g != u32::MAX && values.is_valid(i) && !nan.as_ref().is_some_and(|m| m[i]) {
+                    c[g as usize] += 1;
+                }
+            }
+            return Ok(());
+        }
+        let integer = matches!(self, Acc::SumInt(_) | Acc::MinInt(_) | Acc::MaxInt(_));
+        if integer {
+            let v = cast(values, &DataType::Int64)?;
+            let v = v.as_primitive::<Int64Type>();
+            let rows = groups.iter().zip(v.iter()).filter_map(|(&g, x)| {
+                (g != u32::MAX)
+                    .then_some(())
+                    .and(x)
+                    .map(|x| (g as usize, x))
+            });
+            match self {
+                Acc::SumInt(s) => rows.for_each(|(g, x)| s[g] = s[g].wrapping_add(x)),
+                Acc::MinInt(s) => rows.for_each(|(g, x)| {
+                    s[g] = Some(s[g].map_or(x, |m| m.min(x)));
+                }),
+                Acc::MaxInt(s) => rows.for_each(|(g, x)| {
+                    s[g] = Some(s[g].map_or(x, |m| m.max(x)));
+                }),
+                _ => {}
+            }
+            return Ok(());
+        }
+        let v = cast(values, &DataType::Float64)?;
+        let v = v.as_primitive::<Float64Type>();
+        let dense = v.null_count() == 0;
+        let raw = v.values();
+        // NaN counts as missing, as pandas does.
+        let each = |f: &mut dyn FnMut(usize, f64)| {
+            for (i, &g) in groups.iter().enumerate() {
+                if g == u32::MAX || !(dense || v.is_valid(i)) {
+                    continue;
+                }
+                let x = raw[i];
+                if !x.is_nan() {
+                    f(g as usize, x);
+                }
+            }
+        };
+        match self {
+            Acc::SumFloat(s) => each(&mut |g, x| s[g] += x),
+            Acc::MinFloat(s) => each(&mut |g, x| {
+                if s[g].is_nan() || x < s[g] {
+                    s[g] = x;
+                }
+            }),
+            Acc::MaxFloat(s) => each(&mut |g, x| {
+                if s[g].is_nan() || x > s[g] {
+                    s[g] = x;
+                }
+            }),
+            Acc::Mean(s, c) => each(&mut |g, x| {
+                s[g] += x;
+                c[g] += 1;
+            }),
+            Acc::Moments(c, m, m2) => each(&mut |g, x| {
+                // Welford's update.
+                c[g] += 1.0;
+                let d = x - m[g];
+                m[g] += d / c[g];
+                m2[g] += d * (x - m[g]);
+            }),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Merges `other`'s group `j` into this one's group `to[j]`.
+    fn merge(&mut self, other: &Acc, to: &[u32]) {
+        let pairs = to.iter().enumerate().map(|(j, &g)| (j, g as usize));
+        match (self, other) {
+            (Acc::SumInt(a), Acc::SumInt(b)) | (Acc::Count(a), Acc::Count(b)) => {
+                pairs.for_each(|(j, g)| a[g] = a[g].wrapping_add(b[j]))
+            }
+            (Acc::SumFloat(a), Acc::SumFloat(b)) => pairs.for_each(|(j, g)| a[g] += b[j]),
+            (Acc::MinInt(a), Acc::MinInt(b)) => pairs.for_each(|(j, g)| {
+                a[g] = match (a[g], b[j]) {
+                    (Some(x), Some(y)) => Some(x.min(y)),
+                    (x, y) => x.or(y),
+                }
+            }),
+            (Acc::MaxInt(a), Acc::MaxInt(b)) => pairs.for_each(|(j, g)| {
+                a[g] = match (a[g], b[j]) {
+                    (Some(x), Some(y)) => Some(x.max(y)),
+                    (x, y) => x.or(y),
+                }
+            }),
+            (Acc::MinFloat(a), Acc::MinFloat(b)) => pairs.for_each(|(j, g)| {
+                if !b[j].is_nan() && (a[g].is_nan() || b[j] < a[g]) {
+                    a[g] = b[j];
+                }
+            }),
+            (Acc::MaxFloat(a), Acc::MaxFloat(b)) => pairs.for_each(|(j, g)| {
+                if !b[j].is_nan() && (a[g].is_nan() || b[j] > a[g]) {
+                    a[g] = b[j];
+                }
+            }),
+            (Acc::Mean(s, c), Acc::Mean(t, d)) => pairs.for_each(|(j, g)| {
+                s[g] += t[j];
+                c[g] += d[j];
+            }),
+            (Acc::Moments(c, m, m2), Acc::Moments(d, n, n2)) => pairs.for_each(|(j, g)| {
+                let (ca, cb) = (c[g], d[j]);
+                if cb == 0.0 {
+                    return;
+                }
+                let total = ca + cb;
+                let delta = n[j] - m[g];
+                m[g] += delta * cb / total;
+                m2[g] += n2[j] + delta * delta * ca * cb / total;
+                c[g] = total;
+            }),
+            _ => {}
+        }
+    }
+
+    fn finish(&self, func: AggFunc) -> ArrayRef {
+        match self {
+            Acc::SumInt(v) | Acc::Count(v) => Arc::new(Int64Array::from(v.clone())),
+            Acc::SumFloat(v) => Arc::new(Float64Array::from(v.clone())),
+            Acc::MinInt(v) | Acc::MaxInt(v) => Arc::new(Int64Array::from(v.clone())),
+            Acc::MinFloat(v) | Acc::MaxFloat(v) => Arc::new(
+                v.iter()
+                    .map(|&x| (!x.is_nan()).then_some(x))
+                    .collect::<Float64Array>(),
+            ),
+            Acc::Mean(s, c) => Arc::new(
+                s.iter()
+                    .zip(c)
+                    .map(|(&s, &c)| (c > 0).then(|| s / c as f64))
+                    .collect::<Float64Array>(),
+            ),
+            Acc::Moments(c, _, m2) => Arc::new(
+                c.iter()
+                    .zip(m2)
+                    .map(|(&c, &m2)| {
+                        (c > 1.0).then(|| {
+                            let var = m2 / (c - 1.0);
+                            if func == AggFunc::Std {
+                                var.sqrt()
+                            } else {
+                                var
+                            }
+                        })
+                    })
+                    .collect::<Float64Array>(),
+            ),
+        }
+    }
+
+    fn nbytes(&self) -> usize {
+        match self {
+            Acc::SumInt(v) | Acc::Count(v) => v.len() * 8,
+            Acc::SumFloat(v) | Acc::MinFloat(v) | Acc::MaxFloat(v) => v.len() * 8,
+            Acc::MinInt(v) | Acc::MaxInt(v) => v.len() * 16,
+            Acc::Mean(s, _) => s.len() * 16,
+            Acc::Moments(c, _, _) => c.len() * 24,
+        }
+    }
+}
+
+/// The partial state of an aggregation: the groups seen and their accumulators.
+pub(crate) struct GroupState {
+    keys: Keys,
+    accs: Vec<Acc>,
+}
+
+impl GroupState {
+    fn new(plan: &AggPlan) -> Result<Self> {
+        let mut accs: Vec<Acc> = plan
+            .aggs
+            .iter()
+            .zip(&plan.integer)
+            .map(|(a, &int)| Acc::new(a.func, int))
+            .collect();
+        let keys = Keys::new(&plan.key_fields)?;
+        if plan.keys.is_empty() {
+            accs.iter_mut().for_each(|a| a.grow(1));
+        }
+        Ok(Self { keys, accs })
+    }
+
+    fn update(&mut self, plan: &AggPlan, batch: &RecordBatch) -> Result<()> {
+        let schema = batch.schema();
+        let column = |name: &str| -> Result<&ArrayRef> {
+            let i = schema
+                .index_of(name)
+                .map_err(|_| not_found(name, &schema))?;
+            Ok(batch.column(i))
+        };
+        let keys = plan
+            .keys
+            .iter()
+            .map(|k| column(k).cloned())
+            .collect::<Result<Vec<_>>>()?;
+        let groups = self.keys.assign(&keys, batch.num_rows())?;
+        let n = self.keys.len();
+        for (acc, agg) in self.accs.iter_mut().zip(&plan.aggs) {
+            acc.grow(n);
+            let values = agg.column.as_deref().map(column).transpose()?;
+            acc.update(&groups, values)?;
+        }
+        Ok(())
+    }
+
+    fn merge(&mut self, plan: &AggPlan, other: &GroupState) -> Result<()> {
+        let to = self.keys.absorb(&other.keys);
+        if to.len() != other.keys.len() {
+            return Err(invalid("internal: partial states of different kinds"));
+        }
+        let n = self.keys.len();
+        for (i, acc) in self.accs.iter_mut().enumerate() {
+            acc.grow(n);
+            acc.merge(&other.accs[i], &to);
+        }
+        let _ = plan;
+        Ok(())
+    }
+
+    pub(crate) fn nbytes(&self) -> usize {
+        self.keys.nbytes() + self.accs.iter().map(Acc::nbytes).sum::<usize>()
+    }
+}

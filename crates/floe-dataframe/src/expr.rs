@@ -1,0 +1,836 @@
+//! Column expressions, evaluated on one record batch at a time with Arrow's kernels.
+//!
+//! ```
+//! use floe_dataframe::{col, lit};
+//!
+//! let positive_x_negative_y = col("x").gt(lit(0.0)) & col("y").lt(lit(0));
+//! assert_eq!(positive_x_negative_y.columns(), vec!["x", "y"]);
+//! let z = col("x") * lit(2) + col("y") / col("w");
+//! assert_eq!(z.to_string(), "((x * 2) + (y / w))");
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, Datum, Float64Array, Int64Array, NullArray, RecordBatch, Scalar,
+    StringArray,
+};
+use arrow::compute::kernels::{boolean, cmp, numeric};
+use arrow::compute::{can_cast_types, cast};
+use arrow::datatypes::{DataType, Schema};
+
+use crate::error::{Error, Result, invalid};
+
+/// A constant in an expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    /// A missing value.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// An integer (compared with any integer or float column).
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A string (compared with string columns; with date and time columns, parsed as one).
+    Str(String),
+}
+
+impl From<bool> for Literal {
+    fn from(v: bool) -> Self {
+        Literal::Bool(v)
+    }
+}
+impl From<i64> for Literal {
+    fn from(v: i64) -> Self {
+        Literal::Int(v)
+    }
+}
+impl From<i32> for Literal {
+    fn from(v: i32) -> Self {
+        Literal::Int(v.into())
+    }
+}
+impl From<f64> for Literal {
+    fn from(v: f64) -> Self {
+        Literal::Float(v)
+    }
+}
+impl From<&str> for Literal {
+    fn from(v: &str) -> Self {
+        Literal::Str(v.to_owned())
+    }
+}
+impl From<String> for Literal {
+    fn from(v: String) -> Self {
+        Literal::Str(v)
+    }
+}
+
+impl Literal {
+    fn data_type(&self) -> DataType {
+        match self {
+            Literal::Null => DataType::Null,
+            Literal::Bool(_) => DataType::Boolean,
+            Literal::Int(_) => DataType::Int64,
+            Literal::Float(_) => DataType::Float64,
+            Literal::Str(_) => DataType::Utf8,
+        }
+    }
+
+    fn to_array(&self) -> ArrayRef {
+        match self {
+            Literal::Null => Arc::new(NullArray::new(1)),
+            Literal::Bool(v) => Arc::new(BooleanArray::from(vec![*v])),
+            Literal::Int(v) => Arc::new(Int64Array::from(vec![*v])),
+            Literal::Float(v) => Arc::new(Float64Array::from(vec![*v])),
+            Literal::Str(v) => Arc::new(StringArray::from(vec![v.as_str()])),
+        }
+    }
+}
+
+/// A binary operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/` (true division: integers give floats, as pandas)
+    Div,
+    /// `%`
+    Rem,
+    /// `==`
+    Eq,
+    /// `!=`
+    NotEq,
+    /// `<`
+    Lt,
+    /// `<=`
+    LtEq,
+    /// `>`
+    Gt,
+    /// `>=`
+    GtEq,
+    /// `&` (Kleene logic where a side is missing: missing and false is false)
+    And,
+    /// `|` (Kleene logic where a side is missing: missing or true is true)
+    Or,
+}
+
+impl BinaryOp {
+    fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Rem => "%",
+            BinaryOp::Eq => "==",
+            BinaryOp::NotEq => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::LtEq => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::GtEq => ">=",
+            BinaryOp::And => "&",
+            BinaryOp::Or => "|",
+        }
+    }
+
+    fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Eq
+                | BinaryOp::NotEq
+                | BinaryOp::Lt
+                | BinaryOp::LtEq
+                | BinaryOp::Gt
+                | BinaryOp::GtEq
+        )
+    }
+}
+
+/// An expression over a frame's columns: what `filter` and `with_column` take.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// A column, by name.
+    Column(String),
+    /// A constant.
+    Literal(Literal),
+    /// `left op right`.
+    Binary {
+        /// The operator.
+        op: BinaryOp,
+        /// The left operand.
+        left: Box<Expr>,
+        /// The right operand.
+        right: Box<Expr>,
+    },
+    /// Logical not.
+    Not(Box<Expr>),
+    /// Whether each value is missing.
+    IsNull(Box<Expr>),
+    /// Whether each value is present.
+    IsNotNull(Box<Expr>),
+    /// The values converted to another type.
+    Cast(Box<Expr>, DataType),
+}
+
+/// The column `name`.
+pub fn col(name: &str) -> Expr {
+    Expr::Column(name.to_owned())
+}
+
+/// The constant `v`.
+pub fn lit(v: impl Into<Literal>) -> Expr {
+    Expr::Literal(v.into())
+}
+
+macro_rules! binary_methods {
+    ($($(#[$doc:meta])* $name:ident => $op:ident;)+) => {
+        $(
+            $(#[$doc])*
+            #[must_use]
+            pub fn $name(self, other: Expr) -> Expr {
+                Expr::Binary { op: BinaryOp::$op, left: Box::new(self), right: Box::new(other) }
+            }
+        )+
+    };
+}
+
+impl Expr {
+    binary_methods! {
+        /// `self == other`.
+        eq => Eq;
+        /// `self != other`.
+        not_eq => NotEq;
+        /// `self < other`.
+        lt => Lt;
+        /// `self <= other`.
+        lt_eq => LtEq;
+        /// `self > other`.
+        gt => Gt;
+        /// `self >= other`.
+        gt_eq => GtEq;
+        /// `self & other` (also the `&` operator).
+        and => And;
+        /// `self | other` (also the `|` operator).
+        or => Or;
+    }
+
+    /// Whether each value is missing.
+    #[must_use]
+    pub fn is_null(self) -> Expr {
+        Expr::IsNull(Box::new(self))
+    }
+
+    /// Whether each value is present.
+    #[must_use]
+    pub fn is_not_null(self) -> Expr {
+        Expr::IsNotNull(Box::new(self))
+    }
+
+    /// The values converted to `to`.
+    #[must_use]
+    pub fn cast(self, to: DataType) -> Expr {
+        Expr::Cast(Box::new(self), to)
+    }
+
+    /// The columns the expression reads, each once, in order of first use.
+    pub fn columns(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        self.visit_columns(&mut |c| {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        });
+        out
+    }
+
+    fn visit_columns<'a>(&'a self, f: &mut impl FnMut(&'a str)) {
+        match self {
+            Expr::Column(c) => f(c),
+            Expr::Literal(_) => {}
+            Expr::Binary { left, right, .. } => {
+                left.visit_columns(f);
+                right.visit_columns(f);
+            }
+            Expr::Not(e) | Expr::IsNull(e) | Expr::IsNotNull(e) | Expr::Cast(e, _) => {
+                e.visit_columns(f)
+            }
+        }
+    }
+
+    /// The type of the expression's values over `schema`; an unknown column or operands
+    /// that do not fit the operator are errors, found before anything runs.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ColumnNotFound`], or [`Error::Invalid`] naming the operator and the types.
+    pub fn data_type(&self, schema: &Schema) -> Result<DataType> {
+        Ok(match self {
+            Expr::Column(c) => field_type(schema, c)?,
+            Expr::Literal(l) => l.data_type(),
+            Expr::Binary { op, left, right } => {
+                let (l, r) = (left.data_type(schema)?, right.data_type(schema)?);
+                let (lt, rt) = operand_types(*op, &l, &r, left.is_literal(), right.is_literal())?;
+                result_type(*op, &lt, &rt)
+            }
+            Expr::Not(e) => {
+                let t = e.data_type(schema)?;
+                if !matches!(t, DataType::Boolean | DataType::Null) {
+                    return Err(invalid(format!("'not' needs booleans, not {t}")));
+                }
+                DataType::Boolean
+            }
+            Expr::IsNull(e) | Expr::IsNotNull(e) => {
+                e.data_type(schema)?;
+                DataType::Boolean
+            }
+            Expr::Cast(e, to) => {
+                let from = e.data_type(schema)?;
+                if !can_cast_types(&from, to) {
+                    return Err(invalid(format!("cannot cast {from} to {to}")));
+                }
+                to.clone()
+            }
+        })
+    }
+
+    fn is_literal(&self) -> bool {
+        matches!(self, Expr::Literal(_))
+    }
+
+    /// The expression's values over `batch`: an array as long as the batch.
+    ///
+    /// # Errors
+    ///
+    /// As [`Expr::data_type`], and Arrow's errors (a division by zero of integers, a
+    /// string that does not parse as the date it is compared with).
+    pub fn evaluate(&self, batch: &RecordBatch) -> Result<ArrayRef> {
+        let v = self.eval(batch)?;
+        Ok(match v {
+            Evaluated::Array(a) => a,
+            Evaluated::Scalar(s) => broadcast(&s, batch.num_rows())?,
+        })
+    }
+
+    fn eval(&self, batch: &RecordBatch) -> Result<Evaluated> {
+        Ok(match self {
+            Expr::Column(c) => {
+                let i = batch
+                    .schema()
+                    .index_of(c)
+                    .map_err(|_| not_found(c, &batch.schema()))?;
+                Evaluated::Array(batch.column(i).clone())
+            }
+            Expr::Literal(l) => Evaluated::Scalar(l.to_array()),
+            Expr::Binary { op, left, right } => {
+                let (l, r) = (left.eval(batch)?, right.eval(batch)?);
+                let (lt, rt) = operand_types(
+                    *op,
+                    l.data_type(),
+                    r.data_type(),
+                    left.is_literal(),
+                    right.is_literal(),
+                )?;
+                let (l, r) = (l.cast_to(&lt)?, r.cast_to(&rt)?);
+                // Arrow orders -0.0 below 0.0; adding +0.0 makes it 0.0, so that they compare
+                // equal as IEEE 754 and pandas have it.
+                let (l, r) = if op.is_comparison() && lt.is_floating() {
+                    (l.positive_zero()?, r.positive_zero()?)
+                } else {
+                    (l, r)
+                };
+                let scalar = l.is_scalar() && r.is_scalar();
+                let mut out = apply(*op, l.datum().as_ref(), r.datum().as_ref())?;
+                if op.is_comparison() && lt.is_floating() {
+                    out = ieee_nan(*op, out, &l, &r)?;
+                }
+                if scalar {
+                    Evaluated::Scalar(out)
+                } else {
+                    Evaluated::Array(out)
+                }
+            }
+            Expr::Not(e) => e.eval(batch)?.map(|a| {
+                let b = as_bool(&a)?;
+                Ok(Arc::new(boolean::not(b)?) as ArrayRef)
+            })?,
+            Expr::IsNull(e) => e
+                .eval(batch)?
+                .map(|a| Ok(Arc::new(missing(&a)?) as ArrayRef))?,
+            Expr::IsNotNull(e) => e
+                .eval(batch)?
+                .map(|a| Ok(Arc::new(boolean::not(&missing(&a)?)?) as ArrayRef))?,
+            Expr::Cast(e, to) => e.eval(batch)?.map(|a| Ok(cast(&a, to)?))?,
+        })
+    }
+}
+
+macro_rules! operators {
+    ($($trait:ident $method:ident => $op:ident;)+) => {
+        $(
+            impl std::ops::$trait for Expr {
+                type Output = Expr;
+
+                fn $method(self, other: Expr) -> Expr {
+                    Expr::Binary { op: BinaryOp::$op, left: Box::new(self), right: Box::new(other) }
+                }
+            }
+        )+
+    };
+}
+
+operators! {
+    Add add => Add;
+    Sub sub => Sub;
+    Mul mul => Mul;
+    Div div => Div;
+    Rem rem => Rem;
+    BitAnd bitand => And;
+    BitOr bitor => Or;
+}
+
+impl std::ops::Not for Expr {
+    type Output = Expr;
+
+    /// Logical not.
+    fn not(self) -> Expr {
+        Expr::Not(Box::new(self))
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Column(c) => write!(f, "{c}"),
+            Expr::Literal(Literal::Str(s)) => write!(f, "{s:?}"),
+            Expr::Literal(Literal::Null) => write!(f, "null"),
+            Expr::Literal(Literal::Bool(b)) => write!(f, "{b}"),
+            Expr::Literal(Literal::Int(i)) => write!(f, "{i}"),
+            Expr::Literal(Literal::Float(x)) => write!(f, "{x:?}"),
+            Expr::Binary { op, left, right } => write!(f, "({left} {} {right})", op.symbol()),
+            Expr::Not(e) => write!(f, "~{e}"),
+            Expr::IsNull(e) => write!(f, "{e}.isna()"),
+            Expr::IsNotNull(e) => write!(f, "{e}.notna()"),
+            Expr::Cast(e, t) => write!(f, "{e}.astype({t})"),
+        }
+    }
+}
+
+/// A value during evaluation: a whole column, or a constant not yet broadcast.
+enum Evaluated {
+    Array(ArrayRef),
+    Scalar(ArrayRef),
+}
+
+impl Evaluated {
+    fn data_type(&self) -> &DataType {
+        match self {
+            Evaluated::Array(a) | Evaluated::Scalar(a) => a.data_type(),
+        }
+    }
+
+    fn is_scalar(&self) -> bool {
+        matches!(self, Evaluated::Scalar(_))
+    }
+
+    fn map(self, f: impl FnOnce(ArrayRef) -> Result<ArrayRef>) -> Result<Evaluated> {
+        Ok(match self {
+            Evaluated::Array(a) => Evaluated::Array(f(a)?),
+            Evaluated::Scalar(a) => Evaluated::Scalar(f(a)?),
+        })
+    }
+
+    fn cast_to(self, to: &DataType) -> Result<Evaluated> {
+        if self.data_type() == to {
+            return Ok(self);
+        }
+        self.map(|a| Ok(cast(&a, to)?))
+    }
+
+    fn positive_zero(self) -> Result<Evaluated> {
+        let zero: ArrayRef = match self.data_type() {
+            DataType::Float64 => Arc::new(Float64Array::from(vec![0.0])),
+            DataType::Float32 => Arc::new(arrow::array::Float32Array::from(vec![0.0_f32])),
+            _ => return Ok(self),
+        };
+        self.map(|a| Ok(numeric::add(&a, &Scalar::new(zero))?))
+    }
+
+    fn datum(&self) -> Box<dyn Datum> {
+        match self {
+            Evaluated::Array(a) => Box::new(a.clone()),
+            Evaluated::Scalar(a) => Box::new(Scalar::new(a.clone())),
+        }
+    }
+}
+
+fn apply(op: BinaryOp, l: &dyn Datum, r: &dyn Datum) -> Result<ArrayRef> {
+    // A comparison with a missing value is false, as pandas compares (NaN > 0 is False),
+    // so that `~(x > 0)` keeps the rows where `x` is missing, as pandas does.
+    let bool_out = |b: BooleanArray| -> ArrayRef {
+        if b.null_count() > 0 {
+            Arc::new(arrow::compute::prep_null_mask_filter(&b))
+        } else {
+            Arc::new(b)
+        }
+    };
+    Ok(match op {
+        BinaryOp::Add => numeric::add(l, r)?,
+        BinaryOp::Sub => numeric::sub(l, r)?,
+        BinaryOp::Mul => numeric::mul(l, r)?,
+        BinaryOp::Div => numeric::div(l, r)?,
+        BinaryOp::Rem => numeric::rem(l, r)?,
+        BinaryOp::Eq => bool_out(cmp::eq(l, r)?),
+        BinaryOp::NotEq => {
+            // A missing value is unequal to everything, as pandas' NaN != 0 is True.
+            let b = cmp::neq(l, r)?;
+            if b.null_count() > 0 {
+                let missing = arrow::compute::is_null(&b)?;
+                Arc::new(boolean::or(
+                    &arrow::compute::prep_null_mask_filter(&b),
+                    &missing,
+                )?)
+            } else {
+                Arc::new(b)
+            }
+        }
+        BinaryOp::Lt => bool_out(cmp::lt(l, r)?),
+        BinaryOp::LtEq => bool_out(cmp::lt_eq(l, r)?),
+        BinaryOp::Gt => bool_out(cmp::gt(l, r)?),
+        BinaryOp::GtEq => bool_out(cmp::gt_eq(l, r)?),
+        BinaryOp::And | BinaryOp::Or => {
+            let (la, l_scalar) = l.get();
+            let (ra, _) = r.get();
+            let (lb, rb) = (as_bool(la)?, as_bool(ra)?);
+            // Kleene kernels need equal lengths: a constant side is broadcast to the
+            // other's length (which may be zero).
+            let n = if l_scalar { ra.len() } else { la.len() };
+            let (lb, rb) = (stretch(lb, n)?, stretch(rb, n)?);
+            if op == BinaryOp::And {
+                bool_out(boolean::and_kleene(&lb, &rb)?)
+            } else {
+                bool_out(boolean::or_kleene(&lb, &rb)?)
+            }
+        }
+    })
+}
+
+/// Arrow orders NaN above every number (a total order); pandas and IEEE 754 compare NaN
+/// false to everything, and unequal to everything. `out` corrected where a side is NaN.
+fn ieee_nan(op: BinaryOp, out: ArrayRef, l: &Evaluated, r: &Evaluated) -> Result<ArrayRef> {
+    let nan = |e: &Evaluated| -> Option<BooleanArray> {
+        let a = match e {
+            Evaluated::Array(a) | Evaluated::Scalar(a) => a,
+        };
+        let mask: BooleanArray = match a.data_type() {
+            DataType::Float64 => a
+                .as_any()
+                .downcast_ref::<Float64Array>()?
+                .iter()
+                .map(|v| Some(v.is_some_and(f64::is_nan)))
+                .collect(),
+            DataType::Float32 => a
+                .as_any()
+                .downcast_ref::<arrow::array::Float32Array>()?
+                .iter()
+                .map(|v| Some(v.is_some_and(f32::is_nan)))
+                .collect(),
+            _ => return None,
+        };
+        (mask.true_count() > 0).then_some(mask)
+    };
+    let n = out.len();
+    let mut out = as_bool(out.as_ref())?.clone();
+    for side in [nan(l), nan(r)].into_iter().flatten() {
+        let side = stretch(&side, n)?;
+        out = if op == BinaryOp::NotEq {
+            boolean::or(&out, &side)?
+        } else {
+            boolean::and(&out, &boolean::not(&side)?)?
+        };
+    }
+    Ok(Arc::new(out))
+}
+
+/// Whether each value is missing: null, or NaN (as pandas' `isna`).
+fn missing(a: &ArrayRef) -> Result<BooleanArray> {
+    let null = arrow::compute::is_null(a.as_ref())?;
+    let nan: Option<BooleanArray> = match a.data_type() {
+        DataType::Float64 => a
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .map(|v| v.iter().map(|x| Some(x.is_some_and(f64::is_nan))).collect()),
+        DataType::Float32 => a
+            .as_any()
+            .downcast_ref::<arrow::array::Float32Array>()
+            .map(|v| v.iter().map(|x| Some(x.is_some_and(f32::is_nan))).collect()),
+        _ => None,
+    };
+    Ok(match nan {
+        Some(nan) if nan.len() == null.len() => boolean::or(&null, &nan)?,
+        _ => null,
+    })
+}
+
+fn stretch(b: &BooleanArray, n: usize) -> Result<BooleanArray> {
+    if b.len() == n || b.is_empty() {
+        return Ok(b.clone());
+    }
+    let v = if b.is_null(0) { None } else { Some(b.value(0)) };
+    Ok(BooleanArray::from(vec![v; n]))
+}
+
+fn as_bool(a: &dyn Array) -> Result<&BooleanArray> {
+    a.as_any()
+        .downcast_ref::<BooleanArray>()
+        .ok_or_else(|| invalid(format!("expected booleans, got {}", a.data_type())))
+}
+
+fn broadcast(one: &ArrayRef, n: usize) -> Result<ArrayRef> {
+    let indices = arrow::array::UInt32Array::from(vec![0_u32; n]);
+    Ok(arrow::compute::take(one.as_ref(), &indices, None)?)
+}
+
+fn field_type(schema: &Schema, name: &str) -> Result<DataType> {
+    schema
+        .field_with_name(name)
+        .map(|f| f.data_type().clone())
+        .map_err(|_| not_found(name, schema))
+}
+
+/// [`Error::ColumnNotFound`] for `name` in `schema`.
+pub(crate) fn not_found(name: &str, schema: &Schema) -> Error {
+    Error::ColumnNotFound {
+        name: name.to_owned(),
+        available: schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+fn is_string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+fn is_numeric(t: &DataType) -> bool {
+    t.is_numeric()
+}
+
+/// The types the two operands are brought to before `op` runs: a constant takes the
+/// other side's type (a string compared with a date column is parsed as a date); numbers
+/// of different types meet at `Int64` or `Float64`; strings of different layouts at `Utf8`.
+fn operand_types(
+    op: BinaryOp,
+    l: &DataType,
+    r: &DataType,
+    l_lit: bool,
+    r_lit: bool,
+) -> Result<(DataType, DataType)> {
+    let mismatch = || invalid(format!("cannot apply '{}' to {l} and {r}", op.symbol()));
+    if matches!(op, BinaryOp::And | BinaryOp::Or) {
+        let ok = |t: &DataType| matches!(t, DataType::Boolean | DataType::Null);
+        if !(ok(l) && ok(r)) {
+            return Err(mismatch());
+        }
+        return Ok((DataType::Boolean, DataType::Boolean));
+    }
+    if l == r && !matches!(l, DataType::Null) {
+        if !op.is_comparison() && !is_numeric(l) {
+            return Err(mismatch());
+        }
+        if matches!(l, DataType::Decimal128(..) | DataType::Decimal256(..)) && !op.is_comparison() {
+            // Decimal arithmetic changes the precision; floats keep the declared type.
+            return Ok((DataType::Float64, DataType::Float64));
+        }
+        if op == BinaryOp::Div && !l.is_floating() {
+            return Ok((DataType::Float64, DataType::Float64));
+        }
+        return Ok((l.clone(), r.clone()));
+    }
+    if matches!(l, DataType::Null) || matches!(r, DataType::Null) {
+        let t = if matches!(l, DataType::Null) { r } else { l };
+        return Ok((t.clone(), t.clone()));
+    }
+    if is_numeric(l) && is_numeric(r) {
+        let decimal =
+            |t: &DataType| matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..));
+        // Integers meet at Int64 (a constant is never narrowed to a column's smaller type,
+        // where it might not fit); floats and decimals at Float64.
+        let t = if op == BinaryOp::Div
+            || l.is_floating()
+            || r.is_floating()
+            || decimal(l)
+            || decimal(r)
+        {
+            DataType::Float64
+        } else {
+            DataType::Int64
+        };
+        // A float column meets an integer constant in the column's own float type.
+        let t = match (l, r) {
+            (DataType::Float32, _) if r_lit && op != BinaryOp::Div => DataType::Float32,
+            (_, DataType::Float32) if l_lit && op != BinaryOp::Div => DataType::Float32,
+            _ => t,
+        };
+        return Ok((t.clone(), t));
+    }
+    if is_string(l) && is_string(r) && op.is_comparison() {
+        return Ok((DataType::Utf8, DataType::Utf8));
+    }
+    if op.is_comparison() {
+        // A constant of another type compared with a column: converted to the column's
+        // type (a date string with a timestamp column).
+        if r_lit && can_cast_types(r, l) {
+            return Ok((l.clone(), l.clone()));
+        }
+        if l_lit && can_cast_types(l, r) {
+            return Ok((r.clone(), r.clone()));
+        }
+    }
+    Err(mismatch())
+}
+
+fn result_type(op: BinaryOp, l: &DataType, _r: &DataType) -> DataType {
+    if op.is_comparison() || matches!(op, BinaryOp::And | BinaryOp::Or) {
+        DataType::Boolean
+    } else {
+        l.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::datatypes::Field;
+
+    fn batch() -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("x", DataType::Float64, true),
+            Field::new("n", DataType::Int32, true),
+            Field::new("s", DataType::Utf8, true),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Float64Array::from(vec![Some(1.5), None, Some(-2.0)])),
+                Arc::new(arrow::array::Int32Array::from(vec![Some(3), Some(4), None])),
+                Arc::new(StringArray::from(vec![Some("a"), Some("b"), None])),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn bools(a: ArrayRef) -> Vec<Option<bool>> {
+        as_bool(a.as_ref()).unwrap().iter().collect()
+    }
+
+    #[test]
+    fn comparisons_and_kleene_logic_follow_arrow_and_pandas() {
+        let b = batch();
+        let e = col("x").gt(lit(0)).or(col("n").eq(lit(4)));
+        assert_eq!(e.data_type(&b.schema()).unwrap(), DataType::Boolean);
+        assert_eq!(
+            bools(e.evaluate(&b).unwrap()),
+            vec![Some(true), Some(true), Some(false)]
+        );
+        let e = col("s").eq(lit("b")).and(lit(true));
+        assert_eq!(
+            bools(e.evaluate(&b).unwrap()),
+            vec![Some(false), Some(true), Some(false)]
+        );
+        // A missing value compares false, so its negation keeps the row (as pandas).
+        let e = !col("n").gt(lit(3));
+        assert_eq!(
+            bools(e.evaluate(&b).unwrap()),
+            vec![Some(true), Some(false), Some(true)]
+        );
+        // NaN compares false, and unequal to everything (Arrow's sort order puts it last).
+        let e = col("x") / lit(0) - col("x") / lit(0);
+        let nan_gt = e.clone().gt(lit(0)).evaluate(&b).unwrap();
+        assert_eq!(bools(nan_gt), vec![Some(false), Some(false), Some(false)]);
+        let nan_ne = e.not_eq(lit(1.0)).evaluate(&b).unwrap();
+        assert_eq!(bools(nan_ne), vec![Some(true), Some(true), Some(true)]);
+        // A missing value is unequal to everything (pandas' NaN != 0), and isna counts NaN.
+        let ne = col("n").not_eq(lit(3)).evaluate(&b).unwrap();
+        assert_eq!(bools(ne), vec![Some(false), Some(true), Some(true)]);
+        let nan = (col("x") / lit(0) - col("x") / lit(0))
+            .is_null()
+            .evaluate(&b)
+            .unwrap();
+        assert_eq!(bools(nan), vec![Some(true), Some(true), Some(true)]);
+        // -0.0 equals 0.0 and is not below it.
+        let z = (col("x") * lit(0) * lit(-1)).evaluate(&b).unwrap();
+        let zb = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![Field::new("z", DataType::Float64, true)])),
+            vec![z],
+        )
+        .unwrap();
+        assert_eq!(
+            bools(col("z").eq(lit(0)).evaluate(&zb).unwrap())[0],
+            Some(true)
+        );
+        assert_eq!(
+            bools(col("z").lt(lit(0)).evaluate(&zb).unwrap())[0],
+            Some(false)
+        );
+        // A constant too large for the column's type still compares right.
+        let big = col("n").lt(lit(3_000_000_000_i64)).evaluate(&b).unwrap();
+        assert_eq!(bools(big), vec![Some(true), Some(true), Some(false)]);
+        // A constant side of `&` on an empty batch.
+        let empty = b.slice(0, 0);
+        assert_eq!(
+            col("x")
+                .gt(lit(0))
+                .and(lit(true))
+                .evaluate(&empty)
+                .unwrap()
+                .len(),
+            0
+        );
+        let e = !col("x").is_null();
+        assert_eq!(
+            bools(e.evaluate(&b).unwrap()),
+            vec![Some(true), Some(false), Some(true)]
+        );
+    }
+
+    #[test]
+    fn arithmetic_promotes_and_divides_truly() {
+        let b = batch();
+        let e = col("n") / lit(2);
+        assert_eq!(e.data_type(&b.schema()).unwrap(), DataType::Float64);
+        let v = e.evaluate(&b).unwrap();
+        let v = v.as_any().downcast_ref::<Float64Array>().unwrap();
+        assert_eq!(
+            v.iter().collect::<Vec<_>>(),
+            vec![Some(1.5), Some(2.0), None]
+        );
+        let e = col("x") + col("n");
+        let v = e.evaluate(&b).unwrap();
+        let v = v.as_any().downcast_ref::<Float64Array>().unwrap();
+        assert_eq!(v.iter().collect::<Vec<_>>(), vec![Some(4.5), None, None]);
+    }
+
+    #[test]
+    fn bad_columns_and_types_are_named() {
+        let b = batch();
+        let err = col("z").gt(lit(1)).data_type(&b.schema()).unwrap_err();
+        assert!(
+            matches!(err, Error::ColumnNotFound { ref name, .. } if name == "z"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("x, n, s"), "{err}");
+        let err = (col("s") + lit(1)).data_type(&b.schema()).unwrap_err();
+        assert!(err.to_string().contains("cannot apply '+'"), "{err}");
+        assert!(col("x").and(lit(true)).data_type(&b.schema()).is_err());
+    }
+}

@@ -1,0 +1,564 @@
+//! The lazy dataframe: a plan over partitions, checked against the schema as it is
+//! built, lowered to one task per partition and operation when computed.
+
+use std::fmt;
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::{Field, Schema, SchemaRef};
+use floe_graph::{GraphBuilder, Key, TaskError, TaskId, Value};
+
+use crate::agg::{Agg, AggFunc, AggPlan, GroupState};
+use crate::error::{Result, invalid};
+use crate::expr::{Expr, not_found};
+use crate::source::{CsvOptions, CsvSource, ParquetSource, Partition, indices};
+
+/// A partitioned dataframe: a plan over partitions of Arrow record batches. Nothing is
+/// read until the frame is computed (`floe::compute(&df)`); every method checks its
+/// columns and types against the schema at once.
+///
+/// ```
+/// use std::sync::Arc;
+/// use arrow::array::{Float64Array, RecordBatch, StringArray};
+/// use arrow::datatypes::{DataType, Field, Schema};
+/// use floe_dataframe::{col, lit, AggFunc, DataFrame};
+///
+/// let schema = Arc::new(Schema::new(vec![
+///     Field::new("name", DataType::Utf8, true),
+///     Field::new("x", DataType::Float64, true),
+/// ]));
+/// let part = |names: Vec<&str>, xs: Vec<f64>| {
+///     RecordBatch::try_new(schema.clone(), vec![
+///         Arc::new(StringArray::from(names)),
+///         Arc::new(Float64Array::from(xs)),
+///     ]).unwrap()
+/// };
+/// let df = DataFrame::from_batches(schema.clone(), vec![
+///     vec![part(vec!["a", "b"], vec![1.0, -2.0])],
+///     vec![part(vec!["a"], vec![5.0])],
+/// ])?;
+/// let means = df.filter(col("x").gt(lit(0)))?.groupby(&["name"])?.agg_one("x", AggFunc::Mean)?;
+/// assert_eq!(means.columns(), vec!["name", "x"]);
+/// assert_eq!(means.npartitions(), 1);
+/// # Ok::<(), floe_dataframe::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct DataFrame {
+    plan: Arc<Plan>,
+    schema: SchemaRef,
+}
+
+enum Plan {
+    Csv(Arc<CsvSource>),
+    Parquet(Arc<ParquetSource>),
+    Memory(Vec<Partition>),
+    Select(DataFrame),
+    Filter(DataFrame, Expr),
+    WithColumn(DataFrame, String, Expr),
+    Aggregate(DataFrame, Arc<AggPlan>, usize),
+}
+
+impl fmt::Debug for DataFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+impl fmt::Display for DataFrame {
+    /// A summary without computing: the operation, the partitions and the columns.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "floe.DataFrame<{}, npartitions={}>",
+            self.operation(),
+            self.npartitions()
+        )?;
+        for field in self.schema.fields() {
+            writeln!(f, "  {}: {}", field.name(), field.data_type())?;
+        }
+        Ok(())
+    }
+}
+
+impl DataFrame {
+    fn new(plan: Plan, schema: SchemaRef) -> Self {
+        Self {
+            plan: Arc::new(plan),
+            schema,
+        }
+    }
+
+    /// A frame over CSV files: `path` is a file, a directory of `*.csv` files or a pattern
+    /// (`data/2014-*.csv`). Each file is split into partitions of `opts.blocksize` bytes
+    /// at line ends; the types are inferred from the first file's first rows.
+    ///
+    /// # Errors
+    ///
+    /// No file matches, a file cannot be read, files disagree on their columns, a column
+    /// named in `opts` does not exist.
+    pub fn read_csv(path: &str, opts: &CsvOptions) -> Result<Self> {
+        let src = CsvSource::open(path, opts)?;
+        let schema = src.schema.clone();
+        Ok(Self::new(Plan::Csv(Arc::new(src)), schema))
+    }
+
+    /// A frame over Parquet files (a file, a directory of `*.parquet` files or a pattern),
+    /// one partition per file; `columns` limits what is ever read. Only the footers are
+    /// read now.
+    ///
+    /// # Errors
+    ///
+    /// No file matches; a file is not Parquet or is truncated (named); files disagree on
+    /// a column's type ([`crate::Error::TypeClash`], naming both).
+    pub fn read_parquet(path: &str, columns: Option<&[String]>) -> Result<Self> {
+        let src = ParquetSource::open(path, columns)?;
+        let schema = src.schema.clone();
+        Ok(Self::new(Plan::Parquet(Arc::new(src)), schema))
+    }
+
+    /// A frame over record batches in memory: one partition per inner `Vec`.
+    ///
+    /// # Errors
+    ///
+    /// A batch whose schema is not `schema`.
+    pub fn from_batches(schema: SchemaRef, partitions: Vec<Vec<RecordBatch>>) -> Result<Self> {
+        for p in &partitions {
+            for b in p {
+                if b.schema().fields() != schema.fields() {
+                    return Err(invalid(format!(
+                        "a batch has columns {:?}, not the frame's {:?}",
+                        b.schema().fields(),
+                        schema.fields()
+                    )));
+                }
+            }
+        }
+        let parts = partitions
+            .into_iter()
+            .map(|p| Partition::new(schema.clone(), p))
+            .collect();
+        Ok(Self::new(Plan::Memory(parts), schema))
+    }
+
+    /// The columns and their types.
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// The column names, in order.
+    pub fn columns(&self) -> Vec<&str> {
+        self.schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect()
+    }
+
+    /// The number of partitions.
+    pub fn npartitions(&self) -> usize {
+        match &*self.plan {
+            Plan::Csv(s) => s.parts.len(),
+            Plan::Parquet(s) => s.npartitions(),
+            Plan::Memory(p) => p.len(),
+            Plan::Select(i) | Plan::Filter(i, _) | Plan::WithColumn(i, _, _) => i.npartitions(),
+            Plan::Aggregate(..) => 1,
+        }
+    }
+
+    fn operation(&self) -> &'static str {
+        match &*self.plan {
+            Plan::Csv(_) => "read-csv",
+            Plan::Parquet(_) => "read-parquet",
+            Plan::Memory(_) => "from-batches",
+            Plan::Select(_) => "select",
+            Plan::Filter(..) => "filter",
+            Plan::WithColumn(..) => "assign",
+            Plan::Aggregate(..) => "aggregate",
+        }
+    }
+
+    /// Only `columns`, in that order (`df[["a", "b"]]`).
+    ///
+    /// # Errors
+    ///
+    /// A column the frame does not have ([`crate::Error::ColumnNotFound`]).
+    pub fn select(&self, columns: &[&str]) -> Result<Self> {
+        let names: Vec<String> = columns.iter().map(|c| (*c).to_owned()).collect();
+        let schema = Arc::new(self.schema.project(&indices(&self.schema, &names)?)?);
+        Ok(Self::new(Plan::Select(self.clone()), schema))
+    }
+
+    /// The rows where `predicate` is true (missing counts as false).
+    ///
+    /// # Errors
+    ///
+    /// An unknown column, or a predicate that is not boolean.
+    pub fn filter(&self, predicate: Expr) -> Result<Self> {
+        let t = predicate.data_type(&self.schema)?;
+        if t != arrow::datatypes::DataType::Boolean {
+            return Err(invalid(format!(
+                "a filter needs a boolean expression; {predicate} is {t}"
+            )));
+        }
+        Ok(Self::new(
+            Plan::Filter(self.clone(), predicate),
+            self.schema.clone(),
+        ))
+    }
+
+    /// The frame with column `name` set to `expr` (replaced where it exists, else added
+    /// last): pandas' `assign`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Expr::data_type`].
+    pub fn with_column(&self, name: &str, expr: Expr) -> Result<Self> {
+        let t = expr.data_type(&self.schema)?;
+        let mut fields: Vec<Field> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        match fields.iter_mut().find(|f| f.name() == name) {
+            Some(f) => *f = Field::new(name, t, true),
+            None => fields.push(Field::new(name, t, true)),
+        }
+        Ok(Self::new(
+            Plan::WithColumn(self.clone(), name.to_owned(), expr),
+            Arc::new(Schema::new(fields)),
+        ))
+    }
+
+    /// Groups by `keys` (one or several columns), for [`GroupBy::agg`].
+    ///
+    /// # Errors
+    ///
+    /// An unknown key, or no keys.
+    pub fn groupby(&self, keys: &[&str]) -> Result<GroupBy> {
+        if keys.is_empty() {
+            return Err(invalid("groupby needs at least one key"));
+        }
+        for k in keys {
+            self.schema
+                .index_of(k)
+                .map_err(|_| not_found(k, &self.schema))?;
+        }
+        Ok(GroupBy {
+            frame: self.clone(),
+            keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+            split_every: 8,
+        })
+    }
+
+    /// Frame-wide aggregations (`df.agg({"x": "sum"})`): a frame of one row.
+    ///
+    /// # Errors
+    ///
+    /// An unknown column, a function that does not apply to a column's type, two outputs
+    /// with one name.
+    pub fn agg(&self, aggs: Vec<Agg>) -> Result<Self> {
+        self.aggregate(Vec::new(), aggs, 8)
+    }
+
+    /// The number of rows, as a one-row frame with column `len` (`len(df)`).
+    ///
+    /// # Errors
+    ///
+    /// None in practice (kept for symmetry with [`DataFrame::agg`]).
+    pub fn count_rows(&self) -> Result<Self> {
+        self.agg(vec![Agg::size("len")])
+    }
+
+    fn aggregate(&self, keys: Vec<String>, aggs: Vec<Agg>, split_every: usize) -> Result<Self> {
+        let plan = AggPlan::new(&self.schema, keys, aggs)?;
+        let schema = plan.output.clone();
+        Ok(Self::new(
+            Plan::Aggregate(self.clone(), Arc::new(plan), split_every.max(2)),
+            schema,
+        ))
+    }
+
+    /// Adds the tasks computing the frame to `builder`: one per partition and operation,
+    /// then one that joins the partitions into a single record batch, whose id is returned.
+    /// Only the columns the frame uses are read.
+    ///
+    /// # Errors
+    ///
+    /// The graph could not be built.
+    pub fn lower(&self, builder: &mut GraphBuilder) -> Result<TaskId> {
+        let columns = self.column_names();
+        let parts = self.lower_partitions(builder, &columns)?;
+        let schema = self.schema.clone();
+        Ok(
+            builder.add_fn(Key::named("concat-partitions"), &parts, move |inputs| {
+                let mut batches = Vec::new();
+                for v in inputs {
+                    batches.extend_from_slice(partition(v)?.batches());
+                }
+                let out =
+                    arrow::compute::concat_batches(&schema, &batches).map_err(TaskError::new)?;
+                let n = out.get_array_memory_size();
+                Ok(Value::with_nbytes(out, n))
+            })?,
+        )
+    }
+
+    fn column_names(&self) -> Vec<String> {
+        self.schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
+    }
+
+    /// One task per partition, each giving a [`Partition`] of `columns` (a subset of the
+    /// frame's, in any order).
+    fn lower_partitions(&self, b: &mut GraphBuilder, columns: &[String]) -> Result<Vec<TaskId>> {
+        let columns: Arc<[String]> = columns.into();
+        match &*self.plan {
+            Plan::Csv(src) => (0..src.parts.len())
+                .map(|i| {
+                    let (src, cols) = (src.clone(), columns.clone());
+                    Ok(b.add_fn(Key::new("read-csv", &[i as u32]), &[], move |_| {
+                        part_value(src.read(i, &cols))
+                    })?)
+                })
+                .collect(),
+            Plan::Parquet(src) => (0..src.npartitions())
+                .map(|i| {
+                    let (src, cols) = (src.clone(), columns.clone());
+                    Ok(
+                        b.add_fn(Key::new("read-parquet", &[i as u32]), &[], move |_| {
+                            part_value(src.read(i, &cols))
+                        })?,
+                    )
+                })
+                .collect(),
+            Plan::Memory(parts) => parts
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let p = p.project(&columns)?;
+                    Ok(
+                        b.add_fn(Key::new("from-batches", &[i as u32]), &[], move |_| {
+                            let n = p.nbytes();
+                            Ok(Value::with_nbytes(p.clone(), n))
+                        })?,
+                    )
+                })
+                .collect(),
+            Plan::Select(input) => input.lower_partitions(b, &columns),
+            Plan::Filter(input, predicate) => {
+                let mut need: Vec<String> = columns.to_vec();
+                for c in predicate.columns() {
+                    if !need.iter().any(|n| n == c) {
+                        need.push(c.to_owned());
+                    }
+                }
+                let parts = input.lower_partitions(b, &need)?;
+                parts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let (pred, cols) = (predicate.clone(), columns.clone());
+                        Ok(
+                            b.add_fn(Key::new("filter", &[i as u32]), &[p], move |inputs| {
+                                let part = partition(&inputs[0])?;
+                                part_value(filter(part, &pred).and_then(|f| f.project(&cols)))
+                            })?,
+                        )
+                    })
+                    .collect()
+            }
+            Plan::WithColumn(input, name, expr) => {
+                let mut need: Vec<String> =
+                    columns.iter().filter(|c| *c != name).cloned().collect();
+                for c in expr.columns() {
+                    if !need.iter().any(|n| n == c) {
+                        need.push(c.to_owned());
+                    }
+                }
+                let parts = input.lower_partitions(b, &need)?;
+                let out_schema = self.schema.clone();
+                parts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let (expr, name, cols) = (expr.clone(), name.clone(), columns.clone());
+                        let out_schema = out_schema.clone();
+                        Ok(
+                            b.add_fn(Key::new("assign", &[i as u32]), &[p], move |inputs| {
+                                let part = partition(&inputs[0])?;
+                                part_value(
+                                    assign(part, &name, &expr, &out_schema)
+                                        .and_then(|f| f.project(&cols)),
+                                )
+                            })?,
+                        )
+                    })
+                    .collect()
+            }
+            Plan::Aggregate(input, plan, split_every) => {
+                let parts = input.lower_partitions(b, &plan.inputs())?;
+                let mut level: Vec<TaskId> = parts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let plan = plan.clone();
+                        b.add_fn(Key::new("groupby-partial", &[i as u32]), &[p], move |v| {
+                            let s = plan.partial(partition(&v[0])?).map_err(TaskError::new)?;
+                            let n = s.nbytes();
+                            Ok(Value::with_nbytes(s, n))
+                        })
+                    })
+                    .collect::<std::result::Result<_, _>>()?;
+                if level.is_empty() {
+                    let plan = plan.clone();
+                    level.push(b.add_fn(Key::named("groupby-partial"), &[], move |_| {
+                        let part = Partition::new(Arc::new(Schema::empty()), Vec::new());
+                        let s = plan.partial(&part).map_err(TaskError::new)?;
+                        Ok(Value::with_nbytes(s, 0))
+                    })?);
+                }
+                // A tree of merges, `split_every` states at a time, then the result.
+                let mut depth = 0_u32;
+                while level.len() > 1 {
+                    depth += 1;
+                    level = level
+                        .chunks(*split_every)
+                        .enumerate()
+                        .map(|(j, group)| {
+                            let plan = plan.clone();
+                            b.add_fn(Key::new("groupby-combine", &[depth, j as u32]), group, {
+                                move |v| {
+                                    let states = v
+                                        .iter()
+                                        .map(state)
+                                        .collect::<std::result::Result<Vec<_>, _>>()?;
+                                    let s = plan.merge(&states).map_err(TaskError::new)?;
+                                    let n = s.nbytes();
+                                    Ok(Value::with_nbytes(s, n))
+                                }
+                            })
+                        })
+                        .collect::<std::result::Result<_, _>>()?;
+                }
+                let plan = plan.clone();
+                let cols = columns.clone();
+                let out = b.add_fn(Key::named("groupby-agg"), &level, move |v| {
+                    let batch = plan.finish(state(&v[0])?).map_err(TaskError::new)?;
+                    let part = Partition::new(batch.schema(), vec![batch]);
+                    part_value(part.project(&cols))
+                })?;
+                Ok(vec![out])
+            }
+        }
+    }
+}
+
+/// `df.groupby(keys)`: aggregations per group.
+#[derive(Clone, Debug)]
+pub struct GroupBy {
+    frame: DataFrame,
+    keys: Vec<String>,
+    split_every: usize,
+}
+
+impl GroupBy {
+    /// Merge partial results this many at a time (Dask's `split_every`; default 8).
+    #[must_use]
+    pub fn split_every(mut self, n: usize) -> Self {
+        self.split_every = n.max(2);
+        self
+    }
+
+    /// The aggregations, one output column each, after the key columns; one row per group
+    /// present, sorted by the keys.
+    ///
+    /// # Errors
+    ///
+    /// An unknown column, a function that does not apply to a column's type, two outputs
+    /// with one name.
+    pub fn agg(&self, aggs: Vec<Agg>) -> Result<DataFrame> {
+        self.frame
+            .aggregate(self.keys.clone(), aggs, self.split_every)
+    }
+
+    /// One aggregation of one column (`df.groupby("k").x.mean()`).
+    ///
+    /// # Errors
+    ///
+    /// As [`GroupBy::agg`].
+    pub fn agg_one(&self, column: &str, func: AggFunc) -> Result<DataFrame> {
+        self.agg(vec![Agg::new(column, func)])
+    }
+
+    /// The number of rows of each group, in column `size`.
+    ///
+    /// # Errors
+    ///
+    /// As [`GroupBy::agg`].
+    pub fn size(&self) -> Result<DataFrame> {
+        self.agg(vec![Agg::size("size")])
+    }
+}
+
+fn partition(v: &Value) -> std::result::Result<&Partition, TaskError> {
+    v.downcast_ref::<Partition>()
+        .ok_or_else(|| TaskError::msg("internal: a dataframe task was given something else"))
+}
+
+fn state(v: &Value) -> std::result::Result<&GroupState, TaskError> {
+    v.downcast_ref::<GroupState>()
+        .ok_or_else(|| TaskError::msg("internal: a merge was given something else"))
+}
+
+fn part_value(p: Result<Partition>) -> floe_graph::TaskResult {
+    let p = p.map_err(TaskError::new)?;
+    let n = p.nbytes();
+    Ok(Value::with_nbytes(p, n))
+}
+
+fn filter(part: &Partition, predicate: &Expr) -> Result<Partition> {
+    let mut out = Vec::with_capacity(part.batches().len());
+    for b in part.batches() {
+        let mask = predicate.evaluate(b)?;
+        let mask = mask
+            .as_any()
+            .downcast_ref::<arrow::array::BooleanArray>()
+            .ok_or_else(|| invalid(format!("filter {predicate} is not boolean")))?;
+        let kept = arrow::compute::filter_record_batch(b, mask)?;
+        if kept.num_rows() > 0 {
+            out.push(kept);
+        }
+    }
+    Ok(Partition::new(part.schema().clone(), out))
+}
+
+fn assign(part: &Partition, name: &str, expr: &Expr, frame: &Schema) -> Result<Partition> {
+    let mut fields: Vec<Field> = part
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    let t = frame.field_with_name(name)?.data_type().clone();
+    let at = fields.iter().position(|f| f.name() == name);
+    match at {
+        Some(i) => fields[i] = Field::new(name, t, true),
+        None => fields.push(Field::new(name, t, true)),
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let mut out = Vec::with_capacity(part.batches().len());
+    for b in part.batches() {
+        let v = expr.evaluate(b)?;
+        let mut cols = b.columns().to_vec();
+        match at {
+            Some(i) => cols[i] = v,
+            None => cols.push(v),
+        }
+        out.push(RecordBatch::try_new(schema.clone(), cols)?);
+    }
+    Ok(Partition::new(schema, out))
+}

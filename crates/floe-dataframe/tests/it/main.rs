@@ -1,0 +1,550 @@
+//! Dataframes computed on floe's scheduler against plain Rust references, over random
+//! frames and partitionings (empty partitions, nulls, NaN, all-null groups, string keys),
+//! and the errors bad input gets.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow::array::{AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema, SchemaRef};
+use floe_dataframe::{Agg, AggFunc, CsvOptions, DataFrame, Error, col, lit};
+use floe_graph::GraphBuilder;
+use floe_scheduler::Scheduler;
+use proptest::prelude::*;
+
+fn compute(df: &DataFrame) -> Result<RecordBatch, String> {
+    let mut b = GraphBuilder::default();
+    let out = df.lower(&mut b).map_err(|e| e.to_string())?;
+    let graph = b.build();
+    let s = Scheduler::builder()
+        .threads(2)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let run = s.run(&graph, &[out]).map_err(|e| e.to_string())?;
+    run.values
+        .into_iter()
+        .next()
+        .and_then(|v| v.take::<RecordBatch>().ok())
+        .ok_or_else(|| "no record batch".to_owned())
+}
+
+/// One row of the test frames: a string key, an integer key, two values.
+#[derive(Clone, Debug)]
+struct Row {
+    name: Option<String>,
+    id: Option<i64>,
+    x: Option<f64>,
+    y: Option<i64>,
+}
+
+fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("name", DataType::Utf8, true),
+        Field::new("id", DataType::Int64, true),
+        Field::new("x", DataType::Float64, true),
+        Field::new("y", DataType::Int64, true),
+    ]))
+}
+
+fn batch(rows: &[Row]) -> RecordBatch {
+    RecordBatch::try_new(
+        schema(),
+        vec![
+            Arc::new(rows.iter().map(|r| r.name.clone()).collect::<StringArray>()),
+            Arc::new(rows.iter().map(|r| r.id).collect::<Int64Array>()),
+            Arc::new(rows.iter().map(|r| r.x).collect::<Float64Array>()),
+            Arc::new(rows.iter().map(|r| r.y).collect::<Int64Array>()),
+        ],
+    )
+    .unwrap()
+}
+
+/// Rows split into partitions at `cuts`, each partition in batches of at most 3 rows
+/// (some partitions empty).
+fn frame(rows: &[Row], cuts: &[usize]) -> DataFrame {
+    let mut bounds: Vec<usize> = cuts.iter().map(|&c| c.min(rows.len())).collect();
+    bounds.push(0);
+    bounds.push(rows.len());
+    bounds.sort_unstable();
+    let parts = bounds
+        .windows(2)
+        .map(|w| rows[w[0]..w[1]].chunks(3).map(batch).collect())
+        .collect();
+    DataFrame::from_batches(schema(), parts).unwrap()
+}
+
+fn row() -> impl Strategy<Value = Row> {
+    (
+        prop::option::weighted(0.9, prop::sample::select(vec!["a", "b", "c", "é"])),
+        prop::option::weighted(0.9, 0_i64..6),
+        prop::option::weighted(
+            0.85,
+            prop_oneof![9 => -100.0..100.0_f64, 1 => Just(f64::NAN)],
+        ),
+        prop::option::weighted(0.85, -50_i64..50),
+    )
+        .prop_map(|(name, id, x, y)| Row {
+            name: name.map(str::to_owned),
+            id,
+            x,
+            y,
+        })
+}
+
+fn present(x: Option<f64>) -> Option<f64> {
+    x.filter(|v| !v.is_nan())
+}
+
+fn floats(b: &RecordBatch, c: usize) -> Vec<Option<f64>> {
+    b.column(c).as_primitive::<Float64Type>().iter().collect()
+}
+
+fn ints(b: &RecordBatch, c: usize) -> Vec<Option<i64>> {
+    b.column(c).as_primitive::<Int64Type>().iter().collect()
+}
+
+fn close(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs())),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+/// The reference group-by: per present key, (sum x, count x, max y, min x, var x, size).
+type Stats = (f64, i64, Option<i64>, Option<f64>, Vec<f64>, i64);
+
+fn reference<K: Ord + Clone>(rows: &[Row], key: impl Fn(&Row) -> Option<K>) -> BTreeMap<K, Stats> {
+    let mut m: BTreeMap<K, Stats> = BTreeMap::new();
+    for r in rows {
+        let Some(k) = key(r) else { continue };
+        let e = m.entry(k).or_insert((0.0, 0, None, None, Vec::new(), 0));
+        e.5 += 1;
+        if let Some(x) = present(r.x) {
+            e.0 += x;
+            e.1 += 1;
+            e.3 = Some(e.3.map_or(x, |m: f64| m.min(x)));
+            e.4.push(x);
+        }
+        if let Some(y) = r.y {
+            e.2 = Some(e.2.map_or(y, |m: i64| m.max(y)));
+        }
+    }
+    m
+}
+
+fn sample_var(v: &[f64]) -> Option<f64> {
+    if v.len() < 2 {
+        return None;
+    }
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    Some(v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (v.len() - 1) as f64)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn groupby_by_string_key_matches_the_reference(
+        rows in prop::collection::vec(row(), 0..40),
+        cuts in prop::collection::vec(0_usize..40, 0..5),
+        split_every in 2_usize..4,
+    ) {
+        let df = frame(&rows, &cuts);
+        let out = compute(&df.groupby(&["name"]).unwrap().split_every(split_every).agg(vec![
+            Agg::new("x", AggFunc::Sum),
+            Agg::new("x", AggFunc::Count).alias("n"),
+            Agg::new("y", AggFunc::Max).alias("y_max"),
+            Agg::new("x", AggFunc::Min).alias("x_min"),
+            Agg::new("x", AggFunc::Var).alias("x_var"),
+            Agg::new("x", AggFunc::Mean).alias("x_mean"),
+            Agg::size("size"),
+        ]).unwrap()).unwrap();
+        let want = reference(&rows, |r| r.name.clone());
+        prop_assert_eq!(out.num_rows(), want.len());
+        let names: Vec<String> =
+            out.column(0).as_string::<i32>().iter().map(|s| s.unwrap().to_owned()).collect();
+        prop_assert_eq!(names, want.keys().cloned().collect::<Vec<_>>(), "sorted keys");
+        for (i, (_, s)) in want.iter().enumerate() {
+            prop_assert!(close(floats(&out, 1)[i], Some(s.0)));
+            prop_assert_eq!(ints(&out, 2)[i], Some(s.1));
+            prop_assert_eq!(ints(&out, 3)[i], s.2);
+            prop_assert_eq!(floats(&out, 4)[i], s.3);
+            prop_assert!(close(floats(&out, 5)[i], sample_var(&s.4)), "var {:?} {:?}", floats(&out, 5)[i], sample_var(&s.4));
+            let mean = (s.1 > 0).then(|| s.0 / s.1 as f64);
+            prop_assert!(close(floats(&out, 6)[i], mean));
+            prop_assert_eq!(ints(&out, 7)[i], Some(s.5));
+        }
+    }
+
+    #[test]
+    fn groupby_by_two_keys_and_by_integer_key_match_the_reference(
+        rows in prop::collection::vec(row(), 0..40),
+        cuts in prop::collection::vec(0_usize..40, 0..5),
+    ) {
+        let df = frame(&rows, &cuts);
+        let out = compute(&df.groupby(&["id"]).unwrap().agg_one("x", AggFunc::Sum).unwrap()).unwrap();
+        let want = reference(&rows, |r| r.id);
+        prop_assert_eq!(ints(&out, 0), want.keys().map(|&k| Some(k)).collect::<Vec<_>>());
+        for (i, s) in want.values().enumerate() {
+            prop_assert!(close(floats(&out, 1)[i], Some(s.0)));
+        }
+        let out = compute(&df.groupby(&["name", "id"]).unwrap().agg_one("y", AggFunc::Max).unwrap()).unwrap();
+        let want = reference(&rows, |r| Some((r.name.clone()?, r.id?)));
+        prop_assert_eq!(out.num_rows(), want.len());
+        for (i, ((name, id), s)) in want.iter().enumerate() {
+            prop_assert_eq!(out.column(0).as_string::<i32>().value(i), name.as_str());
+            prop_assert_eq!(ints(&out, 1)[i], Some(*id));
+            prop_assert_eq!(ints(&out, 2)[i], s.2);
+        }
+    }
+
+    #[test]
+    fn filters_new_columns_and_counts_match_the_reference(
+        rows in prop::collection::vec(row(), 0..40),
+        cuts in prop::collection::vec(0_usize..40, 0..5),
+        t in -60.0..60.0_f64,
+    ) {
+        let df = frame(&rows, &cuts);
+        let kept = df
+            .with_column("z", col("x") * lit(2) + col("y"))
+            .unwrap()
+            .filter(col("z").gt(lit(t)).or(col("name").eq(lit("a"))))
+            .unwrap()
+            .select(&["z", "name"])
+            .unwrap();
+        let out = compute(&kept).unwrap();
+        let want: Vec<(Option<f64>, Option<String>)> = rows
+            .iter()
+            .map(|r| {
+                let z = match (r.x, r.y) {
+                    (Some(x), Some(y)) => Some(x * 2.0 + y as f64),
+                    _ => None,
+                };
+                (z, r.name.clone())
+            })
+            .filter(|(z, name)| z.is_some_and(|z| z > t) || name.as_deref() == Some("a"))
+            .collect();
+        prop_assert_eq!(out.num_rows(), want.len());
+        let names: Vec<Option<String>> =
+            out.column(1).as_string::<i32>().iter().map(|s| s.map(str::to_owned)).collect();
+        for (i, (z, name)) in want.iter().enumerate() {
+            prop_assert!(close(floats(&out, 0)[i], *z) || (z.is_some_and(f64::is_nan) && floats(&out, 0)[i].is_some_and(f64::is_nan)));
+            prop_assert_eq!(&names[i], name);
+        }
+        let n = compute(&kept.count_rows().unwrap()).unwrap();
+        prop_assert_eq!(ints(&n, 0), vec![Some(want.len() as i64)]);
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("floe-df-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn csv_partitions_split_at_line_ends_and_read_only_the_columns_used() {
+    let dir = temp_dir("csv");
+    let path = dir.join("t.csv");
+    let mut text = String::from("name,x,when,y\n");
+    let mut want = BTreeMap::<String, (f64, i64)>::new();
+    for i in 0..997 {
+        let name = format!("n{}", i % 7);
+        let x = (i as f64) * 0.25 - 30.0;
+        text.push_str(&format!(
+            "{name},{x},2015-01-{:02} 10:00:00,{}\n",
+            i % 28 + 1,
+            i
+        ));
+        let e = want.entry(name).or_insert((0.0, 0));
+        e.0 += x;
+        e.1 += 1;
+    }
+    std::fs::write(&path, &text).unwrap();
+    for blocksize in [50, 1000, 1 << 20] {
+        let opts = CsvOptions {
+            blocksize,
+            ..CsvOptions::default()
+        };
+        let df = DataFrame::read_csv(path.to_str().unwrap(), &opts).unwrap();
+        assert_eq!(df.columns(), vec!["name", "x", "when", "y"]);
+        // Dates stay strings unless parse_dates names them (pandas' default).
+        assert_eq!(df.schema().field(2).data_type(), &DataType::Utf8);
+        // Partitions of `blocksize` bytes after the header (one when the file is smaller).
+        let data = text.len() - "name,x,when,y\n".len();
+        assert_eq!(
+            df.npartitions(),
+            data.div_ceil(blocksize),
+            "blocksize {blocksize}"
+        );
+        let out = compute(
+            &df.groupby(&["name"])
+                .unwrap()
+                .agg_one("x", AggFunc::Mean)
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(out.num_rows(), 7);
+        for (i, (name, (s, n))) in want.iter().enumerate() {
+            assert_eq!(out.column(0).as_string::<i32>().value(i), name);
+            assert!(close(floats(&out, 1)[i], Some(s / *n as f64)));
+        }
+        let n = compute(&df.count_rows().unwrap()).unwrap();
+        assert_eq!(ints(&n, 0), vec![Some(997)], "blocksize {blocksize}");
+    }
+    let opts = CsvOptions {
+        usecols: Some(vec!["y".into(), "when".into()]),
+        parse_dates: vec!["when".into()],
+        ..CsvOptions::default()
+    };
+    let df = DataFrame::read_csv(path.to_str().unwrap(), &opts).unwrap();
+    // usecols keep the file's order, as pandas keeps it.
+    assert_eq!(df.columns(), vec!["when", "y"]);
+    assert!(matches!(
+        df.schema().field(0).data_type(),
+        DataType::Timestamp(..)
+    ));
+    let late = compute(
+        &df.filter(col("when").gt_eq(lit("2015-01-20 00:00:00")))
+            .unwrap()
+            .count_rows()
+            .unwrap(),
+    )
+    .unwrap();
+    let expected = (0..997).filter(|i| i % 28 + 1 >= 20).count() as i64;
+    assert_eq!(ints(&late, 0), vec![Some(expected)]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn csv_line_ends_blank_lines_and_field_counts() {
+    let dir = temp_dir("csv-edges");
+    // CRLF line ends, a blank line, no line end at the end of the file.
+    let path = dir.join("crlf.csv");
+    std::fs::write(&path, "k,x\r\na,1\r\n\r\nb,2\r\na,3").unwrap();
+    for blocksize in [1, 4, 100] {
+        let opts = CsvOptions {
+            blocksize,
+            ..CsvOptions::default()
+        };
+        let df = DataFrame::read_csv(path.to_str().unwrap(), &opts).unwrap();
+        let out = compute(
+            &df.groupby(&["k"])
+                .unwrap()
+                .agg_one("x", AggFunc::Sum)
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            ints(&out, 1),
+            vec![Some(4), Some(2)],
+            "blocksize {blocksize}"
+        );
+    }
+    // A row with a field too few, after a blank line: its own line is named.
+    let path = dir.join("short.csv");
+    std::fs::write(&path, "id,x\n1,1.5\n\n2\n3,4.5\n").unwrap();
+    let err = DataFrame::read_csv(path.to_str().unwrap(), &CsvOptions::default()).unwrap_err();
+    assert!(
+        err.to_string().contains("short.csv, line 4"),
+        "found while inferring: {err}"
+    );
+    let opts = CsvOptions {
+        sample_rows: 1,
+        ..CsvOptions::default()
+    };
+    let df = DataFrame::read_csv(path.to_str().unwrap(), &opts).unwrap();
+    let err = compute(&df).unwrap_err();
+    assert!(err.contains("short.csv, line 4"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn csv_files_of_a_pattern_unify_their_types_or_name_the_clash() {
+    let dir = temp_dir("csv-glob");
+    std::fs::write(dir.join("a.csv"), "k,x,note\n1,1.5,\n2,2.5,\n").unwrap();
+    std::fs::write(dir.join("b.csv"), "k,x,note\n3,4,hi\n").unwrap();
+    let pattern = dir.join("*.csv");
+    let df = DataFrame::read_csv(pattern.to_str().unwrap(), &CsvOptions::default()).unwrap();
+    assert_eq!(df.npartitions(), 2);
+    assert_eq!(df.schema().field(1).data_type(), &DataType::Float64);
+    assert_eq!(df.schema().field(2).data_type(), &DataType::Utf8);
+    let out = compute(
+        &df.agg(vec![
+            Agg::new("x", AggFunc::Sum),
+            Agg::new("note", AggFunc::Count),
+        ])
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(floats(&out, 0), vec![Some(8.0)]);
+    assert_eq!(ints(&out, 1), vec![Some(1)], "empty fields are missing");
+    std::fs::write(dir.join("c.csv"), "k,x,note\nx,1,a\n").unwrap();
+    let e = DataFrame::read_csv(pattern.to_str().unwrap(), &CsvOptions::default()).unwrap_err();
+    assert!(
+        matches!(&e, Error::TypeClash { column, .. } if column == "k"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("c.csv"), "{e}");
+    std::fs::write(dir.join("c.csv"), "k,y,note\n1,1,a\n").unwrap();
+    let e = DataFrame::read_csv(pattern.to_str().unwrap(), &CsvOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("has columns"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_malformed_csv_row_names_the_file_line_and_column() {
+    let dir = temp_dir("bad-csv");
+    let path = dir.join("bad.csv");
+    let mut text = String::from("id,x\n");
+    for i in 0..500 {
+        text.push_str(&format!("{i},{}.5\n", i));
+    }
+    text.push_str("500,oops\n");
+    for i in 501..600 {
+        text.push_str(&format!("{i},{}.5\n", i));
+    }
+    std::fs::write(&path, &text).unwrap();
+    // Types inferred from the first 100 rows: x is a float column.
+    let opts = CsvOptions {
+        blocksize: 1000,
+        sample_rows: 100,
+        ..CsvOptions::default()
+    };
+    let df = DataFrame::read_csv(path.to_str().unwrap(), &opts).unwrap();
+    let err = compute(&df.agg(vec![Agg::new("x", AggFunc::Sum)]).unwrap()).unwrap_err();
+    // Line 502: the header is line 1, id 0 is line 2.
+    assert!(err.contains("bad.csv, line 502"), "{err}");
+    assert!(err.contains("column 'x'"), "{err}");
+    assert!(err.contains("oops"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn unknown_columns_missing_files_and_bad_types_are_errors_before_running() {
+    let df = frame(&[], &[]);
+    let e = df.select(&["nope"]).unwrap_err();
+    assert!(
+        matches!(&e, Error::ColumnNotFound { name, .. } if name == "nope"),
+        "{e}"
+    );
+    assert!(df.groupby(&["x", "zz"]).is_err());
+    assert!(
+        df.filter(col("x") + lit(1)).is_err(),
+        "a filter must be boolean"
+    );
+    assert!(
+        df.groupby(&["name"])
+            .unwrap()
+            .agg_one("name", AggFunc::Sum)
+            .is_err()
+    );
+    assert!(matches!(
+        DataFrame::read_csv("/no/such/dir/t.csv", &CsvOptions::default()),
+        Err(Error::Io { .. })
+    ));
+    assert!(matches!(
+        DataFrame::read_parquet("/no/such/dir/*.parquet", None),
+        Err(Error::Io { .. } | Error::NoFiles(_))
+    ));
+    // Aggregating an empty frame gives no groups, and a frame-wide count of zero.
+    let out = compute(
+        &df.groupby(&["name"])
+            .unwrap()
+            .agg_one("x", AggFunc::Sum)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(out.num_rows(), 0);
+    let n = compute(&df.count_rows().unwrap()).unwrap();
+    assert_eq!(ints(&n, 0), vec![Some(0)]);
+}
+
+fn write_parquet(path: &std::path::Path, b: &RecordBatch) {
+    let f = std::fs::File::create(path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(f, b.schema(), None).unwrap();
+    w.write(b).unwrap();
+    w.close().unwrap();
+}
+
+#[test]
+fn parquet_files_read_by_partition_and_bad_files_are_named() {
+    let dir = temp_dir("pq");
+    let rows: Vec<Row> = (0..60)
+        .map(|i| Row {
+            name: Some(format!("k{}", i % 4)),
+            id: Some(i % 5),
+            x: Some(i as f64 - 20.0),
+            y: Some(i),
+        })
+        .collect();
+    for (j, part) in rows.chunks(25).enumerate() {
+        write_parquet(&dir.join(format!("part-{j}.parquet")), &batch(part));
+    }
+    let df = DataFrame::read_parquet(dir.to_str().unwrap(), None).unwrap();
+    assert_eq!(df.npartitions(), 3);
+    let n = compute(
+        &df.filter(col("x").gt(lit(0)).and(col("y").lt(lit(50))))
+            .unwrap()
+            .count_rows()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(ints(&n, 0), vec![Some((21..50).count() as i64)]);
+    let pattern = dir.join("part-*.parquet");
+    let some = DataFrame::read_parquet(pattern.to_str().unwrap(), Some(&["y".into(), "id".into()]))
+        .unwrap();
+    assert_eq!(some.columns(), vec!["y", "id"]);
+    let out = compute(
+        &some
+            .groupby(&["id"])
+            .unwrap()
+            .agg_one("y", AggFunc::Max)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        ints(&out, 1),
+        vec![Some(55), Some(56), Some(57), Some(58), Some(59)]
+    );
+
+    // A truncated file is named, never a panic.
+    let bytes = std::fs::read(dir.join("part-1.parquet")).unwrap();
+    std::fs::write(dir.join("part-1.parquet"), &bytes[..bytes.len() / 2]).unwrap();
+    let e = DataFrame::read_parquet(dir.to_str().unwrap(), None).unwrap_err();
+    assert!(
+        matches!(&e, Error::Parquet { path, .. } if path.ends_with("part-1.parquet")),
+        "{e}"
+    );
+
+    // A column whose type differs between files names both.
+    std::fs::write(dir.join("part-1.parquet"), &bytes).unwrap();
+    let other = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("name", DataType::Utf8, true),
+            Field::new("id", DataType::Int64, true),
+            Field::new("x", DataType::Utf8, true),
+            Field::new("y", DataType::Int64, true),
+        ])),
+        vec![
+            Arc::new(StringArray::from(vec!["a"])),
+            Arc::new(Int64Array::from(vec![1])),
+            Arc::new(StringArray::from(vec!["1.5"])),
+            Arc::new(Int64Array::from(vec![2])),
+        ],
+    )
+    .unwrap();
+    write_parquet(&dir.join("part-9.parquet"), &other);
+    let e = DataFrame::read_parquet(dir.to_str().unwrap(), None).unwrap_err();
+    assert!(
+        matches!(&e, Error::TypeClash { column, .. } if column == "x"),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("part-0.parquet") && e.to_string().contains("part-9.parquet"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
