@@ -306,18 +306,7 @@ impl Keys {
                     .collect()
             }
             Keys::Str(map, list) => {
-                let mut lookup = |v: Option<&str>| match v {
-                    None => NONE,
-                    Some(v) => match map.get(v) {
-                        Some(&g) => g,
-                        None => {
-                            let g = list.len() as u32;
-                            list.push(v.into());
-                            map.insert(v.into(), g);
-                            g
-                        }
-                    },
-                };
+                let mut lookup = |v: Option<&str>| v.map_or(NONE, |v| group_of(map, list, v));
                 let k = &keys[0];
                 match k.data_type() {
                     DataType::Utf8 => k.as_string::<i32>().iter().map(&mut lookup).collect(),
@@ -339,16 +328,7 @@ impl Keys {
                             return NONE;
                         }
                         let r = rows.row(i);
-                        let bytes: &[u8] = r.as_ref();
-                        match map.get(bytes) {
-                            Some(&g) => g,
-                            None => {
-                                let g = list.len() as u32;
-                                list.push(bytes.into());
-                                map.insert(bytes.into(), g);
-                                g
-                            }
-                        }
+                        group_of(map, list, r.as_ref())
                     })
                     .collect()
             }
@@ -370,27 +350,11 @@ impl Keys {
                 .collect(),
             (Keys::Str(map, list), Keys::Str(_, theirs)) => theirs
                 .iter()
-                .map(|v| match map.get(v) {
-                    Some(&g) => g,
-                    None => {
-                        let g = list.len() as u32;
-                        list.push(v.clone());
-                        map.insert(v.clone(), g);
-                        g
-                    }
-                })
+                .map(|v| group_of(map, list, v.as_ref()))
                 .collect(),
             (Keys::Rows(_, map, list), Keys::Rows(_, _, theirs)) => theirs
                 .iter()
-                .map(|v| match map.get(v) {
-                    Some(&g) => g,
-                    None => {
-                        let g = list.len() as u32;
-                        list.push(v.clone());
-                        map.insert(v.clone(), g);
-                        g
-                    }
-                })
+                .map(|v| group_of(map, list, v.as_ref()))
                 .collect(),
             // States of one plan always hold the same kind of keys.
             _ => Vec::new(),
@@ -425,6 +389,23 @@ impl Keys {
             Keys::Rows(_, _, list) => list.iter().map(|s| 2 * s.len() + 40).sum(),
         }
     }
+}
+
+/// The group of `key` in `map`, a new one (numbered in order of first appearance, its key
+/// kept in `list`) if it has none yet.
+fn group_of<K, Q>(map: &mut AHashMap<K, u32>, list: &mut Vec<K>, key: &Q) -> u32
+where
+    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq + Clone + for<'a> From<&'a Q>,
+    Q: std::hash::Hash + Eq + ?Sized,
+{
+    if let Some(&g) = map.get(key) {
+        return g;
+    }
+    let g = list.len() as u32;
+    let k = K::from(key);
+    list.push(k.clone());
+    map.insert(k, g);
+    g
 }
 
 /// A float key column as pandas groups it: NaN is a missing key (its rows join no
