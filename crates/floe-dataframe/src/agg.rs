@@ -206,7 +206,7 @@ impl AggPlan {
     pub(crate) fn merge(&self, states: &[&GroupState]) -> Result<GroupState> {
         let mut out = GroupState::new(self)?;
         for s in states {
-            out.merge(self, s)?;
+            out.merge(s)?;
         }
         Ok(out)
     }
@@ -493,15 +493,10 @@ impl Acc {
         };
         if let Acc::Count(c) = self {
             // NaN is missing, as pandas counts.
-            let nan: Option<Vec<bool>> = values.data_type().is_floating().then(|| {
-                let v = cast(values, &DataType::Float64).ok();
-                let v = v.as_ref().map(|v| v.as_primitive::<Float64Type>());
-                (0..values.len())
-                    .map(|i| v.is_some_and(|v| v.value(i).is_nan()))
-                    .collect()
-            });
+            let nan = crate::expr::nan_mask(values);
             for (i, &g) in groups.iter().enumerate() {
-                if g != u32::MAX && values.is_valid(i) && !nan.as_ref().is_some_and(|m| m[i]) {
+                if g != u32::MAX && values.is_valid(i) && !nan.as_ref().is_some_and(|m| m.value(i))
+                {
                     c[g as usize] += 1;
                 }
             }
@@ -711,7 +706,7 @@ impl GroupState {
         Ok(())
     }
 
-    fn merge(&mut self, plan: &AggPlan, other: &GroupState) -> Result<()> {
+    fn merge(&mut self, other: &GroupState) -> Result<()> {
         let to = self.keys.absorb(&other.keys);
         if to.len() != other.keys.len() {
             return Err(invalid("internal: partial states of different kinds"));
@@ -721,7 +716,6 @@ impl GroupState {
             acc.grow(n);
             acc.merge(&other.accs[i], &to);
         }
-        let _ = plan;
         Ok(())
     }
 

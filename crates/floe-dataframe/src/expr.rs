@@ -525,25 +525,8 @@ fn apply(op: BinaryOp, l: &dyn Datum, r: &dyn Datum) -> Result<ArrayRef> {
 /// false to everything, and unequal to everything. `out` corrected where a side is NaN.
 fn ieee_nan(op: BinaryOp, out: ArrayRef, l: &Evaluated, r: &Evaluated) -> Result<ArrayRef> {
     let nan = |e: &Evaluated| -> Option<BooleanArray> {
-        let a = match e {
-            Evaluated::Array(a) | Evaluated::Scalar(a) => a,
-        };
-        let mask: BooleanArray = match a.data_type() {
-            DataType::Float64 => a
-                .as_any()
-                .downcast_ref::<Float64Array>()?
-                .iter()
-                .map(|v| Some(v.is_some_and(f64::is_nan)))
-                .collect(),
-            DataType::Float32 => a
-                .as_any()
-                .downcast_ref::<arrow::array::Float32Array>()?
-                .iter()
-                .map(|v| Some(v.is_some_and(f32::is_nan)))
-                .collect(),
-            _ => return None,
-        };
-        (mask.true_count() > 0).then_some(mask)
+        let (Evaluated::Array(a) | Evaluated::Scalar(a)) = e;
+        nan_mask(a).filter(|m| m.true_count() > 0)
     };
     let n = out.len();
     let mut out = as_bool(out.as_ref())?.clone();
@@ -558,10 +541,9 @@ fn ieee_nan(op: BinaryOp, out: ArrayRef, l: &Evaluated, r: &Evaluated) -> Result
     Ok(Arc::new(out))
 }
 
-/// Whether each value is missing: null, or NaN (as pandas' `isna`).
-fn missing(a: &ArrayRef) -> Result<BooleanArray> {
-    let null = arrow::compute::is_null(a.as_ref())?;
-    let nan: Option<BooleanArray> = match a.data_type() {
+/// Whether each value is NaN (false where missing), for float arrays; `None` for others.
+pub(crate) fn nan_mask(a: &ArrayRef) -> Option<BooleanArray> {
+    match a.data_type() {
         DataType::Float64 => a
             .as_any()
             .downcast_ref::<Float64Array>()
@@ -571,7 +553,13 @@ fn missing(a: &ArrayRef) -> Result<BooleanArray> {
             .downcast_ref::<arrow::array::Float32Array>()
             .map(|v| v.iter().map(|x| Some(x.is_some_and(f32::is_nan))).collect()),
         _ => None,
-    };
+    }
+}
+
+/// Whether each value is missing: null, or NaN (as pandas' `isna`).
+fn missing(a: &ArrayRef) -> Result<BooleanArray> {
+    let null = arrow::compute::is_null(a.as_ref())?;
+    let nan = nan_mask(a);
     Ok(match nan {
         Some(nan) if nan.len() == null.len() => boolean::or(&null, &nan)?,
         _ => null,
