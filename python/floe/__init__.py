@@ -9,7 +9,7 @@ Names follow Dask's: port code by changing ``import dask.array as da`` to
 ``import floe.array as fa``. Computations release the GIL and run on all cores.
 """
 
-from . import _floe, array, config
+from . import _floe, array, config, dataframe
 from .array import Array
 from .delayed import Delayed, delayed
 

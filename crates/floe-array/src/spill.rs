@@ -49,6 +49,7 @@ const MEAN: u8 = 1;
 const MOMENTS: u8 = 2;
 const ARG: u8 = 3;
 const BLOCK: u8 = 4;
+const NAN_MEAN: u8 = 5;
 
 fn write_partial(value: &Value, w: &mut dyn Write) -> io::Result<()> {
     let partial = value
@@ -63,6 +64,11 @@ fn write_partial(value: &Value, w: &mut dyn Write) -> io::Result<()> {
             w.write_all(&[MEAN])?;
             w.write_all(&n.to_le_bytes())?;
             write_typed(DType::F64, sum, w)
+        }
+        Partial::NanMean { sum, n } => {
+            w.write_all(&[NAN_MEAN])?;
+            write_typed(DType::F64, sum, w)?;
+            write_typed(DType::F64, n, w)
         }
         Partial::Moments { n, mean, m2 } => {
             w.write_all(&[MOMENTS])?;
@@ -97,6 +103,10 @@ fn read_partial(r: &mut dyn Read) -> io::Result<Value> {
                 sum: f64s(r)?,
             }
         }
+        NAN_MEAN => Partial::NanMean {
+            sum: f64s(r)?,
+            n: f64s(r)?,
+        },
         MOMENTS => Partial::Moments {
             n: f64s(r)?,
             mean: f64s(r)?,
@@ -294,6 +304,10 @@ mod tests {
             Partial::Mean {
                 sum: a.clone(),
                 n: 7.0,
+            },
+            Partial::NanMean {
+                sum: a.clone(),
+                n: a.mapv(f64::abs),
             },
             Partial::Moments {
                 n: a.mapv(f64::abs),

@@ -485,7 +485,7 @@ fn apply(op: BinaryOp, l: &dyn Datum, r: &dyn Datum) -> Result<ArrayRef> {
         BinaryOp::Sub => numeric::sub(l, r)?,
         BinaryOp::Mul => numeric::mul(l, r)?,
         BinaryOp::Div => numeric::div(l, r)?,
-        BinaryOp::Rem => numeric::rem(l, r)?,
+        BinaryOp::Rem => floor_rem(l, r)?,
         BinaryOp::Eq => bool_out(cmp::eq(l, r)?),
         BinaryOp::NotEq => {
             // A missing value is unequal to everything, as pandas' NaN != 0 is True.
@@ -563,6 +563,73 @@ fn missing(a: &ArrayRef) -> Result<BooleanArray> {
     Ok(match nan {
         Some(nan) if nan.len() == null.len() => boolean::or(&null, &nan)?,
         _ => null,
+    })
+}
+
+/// `l % r` as Python and pandas compute it: the remainder takes the divisor's sign
+/// (`-1 % 3 == 2`), where Arrow's kernel truncates (`-1`); an integer modulo zero is
+/// missing (pandas' NaN), a float one NaN.
+fn floor_rem(l: &dyn Datum, r: &dyn Datum) -> Result<ArrayRef> {
+    use arrow::array::{AsArray, Float32Array};
+    use arrow::datatypes::{Float32Type, Float64Type, Int64Type};
+    let (la, l_scalar) = l.get();
+    let (ra, r_scalar) = r.get();
+    let n = match (l_scalar, r_scalar) {
+        (true, false) => ra.len(),
+        (false, _) => la.len(),
+        (true, true) => 1,
+    };
+    let at = |scalar: bool, i: usize| if scalar { 0 } else { i };
+    macro_rules! float_rem {
+        ($t:ty, $arr:ty) => {{
+            let (a, b) = (la.as_primitive::<$t>(), ra.as_primitive::<$t>());
+            let out: $arr = (0..n)
+                .map(|i| {
+                    let (i, j) = (at(l_scalar, i), at(r_scalar, i));
+                    if a.is_null(i) || b.is_null(j) {
+                        return None;
+                    }
+                    let (x, y) = (a.value(i), b.value(j));
+                    let m = x % y;
+                    Some(if m != 0.0 && (m < 0.0) != (y < 0.0) {
+                        m + y
+                    } else if m == 0.0 {
+                        // A zero remainder carries the divisor's sign, as Python's.
+                        m.copysign(y)
+                    } else {
+                        m
+                    })
+                })
+                .collect();
+            Arc::new(out) as ArrayRef
+        }};
+    }
+    Ok(match (la.data_type(), ra.data_type()) {
+        (DataType::Int64, DataType::Int64) => {
+            let (a, b) = (
+                la.as_primitive::<Int64Type>(),
+                ra.as_primitive::<Int64Type>(),
+            );
+            let out: Int64Array = (0..n)
+                .map(|i| {
+                    let (i, j) = (at(l_scalar, i), at(r_scalar, i));
+                    if a.is_null(i) || b.is_null(j) || b.value(j) == 0 {
+                        return None;
+                    }
+                    let (x, y) = (a.value(i), b.value(j));
+                    let m = x.wrapping_rem(y);
+                    Some(if m != 0 && (m < 0) != (y < 0) {
+                        m + y
+                    } else {
+                        m
+                    })
+                })
+                .collect();
+            Arc::new(out)
+        }
+        (DataType::Float64, DataType::Float64) => float_rem!(Float64Type, Float64Array),
+        (DataType::Float32, DataType::Float32) => float_rem!(Float32Type, Float32Array),
+        _ => numeric::rem(l, r)?,
     })
 }
 
@@ -806,6 +873,55 @@ mod tests {
         let v = e.evaluate(&b).unwrap();
         let v = v.as_any().downcast_ref::<Float64Array>().unwrap();
         assert_eq!(v.iter().collect::<Vec<_>>(), vec![Some(4.5), None, None]);
+    }
+
+    #[test]
+    fn modulo_takes_the_divisors_sign_as_python() {
+        let schema = Arc::new(Schema::new(vec![
+            arrow::datatypes::Field::new("a", DataType::Int64, true),
+            arrow::datatypes::Field::new("f", DataType::Float64, true),
+        ]));
+        let b = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from(vec![Some(-7), Some(7), Some(6), None])),
+                Arc::new(Float64Array::from(vec![-7.5, 7.5, -6.0, 1.0])),
+            ],
+        )
+        .unwrap();
+        let ints = |e: Expr| {
+            let v = e.evaluate(&b).unwrap();
+            v.as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap()
+                .iter()
+                .collect::<Vec<_>>()
+        };
+        let floats = |e: Expr| {
+            let v = e.evaluate(&b).unwrap();
+            let v = v.as_any().downcast_ref::<Float64Array>().unwrap();
+            v.iter().map(|x| x.unwrap()).collect::<Vec<_>>()
+        };
+        // Python: -7 % 3 == 2, 7 % -3 == -2, 6 % -3 == 0; x % 0 is missing (pandas' NaN).
+        assert_eq!(
+            ints(col("a") % lit(3)),
+            vec![Some(2), Some(1), Some(0), None]
+        );
+        assert_eq!(
+            ints(col("a") % lit(-3)),
+            vec![Some(-1), Some(-2), Some(0), None]
+        );
+        assert_eq!(
+            ints(lit(10) % col("a")),
+            vec![Some(-4), Some(3), Some(4), None]
+        );
+        assert_eq!(ints(col("a") % lit(0)), vec![None, None, None, None]);
+        let f = floats(col("f") % lit(2.0));
+        assert_eq!(f, vec![0.5, 1.5, 0.0, 1.0]);
+        let f = floats(col("f") % lit(-2.0));
+        assert_eq!(f, vec![-1.5, -0.5, -0.0, -1.0]);
+        assert!(f[2].is_sign_negative());
+        assert!(floats(col("f") % lit(0.0)).iter().all(|x| x.is_nan()));
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod array;
 mod blocks;
 mod convert;
 mod creation;
+mod dataframe;
 mod delayed;
 mod diagnostics;
 mod diagonal;
@@ -22,7 +23,10 @@ mod run_py;
 mod select;
 mod statistics;
 
-use pyo3::exceptions::{PyIOError, PyIndexError, PyMemoryError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{
+    PyFileNotFoundError, PyIOError, PyIndexError, PyKeyError, PyMemoryError, PyRuntimeError,
+    PyValueError,
+};
 use pyo3::prelude::*;
 
 pub use array::PyArray;
@@ -51,6 +55,7 @@ pub(crate) fn to_py(e: impl Into<floe::Error>) -> PyErr {
         floe::Error::Run(e @ floe::scheduler::Error::Spill { .. }) => {
             PyIOError::new_err(e.to_string())
         }
+        floe::Error::DataFrame(e) => dataframe_error(&e),
         other => match python_cause(&other) {
             Some(err) => Python::attach(|py| {
                 // A note names the task (Python 3.11+; older ones raise it without).
@@ -62,7 +67,12 @@ pub(crate) fn to_py(e: impl Into<floe::Error>) -> PyErr {
             // A task that failed on bad array data (an empty selection's maximum, blocks
             // of different selections) is a ValueError, as NumPy raises.
             None if array_cause(&other) => PyValueError::new_err(other.to_string()),
-            None => PyRuntimeError::new_err(other.to_string()),
+            // A dataframe task that failed on its input (a malformed CSV row): the
+            // exception pandas raises, with the file, line and column.
+            None => match dataframe_cause(&other) {
+                Some(e) => dataframe_error(e),
+                None => PyRuntimeError::new_err(other.to_string()),
+            },
         },
     }
 }
@@ -77,6 +87,35 @@ fn array_cause(e: &(dyn std::error::Error + 'static)) -> bool {
         cause = c.source();
     }
     false
+}
+
+/// A dataframe error as the exception pandas users expect: a missing column is a
+/// `KeyError`, a missing file a `FileNotFoundError`, bad data a `ValueError`.
+fn dataframe_error(e: &floe::dataframe::Error) -> PyErr {
+    use floe::dataframe::Error as E;
+    match e {
+        E::ColumnNotFound { .. } => PyKeyError::new_err(e.to_string()),
+        E::NoFiles(_) => PyFileNotFoundError::new_err(e.to_string()),
+        E::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            PyFileNotFoundError::new_err(e.to_string())
+        }
+        E::Io { .. } => PyIOError::new_err(e.to_string()),
+        _ => PyValueError::new_err(e.to_string()),
+    }
+}
+
+/// The dataframe error inside a task, if that is what failed the run.
+fn dataframe_cause<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a floe::dataframe::Error> {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if let Some(d) = c.downcast_ref::<floe::dataframe::Error>() {
+            return Some(d);
+        }
+        cause = c.source();
+    }
+    None
 }
 
 /// The Python exception a task raised, if that is what failed the run.
@@ -119,5 +158,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     linalg::register(m)?;
     run_py::register(m)?;
     diagnostics::register(m)?;
+    dataframe::register(m)?;
     Ok(())
 }

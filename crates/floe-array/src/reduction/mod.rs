@@ -582,7 +582,8 @@ impl ReducePlan {
             })
             .product();
         let per_position = match self.op {
-            ReduceOp::Mean | ReduceOp::NanMean => 8,
+            ReduceOp::Mean => 8,
+            ReduceOp::NanMean => 16,
             ReduceOp::Var { .. }
             | ReduceOp::Std { .. }
             | ReduceOp::NanVar { .. }

@@ -256,3 +256,20 @@ fn infinite_values_give_numpys_means_and_variances() {
     assert!(scalar(head.var(all.clone(), 0).unwrap()).is_nan());
     assert!(scalar(head.std(all, 1).unwrap()).is_nan());
 }
+
+#[test]
+fn an_infinity_past_the_first_summation_group_stays_infinite() {
+    // Sums add groups of 128 values with compensation: an infinity in a later group must
+    // give an infinite sum and mean (NumPy's), not the NaN that inf - inf would leave.
+    let mut v = vec![0.5; 300];
+    v[200] = f64::INFINITY;
+    v[250] = f64::NAN;
+    let x = floe_array::from_ndarray(ndarray::Array1::from(v).into_dyn(), 300).unwrap();
+    let scalar = |a: floe_array::Array| crate::support::compute(&a).into_f64().unwrap()[[]];
+    let all = floe_array::Axes::All;
+    assert_eq!(scalar(x.nansum(all.clone()).unwrap()), f64::INFINITY);
+    assert_eq!(scalar(x.nanmean(all.clone()).unwrap()), f64::INFINITY);
+    let head = x.slice(&floe_array::s![..250]).unwrap();
+    assert_eq!(scalar(head.sum(all.clone()).unwrap()), f64::INFINITY);
+    assert_eq!(scalar(head.mean(all).unwrap()), f64::INFINITY);
+}

@@ -1,0 +1,548 @@
+//! `floe.dataframe` from Python: the lazy frames of `floe-dataframe` and their expressions.
+//! The Python module (`floe/dataframe.py`) gives them dask.dataframe's names; here are the
+//! plans, the readers, and the crossings: pandas columns in as Arrow arrays, computed Arrow
+//! columns out as NumPy arrays (with a mask of the missing values) or lists of strings.
+
+use std::sync::Arc;
+
+use floe::dataframe::arrow::array::{
+    Array as _, ArrayRef, BooleanArray, Float32Array, Float64Array, Int8Array, Int16Array,
+    Int32Array, Int64Array, PrimitiveArray, RecordBatch, StringArray, TimestampNanosecondArray,
+    UInt8Array, UInt16Array, UInt32Array, UInt64Array,
+};
+use floe::dataframe::arrow::compute::cast;
+use floe::dataframe::arrow::datatypes::{
+    ArrowPrimitiveType, DataType, Date32Type, Field, Float32Type, Float64Type, Int8Type, Int16Type,
+    Int32Type, Int64Type, Schema, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
+    TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+};
+use floe::dataframe::{Agg, AggFunc, BinaryOp, CsvOptions, DataFrame, Expr, Literal};
+use numpy::{IntoPyArray, PyReadonlyArray1};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyTuple};
+
+use crate::{run, to_py};
+
+/// A lazy frame (Python: the `floe.dataframe.DataFrame` wrapper holds one).
+#[pyclass(name = "_Frame", module = "floe.dataframe", frozen)]
+pub struct PyFrame {
+    inner: DataFrame,
+}
+
+/// An expression over a frame's columns (Python: a `Series` holds one).
+#[pyclass(name = "_Expr", module = "floe.dataframe", frozen)]
+pub struct PyExpr {
+    inner: Expr,
+}
+
+fn frame(inner: DataFrame) -> PyFrame {
+    PyFrame { inner }
+}
+
+fn expr(inner: Expr) -> PyExpr {
+    PyExpr { inner }
+}
+
+/// The Arrow type for a NumPy/pandas dtype name (`dtype=` of `read_csv`, `astype`).
+fn data_type(name: &str) -> PyResult<DataType> {
+    Ok(match name {
+        "float64" | "float" | "f8" | "double" => DataType::Float64,
+        "float32" | "f4" => DataType::Float32,
+        "int64" | "int" | "i8" | "Int64" => DataType::Int64,
+        "int32" | "i4" | "Int32" => DataType::Int32,
+        "int16" | "i2" => DataType::Int16,
+        "int8" | "i1" => DataType::Int8,
+        "uint64" | "u8" => DataType::UInt64,
+        "uint32" | "u4" => DataType::UInt32,
+        "uint16" | "u2" => DataType::UInt16,
+        "uint8" | "u1" => DataType::UInt8,
+        "bool" | "boolean" | "b1" => DataType::Boolean,
+        "str" | "object" | "string" | "O" | "U" => DataType::Utf8,
+        "datetime64[ns]" | "datetime64" | "M8[ns]" => {
+            DataType::Timestamp(TimeUnit::Nanosecond, None)
+        }
+        _ => {
+            return Err(PyTypeError::new_err(format!(
+                "floe.dataframe has no column type for dtype '{name}' (known: float64, \
+                 float32, int64, int32, int16, int8, uint64…uint8, bool, object/str, \
+                 datetime64[ns])"
+            )));
+        }
+    })
+}
+
+/// The NumPy dtype name that pandas gives a column of this Arrow type.
+fn numpy_name(t: &DataType) -> &'static str {
+    match t {
+        DataType::Float64 | DataType::Decimal128(..) | DataType::Decimal256(..) => "float64",
+        DataType::Float32 => "float32",
+        DataType::Float16 => "float16",
+        DataType::Int64 => "int64",
+        DataType::Int32 => "int32",
+        DataType::Int16 => "int16",
+        DataType::Int8 => "int8",
+        DataType::UInt64 => "uint64",
+        DataType::UInt32 => "uint32",
+        DataType::UInt16 => "uint16",
+        DataType::UInt8 => "uint8",
+        DataType::Boolean => "bool",
+        DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 => "datetime64[ns]",
+        _ => "object",
+    }
+}
+
+fn agg_func(name: &str) -> PyResult<AggFunc> {
+    AggFunc::parse(name).map_err(to_py)
+}
+
+/// `(column, func, output name)` triples as aggregations (`column` `None` for `size`).
+fn aggs(specs: Vec<(Option<String>, String, String)>) -> PyResult<Vec<Agg>> {
+    specs
+        .into_iter()
+        .map(|(column, func, name)| {
+            let func = agg_func(&func)?;
+            Ok(match column {
+                Some(c) => Agg::new(&c, func).alias(&name),
+                None if func == AggFunc::Size => Agg::size(&name),
+                None => {
+                    return Err(PyValueError::new_err(format!(
+                        "aggregation '{}' needs a column",
+                        func.name()
+                    )));
+                }
+            })
+        })
+        .collect()
+}
+
+#[pymethods]
+impl PyFrame {
+    /// The column names, in order.
+    #[getter]
+    fn columns(&self) -> Vec<String> {
+        self.inner
+            .columns()
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// `(name, NumPy dtype name, Arrow type)` per column.
+    #[getter]
+    fn dtypes(&self) -> Vec<(String, &'static str, String)> {
+        self.inner
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| {
+                (
+                    f.name().clone(),
+                    numpy_name(f.data_type()),
+                    f.data_type().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[getter]
+    fn npartitions(&self) -> usize {
+        self.inner.npartitions()
+    }
+
+    fn select(&self, columns: Vec<String>) -> PyResult<PyFrame> {
+        let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+        self.inner.select(&names).map(frame).map_err(to_py)
+    }
+
+    fn filter(&self, predicate: &PyExpr) -> PyResult<PyFrame> {
+        self.inner
+            .filter(predicate.inner.clone())
+            .map(frame)
+            .map_err(to_py)
+    }
+
+    fn with_column(&self, name: &str, value: &PyExpr) -> PyResult<PyFrame> {
+        self.inner
+            .with_column(name, value.inner.clone())
+            .map(frame)
+            .map_err(to_py)
+    }
+
+    /// The aggregations per group of `keys` (sorted by the keys), or of the whole frame
+    /// when `keys` is empty (one row).
+    #[pyo3(signature = (keys, specs, split_every=8))]
+    fn aggregate(
+        &self,
+        keys: Vec<String>,
+        specs: Vec<(Option<String>, String, String)>,
+        split_every: usize,
+    ) -> PyResult<PyFrame> {
+        let aggs = aggs(specs)?;
+        if keys.is_empty() {
+            return self.inner.agg(aggs).map(frame).map_err(to_py);
+        }
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        self.inner
+            .groupby(&keys)
+            .and_then(|g| g.split_every(split_every).agg(aggs))
+            .map(frame)
+            .map_err(to_py)
+    }
+
+    /// Runs the frame (GIL released) and returns its columns: `(name, kind, values, mask)`,
+    /// `kind` a NumPy dtype name (`values` a NumPy array) or `"str"` (`values` a list of
+    /// strings and `None`); `mask` a boolean NumPy array of the missing values, or `None`.
+    fn compute<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let df = self.inner.clone();
+        let batch: RecordBatch = run(py, move || floe::compute(&df))?;
+        let out = PyList::empty(py);
+        for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+            let (kind, values) = column_to_python(py, column)?;
+            let mask = match column.logical_nulls() {
+                Some(n) if n.null_count() > 0 => Some(
+                    (0..column.len())
+                        .map(|i| n.is_null(i))
+                        .collect::<Vec<bool>>()
+                        .into_pyarray(py)
+                        .into_any(),
+                ),
+                _ => None,
+            };
+            out.append(PyTuple::new(
+                py,
+                [
+                    field.name().into_pyobject(py)?.into_any(),
+                    kind.into_pyobject(py)?.into_any(),
+                    values,
+                    mask.unwrap_or_else(|| py.None().into_bound(py)),
+                ],
+            )?)?;
+        }
+        Ok(out)
+    }
+
+    fn __repr__(&self) -> String {
+        self.inner.to_string()
+    }
+}
+
+fn primitive<'py, T: ArrowPrimitiveType>(
+    py: Python<'py>,
+    a: &ArrayRef,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    T::Native: numpy::Element,
+{
+    let a = a
+        .as_any()
+        .downcast_ref::<PrimitiveArray<T>>()
+        .ok_or_else(|| PyValueError::new_err("internal: a column is not of its type"))?;
+    Ok(a.values().to_vec().into_pyarray(py).into_any())
+}
+
+/// A computed column as `(kind, values)` for Python (see [`PyFrame::compute`]).
+fn column_to_python<'py>(py: Python<'py>, a: &ArrayRef) -> PyResult<(String, Bound<'py, PyAny>)> {
+    let arrow_err = |e: floe::dataframe::arrow::error::ArrowError| {
+        PyValueError::new_err(format!("converting a column: {e}"))
+    };
+    Ok(match a.data_type() {
+        DataType::Float64 => ("float64".into(), primitive::<Float64Type>(py, a)?),
+        DataType::Float32 => ("float32".into(), primitive::<Float32Type>(py, a)?),
+        DataType::Int64 => ("int64".into(), primitive::<Int64Type>(py, a)?),
+        DataType::Int32 => ("int32".into(), primitive::<Int32Type>(py, a)?),
+        DataType::Int16 => ("int16".into(), primitive::<Int16Type>(py, a)?),
+        DataType::Int8 => ("int8".into(), primitive::<Int8Type>(py, a)?),
+        DataType::UInt64 => ("uint64".into(), primitive::<UInt64Type>(py, a)?),
+        DataType::UInt32 => ("uint32".into(), primitive::<UInt32Type>(py, a)?),
+        DataType::UInt16 => ("uint16".into(), primitive::<UInt16Type>(py, a)?),
+        DataType::UInt8 => ("uint8".into(), primitive::<UInt8Type>(py, a)?),
+        DataType::Date32 => ("datetime64[D]".into(), {
+            let d = a
+                .as_any()
+                .downcast_ref::<PrimitiveArray<Date32Type>>()
+                .ok_or_else(|| PyValueError::new_err("internal: a column is not of its type"))?;
+            d.values()
+                .iter()
+                .map(|&v| i64::from(v))
+                .collect::<Vec<i64>>()
+                .into_pyarray(py)
+                .into_any()
+        }),
+        DataType::Timestamp(unit, _) => {
+            let (name, values) = match unit {
+                TimeUnit::Second => ("s", primitive::<TimestampSecondType>(py, a)?),
+                TimeUnit::Millisecond => ("ms", primitive::<TimestampMillisecondType>(py, a)?),
+                TimeUnit::Microsecond => ("us", primitive::<TimestampMicrosecondType>(py, a)?),
+                TimeUnit::Nanosecond => ("ns", primitive::<TimestampNanosecondType>(py, a)?),
+            };
+            (format!("datetime64[{name}]"), values)
+        }
+        DataType::Boolean => {
+            let b = a
+                .as_any()
+                .downcast_ref::<BooleanArray>()
+                .ok_or_else(|| PyValueError::new_err("internal: a column is not of its type"))?;
+            let v: Vec<bool> = (0..b.len()).map(|i| b.value(i)).collect();
+            ("bool".into(), v.into_pyarray(py).into_any())
+        }
+        DataType::Null => (
+            "null".into(),
+            vec![f64::NAN; a.len()].into_pyarray(py).into_any(),
+        ),
+        DataType::Decimal128(..) | DataType::Decimal256(..) | DataType::Float16 => {
+            let f = cast(a, &DataType::Float64).map_err(arrow_err)?;
+            ("float64".into(), primitive::<Float64Type>(py, &f)?)
+        }
+        _ => {
+            let s = cast(a, &DataType::Utf8).map_err(arrow_err)?;
+            let s = s
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| PyValueError::new_err("internal: a cast column is not text"))?;
+            let list = PyList::empty(py);
+            for v in s {
+                list.append(v)?;
+            }
+            ("str".into(), list.into_any())
+        }
+    })
+}
+
+/// One pandas column as an Arrow array: `kind` a NumPy dtype name (`values` a 1-d NumPy
+/// array of it, `mask` marking missing values or `None`) or `"str"` (`values` a list of
+/// `str` and `None`).
+fn column_from_python(
+    name: &str,
+    kind: &str,
+    values: &Bound<'_, PyAny>,
+    mask: Option<PyReadonlyArray1<'_, bool>>,
+) -> PyResult<ArrayRef> {
+    let valid: Option<Vec<bool>> = mask.map(|m| m.as_array().iter().map(|&b| !b).collect());
+    macro_rules! prim {
+        ($t:ty, $arr:ty) => {{
+            let v: PyReadonlyArray1<'_, $t> = values.extract()?;
+            let v = v.as_array();
+            let a: $arr = match &valid {
+                Some(ok) => v.iter().zip(ok).map(|(&x, &ok)| ok.then_some(x)).collect(),
+                None => v.iter().map(|&x| Some(x)).collect(),
+            };
+            Arc::new(a) as ArrayRef
+        }};
+    }
+    Ok(match kind {
+        "float64" => prim!(f64, Float64Array),
+        "float32" => prim!(f32, Float32Array),
+        "int64" => prim!(i64, Int64Array),
+        "int32" => prim!(i32, Int32Array),
+        "int16" => prim!(i16, Int16Array),
+        "int8" => prim!(i8, Int8Array),
+        "uint64" => prim!(u64, UInt64Array),
+        "uint32" => prim!(u32, UInt32Array),
+        "uint16" => prim!(u16, UInt16Array),
+        "uint8" => prim!(u8, UInt8Array),
+        "bool" => prim!(bool, BooleanArray),
+        "datetime64[ns]" => prim!(i64, TimestampNanosecondArray),
+        "str" => {
+            let v: Vec<Option<String>> = values.extract().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "column '{name}' holds values that are neither strings nor missing"
+                ))
+            })?;
+            Arc::new(StringArray::from(v)) as ArrayRef
+        }
+        other => {
+            return Err(PyTypeError::new_err(format!(
+                "column '{name}' has dtype '{other}', which floe.dataframe does not hold"
+            )));
+        }
+    })
+}
+
+/// A pandas column for [`_frame_from_columns`]: `(name, kind, values, mask)`.
+type PandasColumn<'py> = (
+    String,
+    String,
+    Bound<'py, PyAny>,
+    Option<PyReadonlyArray1<'py, bool>>,
+);
+
+/// A frame in memory from pandas' columns, `(name, kind, values, mask)` each (see
+/// [`column_from_python`]), split into `npartitions` row ranges of near-equal length.
+#[pyfunction]
+fn _frame_from_columns(columns: Vec<PandasColumn<'_>>, npartitions: usize) -> PyResult<PyFrame> {
+    let mut fields = Vec::with_capacity(columns.len());
+    let mut arrays = Vec::with_capacity(columns.len());
+    for (name, kind, values, mask) in columns {
+        let a = column_from_python(&name, &kind, &values, mask)?;
+        fields.push(Field::new(name, a.data_type().clone(), true));
+        arrays.push(a);
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), arrays)
+        .map_err(|e| PyValueError::new_err(format!("from_pandas: {e}")))?;
+    let rows = batch.num_rows();
+    let n = npartitions.max(1).min(rows.max(1));
+    let parts = (0..n)
+        .map(|i| {
+            let (start, end) = (rows * i / n, rows * (i + 1) / n);
+            vec![batch.slice(start, end - start)]
+        })
+        .collect();
+    DataFrame::from_batches(schema, parts)
+        .map(frame)
+        .map_err(to_py)
+}
+
+#[pyfunction]
+#[pyo3(signature = (path, blocksize, usecols=None, dtype=None, parse_dates=None, sep=","))]
+fn _read_csv(
+    py: Python<'_>,
+    path: &str,
+    blocksize: usize,
+    usecols: Option<Vec<String>>,
+    dtype: Option<Vec<(String, String)>>,
+    parse_dates: Option<Vec<String>>,
+    sep: &str,
+) -> PyResult<PyFrame> {
+    let delimiter = match sep.as_bytes() {
+        [b] => *b,
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "sep must be one byte, got {sep:?}"
+            )));
+        }
+    };
+    let dtypes = dtype
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(c, t)| Ok((c, data_type(&t)?)))
+        .collect::<PyResult<Vec<_>>>()?;
+    let opts = CsvOptions {
+        blocksize,
+        usecols,
+        dtypes,
+        parse_dates: parse_dates.unwrap_or_default(),
+        delimiter,
+        ..CsvOptions::default()
+    };
+    let path = path.to_owned();
+    run(py, move || {
+        DataFrame::read_csv(&path, &opts).map_err(floe::Error::from)
+    })
+    .map(frame)
+}
+
+#[pyfunction]
+#[pyo3(signature = (path, columns=None))]
+fn _read_parquet(py: Python<'_>, path: &str, columns: Option<Vec<String>>) -> PyResult<PyFrame> {
+    let path = path.to_owned();
+    run(py, move || {
+        DataFrame::read_parquet(&path, columns.as_deref()).map_err(floe::Error::from)
+    })
+    .map(frame)
+}
+
+/// The column `name`.
+#[pyfunction]
+fn _col(name: &str) -> PyExpr {
+    expr(floe::dataframe::col(name))
+}
+
+/// A constant: `None`, a bool, an int, a float or a str.
+#[pyfunction]
+fn _lit(value: &Bound<'_, PyAny>) -> PyResult<PyExpr> {
+    let l = if value.is_none() {
+        Literal::Null
+    } else if let Ok(b) = value.cast::<pyo3::types::PyBool>() {
+        Literal::Bool(b.is_true())
+    } else if let Ok(i) = value.extract::<i64>() {
+        Literal::Int(i)
+    } else if let Ok(f) = value.extract::<f64>() {
+        Literal::Float(f)
+    } else if let Ok(s) = value.extract::<String>() {
+        Literal::Str(s)
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "floe.dataframe cannot use a {} as a constant",
+            value.get_type().name()?
+        )));
+    };
+    Ok(expr(Expr::Literal(l)))
+}
+
+#[pymethods]
+impl PyExpr {
+    /// `self op other`, `op` one of `+ - * / % == != < <= > >= & |`.
+    fn binary(&self, op: &str, other: &PyExpr) -> PyResult<PyExpr> {
+        let op = match op {
+            "+" => BinaryOp::Add,
+            "-" => BinaryOp::Sub,
+            "*" => BinaryOp::Mul,
+            "/" => BinaryOp::Div,
+            "%" => BinaryOp::Rem,
+            "==" => BinaryOp::Eq,
+            "!=" => BinaryOp::NotEq,
+            "<" => BinaryOp::Lt,
+            "<=" => BinaryOp::LtEq,
+            ">" => BinaryOp::Gt,
+            ">=" => BinaryOp::GtEq,
+            "&" => BinaryOp::And,
+            "|" => BinaryOp::Or,
+            _ => return Err(PyValueError::new_err(format!("no operator {op:?}"))),
+        };
+        Ok(expr(Expr::Binary {
+            op,
+            left: Box::new(self.inner.clone()),
+            right: Box::new(other.inner.clone()),
+        }))
+    }
+
+    fn invert(&self) -> PyExpr {
+        expr(!self.inner.clone())
+    }
+
+    fn is_null(&self) -> PyExpr {
+        expr(self.inner.clone().is_null())
+    }
+
+    fn is_not_null(&self) -> PyExpr {
+        expr(self.inner.clone().is_not_null())
+    }
+
+    fn cast(&self, dtype: &str) -> PyResult<PyExpr> {
+        Ok(expr(self.inner.clone().cast(data_type(dtype)?)))
+    }
+
+    /// The columns the expression reads.
+    fn columns(&self) -> Vec<String> {
+        self.inner
+            .columns()
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The NumPy dtype name of its values over `frame`'s columns.
+    fn dtype(&self, frame: &PyFrame) -> PyResult<&'static str> {
+        self.inner
+            .data_type(frame.inner.schema())
+            .map(|t| numpy_name(&t))
+            .map_err(to_py)
+    }
+
+    fn __repr__(&self) -> String {
+        self.inner.to_string()
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyFrame>()?;
+    m.add_class::<PyExpr>()?;
+    m.add_function(wrap_pyfunction!(_frame_from_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(_read_csv, m)?)?;
+    m.add_function(wrap_pyfunction!(_read_parquet, m)?)?;
+    m.add_function(wrap_pyfunction!(_col, m)?)?;
+    m.add_function(wrap_pyfunction!(_lit, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,909 @@
+"""Partitioned dataframes with dask.dataframe's names: ``import floe.dataframe as fd``.
+
+A frame is a lazy plan over partitions (byte ranges of CSV files, Parquet files, row
+ranges of a pandas frame), each a set of Arrow record batches; selections, filters, new
+columns and aggregations extend the plan and check their columns at once; ``compute()``
+runs it on floe's scheduler (all cores, the memory budget of ``floe.config``) and returns
+pandas objects.
+
+>>> import pandas as pd
+>>> import floe.dataframe as fd
+>>> pdf = pd.DataFrame({"name": ["a", "b", "a", "c"], "x": [1.0, -2.0, 3.0, 4.0]})
+>>> df = fd.from_pandas(pdf, npartitions=2)
+>>> df[df.x > 0].groupby("name").x.mean().compute()
+name
+a    2.0
+c    4.0
+Name: x, dtype: float64
+>>> df["name"]
+floe.Series<'name', dtype=object, npartitions=2>
+>>> df.zz
+Traceback (most recent call last):
+...
+AttributeError: 'DataFrame' object has no attribute 'zz'
+
+Results follow pandas: missing values are skipped by reductions and aggregations; rows with
+a missing key belong to no group; integer columns holding missing values come back as
+float64 with NaN; groups come back sorted by their keys. A frame has no index of its own
+(yet): computed frames and series get a fresh ``RangeIndex``, and aggregations per group
+are indexed by their keys.
+"""
+
+import numbers
+
+import numpy as np
+
+from . import _floe
+
+__all__ = ["DataFrame", "Series", "Scalar", "GroupBy", "SeriesGroupBy", "read_csv",
+           "read_parquet", "from_pandas"]
+
+_AGG_FUNCS = ("sum", "mean", "count", "size", "min", "max", "var", "std")
+
+
+def _pandas():
+    import pandas
+    return pandas
+
+
+def _blocksize(b):
+    """Bytes from an int or a size string (``"64MB"``, ``"1 GiB"``), as Dask takes them."""
+    if isinstance(b, numbers.Integral) and not isinstance(b, bool):
+        if b <= 0:
+            raise ValueError(f"blocksize must be positive, got {b}")
+        return int(b)
+    if not isinstance(b, str):
+        raise TypeError(f"blocksize must be an int or a size string, got {b!r}")
+    units = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+             "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+    s = b.strip().lower().replace(" ", "")
+    digits = s.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = s[len(digits):] or "b"
+    if unit not in units or not digits:
+        raise ValueError(f"blocksize {b!r} is not a size (say '64MB' or 67108864)")
+    return _blocksize(int(float(digits) * units[unit]))
+
+
+def _dtype_name(t):
+    """A NumPy/pandas dtype (or Python type) as the name floe's columns know."""
+    if t is str or t is object:
+        return "str"
+    if t is float:
+        return "float64"
+    if t is int:
+        return "int64"
+    if t is bool:
+        return "bool"
+    if isinstance(t, str) and t in ("str", "string", "object", "Int64", "Int32", "boolean"):
+        return t
+    return np.dtype(t).name
+
+
+def read_csv(urlpath, blocksize="64MB", usecols=None, dtype=None, parse_dates=None,
+             sep=","):
+    """A frame over CSV files: ``urlpath`` is a file, a directory of ``*.csv`` files or a
+    pattern (``"data/2014-*.csv"``). Each file splits into partitions of ``blocksize``
+    bytes at line ends; column types are inferred from the first file's first rows
+    (``dtype=`` a dict or one type overrides them); ``parse_dates`` lists columns read as
+    timestamps. A malformed row fails the computation with a ``ValueError`` naming the
+    file, the line and the column."""
+    if usecols is not None:
+        usecols = [usecols] if isinstance(usecols, str) else list(usecols)
+    pairs = None
+    if dtype is not None:
+        if isinstance(dtype, dict):
+            pairs = [(str(c), _dtype_name(t)) for c, t in dtype.items()]
+        else:
+            pairs = [("\0all", _dtype_name(dtype))]
+    if parse_dates is not None:
+        parse_dates = [parse_dates] if isinstance(parse_dates, str) else list(parse_dates)
+    path = str(urlpath) if not isinstance(urlpath, (list, tuple)) else None
+    if path is None:
+        raise TypeError("read_csv takes one path, directory or pattern (a list of paths: "
+                        "give their common pattern)")
+    if pairs and pairs[0][0] == "\0all":
+        # One type for every column: the columns are known once the header is read.
+        cols = _floe._read_csv(path, _blocksize(blocksize), usecols, None, None, sep).columns
+        pairs = [(c, pairs[0][1]) for c in cols]
+    return DataFrame(_floe._read_csv(path, _blocksize(blocksize), usecols, pairs,
+                                     parse_dates, sep))
+
+
+def read_parquet(path, columns=None):
+    """A frame over Parquet files (a file, a directory or a pattern), one partition per
+    file; only ``columns`` (all when ``None``) are read from each."""
+    if columns is not None:
+        columns = [columns] if isinstance(columns, str) else list(columns)
+    return DataFrame(_floe._read_parquet(str(path), columns))
+
+
+def _column_for_floe(name, s):
+    """A pandas Series as ``(name, kind, values, mask)`` for ``_frame_from_columns``."""
+    pd = _pandas()
+    dt = s.dtype
+    if isinstance(dt, pd.CategoricalDtype):
+        s = s.astype(object)
+        dt = s.dtype
+    if pd.api.types.is_extension_array_dtype(dt):
+        # Nullable ints, floats, booleans, strings: values plus a mask.
+        mask = s.isna().to_numpy()
+        if pd.api.types.is_string_dtype(dt):
+            vals = [None if m else str(v) for v, m in zip(s.to_numpy(object), mask)]
+            return name, "str", vals, None
+        numpy_dt = dt.numpy_dtype
+        fill = False if numpy_dt == np.bool_ else 0
+        vals = s.to_numpy(dtype=numpy_dt, na_value=fill)
+        return name, numpy_dt.name, np.ascontiguousarray(vals), (mask if mask.any() else None)
+    if dt.kind == "M":
+        if getattr(dt, "tz", None) is not None:
+            raise TypeError(f"column {name!r} has time zone {dt.tz}; floe.dataframe holds "
+                            "naive timestamps (convert with .dt.tz_convert(None))")
+        vals = s.to_numpy().astype("datetime64[ns]")
+        mask = np.isnat(vals)
+        return name, "datetime64[ns]", vals.view("int64"), (mask if mask.any() else None)
+    if dt.kind in "fiub":
+        return name, dt.name, np.ascontiguousarray(s.to_numpy()), None
+    if dt.kind in "OSU":
+        vals = []
+        for v in s.to_numpy(object):
+            if isinstance(v, str):
+                vals.append(v)
+            elif v is None or (isinstance(v, float) and v != v) or v is pd.NA:
+                vals.append(None)
+            else:
+                raise TypeError(f"column {name!r} holds a {type(v).__name__} ({v!r}); "
+                                "floe.dataframe holds strings, numbers, booleans and "
+                                "timestamps")
+        return name, "str", vals, None
+    raise TypeError(f"column {name!r} has dtype {dt}, which floe.dataframe does not hold")
+
+
+def from_pandas(data, npartitions=None, chunksize=None, sort=True):
+    """A frame over a pandas DataFrame (or Series) in memory, split into ``npartitions``
+    row ranges (or ranges of ``chunksize`` rows). The index is kept only when it is the
+    default ``RangeIndex``; another index raises (``reset_index()`` turns it into a
+    column)."""
+    pd = _pandas()
+    if isinstance(data, pd.Series):
+        data = data.to_frame(name=data.name if data.name is not None else 0)
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"from_pandas takes a pandas DataFrame or Series, got "
+                        f"{type(data).__name__}")
+    if (npartitions is None) == (chunksize is None):
+        raise ValueError("give exactly one of npartitions and chunksize")
+    if chunksize is not None:
+        if chunksize <= 0:
+            raise ValueError(f"chunksize must be positive, got {chunksize}")
+        npartitions = max(1, -(-len(data) // int(chunksize)))
+    if npartitions <= 0:
+        raise ValueError(f"npartitions must be positive, got {npartitions}")
+    idx = data.index
+    if not (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1):
+        raise NotImplementedError(
+            "floe.dataframe frames have no index yet: from_pandas takes a frame with the "
+            "default RangeIndex (call .reset_index() to keep the index as a column)")
+    names = [str(c) for c in data.columns]
+    if len(set(names)) != len(names):
+        raise ValueError(f"column names must be unique strings, got {list(data.columns)}")
+    cols = [_column_for_floe(n, data[c]) for n, c in zip(names, data.columns)]
+    return DataFrame(_floe._frame_from_columns(cols, int(npartitions)))
+
+
+def _to_numpy_column(kind, values, mask):
+    """A computed column (``_Frame.compute``'s tuple) as pandas holds it."""
+    if kind == "str":
+        out = np.empty(len(values), dtype=object)
+        out[:] = values
+        out[[v is None for v in values]] = np.nan
+        return out
+    if kind == "null":
+        return values
+    if kind.startswith("datetime64"):
+        out = values.view(kind)
+        if mask is not None:
+            out = out.copy()
+            out[mask] = np.datetime64("NaT")
+        return out.astype("datetime64[ns]")
+    if mask is None:
+        return values
+    if kind == "bool":
+        out = values.astype(object)
+        out[mask] = np.nan
+        return out
+    out = values.astype(np.float64) if values.dtype.kind in "iu" else values.copy()
+    out[mask] = np.nan
+    return out
+
+
+def _pandas_frame(frame, index=(), labels=None):
+    """Runs ``frame`` (a ``_Frame``) and builds its pandas DataFrame: the ``index`` columns
+    as the index, the others under ``labels`` (tuples make a MultiIndex)."""
+    pd = _pandas()
+    cols = frame.compute()
+    data = {name: _to_numpy_column(kind, values, mask) for name, kind, values, mask in cols}
+    names = [c[0] for c in cols]
+    others = [n for n in names if n not in index]
+    out = pd.DataFrame({n: data[n] for n in others}, columns=others)
+    if index:
+        keys = [data[k] for k in index]
+        out.index = (pd.Index(keys[0], name=index[0]) if len(keys) == 1
+                     else pd.MultiIndex.from_arrays(keys, names=list(index)))
+    if labels is not None:
+        out.columns = (pd.MultiIndex.from_tuples(labels)
+                       if labels and all(isinstance(x, tuple) for x in labels)
+                       else pd.Index(labels))
+    return out
+
+
+class _Base:
+    """What frames and series share: a plan and the columns standing for their index."""
+
+    def __init__(self, frame, index=()):
+        self._frame = frame
+        self._index = tuple(index)
+
+    @property
+    def npartitions(self):
+        """The number of partitions."""
+        return self._frame.npartitions
+
+    def __bool__(self):
+        raise TypeError(f"the truth value of a floe {type(self).__name__} is unknown until "
+                        "computed (use & | ~ for element-wise logic, .compute() for values)")
+
+
+class DataFrame(_Base):
+    """A lazy partitioned dataframe (see the module's documentation)."""
+
+    def __init__(self, frame, index=(), labels=None):
+        super().__init__(frame, index)
+        self._labels = labels
+
+    # -- structure, without computing ------------------------------------------------
+
+    @property
+    def columns(self):
+        """The column names (a pandas Index)."""
+        return _pandas().Index(self._data_columns(), dtype=object)
+
+    def _data_columns(self):
+        return [c for c in self._frame.columns if c not in self._index]
+
+    @property
+    def dtypes(self):
+        """The NumPy dtype of each column, as pandas will give it (a column of integers
+        that holds missing values comes back as float64)."""
+        pd = _pandas()
+        names = {n: np.dtype(t) for n, t, _ in self._frame.dtypes}
+        cols = self._data_columns()
+        return pd.Series([names[c] for c in cols], index=cols, dtype=object)
+
+    @property
+    def ndim(self):
+        return 2
+
+    @property
+    def shape(self):
+        """``(rows, columns)``: the rows a lazy ``Scalar``, as Dask's."""
+        return (Scalar(self._frame.aggregate([], [(None, "size", "len")]), "len"),
+                len(self._data_columns()))
+
+    def __len__(self):
+        return int(self.shape[0].compute())
+
+    def __repr__(self):
+        lines = [f"floe.DataFrame<npartitions={self.npartitions}>"]
+        if self._index:
+            lines.append(f"  index: {', '.join(self._index)}")
+        types = {n: t for n, t, _ in self._frame.dtypes}
+        for c in self._data_columns():
+            lines.append(f"  {c}: {types[c]}")
+        return "\n".join(lines)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | {c for c in self._data_columns()
+                                                  if c.isidentifier()})
+
+    # -- selection -------------------------------------------------------------------
+
+    def _series(self, name):
+        if name not in self._frame.columns or name in self._index:
+            raise KeyError(name)
+        return Series(self._frame, _floe._col(name), name, self._index, name)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._series(name)
+        except KeyError:
+            raise AttributeError(f"'DataFrame' object has no attribute {name!r}") from None
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return self._series(key)
+        if isinstance(key, Series):
+            if key._frame is not self._frame:
+                raise ValueError("a filter must be a Series of this frame (floe cannot "
+                                 "align series of different frames)")
+            return DataFrame(self._frame.filter(key._expr), self._index, self._labels)
+        if isinstance(key, (list, tuple, _pandas().Index)):
+            key = list(key)
+            missing = [k for k in key if k not in self._data_columns()]
+            if missing:
+                raise KeyError(f"{missing} not in the columns {self._data_columns()}")
+            return DataFrame(self._frame.select(list(self._index) + key), self._index)
+        raise TypeError(f"a floe DataFrame is indexed by a column name, a list of names or "
+                        f"a boolean Series, not {type(key).__name__}")
+
+    def __setitem__(self, key, value):
+        if not isinstance(key, str):
+            raise TypeError("columns are set by name: df['new'] = ...")
+        new = self.assign(**{key: value})
+        self._frame, self._labels = new._frame, new._labels
+
+    def assign(self, **columns):
+        """The frame with new or replaced columns: each value a Series of this frame or a
+        constant."""
+        # As pandas: every Series value is of the frame before the assignment (so first
+        # held under a temporary name: a later value may read a column an earlier one
+        # replaces); callables see the frame with the assignments before them.
+        frame, steps = self._frame, []
+        for i, (name, value) in enumerate(columns.items()):
+            if callable(value) and not isinstance(value, Series):
+                steps.append((name, value))
+            else:
+                tmp = f"__floe_assign_{i}__"
+                frame = frame.with_column(tmp, _expr_of(value, self._frame))
+                steps.append((name, tmp))
+        for name, step in steps:
+            if isinstance(step, str):
+                frame = frame.with_column(name, _floe._col(step))
+            else:
+                frame = frame.with_column(name, _expr_of(step(DataFrame(frame, self._index)),
+                                                         frame))
+        keep = [c for c in frame.columns if not c.startswith("__floe_assign_")]
+        return DataFrame(frame.select(keep), self._index)
+
+    def drop(self, columns=None):
+        """The frame without ``columns``."""
+        columns = [columns] if isinstance(columns, str) else list(columns or [])
+        missing = [c for c in columns if c not in self._data_columns()]
+        if missing:
+            raise KeyError(f"{missing} not found in the columns")
+        keep = [c for c in self._frame.columns if c not in columns]
+        return DataFrame(self._frame.select(keep), self._index)
+
+    def rename(self, columns):
+        """The frame with columns renamed by the dict ``columns``."""
+        frame = self._frame
+        keep = []
+        for c in self._frame.columns:
+            new = columns.get(c, c)
+            if new != c:
+                frame = frame.with_column(new, _floe._col(c))
+            keep.append(new)
+        return DataFrame(frame.select(keep), tuple(columns.get(i, i) for i in self._index))
+
+    def astype(self, dtype):
+        """The frame with its columns converted: ``dtype`` one type or a dict by column."""
+        types = dtype if isinstance(dtype, dict) else {c: dtype for c in self._data_columns()}
+        frame = self._frame
+        for c, t in types.items():
+            if c not in self._data_columns():
+                raise KeyError(c)
+            frame = frame.with_column(c, _floe._col(c).cast(_dtype_name(t)))
+        return DataFrame(frame, self._index)
+
+    def isna(self):
+        """Whether each value is missing (NaN counts as missing, as in pandas)."""
+        return self._map_columns(lambda e: e.is_null())
+
+    isnull = isna
+
+    def notna(self):
+        """Whether each value is present."""
+        return self._map_columns(lambda e: e.is_not_null())
+
+    notnull = notna
+
+    def _map_columns(self, f):
+        frame = self._frame
+        for c in self._data_columns():
+            frame = frame.with_column(c, f(_floe._col(c)))
+        return DataFrame(frame, self._index)
+
+    # -- aggregations ----------------------------------------------------------------
+
+    def groupby(self, by, sort=True, dropna=True, split_every=None):
+        """Groups by one column or several (names or Series of this frame): ``agg``,
+        ``sum``, ``mean``… give one row per group, sorted by the keys, indexed by them.
+        Rows with a missing key belong to no group (pandas' ``dropna=True``)."""
+        if not sort:
+            pass  # sorted anyway: the order of pandas' sort=True is one valid order
+        if not dropna:
+            raise NotImplementedError("groupby(dropna=False) is not supported yet")
+        keys = by if isinstance(by, (list, tuple)) else [by]
+        names = []
+        for k in keys:
+            if isinstance(k, Series):
+                if k._frame is not self._frame or k._column is None:
+                    raise ValueError("group keys must be columns of this frame")
+                k = k._column
+            if k not in self._data_columns():
+                raise KeyError(k)
+            names.append(k)
+        return GroupBy(self, names, split_every or 8)
+
+    def agg(self, arg):
+        """Frame-wide aggregations: a function name or list of them over every column, or
+        a dict ``{column: name or list of names}``; a pandas Series (one function) or
+        DataFrame (functions as rows) when computed."""
+        return _frame_agg(self, arg)
+
+    aggregate = agg
+
+    def _reduce(self, func, numeric_only=False, split_every=None):
+        cols = self._data_columns()
+        if numeric_only or func in ("mean", "var", "std"):
+            types = {n: t for n, t, _ in self._frame.dtypes}
+            numeric = [c for c in cols if types[c] != "object"]
+            if not numeric_only and len(numeric) != len(cols):
+                bad = [c for c in cols if c not in numeric]
+                raise TypeError(f"cannot compute the {func} of text columns {bad} "
+                                "(numeric_only=True leaves them out)")
+            cols = numeric
+        return _frame_agg(self[cols] if cols != self._data_columns() else self, func)
+
+    def sum(self, numeric_only=False, split_every=None):
+        return self._reduce("sum", numeric_only)
+
+    def mean(self, numeric_only=False, split_every=None):
+        return self._reduce("mean", numeric_only)
+
+    def count(self, numeric_only=False, split_every=None):
+        return self._reduce("count", numeric_only)
+
+    def min(self, numeric_only=False, split_every=None):
+        return self._reduce("min", numeric_only)
+
+    def max(self, numeric_only=False, split_every=None):
+        return self._reduce("max", numeric_only)
+
+    def var(self, ddof=1, numeric_only=False, split_every=None):
+        _ddof_one(ddof)
+        return self._reduce("var", numeric_only)
+
+    def std(self, ddof=1, numeric_only=False, split_every=None):
+        _ddof_one(ddof)
+        return self._reduce("std", numeric_only)
+
+    # -- results ---------------------------------------------------------------------
+
+    def compute(self):
+        """Runs the plan and returns a pandas DataFrame."""
+        return _pandas_frame(self._frame, self._index, self._labels)
+
+    def persist(self):
+        """The frame computed and held in memory (one partition)."""
+        return from_pandas(self.compute().reset_index(drop=not self._index), npartitions=1)
+
+
+class Series(_Base):
+    """A lazy column of a frame: a column, or an expression over its columns."""
+
+    def __init__(self, frame, expr, name, index=(), column=None):
+        super().__init__(frame, index)
+        self._expr = expr
+        self.name = name
+        # The frame's column this series is, when it is one (group keys must be).
+        self._column = column
+
+    @property
+    def dtype(self):
+        """The NumPy dtype of the values (before missing integers become float64)."""
+        return np.dtype(self._expr.dtype(self._frame))
+
+    @property
+    def ndim(self):
+        return 1
+
+    def __repr__(self):
+        return (f"floe.Series<{self.name!r}, dtype={self.dtype}, "
+                f"npartitions={self.npartitions}>")
+
+    def _with(self, expr, name):
+        return Series(self._frame, expr, name, self._index)
+
+    def _binary(self, op, other, reflected=False):
+        if isinstance(other, DataFrame):
+            return NotImplemented
+        if isinstance(other, Series) and other._frame is not self._frame:
+            raise ValueError("floe cannot align series of different frames (filter or "
+                             "assign on one frame, then combine its columns)")
+        o = _expr_of(other, self._frame)
+        left, right = (o, self._expr) if reflected else (self._expr, o)
+        name = self.name if not isinstance(other, Series) or other.name == self.name else None
+        return self._with(left.binary(op, right), name)
+
+    def __add__(self, o): return self._binary("+", o)
+    def __radd__(self, o): return self._binary("+", o, True)
+    def __sub__(self, o): return self._binary("-", o)
+    def __rsub__(self, o): return self._binary("-", o, True)
+    def __mul__(self, o): return self._binary("*", o)
+    def __rmul__(self, o): return self._binary("*", o, True)
+    def __truediv__(self, o): return self._binary("/", o)
+    def __rtruediv__(self, o): return self._binary("/", o, True)
+    def __mod__(self, o): return self._binary("%", o)
+    def __rmod__(self, o): return self._binary("%", o, True)
+    def __eq__(self, o): return self._binary("==", o)
+    def __ne__(self, o): return self._binary("!=", o)
+    def __lt__(self, o): return self._binary("<", o)
+    def __le__(self, o): return self._binary("<=", o)
+    def __gt__(self, o): return self._binary(">", o)
+    def __ge__(self, o): return self._binary(">=", o)
+    def __and__(self, o): return self._binary("&", o)
+    def __rand__(self, o): return self._binary("&", o, True)
+    def __or__(self, o): return self._binary("|", o)
+    def __ror__(self, o): return self._binary("|", o, True)
+
+    __hash__ = None
+
+    def __neg__(self):
+        return self._with(_floe._lit(-1).binary("*", self._expr), self.name)
+
+    def __pos__(self):
+        return self
+
+    def __invert__(self):
+        return self._with(self._expr.invert(), self.name)
+
+    def isna(self):
+        """Whether each value is missing (NaN counts as missing, as in pandas)."""
+        return self._with(self._expr.is_null(), self.name)
+
+    isnull = isna
+
+    def notna(self):
+        """Whether each value is present."""
+        return self._with(self._expr.is_not_null(), self.name)
+
+    notnull = notna
+
+    def astype(self, dtype):
+        """The values converted to ``dtype``."""
+        return self._with(self._expr.cast(_dtype_name(dtype)), self.name)
+
+    def rename(self, name):
+        return Series(self._frame, self._expr, name, self._index, self._column)
+
+    def to_frame(self, name=None):
+        """A one-column frame."""
+        name = name if name is not None else (self.name if self.name is not None else 0)
+        return DataFrame(self._materialized(str(name)), self._index)
+
+    def __getitem__(self, key):
+        if isinstance(key, Series):
+            if key._frame is not self._frame:
+                raise ValueError("a filter must be a Series of the same frame")
+            return Series(self._frame.filter(key._expr), self._expr, self.name, self._index,
+                          self._column)
+        raise TypeError("a floe Series is indexed by a boolean Series of its frame")
+
+    def _materialized(self, name):
+        """A frame holding only the index columns and this series as column ``name``."""
+        return self._frame.with_column(name, self._expr).select(list(self._index) + [name])
+
+    # -- reductions --------------------------------------------------------------------
+
+    def _reduce(self, func):
+        tmp = "__floe_value__"
+        frame = self._frame.with_column(tmp, self._expr)
+        return Scalar(frame.aggregate([], [(tmp, func, "value")]), "value")
+
+    def sum(self, split_every=None):
+        return self._reduce("sum")
+
+    def mean(self, split_every=None):
+        return self._reduce("mean")
+
+    def count(self, split_every=None):
+        return self._reduce("count")
+
+    def min(self, split_every=None):
+        return self._reduce("min")
+
+    def max(self, split_every=None):
+        return self._reduce("max")
+
+    def var(self, ddof=1, split_every=None):
+        _ddof_one(ddof)
+        return self._reduce("var")
+
+    def std(self, ddof=1, split_every=None):
+        _ddof_one(ddof)
+        return self._reduce("std")
+
+    def __len__(self):
+        return int(Scalar(self._frame.aggregate([], [(None, "size", "len")]), "len")
+                   .compute())
+
+    def compute(self):
+        """Runs the plan and returns a pandas Series."""
+        tmp = "__floe_value__"
+        out = _pandas_frame(self._materialized(tmp), self._index)[tmp]
+        out.name = self.name
+        return out
+
+
+class Scalar:
+    """A lazy single value (``df.x.sum()``): ``compute()`` returns it."""
+
+    def __init__(self, frame, column):
+        self._frame = frame
+        self._column = column
+
+    def compute(self):
+        """Runs the plan and returns the value (a NumPy scalar; NaN when missing)."""
+        value = _pandas_frame(self._frame)[self._column]
+        return value.iloc[0]
+
+    def __repr__(self):
+        return f"floe.Scalar<{dict((n, t) for n, t, _ in self._frame.dtypes)[self._column]}>"
+
+    def __bool__(self):
+        raise TypeError("the truth value of a floe Scalar is unknown until computed")
+
+
+def _ddof_one(ddof):
+    if ddof != 1:
+        raise NotImplementedError(f"floe.dataframe computes var/std with ddof=1 (pandas' "
+                                  f"default) only, got ddof={ddof}")
+
+
+def _expr_of(value, frame):
+    """A Series of ``frame`` or a constant as an expression."""
+    if isinstance(value, Series):
+        if value._frame is not frame:
+            raise ValueError("floe cannot align series of different frames")
+        return value._expr
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (bool, numbers.Integral, numbers.Real, str)):
+        return _floe._lit(value)
+    raise TypeError(f"floe.dataframe cannot combine a column with a {type(value).__name__}")
+
+
+def _check_func(f):
+    if not isinstance(f, str):
+        raise TypeError(f"aggregations are named by strings ({', '.join(_AGG_FUNCS)}), "
+                        f"got {f!r}")
+    if f not in _AGG_FUNCS:
+        raise ValueError(f"unknown aggregation {f!r} (known: {', '.join(_AGG_FUNCS)})")
+    return f
+
+
+def _specs(columns, arg, named):
+    """Aggregation specs ``(column, func, output)`` and the pandas labels of the outputs,
+    from pandas' forms: a name or list of names (over ``columns``), a dict, or named
+    aggregations ``out=(column, func)``. Returns ``(specs, labels, flat)``: ``flat`` when
+    the result is one column per input (labels are the column names)."""
+    if named:
+        if arg is not None:
+            raise TypeError("give aggregations either as an argument or by name, not both")
+        specs, labels = [], []
+        for out, pair in named.items():
+            if not (isinstance(pair, tuple) and len(pair) == 2):
+                raise TypeError(f"named aggregation {out}= must be (column, func), "
+                                f"got {pair!r}")
+            col, f = pair
+            specs.append((col, _check_func(f), out))
+            labels.append(out)
+        return specs, labels, True
+    if isinstance(arg, str):
+        f = _check_func(arg)
+        return [(c, f, c) for c in columns], list(columns), True
+    if isinstance(arg, (list, tuple)):
+        fs = [_check_func(f) for f in arg]
+        specs, labels = [], []
+        for c in columns:
+            for f in fs:
+                specs.append((c, f, f"{c}\0{f}"))
+                labels.append((c, f))
+        return specs, labels, False
+    if isinstance(arg, dict):
+        specs, labels, flat = [], [], True
+        lists = any(isinstance(v, (list, tuple)) for v in arg.values())
+        for c, fs in arg.items():
+            for f in ([fs] if isinstance(fs, str) else list(fs)):
+                _check_func(f)
+                if lists:
+                    specs.append((c, f, f"{c}\0{f}"))
+                    labels.append((c, f))
+                else:
+                    specs.append((c, f, c))
+                    labels.append(c)
+        return specs, labels, not lists
+    raise TypeError(f"agg takes a function name, a list of them, a dict or named "
+                    f"aggregations, got {arg!r}")
+
+
+def _frame_agg(df, arg):
+    specs, labels, flat = _specs(df._data_columns(), arg, {})
+    for c, _, _ in specs:
+        if c not in df._data_columns():
+            raise KeyError(c)
+    outs = [(c, f, f"{c}\0{f}") for c, f, _ in specs]
+    frame = df._frame.aggregate([], outs)
+    return _AggResult(frame, outs, arg)
+
+
+class _AggResult:
+    """A frame-wide aggregation, lazily: a Series by column (one function) or a frame
+    with the functions as rows, as pandas' ``df.agg``."""
+
+    def __init__(self, frame, outs, arg):
+        self._frame, self._outs, self._arg = frame, outs, arg
+
+    def compute(self):
+        pd = _pandas()
+        row = _pandas_frame(self._frame).iloc[0]
+        if isinstance(self._arg, str):
+            return pd.Series([row[o] for _, _, o in self._outs],
+                             index=[c for c, _, _ in self._outs])
+        cols = list(dict.fromkeys(c for c, _, _ in self._outs))
+        funcs = list(dict.fromkeys(f for _, f, _ in self._outs))
+        table = pd.DataFrame(index=funcs, columns=cols, dtype=float)
+        for c, f, o in self._outs:
+            table.loc[f, c] = row[o]
+        return table
+
+    def __repr__(self):
+        return f"floe.Series<agg {self._arg!r}, npartitions=1>"
+
+
+class GroupBy:
+    """``df.groupby(keys)``: aggregations per group."""
+
+    def __init__(self, df, keys, split_every, selection=None):
+        self._df = df
+        self._keys = list(keys)
+        self._split_every = int(split_every)
+        self._selection = selection
+
+    def _value_columns(self):
+        cols = self._selection if self._selection is not None else [
+            c for c in self._df._data_columns() if c not in self._keys]
+        return list(cols)
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            if key not in self._df._data_columns():
+                raise KeyError(key)
+            return SeriesGroupBy(self._df, self._keys, self._split_every, key)
+        key = list(key)
+        for k in key:
+            if k not in self._df._data_columns():
+                raise KeyError(k)
+        return GroupBy(self._df, self._keys, self._split_every, key)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self._df._data_columns():
+            return self[name]
+        raise AttributeError(f"'GroupBy' object has no attribute {name!r}")
+
+    def _run(self, specs, labels):
+        for c, _, _ in specs:
+            if c is not None and c not in self._df._data_columns():
+                raise KeyError(c)
+        frame = self._df._frame.aggregate(self._keys, specs, self._split_every)
+        return DataFrame(frame, self._keys, labels)
+
+    def agg(self, arg=None, split_every=None, **named):
+        """Aggregations per group: a function name or list of names over every value
+        column, a dict ``{column: name or list of names}``, or named aggregations
+        ``out=(column, func)``; functions are ``sum mean count size min max var std``."""
+        specs, labels, _ = _specs(self._value_columns(), arg, named)
+        return self._run(specs, labels)
+
+    aggregate = agg
+
+    def _all(self, func, numeric_only=False):
+        cols = self._value_columns()
+        if numeric_only:
+            types = {n: t for n, t, _ in self._df._frame.dtypes}
+            cols = [c for c in cols if types[c] != "object"]
+        return self._run([(c, func, c) for c in cols], cols)
+
+    def sum(self, numeric_only=False, split_every=None):
+        return self._all("sum", numeric_only)
+
+    def mean(self, numeric_only=False, split_every=None):
+        return self._all("mean", numeric_only)
+
+    def count(self, split_every=None):
+        return self._all("count")
+
+    def min(self, numeric_only=False, split_every=None):
+        return self._all("min", numeric_only)
+
+    def max(self, numeric_only=False, split_every=None):
+        return self._all("max", numeric_only)
+
+    def var(self, ddof=1, numeric_only=False, split_every=None):
+        _ddof_one(ddof)
+        return self._all("var", numeric_only)
+
+    def std(self, ddof=1, numeric_only=False, split_every=None):
+        _ddof_one(ddof)
+        return self._all("std", numeric_only)
+
+    def size(self, split_every=None):
+        """The number of rows of each group (a Series)."""
+        frame = self._df._frame.aggregate(self._keys, [(None, "size", "size")],
+                                          self._split_every)
+        return Series(frame, _floe._col("size"), None, self._keys, "size")
+
+    def __repr__(self):
+        return f"floe.GroupBy<by={self._keys}, npartitions={self._df.npartitions}>"
+
+
+class SeriesGroupBy:
+    """``df.groupby(keys).x``: aggregations of one column per group."""
+
+    def __init__(self, df, keys, split_every, column):
+        self._df, self._keys, self._split_every, self._column = df, keys, split_every, column
+
+    def _one(self, func):
+        frame = self._df._frame.aggregate(self._keys, [(self._column, func, self._column)],
+                                          self._split_every)
+        return Series(frame, _floe._col(self._column), self._column, self._keys,
+                      self._column)
+
+    def agg(self, arg=None, split_every=None, **named):
+        """One function (a Series) or several (a frame with a column per function)."""
+        if isinstance(arg, str) and not named:
+            return self._one(_check_func(arg))
+        if named:
+            specs = [(self._column, _check_func(f), out) for out, f in named.items()]
+            labels = list(named)
+        else:
+            if not isinstance(arg, (list, tuple)):
+                raise TypeError(f"agg takes a function name or a list of them, got {arg!r}")
+            specs = [(self._column, _check_func(f), f) for f in arg]
+            labels = [f for f in arg]
+        frame = self._df._frame.aggregate(self._keys, specs, self._split_every)
+        return DataFrame(frame, self._keys, labels)
+
+    aggregate = agg
+
+    def sum(self, split_every=None):
+        return self._one("sum")
+
+    def mean(self, split_every=None):
+        return self._one("mean")
+
+    def count(self, split_every=None):
+        return self._one("count")
+
+    def min(self, split_every=None):
+        return self._one("min")
+
+    def max(self, split_every=None):
+        return self._one("max")
+
+    def var(self, ddof=1, split_every=None):
+        _ddof_one(ddof)
+        return self._one("var")
+
+    def std(self, ddof=1, split_every=None):
+        _ddof_one(ddof)
+        return self._one("std")
+
+    def size(self, split_every=None):
+        return GroupBy(self._df, self._keys, self._split_every).size()
+
+    def __repr__(self):
+        return f"floe.SeriesGroupBy<{self._column!r} by={self._keys}>"

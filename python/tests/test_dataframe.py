@@ -1,0 +1,203 @@
+"""floe.dataframe against pandas as the oracle: random frames and partitionings (empty
+partitions, missing values, NaN, string and integer keys), CSV files, and bad input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import floe.dataframe as fd
+
+FUNCS = ["sum", "mean", "count", "min", "max", "var", "std"]
+
+
+@st.composite
+def frames(draw, min_rows=0):
+    """A pandas frame with a string key (some missing), an int key, a float column with
+    NaN, an int column; and a partition count (more partitions than rows gives empty
+    ones)."""
+    n = draw(st.integers(min_rows, 40))
+    # Missing strings as NaN: what pandas' read_csv gives, and what frames compute to.
+    names = draw(st.lists(st.sampled_from(["a", "b", "c", np.nan]), min_size=n, max_size=n))
+    ids = draw(st.lists(st.integers(-2, 2), min_size=n, max_size=n))
+    xs = draw(st.lists(st.one_of(st.floats(-1e3, 1e3, allow_nan=False), st.just(np.nan)),
+                       min_size=n, max_size=n))
+    ys = draw(st.lists(st.integers(-1000, 1000), min_size=n, max_size=n))
+    pdf = pd.DataFrame({"name": pd.Series(names, dtype=object), "id": np.array(ids, "i8"),
+                        "x": np.array(xs, "f8"), "y": np.array(ys, "i8")})
+    return pdf, draw(st.integers(1, 6))
+
+
+def _same(got, want, **kw):
+    if isinstance(want, pd.Series):
+        pd.testing.assert_series_equal(got, want, check_dtype=False, check_index_type=False,
+                                       rtol=1e-9, **kw)
+    else:
+        pd.testing.assert_frame_equal(got, want, check_dtype=False, check_index_type=False,
+                                      rtol=1e-9, **kw)
+
+
+@settings(max_examples=40, deadline=None)
+@given(frames(), st.sampled_from(FUNCS), st.sampled_from(["name", "id"]))
+def test_groupby_one_column_is_pandas(data, func, key):
+    pdf, nparts = data
+    df = fd.from_pandas(pdf, npartitions=nparts)
+    got = getattr(df.groupby(key).x, func)().compute()
+    want = getattr(pdf.groupby(key).x, func)()
+    _same(got, want)
+
+
+@settings(max_examples=30, deadline=None)
+@given(frames(), st.sampled_from(FUNCS))
+def test_groupby_two_keys_dict_and_named_aggregations_are_pandas(data, func):
+    pdf, nparts = data
+    df = fd.from_pandas(pdf, npartitions=nparts)
+    spec = {"x": func, "y": "sum"}
+    _same(df.groupby(["name", "id"]).agg(spec).compute(),
+          pdf.groupby(["name", "id"]).agg(spec))
+    _same(df.groupby("name").agg(total=("y", "sum"), m=("x", func)).compute(),
+          pdf.groupby("name").agg(total=("y", "sum"), m=("x", func)))
+    funcs = ["min", func] if func != "min" else ["min", "max"]
+    _same(df.groupby("id").agg({"x": funcs}).compute(), pdf.groupby("id").agg({"x": funcs}))
+    _same(df.groupby("id").size().compute(), pdf.groupby("id").size())
+
+
+@settings(max_examples=40, deadline=None)
+@given(frames(), st.floats(-500, 500), st.integers(-3, 3))
+def test_filters_arithmetic_and_assign_are_pandas(data, cut, k):
+    pdf, nparts = data
+    df = fd.from_pandas(pdf, npartitions=nparts)
+    got = df[(df.x > cut) | (df.name == "a")]
+    want = pdf[(pdf.x > cut) | (pdf.name == "a")]
+    _same(got.compute(), want.reset_index(drop=True))
+    z = df.assign(z=df.x * k + df.y / 2 - 1, w=df.y % 3)
+    pz = pdf.assign(z=pdf.x * k + pdf.y / 2 - 1, w=pdf.y % 3)
+    _same(z.compute(), pz)
+    _same((df.x * 2 - df.y).compute(), pdf.x * 2 - pdf.y)
+    _same((-df.x).compute(), -pdf.x)
+    _same(df[~df.x.isna()].y.compute(), pdf[~pdf.x.isna()].y.reset_index(drop=True))
+    _same(df.x.notna().compute(), pdf.x.notna())
+
+
+@settings(max_examples=30, deadline=None)
+@given(frames(), st.sampled_from(FUNCS))
+def test_reductions_are_pandas(data, func):
+    pdf, nparts = data
+    df = fd.from_pandas(pdf, npartitions=nparts)
+    got = getattr(df.x, func)().compute()
+    want = getattr(pdf.x, func)()
+    assert (np.isnan(got) and np.isnan(want)) or got == pytest.approx(want, rel=1e-9)
+    _same(getattr(df[["x", "y"]], func)().compute(), getattr(pdf[["x", "y"]], func)())
+    assert len(df) == len(pdf)
+    assert df.shape[0].compute() == len(pdf) and df.shape[1] == 4
+
+
+def test_frame_agg_with_a_list_gives_functions_as_rows():
+    pdf = pd.DataFrame({"x": [1.0, 2.0, np.nan, 4.0], "y": [1, 2, 3, 4]})
+    df = fd.from_pandas(pdf, npartitions=3)
+    _same(df.agg(["sum", "max"]).compute(), pdf.agg(["sum", "max"]))
+    _same(df.sum().compute(), pdf.sum())
+
+
+def test_structure_without_computing():
+    pdf = pd.DataFrame({"name": ["a", "b"], "x": [1.0, 2.0], "n": [1, 2]})
+    df = fd.from_pandas(pdf, npartitions=2)
+    assert list(df.columns) == ["name", "x", "n"]
+    assert df.dtypes.to_dict() == {"name": np.dtype(object), "x": np.dtype("f8"),
+                                   "n": np.dtype("i8")}
+    assert df.npartitions == 2
+    assert "npartitions=2" in repr(df) and "x: float64" in repr(df)
+    assert repr(df.x + 1) == "floe.Series<'x', dtype=float64, npartitions=2>"
+    assert (df.n / 2).dtype == np.dtype("f8")
+    assert "name" in dir(df)
+    with pytest.raises(TypeError, match="truth value"):
+        bool(df.x > 1)
+
+
+def test_missing_columns_are_key_errors_naming_them():
+    df = fd.from_pandas(pd.DataFrame({"x": [1.0], "y": [2]}), npartitions=1)
+    with pytest.raises(KeyError, match="zz"):
+        df["zz"]
+    with pytest.raises(KeyError, match="zz"):
+        df[["x", "zz"]]
+    with pytest.raises(KeyError, match="zz"):
+        df.groupby("zz")
+    with pytest.raises(KeyError, match="zz"):
+        df.groupby("x").agg({"zz": "sum"})
+    with pytest.raises(AttributeError, match="zz"):
+        df.zz
+    with pytest.raises(ValueError, match="unknown aggregation 'median'"):
+        df.groupby("x").y.agg("median")
+
+
+def test_series_of_other_frames_do_not_combine():
+    df = fd.from_pandas(pd.DataFrame({"x": [1.0, 2.0]}), npartitions=1)
+    other = df[df.x > 1]
+    with pytest.raises(ValueError, match="different frames"):
+        other.x + df.x
+    with pytest.raises(ValueError, match="this frame"):
+        df[other.x > 1]
+
+
+def test_from_pandas_types_and_missing_values_round_trip():
+    pdf = pd.DataFrame({
+        "i": pd.array([1, None, 3], dtype="Int64"),
+        "f": [1.5, np.nan, -0.0],
+        "b": [True, False, True],
+        "s": ["x", None, "z"],
+        "t": pd.to_datetime(["2014-01-01 00:00", None, "2014-01-03 06:00"]),
+        "f4": np.array([1, 2, 3], "f4"),
+    })
+    got = fd.from_pandas(pdf, npartitions=2).compute()
+    # Integers with missing values come back as float64, missing strings as NaN (as
+    # pandas' read_csv gives them).
+    want = pdf.assign(i=[1.0, np.nan, 3.0], s=["x", np.nan, "z"],
+                      t=pdf.t.astype("datetime64[ns]"))
+    _same(got, want)
+    with pytest.raises(NotImplementedError, match="reset_index"):
+        fd.from_pandas(pdf.set_index("s"), npartitions=1)
+    with pytest.raises(TypeError, match="column 'o'"):
+        fd.from_pandas(pd.DataFrame({"o": [object()]}), npartitions=1)
+    with pytest.raises(ValueError, match="exactly one"):
+        fd.from_pandas(pdf)
+
+
+def test_read_csv_is_pandas_read_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 2000
+    pdf = pd.DataFrame({"name": rng.choice(["Alice", "Bob", "Carol", "Dan"], n),
+                        "id": rng.integers(0, 50, n), "x": rng.normal(size=n)})
+    pdf.loc[::7, "x"] = np.nan
+    for i in range(3):
+        pdf.iloc[i * 600:(i + 1) * 600].to_csv(tmp_path / f"part-{i}.csv", index=False)
+    want = pd.concat([pd.read_csv(tmp_path / f"part-{i}.csv") for i in range(3)],
+                     ignore_index=True)
+    df = fd.read_csv(str(tmp_path / "part-*.csv"), blocksize=5000)
+    assert df.npartitions > 3
+    _same(df.compute(), want)
+    _same(df.groupby("name").x.mean().compute(), want.groupby("name").x.mean())
+    _same(df[df.id > 25].groupby("id").agg({"x": "sum", "name": "count"}).compute(),
+          want[want.id > 25].groupby("id").agg({"x": "sum", "name": "count"}))
+    only = fd.read_csv(str(tmp_path / "part-0.csv"), usecols=["id", "x"],
+                       dtype={"id": "float64"})
+    assert list(only.columns) == ["id", "x"] and only.dtypes["id"] == np.dtype("f8")
+
+
+def test_read_csv_errors_name_the_file_line_and_column(tmp_path):
+    p = tmp_path / "bad.csv"
+    p.write_text("a,b\n1,2\n3,x\n")
+    df = fd.read_csv(str(p), dtype={"b": "int64"})
+    with pytest.raises(ValueError, match=r"bad\.csv, line 3.*'b'"):
+        df.compute()
+    with pytest.raises(FileNotFoundError):
+        fd.read_csv(str(tmp_path / "none-*.csv"))
+    with pytest.raises(ValueError, match="blocksize"):
+        fd.read_csv(str(p), blocksize="lots")
+
+
+def test_parquet_errors_are_clear(tmp_path):
+    p = tmp_path / "broken.parquet"
+    p.write_bytes(b"PAR1 not really")
+    with pytest.raises((ValueError, OSError), match="broken.parquet"):
+        fd.read_parquet(str(p))
