@@ -407,6 +407,61 @@ class DataFrame(_Base):
 
     notnull = notna
 
+    def dropna(self, how="any", subset=None):
+        """The rows without missing values (``how="any"``) or not all missing
+        (``how="all"``), among ``subset`` (a column or list; all columns by default)."""
+        if how not in ("any", "all"):
+            raise ValueError(f"how must be 'any' or 'all', got {how!r}")
+        cols = self._data_columns() if subset is None else (
+            [subset] if isinstance(subset, str) else list(subset))
+        for c in cols:
+            if c not in self._data_columns():
+                raise KeyError(c)
+        if not cols:
+            return self
+        present = [_floe._col(c).is_not_null() for c in cols]
+        pred = present[0]
+        for p in present[1:]:
+            pred = pred.binary("&" if how == "any" else "|", p)
+        return DataFrame(self._frame.filter(pred), self._index, self._labels)
+
+    def fillna(self, value):
+        """Missing values (null or NaN) replaced: ``value`` a constant for every column,
+        or a dict of constants by column."""
+        fills = value if isinstance(value, dict) else {c: value for c in self._data_columns()}
+        frame = self._frame
+        for c, v in fills.items():
+            if c not in self._data_columns():
+                raise KeyError(c)
+            frame = frame.with_column(c, _floe._col(c).fillna(_expr_of(v, frame)))
+        return DataFrame(frame, self._index, self._labels)
+
+    def head(self, n=5, npartitions=1, compute=True):
+        """The first ``n`` rows, from the first ``npartitions`` partitions only (``-1``:
+        as many as it takes), as a pandas DataFrame (a lazy frame with
+        ``compute=False``)."""
+        out = DataFrame(self._frame.head(int(n), None if npartitions == -1
+                                         else int(npartitions)), self._index, self._labels)
+        return out.compute() if compute else out
+
+    def to_parquet(self, path):
+        """Writes each partition to a Parquet file, ``path/part.{i}.parquet`` (a ``*`` in
+        ``path`` stands for the number instead); runs now. Each file is written under a
+        temporary name and renamed when complete, so a failure leaves no half-written
+        file under a final name."""
+        if self._index:
+            raise NotImplementedError("writing a frame with an index: reset it first")
+        self._frame.to_parquet(str(path)).compute()
+
+    def to_csv(self, path):
+        """Writes each partition to a CSV file with a header, ``path/part.{i}.csv`` (a
+        ``*`` in ``path`` stands for the number instead); runs now and returns the paths
+        written, as Dask's."""
+        if self._index:
+            raise NotImplementedError("writing a frame with an index: reset it first")
+        cols = self._frame.to_csv(str(path)).compute()
+        return list(cols[0][2])
+
     def _map_columns(self, f):
         frame = self._frame
         for c in self._data_columns():
@@ -574,6 +629,61 @@ class Series(_Base):
         """The values converted to ``dtype``."""
         return self._with(self._expr.cast(_dtype_name(dtype)), self.name)
 
+    def dropna(self):
+        """The values that are not missing."""
+        return self[self.notna()]
+
+    def fillna(self, value):
+        """Missing values (null or NaN) replaced by ``value`` (a constant, or a Series of
+        the same frame)."""
+        return self._with(self._expr.fillna(_expr_of(value, self._frame)), self.name)
+
+    def head(self, n=5, npartitions=1, compute=True):
+        """The first ``n`` values, from the first ``npartitions`` partitions only, as a
+        pandas Series."""
+        tmp = "__floe_value__"
+        frame = self._frame.with_column(tmp, self._expr).select(list(self._index) + [tmp])
+        out = Series(frame.head(int(n), None if npartitions == -1 else int(npartitions)),
+                     _floe._col(tmp), self.name, self._index)
+        return out.compute() if compute else out
+
+    def _grouped(self):
+        """This series' frame with the values as a column (to group by), and its name."""
+        if self._column is not None:
+            return self._frame, self._column
+        tmp = "__floe_value__"
+        return self._frame.with_column(tmp, self._expr), tmp
+
+    def value_counts(self, sort=True, ascending=False, dropna=True, normalize=False,
+                     split_every=None):
+        """How often each value occurs (missing values left out), most frequent first;
+        ties in the order of the values. A Series named ``count`` (``proportion`` with
+        ``normalize``) indexed by the values, as pandas'."""
+        if not dropna:
+            raise NotImplementedError("value_counts(dropna=False) is not supported yet")
+        frame, key = self._grouped()
+        counts = frame.aggregate([key], [(None, "size", "count")], split_every or 8)
+        name = self.name
+
+        def finish(pdf):
+            out = pdf.set_index(key)["count"]
+            out.index.name = name
+            if normalize:
+                out = out / out.sum()
+                out.name = "proportion"
+            if sort:
+                out = out.sort_values(ascending=ascending, kind="stable")
+            return out
+        return _Lazy(counts, finish, f"value_counts of {name!r}")
+
+    def nunique(self, dropna=True, split_every=None):
+        """The number of distinct values (missing values left out), a lazy Scalar."""
+        if not dropna:
+            raise NotImplementedError("nunique(dropna=False) is not supported yet")
+        frame, key = self._grouped()
+        groups = frame.aggregate([key], [(None, "size", "n")], split_every or 8)
+        return Scalar(groups.aggregate([], [(None, "size", "nunique")]), "nunique")
+
     def rename(self, name):
         return Series(self._frame, self._expr, name, self._index, self._column)
 
@@ -634,6 +744,19 @@ class Series(_Base):
         out = _pandas_frame(self._materialized(tmp), self._index)[tmp]
         out.name = self.name
         return out
+
+
+class _Lazy:
+    """A small result computed from a frame and finished by pandas (``value_counts``)."""
+
+    def __init__(self, frame, finish, what):
+        self._frame, self._finish, self._what = frame, finish, what
+
+    def compute(self):
+        return self._finish(_pandas_frame(self._frame))
+
+    def __repr__(self):
+        return f"floe.Series<{self._what}, npartitions=1>"
 
 
 class Scalar:

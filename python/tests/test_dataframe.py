@@ -190,6 +190,10 @@ def test_read_csv_errors_name_the_file_line_and_column(tmp_path):
     df = fd.read_csv(str(p), dtype={"b": "int64"})
     with pytest.raises(ValueError, match=r"bad\.csv, line 3.*'b'"):
         df.compute()
+    # head reads the first partition only: the bad line is in another one.
+    split = fd.read_csv(str(p), dtype={"b": "int64"}, blocksize=4)
+    assert split.npartitions >= 2
+    _same(split.head(1), pd.DataFrame({"a": [1], "b": [2]}))
     with pytest.raises(FileNotFoundError):
         fd.read_csv(str(tmp_path / "none-*.csv"))
     with pytest.raises(ValueError, match="blocksize"):
@@ -201,3 +205,71 @@ def test_parquet_errors_are_clear(tmp_path):
     p.write_bytes(b"PAR1 not really")
     with pytest.raises((ValueError, OSError), match="broken.parquet"):
         fd.read_parquet(str(p))
+
+
+@settings(max_examples=30, deadline=None)
+@given(frames(), st.sampled_from(["name", "id", "y"]), st.booleans())
+def test_value_counts_nunique_and_dropna_are_pandas(data, column, normalize):
+    pdf, nparts = data
+    df = fd.from_pandas(pdf, npartitions=nparts)
+    got = df[column].value_counts(normalize=normalize).compute()
+    want = pdf[column].value_counts(normalize=normalize)
+    # Ties may come in another order: compare as sorted by count, then value.
+    def by_count(s):
+        return s.reset_index().sort_values([s.name, column], kind="stable").reset_index(drop=True)
+    _same(by_count(got), by_count(want))
+    assert list(got.to_numpy()) == sorted(got.to_numpy(), reverse=True)
+    assert df[column].nunique().compute() == pdf[column].nunique()
+    assert (df.x * 2).nunique().compute() == (pdf.x * 2).nunique()
+    _same(df.dropna().compute(), pdf.dropna().reset_index(drop=True))
+    _same(df.dropna(how="all", subset=["name", "x"]).compute(),
+          pdf.dropna(how="all", subset=["name", "x"]).reset_index(drop=True))
+    _same(df.x.dropna().compute(), pdf.x.dropna().reset_index(drop=True))
+
+
+@settings(max_examples=30, deadline=None)
+@given(frames(), st.integers(0, 50), st.floats(-5, 5))
+def test_head_and_fillna_are_pandas(data, n, fill):
+    pdf, nparts = data
+    df = fd.from_pandas(pdf, npartitions=nparts)
+    _same(df.head(n, npartitions=-1), pdf.head(n))
+    first = len(pdf) // min(nparts, len(pdf)) if len(pdf) else 0
+    _same(df.head(n), pdf.head(min(n, first)))  # Dask's: the first partition only
+    _same(df.x.head(n, npartitions=-1), pdf.x.head(n))
+    _same(df.fillna({"x": fill, "name": "?"}).compute(), pdf.fillna({"x": fill, "name": "?"}))
+    _same(df.x.fillna(df.y).compute(), pdf.x.fillna(pdf.y))
+    _same(df.x.fillna(0).compute(), pdf.x.fillna(0))
+    _same(df.y.fillna(1.5).compute(), pdf.y.fillna(1.5))
+
+
+def test_parquet_and_csv_round_trips_and_writes_whole_files(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 3000
+    pdf = pd.DataFrame({"name": rng.choice(["a", "b", None], n), "id": rng.integers(0, 9, n),
+                        "x": rng.normal(size=n),
+                        "t": pd.Timestamp("2014-01-01") + pd.to_timedelta(np.arange(n), "h")})
+    pdf["t"] = pdf["t"].astype("datetime64[ns]")
+    want = pdf.assign(name=pdf.name.where(pdf.name.notna(), np.nan))
+    df = fd.from_pandas(pdf, npartitions=12)
+    df.to_parquet(tmp_path / "pq")
+    names = sorted(p.name for p in (tmp_path / "pq").iterdir())
+    assert names == sorted(f"part.{i}.parquet" for i in range(12))   # no temporary files
+    back = fd.read_parquet(tmp_path / "pq")
+    assert back.npartitions == 12
+    _same(back.compute(), want)                 # part.2 before part.10: rows in order
+    _same(back.groupby("name").x.sum().compute(), want.groupby("name").x.sum())
+    paths = df.to_csv(str(tmp_path / "csv" / "out-*.csv"))
+    assert len(paths) == 12 and paths[0].endswith("out-0.csv")
+    again = fd.read_csv(str(tmp_path / "csv" / "out-*.csv"), parse_dates=["t"])
+    _same(again.compute(), want)
+    with pytest.raises(ValueError, match=r"at most one '\*'"):
+        df.to_csv(str(tmp_path / "a-*-*.csv"))
+
+
+def test_a_failed_write_leaves_no_file_under_its_final_name(tmp_path):
+    p = tmp_path / "bad.csv"
+    p.write_text("a,b\n1,2\n3,x\n")
+    df = fd.read_csv(str(p), dtype={"b": "int64"})
+    with pytest.raises(ValueError, match="line 3"):
+        df.to_parquet(tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []

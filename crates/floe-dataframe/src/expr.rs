@@ -177,6 +177,9 @@ pub enum Expr {
     IsNotNull(Box<Expr>),
     /// The values converted to another type.
     Cast(Box<Expr>, DataType),
+    /// The first expression's values, its missing ones (null or NaN) taken from the
+    /// second (`fillna`).
+    FillNa(Box<Expr>, Box<Expr>),
 }
 
 /// The column `name`.
@@ -239,6 +242,13 @@ impl Expr {
         Expr::Cast(Box::new(self), to)
     }
 
+    /// The values, each missing one (null or NaN) replaced by `value`'s (a constant or
+    /// another expression): pandas' `fillna`. Integers filled with a float become floats.
+    #[must_use]
+    pub fn fillna(self, value: Expr) -> Expr {
+        Expr::FillNa(Box::new(self), Box::new(value))
+    }
+
     /// The columns the expression reads, each once, in order of first use.
     pub fn columns(&self) -> Vec<&str> {
         let mut out = Vec::new();
@@ -254,7 +264,7 @@ impl Expr {
         match self {
             Expr::Column(c) => f(c),
             Expr::Literal(_) => {}
-            Expr::Binary { left, right, .. } => {
+            Expr::Binary { left, right, .. } | Expr::FillNa(left, right) => {
                 left.visit_columns(f);
                 right.visit_columns(f);
             }
@@ -296,6 +306,9 @@ impl Expr {
                     return Err(invalid(format!("cannot cast {from} to {to}")));
                 }
                 to.clone()
+            }
+            Expr::FillNa(e, v) => {
+                fill_type(&e.data_type(schema)?, &v.data_type(schema)?, v.is_literal())?
             }
         })
     }
@@ -367,6 +380,25 @@ impl Expr {
                 .eval(batch)?
                 .map(|a| Ok(Arc::new(boolean::not(&missing(&a)?)?) as ArrayRef))?,
             Expr::Cast(e, to) => e.eval(batch)?.map(|a| Ok(cast(&a, to)?))?,
+            Expr::FillNa(e, v) => {
+                let (l, r) = (e.eval(batch)?, v.eval(batch)?);
+                let t = fill_type(l.data_type(), r.data_type(), v.is_literal())?;
+                let (l, r) = (l.cast_to(&t)?, r.cast_to(&t)?);
+                let l = match l {
+                    Evaluated::Array(a) => a,
+                    Evaluated::Scalar(s) => broadcast(&s, batch.num_rows())?,
+                };
+                let holes = missing(&l)?;
+                if holes.true_count() == 0 {
+                    Evaluated::Array(l)
+                } else {
+                    Evaluated::Array(arrow::compute::kernels::zip::zip(
+                        &holes,
+                        r.datum().as_ref(),
+                        &l,
+                    )?)
+                }
+            }
         })
     }
 }
@@ -418,6 +450,7 @@ impl fmt::Display for Expr {
             Expr::IsNull(e) => write!(f, "{e}.isna()"),
             Expr::IsNotNull(e) => write!(f, "{e}.notna()"),
             Expr::Cast(e, t) => write!(f, "{e}.astype({t})"),
+            Expr::FillNa(e, v) => write!(f, "{e}.fillna({v})"),
         }
     }
 }
@@ -554,6 +587,29 @@ pub(crate) fn nan_mask(a: &ArrayRef) -> Option<BooleanArray> {
             .map(|v| v.iter().map(|x| Some(x.is_some_and(f32::is_nan))).collect()),
         _ => None,
     }
+}
+
+/// The type of `fillna`'s result: numbers meet as arithmetic meets them (integers filled
+/// with a float become floats), strings stay strings, a constant is converted to the
+/// column's type where it can be (a date string into a timestamp column).
+fn fill_type(t: &DataType, v: &DataType, v_literal: bool) -> Result<DataType> {
+    if t == v || matches!(v, DataType::Null) {
+        return Ok(t.clone());
+    }
+    if matches!(t, DataType::Null) {
+        return Ok(v.clone());
+    }
+    if is_numeric(t) && is_numeric(v) {
+        let (lt, _) = operand_types(BinaryOp::Add, t, v, false, v_literal)?;
+        return Ok(lt);
+    }
+    if is_string(t) && is_string(v) {
+        return Ok(DataType::Utf8);
+    }
+    if v_literal && can_cast_types(v, t) && !is_numeric(v) {
+        return Ok(t.clone());
+    }
+    Err(invalid(format!("cannot fill missing {t} values with {v}")))
 }
 
 /// Whether each value is missing: null, or NaN (as pandas' `isna`).

@@ -11,6 +11,7 @@ use floe_graph::{GraphBuilder, Key, TaskError, TaskId, Value};
 use crate::agg::{Agg, AggFunc, AggPlan, GroupState};
 use crate::error::{Result, invalid};
 use crate::expr::{Expr, not_found};
+use crate::sink::{FileFormat, Sink};
 use crate::source::{CsvOptions, CsvSource, ParquetSource, Partition, indices};
 
 /// A partitioned dataframe: a plan over partitions of Arrow record batches. Nothing is
@@ -56,6 +57,10 @@ enum Plan {
     Filter(DataFrame, Expr),
     WithColumn(DataFrame, String, Expr),
     Aggregate(DataFrame, Arc<AggPlan>, usize),
+    /// The first rows (at most `n`) of the first partitions (all when `None`).
+    Head(DataFrame, usize, Option<usize>),
+    /// Each partition written to its file; a row per file.
+    Write(DataFrame, Arc<Sink>),
 }
 
 impl fmt::Debug for DataFrame {
@@ -161,7 +166,8 @@ impl DataFrame {
             Plan::Parquet(s) => s.npartitions(),
             Plan::Memory(p) => p.len(),
             Plan::Select(i) | Plan::Filter(i, _) | Plan::WithColumn(i, _, _) => i.npartitions(),
-            Plan::Aggregate(..) => 1,
+            Plan::Aggregate(..) | Plan::Head(..) => 1,
+            Plan::Write(i, _) => i.npartitions(),
         }
     }
 
@@ -174,6 +180,8 @@ impl DataFrame {
             Plan::Filter(..) => "filter",
             Plan::WithColumn(..) => "assign",
             Plan::Aggregate(..) => "aggregate",
+            Plan::Head(..) => "head",
+            Plan::Write(..) => "write",
         }
     }
 
@@ -268,6 +276,54 @@ impl DataFrame {
     /// None in practice (kept for symmetry with [`DataFrame::agg`]).
     pub fn count_rows(&self) -> Result<Self> {
         self.agg(vec![Agg::size("len")])
+    }
+
+    /// The first `n` rows, taken from the first `npartitions` partitions (`None`: from
+    /// as many as it takes), as Dask's `head(n, npartitions=1)`: only those partitions are
+    /// read. One partition.
+    ///
+    /// # Errors
+    ///
+    /// None in practice (kept for symmetry with the other plans).
+    pub fn head(&self, n: usize, npartitions: Option<usize>) -> Result<Self> {
+        if npartitions == Some(0) {
+            return Err(invalid("head needs at least one partition"));
+        }
+        Ok(Self::new(
+            Plan::Head(self.clone(), n, npartitions),
+            self.schema.clone(),
+        ))
+    }
+
+    /// Writes each partition to a Parquet file (snappy), `path/part.{i}.parquet` or, for a
+    /// `path` with a `*`, that path with the partition's number for it; the directory is
+    /// created now. Computing the returned frame writes the files and gives a row per file
+    /// (`path`, `rows`). Each file is written under a hidden temporary name and renamed when
+    /// complete: a failure leaves no half-written file under a final name.
+    ///
+    /// # Errors
+    ///
+    /// The directory cannot be created, or `path` has more than one `*`.
+    pub fn to_parquet(&self, path: &str) -> Result<Self> {
+        self.write(path, FileFormat::Parquet)
+    }
+
+    /// Writes each partition to a CSV file with a header line, named as
+    /// [`DataFrame::to_parquet`] names them (`part.{i}.csv`).
+    ///
+    /// # Errors
+    ///
+    /// As [`DataFrame::to_parquet`].
+    pub fn to_csv(&self, path: &str) -> Result<Self> {
+        self.write(path, FileFormat::Csv)
+    }
+
+    fn write(&self, path: &str, format: FileFormat) -> Result<Self> {
+        let sink = Arc::new(Sink::new(path, format)?);
+        Ok(Self::new(
+            Plan::Write(self.clone(), sink),
+            Sink::result_schema(),
+        ))
     }
 
     fn aggregate(&self, keys: Vec<String>, aggs: Vec<Agg>, split_every: usize) -> Result<Self> {
@@ -452,6 +508,57 @@ impl DataFrame {
                     part_value(part.project(&cols))
                 })?;
                 Ok(vec![out])
+            }
+            Plan::Head(input, n, k) => {
+                let mut parts = input.lower_partitions(b, &columns)?;
+                // The others are culled before the graph runs: never read.
+                parts.truncate(k.unwrap_or(usize::MAX));
+                let (n, schema) = (*n, self.schema.clone());
+                let cols = columns.clone();
+                let out = b.add_fn(Key::named("head"), &parts, move |inputs| {
+                    let mut batches = Vec::new();
+                    let mut left = n;
+                    for v in inputs {
+                        for batch in partition(v)?.batches() {
+                            if left == 0 {
+                                break;
+                            }
+                            let take = batch.num_rows().min(left);
+                            batches.push(batch.slice(0, take));
+                            left -= take;
+                        }
+                    }
+                    let schema = match batches.first() {
+                        Some(b) => b.schema(),
+                        None => Arc::new(
+                            schema
+                                .project(&indices(&schema, &cols).map_err(TaskError::new)?)
+                                .map_err(TaskError::new)?,
+                        ),
+                    };
+                    part_value(Ok(Partition::new(schema, batches)))
+                })?;
+                Ok(vec![out])
+            }
+            Plan::Write(input, sink) => {
+                let all = input.column_names();
+                let parts = input.lower_partitions(b, &all)?;
+                let schema = input.schema.clone();
+                parts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let (sink, schema, cols) = (sink.clone(), schema.clone(), columns.clone());
+                        Ok(
+                            b.add_fn(Key::new("write", &[i as u32]), &[p], move |inputs| {
+                                let part = partition(&inputs[0])?;
+                                part_value(
+                                    sink.write(i, part, &schema).and_then(|r| r.project(&cols)),
+                                )
+                            })?,
+                        )
+                    })
+                    .collect()
             }
         }
     }

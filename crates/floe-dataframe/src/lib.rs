@@ -35,6 +35,7 @@ mod agg;
 mod error;
 mod expr;
 mod frame;
+mod sink;
 mod source;
 
 pub use agg::{Agg, AggFunc};

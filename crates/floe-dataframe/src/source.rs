@@ -134,11 +134,39 @@ pub(crate) fn expand(path: &str, extension: &str) -> Result<Vec<PathBuf>> {
         }
         files.push(p.to_path_buf());
     }
-    files.sort();
+    // part.2 before part.10, as the files of a write are numbered.
+    files.sort_by_cached_key(|f| natural_key(f));
     if files.is_empty() {
         return Err(Error::NoFiles(path.to_owned()));
     }
     Ok(files)
+}
+
+/// `path` as runs of digits (compared as numbers) and of other characters.
+fn natural_key(path: &Path) -> Vec<(String, u128)> {
+    let s = path.to_string_lossy();
+    let mut out: Vec<(String, u128)> = Vec::new();
+    let mut text = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            let mut digits = String::from(c);
+            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                digits.push(d);
+                chars.next();
+            }
+            // Too many digits for a number: compared as text, after the numbers.
+            let n = digits.parse::<u128>().unwrap_or(u128::MAX);
+            out.push((std::mem::take(&mut text), n));
+            if n == u128::MAX {
+                text = digits;
+            }
+        } else {
+            text.push(c);
+        }
+    }
+    out.push((text, 0));
+    out
 }
 
 /// Whether `name` matches `pattern` (`*`: any run, `?`: any one byte).

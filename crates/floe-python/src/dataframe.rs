@@ -190,6 +190,22 @@ impl PyFrame {
             .map_err(to_py)
     }
 
+    /// The first `n` rows of the first `npartitions` partitions (all when `None`).
+    #[pyo3(signature = (n, npartitions=Some(1)))]
+    fn head(&self, n: usize, npartitions: Option<usize>) -> PyResult<PyFrame> {
+        self.inner.head(n, npartitions).map(frame).map_err(to_py)
+    }
+
+    /// A frame whose computation writes each partition to a Parquet file under `path`.
+    fn to_parquet(&self, path: &str) -> PyResult<PyFrame> {
+        self.inner.to_parquet(path).map(frame).map_err(to_py)
+    }
+
+    /// A frame whose computation writes each partition to a CSV file under `path`.
+    fn to_csv(&self, path: &str) -> PyResult<PyFrame> {
+        self.inner.to_csv(path).map(frame).map_err(to_py)
+    }
+
     /// Runs the frame (GIL released) and returns its columns: `(name, kind, values, mask)`,
     /// `kind` a NumPy dtype name (`values` a NumPy array) or `"str"` (`values` a list of
     /// strings and `None`); `mask` a boolean NumPy array of the missing values, or `None`.
@@ -508,6 +524,11 @@ impl PyExpr {
 
     fn is_not_null(&self) -> PyExpr {
         expr(self.inner.clone().is_not_null())
+    }
+
+    /// The values with missing ones taken from `value`.
+    fn fillna(&self, value: &PyExpr) -> PyExpr {
+        expr(self.inner.clone().fillna(value.inner.clone()))
     }
 
     fn cast(&self, dtype: &str) -> PyResult<PyExpr> {

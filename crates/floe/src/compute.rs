@@ -222,7 +222,13 @@ pub fn graph<C: Compute + ?Sized>(what: &C) -> Result<(Graph, Vec<TaskId>)> {
         }
     }
     let graph = builder.build();
-    Ok(fuse(&graph, &outputs)?)
+    // Tasks no output needs (the partitions a `head` does not read) never run.
+    if floe_graph::needed(&graph, &outputs).iter().all(|&n| n) {
+        Ok(fuse(&graph, &outputs)?)
+    } else {
+        let (graph, outputs) = floe_graph::cull(&graph, &outputs)?;
+        Ok(fuse(&graph, &outputs)?)
+    }
 }
 
 /// Computes every block of `arrays` (shared work once) and returns arrays over the blocks

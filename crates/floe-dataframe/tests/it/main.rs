@@ -16,7 +16,9 @@ use proptest::prelude::*;
 fn compute(df: &DataFrame) -> Result<RecordBatch, String> {
     let mut b = GraphBuilder::default();
     let out = df.lower(&mut b).map_err(|e| e.to_string())?;
-    let graph = b.build();
+    // As `floe::compute`: tasks no output needs (partitions a `head` skips) are culled.
+    let (graph, outs) = floe_graph::cull(&b.build(), &[out]).map_err(|e| e.to_string())?;
+    let out = outs[0];
     let s = Scheduler::builder()
         .threads(2)
         .build()
@@ -546,5 +548,164 @@ fn parquet_files_read_by_partition_and_bad_files_are_named() {
         e.to_string().contains("part-0.parquet") && e.to_string().contains("part-9.parquet"),
         "{e}"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// `head` takes rows in partition order: from every partition it needs, or from the
+    /// first only; `fillna` fills nulls and NaN with a constant or another column.
+    #[test]
+    fn head_and_fillna_match_a_reference(
+        rows in prop::collection::vec(row(), 0..40),
+        cuts in prop::collection::vec(0_usize..40, 0..5),
+        n in 0_usize..50,
+    ) {
+        let df = frame(&rows, &cuts);
+        let all = compute(&df.head(n, None).unwrap()).unwrap();
+        let want: Vec<Option<i64>> = rows.iter().take(n).map(|r| r.y).collect();
+        prop_assert_eq!(ints(&all, 3), want);
+        let mut bounds: Vec<usize> = cuts.iter().map(|&c| c.min(rows.len())).collect();
+        bounds.push(rows.len());
+        let first = bounds.iter().copied().min().unwrap_or(0);
+        let one = compute(&df.head(n, Some(1)).unwrap()).unwrap();
+        prop_assert_eq!(one.num_rows(), n.min(first));
+
+        let filled = df
+            .with_column("x", col("x").fillna(lit(0.5)))
+            .and_then(|d| d.with_column("y", col("y").fillna(col("x"))))
+            .and_then(|d| d.with_column("name", col("name").fillna(lit("?"))))
+            .unwrap();
+        prop_assert_eq!(filled.schema().field_with_name("y").unwrap().data_type(), &DataType::Float64);
+        let got = compute(&filled).unwrap();
+        let want_x: Vec<Option<f64>> = rows.iter().map(|r| Some(present(r.x).unwrap_or(0.5))).collect();
+        prop_assert_eq!(floats(&got, 2), want_x.clone());
+        let want_y: Vec<Option<f64>> = rows
+            .iter()
+            .zip(&want_x)
+            .map(|(r, x)| r.y.map(|y| y as f64).or(*x))
+            .collect();
+        prop_assert_eq!(floats(&got, 3), want_y);
+        let names: Vec<Option<String>> =
+            got.column(0).as_string::<i32>().iter().map(|s| s.map(str::to_owned)).collect();
+        let want_names: Vec<Option<String>> =
+            rows.iter().map(|r| Some(r.name.clone().unwrap_or_else(|| "?".into()))).collect();
+        prop_assert_eq!(names, want_names);
+    }
+}
+
+#[test]
+fn fillna_with_a_value_of_another_kind_is_an_error_naming_both() {
+    let df = frame(&[], &[]);
+    let err = df
+        .with_column("name", col("name").fillna(lit(1)))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cannot fill missing Utf8 values with Int64"),
+        "{err}"
+    );
+}
+
+#[test]
+fn head_reads_only_the_partitions_it_needs() {
+    // The second partition does not parse: the first one's head never reads it.
+    let dir = temp_dir("head");
+    let path = dir.join("t.csv");
+    let mut text = String::from("id,x\n");
+    for i in 0..200 {
+        text.push_str(&format!("{i},{i}.5\n"));
+    }
+    text.push_str("200,oops\n");
+    std::fs::write(&path, &text).unwrap();
+    let opts = CsvOptions {
+        blocksize: 1000,
+        sample_rows: 100,
+        ..CsvOptions::default()
+    };
+    let df = DataFrame::read_csv(path.to_str().unwrap(), &opts).unwrap();
+    assert!(df.npartitions() >= 2);
+    let head = compute(&df.head(5, Some(1)).unwrap()).unwrap();
+    assert_eq!(
+        ints(&head, 0),
+        vec![Some(0), Some(1), Some(2), Some(3), Some(4)]
+    );
+    let err = compute(&df.head(500, None).unwrap()).unwrap_err();
+    assert!(err.contains("oops"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn written_parquet_and_csv_files_read_back_in_partition_order() {
+    let dir = temp_dir("write");
+    let rows: Vec<Row> = (0..60)
+        .map(|i| Row {
+            name: (i % 7 != 0).then(|| format!("n{}", i % 3)),
+            id: Some(i),
+            x: (i % 5 != 0).then_some(i as f64 / 4.0),
+            y: Some(-i),
+        })
+        .collect();
+    let cuts: Vec<usize> = (1..12).map(|i| i * 5).collect();
+    let df = frame(&rows, &cuts);
+    assert_eq!(df.npartitions(), 12);
+    let pq = dir.join("pq");
+    let written = compute(&df.to_parquet(pq.to_str().unwrap()).unwrap()).unwrap();
+    assert_eq!(written.num_rows(), 12);
+    assert_eq!(
+        ints(&written, 1).iter().map(|r| r.unwrap()).sum::<i64>(),
+        60
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&pq)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut want: Vec<String> = (0..12).map(|i| format!("part.{i}.parquet")).collect();
+    want.sort();
+    assert_eq!(names, want, "no temporary file is left");
+    let back = compute(&DataFrame::read_parquet(pq.to_str().unwrap(), None).unwrap()).unwrap();
+    // part.10 after part.9: the rows in their order.
+    assert_eq!(
+        ints(&back, 1),
+        rows.iter().map(|r| r.id).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        floats(&back, 2),
+        rows.iter().map(|r| r.x).collect::<Vec<_>>()
+    );
+
+    let pattern = dir.join("csv").join("out-*.csv");
+    compute(&df.to_csv(pattern.to_str().unwrap()).unwrap()).unwrap();
+    assert!(dir.join("csv").join("out-11.csv").is_file());
+    let again = DataFrame::read_csv(pattern.to_str().unwrap(), &CsvOptions::default()).unwrap();
+    let again = compute(&again).unwrap();
+    assert_eq!(
+        ints(&again, 1),
+        rows.iter().map(|r| r.id).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        ints(&again, 3),
+        rows.iter().map(|r| r.y).collect::<Vec<_>>()
+    );
+    assert!(df.to_csv(dir.join("a-*-*.csv").to_str().unwrap()).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_failed_write_leaves_no_file_under_its_final_name() {
+    let dir = temp_dir("failed-write");
+    let path = dir.join("bad.csv");
+    std::fs::write(&path, "a,b\n1,2\n3,x\n").unwrap();
+    let opts = CsvOptions {
+        dtypes: vec![("b".into(), DataType::Int64)],
+        ..CsvOptions::default()
+    };
+    let df = DataFrame::read_csv(path.to_str().unwrap(), &opts).unwrap();
+    let out = dir.join("out");
+    let err = compute(&df.to_parquet(out.to_str().unwrap()).unwrap()).unwrap_err();
+    assert!(err.contains("line 3"), "{err}");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
     std::fs::remove_dir_all(&dir).unwrap();
 }
