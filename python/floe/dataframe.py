@@ -36,7 +36,7 @@ import numpy as np
 from . import _floe
 
 __all__ = ["DataFrame", "Series", "Scalar", "GroupBy", "SeriesGroupBy", "read_csv",
-           "read_parquet", "from_pandas"]
+           "read_parquet", "from_pandas", "merge"]
 
 _AGG_FUNCS = ("sum", "mean", "count", "size", "min", "max", "var", "std")
 
@@ -187,6 +187,54 @@ def from_pandas(data, npartitions=None, chunksize=None, sort=True):
         raise ValueError(f"column names must be unique strings, got {list(data.columns)}")
     cols = [_column_for_floe(n, data[c]) for n, c in zip(names, data.columns)]
     return DataFrame(_floe._frame_from_columns(cols, int(npartitions)))
+
+
+def merge(left, right, how="inner", on=None, left_on=None, right_on=None,
+          suffixes=("_x", "_y")):
+    """The rows of ``left`` and ``right`` whose keys match, as ``pandas.merge``: ``on``
+    (columns of both) or ``left_on`` and ``right_on``; ``how`` one of ``inner``, ``left``,
+    ``right``, ``outer``; columns of both sides that are not a shared key get
+    ``suffixes``. Missing keys match each other, as in pandas. A side of one partition is
+    joined whole with each partition of the other (broadcast); otherwise both are split by
+    a hash of the key into buckets joined pairwise. Rows come in no particular order (sort
+    the computed result to compare with pandas).
+
+    >>> import pandas as pd
+    >>> import floe.dataframe as fd
+    >>> sales = fd.from_pandas(pd.DataFrame({"shop": [1, 2, 1, 3], "n": [5, 6, 7, 8]}),
+    ...                        npartitions=2)
+    >>> shops = fd.from_pandas(pd.DataFrame({"shop": [1, 2], "city": ["Oslo", "Lima"]}),
+    ...                        npartitions=1)
+    >>> out = fd.merge(sales, shops, on="shop", how="left").compute()
+    >>> print(out.sort_values("n").to_string(index=False))
+     shop  n city
+        1  5 Oslo
+        2  6 Lima
+        1  7 Oslo
+        3  8  NaN
+    """
+    if not isinstance(left, DataFrame) or not isinstance(right, DataFrame):
+        raise TypeError("merge joins two floe DataFrames (fd.from_pandas makes one)")
+    if left._index or right._index:
+        raise NotImplementedError("merge of frames with an index: reset it first")
+    if on is not None:
+        if left_on is not None or right_on is not None:
+            raise ValueError("give on= or left_on= and right_on=, not both")
+        left_on = right_on = on
+    elif left_on is None and right_on is None:
+        shared = [c for c in left._data_columns() if c in right._data_columns()]
+        if not shared:
+            raise ValueError("no common columns to merge on: give on= or left_on=/right_on=")
+        left_on = right_on = shared
+    elif left_on is None or right_on is None:
+        raise ValueError("give both left_on= and right_on=")
+    as_list = lambda k: [k] if isinstance(k, str) else list(k)  # noqa: E731
+    left_on, right_on = as_list(left_on), as_list(right_on)
+    if len(left_on) != len(right_on):
+        raise ValueError(f"left_on has {len(left_on)} keys, right_on {len(right_on)}")
+    sx, sy = suffixes
+    return DataFrame(left._frame.merge(right._frame, left_on, right_on, how,
+                                       ("" if sx is None else sx, "" if sy is None else sy)))
 
 
 def _to_numpy_column(kind, values, mask):
@@ -435,6 +483,12 @@ class DataFrame(_Base):
                 raise KeyError(c)
             frame = frame.with_column(c, _floe._col(c).fillna(_expr_of(v, frame)))
         return DataFrame(frame, self._index, self._labels)
+
+    def merge(self, right, how="inner", on=None, left_on=None, right_on=None,
+              suffixes=("_x", "_y")):
+        """The rows of this frame and ``right`` whose keys match, as ``fd.merge``."""
+        return merge(self, right, how=how, on=on, left_on=left_on, right_on=right_on,
+                     suffixes=suffixes)
 
     def head(self, n=5, npartitions=1, compute=True):
         """The first ``n`` rows, from the first ``npartitions`` partitions only (``-1``:

@@ -273,3 +273,34 @@ def test_a_failed_write_leaves_no_file_under_its_final_name(tmp_path):
     with pytest.raises(ValueError, match="line 3"):
         df.to_parquet(tmp_path / "out")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(frames(), frames(), st.sampled_from(["inner", "left", "right", "outer"]),
+       st.sampled_from(["name", "id", ["name", "id"], "x"]))
+def test_merge_is_pandas_merge(a, b, how, on):
+    (pl, nl), (pr, nr) = a, b
+    got = fd.merge(fd.from_pandas(pl, npartitions=nl), fd.from_pandas(pr, npartitions=nr),
+                   on=on, how=how).compute()
+    want = pd.merge(pl, pr, on=on, how=how)
+    assert list(got.columns) == list(want.columns)
+
+    def rows(df):
+        # Row order is not part of the contract: compare as sorted rows.
+        return df.astype({c: object for c in df.columns}).fillna("-").astype(str) \
+                 .sort_values(list(df.columns)).reset_index(drop=True)
+    pd.testing.assert_frame_equal(rows(got), rows(want), check_dtype=False)
+
+
+def test_merge_on_different_names_and_errors():
+    left = fd.from_pandas(pd.DataFrame({"k": [1, 2, 3], "v": [1.0, 2.0, 3.0]}), npartitions=2)
+    right = fd.from_pandas(pd.DataFrame({"key": [3, 1], "v": ["c", "a"]}), npartitions=1)
+    got = left.merge(right, left_on="k", right_on="key").compute().sort_values("k")
+    assert list(got.columns) == ["k", "v_x", "key", "v_y"]
+    assert got.v_y.tolist() == ["a", "c"]
+    with pytest.raises(KeyError, match="zz"):
+        fd.merge(left, right, on="zz")
+    with pytest.raises(ValueError, match="cannot join key 'v'"):
+        fd.merge(left, right, on="v")
+    with pytest.raises(ValueError, match="unknown join 'cross'"):
+        fd.merge(left, right, left_on="k", right_on="key", how="cross")

@@ -11,6 +11,7 @@ use floe_graph::{GraphBuilder, Key, TaskError, TaskId, Value};
 use crate::agg::{Agg, AggFunc, AggPlan, GroupState};
 use crate::error::{Result, invalid};
 use crate::expr::{Expr, not_found};
+use crate::join::{JoinHow, JoinPlan};
 use crate::sink::{FileFormat, Sink};
 use crate::source::{CsvOptions, CsvSource, ParquetSource, Partition, indices};
 
@@ -61,6 +62,8 @@ enum Plan {
     Head(DataFrame, usize, Option<usize>),
     /// Each partition written to its file; a row per file.
     Write(DataFrame, Arc<Sink>),
+    /// The rows of two frames joined on keys.
+    Join(DataFrame, DataFrame, Arc<JoinPlan>),
 }
 
 impl fmt::Debug for DataFrame {
@@ -168,6 +171,7 @@ impl DataFrame {
             Plan::Select(i) | Plan::Filter(i, _) | Plan::WithColumn(i, _, _) => i.npartitions(),
             Plan::Aggregate(..) | Plan::Head(..) => 1,
             Plan::Write(i, _) => i.npartitions(),
+            Plan::Join(l, r, plan) => join_strategy(l.npartitions(), r.npartitions(), plan.how).1,
         }
     }
 
@@ -182,6 +186,7 @@ impl DataFrame {
             Plan::Aggregate(..) => "aggregate",
             Plan::Head(..) => "head",
             Plan::Write(..) => "write",
+            Plan::Join(..) => "merge",
         }
     }
 
@@ -316,6 +321,43 @@ impl DataFrame {
     /// As [`DataFrame::to_parquet`].
     pub fn to_csv(&self, path: &str) -> Result<Self> {
         self.write(path, FileFormat::Csv)
+    }
+
+    /// The rows of this frame and `right` whose keys match (pandas' `merge`): `left_on`
+    /// columns of this frame against `right_on` columns of `right` (the same names for
+    /// pandas' `on=`, in which case each key is one output column). The output has the
+    /// left columns, then the right ones; other names on both sides get `suffixes`.
+    /// Missing keys match each other, as in pandas. When one side has a single partition
+    /// (and the join keeps only the other side's unmatched rows, if any) it is joined with
+    /// each partition of the other as a whole (broadcast); otherwise both sides are split
+    /// by a hash of the key into as many buckets as the larger has partitions, and bucket
+    /// is joined with bucket. Rows come in no particular order.
+    ///
+    /// # Errors
+    ///
+    /// An unknown key, keys of types that do not compare, a clash of output names.
+    pub fn merge(
+        &self,
+        right: &DataFrame,
+        left_on: &[&str],
+        right_on: &[&str],
+        how: JoinHow,
+        suffixes: (&str, &str),
+    ) -> Result<Self> {
+        let own = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let plan = JoinPlan::new(
+            &self.schema,
+            &right.schema,
+            own(left_on),
+            own(right_on),
+            how,
+            suffixes,
+        )?;
+        let schema = plan.output.clone();
+        Ok(Self::new(
+            Plan::Join(self.clone(), right.clone(), Arc::new(plan)),
+            schema,
+        ))
     }
 
     fn write(&self, path: &str, format: FileFormat) -> Result<Self> {
@@ -540,6 +582,11 @@ impl DataFrame {
                 })?;
                 Ok(vec![out])
             }
+            Plan::Join(left, right, plan) => {
+                let lp = left.lower_partitions(b, &plan.left_inputs(&left.schema))?;
+                let rp = right.lower_partitions(b, &plan.right_inputs(&right.schema))?;
+                lower_join(b, plan, &lp, &rp, &columns)
+            }
             Plan::Write(input, sink) => {
                 let all = input.column_names();
                 let parts = input.lower_partitions(b, &all)?;
@@ -562,6 +609,127 @@ impl DataFrame {
             }
         }
     }
+}
+
+/// How a join runs for sides of `l` and `r` partitions: whether a side is joined whole
+/// with each partition of the other (`Some(true)`: the right one; `Some(false)`: the left),
+/// or both are split into buckets (`None`); and the output's partitions.
+fn join_strategy(l: usize, r: usize, how: JoinHow) -> (Option<bool>, usize) {
+    let keeps_left = matches!(how, JoinHow::Left | JoinHow::Outer);
+    let keeps_right = matches!(how, JoinHow::Right | JoinHow::Outer);
+    if r <= 1 && !keeps_right {
+        (Some(true), l.max(1))
+    } else if l <= 1 && !keeps_left {
+        (Some(false), r.max(1))
+    } else if l <= 1 && r <= 1 {
+        (Some(true), 1)
+    } else {
+        (None, l.max(r))
+    }
+}
+
+fn lower_join(
+    b: &mut GraphBuilder,
+    plan: &Arc<JoinPlan>,
+    lp: &[TaskId],
+    rp: &[TaskId],
+    columns: &Arc<[String]>,
+) -> Result<Vec<TaskId>> {
+    let (broadcast, n) = join_strategy(lp.len(), rp.len(), plan.how);
+    let pair = |b: &mut GraphBuilder, i: usize, deps: &[TaskId], split: usize| {
+        // `deps`: the left inputs first (`split` of them), then the right ones.
+        let (plan, cols) = (plan.clone(), columns.clone());
+        b.add_fn(Key::new("merge", &[i as u32]), deps, move |v| {
+            let (l, r) = v.split_at(split);
+            let l = l
+                .iter()
+                .map(partition)
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let r = r
+                .iter()
+                .map(partition)
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            part_value(plan.join(&l, &r).and_then(|p| p.project(&cols)))
+        })
+    };
+    match broadcast {
+        Some(whole_right) => {
+            let (many, whole) = if whole_right { (lp, rp) } else { (rp, lp) };
+            if many.is_empty() {
+                // Both sides empty of partitions.
+                return Ok(vec![pair(
+                    b,
+                    0,
+                    whole,
+                    if whole_right { 0 } else { whole.len() },
+                )?]);
+            }
+            many.iter()
+                .enumerate()
+                .map(|(i, &p)| {
+                    if whole_right {
+                        let deps: Vec<TaskId> =
+                            std::iter::once(p).chain(whole.iter().copied()).collect();
+                        Ok(pair(b, i, &deps, 1)?)
+                    } else {
+                        let deps: Vec<TaskId> =
+                            whole.iter().copied().chain(std::iter::once(p)).collect();
+                        Ok(pair(b, i, &deps, whole.len())?)
+                    }
+                })
+                .collect()
+        }
+        None => {
+            let split = |b: &mut GraphBuilder, parts: &[TaskId], left: bool| {
+                parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &p)| {
+                        let plan = plan.clone();
+                        let name = if left {
+                            "merge-split-left"
+                        } else {
+                            "merge-split-right"
+                        };
+                        b.add_fn(Key::new(name, &[i as u32]), &[p], move |v| {
+                            let pieces = plan
+                                .split(partition(&v[0])?, left, n)
+                                .map_err(TaskError::new)?;
+                            let bytes = pieces.iter().map(Partition::nbytes).sum();
+                            Ok(Value::with_nbytes(pieces, bytes))
+                        })
+                    })
+                    .collect::<std::result::Result<Vec<_>, _>>()
+            };
+            let ls = split(b, lp, true)?;
+            let rs = split(b, rp, false)?;
+            let deps: Vec<TaskId> = ls.iter().chain(&rs).copied().collect();
+            (0..n)
+                .map(|k| {
+                    let (plan, cols, nl) = (plan.clone(), columns.clone(), ls.len());
+                    Ok(b.add_fn(Key::new("merge", &[k as u32]), &deps, move |v| {
+                        let (l, r) = v.split_at(nl);
+                        let l = l
+                            .iter()
+                            .map(|x| piece(x, k))
+                            .collect::<std::result::Result<Vec<_>, _>>()?;
+                        let r = r
+                            .iter()
+                            .map(|x| piece(x, k))
+                            .collect::<std::result::Result<Vec<_>, _>>()?;
+                        part_value(plan.join(&l, &r).and_then(|p| p.project(&cols)))
+                    })?)
+                })
+                .collect()
+        }
+    }
+}
+
+/// Bucket `k` of a split partition.
+fn piece(v: &Value, k: usize) -> std::result::Result<&Partition, TaskError> {
+    v.downcast_ref::<Vec<Partition>>()
+        .and_then(|p| p.get(k))
+        .ok_or_else(|| TaskError::msg("internal: a merge was given something else"))
 }
 
 /// `df.groupby(keys)`: aggregations per group.

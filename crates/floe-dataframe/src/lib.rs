@@ -35,6 +35,7 @@ mod agg;
 mod error;
 mod expr;
 mod frame;
+mod join;
 mod sink;
 mod source;
 
@@ -42,6 +43,7 @@ pub use agg::{Agg, AggFunc};
 pub use error::{Error, Result};
 pub use expr::{BinaryOp, Expr, Literal, col, lit};
 pub use frame::{DataFrame, GroupBy};
+pub use join::JoinHow;
 pub use source::{CsvOptions, Partition};
 
 /// Arrow, as this crate uses it (record batches, arrays, types).

@@ -190,6 +190,25 @@ impl PyFrame {
             .map_err(to_py)
     }
 
+    /// The rows of this frame and `right` whose keys match (pandas' `merge`).
+    #[pyo3(signature = (right, left_on, right_on, how, suffixes))]
+    fn merge(
+        &self,
+        right: &PyFrame,
+        left_on: Vec<String>,
+        right_on: Vec<String>,
+        how: &str,
+        suffixes: (String, String),
+    ) -> PyResult<PyFrame> {
+        let how = floe::dataframe::JoinHow::parse(how).map_err(to_py)?;
+        let l: Vec<&str> = left_on.iter().map(String::as_str).collect();
+        let r: Vec<&str> = right_on.iter().map(String::as_str).collect();
+        self.inner
+            .merge(&right.inner, &l, &r, how, (&suffixes.0, &suffixes.1))
+            .map(frame)
+            .map_err(to_py)
+    }
+
     /// The first `n` rows of the first `npartitions` partitions (all when `None`).
     #[pyo3(signature = (n, npartitions=Some(1)))]
     fn head(&self, n: usize, npartitions: Option<usize>) -> PyResult<PyFrame> {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use arrow::array::{AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema, SchemaRef};
-use floe_dataframe::{Agg, AggFunc, CsvOptions, DataFrame, Error, col, lit};
+use floe_dataframe::{Agg, AggFunc, CsvOptions, DataFrame, Error, JoinHow, col, lit};
 use floe_graph::GraphBuilder;
 use floe_scheduler::Scheduler;
 use proptest::prelude::*;
@@ -708,4 +708,171 @@ fn a_failed_write_leaves_no_file_under_its_final_name() {
     assert!(err.contains("line 3"), "{err}");
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Every output row of a batch as text (for comparing multisets of rows).
+fn row_texts(b: &RecordBatch) -> Vec<String> {
+    let cols: Vec<Vec<String>> = b
+        .columns()
+        .iter()
+        .map(|c| {
+            (0..b.num_rows())
+                .map(|i| {
+                    if c.is_null(i) {
+                        return "-".to_owned();
+                    }
+                    match c.data_type() {
+                        DataType::Utf8 => c.as_string::<i32>().value(i).to_owned(),
+                        DataType::Int64 => c.as_primitive::<Int64Type>().value(i).to_string(),
+                        DataType::Float64 => {
+                            format!("{:?}", c.as_primitive::<Float64Type>().value(i))
+                        }
+                        t => panic!("no text for {t}"),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let mut rows: Vec<String> = (0..b.num_rows())
+        .map(|i| {
+            cols.iter()
+                .map(|c| c[i].as_str())
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// A row's fields as text: all four (`key_text` in the key's place; the left side, as
+/// pandas orders a merge's columns) or the three that are not the key (the right side).
+fn fields(r: Option<&Row>, key: &str, key_text: Option<&str>) -> Vec<String> {
+    let text = |s: Option<String>| s.unwrap_or_else(|| "-".to_owned());
+    let mut out = Vec::new();
+    for c in ["name", "id", "x", "y"] {
+        if c == key {
+            if let Some(k) = key_text {
+                out.push(k.to_owned());
+            }
+            continue;
+        }
+        out.push(match (c, r) {
+            (_, None) => "-".to_owned(),
+            ("name", Some(r)) => text(r.name.clone()),
+            ("id", Some(r)) => text(r.id.map(|v| v.to_string())),
+            ("x", Some(r)) => text(r.x.map(|v| format!("{v:?}"))),
+            (_, Some(r)) => text(r.y.map(|v| v.to_string())),
+        });
+    }
+    out
+}
+
+/// pandas' merge on one key, by nested loops: missing keys match each other.
+fn reference_join(left: &[Row], right: &[Row], key: &str, how: JoinHow) -> Vec<String> {
+    let k = |r: &Row| match key {
+        "name" => r.name.clone(),
+        _ => r.id.map(|v| v.to_string()),
+    };
+    let key_text = |r: &Row| k(r).unwrap_or_else(|| "-".to_owned());
+    let joined = |l: Option<&Row>, r: Option<&Row>, kt: &str| {
+        let mut row = fields(l, key, Some(kt));
+        row.extend(fields(r, key, None));
+        row.join("|")
+    };
+    let mut out = Vec::new();
+    let mut right_used = vec![false; right.len()];
+    for l in left {
+        let mut any = false;
+        for (j, r) in right.iter().enumerate() {
+            if k(l) == k(r) {
+                any = true;
+                right_used[j] = true;
+                out.push(joined(Some(l), Some(r), &key_text(l)));
+            }
+        }
+        if !any && matches!(how, JoinHow::Left | JoinHow::Outer) {
+            out.push(joined(Some(l), None, &key_text(l)));
+        }
+    }
+    if matches!(how, JoinHow::Right | JoinHow::Outer) {
+        for (j, r) in right.iter().enumerate() {
+            if !right_used[j] {
+                out.push(joined(None, Some(r), &key_text(r)));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// Joins of every kind, on a string or an integer key with missing values, whole-side
+    /// (one partition) or bucketed (several), give the rows of a nested-loop reference.
+    #[test]
+    fn merge_matches_a_nested_loop_reference(
+        left in prop::collection::vec(row(), 0..25),
+        right in prop::collection::vec(row(), 0..25),
+        lcuts in prop::collection::vec(0_usize..25, 0..4),
+        rcuts in prop::collection::vec(0_usize..25, 0..4),
+        key in prop::sample::select(vec!["name", "id"]),
+        how in prop::sample::select(vec![JoinHow::Inner, JoinHow::Left, JoinHow::Right, JoinHow::Outer]),
+    ) {
+        let (l, r) = (frame(&left, &lcuts), frame(&right, &rcuts));
+        let joined = l.merge(&r, &[key], &[key], how, ("_x", "_y")).unwrap();
+        // pandas' order: the left columns (the key in its place), then the right ones.
+        let mut names = Vec::new();
+        for c in ["name", "id", "x", "y"] {
+            names.push(if c == key { key.to_owned() } else { format!("{c}_x") });
+        }
+        for c in ["name", "id", "x", "y"] {
+            if c != key {
+                names.push(format!("{c}_y"));
+            }
+        }
+        prop_assert_eq!(joined.columns(), names.iter().map(String::as_str).collect::<Vec<_>>());
+        let got = compute(&joined).unwrap();
+        prop_assert_eq!(row_texts(&got), reference_join(&left, &right, key, how));
+    }
+}
+
+#[test]
+fn merge_errors_name_the_keys_and_types() {
+    let df = frame(&[], &[]);
+    let err = df
+        .merge(&df, &["zz"], &["id"], JoinHow::Inner, ("_x", "_y"))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::ColumnNotFound { ref name, .. } if name == "zz"),
+        "{err}"
+    );
+    let err = df
+        .merge(&df, &["name"], &["id"], JoinHow::Inner, ("_x", "_y"))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cannot join key 'name' (Utf8) with 'id' (Int64)"),
+        "{err}"
+    );
+    let err = df
+        .merge(&df, &["id"], &["id"], JoinHow::Inner, ("", ""))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("two columns named 'name'"),
+        "{err}"
+    );
+    assert!(JoinHow::parse("cross").is_err());
+    // Different key names: both kept.
+    let m = df
+        .merge(
+            &df.select(&["id", "x"]).unwrap(),
+            &["y"],
+            &["id"],
+            JoinHow::Left,
+            ("_l", "_r"),
+        )
+        .unwrap();
+    assert_eq!(m.columns(), vec!["name", "id_l", "x_l", "y", "id_r", "x_r"]);
 }
