@@ -484,6 +484,72 @@ class DataFrame(_Base):
             frame = frame.with_column(c, _floe._col(c).fillna(_expr_of(v, frame)))
         return DataFrame(frame, self._index, self._labels)
 
+    def sort_values(self, by, ascending=True, npartitions=None):
+        """The rows sorted by ``by`` (a column or list), each ascending or not (one bool or
+        a list), missing values last; a stable sort, as pandas' ``kind="stable"``. Each
+        partition's keys are sampled to choose ranges of keys; the output has
+        ``npartitions`` partitions (as many as the input by default) holding consecutive
+        ranges."""
+        by = [by] if isinstance(by, str) else list(by)
+        for c in by:
+            if c not in self._frame.columns:
+                raise KeyError(c)
+        asc = ([bool(ascending)] * len(by) if isinstance(ascending, (bool, np.bool_))
+               else [bool(a) for a in ascending])
+        return DataFrame(self._frame.sort_values(by, asc, npartitions), self._index,
+                         self._labels)
+
+    def set_index(self, other, drop=True, sorted=False, npartitions=None):
+        """The frame indexed by column ``other``, sorted by it (unless ``sorted=True``
+        says it already is): computed frames have it as their index, ``.loc`` selects
+        by it."""
+        if not isinstance(other, str):
+            raise TypeError("set_index takes one column name")
+        if other not in self._data_columns():
+            raise KeyError(other)
+        if self._index:
+            raise NotImplementedError("the frame has an index already: reset it first")
+        if not drop:
+            raise NotImplementedError("set_index(drop=False) is not supported yet")
+        frame = self._frame if sorted else self._frame.sort_values([other], [True],
+                                                                   npartitions)
+        return DataFrame(frame, (other,))
+
+    def reset_index(self, drop=False):
+        """The index back as the first column (``drop=True``: dropped)."""
+        if not self._index:
+            return self
+        if drop:
+            return DataFrame(self._frame.select(self._data_columns()))
+        order = list(self._index) + self._data_columns()
+        return DataFrame(self._frame.select(order))
+
+    @property
+    def index(self):
+        """The index column as a lazy Series (``set_index`` makes one)."""
+        if not self._index:
+            raise NotImplementedError("this frame has no index column (set_index makes one)")
+        name = self._index[0]
+        return Series(self._frame, _floe._col(name), name, (), name)
+
+    @property
+    def loc(self):
+        """Rows by index value: ``df.loc[v]``, ``df.loc[a:b]`` (both ends included, as
+        pandas), ``df.loc[[v, w]]``."""
+        if len(self._index) != 1:
+            raise NotImplementedError(".loc needs a frame with one index column (set_index)")
+        return _Loc(self)
+
+    def nlargest(self, n, columns):
+        """The ``n`` rows with the largest values of ``columns``, largest first."""
+        return self.sort_values(columns, ascending=False).head(n, npartitions=-1,
+                                                               compute=False)
+
+    def nsmallest(self, n, columns):
+        """The ``n`` rows with the smallest values of ``columns``, smallest first."""
+        return self.sort_values(columns, ascending=True).head(n, npartitions=-1,
+                                                              compute=False)
+
     def merge(self, right, how="inner", on=None, left_on=None, right_on=None,
               suffixes=("_x", "_y")):
         """The rows of this frame and ``right`` whose keys match, as ``fd.merge``."""
@@ -598,6 +664,39 @@ class DataFrame(_Base):
         return from_pandas(self.compute().reset_index(drop=not self._index), npartitions=1)
 
 
+class _Loc:
+    """``df.loc``: selections by the value of a frame's index column."""
+
+    def __init__(self, df):
+        self._df = df
+
+    def __getitem__(self, key):
+        df, name = self._df, self._df._index[0]
+        idx = _floe._col(name)
+        if isinstance(key, slice):
+            if key.step is not None:
+                raise ValueError(".loc takes a slice without a step")
+            pred = None
+            if key.start is not None:
+                pred = idx.binary(">=", _expr_of(key.start, df._frame))
+            if key.stop is not None:
+                upper = idx.binary("<=", _expr_of(key.stop, df._frame))
+                pred = upper if pred is None else pred.binary("&", upper)
+            if pred is None:
+                return df
+        elif isinstance(key, (list, tuple, np.ndarray)):
+            if len(key) == 0:
+                pred = _floe._lit(False)
+            else:
+                pred = None
+                for v in key:
+                    eq = idx.binary("==", _expr_of(v, df._frame))
+                    pred = eq if pred is None else pred.binary("|", eq)
+        else:
+            pred = idx.binary("==", _expr_of(key, df._frame))
+        return DataFrame(df._frame.filter(pred), df._index, df._labels)
+
+
 class Series(_Base):
     """A lazy column of a frame: a column, or an expression over its columns."""
 
@@ -686,6 +785,21 @@ class Series(_Base):
     def dropna(self):
         """The values that are not missing."""
         return self[self.notna()]
+
+    def sort_values(self, ascending=True, npartitions=None):
+        """The values sorted (stably), missing values last."""
+        tmp = "__floe_value__"
+        frame = self._frame.with_column(tmp, self._expr).select(list(self._index) + [tmp])
+        return Series(frame.sort_values([tmp], [bool(ascending)], npartitions),
+                      _floe._col(tmp), self.name, self._index)
+
+    def nlargest(self, n=5):
+        """The ``n`` largest values, largest first."""
+        return self.sort_values(ascending=False).head(n, npartitions=-1, compute=False)
+
+    def nsmallest(self, n=5):
+        """The ``n`` smallest values, smallest first."""
+        return self.sort_values(ascending=True).head(n, npartitions=-1, compute=False)
 
     def fillna(self, value):
         """Missing values (null or NaN) replaced by ``value`` (a constant, or a Series of

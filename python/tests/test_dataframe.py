@@ -304,3 +304,28 @@ def test_merge_on_different_names_and_errors():
         fd.merge(left, right, on="v")
     with pytest.raises(ValueError, match="unknown join 'cross'"):
         fd.merge(left, right, left_on="k", right_on="key", how="cross")
+
+
+@settings(max_examples=40, deadline=None)
+@given(frames(), st.sampled_from(["name", "x", ["id", "x"], ["name", "y"]]), st.booleans(),
+       st.one_of(st.none(), st.integers(1, 5)), st.integers(0, 10))
+def test_sort_values_nlargest_and_set_index_are_pandas(data, by, ascending, nparts, n):
+    pdf, k = data
+    df = fd.from_pandas(pdf, npartitions=k)
+    got = df.sort_values(by, ascending=ascending, npartitions=nparts)
+    assert got.npartitions == (nparts or df.npartitions)
+    _same(got.compute(), pdf.sort_values(by, ascending=ascending, kind="stable")
+          .reset_index(drop=True))
+    _same(df.sort_values(by, ascending=ascending).head(n, npartitions=-1),
+          pdf.sort_values(by, ascending=ascending, kind="stable").head(n).reset_index(drop=True))
+    _same(df.x.nlargest(n).compute(), pdf.x.nlargest(n).reset_index(drop=True))
+    _same(df.nsmallest(n, "y").compute(),
+          pdf.sort_values("y", kind="stable").head(n).reset_index(drop=True))
+    indexed = df.set_index("id")
+    want = pdf.sort_values("id", kind="stable").set_index("id")
+    _same(indexed.compute(), want)
+    _same(indexed.loc[-1:1].compute(), want.loc[-1:1])
+    _same(indexed.loc[0].compute(), want[want.index == 0])  # lazily: empty, not KeyError
+    _same(indexed.loc[[2, -2]].compute(), want[want.index.isin([2, -2])])
+    _same(indexed.reset_index().compute(), want.reset_index())
+    _same(indexed.groupby("name").x.sum().compute(), want.groupby("name").x.sum())

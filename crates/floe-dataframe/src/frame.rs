@@ -13,6 +13,7 @@ use crate::error::{Result, invalid};
 use crate::expr::{Expr, not_found};
 use crate::join::{JoinHow, JoinPlan};
 use crate::sink::{FileFormat, Sink};
+use crate::sort::SortPlan;
 use crate::source::{CsvOptions, CsvSource, ParquetSource, Partition, indices};
 
 /// A partitioned dataframe: a plan over partitions of Arrow record batches. Nothing is
@@ -64,6 +65,8 @@ enum Plan {
     Write(DataFrame, Arc<Sink>),
     /// The rows of two frames joined on keys.
     Join(DataFrame, DataFrame, Arc<JoinPlan>),
+    /// The rows sorted by columns, in ranges of keys, one per partition.
+    Sort(DataFrame, Arc<SortPlan>),
 }
 
 impl fmt::Debug for DataFrame {
@@ -171,7 +174,18 @@ impl DataFrame {
             Plan::Select(i) | Plan::Filter(i, _) | Plan::WithColumn(i, _, _) => i.npartitions(),
             Plan::Aggregate(..) | Plan::Head(..) => 1,
             Plan::Write(i, _) => i.npartitions(),
-            Plan::Join(l, r, plan) => join_strategy(l.npartitions(), r.npartitions(), plan.how).1,
+            Plan::Join(l, r, plan) => join_strategy(l, r, plan.how).1,
+            Plan::Sort(_, plan) => plan.npartitions,
+        }
+    }
+
+    /// The bytes of a frame held in memory (batches, or columns and rows of them), when
+    /// known without running anything.
+    fn memory_bytes(&self) -> Option<usize> {
+        match &*self.plan {
+            Plan::Memory(parts) => Some(parts.iter().map(Partition::nbytes).sum()),
+            Plan::Select(i) | Plan::Filter(i, _) | Plan::Head(i, ..) => i.memory_bytes(),
+            _ => None,
         }
     }
 
@@ -187,6 +201,7 @@ impl DataFrame {
             Plan::Head(..) => "head",
             Plan::Write(..) => "write",
             Plan::Join(..) => "merge",
+            Plan::Sort(..) => "sort",
         }
     }
 
@@ -357,6 +372,35 @@ impl DataFrame {
         Ok(Self::new(
             Plan::Join(self.clone(), right.clone(), Arc::new(plan)),
             schema,
+        ))
+    }
+
+    /// The rows sorted by the columns `by` (each ascending or not; missing values and NaN
+    /// last, as pandas puts them), in `npartitions` partitions of consecutive key ranges
+    /// (by default as many as the frame has). Rows with equal keys keep their order (a
+    /// stable sort). Each partition's keys are sampled to choose the ranges; each
+    /// partition is then split by range and each range sorted, so that no task holds more
+    /// than a range.
+    ///
+    /// # Errors
+    ///
+    /// An unknown column, a column of a type that does not sort, `ascending` not one per
+    /// column.
+    pub fn sort_values(
+        &self,
+        by: &[&str],
+        ascending: &[bool],
+        npartitions: Option<usize>,
+    ) -> Result<Self> {
+        let plan = SortPlan::new(
+            &self.schema,
+            by.iter().map(|c| (*c).to_owned()).collect(),
+            ascending.to_vec(),
+            npartitions.unwrap_or_else(|| self.npartitions()),
+        )?;
+        Ok(Self::new(
+            Plan::Sort(self.clone(), Arc::new(plan)),
+            self.schema.clone(),
         ))
     }
 
@@ -585,8 +629,9 @@ impl DataFrame {
             Plan::Join(left, right, plan) => {
                 let lp = left.lower_partitions(b, &plan.left_inputs(&left.schema))?;
                 let rp = right.lower_partitions(b, &plan.right_inputs(&right.schema))?;
-                lower_join(b, plan, &lp, &rp, &columns)
+                lower_join(b, left, right, plan, &lp, &rp, &columns)
             }
+            Plan::Sort(input, plan) => lower_sort(b, input, plan, &columns),
             Plan::Write(input, sink) => {
                 let all = input.column_names();
                 let parts = input.lower_partitions(b, &all)?;
@@ -611,15 +656,23 @@ impl DataFrame {
     }
 }
 
-/// How a join runs for sides of `l` and `r` partitions: whether a side is joined whole
-/// with each partition of the other (`Some(true)`: the right one; `Some(false)`: the left),
-/// or both are split into buckets (`None`); and the output's partitions.
-fn join_strategy(l: usize, r: usize, how: JoinHow) -> (Option<bool>, usize) {
+/// Below this many bytes, a side held in memory is joined whole with each partition of
+/// the other (broadcast) whatever its partitions.
+const BROADCAST_BYTES: usize = 64 << 20;
+
+/// How a join of `left` and `right` runs: whether a side is joined whole with each
+/// partition of the other (`Some(true)`: the right one; `Some(false)`: the left), or both
+/// are split into buckets (`None`); and the output's partitions. A side is joined whole
+/// when it has one partition, or is in memory and small.
+fn join_strategy(left: &DataFrame, right: &DataFrame, how: JoinHow) -> (Option<bool>, usize) {
     let keeps_left = matches!(how, JoinHow::Left | JoinHow::Outer);
     let keeps_right = matches!(how, JoinHow::Right | JoinHow::Outer);
-    if r <= 1 && !keeps_right {
+    let (l, r) = (left.npartitions(), right.npartitions());
+    let small =
+        |f: &DataFrame, n: usize| n <= 1 || f.memory_bytes().is_some_and(|b| b < BROADCAST_BYTES);
+    if small(right, r) && !keeps_right {
         (Some(true), l.max(1))
-    } else if l <= 1 && !keeps_left {
+    } else if small(left, l) && !keeps_left {
         (Some(false), r.max(1))
     } else if l <= 1 && r <= 1 {
         (Some(true), 1)
@@ -630,12 +683,14 @@ fn join_strategy(l: usize, r: usize, how: JoinHow) -> (Option<bool>, usize) {
 
 fn lower_join(
     b: &mut GraphBuilder,
+    left: &DataFrame,
+    right: &DataFrame,
     plan: &Arc<JoinPlan>,
     lp: &[TaskId],
     rp: &[TaskId],
     columns: &Arc<[String]>,
 ) -> Result<Vec<TaskId>> {
-    let (broadcast, n) = join_strategy(lp.len(), rp.len(), plan.how);
+    let (broadcast, n) = join_strategy(left, right, plan.how);
     let pair = |b: &mut GraphBuilder, i: usize, deps: &[TaskId], split: usize| {
         // `deps`: the left inputs first (`split` of them), then the right ones.
         let (plan, cols) = (plan.clone(), columns.clone());
@@ -723,6 +778,87 @@ fn lower_join(
                 .collect()
         }
     }
+}
+
+fn lower_sort(
+    b: &mut GraphBuilder,
+    input: &DataFrame,
+    plan: &Arc<SortPlan>,
+    columns: &Arc<[String]>,
+) -> Result<Vec<TaskId>> {
+    // The sorted columns are read too, where the frame's user does not need them.
+    let mut need: Vec<String> = columns.to_vec();
+    for c in plan.by() {
+        if !need.contains(c) {
+            need.push(c.clone());
+        }
+    }
+    let parts = input.lower_partitions(b, &need)?;
+    if parts.is_empty() {
+        return Ok(parts);
+    }
+    let samples = parts
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| {
+            let plan = plan.clone();
+            b.add_fn(Key::new("sort-sample", &[i as u32]), &[p], move |v| {
+                let s = plan.sample(partition(&v[0])?).map_err(TaskError::new)?;
+                let n = s.iter().map(|k| k.len()).sum();
+                Ok(Value::with_nbytes(s, n))
+            })
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let bounds = {
+        let plan = plan.clone();
+        b.add_fn(Key::named("sort-divisions"), &samples, move |v| {
+            let s = v
+                .iter()
+                .map(|x| {
+                    x.downcast_ref::<Vec<Box<[u8]>>>()
+                        .ok_or_else(|| TaskError::msg("internal: a sort was given something else"))
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let bounds = plan.boundaries(&s);
+            let n = bounds.iter().map(|k| k.len()).sum();
+            Ok(Value::with_nbytes(bounds, n))
+        })?
+    };
+    let splits = parts
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| {
+            let plan = plan.clone();
+            b.add_fn(
+                Key::new("sort-split", &[i as u32]),
+                &[p, bounds],
+                move |v| {
+                    let bounds = v[1].downcast_ref::<Vec<Box<[u8]>>>().ok_or_else(|| {
+                        TaskError::msg("internal: a sort was given something else")
+                    })?;
+                    let pieces = plan
+                        .split(partition(&v[0])?, bounds)
+                        .map_err(TaskError::new)?;
+                    let n = pieces.iter().map(Partition::nbytes).sum();
+                    Ok(Value::with_nbytes(pieces, n))
+                },
+            )
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let schema = Arc::new(input.schema.project(&indices(&input.schema, &need)?)?);
+    (0..plan.npartitions)
+        .map(|k| {
+            let (plan, cols, schema) = (plan.clone(), columns.clone(), schema.clone());
+            Ok(b.add_fn(Key::new("sort", &[k as u32]), &splits, move |v| {
+                // Fewer ranges than partitions when the keys have few distinct values.
+                let pieces: Vec<&Partition> = v
+                    .iter()
+                    .filter_map(|x| x.downcast_ref::<Vec<Partition>>().and_then(|p| p.get(k)))
+                    .collect();
+                part_value(plan.sort(&pieces, &schema).and_then(|p| p.project(&cols)))
+            })?)
+        })
+        .collect()
 }
 
 /// Bucket `k` of a split partition.

@@ -399,7 +399,7 @@ fn common_key_type(l: &DataType, r: &DataType) -> Option<DataType> {
 
 /// A float key column as pandas compares it: -0.0 as 0.0, and NaN as missing (so that
 /// NaN keys match each other and missing ones).
-fn normalized_key(a: &ArrayRef) -> Result<ArrayRef> {
+pub(crate) fn normalized_key(a: &ArrayRef) -> Result<ArrayRef> {
     use arrow::array::AsArray;
     use arrow::datatypes::{Float32Type, Float64Type};
     let zeroed: ArrayRef = match a.data_type() {

@@ -37,6 +37,7 @@ mod expr;
 mod frame;
 mod join;
 mod sink;
+mod sort;
 mod source;
 
 pub use agg::{Agg, AggFunc};

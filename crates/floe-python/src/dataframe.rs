@@ -209,6 +209,22 @@ impl PyFrame {
             .map_err(to_py)
     }
 
+    /// The rows sorted (stably) by `by`, each ascending or not, missing values last, in
+    /// `npartitions` partitions of consecutive key ranges.
+    #[pyo3(signature = (by, ascending, npartitions=None))]
+    fn sort_values(
+        &self,
+        by: Vec<String>,
+        ascending: Vec<bool>,
+        npartitions: Option<usize>,
+    ) -> PyResult<PyFrame> {
+        let by: Vec<&str> = by.iter().map(String::as_str).collect();
+        self.inner
+            .sort_values(&by, &ascending, npartitions)
+            .map(frame)
+            .map_err(to_py)
+    }
+
     /// The first `n` rows of the first `npartitions` partitions (all when `None`).
     #[pyo3(signature = (n, npartitions=Some(1)))]
     fn head(&self, n: usize, npartitions: Option<usize>) -> PyResult<PyFrame> {

@@ -819,8 +819,15 @@ proptest! {
         rcuts in prop::collection::vec(0_usize..25, 0..4),
         key in prop::sample::select(vec!["name", "id"]),
         how in prop::sample::select(vec![JoinHow::Inner, JoinHow::Left, JoinHow::Right, JoinHow::Outer]),
+        hide_sizes in any::<bool>(),
     ) {
-        let (l, r) = (frame(&left, &lcuts), frame(&right, &rcuts));
+        let (mut l, mut r) = (frame(&left, &lcuts), frame(&right, &rcuts));
+        if hide_sizes {
+            // A computed column hides the bytes of frames in memory: a side is broadcast
+            // only when it has one partition, else both are bucketed.
+            l = l.with_column("x", col("x")).unwrap();
+            r = r.with_column("x", col("x")).unwrap();
+        }
         let joined = l.merge(&r, &[key], &[key], how, ("_x", "_y")).unwrap();
         // pandas' order: the left columns (the key in its place), then the right ones.
         let mut names = Vec::new();
@@ -875,4 +882,87 @@ fn merge_errors_name_the_keys_and_types() {
         )
         .unwrap();
     assert_eq!(m.columns(), vec!["name", "id_l", "x_l", "y", "id_r", "x_r"]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// `sort_values` is a stable sort of all rows by one or two keys, each ascending or
+    /// not, missing values and NaN last (pandas' `kind="stable"`), into any number of
+    /// partitions whose ranges follow each other.
+    #[test]
+    fn sort_values_is_a_stable_sort(
+        rows in prop::collection::vec(row(), 0..50),
+        cuts in prop::collection::vec(0_usize..50, 0..5),
+        keys in prop::sample::select(vec![vec!["name"], vec!["x"], vec!["id", "x"], vec!["name", "y"]]),
+        asc in prop::collection::vec(any::<bool>(), 2),
+        nparts in prop::option::of(1_usize..6),
+    ) {
+        let df = frame(&rows, &cuts);
+        let asc = &asc[..keys.len()];
+        let sorted = df.sort_values(&keys, asc, nparts).unwrap();
+        prop_assert_eq!(sorted.npartitions(), nparts.unwrap_or(df.npartitions()));
+        let got = compute(&sorted).unwrap();
+        // The reference: one key's comparison, missing (or NaN) last either way.
+        let cmp_key = |a: &Row, b: &Row, key: &str, up: bool| {
+            use std::cmp::Ordering;
+            let f = |r: &Row| -> Option<f64> {
+                match key {
+                    "x" => r.x.filter(|v| !v.is_nan()),
+                    "id" => r.id.map(|v| v as f64),
+                    _ => r.y.map(|v| v as f64),
+                }
+            };
+            if key == "name" {
+                match (&a.name, &b.name) {
+                    (Some(p), Some(q)) => if up { p.cmp(q) } else { q.cmp(p) },
+                    (Some(_), None) => Ordering::Less,
+                    (None, Some(_)) => Ordering::Greater,
+                    (None, None) => Ordering::Equal,
+                }
+            } else {
+                match (f(a), f(b)) {
+                    (Some(p), Some(q)) => {
+                        let o = p.partial_cmp(&q).unwrap();
+                        if up { o } else { o.reverse() }
+                    }
+                    (Some(_), None) => Ordering::Less,
+                    (None, Some(_)) => Ordering::Greater,
+                    (None, None) => Ordering::Equal,
+                }
+            }
+        };
+        let mut want = rows.clone();
+        want.sort_by(|a, b| {
+            keys.iter()
+                .zip(asc)
+                .map(|(k, &up)| cmp_key(a, b, k, up))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        prop_assert_eq!(ints(&got, 3), want.iter().map(|r| r.y).collect::<Vec<_>>());
+        prop_assert_eq!(ints(&got, 1), want.iter().map(|r| r.id).collect::<Vec<_>>());
+        let names: Vec<Option<String>> =
+            got.column(0).as_string::<i32>().iter().map(|s| s.map(str::to_owned)).collect();
+        prop_assert_eq!(names, want.iter().map(|r| r.name.clone()).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn sort_errors_name_the_column() {
+    let df = frame(&[], &[]);
+    let err = df.sort_values(&["zz"], &[true], None).unwrap_err();
+    assert!(
+        matches!(err, Error::ColumnNotFound { ref name, .. } if name == "zz"),
+        "{err}"
+    );
+    assert!(df.sort_values(&["x", "y"], &[true], None).is_err());
+    assert!(df.sort_values(&[], &[], None).is_err());
+    // An empty frame sorts to an empty frame.
+    assert_eq!(
+        compute(&df.sort_values(&["x"], &[true], Some(3)).unwrap())
+            .unwrap()
+            .num_rows(),
+        0
+    );
 }

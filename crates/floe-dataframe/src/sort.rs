@@ -1,0 +1,203 @@
+//! Sorting a partitioned frame (`sort_values`, and `set_index` above it): each partition's
+//! keys are sampled, the samples give the key ranges of the output partitions, each input
+//! partition is split by those ranges, and each range's pieces are joined and sorted.
+//!
+//! Keys compare as their `arrow-row` encodings (ascending or descending per column,
+//! missing values last as pandas puts them; NaN counts as missing, -0.0 as 0.0), so that
+//! splitting by ranges and sorting within a range agree for any key types.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch, UInt32Array};
+use arrow::compute::take;
+use arrow::datatypes::{DataType, Schema};
+use arrow::row::{RowConverter, Rows, SortField};
+
+use crate::error::{Result, invalid};
+use crate::expr::not_found;
+use crate::join::normalized_key;
+use crate::source::Partition;
+
+/// Keys sampled from each partition to choose the ranges.
+const SAMPLES_PER_PARTITION: usize = 256;
+
+/// A sort checked against the schema.
+#[derive(Debug)]
+pub(crate) struct SortPlan {
+    by: Vec<String>,
+    types: Vec<DataType>,
+    ascending: Vec<bool>,
+    /// The output's partitions.
+    pub(crate) npartitions: usize,
+}
+
+impl SortPlan {
+    pub(crate) fn new(
+        schema: &Schema,
+        by: Vec<String>,
+        ascending: Vec<bool>,
+        npartitions: usize,
+    ) -> Result<Self> {
+        if by.is_empty() {
+            return Err(invalid("sorting needs at least one column"));
+        }
+        if ascending.len() != by.len() {
+            return Err(invalid(format!(
+                "ascending has {} entries for {} sort columns",
+                ascending.len(),
+                by.len()
+            )));
+        }
+        let types = by
+            .iter()
+            .map(|c| {
+                let t = schema
+                    .field_with_name(c)
+                    .map_err(|_| not_found(c, schema))?
+                    .data_type()
+                    .clone();
+                if !RowConverter::supports_fields(&[SortField::new(t.clone())]) {
+                    return Err(invalid(format!("cannot sort by '{c}' of type {t}")));
+                }
+                Ok(t)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            by,
+            types,
+            ascending,
+            npartitions: npartitions.max(1),
+        })
+    }
+
+    /// The columns sorted by.
+    pub(crate) fn by(&self) -> &[String] {
+        &self.by
+    }
+
+    fn converter(&self) -> Result<RowConverter> {
+        Ok(RowConverter::new(
+            self.types
+                .iter()
+                .zip(&self.ascending)
+                .map(|(t, &asc)| {
+                    SortField::new_with_options(
+                        t.clone(),
+                        arrow::compute::SortOptions {
+                            descending: !asc,
+                            nulls_first: false,
+                        },
+                    )
+                })
+                .collect(),
+        )?)
+    }
+
+    fn rows(&self, conv: &RowConverter, batch: &RecordBatch) -> Result<Rows> {
+        let cols = self
+            .by
+            .iter()
+            .map(|c| {
+                let i = batch
+                    .schema()
+                    .index_of(c)
+                    .map_err(|_| not_found(c, &batch.schema()))?;
+                normalized_key(batch.column(i))
+            })
+            .collect::<Result<Vec<ArrayRef>>>()?;
+        Ok(conv.convert_columns(&cols)?)
+    }
+
+    /// Up to [`SAMPLES_PER_PARTITION`] keys of `part`, evenly spaced in its sorted order.
+    pub(crate) fn sample(&self, part: &Partition) -> Result<Vec<Box<[u8]>>> {
+        let conv = self.converter()?;
+        let mut keys: Vec<Box<[u8]>> = Vec::new();
+        for b in part.batches() {
+            let rows = self.rows(&conv, b)?;
+            keys.extend(rows.iter().map(|r| r.data().into()));
+        }
+        keys.sort_unstable();
+        let n = keys.len();
+        if n <= SAMPLES_PER_PARTITION {
+            return Ok(keys);
+        }
+        Ok((0..SAMPLES_PER_PARTITION)
+            .map(|i| keys[i * n / SAMPLES_PER_PARTITION].clone())
+            .collect())
+    }
+
+    /// The keys that start output partitions 1, 2, …: from the samples of every partition,
+    /// the ones at even ranks (fewer when the keys have fewer distinct values).
+    pub(crate) fn boundaries(&self, samples: &[&Vec<Box<[u8]>>]) -> Vec<Box<[u8]>> {
+        let mut all: Vec<&Box<[u8]>> = samples.iter().flat_map(|s| s.iter()).collect();
+        all.sort_unstable();
+        let n = all.len();
+        let mut out: Vec<Box<[u8]>> = Vec::new();
+        for k in 1..self.npartitions {
+            if n == 0 {
+                break;
+            }
+            let b = all[(k * n / self.npartitions).min(n - 1)];
+            if out.last() != Some(b) {
+                out.push(b.clone());
+            }
+        }
+        out
+    }
+
+    /// `part` split into the ranges that `bounds` start (rows equal to a boundary go to
+    /// the range it starts).
+    pub(crate) fn split(&self, part: &Partition, bounds: &[Box<[u8]>]) -> Result<Vec<Partition>> {
+        let conv = self.converter()?;
+        let n = bounds.len() + 1;
+        let mut pieces: Vec<Vec<RecordBatch>> = vec![Vec::new(); n];
+        for batch in part.batches() {
+            let rows = self.rows(&conv, batch)?;
+            let mut idx: Vec<Vec<u32>> = vec![Vec::new(); n];
+            for (i, r) in rows.iter().enumerate() {
+                let k = bounds.partition_point(|b| b.as_ref() <= r.data());
+                idx[k].push(i as u32);
+            }
+            for (k, ix) in idx.into_iter().enumerate() {
+                if !ix.is_empty() {
+                    pieces[k].push(take_rows(batch, &UInt32Array::from(ix))?);
+                }
+            }
+        }
+        Ok(pieces
+            .into_iter()
+            .map(|b| Partition::new(part.schema().clone(), b))
+            .collect())
+    }
+
+    /// The pieces of one range, joined and sorted.
+    pub(crate) fn sort(&self, pieces: &[&Partition], schema: &Arc<Schema>) -> Result<Partition> {
+        let batches: Vec<RecordBatch> = pieces
+            .iter()
+            .flat_map(|p| p.batches().iter().cloned())
+            .collect();
+        let Some(first) = batches.first() else {
+            return Ok(Partition::new(schema.clone(), Vec::new()));
+        };
+        let all = arrow::compute::concat_batches(&first.schema(), &batches)?;
+        let conv = self.converter()?;
+        let rows = self.rows(&conv, &all)?;
+        let mut order: Vec<u32> = (0..all.num_rows() as u32).collect();
+        order.sort_by(|&a, &b| rows.row(a as usize).cmp(&rows.row(b as usize)));
+        let sorted = take_rows(&all, &UInt32Array::from(order))?;
+        Ok(Partition::new(sorted.schema(), vec![sorted]))
+    }
+}
+
+fn take_rows(batch: &RecordBatch, ix: &UInt32Array) -> Result<RecordBatch> {
+    let cols = batch
+        .columns()
+        .iter()
+        .map(|c| Ok(take(c.as_ref(), ix, None)?))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(RecordBatch::try_new_with_options(
+        batch.schema(),
+        cols,
+        &arrow::array::RecordBatchOptions::new().with_row_count(Some(ix.len())),
+    )?)
+}
