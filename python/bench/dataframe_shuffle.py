@@ -100,7 +100,7 @@ def one(tool, case, data):
     out = query(tool, case, os.path.join(data, "parquet"))
     wall = time.perf_counter() - t0
     print(json.dumps({
-        "workload": "dataframe_join", "case": case, "tool": tool, "wall_s": round(wall, 4),
+        "workload": "dataframe_shuffle", "case": case, "tool": tool, "wall_s": round(wall, 4),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "params": {"groups": len(out), "checksum": round(float(out.sort_index().sum()), 2)},
     }), flush=True)

@@ -710,27 +710,47 @@ fn lower_join(
     match broadcast {
         Some(whole_right) => {
             let (many, whole) = if whole_right { (lp, rp) } else { (rp, lp) };
-            if many.is_empty() {
-                // Both sides empty of partitions.
-                return Ok(vec![pair(
-                    b,
-                    0,
-                    whole,
-                    if whole_right { 0 } else { whole.len() },
-                )?]);
+            let keeps_whole = if whole_right {
+                matches!(plan.how, JoinHow::Right | JoinHow::Outer)
+            } else {
+                matches!(plan.how, JoinHow::Left | JoinHow::Outer)
+            };
+            if many.is_empty() || keeps_whole {
+                // One partition (or none) a side, or a side without partitions: one join
+                // of everything, which keeps the unmatched rows of both.
+                let deps: Vec<TaskId> = lp.iter().chain(rp).copied().collect();
+                return Ok(vec![pair(b, 0, &deps, lp.len())?]);
             }
+            // The whole side is built into a table once; each partition of the other
+            // probes it.
+            let built = {
+                let plan = plan.clone();
+                b.add_fn(Key::named("merge-build"), whole, move |v| {
+                    let parts = v
+                        .iter()
+                        .map(partition)
+                        .collect::<std::result::Result<Vec<_>, _>>()?;
+                    let t = plan.build(&parts, whole_right).map_err(TaskError::new)?;
+                    let n = t.nbytes();
+                    Ok(Value::with_nbytes(t, n))
+                })?
+            };
             many.iter()
                 .enumerate()
                 .map(|(i, &p)| {
-                    if whole_right {
-                        let deps: Vec<TaskId> =
-                            std::iter::once(p).chain(whole.iter().copied()).collect();
-                        Ok(pair(b, i, &deps, 1)?)
-                    } else {
-                        let deps: Vec<TaskId> =
-                            whole.iter().copied().chain(std::iter::once(p)).collect();
-                        Ok(pair(b, i, &deps, whole.len())?)
-                    }
+                    let (plan, cols) = (plan.clone(), columns.clone());
+                    Ok(
+                        b.add_fn(Key::new("merge", &[i as u32]), &[built, p], move |v| {
+                            let table =
+                                v[0].downcast_ref::<crate::join::Build>().ok_or_else(|| {
+                                    TaskError::msg("internal: a merge was given something else")
+                                })?;
+                            part_value(
+                                plan.probe(table, partition(&v[1])?, whole_right)
+                                    .and_then(|p| p.project(&cols)),
+                            )
+                        })?,
+                    )
                 })
                 .collect()
         }

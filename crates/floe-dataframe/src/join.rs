@@ -256,75 +256,157 @@ impl JoinPlan {
             .collect())
     }
 
-    /// The join of `left` and `right` (each one or several partitions that hold every row
-    /// of some keys: all of one side, or one bucket of both).
-    pub(crate) fn join(&self, left: &[&Partition], right: &[&Partition]) -> Result<Partition> {
-        let concat = |parts: &[&Partition], schema: &SchemaRef| -> Result<RecordBatch> {
-            let batches: Vec<RecordBatch> = parts
-                .iter()
-                .flat_map(|p| p.batches().iter().cloned())
-                .collect();
-            let schema = parts
-                .first()
-                .map_or_else(|| schema.clone(), |p| p.schema().clone());
-            Ok(arrow::compute::concat_batches(&schema, &batches)?)
+    /// The rows of one side (`right`: the right one) joined into one batch, and a table
+    /// from each key to its rows, in order; built once and probed by each partition of the
+    /// other side (broadcast), or by the other side's bucket.
+    pub(crate) fn build(&self, parts: &[&Partition], right: bool) -> Result<Build> {
+        let batches: Vec<RecordBatch> = parts
+            .iter()
+            .flat_map(|p| p.batches().iter().cloned())
+            .collect();
+        let Some(schema) = parts.first().map(|p| p.schema().clone()) else {
+            return Ok(Build {
+                batch: None,
+                table: Table::Rows(AHashMap::new()),
+                next: Vec::new(),
+            });
         };
-        let empty = Arc::new(Schema::empty());
-        let lb = concat(left, &empty)?;
-        let rb = concat(right, &empty)?;
+        let batch = arrow::compute::concat_batches(&schema, &batches)?;
+        let names = if right { &self.right_on } else { &self.left_on };
+        let n = batch.num_rows();
+        let mut next: Vec<u32> = vec![u32::MAX; n];
+        // Each key's first and last row so far; a row is chained after the last.
+        fn chain<K: std::hash::Hash + Eq>(
+            heads: &mut AHashMap<K, (u32, u32)>,
+            next: &mut [u32],
+            key: K,
+            j: u32,
+        ) {
+            match heads.entry(key) {
+                std::collections::hash_map::Entry::Occupied(mut e) => {
+                    let (_, last) = e.get_mut();
+                    next[*last as usize] = j;
+                    *last = j;
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert((j, j));
+                }
+            }
+        }
+        fn firsts<K: std::hash::Hash + Eq>(m: AHashMap<K, (u32, u32)>) -> AHashMap<K, u32> {
+            m.into_iter().map(|(k, (f, _))| (k, f)).collect()
+        }
+        let table = match self.keys(&batch, names)? {
+            Keys::Ints(a) => {
+                let mut heads: AHashMap<Option<i64>, (u32, u32)> = AHashMap::with_capacity(n);
+                for (j, v) in a.iter().enumerate() {
+                    chain(&mut heads, &mut next, v, j as u32);
+                }
+                Table::Ints(firsts(heads))
+            }
+            Keys::Rows(rows) => {
+                let mut heads: AHashMap<Box<[u8]>, (u32, u32)> = AHashMap::with_capacity(n);
+                for (j, r) in rows.iter().enumerate() {
+                    chain(&mut heads, &mut next, r.data().into(), j as u32);
+                }
+                Table::Rows(firsts(heads))
+            }
+        };
+        Ok(Build {
+            batch: Some(batch),
+            table,
+            next,
+        })
+    }
+
+    /// The keys of `batch` (its `names` columns): the integers of one integer key, or
+    /// rows of one byte string each.
+    fn keys(&self, batch: &RecordBatch, names: &[String]) -> Result<Keys> {
+        if let ([name], [DataType::Int64]) = (names, self.key_types.as_slice()) {
+            let i = batch
+                .schema()
+                .index_of(name)
+                .map_err(|_| not_found(name, &batch.schema()))?;
+            let a = cast(batch.column(i), &DataType::Int64)?;
+            use arrow::array::AsArray;
+            return Ok(Keys::Ints(
+                a.as_primitive::<arrow::datatypes::Int64Type>().clone(),
+            ));
+        }
         let conv = self.converter()?;
-        let (lrows, rrows) = if lb.num_columns() == 0 || rb.num_columns() == 0 {
-            // A side with no partitions at all (an empty frame): nothing of it matches.
-            (None, None)
-        } else {
-            (
-                Some(self.key_rows(&conv, &lb, &self.left_on)?),
-                Some(self.key_rows(&conv, &rb, &self.right_on)?),
-            )
+        Ok(Keys::Rows(self.key_rows(&conv, batch, names)?))
+    }
+
+    /// The row pairs `(probe row, build row)` of `probe` (its key columns `names`) against
+    /// `build`: each match, and (with `keep`) each probe row without one against `None`;
+    /// `matched` marks the build rows met.
+    fn pairs(
+        &self,
+        build: &Build,
+        probe: Option<&RecordBatch>,
+        names: &[String],
+        keep: bool,
+        mut matched: Option<&mut Vec<bool>>,
+    ) -> Result<(RowNumbers, RowNumbers)> {
+        let (mut pi, mut bi) = (Vec::new(), Vec::new());
+        let Some(probe) = probe else {
+            return Ok((pi, bi));
         };
-        // Build on the right: each key's rows, in order (a chain through `next`).
-        let mut first: AHashMap<&[u8], (u32, u32)> = AHashMap::new();
-        let mut next: Vec<u32> = vec![u32::MAX; rb.num_rows()];
-        if let Some(rr) = &rrows {
-            for (j, r) in rr.iter().enumerate() {
-                let j = j as u32;
-                match first.get_mut(r.data()) {
-                    Some((_, last)) => {
-                        next[*last as usize] = j;
-                        *last = j;
-                    }
-                    None => {
-                        first.insert(r.data(), (j, j));
-                    }
-                }
+        if build.batch.is_none() {
+            if keep {
+                pi.extend((0..probe.num_rows() as u32).map(Some));
+                bi.resize(probe.num_rows(), None);
             }
+            return Ok((pi, bi));
         }
-        let mut li: Vec<Option<u32>> = Vec::new();
-        let mut ri: Vec<Option<u32>> = Vec::new();
-        let mut matched = vec![false; rb.num_rows()];
-        if let Some(lr) = &lrows {
-            for (i, r) in lr.iter().enumerate() {
-                match first.get(r.data()) {
-                    Some(&(mut j, _)) => loop {
-                        li.push(Some(i as u32));
-                        ri.push(Some(j));
-                        matched[j as usize] = true;
-                        j = next[j as usize];
-                        if j == u32::MAX {
-                            break;
+        let keys = self.keys(probe, names)?;
+        let n = probe.num_rows();
+        for i in 0..n {
+            let found = match (&keys, &build.table) {
+                (Keys::Ints(a), Table::Ints(t)) => t.get(&(!a.is_null(i)).then(|| a.value(i))),
+                (Keys::Rows(r), Table::Rows(t)) => t.get(r.row(i).data()),
+                _ => {
+                    return Err(invalid(
+                        "internal: the two sides of a join keyed differently",
+                    ));
+                }
+            };
+            match found {
+                Some(&start) => {
+                    let mut j = start;
+                    while j != u32::MAX {
+                        pi.push(Some(i as u32));
+                        bi.push(Some(j));
+                        if let Some(m) = matched.as_deref_mut() {
+                            m[j as usize] = true;
                         }
-                    },
-                    None if self.how.keeps_left() => {
-                        li.push(Some(i as u32));
-                        ri.push(None);
+                        j = build.next[j as usize];
                     }
-                    None => {}
                 }
+                None if keep => {
+                    pi.push(Some(i as u32));
+                    bi.push(None);
+                }
+                None => {}
             }
-        } else if self.how.keeps_left() {
-            li.extend((0..lb.num_rows() as u32).map(Some));
-            ri.extend(std::iter::repeat_n(None, lb.num_rows()));
         }
+        Ok((pi, bi))
+    }
+
+    /// The join of `left` and `right` (each one or several partitions that hold every row
+    /// of some keys: one bucket of both sides, or all of both).
+    pub(crate) fn join(&self, left: &[&Partition], right: &[&Partition]) -> Result<Partition> {
+        let build = self.build(right, true)?;
+        let lb = concat_parts(left)?;
+        let nr = build.batch.as_ref().map_or(0, RecordBatch::num_rows);
+        let mut matched = vec![false; nr];
+        let (mut li, mut ri) = self.pairs(
+            &build,
+            lb.as_ref(),
+            &self.left_on,
+            self.how.keeps_left(),
+            Some(&mut matched),
+        )?;
         if self.how.keeps_right() {
             for (j, &m) in matched.iter().enumerate() {
                 if !m {
@@ -333,28 +415,65 @@ impl JoinPlan {
                 }
             }
         }
+        self.assemble(lb.as_ref(), build.batch.as_ref(), li, ri)
+    }
+
+    /// One partition of a side joined with the other side, built whole (`build_right`:
+    /// the right side is built). Only the probing side's unmatched rows can be kept, which
+    /// is why a side is built whole only for joins that keep none of its own.
+    pub(crate) fn probe(
+        &self,
+        build: &Build,
+        part: &Partition,
+        build_right: bool,
+    ) -> Result<Partition> {
+        let pb = concat_parts(&[part])?;
+        let (names, keep) = if build_right {
+            (&self.left_on, self.how.keeps_left())
+        } else {
+            (&self.right_on, self.how.keeps_right())
+        };
+        let (pi, bi) = self.pairs(build, pb.as_ref(), names, keep, None)?;
+        if build_right {
+            self.assemble(pb.as_ref(), build.batch.as_ref(), pi, bi)
+        } else {
+            self.assemble(build.batch.as_ref(), pb.as_ref(), bi, pi)
+        }
+    }
+
+    /// The output rows from row numbers of each side (`None`: that side's columns missing).
+    fn assemble(
+        &self,
+        lb: Option<&RecordBatch>,
+        rb: Option<&RecordBatch>,
+        li: Vec<Option<u32>>,
+        ri: Vec<Option<u32>>,
+    ) -> Result<Partition> {
         let li = UInt32Array::from(li);
         let ri = UInt32Array::from(ri);
         let n = li.len();
-        let pick =
-            |b: &RecordBatch, name: &str, ix: &UInt32Array, t: &DataType| -> Result<ArrayRef> {
-                match b.schema().index_of(name) {
-                    Ok(c) => Ok(cast(&take(b.column(c).as_ref(), ix, None)?, t)?),
-                    // A side without partitions: its columns are all missing.
-                    Err(_) => Ok(arrow::array::new_null_array(t, n)),
-                }
-            };
+        let pick = |b: Option<&RecordBatch>,
+                    name: &str,
+                    ix: &UInt32Array,
+                    t: &DataType|
+         -> Result<ArrayRef> {
+            match b.map(|b| (b, b.schema().index_of(name))) {
+                Some((b, Ok(c))) => Ok(cast(&take(b.column(c).as_ref(), ix, None)?, t)?),
+                // A side without partitions: its columns are all missing.
+                _ => Ok(arrow::array::new_null_array(t, n)),
+            }
+        };
         let mut cols = Vec::with_capacity(self.columns.len());
         for (c, f) in self.columns.iter().zip(self.output.fields()) {
             let t = f.data_type();
             cols.push(match c {
-                OutColumn::Left(name) => pick(&lb, name, &li, t)?,
-                OutColumn::Right(name) => pick(&rb, name, &ri, t)?,
+                OutColumn::Left(name) => pick(lb, name, &li, t)?,
+                OutColumn::Right(name) => pick(rb, name, &ri, t)?,
                 OutColumn::Key(k) => {
-                    let from_left = pick(&lb, &self.left_on[*k], &li, t)?;
-                    if self.how.keeps_right() {
+                    let from_left = pick(lb, &self.left_on[*k], &li, t)?;
+                    if li.null_count() > 0 {
                         // Rows only on the right take the key from there.
-                        let from_right = pick(&rb, &self.right_on[*k], &ri, t)?;
+                        let from_right = pick(rb, &self.right_on[*k], &ri, t)?;
                         let left_missing = arrow::compute::is_null(&li)?;
                         arrow::compute::kernels::zip::zip(&left_missing, &from_right, &from_left)?
                     } else {
@@ -370,6 +489,58 @@ impl JoinPlan {
         )?;
         Ok(Partition::new(self.output.clone(), vec![batch]))
     }
+}
+
+/// Row numbers of one side of a join's output rows (`None`: no row of that side).
+type RowNumbers = Vec<Option<u32>>;
+
+/// One side of a join, built: its rows and a table from each key to its first row, the
+/// others chained through `next` in order.
+#[derive(Debug)]
+pub(crate) struct Build {
+    batch: Option<RecordBatch>,
+    table: Table,
+    next: Vec<u32>,
+}
+
+/// A join's keys: one integer column (missing keys as `None`, matching each other), or
+/// any columns as `arrow-row` byte strings.
+enum Keys {
+    Ints(arrow::array::Int64Array),
+    Rows(Rows),
+}
+
+/// From each key to its first row.
+#[derive(Debug)]
+enum Table {
+    Ints(AHashMap<Option<i64>, u32>),
+    Rows(AHashMap<Box<[u8]>, u32>),
+}
+
+impl Build {
+    /// The bytes it holds.
+    pub(crate) fn nbytes(&self) -> usize {
+        self.batch
+            .as_ref()
+            .map_or(0, RecordBatch::get_array_memory_size)
+            + match &self.table {
+                Table::Ints(t) => 24 * t.len(),
+                Table::Rows(t) => t.keys().map(|k| k.len() + 24).sum::<usize>(),
+            }
+            + 4 * self.next.len()
+    }
+}
+
+/// The rows of `parts` as one batch (`None` when there are no partitions).
+fn concat_parts(parts: &[&Partition]) -> Result<Option<RecordBatch>> {
+    let Some(schema) = parts.first().map(|p| p.schema().clone()) else {
+        return Ok(None);
+    };
+    let batches: Vec<RecordBatch> = parts
+        .iter()
+        .flat_map(|p| p.batches().iter().cloned())
+        .collect();
+    Ok(Some(arrow::compute::concat_batches(&schema, &batches)?))
 }
 
 /// The type two key columns are compared in: equal types as they are; integers of

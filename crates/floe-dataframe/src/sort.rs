@@ -108,22 +108,30 @@ impl SortPlan {
         Ok(conv.convert_columns(&cols)?)
     }
 
-    /// Up to [`SAMPLES_PER_PARTITION`] keys of `part`, evenly spaced in its sorted order.
+    /// Up to [`SAMPLES_PER_PARTITION`] keys of `part`, at evenly spaced rows (only
+    /// those rows' keys are encoded).
     pub(crate) fn sample(&self, part: &Partition) -> Result<Vec<Box<[u8]>>> {
         let conv = self.converter()?;
-        let mut keys: Vec<Box<[u8]>> = Vec::new();
+        let n = part.num_rows();
+        let take_n = n.min(SAMPLES_PER_PARTITION);
+        let mut keys: Vec<Box<[u8]>> = Vec::with_capacity(take_n);
+        let mut start = 0;
+        let mut next = 0;
         for b in part.batches() {
-            let rows = self.rows(&conv, b)?;
-            keys.extend(rows.iter().map(|r| r.data().into()));
+            let mut picks = Vec::new();
+            // Row `next * n / take_n` of the partition for each sample still to take.
+            while next < take_n && next * n / take_n < start + b.num_rows() {
+                picks.push((next * n / take_n - start) as u32);
+                next += 1;
+            }
+            if !picks.is_empty() {
+                let rows = self.rows(&conv, &take_rows(b, &UInt32Array::from(picks))?)?;
+                keys.extend(rows.iter().map(|r| r.data().into()));
+            }
+            start += b.num_rows();
         }
         keys.sort_unstable();
-        let n = keys.len();
-        if n <= SAMPLES_PER_PARTITION {
-            return Ok(keys);
-        }
-        Ok((0..SAMPLES_PER_PARTITION)
-            .map(|i| keys[i * n / SAMPLES_PER_PARTITION].clone())
-            .collect())
+        Ok(keys)
     }
 
     /// The keys that start output partitions 1, 2, …: from the samples of every partition,
@@ -182,10 +190,34 @@ impl SortPlan {
         let all = arrow::compute::concat_batches(&first.schema(), &batches)?;
         let conv = self.converter()?;
         let rows = self.rows(&conv, &all)?;
-        let mut order: Vec<u32> = (0..all.num_rows() as u32).collect();
-        order.sort_by(|&a, &b| rows.row(a as usize).cmp(&rows.row(b as usize)));
-        let sorted = take_rows(&all, &UInt32Array::from(order))?;
+        let sorted = take_rows(&all, &UInt32Array::from(sorted_order(&rows)))?;
         Ok(Partition::new(sorted.schema(), vec![sorted]))
+    }
+}
+
+/// The row numbers in the order of their keys, equal keys in row order (a stable order,
+/// from an unstable sort with the row number as the last key). Keys of at most 15 bytes
+/// (one number or date, with its null byte) sort as integers, others as byte strings.
+fn sorted_order(rows: &Rows) -> Vec<u32> {
+    let n = rows.num_rows();
+    let short = (0..n).all(|i| rows.row(i).data().len() < 16);
+    if short {
+        let mut keyed: Vec<(u128, u32)> = (0..n)
+            .map(|i| {
+                let d = rows.row(i).data();
+                // Big-endian, padded on the right: integer order is byte order (no key's
+                // encoding is a prefix of another's, so padding never ties two keys).
+                let mut buf = [0_u8; 16];
+                buf[..d.len()].copy_from_slice(d);
+                (u128::from_be_bytes(buf), i as u32)
+            })
+            .collect();
+        keyed.sort_unstable();
+        keyed.into_iter().map(|(_, i)| i).collect()
+    } else {
+        let mut keyed: Vec<(&[u8], u32)> = (0..n).map(|i| (rows.row(i).data(), i as u32)).collect();
+        keyed.sort_unstable();
+        keyed.into_iter().map(|(_, i)| i).collect()
     }
 }
 
