@@ -122,8 +122,14 @@ def _column_for_floe(name, s):
     pd = _pandas()
     dt = s.dtype
     if isinstance(dt, pd.CategoricalDtype):
-        s = s.astype(object)
+        # The categories' own type (strings, numbers): missing values stay missing.
+        cats = dt.categories.dtype
+        s = s.astype(object if cats.kind == "O" or not hasattr(cats, "kind")
+                     else ("float64" if cats.kind in "iu" and s.isna().any() else cats))
         dt = s.dtype
+    if getattr(dt, "tz", None) is not None:
+        raise TypeError(f"column {name!r} has time zone {dt.tz}; floe.dataframe holds "
+                        "naive timestamps (convert with .dt.tz_convert(None))")
     if pd.api.types.is_extension_array_dtype(dt):
         # Nullable ints, floats, booleans, strings: values plus a mask.
         mask = s.isna().to_numpy()
@@ -235,6 +241,21 @@ def merge(left, right, how="inner", on=None, left_on=None, right_on=None,
     sx, sy = suffixes
     return DataFrame(left._frame.merge(right._frame, left_on, right_on, how,
                                        ("" if sx is None else sx, "" if sy is None else sy)))
+
+
+def _clear_target(path, ext, overwrite):
+    """Refuses (or, with ``overwrite``, removes) the files an earlier write left where
+    this one writes: a reader of the directory would take them for parts."""
+    import glob
+    import os
+    pattern = path.replace("*", "[0-9]*") if "*" in path else os.path.join(
+        path, f"part.*.{ext}")
+    old = [f for f in glob.glob(pattern) if os.path.isfile(f)]
+    if old and not overwrite:
+        raise FileExistsError(f"{len(old)} files of an earlier write are there ({old[0]}, "
+                              "...): give overwrite=True to replace them")
+    for f in old:
+        os.remove(f)
 
 
 def _to_numpy_column(kind, values, mask):
@@ -424,14 +445,20 @@ class DataFrame(_Base):
 
     def rename(self, columns):
         """The frame with columns renamed by the dict ``columns``."""
-        frame = self._frame
-        keep = []
-        for c in self._frame.columns:
-            new = columns.get(c, c)
-            if new != c:
-                frame = frame.with_column(new, _floe._col(c))
-            keep.append(new)
-        return DataFrame(frame.select(keep), tuple(columns.get(i, i) for i in self._index))
+        names = [columns.get(c, c) for c in self._frame.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"renaming gives duplicate column names: {names}")
+        # Every renamed column is first copied under a temporary name from the frame as it
+        # is, so that swaps and renames onto existing names read the old values.
+        frame, moves = self._frame, []
+        for i, c in enumerate(self._frame.columns):
+            if names[i] != c:
+                tmp = f"__floe_rename_{i}__"
+                frame = frame.with_column(tmp, _floe._col(c))
+                moves.append((names[i], tmp))
+        for new, tmp in moves:
+            frame = frame.with_column(new, _floe._col(tmp))
+        return DataFrame(frame.select(names), tuple(columns.get(i, i) for i in self._index))
 
     def astype(self, dtype):
         """The frame with its columns converted: ``dtype`` one type or a dict by column."""
@@ -476,7 +503,16 @@ class DataFrame(_Base):
     def fillna(self, value):
         """Missing values (null or NaN) replaced: ``value`` a constant for every column,
         or a dict of constants by column."""
-        fills = value if isinstance(value, dict) else {c: value for c in self._data_columns()}
+        if isinstance(value, dict):
+            fills = value
+        else:
+            # One value for every column that can hold it (a number for numbers, text
+            # for text…); the others keep their missing values.
+            kinds = {n: np.dtype(t).kind for n, t, _ in self._frame.dtypes}
+            v = value.item() if isinstance(value, np.generic) else value
+            fits = ("b" if isinstance(v, bool) else "iuf" if isinstance(v, numbers.Real)
+                    else "OM" if isinstance(v, str) else "")
+            fills = {c: value for c in self._data_columns() if kinds[c] in fits}
         frame = self._frame
         for c, v in fills.items():
             if c not in self._data_columns():
@@ -560,25 +596,30 @@ class DataFrame(_Base):
         """The first ``n`` rows, from the first ``npartitions`` partitions only (``-1``:
         as many as it takes), as a pandas DataFrame (a lazy frame with
         ``compute=False``)."""
+        if int(n) < 0:
+            raise ValueError(f"head takes a number of rows >= 0, got {n}")
         out = DataFrame(self._frame.head(int(n), None if npartitions == -1
                                          else int(npartitions)), self._index, self._labels)
         return out.compute() if compute else out
 
-    def to_parquet(self, path):
+    def to_parquet(self, path, overwrite=False):
         """Writes each partition to a Parquet file, ``path/part.{i}.parquet`` (a ``*`` in
         ``path`` stands for the number instead); runs now. Each file is written under a
         temporary name and renamed when complete, so a failure leaves no half-written
-        file under a final name."""
+        file under a final name. Files of an earlier write there are an error
+        (``FileExistsError``), or removed first with ``overwrite=True``."""
         if self._index:
             raise NotImplementedError("writing a frame with an index: reset it first")
+        _clear_target(str(path), "parquet", overwrite)
         self._frame.to_parquet(str(path)).compute()
 
-    def to_csv(self, path):
+    def to_csv(self, path, overwrite=False):
         """Writes each partition to a CSV file with a header, ``path/part.{i}.csv`` (a
         ``*`` in ``path`` stands for the number instead); runs now and returns the paths
-        written, as Dask's."""
+        written, as Dask's. Earlier files as with ``to_parquet``."""
         if self._index:
             raise NotImplementedError("writing a frame with an index: reset it first")
+        _clear_target(str(path), "csv", overwrite)
         cols = self._frame.to_csv(str(path)).compute()
         return list(cols[0][2])
 
@@ -661,7 +702,8 @@ class DataFrame(_Base):
 
     def persist(self):
         """The frame computed and held in memory (one partition)."""
-        return from_pandas(self.compute().reset_index(drop=not self._index), npartitions=1)
+        held = from_pandas(self.compute().reset_index(drop=not self._index), npartitions=1)
+        return DataFrame(held._frame, self._index, self._labels)
 
 
 class _Loc:
@@ -801,6 +843,18 @@ class Series(_Base):
         """The ``n`` smallest values, smallest first."""
         return self.sort_values(ascending=True).head(n, npartitions=-1, compute=False)
 
+    @property
+    def str(self):
+        """String operations on each value (``contains``, ``startswith``, ``endswith``,
+        ``lower``, ``upper``, ``len``); missing values stay missing."""
+        return _StrAccessor(self)
+
+    @property
+    def dt(self):
+        """Parts of each date or timestamp (``year``, ``month``, ``day``, ``hour``,
+        ``minute``, ``second``, ``dayofweek``, ``dayofyear``, ``floor(freq)``)."""
+        return _DtAccessor(self)
+
     def fillna(self, value):
         """Missing values (null or NaN) replaced by ``value`` (a constant, or a Series of
         the same frame)."""
@@ -809,6 +863,8 @@ class Series(_Base):
     def head(self, n=5, npartitions=1, compute=True):
         """The first ``n`` values, from the first ``npartitions`` partitions only, as a
         pandas Series."""
+        if int(n) < 0:
+            raise ValueError(f"head takes a number of rows >= 0, got {n}")
         tmp = "__floe_value__"
         frame = self._frame.with_column(tmp, self._expr).select(list(self._index) + [tmp])
         out = Series(frame.head(int(n), None if npartitions == -1 else int(npartitions)),
@@ -830,11 +886,11 @@ class Series(_Base):
         if not dropna:
             raise NotImplementedError("value_counts(dropna=False) is not supported yet")
         frame, key = self._grouped()
-        counts = frame.aggregate([key], [(None, "size", "count")], split_every or 8)
+        counts = frame.aggregate([key], [(None, "size", "__floe_count__")], split_every or 8)
         name = self.name
 
         def finish(pdf):
-            out = pdf.set_index(key)["count"]
+            out = pdf.set_index(key)["__floe_count__"].rename("count")
             out.index.name = name
             if normalize:
                 out = out / out.sum()
@@ -849,7 +905,7 @@ class Series(_Base):
         if not dropna:
             raise NotImplementedError("nunique(dropna=False) is not supported yet")
         frame, key = self._grouped()
-        groups = frame.aggregate([key], [(None, "size", "n")], split_every or 8)
+        groups = frame.aggregate([key], [(None, "size", "__floe_n__")], split_every or 8)
         return Scalar(groups.aggregate([], [(None, "size", "nunique")]), "nunique")
 
     def rename(self, name):
@@ -912,6 +968,78 @@ class Series(_Base):
         out = _pandas_frame(self._materialized(tmp), self._index)[tmp]
         out.name = self.name
         return out
+
+
+class _StrAccessor:
+    """``series.str``."""
+
+    def __init__(self, s):
+        self._s = s
+
+    def _op(self, op, pattern=None, regex=True):
+        out = self._s._with(self._s._expr.str_op(op, pattern, regex), self._s.name)
+        out._expr.dtype(out._frame)  # a column of another type is an error now
+        return out
+
+    def contains(self, pat, case=True, regex=True):
+        """Whether each string holds ``pat`` (a regular expression unless
+        ``regex=False``; ``case=False`` ignores case)."""
+        if not case:
+            import re
+            pat, regex = "(?i)" + (pat if regex else re.escape(pat)), True
+        return self._op("contains", str(pat), bool(regex))
+
+    def startswith(self, pat):
+        """Whether each string starts with ``pat``."""
+        return self._op("startswith", str(pat))
+
+    def endswith(self, pat):
+        """Whether each string ends with ``pat``."""
+        return self._op("endswith", str(pat))
+
+    def lower(self):
+        return self._op("lower")
+
+    def upper(self):
+        return self._op("upper")
+
+    def len(self):
+        """The number of characters of each string."""
+        return self._op("len")
+
+
+class _DtAccessor:
+    """``series.dt``."""
+
+    def __init__(self, s):
+        self._s = s
+
+    def _part(self, op, period=None):
+        out = self._s._with(self._s._expr.dt_op(op, period), self._s.name)
+        out._expr.dtype(out._frame)  # a column of another type is an error now
+        return out
+
+    year = property(lambda self: self._part("year"))
+    month = property(lambda self: self._part("month"))
+    day = property(lambda self: self._part("day"))
+    hour = property(lambda self: self._part("hour"))
+    minute = property(lambda self: self._part("minute"))
+    second = property(lambda self: self._part("second"))
+    dayofweek = property(lambda self: self._part("dayofweek"))
+    weekday = day_of_week = dayofweek
+    dayofyear = property(lambda self: self._part("dayofyear"))
+    day_of_year = dayofyear
+
+    def floor(self, freq):
+        """Each timestamp rounded down to a multiple of ``freq`` (a fixed period:
+        ``"15min"``, ``"h"``, ``"D"``)."""
+        from pandas.tseries.frequencies import to_offset
+        try:
+            ns = int(to_offset(freq).nanos)
+        except ValueError as e:
+            raise ValueError(f"dt.floor takes a fixed period ('15min', 'h', 'D'), not "
+                             f"{freq!r}: {e}") from None
+        return self._part("floor", ns)
 
 
 class _Lazy:
@@ -1039,7 +1167,9 @@ class _AggResult:
     def compute(self):
         pd = _pandas()
         row = _pandas_frame(self._frame).iloc[0]
-        if isinstance(self._arg, str):
+        if isinstance(self._arg, str) or (isinstance(self._arg, dict) and all(
+                isinstance(f, str) for f in self._arg.values())):
+            # One function per column: a Series by column, as pandas gives it.
             return pd.Series([row[o] for _, _, o in self._outs],
                              index=[c for c, _, _ in self._outs])
         cols = list(dict.fromkeys(c for c, _, _ in self._outs))
@@ -1133,9 +1263,9 @@ class GroupBy:
 
     def size(self, split_every=None):
         """The number of rows of each group (a Series)."""
-        frame = self._df._frame.aggregate(self._keys, [(None, "size", "size")],
+        frame = self._df._frame.aggregate(self._keys, [(None, "size", "__floe_size__")],
                                           self._split_every)
-        return Series(frame, _floe._col("size"), None, self._keys, "size")
+        return Series(frame, _floe._col("__floe_size__"), None, self._keys, "__floe_size__")
 
     def __repr__(self):
         return f"floe.GroupBy<by={self._keys}, npartitions={self._df.npartitions}>"

@@ -329,3 +329,81 @@ def test_sort_values_nlargest_and_set_index_are_pandas(data, by, ascending, npar
     _same(indexed.loc[[2, -2]].compute(), want[want.index.isin([2, -2])])
     _same(indexed.reset_index().compute(), want.reset_index())
     _same(indexed.groupby("name").x.sum().compute(), want.groupby("name").x.sum())
+
+
+def test_str_and_dt_accessors_are_pandas():
+    pdf = pd.DataFrame({
+        "s": ["Alice", "bob", None, "Ålborg", "a.b", ""],
+        "t": pd.to_datetime(["2014-01-01 05:17", "2014-02-28 23:59", None,
+                             "2016-12-31 00:00", "2015-07-04 12:30", "2014-03-09 08:45"])
+              .astype("datetime64[ns]"),
+    })
+    df = fd.from_pandas(pdf, npartitions=2)
+    for got, want in [
+        (df.s.str.contains("b"), pdf.s.str.contains("b")),
+        (df.s.str.contains("^[ab]", case=False), pdf.s.str.contains("^[ab]", case=False)),
+        (df.s.str.contains(".", regex=False), pdf.s.str.contains(".", regex=False)),
+        (df.s.str.startswith("A"), pdf.s.str.startswith("A")),
+        (df.s.str.endswith("b"), pdf.s.str.endswith("b")),
+        (df.s.str.lower(), pdf.s.str.lower()),
+        (df.s.str.upper(), pdf.s.str.upper()),
+        (df.s.str.len(), pdf.s.str.len()),
+    ]:
+        got = got.compute()
+        pd.testing.assert_series_equal(got.astype(object).where(got.notna(), None),
+                                       want.astype(object).where(want.notna(), None),
+                                       check_dtype=False)
+    for part in ["year", "month", "day", "hour", "minute", "second", "day_of_week",
+                 "day_of_year"]:
+        _same(getattr(df.t.dt, part).compute(), getattr(pdf.t.dt, part))
+    _same(df.t.dt.floor("15min").compute(), pdf.t.dt.floor("15min"))
+    _same(df.t.dt.floor("D").compute(), pdf.t.dt.floor("D"))
+    # Filters and group keys from them, as users write them.
+    _same(df[df.s.str.contains("b", regex=False)].t.dt.year.compute(),
+          pdf[pdf.s.str.contains("b", regex=False).fillna(False)].t.dt.year
+          .reset_index(drop=True))
+    with pytest.raises(ValueError, match="needs strings"):
+        df.t.str.lower()
+    with pytest.raises(ValueError, match="dates or timestamps"):
+        df.s.dt.year
+    with pytest.raises(ValueError, match="fixed period"):
+        df.t.dt.floor("M")
+    with pytest.raises(ValueError, match="did not compile"):
+        df.s.str.contains("(")
+
+
+def test_review_cases_rename_fill_names_agg_persist_and_writes(tmp_path):
+    pdf = pd.DataFrame({"a": [1, 2], "b": [3.0, np.nan], "s": ["x", None],
+                        "count": [1, 1]})
+    df = fd.from_pandas(pdf, npartitions=2)
+    # Swapped names read the old values.
+    _same(df.rename(columns={"a": "b", "b": "a"}).compute(),
+          pdf.rename(columns={"a": "b", "b": "a"}))
+    # One value fills the columns that can hold it.
+    _same(df.fillna(0).compute(), pdf.assign(b=[3.0, 0.0], s=["x", np.nan]))
+    _same(df.fillna("?").compute(), pdf.assign(s=["x", "?"]))
+    # Columns named like the outputs of value_counts, nunique, size.
+    _same(df["count"].value_counts().compute(), pdf["count"].value_counts())
+    assert df["count"].nunique().compute() == 1
+    _same(df.groupby("count").size().compute(), pdf.groupby("count").size())
+    # A dict of one function per column is a Series.
+    _same(df.agg({"a": "sum", "b": "mean"}).compute(), pdf.agg({"a": "sum", "b": "mean"}))
+    # persist keeps the index.
+    kept = df.set_index("a").persist()
+    _same(kept.loc[2].compute(), pdf.set_index("a").loc[[2]])
+    with pytest.raises(ValueError, match=">= 0"):
+        df.head(-1)
+    # A second write into the same place: refused, or replaced with overwrite=True.
+    df.to_parquet(tmp_path / "pq")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        df.to_parquet(tmp_path / "pq")
+    fd.from_pandas(pdf.head(1), npartitions=1).to_parquet(tmp_path / "pq", overwrite=True)
+    assert sorted(p.name for p in (tmp_path / "pq").iterdir()) == ["part.0.parquet"]
+    # Integer keys of int64 and uint64 compare as numbers, without false matches.
+    left = fd.from_pandas(pd.DataFrame({"k": np.array([2**63, 5], "u8"), "v": [1, 2]}), 1)
+    right = fd.from_pandas(pd.DataFrame({"k": np.array([5, -1], "i8"), "w": [3, 4]}), 1)
+    got = fd.merge(left, right, on="k").compute()
+    assert got.v.tolist() == [2] and got.w.tolist() == [3]
+    # Categories of numbers stay numbers.
+    cat = pd.DataFrame({"c": pd.Categorical([1, 2, 1])})
+    assert fd.from_pandas(cat, 1).c.sum().compute() == 4

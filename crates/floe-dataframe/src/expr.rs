@@ -180,6 +180,57 @@ pub enum Expr {
     /// The first expression's values, its missing ones (null or NaN) taken from the
     /// second (`fillna`).
     FillNa(Box<Expr>, Box<Expr>),
+    /// A string operation on each value (pandas' `.str`).
+    Str(Box<Expr>, StrOp),
+    /// A part of each date or timestamp (pandas' `.dt`).
+    Dt(Box<Expr>, DtOp),
+}
+
+/// What `.str` computes from each string; a missing value stays missing.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StrOp {
+    /// Whether the string holds `pattern`: a regular expression, or (with `regex`
+    /// false) the text itself.
+    Contains {
+        /// What to look for.
+        pattern: String,
+        /// Whether `pattern` is a regular expression (pandas' default).
+        regex: bool,
+    },
+    /// Whether the string starts with the text.
+    StartsWith(String),
+    /// Whether the string ends with the text.
+    EndsWith(String),
+    /// The string in lower case.
+    Lower,
+    /// The string in upper case.
+    Upper,
+    /// The number of characters.
+    Len,
+}
+
+/// What `.dt` takes from each date or timestamp; a missing value stays missing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DtOp {
+    /// The year.
+    Year,
+    /// The month, 1 to 12.
+    Month,
+    /// The day of the month, 1 to 31.
+    Day,
+    /// The hour, 0 to 23.
+    Hour,
+    /// The minute, 0 to 59.
+    Minute,
+    /// The second, 0 to 59.
+    Second,
+    /// The day of the week, Monday 0 to Sunday 6 (pandas' `dayofweek`).
+    DayOfWeek,
+    /// The day of the year, 1 to 366.
+    DayOfYear,
+    /// The timestamp rounded down to a multiple of this many nanoseconds (since
+    /// 1970-01-01, as pandas' `floor("15min")`).
+    Floor(i64),
 }
 
 /// The column `name`.
@@ -242,6 +293,18 @@ impl Expr {
         Expr::Cast(Box::new(self), to)
     }
 
+    /// A string operation on each value (`.str`); the values must be strings.
+    #[must_use]
+    pub fn str(self, op: StrOp) -> Expr {
+        Expr::Str(Box::new(self), op)
+    }
+
+    /// A part of each date or timestamp (`.dt`); the values must be dates or timestamps.
+    #[must_use]
+    pub fn dt(self, op: DtOp) -> Expr {
+        Expr::Dt(Box::new(self), op)
+    }
+
     /// The values, each missing one (null or NaN) replaced by `value`'s (a constant or
     /// another expression): pandas' `fillna`. Integers filled with a float become floats.
     #[must_use]
@@ -268,9 +331,12 @@ impl Expr {
                 left.visit_columns(f);
                 right.visit_columns(f);
             }
-            Expr::Not(e) | Expr::IsNull(e) | Expr::IsNotNull(e) | Expr::Cast(e, _) => {
-                e.visit_columns(f)
-            }
+            Expr::Not(e)
+            | Expr::IsNull(e)
+            | Expr::IsNotNull(e)
+            | Expr::Cast(e, _)
+            | Expr::Str(e, _)
+            | Expr::Dt(e, _) => e.visit_columns(f),
         }
     }
 
@@ -309,6 +375,51 @@ impl Expr {
             }
             Expr::FillNa(e, v) => {
                 fill_type(&e.data_type(schema)?, &v.data_type(schema)?, v.is_literal())?
+            }
+            Expr::Str(e, op) => {
+                let t = e.data_type(schema)?;
+                if !is_string(&t) && !matches!(t, DataType::Null) {
+                    return Err(invalid(format!(".str needs strings; {e} is {t}")));
+                }
+                if let StrOp::Contains {
+                    pattern,
+                    regex: true,
+                } = op
+                {
+                    // A bad pattern is found now, not when the frame runs.
+                    arrow::compute::kernels::comparison::regexp_is_match_scalar(
+                        &StringArray::from(Vec::<&str>::new()),
+                        pattern,
+                        None,
+                    )?;
+                }
+                match op {
+                    StrOp::Lower | StrOp::Upper => DataType::Utf8,
+                    StrOp::Len => DataType::Int64,
+                    _ => DataType::Boolean,
+                }
+            }
+            Expr::Dt(e, op) => {
+                let t = e.data_type(schema)?;
+                if !matches!(
+                    t,
+                    DataType::Timestamp(..) | DataType::Date32 | DataType::Date64
+                ) {
+                    return Err(invalid(format!(
+                        ".dt needs dates or timestamps; {e} is {t}"
+                    )));
+                }
+                match op {
+                    DtOp::Floor(n) if *n <= 0 => {
+                        return Err(invalid(format!(
+                            "floor needs a positive period, got {n} ns"
+                        )));
+                    }
+                    DtOp::Floor(_) => {
+                        DataType::Timestamp(arrow::datatypes::TimeUnit::Nanosecond, None)
+                    }
+                    _ => DataType::Int32,
+                }
             }
         })
     }
@@ -380,6 +491,8 @@ impl Expr {
                 .eval(batch)?
                 .map(|a| Ok(Arc::new(boolean::not(&missing(&a)?)?) as ArrayRef))?,
             Expr::Cast(e, to) => e.eval(batch)?.map(|a| Ok(cast(&a, to)?))?,
+            Expr::Str(e, op) => e.eval(batch)?.map(|a| string_op(&a, op))?,
+            Expr::Dt(e, op) => e.eval(batch)?.map(|a| date_op(&a, *op))?,
             Expr::FillNa(e, v) => {
                 let (l, r) = (e.eval(batch)?, v.eval(batch)?);
                 let t = fill_type(l.data_type(), r.data_type(), v.is_literal())?;
@@ -451,6 +564,8 @@ impl fmt::Display for Expr {
             Expr::IsNotNull(e) => write!(f, "{e}.notna()"),
             Expr::Cast(e, t) => write!(f, "{e}.astype({t})"),
             Expr::FillNa(e, v) => write!(f, "{e}.fillna({v})"),
+            Expr::Str(e, op) => write!(f, "{e}.str.{op:?}"),
+            Expr::Dt(e, op) => write!(f, "{e}.dt.{op:?}"),
         }
     }
 }
@@ -589,6 +704,82 @@ pub(crate) fn nan_mask(a: &ArrayRef) -> Option<BooleanArray> {
     }
 }
 
+/// `.str`'s operation on each string of `a`.
+fn string_op(a: &ArrayRef, op: &StrOp) -> Result<ArrayRef> {
+    use arrow::compute::kernels::comparison as cmpk;
+    let s = cast(a, &DataType::Utf8)?;
+    let s = s
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| invalid("internal: a cast to strings gave something else"))?;
+    let text = |t: &str| Scalar::new(StringArray::from(vec![t.to_owned()]));
+    // A test of a missing string is false, as pandas' string columns answer (and as
+    // comparisons with a missing value are here).
+    let test = |b: BooleanArray| -> ArrayRef {
+        if b.null_count() > 0 {
+            Arc::new(arrow::compute::prep_null_mask_filter(&b))
+        } else {
+            Arc::new(b)
+        }
+    };
+    Ok(match op {
+        StrOp::Contains {
+            pattern,
+            regex: true,
+        } => test(cmpk::regexp_is_match_scalar(s, pattern, None)?),
+        StrOp::Contains {
+            pattern,
+            regex: false,
+        } => test(cmpk::contains(s, &text(pattern))?),
+        StrOp::StartsWith(t) => test(cmpk::starts_with(s, &text(t))?),
+        StrOp::EndsWith(t) => test(cmpk::ends_with(s, &text(t))?),
+        StrOp::Lower => Arc::new(
+            s.iter()
+                .map(|v| v.map(str::to_lowercase))
+                .collect::<StringArray>(),
+        ),
+        StrOp::Upper => Arc::new(
+            s.iter()
+                .map(|v| v.map(str::to_uppercase))
+                .collect::<StringArray>(),
+        ),
+        StrOp::Len => Arc::new(
+            s.iter()
+                .map(|v| v.map(|v| v.chars().count() as i64))
+                .collect::<Int64Array>(),
+        ),
+    })
+}
+
+/// `.dt`'s part of each date or timestamp of `a`.
+fn date_op(a: &ArrayRef, op: DtOp) -> Result<ArrayRef> {
+    use arrow::compute::kernels::temporal::{DatePart, date_part};
+    use arrow::datatypes::TimeUnit;
+    let part = match op {
+        DtOp::Year => DatePart::Year,
+        DtOp::Month => DatePart::Month,
+        DtOp::Day => DatePart::Day,
+        DtOp::Hour => DatePart::Hour,
+        DtOp::Minute => DatePart::Minute,
+        DtOp::Second => DatePart::Second,
+        DtOp::DayOfWeek => DatePart::DayOfWeekMonday0,
+        DtOp::DayOfYear => DatePart::DayOfYear,
+        DtOp::Floor(period) => {
+            let ns = cast(a, &DataType::Timestamp(TimeUnit::Nanosecond, None))?;
+            let ns = ns
+                .as_any()
+                .downcast_ref::<arrow::array::TimestampNanosecondArray>()
+                .ok_or_else(|| invalid("internal: a cast to timestamps gave something else"))?;
+            return Ok(Arc::new(
+                ns.unary::<_, arrow::datatypes::TimestampNanosecondType>(|t| {
+                    t.div_euclid(period) * period
+                }),
+            ));
+        }
+    };
+    Ok(date_part(a.as_ref(), part)?)
+}
+
 /// The type of `fillna`'s result: numbers meet as arithmetic meets them (integers filled
 /// with a float become floats), strings stay strings, a constant is converted to the
 /// column's type where it can be (a date string into a timestamp column).
@@ -606,7 +797,13 @@ fn fill_type(t: &DataType, v: &DataType, v_literal: bool) -> Result<DataType> {
     if is_string(t) && is_string(v) {
         return Ok(DataType::Utf8);
     }
-    if v_literal && can_cast_types(v, t) && !is_numeric(v) {
+    // A date written as text fills a date or timestamp column (a string that does not
+    // parse as one fails the run, never becomes a silent missing value).
+    let temporal = matches!(
+        t,
+        DataType::Timestamp(..) | DataType::Date32 | DataType::Date64
+    );
+    if v_literal && is_string(v) && temporal {
         return Ok(t.clone());
     }
     Err(invalid(format!("cannot fill missing {t} values with {v}")))
@@ -630,6 +827,23 @@ fn floor_rem(l: &dyn Datum, r: &dyn Datum) -> Result<ArrayRef> {
     use arrow::datatypes::{Float32Type, Float64Type, Int64Type};
     let (la, l_scalar) = l.get();
     let (ra, r_scalar) = r.get();
+    let t = la.data_type();
+    if t.is_integer() && t == ra.data_type() && *t != DataType::Int64 {
+        // Other integers through Int64, the remainder back in their type (it fits: it is
+        // smaller than the divisor).
+        let datum = |a: ArrayRef, scalar: bool| -> Box<dyn Datum> {
+            if scalar {
+                Box::new(Scalar::new(a))
+            } else {
+                Box::new(a)
+            }
+        };
+        let out = floor_rem(
+            datum(cast(la, &DataType::Int64)?, l_scalar).as_ref(),
+            datum(cast(ra, &DataType::Int64)?, r_scalar).as_ref(),
+        )?;
+        return Ok(cast(&out, t)?);
+    }
     let n = match (l_scalar, r_scalar) {
         (true, false) => ra.len(),
         (false, _) => la.len(),
@@ -978,6 +1192,27 @@ mod tests {
         assert_eq!(f, vec![-1.5, -0.5, -0.0, -1.0]);
         assert!(f[2].is_sign_negative());
         assert!(floats(col("f") % lit(0.0)).iter().all(|x| x.is_nan()));
+        // Narrower integers: the same rule, in their own type.
+        let schema = Arc::new(Schema::new(vec![
+            arrow::datatypes::Field::new("a", DataType::Int32, true),
+            arrow::datatypes::Field::new("b", DataType::Int32, true),
+        ]));
+        let b32 = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(arrow::array::Int32Array::from(vec![-7, 7, 5])),
+                Arc::new(arrow::array::Int32Array::from(vec![3, -3, 0])),
+            ],
+        )
+        .unwrap();
+        let e = col("a") % col("b");
+        assert_eq!(e.data_type(&b32.schema()).unwrap(), DataType::Int32);
+        let v = e.evaluate(&b32).unwrap();
+        let v = v
+            .as_any()
+            .downcast_ref::<arrow::array::Int32Array>()
+            .unwrap();
+        assert_eq!(v.iter().collect::<Vec<_>>(), vec![Some(2), Some(-2), None]);
     }
 
     #[test]

@@ -553,7 +553,10 @@ fn common_key_type(l: &DataType, r: &DataType) -> Option<DataType> {
     let num = |t: &DataType| t.is_integer() || t.is_floating();
     let string =
         |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
-    if int(l) && int(r) {
+    if (matches!(l, DataType::UInt64) && int(r)) || (matches!(r, DataType::UInt64) && int(l)) {
+        // Every UInt64 and every signed integer, exactly.
+        Some(DataType::Decimal128(20, 0))
+    } else if int(l) && int(r) {
         Some(DataType::Int64)
     } else if num(l) && num(r) {
         Some(DataType::Float64)

@@ -42,7 +42,7 @@ mod source;
 
 pub use agg::{Agg, AggFunc};
 pub use error::{Error, Result};
-pub use expr::{BinaryOp, Expr, Literal, col, lit};
+pub use expr::{BinaryOp, DtOp, Expr, Literal, StrOp, col, lit};
 pub use frame::{DataFrame, GroupBy};
 pub use join::JoinHow;
 pub use source::{CsvOptions, Partition};

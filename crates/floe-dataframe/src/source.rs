@@ -46,11 +46,16 @@ impl Partition {
         self.batches.iter().map(RecordBatch::num_rows).sum()
     }
 
-    /// The bytes the batches hold.
+    /// The bytes the batches hold (of a slice of a larger batch, the slice's share).
     pub fn nbytes(&self) -> usize {
         self.batches
             .iter()
-            .map(RecordBatch::get_array_memory_size)
+            .flat_map(|b| b.columns())
+            .map(|c| {
+                let d = c.to_data();
+                d.get_slice_memory_size()
+                    .unwrap_or_else(|_| c.get_array_memory_size())
+            })
             .sum()
     }
 
@@ -135,7 +140,7 @@ pub(crate) fn expand(path: &str, extension: &str) -> Result<Vec<PathBuf>> {
         files.push(p.to_path_buf());
     }
     // part.2 before part.10, as the files of a write are numbered.
-    files.sort_by_cached_key(|f| natural_key(f));
+    files.sort_by_cached_key(|f| (natural_key(f), f.clone()));
     if files.is_empty() {
         return Err(Error::NoFiles(path.to_owned()));
     }

@@ -561,6 +561,51 @@ impl PyExpr {
         expr(self.inner.clone().is_not_null())
     }
 
+    /// A `.str` operation: `contains` (with `pattern` and `regex`), `startswith`,
+    /// `endswith` (with `pattern`), `lower`, `upper`, `len`.
+    #[pyo3(signature = (op, pattern=None, regex=true))]
+    fn str_op(&self, op: &str, pattern: Option<String>, regex: bool) -> PyResult<PyExpr> {
+        use floe::dataframe::StrOp;
+        let text = |p: Option<String>| {
+            p.ok_or_else(|| PyValueError::new_err(format!("str.{op} needs a pattern")))
+        };
+        let op = match op {
+            "contains" => StrOp::Contains {
+                pattern: text(pattern)?,
+                regex,
+            },
+            "startswith" => StrOp::StartsWith(text(pattern)?),
+            "endswith" => StrOp::EndsWith(text(pattern)?),
+            "lower" => StrOp::Lower,
+            "upper" => StrOp::Upper,
+            "len" => StrOp::Len,
+            _ => return Err(PyValueError::new_err(format!("no string operation {op:?}"))),
+        };
+        Ok(expr(self.inner.clone().str(op)))
+    }
+
+    /// A `.dt` part: `year month day hour minute second dayofweek dayofyear`, or `floor`
+    /// to a period of `period_ns` nanoseconds.
+    #[pyo3(signature = (op, period_ns=None))]
+    fn dt_op(&self, op: &str, period_ns: Option<i64>) -> PyResult<PyExpr> {
+        use floe::dataframe::DtOp;
+        let op = match op {
+            "year" => DtOp::Year,
+            "month" => DtOp::Month,
+            "day" => DtOp::Day,
+            "hour" => DtOp::Hour,
+            "minute" => DtOp::Minute,
+            "second" => DtOp::Second,
+            "dayofweek" => DtOp::DayOfWeek,
+            "dayofyear" => DtOp::DayOfYear,
+            "floor" => DtOp::Floor(
+                period_ns.ok_or_else(|| PyValueError::new_err("dt.floor needs a period"))?,
+            ),
+            _ => return Err(PyValueError::new_err(format!("no date part {op:?}"))),
+        };
+        Ok(expr(self.inner.clone().dt(op)))
+    }
+
     /// The values with missing ones taken from `value`.
     fn fillna(&self, value: &PyExpr) -> PyExpr {
         expr(self.inner.clone().fillna(value.inner.clone()))

@@ -966,3 +966,88 @@ fn sort_errors_name_the_column() {
         0
     );
 }
+
+#[test]
+fn str_and_dt_operations_give_pandas_values() {
+    use arrow::array::TimestampNanosecondArray;
+    use floe_dataframe::{DtOp, StrOp};
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("s", DataType::Utf8, true),
+        Field::new(
+            "t",
+            DataType::Timestamp(arrow::datatypes::TimeUnit::Nanosecond, None),
+            true,
+        ),
+    ]));
+    // 2014-01-05 (a Sunday) 13:47:10, and 1969-12-31 23:59:59 (before the epoch).
+    let t0 = 1_388_929_630_000_000_000_i64;
+    let b = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(vec![Some("Ölfus"), None, Some("abc")])),
+            Arc::new(TimestampNanosecondArray::from(vec![
+                Some(t0),
+                None,
+                Some(-1_000_000_000),
+            ])),
+        ],
+    )
+    .unwrap();
+    let df = DataFrame::from_batches(schema, vec![vec![b]]).unwrap();
+    let df = df
+        .with_column("len", col("s").str(StrOp::Len))
+        .and_then(|d| d.with_column("up", col("s").str(StrOp::Upper)))
+        .and_then(|d| {
+            d.with_column(
+                "has",
+                col("s").str(StrOp::Contains {
+                    pattern: "^[aÖ]".into(),
+                    regex: true,
+                }),
+            )
+        })
+        .and_then(|d| d.with_column("dow", col("t").dt(DtOp::DayOfWeek)))
+        .and_then(|d| d.with_column("hour", col("t").dt(DtOp::Hour)))
+        .and_then(|d| d.with_column("day", col("t").dt(DtOp::Floor(86_400_000_000_000))))
+        .unwrap();
+    let got = compute(&df).unwrap();
+    let i = |name: &str| got.schema().index_of(name).unwrap();
+    assert_eq!(ints(&got, i("len")), vec![Some(5), None, Some(3)]);
+    let up: Vec<Option<&str>> = got.column(i("up")).as_string::<i32>().iter().collect();
+    assert_eq!(up, vec![Some("ÖLFUS"), None, Some("ABC")]);
+    let has: Vec<Option<bool>> = got.column(i("has")).as_boolean().iter().collect();
+    assert_eq!(has, vec![Some(true), Some(false), Some(true)]);
+    let dow: Vec<Option<i32>> = got
+        .column(i("dow"))
+        .as_primitive::<arrow::datatypes::Int32Type>()
+        .iter()
+        .collect();
+    assert_eq!(dow, vec![Some(6), None, Some(2)]);
+    let hour: Vec<Option<i32>> = got
+        .column(i("hour"))
+        .as_primitive::<arrow::datatypes::Int32Type>()
+        .iter()
+        .collect();
+    assert_eq!(hour, vec![Some(13), None, Some(23)]);
+    let day: Vec<Option<i64>> = got
+        .column(i("day"))
+        .as_primitive::<arrow::datatypes::TimestampNanosecondType>()
+        .iter()
+        .collect();
+    // Floors go down, before the epoch too.
+    assert_eq!(
+        day,
+        vec![
+            Some(1_388_880_000_000_000_000),
+            None,
+            Some(-86_400_000_000_000)
+        ]
+    );
+    assert!(col("t").str(StrOp::Lower).data_type(df.schema()).is_err());
+    assert!(col("s").dt(DtOp::Year).data_type(df.schema()).is_err());
+    let bad = col("s").str(StrOp::Contains {
+        pattern: "(".into(),
+        regex: true,
+    });
+    assert!(bad.data_type(df.schema()).is_err());
+}
