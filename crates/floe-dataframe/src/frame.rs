@@ -770,8 +770,7 @@ fn lower_join(
                             let pieces = plan
                                 .split(partition(&v[0])?, left, n)
                                 .map_err(TaskError::new)?;
-                            let bytes = pieces.iter().map(Partition::nbytes).sum();
-                            Ok(Value::with_nbytes(pieces, bytes))
+                            Ok(crate::spill::pieces_value(pieces))
                         })
                     })
                     .collect::<std::result::Result<Vec<_>, _>>()
@@ -859,8 +858,7 @@ fn lower_sort(
                     let pieces = plan
                         .split(partition(&v[0])?, bounds)
                         .map_err(TaskError::new)?;
-                    let n = pieces.iter().map(Partition::nbytes).sum();
-                    Ok(Value::with_nbytes(pieces, n))
+                    Ok(crate::spill::pieces_value(pieces))
                 },
             )
         })
@@ -946,9 +944,7 @@ fn state(v: &Value) -> std::result::Result<&GroupState, TaskError> {
 }
 
 fn part_value(p: Result<Partition>) -> floe_graph::TaskResult {
-    let p = p.map_err(TaskError::new)?;
-    let n = p.nbytes();
-    Ok(Value::with_nbytes(p, n))
+    Ok(crate::spill::partition_value(p.map_err(TaskError::new)?))
 }
 
 fn filter(part: &Partition, predicate: &Expr) -> Result<Partition> {

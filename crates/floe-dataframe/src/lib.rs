@@ -39,6 +39,7 @@ mod join;
 mod sink;
 mod sort;
 mod source;
+mod spill;
 
 pub use agg::{Agg, AggFunc};
 pub use error::{Error, Result};

@@ -1051,3 +1051,57 @@ fn str_and_dt_operations_give_pandas_values() {
     });
     assert!(bad.data_type(df.schema()).is_err());
 }
+
+#[test]
+fn sorts_and_bucketed_joins_larger_than_the_budget_spill_and_agree() {
+    // 16,000 rows in 16 partitions (~0.5 MB); the budget holds about a third of it.
+    let rows: Vec<Row> = (0..16_000_i64)
+        .map(|i| Row {
+            name: Some(format!("n{}", (i * 7919) % 613)),
+            id: Some((i * 104_729) % 5_000),
+            x: Some(((i * 37) % 1_000) as f64 / 8.0),
+            y: Some(i),
+        })
+        .collect();
+    let cuts: Vec<usize> = (1..16).map(|i| i * 1_000).collect();
+    // A computed column hides the frames' sizes: the join is bucketed, not broadcast.
+    let df = frame(&rows, &cuts).with_column("x", col("x")).unwrap();
+    let sorted = df.sort_values(&["x", "y"], &[false, true], None).unwrap();
+    let joined = df
+        .merge(
+            &df.select(&["id", "y"]).unwrap(),
+            &["id"],
+            &["id"],
+            JoinHow::Inner,
+            ("", "_r"),
+        )
+        .unwrap()
+        .agg(vec![Agg::new("y_r", AggFunc::Sum), Agg::size("n")])
+        .unwrap();
+    let dir = temp_dir("df-spill");
+    let run = |budget: Option<usize>, what: &DataFrame| {
+        let mut b = GraphBuilder::default();
+        let out = what.lower(&mut b).unwrap();
+        let mut s = Scheduler::builder().threads(2).spill_dir(&dir);
+        if let Some(bytes) = budget {
+            s = s.memory_limit(bytes);
+        }
+        let run = s.build().unwrap().run(&b.build(), &[out]).unwrap();
+        let spilled = run.stats.spilled_bytes;
+        let batch = run
+            .values
+            .into_iter()
+            .next()
+            .unwrap()
+            .take::<RecordBatch>()
+            .unwrap();
+        (batch, spilled)
+    };
+    for what in [&sorted, &joined] {
+        let (free, _) = run(None, what);
+        let (bounded, spilled) = run(Some(200_000), what);
+        assert_eq!(bounded, free);
+        assert!(spilled > 0, "nothing spilled under a budget below the data");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
