@@ -586,6 +586,16 @@ class DataFrame(_Base):
         return self.sort_values(columns, ascending=True).head(n, npartitions=-1,
                                                               compute=False)
 
+    def tail(self, n=5, npartitions=1, compute=True):
+        """The last ``n`` rows, from the last ``npartitions`` partitions only (``-1``: as
+        many as it takes), in their order, as a pandas DataFrame (a lazy frame with
+        ``compute=False``)."""
+        if int(n) < 0:
+            raise ValueError(f"tail takes a number of rows >= 0, got {n}")
+        out = DataFrame(self._frame.tail(int(n), None if npartitions == -1
+                                         else int(npartitions)), self._index, self._labels)
+        return out.compute() if compute else out
+
     def merge(self, right, how="inner", on=None, left_on=None, right_on=None,
               suffixes=("_x", "_y")):
         """The rows of this frame and ``right`` whose keys match, as ``fd.merge``."""

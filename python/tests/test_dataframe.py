@@ -236,6 +236,7 @@ def test_head_and_fillna_are_pandas(data, n, fill):
     first = len(pdf) // min(nparts, len(pdf)) if len(pdf) else 0
     _same(df.head(n), pdf.head(min(n, first)))  # Dask's: the first partition only
     _same(df.x.head(n, npartitions=-1), pdf.x.head(n))
+    _same(df.tail(n, npartitions=-1), pdf.tail(n).reset_index(drop=True))
     _same(df.fillna({"x": fill, "name": "?"}).compute(), pdf.fillna({"x": fill, "name": "?"}))
     _same(df.x.fillna(df.y).compute(), pdf.x.fillna(pdf.y))
     _same(df.x.fillna(0).compute(), pdf.x.fillna(0))

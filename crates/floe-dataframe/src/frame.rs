@@ -59,8 +59,9 @@ enum Plan {
     Filter(DataFrame, Expr),
     WithColumn(DataFrame, String, Expr),
     Aggregate(DataFrame, Arc<AggPlan>, usize),
-    /// The first rows (at most `n`) of the first partitions (all when `None`).
-    Head(DataFrame, usize, Option<usize>),
+    /// The first rows (at most `n`) of the first partitions (all when `None`); with
+    /// `true`, the last rows of the last partitions.
+    Head(DataFrame, usize, Option<usize>, bool),
     /// Each partition written to its file; a row per file.
     Write(DataFrame, Arc<Sink>),
     /// The rows of two frames joined on keys.
@@ -310,7 +311,24 @@ impl DataFrame {
             return Err(invalid("head needs at least one partition"));
         }
         Ok(Self::new(
-            Plan::Head(self.clone(), n, npartitions),
+            Plan::Head(self.clone(), n, npartitions, false),
+            self.schema.clone(),
+        ))
+    }
+
+    /// The last `n` rows, taken from the last `npartitions` partitions (`None`: from as
+    /// many as it takes), as Dask's `tail(n, npartitions=1)`; in their order. One
+    /// partition; only those partitions are read.
+    ///
+    /// # Errors
+    ///
+    /// `npartitions` of zero.
+    pub fn tail(&self, n: usize, npartitions: Option<usize>) -> Result<Self> {
+        if npartitions == Some(0) {
+            return Err(invalid("tail needs at least one partition"));
+        }
+        Ok(Self::new(
+            Plan::Head(self.clone(), n, npartitions, true),
             self.schema.clone(),
         ))
     }
@@ -595,17 +613,41 @@ impl DataFrame {
                 })?;
                 Ok(vec![out])
             }
-            Plan::Head(input, n, k) => {
+            Plan::Head(input, n, k, from_end) => {
                 let mut parts = input.lower_partitions(b, &columns)?;
                 // The others are culled before the graph runs: never read.
-                parts.truncate(k.unwrap_or(usize::MAX));
-                let (n, schema) = (*n, self.schema.clone());
+                let keep = k.unwrap_or(usize::MAX).min(parts.len());
+                if *from_end {
+                    parts.drain(..parts.len() - keep);
+                } else {
+                    parts.truncate(keep);
+                }
+                let (n, schema, from_end) = (*n, self.schema.clone(), *from_end);
                 let cols = columns.clone();
-                let out = b.add_fn(Key::named("head"), &parts, move |inputs| {
+                let name = if from_end { "tail" } else { "head" };
+                let out = b.add_fn(Key::named(name), &parts, move |inputs| {
                     let mut batches = Vec::new();
                     let mut left = n;
-                    for v in inputs {
-                        for batch in partition(v)?.batches() {
+                    let all: Vec<&RecordBatch> = inputs
+                        .iter()
+                        .map(partition)
+                        .collect::<std::result::Result<Vec<_>, _>>()?
+                        .into_iter()
+                        .flat_map(|p| p.batches())
+                        .collect();
+                    if from_end {
+                        // From the last batch backwards, then back in order.
+                        for batch in all.iter().rev() {
+                            if left == 0 {
+                                break;
+                            }
+                            let take = batch.num_rows().min(left);
+                            batches.push(batch.slice(batch.num_rows() - take, take));
+                            left -= take;
+                        }
+                        batches.reverse();
+                    } else {
+                        for batch in all {
                             if left == 0 {
                                 break;
                             }

@@ -231,6 +231,12 @@ impl PyFrame {
         self.inner.head(n, npartitions).map(frame).map_err(to_py)
     }
 
+    /// The last `n` rows of the last `npartitions` partitions (all when `None`).
+    #[pyo3(signature = (n, npartitions=Some(1)))]
+    fn tail(&self, n: usize, npartitions: Option<usize>) -> PyResult<PyFrame> {
+        self.inner.tail(n, npartitions).map(frame).map_err(to_py)
+    }
+
     /// A frame whose computation writes each partition to a Parquet file under `path`.
     fn to_parquet(&self, path: &str) -> PyResult<PyFrame> {
         self.inner.to_parquet(path).map(frame).map_err(to_py)

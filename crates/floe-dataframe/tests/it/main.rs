@@ -571,6 +571,10 @@ proptest! {
         let first = bounds.iter().copied().min().unwrap_or(0);
         let one = compute(&df.head(n, Some(1)).unwrap()).unwrap();
         prop_assert_eq!(one.num_rows(), n.min(first));
+        let last = compute(&df.tail(n, None).unwrap()).unwrap();
+        let want: Vec<Option<i64>> =
+            rows.iter().skip(rows.len().saturating_sub(n)).map(|r| r.y).collect();
+        prop_assert_eq!(ints(&last, 3), want);
 
         let filled = df
             .with_column("x", col("x").fillna(lit(0.5)))
