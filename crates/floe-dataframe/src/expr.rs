@@ -618,23 +618,25 @@ impl Evaluated {
     }
 }
 
+/// `b` with its missing values false.
+fn missing_false(b: BooleanArray) -> ArrayRef {
+    if b.null_count() > 0 {
+        Arc::new(arrow::compute::prep_null_mask_filter(&b))
+    } else {
+        Arc::new(b)
+    }
+}
+
 fn apply(op: BinaryOp, l: &dyn Datum, r: &dyn Datum) -> Result<ArrayRef> {
     // A comparison with a missing value is false, as pandas compares (NaN > 0 is False),
     // so that `~(x > 0)` keeps the rows where `x` is missing, as pandas does.
-    let bool_out = |b: BooleanArray| -> ArrayRef {
-        if b.null_count() > 0 {
-            Arc::new(arrow::compute::prep_null_mask_filter(&b))
-        } else {
-            Arc::new(b)
-        }
-    };
     Ok(match op {
         BinaryOp::Add => numeric::add(l, r)?,
         BinaryOp::Sub => numeric::sub(l, r)?,
         BinaryOp::Mul => numeric::mul(l, r)?,
         BinaryOp::Div => numeric::div(l, r)?,
         BinaryOp::Rem => floor_rem(l, r)?,
-        BinaryOp::Eq => bool_out(cmp::eq(l, r)?),
+        BinaryOp::Eq => missing_false(cmp::eq(l, r)?),
         BinaryOp::NotEq => {
             // A missing value is unequal to everything, as pandas' NaN != 0 is True.
             let b = cmp::neq(l, r)?;
@@ -648,10 +650,10 @@ fn apply(op: BinaryOp, l: &dyn Datum, r: &dyn Datum) -> Result<ArrayRef> {
                 Arc::new(b)
             }
         }
-        BinaryOp::Lt => bool_out(cmp::lt(l, r)?),
-        BinaryOp::LtEq => bool_out(cmp::lt_eq(l, r)?),
-        BinaryOp::Gt => bool_out(cmp::gt(l, r)?),
-        BinaryOp::GtEq => bool_out(cmp::gt_eq(l, r)?),
+        BinaryOp::Lt => missing_false(cmp::lt(l, r)?),
+        BinaryOp::LtEq => missing_false(cmp::lt_eq(l, r)?),
+        BinaryOp::Gt => missing_false(cmp::gt(l, r)?),
+        BinaryOp::GtEq => missing_false(cmp::gt_eq(l, r)?),
         BinaryOp::And | BinaryOp::Or => {
             let (la, l_scalar) = l.get();
             let (ra, _) = r.get();
@@ -661,9 +663,9 @@ fn apply(op: BinaryOp, l: &dyn Datum, r: &dyn Datum) -> Result<ArrayRef> {
             let n = if l_scalar { ra.len() } else { la.len() };
             let (lb, rb) = (stretch(lb, n)?, stretch(rb, n)?);
             if op == BinaryOp::And {
-                bool_out(boolean::and_kleene(&lb, &rb)?)
+                missing_false(boolean::and_kleene(&lb, &rb)?)
             } else {
-                bool_out(boolean::or_kleene(&lb, &rb)?)
+                missing_false(boolean::or_kleene(&lb, &rb)?)
             }
         }
     })
@@ -714,25 +716,18 @@ fn string_op(a: &ArrayRef, op: &StrOp) -> Result<ArrayRef> {
         .ok_or_else(|| invalid("internal: a cast to strings gave something else"))?;
     let text = |t: &str| Scalar::new(StringArray::from(vec![t.to_owned()]));
     // A test of a missing string is false, as pandas' string columns answer (and as
-    // comparisons with a missing value are here).
-    let test = |b: BooleanArray| -> ArrayRef {
-        if b.null_count() > 0 {
-            Arc::new(arrow::compute::prep_null_mask_filter(&b))
-        } else {
-            Arc::new(b)
-        }
-    };
+    // comparisons with a missing value are here): `missing_false`.
     Ok(match op {
         StrOp::Contains {
             pattern,
             regex: true,
-        } => test(cmpk::regexp_is_match_scalar(s, pattern, None)?),
+        } => missing_false(cmpk::regexp_is_match_scalar(s, pattern, None)?),
         StrOp::Contains {
             pattern,
             regex: false,
-        } => test(cmpk::contains(s, &text(pattern))?),
-        StrOp::StartsWith(t) => test(cmpk::starts_with(s, &text(t))?),
-        StrOp::EndsWith(t) => test(cmpk::ends_with(s, &text(t))?),
+        } => missing_false(cmpk::contains(s, &text(pattern))?),
+        StrOp::StartsWith(t) => missing_false(cmpk::starts_with(s, &text(t))?),
+        StrOp::EndsWith(t) => missing_false(cmpk::ends_with(s, &text(t))?),
         StrOp::Lower => Arc::new(
             s.iter()
                 .map(|v| v.map(str::to_lowercase))

@@ -305,15 +305,9 @@ impl DataFrame {
     ///
     /// # Errors
     ///
-    /// None in practice (kept for symmetry with the other plans).
+    /// `npartitions` of zero.
     pub fn head(&self, n: usize, npartitions: Option<usize>) -> Result<Self> {
-        if npartitions == Some(0) {
-            return Err(invalid("head needs at least one partition"));
-        }
-        Ok(Self::new(
-            Plan::Head(self.clone(), n, npartitions, false),
-            self.schema.clone(),
-        ))
+        self.ends(n, npartitions, false)
     }
 
     /// The last `n` rows, taken from the last `npartitions` partitions (`None`: from as
@@ -324,11 +318,16 @@ impl DataFrame {
     ///
     /// `npartitions` of zero.
     pub fn tail(&self, n: usize, npartitions: Option<usize>) -> Result<Self> {
+        self.ends(n, npartitions, true)
+    }
+
+    fn ends(&self, n: usize, npartitions: Option<usize>, from_end: bool) -> Result<Self> {
         if npartitions == Some(0) {
-            return Err(invalid("tail needs at least one partition"));
+            let what = if from_end { "tail" } else { "head" };
+            return Err(invalid(format!("{what} needs at least one partition")));
         }
         Ok(Self::new(
-            Plan::Head(self.clone(), n, npartitions, true),
+            Plan::Head(self.clone(), n, npartitions, from_end),
             self.schema.clone(),
         ))
     }

@@ -230,48 +230,23 @@ impl JoinPlan {
     pub(crate) fn split(&self, part: &Partition, left: bool, n: usize) -> Result<Vec<Partition>> {
         let names = if left { &self.left_on } else { &self.right_on };
         let conv = self.converter()?;
-        let mut pieces: Vec<Vec<RecordBatch>> = vec![Vec::new(); n];
-        for batch in part.batches() {
+        part.scatter(n, |batch| {
             let rows = self.key_rows(&conv, batch, names)?;
-            let mut idx: Vec<Vec<u32>> = vec![Vec::new(); n];
-            for (i, r) in rows.iter().enumerate() {
-                idx[bucket(r.data(), n)].push(i as u32);
-            }
-            for (j, ix) in idx.into_iter().enumerate() {
-                if ix.is_empty() {
-                    continue;
-                }
-                let ix = UInt32Array::from(ix);
-                let cols = batch
-                    .columns()
-                    .iter()
-                    .map(|c| Ok(take(c.as_ref(), &ix, None)?))
-                    .collect::<Result<Vec<_>>>()?;
-                pieces[j].push(RecordBatch::try_new(batch.schema(), cols)?);
-            }
-        }
-        Ok(pieces
-            .into_iter()
-            .map(|b| Partition::new(part.schema().clone(), b))
-            .collect())
+            Ok(rows.iter().map(|r| bucket(r.data(), n)).collect())
+        })
     }
 
     /// The rows of one side (`right`: the right one) joined into one batch, and a table
     /// from each key to its rows, in order; built once and probed by each partition of the
     /// other side (broadcast), or by the other side's bucket.
     pub(crate) fn build(&self, parts: &[&Partition], right: bool) -> Result<Build> {
-        let batches: Vec<RecordBatch> = parts
-            .iter()
-            .flat_map(|p| p.batches().iter().cloned())
-            .collect();
-        let Some(schema) = parts.first().map(|p| p.schema().clone()) else {
+        let Some(batch) = Partition::concat_all(parts)? else {
             return Ok(Build {
                 batch: None,
                 table: Table::Rows(AHashMap::new()),
                 next: Vec::new(),
             });
         };
-        let batch = arrow::compute::concat_batches(&schema, &batches)?;
         let names = if right { &self.right_on } else { &self.left_on };
         let n = batch.num_rows();
         let mut next: Vec<u32> = vec![u32::MAX; n];
@@ -397,7 +372,7 @@ impl JoinPlan {
     /// of some keys: one bucket of both sides, or all of both).
     pub(crate) fn join(&self, left: &[&Partition], right: &[&Partition]) -> Result<Partition> {
         let build = self.build(right, true)?;
-        let lb = concat_parts(left)?;
+        let lb = Partition::concat_all(left)?;
         let nr = build.batch.as_ref().map_or(0, RecordBatch::num_rows);
         let mut matched = vec![false; nr];
         let (mut li, mut ri) = self.pairs(
@@ -427,7 +402,7 @@ impl JoinPlan {
         part: &Partition,
         build_right: bool,
     ) -> Result<Partition> {
-        let pb = concat_parts(&[part])?;
+        let pb = Partition::concat_all(&[part])?;
         let (names, keep) = if build_right {
             (&self.left_on, self.how.keeps_left())
         } else {
@@ -529,18 +504,6 @@ impl Build {
             }
             + 4 * self.next.len()
     }
-}
-
-/// The rows of `parts` as one batch (`None` when there are no partitions).
-fn concat_parts(parts: &[&Partition]) -> Result<Option<RecordBatch>> {
-    let Some(schema) = parts.first().map(|p| p.schema().clone()) else {
-        return Ok(None);
-    };
-    let batches: Vec<RecordBatch> = parts
-        .iter()
-        .flat_map(|p| p.batches().iter().cloned())
-        .collect();
-    Ok(Some(arrow::compute::concat_batches(&schema, &batches)?))
 }
 
 /// The type two key columns are compared in: equal types as they are; integers of

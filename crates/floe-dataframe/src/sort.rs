@@ -9,14 +9,13 @@
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, UInt32Array};
-use arrow::compute::take;
 use arrow::datatypes::{DataType, Schema};
 use arrow::row::{RowConverter, Rows, SortField};
 
 use crate::error::{Result, invalid};
 use crate::expr::not_found;
 use crate::join::normalized_key;
-use crate::source::Partition;
+use crate::source::{Partition, take_rows};
 
 /// Keys sampled from each partition to choose the ranges.
 const SAMPLES_PER_PARTITION: usize = 256;
@@ -157,37 +156,20 @@ impl SortPlan {
     /// the range it starts).
     pub(crate) fn split(&self, part: &Partition, bounds: &[Box<[u8]>]) -> Result<Vec<Partition>> {
         let conv = self.converter()?;
-        let n = bounds.len() + 1;
-        let mut pieces: Vec<Vec<RecordBatch>> = vec![Vec::new(); n];
-        for batch in part.batches() {
+        part.scatter(bounds.len() + 1, |batch| {
             let rows = self.rows(&conv, batch)?;
-            let mut idx: Vec<Vec<u32>> = vec![Vec::new(); n];
-            for (i, r) in rows.iter().enumerate() {
-                let k = bounds.partition_point(|b| b.as_ref() <= r.data());
-                idx[k].push(i as u32);
-            }
-            for (k, ix) in idx.into_iter().enumerate() {
-                if !ix.is_empty() {
-                    pieces[k].push(take_rows(batch, &UInt32Array::from(ix))?);
-                }
-            }
-        }
-        Ok(pieces
-            .into_iter()
-            .map(|b| Partition::new(part.schema().clone(), b))
-            .collect())
+            Ok(rows
+                .iter()
+                .map(|r| bounds.partition_point(|b| b.as_ref() <= r.data()))
+                .collect())
+        })
     }
 
     /// The pieces of one range, joined and sorted.
     pub(crate) fn sort(&self, pieces: &[&Partition], schema: &Arc<Schema>) -> Result<Partition> {
-        let batches: Vec<RecordBatch> = pieces
-            .iter()
-            .flat_map(|p| p.batches().iter().cloned())
-            .collect();
-        let Some(first) = batches.first() else {
+        let Some(all) = Partition::concat_all(pieces)? else {
             return Ok(Partition::new(schema.clone(), Vec::new()));
         };
-        let all = arrow::compute::concat_batches(&first.schema(), &batches)?;
         let conv = self.converter()?;
         let rows = self.rows(&conv, &all)?;
         let sorted = take_rows(&all, &UInt32Array::from(sorted_order(&rows)))?;
@@ -219,17 +201,4 @@ fn sorted_order(rows: &Rows) -> Vec<u32> {
         keyed.sort_unstable();
         keyed.into_iter().map(|(_, i)| i).collect()
     }
-}
-
-fn take_rows(batch: &RecordBatch, ix: &UInt32Array) -> Result<RecordBatch> {
-    let cols = batch
-        .columns()
-        .iter()
-        .map(|c| Ok(take(c.as_ref(), ix, None)?))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(RecordBatch::try_new_with_options(
-        batch.schema(),
-        cols,
-        &arrow::array::RecordBatchOptions::new().with_row_count(Some(ix.len())),
-    )?)
 }

@@ -68,6 +68,43 @@ impl Partition {
         Ok(arrow::compute::concat_batches(&self.schema, &self.batches)?)
     }
 
+    /// `self` split into `n` partitions: `piece(batch)` gives the piece of each row of a
+    /// batch (below `n`); rows keep their order within a piece.
+    pub(crate) fn scatter(
+        &self,
+        n: usize,
+        mut piece: impl FnMut(&RecordBatch) -> Result<Vec<usize>>,
+    ) -> Result<Vec<Partition>> {
+        let mut pieces: Vec<Vec<RecordBatch>> = vec![Vec::new(); n];
+        for batch in self.batches() {
+            let mut idx: Vec<Vec<u32>> = vec![Vec::new(); n];
+            for (i, k) in piece(batch)?.into_iter().enumerate() {
+                idx[k].push(i as u32);
+            }
+            for (k, ix) in idx.into_iter().enumerate() {
+                if !ix.is_empty() {
+                    pieces[k].push(take_rows(batch, &arrow::array::UInt32Array::from(ix))?);
+                }
+            }
+        }
+        Ok(pieces
+            .into_iter()
+            .map(|b| Partition::new(self.schema.clone(), b))
+            .collect())
+    }
+
+    /// The rows of `parts` as one batch (`None` when there are no partitions).
+    pub(crate) fn concat_all(parts: &[&Partition]) -> Result<Option<RecordBatch>> {
+        let Some(schema) = parts.first().map(|p| p.schema().clone()) else {
+            return Ok(None);
+        };
+        let batches: Vec<RecordBatch> = parts
+            .iter()
+            .flat_map(|p| p.batches().iter().cloned())
+            .collect();
+        Ok(Some(arrow::compute::concat_batches(&schema, &batches)?))
+    }
+
     /// The partition with only `columns`, in that order.
     pub(crate) fn project(&self, columns: &[String]) -> Result<Partition> {
         let idx = indices(&self.schema, columns)?;
@@ -82,6 +119,23 @@ impl Partition {
             .collect::<std::result::Result<_, _>>()?;
         Ok(Partition { schema, batches })
     }
+}
+
+/// The rows `ix` of `batch`, in that order.
+pub(crate) fn take_rows(
+    batch: &RecordBatch,
+    ix: &arrow::array::UInt32Array,
+) -> Result<RecordBatch> {
+    let cols = batch
+        .columns()
+        .iter()
+        .map(|c| Ok(arrow::compute::take(c.as_ref(), ix, None)?))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(RecordBatch::try_new_with_options(
+        batch.schema(),
+        cols,
+        &arrow::array::RecordBatchOptions::new().with_row_count(Some(ix.len())),
+    )?)
 }
 
 /// The positions of `columns` in `schema`.
