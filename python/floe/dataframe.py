@@ -38,7 +38,8 @@ from . import _floe
 __all__ = ["DataFrame", "Series", "Scalar", "GroupBy", "SeriesGroupBy", "read_csv",
            "read_parquet", "from_pandas", "merge"]
 
-_AGG_FUNCS = ("sum", "mean", "count", "size", "min", "max", "var", "std")
+_AGG_FUNCS = ("sum", "mean", "count", "size", "min", "max", "var", "std", "first", "last",
+              "nunique")
 
 
 def _pandas():
@@ -704,6 +705,13 @@ class DataFrame(_Base):
         _ddof_one(ddof)
         return self._reduce("std", numeric_only)
 
+    def nunique(self, dropna=True, split_every=None):
+        """The number of distinct values of each column (missing values left out): a
+        Series by column when computed."""
+        if not dropna:
+            raise NotImplementedError("nunique(dropna=False) is not supported yet")
+        return _frame_agg(self, "nunique")
+
     # -- results ---------------------------------------------------------------------
 
     def compute(self):
@@ -915,8 +923,8 @@ class Series(_Base):
         if not dropna:
             raise NotImplementedError("nunique(dropna=False) is not supported yet")
         frame, key = self._grouped()
-        groups = frame.aggregate([key], [(None, "size", "__floe_n__")], split_every or 8)
-        return Scalar(groups.aggregate([], [(None, "size", "nunique")]), "nunique")
+        return Scalar(frame.aggregate([], [(key, "nunique", "nunique")], split_every or 8),
+                      "nunique")
 
     def rename(self, name):
         return Series(self._frame, self._expr, name, self._index, self._column)
@@ -1235,7 +1243,8 @@ class GroupBy:
     def agg(self, arg=None, split_every=None, **named):
         """Aggregations per group: a function name or list of names over every value
         column, a dict ``{column: name or list of names}``, or named aggregations
-        ``out=(column, func)``; functions are ``sum mean count size min max var std``."""
+        ``out=(column, func)``; functions are ``sum mean count size min max var std
+        first last nunique``."""
         specs, labels, _ = _specs(self._value_columns(), arg, named)
         return self._run(specs, labels)
 
@@ -1270,6 +1279,20 @@ class GroupBy:
     def std(self, ddof=1, numeric_only=False, split_every=None):
         _ddof_one(ddof)
         return self._all("std", numeric_only)
+
+    def first(self, numeric_only=False, split_every=None):
+        """The first value present of each column in each group, in row order."""
+        return self._all("first", numeric_only)
+
+    def last(self, numeric_only=False, split_every=None):
+        """The last value present of each column in each group, in row order."""
+        return self._all("last", numeric_only)
+
+    def nunique(self, dropna=True, split_every=None):
+        """The number of distinct values present of each column in each group."""
+        if not dropna:
+            raise NotImplementedError("nunique(dropna=False) is not supported yet")
+        return self._all("nunique")
 
     def size(self, split_every=None):
         """The number of rows of each group (a Series)."""
@@ -1332,6 +1355,17 @@ class SeriesGroupBy:
     def std(self, ddof=1, split_every=None):
         _ddof_one(ddof)
         return self._one("std")
+
+    def first(self, split_every=None):
+        return self._one("first")
+
+    def last(self, split_every=None):
+        return self._one("last")
+
+    def nunique(self, dropna=True, split_every=None):
+        if not dropna:
+            raise NotImplementedError("nunique(dropna=False) is not supported yet")
+        return self._one("nunique")
 
     def size(self, split_every=None):
         return GroupBy(self._df, self._keys, self._split_every).size()

@@ -63,6 +63,19 @@ def test_groupby_two_keys_dict_and_named_aggregations_are_pandas(data, func):
     _same(df.groupby("id").size().compute(), pdf.groupby("id").size())
 
 
+@settings(max_examples=30, deadline=None)
+@given(frames(), st.sampled_from(["first", "last", "nunique"]), st.sampled_from(["name", "id"]))
+def test_groupby_first_last_nunique_follow_row_order_as_pandas(data, func, key):
+    pdf, nparts = data
+    pdf = pdf.assign(t=pd.Timestamp("2026-01-01") + pd.to_timedelta(pdf.y % 7, unit="D"))
+    df = fd.from_pandas(pdf, npartitions=nparts)
+    _same(getattr(df.groupby(key), func)().compute(), getattr(pdf.groupby(key), func)())
+    _same(getattr(df.groupby(key).x, func)().compute(), getattr(pdf.groupby(key).x, func)())
+    _same(df.groupby(key).agg({"x": [func, "sum"]}).compute(),
+          pdf.groupby(key).agg({"x": [func, "sum"]}))
+    _same(df.nunique().compute(), pdf.nunique())
+
+
 @settings(max_examples=40, deadline=None)
 @given(frames(), st.floats(-500, 500), st.integers(-3, 3))
 def test_filters_arithmetic_and_assign_are_pandas(data, cut, k):

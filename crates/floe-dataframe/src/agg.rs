@@ -7,9 +7,12 @@
 
 use std::sync::Arc;
 
-use ahash::AHashMap;
-use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
-use arrow::compute::{SortColumn, cast, lexsort_to_indices, take};
+use ahash::{AHashMap, AHashSet};
+use arrow::array::{
+    Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray, new_empty_array,
+    new_null_array,
+};
+use arrow::compute::{SortColumn, cast, interleave, lexsort_to_indices, take};
 use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema, SchemaRef};
 use arrow::row::{RowConverter, SortField};
 
@@ -36,6 +39,12 @@ pub enum AggFunc {
     Var,
     /// `std` (`ddof=1`, as pandas).
     Std,
+    /// `first`: the first value present, in row order (of any type).
+    First,
+    /// `last`: the last value present, in row order (of any type).
+    Last,
+    /// `nunique`: the number of distinct values present.
+    Nunique,
 }
 
 impl AggFunc {
@@ -54,9 +63,13 @@ impl AggFunc {
             "max" => AggFunc::Max,
             "var" => AggFunc::Var,
             "std" => AggFunc::Std,
+            "first" => AggFunc::First,
+            "last" => AggFunc::Last,
+            "nunique" => AggFunc::Nunique,
             _ => {
                 return Err(invalid(format!(
-                    "unknown aggregation '{name}' (known: sum, mean, count, size, min, max, var, std)"
+                    "unknown aggregation '{name}' (known: sum, mean, count, size, min, max, \
+                     var, std, first, last, nunique)"
                 )));
             }
         })
@@ -73,7 +86,18 @@ impl AggFunc {
             AggFunc::Max => "max",
             AggFunc::Var => "var",
             AggFunc::Std => "std",
+            AggFunc::First => "first",
+            AggFunc::Last => "last",
+            AggFunc::Nunique => "nunique",
         }
+    }
+
+    /// Whether the function takes columns of any type (not only numbers).
+    fn any_type(self) -> bool {
+        matches!(
+            self,
+            AggFunc::Count | AggFunc::First | AggFunc::Last | AggFunc::Nunique
+        )
     }
 }
 
@@ -115,13 +139,13 @@ impl Agg {
     }
 }
 
-/// The plan of an aggregation over a schema: the keys, and per aggregation whether its
-/// input is summed as integers.
+/// The plan of an aggregation over a schema: the keys, and per aggregation the type of
+/// its input.
 #[derive(Clone, Debug)]
 pub(crate) struct AggPlan {
     pub(crate) keys: Vec<String>,
     pub(crate) aggs: Vec<Agg>,
-    integer: Vec<bool>,
+    types: Vec<DataType>,
     key_fields: Vec<Field>,
     pub(crate) output: SchemaRef,
 }
@@ -137,7 +161,7 @@ impl AggPlan {
             key_fields.push(Field::new(k, f.data_type().clone(), true));
         }
         let mut fields = key_fields.clone();
-        let mut integer = Vec::with_capacity(aggs.len());
+        let mut types = Vec::with_capacity(aggs.len());
         for a in &aggs {
             let t = match &a.column {
                 None if a.func == AggFunc::Size => DataType::Int64,
@@ -147,22 +171,28 @@ impl AggPlan {
                         .field_with_name(c)
                         .map_err(|_| not_found(c, input))?
                         .data_type();
-                    if a.func != AggFunc::Count && !(t.is_numeric() || *t == DataType::Boolean) {
+                    if !a.func.any_type() && !(t.is_numeric() || *t == DataType::Boolean) {
                         return Err(invalid(format!(
                             "cannot take the {} of column '{c}' of type {t}",
                             a.func.name()
                         )));
                     }
+                    if a.func == AggFunc::Nunique && Distinct::kind(t).is_none() {
+                        return Err(invalid(format!(
+                            "cannot count the distinct values of column '{c}' of type {t}"
+                        )));
+                    }
                     t.clone()
                 }
             };
-            let int = t.is_integer() || t == DataType::Boolean;
-            integer.push(int);
+            let int = integer(&t);
             let out = match a.func {
-                AggFunc::Count | AggFunc::Size => DataType::Int64,
+                AggFunc::Count | AggFunc::Size | AggFunc::Nunique => DataType::Int64,
                 AggFunc::Sum | AggFunc::Min | AggFunc::Max if int => DataType::Int64,
+                AggFunc::First | AggFunc::Last => t.clone(),
                 _ => DataType::Float64,
             };
+            types.push(t);
             if fields.iter().any(|f| f.name() == &a.name) {
                 return Err(invalid(format!(
                     "two output columns are named '{}'",
@@ -174,7 +204,7 @@ impl AggPlan {
         Ok(Self {
             keys,
             aggs,
-            integer,
+            types,
             key_fields,
             output: Arc::new(Schema::new(fields)),
         })
@@ -214,8 +244,9 @@ impl AggPlan {
     /// The result: one row per group, sorted by the keys (pandas' `sort=True`).
     pub(crate) fn finish(&self, state: &GroupState) -> Result<RecordBatch> {
         let mut columns = state.keys.columns(&self.key_fields)?;
+        let n = state.keys.len();
         for (acc, agg) in state.accs.iter().zip(&self.aggs) {
-            columns.push(acc.finish(agg.func));
+            columns.push(acc.finish(agg.func, n)?);
         }
         let batch = RecordBatch::try_new(self.output.clone(), columns)?;
         if self.keys.is_empty() || batch.num_rows() < 2 {
@@ -443,10 +474,25 @@ enum Acc {
     Mean(Vec<f64>, Vec<i64>),
     /// Count, mean and the sum of squared deviations (Chan et al.'s combinable form).
     Moments(Vec<f64>, Vec<f64>, Vec<f64>),
+    /// The first value present of each group in row order (the last, with `last`):
+    /// `values[g]` where `has[g]`; groups past the end of `values` have none yet.
+    Pick {
+        last: bool,
+        values: ArrayRef,
+        has: Vec<bool>,
+    },
+    /// The distinct values present of each group.
+    Distinct(Distinct),
+}
+
+/// Whether a column of type `t` is summed, and its extremes taken, as integers.
+fn integer(t: &DataType) -> bool {
+    t.is_integer() || *t == DataType::Boolean
 }
 
 impl Acc {
-    fn new(func: AggFunc, integer: bool) -> Self {
+    fn new(func: AggFunc, t: &DataType) -> Self {
+        let integer = integer(t);
         match func {
             AggFunc::Sum if integer => Acc::SumInt(Vec::new()),
             AggFunc::Sum => Acc::SumFloat(Vec::new()),
@@ -457,6 +503,12 @@ impl Acc {
             AggFunc::Max => Acc::MaxFloat(Vec::new()),
             AggFunc::Mean => Acc::Mean(Vec::new(), Vec::new()),
             AggFunc::Var | AggFunc::Std => Acc::Moments(Vec::new(), Vec::new(), Vec::new()),
+            AggFunc::First | AggFunc::Last => Acc::Pick {
+                last: func == AggFunc::Last,
+                values: new_empty_array(t),
+                has: Vec::new(),
+            },
+            AggFunc::Nunique => Acc::Distinct(Distinct::new(t)),
         }
     }
 
@@ -475,6 +527,8 @@ impl Acc {
                 m.resize(n, 0.0);
                 m2.resize(n, 0.0);
             }
+            Acc::Pick { has, .. } => has.resize(n, false),
+            Acc::Distinct(_) => {}
         }
     }
 
@@ -491,6 +545,32 @@ impl Acc {
             }
             return Ok(());
         };
+        match self {
+            Acc::Pick {
+                last,
+                values: held,
+                has,
+            } => {
+                // The row of this batch each group takes, if any.
+                let nan = crate::expr::nan_mask(values);
+                let mut pick: Vec<Option<usize>> = vec![None; has.len()];
+                for (i, &g) in groups.iter().enumerate() {
+                    if g == u32::MAX
+                        || values.is_null(i)
+                        || nan.as_ref().is_some_and(|m| m.value(i))
+                    {
+                        continue;
+                    }
+                    let g = g as usize;
+                    if *last || (!has[g] && pick[g].is_none()) {
+                        pick[g] = Some(i);
+                    }
+                }
+                return take_picks(held, has, &pick, values);
+            }
+            Acc::Distinct(d) => return d.update(groups, values),
+            _ => {}
+        }
         if let Acc::Count(c) = self {
             // NaN is missing, as pandas counts.
             let nan = crate::expr::nan_mask(values);
@@ -568,8 +648,9 @@ impl Acc {
         Ok(())
     }
 
-    /// Merges `other`'s group `j` into this one's group `to[j]`.
-    fn merge(&mut self, other: &Acc, to: &[u32]) {
+    /// Merges `other`'s group `j` into this one's group `to[j]` (`other` holds rows that
+    /// come after this one's).
+    fn merge(&mut self, other: &Acc, to: &[u32]) -> Result<()> {
         let pairs = to.iter().enumerate().map(|(j, &g)| (j, g as usize));
         match (self, other) {
             (Acc::SumInt(a), Acc::SumInt(b)) | (Acc::Count(a), Acc::Count(b)) => {
@@ -613,12 +694,49 @@ impl Acc {
                 m2[g] += n2[j] + delta * delta * ca * cb / total;
                 c[g] = total;
             }),
+            (
+                Acc::Pick {
+                    last,
+                    values: held,
+                    has,
+                },
+                Acc::Pick {
+                    values: theirs,
+                    has: their_has,
+                    ..
+                },
+            ) => {
+                let mut pick: Vec<Option<usize>> = vec![None; has.len()];
+                for (j, g) in pairs {
+                    if their_has[j] && (*last || !has[g]) {
+                        pick[g] = Some(j);
+                    }
+                }
+                take_picks(held, has, &pick, theirs)?;
+            }
+            (Acc::Distinct(a), Acc::Distinct(b)) => a.merge(b, to),
             _ => {}
         }
+        Ok(())
     }
 
-    fn finish(&self, func: AggFunc) -> ArrayRef {
-        match self {
+    /// The result column of `n` groups.
+    fn finish(&self, func: AggFunc, n: usize) -> Result<ArrayRef> {
+        Ok(match self {
+            Acc::Pick { values, has, .. } => {
+                let nulls = new_null_array(values.data_type(), 1);
+                let idx: Vec<(usize, usize)> = (0..n)
+                    .map(|g| {
+                        if has.get(g) == Some(&true) {
+                            (0, g)
+                        } else {
+                            (1, 0)
+                        }
+                    })
+                    .collect();
+                interleave(&[values.as_ref(), nulls.as_ref()], &idx)?
+            }
+            Acc::Distinct(d) => Arc::new(Int64Array::from(d.counts(n))),
             Acc::SumInt(v) | Acc::Count(v) => Arc::new(Int64Array::from(v.clone())),
             Acc::SumFloat(v) => Arc::new(Float64Array::from(v.clone())),
             Acc::MinInt(v) | Acc::MaxInt(v) => Arc::new(Int64Array::from(v.clone())),
@@ -648,7 +766,7 @@ impl Acc {
                     })
                     .collect::<Float64Array>(),
             ),
-        }
+        })
     }
 
     fn nbytes(&self) -> usize {
@@ -658,8 +776,163 @@ impl Acc {
             Acc::MinInt(v) | Acc::MaxInt(v) => v.len() * 16,
             Acc::Mean(s, _) => s.len() * 16,
             Acc::Moments(c, _, _) => c.len() * 24,
+            Acc::Pick { values, has, .. } => values.get_array_memory_size() + has.len(),
+            Acc::Distinct(d) => d.nbytes(),
         }
     }
+}
+
+/// Sets `held[g]` to `source[i]` for each `pick[g] == Some(i)`, and marks `g` as having a
+/// value; the other groups keep theirs (or have none).
+fn take_picks(
+    held: &mut ArrayRef,
+    has: &mut [bool],
+    pick: &[Option<usize>],
+    source: &ArrayRef,
+) -> Result<()> {
+    if pick.iter().all(Option::is_none) {
+        return Ok(());
+    }
+    let nulls = new_null_array(held.data_type(), 1);
+    let idx: Vec<(usize, usize)> = pick
+        .iter()
+        .enumerate()
+        .map(|(g, p)| match p {
+            Some(i) => (1, *i),
+            None if has[g] => (0, g),
+            None => (2, 0),
+        })
+        .collect();
+    *held = interleave(&[held.as_ref(), source.as_ref(), nulls.as_ref()], &idx)?;
+    for (h, p) in has.iter_mut().zip(pick) {
+        *h |= p.is_some();
+    }
+    Ok(())
+}
+
+/// The distinct values present of each group, as (group, value) pairs: numbers, booleans,
+/// dates and times by their bits (floats with -0.0 as 0.0; NaN is missing), strings by
+/// their bytes.
+#[derive(Clone, Debug)]
+enum Distinct {
+    Bits(bool, AHashSet<(u32, u64)>),
+    Bytes(AHashSet<(u32, Box<[u8]>)>),
+}
+
+impl Distinct {
+    /// Whether values of type `t` can be told apart: `Some(true)` for floats.
+    fn kind(t: &DataType) -> Option<bool> {
+        match t {
+            DataType::Float32 | DataType::Float64 => Some(true),
+            DataType::Boolean
+            | DataType::Date32
+            | DataType::Date64
+            | DataType::Time32(_)
+            | DataType::Time64(_)
+            | DataType::Timestamp(..)
+            | DataType::Duration(_)
+            | DataType::Utf8
+            | DataType::LargeUtf8
+            | DataType::Utf8View => Some(false),
+            t if t.is_integer() => Some(false),
+            _ => None,
+        }
+    }
+
+    fn new(t: &DataType) -> Self {
+        match t {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+                Distinct::Bytes(AHashSet::new())
+            }
+            t => Distinct::Bits(Distinct::kind(t) == Some(true), AHashSet::new()),
+        }
+    }
+
+    fn update(&mut self, groups: &[u32], values: &ArrayRef) -> Result<()> {
+        let rows = |i: usize| groups[i] != u32::MAX && values.is_valid(i);
+        match self {
+            Distinct::Bits(true, set) => {
+                let v = cast(values, &DataType::Float64)?;
+                let v = v.as_primitive::<Float64Type>();
+                for (i, &x) in v.values().iter().enumerate() {
+                    if rows(i) && !x.is_nan() {
+                        set.insert((groups[i], (x + 0.0).to_bits()));
+                    }
+                }
+            }
+            Distinct::Bits(false, set) => {
+                let v = integer_bits(values)?;
+                for (i, &x) in v.iter().enumerate() {
+                    if rows(i) {
+                        set.insert((groups[i], x as u64));
+                    }
+                }
+            }
+            Distinct::Bytes(set) => {
+                let v = cast(values, &DataType::Utf8)?;
+                for (i, x) in v.as_string::<i32>().iter().enumerate() {
+                    if let Some(x) = x
+                        && groups[i] != u32::MAX
+                    {
+                        set.insert((groups[i], x.as_bytes().into()));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn merge(&mut self, other: &Distinct, to: &[u32]) {
+        match (self, other) {
+            (Distinct::Bits(_, a), Distinct::Bits(_, b)) => {
+                a.extend(b.iter().map(|&(j, v)| (to[j as usize], v)));
+            }
+            (Distinct::Bytes(a), Distinct::Bytes(b)) => {
+                a.extend(b.iter().map(|(j, v)| (to[*j as usize], v.clone())));
+            }
+            _ => {}
+        }
+    }
+
+    fn counts(&self, n: usize) -> Vec<i64> {
+        let mut out = vec![0_i64; n];
+        let groups: Box<dyn Iterator<Item = u32>> = match self {
+            Distinct::Bits(_, s) => Box::new(s.iter().map(|p| p.0)),
+            Distinct::Bytes(s) => Box::new(s.iter().map(|p| p.0)),
+        };
+        for g in groups {
+            out[g as usize] += 1;
+        }
+        out
+    }
+
+    fn nbytes(&self) -> usize {
+        match self {
+            Distinct::Bits(_, s) => s.len() * 24,
+            Distinct::Bytes(s) => s.iter().map(|(_, v)| v.len() + 40).sum(),
+        }
+    }
+}
+
+/// The values of an integer, boolean, date or time column as 64-bit integers (missing
+/// values as 0: callers check validity).
+fn integer_bits(values: &ArrayRef) -> Result<Vec<i64>> {
+    let as_int = match values.data_type() {
+        DataType::Boolean => cast(values, &DataType::Int64)?,
+        t if t.is_integer() => cast(values, &DataType::Int64)?,
+        // Dates and times: their underlying numbers, reinterpreted without conversion.
+        t => {
+            let width = if matches!(t, DataType::Date32 | DataType::Time32(_)) {
+                DataType::Int32
+            } else {
+                DataType::Int64
+            };
+            let data = values.to_data().into_builder().data_type(width.clone());
+            let raw = arrow::array::make_array(data.build()?);
+            cast(&raw, &DataType::Int64)?
+        }
+    };
+    Ok(as_int.as_primitive::<Int64Type>().values().to_vec())
 }
 
 /// The partial state of an aggregation: the groups seen and their accumulators.
@@ -673,8 +946,8 @@ impl GroupState {
         let mut accs: Vec<Acc> = plan
             .aggs
             .iter()
-            .zip(&plan.integer)
-            .map(|(a, &int)| Acc::new(a.func, int))
+            .zip(&plan.types)
+            .map(|(a, t)| Acc::new(a.func, t))
             .collect();
         let keys = Keys::new(&plan.key_fields)?;
         if plan.keys.is_empty() {
@@ -714,7 +987,7 @@ impl GroupState {
         let n = self.keys.len();
         for (i, acc) in self.accs.iter_mut().enumerate() {
             acc.grow(n);
-            acc.merge(&other.accs[i], &to);
+            acc.merge(&other.accs[i], &to)?;
         }
         Ok(())
     }

@@ -181,6 +181,61 @@ proptest! {
     }
 
     #[test]
+    fn groupby_first_last_and_nunique_follow_row_order_across_partitions(
+        rows in prop::collection::vec(row(), 0..40),
+        cuts in prop::collection::vec(0_usize..40, 0..5),
+        split_every in 2_usize..4,
+    ) {
+        let df = frame(&rows, &cuts);
+        let out = compute(&df.groupby(&["id"]).unwrap().split_every(split_every).agg(vec![
+            Agg::new("name", AggFunc::First),
+            Agg::new("name", AggFunc::Last).alias("name_last"),
+            Agg::new("x", AggFunc::First).alias("x_first"),
+            Agg::new("y", AggFunc::Last).alias("y_last"),
+            Agg::new("name", AggFunc::Nunique).alias("names"),
+            Agg::new("x", AggFunc::Nunique).alias("xs"),
+            Agg::new("y", AggFunc::Nunique).alias("ys"),
+        ]).unwrap()).unwrap();
+        // The reference: per present key, in row order, the values present.
+        type Seen = (Vec<String>, Vec<f64>, Vec<i64>);
+        let mut want: BTreeMap<i64, Seen> = BTreeMap::new();
+        for r in &rows {
+            let Some(k) = r.id else { continue };
+            let e = want.entry(k).or_default();
+            e.0.extend(r.name.clone());
+            e.1.extend(present(r.x));
+            e.2.extend(r.y);
+        }
+        prop_assert_eq!(ints(&out, 0), want.keys().map(|&k| Some(k)).collect::<Vec<_>>());
+        let text = |b: &RecordBatch, c: usize, i: usize| {
+            let a = b.column(c).as_string::<i32>();
+            a.iter().nth(i).flatten().map(str::to_owned)
+        };
+        let distinct = |mut v: Vec<String>| { v.sort(); v.dedup(); v.len() as i64 };
+        for (i, (names, xs, ys)) in want.values().enumerate() {
+            prop_assert_eq!(text(&out, 1, i), names.first().cloned());
+            prop_assert_eq!(text(&out, 2, i), names.last().cloned());
+            prop_assert_eq!(floats(&out, 3)[i], xs.first().copied());
+            prop_assert_eq!(ints(&out, 4)[i], ys.last().copied());
+            prop_assert_eq!(ints(&out, 5)[i], Some(distinct(names.clone())));
+            let x_bits = xs.iter().map(|x| (x + 0.0).to_bits().to_string()).collect();
+            prop_assert_eq!(ints(&out, 6)[i], Some(distinct(x_bits)));
+            prop_assert_eq!(ints(&out, 7)[i], Some(distinct(ys.iter().map(i64::to_string).collect())));
+        }
+        // Frame-wide: one group.
+        let out = compute(&df.agg(vec![
+            Agg::new("name", AggFunc::First),
+            Agg::new("x", AggFunc::Last),
+            Agg::new("name", AggFunc::Nunique).alias("n"),
+        ]).unwrap()).unwrap();
+        let names: Vec<String> = rows.iter().filter_map(|r| r.name.clone()).collect();
+        let xs: Vec<f64> = rows.iter().filter_map(|r| present(r.x)).collect();
+        prop_assert_eq!(text(&out, 0, 0), names.first().cloned());
+        prop_assert_eq!(floats(&out, 1)[0], xs.last().copied());
+        prop_assert_eq!(ints(&out, 2)[0], Some(distinct(names)));
+    }
+
+    #[test]
     fn groupby_by_two_keys_and_by_integer_key_match_the_reference(
         rows in prop::collection::vec(row(), 0..40),
         cuts in prop::collection::vec(0_usize..40, 0..5),
