@@ -171,7 +171,7 @@ impl AggPlan {
                         .field_with_name(c)
                         .map_err(|_| not_found(c, input))?
                         .data_type();
-                    if !a.func.any_type() && !(t.is_numeric() || *t == DataType::Boolean) {
+                    if !(a.func.any_type() || t.is_numeric() || *t == DataType::Boolean) {
                         return Err(invalid(format!(
                             "cannot take the {} of column '{c}' of type {t}",
                             a.func.name()
