@@ -662,6 +662,19 @@ class DataFrame(_Base):
             names.append(k)
         return GroupBy(self, names, split_every or 8)
 
+    def rolling(self, window, min_periods=None, on=None):
+        """Moving windows: ``window`` rows (an int) or a span of time (``"2h"``, a
+        ``Timedelta``) measured on the datetime index or the column ``on``; the frame must
+        be sorted by it. ``.sum() .mean() .count() .min() .max() .var() .std() .agg()``
+        give each row's aggregate over its window, reaching into earlier partitions."""
+        return Rolling(self, window, min_periods, on)
+
+    def resample(self, rule, on=None, origin="start_day"):
+        """Time bins of a fixed length ``rule`` (``"1h"``, ``"15min"``, ``"D"``) over the
+        datetime index or the column ``on``: ``.sum() .mean() …`` and ``.agg()`` give one
+        row per bin from the first to the last, empty bins included, as pandas."""
+        return Resampler(self, rule, on, origin)
+
     def agg(self, arg):
         """Frame-wide aggregations: a function name or list of them over every column, or
         a dict ``{column: name or list of names}``; a pandas Series (one function) or
@@ -925,6 +938,16 @@ class Series(_Base):
         frame, key = self._grouped()
         return Scalar(frame.aggregate([], [(key, "nunique", "nunique")], split_every or 8),
                       "nunique")
+
+    def rolling(self, window, min_periods=None):
+        """Moving windows of ``window`` rows or a span of time over the datetime index
+        (see ``DataFrame.rolling``)."""
+        return Rolling(self, window, min_periods, None)
+
+    def resample(self, rule, origin="start_day"):
+        """Time bins of a fixed length over the datetime index (see
+        ``DataFrame.resample``)."""
+        return Resampler(self, rule, None, origin)
 
     def rename(self, name):
         return Series(self._frame, self._expr, name, self._index, self._column)
@@ -1372,3 +1395,273 @@ class SeriesGroupBy:
 
     def __repr__(self):
         return f"floe.SeriesGroupBy<{self._column!r} by={self._keys}>"
+
+
+# -- time series ------------------------------------------------------------------------
+
+def _numeric(kind):
+    return np.dtype(kind).kind in "biuf"
+
+
+def _window(window):
+    """A rolling window as ``(rows, None)`` or ``(None, span in nanoseconds)``."""
+    if isinstance(window, numbers.Integral) and not isinstance(window, bool):
+        if window < 0:
+            raise ValueError(f"window must be 0 or greater, got {window}")
+        return int(window), None
+    pd = _pandas()
+    try:
+        span = pd.Timedelta(window)
+    except (ValueError, TypeError):
+        raise ValueError(f"a window is a number of rows or a fixed span of time ('2h', "
+                         f"'30min', a Timedelta), got {window!r}") from None
+    if span <= pd.Timedelta(0):
+        raise ValueError(f"a window of time must be positive, got {window!r}")
+    return None, int(span.value)
+
+
+def _time_column(obj, on, what):
+    """The datetime column that ``what`` measures time on: ``on``, or the index."""
+    kinds = {n: t for n, t, _ in obj._frame.dtypes}
+    if on is None:
+        if len(obj._index) != 1:
+            raise TypeError(f"{what} by time needs a datetime index (set_index) or on=")
+        on = obj._index[0]
+    elif on not in kinds:
+        raise KeyError(on)
+    if not kinds[on].startswith("datetime64"):
+        raise TypeError(f"{what} by time needs a datetime column; {on!r} is {kinds[on]}")
+    return on
+
+
+class Rolling:
+    """``df.rolling(window)``: each row's aggregate over its moving window."""
+
+    def __init__(self, obj, window, min_periods, on):
+        self._obj = obj
+        self._rows, self._span = _window(window)
+        self._min_periods = None if min_periods is None else int(min_periods)
+        self._on = _time_column(obj, on, "a rolling window") if self._span is not None \
+            else None
+        self._window = window
+
+    def _run(self, funcs, numeric_only=False, labels_of=None):
+        obj, on = self._obj, self._on
+        if isinstance(obj, Series):
+            tmp = "__floe_value__"
+            frame = obj._frame.with_column(tmp, obj._expr)
+            if len(funcs) == 1:
+                out = frame.rolling([(tmp, funcs[0], tmp)], self._rows, self._span, on,
+                                    self._min_periods)
+                return Series(out, _floe._col(tmp), obj.name, obj._index, tmp)
+            specs = [(tmp, f, f) for f in funcs]
+            out = frame.rolling(specs, self._rows, self._span, on, self._min_periods)
+            return DataFrame(out.select(list(obj._index) + list(funcs)), obj._index)
+        kinds = {n: t for n, t, _ in obj._frame.dtypes}
+        cols = [c for c in obj._data_columns() if c != on]
+        bad = [c for c in cols if not _numeric(kinds[c])]
+        if bad and not numeric_only:
+            raise TypeError(f"cannot take a rolling {'/'.join(funcs)} of non-numeric "
+                            f"columns {bad} (numeric_only=True leaves them out)")
+        cols = [c for c in cols if c not in bad]
+        if len(funcs) == 1:
+            specs = [(c, funcs[0], c) for c in cols]
+            labels = None
+        else:
+            specs = [(c, f, f"{c}\0{f}") for c in cols for f in funcs]
+            labels = [(c, f) for c in cols for f in funcs]
+        out = obj._frame.rolling(specs, self._rows, self._span, on, self._min_periods)
+        keep = list(obj._index) + ([on] if on in obj._data_columns() else [])
+        out = out.select(keep + [o for _, _, o in specs])
+        if labels is not None:
+            labels = ([on] if on in obj._data_columns() else []) + labels
+        return DataFrame(out, obj._index, labels)
+
+    def sum(self, numeric_only=False):
+        return self._run(["sum"], numeric_only)
+
+    def mean(self, numeric_only=False):
+        return self._run(["mean"], numeric_only)
+
+    def count(self, numeric_only=False):
+        return self._run(["count"], numeric_only)
+
+    def min(self, numeric_only=False):
+        return self._run(["min"], numeric_only)
+
+    def max(self, numeric_only=False):
+        return self._run(["max"], numeric_only)
+
+    def var(self, ddof=1, numeric_only=False):
+        _ddof_one(ddof)
+        return self._run(["var"], numeric_only)
+
+    def std(self, ddof=1, numeric_only=False):
+        _ddof_one(ddof)
+        return self._run(["std"], numeric_only)
+
+    def agg(self, func):
+        """One function by name, or a list of them (a column per function)."""
+        funcs = [func] if isinstance(func, str) else list(func)
+        for f in funcs:
+            if f not in ("sum", "mean", "count", "min", "max", "var", "std"):
+                raise ValueError(f"rolling {f!r} is not supported (sum, mean, count, min, "
+                                 "max, var, std are)")
+        return self._run(funcs)
+
+    aggregate = agg
+
+    def __repr__(self):
+        return f"floe.Rolling<window={self._window!r}, min_periods={self._min_periods}>"
+
+
+# Per aggregation, what an empty bin holds (NaN unless given).
+_EMPTY_BIN = {"sum": 0, "count": 0, "size": 0, "nunique": 0}
+
+
+class Resampler:
+    """``df.resample(rule)``: aggregations per time bin, every bin from the first to the
+    last (empty ones too)."""
+
+    def __init__(self, obj, rule, on, origin):
+        from pandas.tseries.frequencies import to_offset
+        pd = _pandas()
+        self._obj, self._rule = obj, rule
+        self._on = _time_column(obj, on, "resample")
+        try:
+            offset = to_offset(rule)
+            ns = int(offset.nanos)
+        except ValueError as e:
+            raise NotImplementedError(f"resample takes a fixed period ('15min', 'h', 'D'); "
+                                      f"calendar periods such as {rule!r} are not supported "
+                                      f"yet ({e})") from None
+        day = int(pd.Timedelta("1D").value)
+        if origin == "start_day" and day % ns != 0:
+            # Bins start at the first day's midnight; for periods that divide a day that
+            # is the same as counting from the epoch's midnight.
+            raise NotImplementedError(f"resample({rule!r}) with origin='start_day' needs a "
+                                      "period that divides a day; give origin='epoch'")
+        if origin not in ("start_day", "epoch"):
+            raise NotImplementedError(f"resample origin {origin!r} (start_day and epoch are "
+                                      "supported)")
+        self._ns, self._offset = ns, offset
+
+    def _run(self, specs, labels, as_series=False):
+        """The aggregation ``specs`` per bin; ``as_series``: its one column as a Series."""
+        obj, on = self._obj, self._on
+        pd = _pandas()
+        key = "__floe_bin__"
+        frame = obj._frame
+        if isinstance(obj, Series):
+            frame = frame.with_column("__floe_value__", obj._expr)
+        frame = frame.with_column(key, _floe._col(on).dt_op("floor", self._ns))
+        grouped = frame.aggregate([key], specs, 8)
+        empty = [_EMPTY_BIN.get(f, np.nan) for _, f, _ in specs]
+        ns, offset = self._ns, self._offset
+
+        def finish(pdf):
+            if len(pdf):
+                full = pd.date_range(pdf.index.min(), pdf.index.max(), freq=offset)
+                filled = pdf.reindex(full)
+                for col, fill in zip(pdf.columns, empty):
+                    if fill == 0:
+                        filled[col] = filled[col].fillna(0).astype(pdf[col].dtype)
+                pdf = filled
+            pdf.index.name = on
+            if as_series:
+                out = pdf.iloc[:, 0]
+                out.name = obj.name if isinstance(obj, Series) else None
+                return out
+            return pdf
+        return _Finished(grouped, (key,), labels, finish,
+                         f"resample({self._rule!r})")
+
+    def _all(self, func, numeric_only=False):
+        obj = self._obj
+        if isinstance(obj, Series):
+            return self._run([("__floe_value__", func, "__floe_value__")], None, True)
+        kinds = {n: t for n, t, _ in obj._frame.dtypes}
+        cols = [c for c in obj._data_columns() if c != self._on]
+        if numeric_only:
+            cols = [c for c in cols if _numeric(kinds[c])]
+        return self._run([(c, func, c) for c in cols], cols)
+
+    def agg(self, arg=None, **named):
+        """A function name, a list of them, a dict ``{column: name or list}`` or named
+        aggregations, as ``groupby(...).agg``."""
+        obj = self._obj
+        if isinstance(obj, Series):
+            funcs = [arg] if isinstance(arg, str) else list(arg)
+            specs = [("__floe_value__", _check_func(f), f) for f in funcs]
+            if isinstance(arg, str):
+                return self._run(specs, None, True)
+            return self._run(specs, funcs)
+        cols = [c for c in obj._data_columns() if c != self._on]
+        specs, labels, _ = _specs(cols, arg, named)
+        return self._run(specs, labels)
+
+    aggregate = agg
+
+    def sum(self, numeric_only=False):
+        return self._all("sum", numeric_only)
+
+    def mean(self, numeric_only=False):
+        return self._all("mean", numeric_only)
+
+    def count(self):
+        return self._all("count")
+
+    def min(self, numeric_only=False):
+        return self._all("min", numeric_only)
+
+    def max(self, numeric_only=False):
+        return self._all("max", numeric_only)
+
+    def var(self, ddof=1, numeric_only=False):
+        _ddof_one(ddof)
+        return self._all("var", numeric_only)
+
+    def std(self, ddof=1, numeric_only=False):
+        _ddof_one(ddof)
+        return self._all("std", numeric_only)
+
+    def first(self, numeric_only=False):
+        return self._all("first", numeric_only)
+
+    def last(self, numeric_only=False):
+        return self._all("last", numeric_only)
+
+    def nunique(self):
+        return self._all("nunique")
+
+    def size(self):
+        """The number of rows in each bin (a Series)."""
+        return self._run([(None, "size", "size")], None, True)
+
+    def __repr__(self):
+        return f"floe.Resampler<rule={self._rule!r}, on={self._on!r}>"
+
+
+class _Finished:
+    """A small lazy result: a frame's aggregation finished by pandas when computed (the
+    empty bins of ``resample``). Columns select lazily."""
+
+    def __init__(self, frame, index, labels, finish, what):
+        self._frame, self._index, self._labels = frame, index, labels
+        self._finish, self._what = finish, what
+
+    def compute(self):
+        return self._finish(_pandas_frame(self._frame, self._index, self._labels))
+
+    def __getitem__(self, key):
+        finish = self._finish
+        return _Finished(self._frame, self._index, self._labels,
+                         lambda pdf: finish(pdf)[key], f"{self._what}[{key!r}]")
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self[name]
+
+    def __repr__(self):
+        return f"floe.DataFrame<{self._what}, npartitions=1>"

@@ -421,3 +421,89 @@ def test_review_cases_rename_fill_names_agg_persist_and_writes(tmp_path):
     # Categories of numbers stay numbers.
     cat = pd.DataFrame({"c": pd.Categorical([1, 2, 1])})
     assert fd.from_pandas(cat, 1).c.sum().compute() == 4
+
+
+@st.composite
+def times(draw):
+    """A frame with a datetime column that never decreases (steps of 0 to 40 minutes,
+    across midnight), floats with NaN, ints; and a partition count."""
+    n = draw(st.integers(0, 40))
+    steps = draw(st.lists(st.integers(0, 40), min_size=n, max_size=n))
+    t = pd.Timestamp("2026-03-01 22:10") + pd.to_timedelta(np.cumsum(steps), unit="min")
+    xs = draw(st.lists(st.one_of(st.floats(-1e3, 1e3, allow_nan=False), st.just(np.nan)),
+                       min_size=n, max_size=n))
+    ys = draw(st.lists(st.integers(-1000, 1000), min_size=n, max_size=n))
+    pdf = pd.DataFrame({"t": pd.DatetimeIndex(t).astype("datetime64[ns]"),
+                        "x": np.array(xs, "f8"), "y": np.array(ys, "i8")})
+    return pdf, draw(st.integers(1, 6))
+
+
+ROLLING = ["sum", "mean", "count", "min", "max", "var", "std"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(times(), st.sampled_from(ROLLING),
+       st.one_of(st.integers(1, 5), st.sampled_from(["20min", "1h", "90min"])),
+       st.one_of(st.none(), st.integers(0, 3)))
+def test_rolling_reaches_across_partitions_as_pandas(data, func, window, min_periods):
+    pdf, nparts = data
+    if isinstance(window, int) and min_periods is not None:
+        min_periods = min(min_periods, window)
+    df = fd.from_pandas(pdf, npartitions=nparts).set_index("t", sorted=True)
+    p = pdf.set_index("t")
+    got = getattr(df.rolling(window, min_periods=min_periods), func)().compute()
+    _same(got, getattr(p.rolling(window, min_periods=min_periods), func)(), atol=1e-6)
+    _same(getattr(df.x.rolling(window), func)().compute(),
+          getattr(p.x.rolling(window), func)(), atol=1e-6)
+    if not isinstance(window, int):
+        flat = fd.from_pandas(pdf, npartitions=nparts)
+        _same(flat.rolling(window, on="t").agg(func).compute(),
+              pdf.rolling(window, on="t").agg(func), atol=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(times(), st.sampled_from(["sum", "mean", "count", "min", "max", "var", "first",
+                                 "last", "nunique", "size"]),
+       st.sampled_from(["30min", "1h", "2h", "D"]))
+def test_resample_gives_every_bin_as_pandas(data, func, rule):
+    pdf, nparts = data
+    df = fd.from_pandas(pdf, npartitions=nparts).set_index("t", sorted=True)
+    p = pdf.set_index("t")
+    if len(p) == 0 and func == "size":
+        return  # pandas gives an empty frame for size of nothing; floe an empty Series
+    _same(getattr(df.resample(rule), func)().compute(), getattr(p.resample(rule), func)(),
+          check_freq=False)
+    _same(getattr(df.x.resample(rule), func)().compute(),
+          getattr(p.x.resample(rule), func)(), check_freq=False)
+    if func != "size":
+        spec = {"x": list(dict.fromkeys([func, "sum"])), "y": "max"}
+        flat = fd.from_pandas(pdf, npartitions=nparts)
+        _same(flat.resample(rule, on="t").agg(spec).compute(),
+              pdf.resample(rule, on="t").agg(spec), check_freq=False)
+
+
+def test_time_series_errors_name_what_is_wrong():
+    pdf = pd.DataFrame({"t": pd.to_datetime(["2026-01-01 10:00", "2026-01-01 09:00",
+                                             "2026-01-01 11:00"]),
+                        "x": [1.0, 2.0, 3.0], "s": ["a", "b", "c"]})
+    df = fd.from_pandas(pdf, npartitions=2)
+    with pytest.raises(ValueError, match="'t' is not sorted"):
+        df.rolling("1h", on="t").sum(numeric_only=True).compute()
+    with pytest.raises(TypeError, match="datetime index"):
+        df.rolling("1h")
+    with pytest.raises(TypeError, match="datetime column; 'x'"):
+        df.rolling("1h", on="x")
+    with pytest.raises(TypeError, match=r"non-numeric columns \['t', 's'\]"):
+        df.rolling(2).sum()
+    with pytest.raises(ValueError, match="window must be 0 or greater"):
+        df.rolling(-1)
+    with pytest.raises(ValueError, match="fixed span of time"):
+        df.rolling("soon")
+    with pytest.raises(ValueError, match="min_periods 3"):
+        df.rolling(2, min_periods=3).sum(numeric_only=True)
+    with pytest.raises(NotImplementedError, match="calendar periods"):
+        df.resample("ME", on="t")
+    with pytest.raises(NotImplementedError, match="origin='epoch'"):
+        df.resample("7h", on="t")
+    with pytest.raises(KeyError):
+        df.resample("1h", on="nope")

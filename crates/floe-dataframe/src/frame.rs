@@ -15,6 +15,7 @@ use crate::join::{JoinHow, JoinPlan};
 use crate::sink::{FileFormat, Sink};
 use crate::sort::SortPlan;
 use crate::source::{CsvOptions, CsvSource, ParquetSource, Partition, indices};
+use crate::window::{RollPlan, Window};
 
 /// A partitioned dataframe: a plan over partitions of Arrow record batches. Nothing is
 /// read until the frame is computed (`floe::compute(&df)`); every method checks its
@@ -68,6 +69,8 @@ enum Plan {
     Join(DataFrame, DataFrame, Arc<JoinPlan>),
     /// The rows sorted by columns, in ranges of keys, one per partition.
     Sort(DataFrame, Arc<SortPlan>),
+    /// Moving-window aggregates, each partition with the rows before it it needs.
+    Rolling(DataFrame, Arc<RollPlan>),
 }
 
 impl fmt::Debug for DataFrame {
@@ -177,6 +180,7 @@ impl DataFrame {
             Plan::Write(i, _) => i.npartitions(),
             Plan::Join(l, r, plan) => join_strategy(l, r, plan.how).1,
             Plan::Sort(_, plan) => plan.npartitions,
+            Plan::Rolling(i, _) => i.npartitions(),
         }
     }
 
@@ -203,6 +207,7 @@ impl DataFrame {
             Plan::Write(..) => "write",
             Plan::Join(..) => "merge",
             Plan::Sort(..) => "sort",
+            Plan::Rolling(..) => "rolling",
         }
     }
 
@@ -388,6 +393,36 @@ impl DataFrame {
         let schema = plan.output.clone();
         Ok(Self::new(
             Plan::Join(self.clone(), right.clone(), Arc::new(plan)),
+            schema,
+        ))
+    }
+
+    /// Moving-window aggregates: each `(column, func, out)` of `specs` gives column `out`
+    /// (replacing a column of that name, else added) holding `func` over each row's window
+    /// of `column` — the row and the rows before it, `window` rows or a span of time
+    /// measured on the datetime column `on` (sorted). Windows with fewer than
+    /// `min_periods` values present (default: the whole window of rows, or 1 for time)
+    /// give a missing value. Functions: sum, mean, count, min, max, var, std.
+    ///
+    /// # Errors
+    ///
+    /// An unknown column, a column that is not numeric, a window of time without a
+    /// datetime column, an empty window, an unsupported function.
+    pub fn rolling(
+        &self,
+        window: Window,
+        on: Option<&str>,
+        min_periods: Option<usize>,
+        specs: &[(&str, AggFunc, &str)],
+    ) -> Result<Self> {
+        let specs = specs
+            .iter()
+            .map(|(c, f, o)| ((*c).to_owned(), *f, (*o).to_owned()))
+            .collect();
+        let plan = RollPlan::new(&self.schema, window, on, min_periods, specs)?;
+        let schema = plan.output.clone();
+        Ok(Self::new(
+            Plan::Rolling(self.clone(), Arc::new(plan)),
             schema,
         ))
     }
@@ -673,6 +708,50 @@ impl DataFrame {
                 lower_join(b, left, right, plan, &lp, &rp, &columns)
             }
             Plan::Sort(input, plan) => lower_sort(b, input, plan, &columns),
+            Plan::Rolling(input, plan) => {
+                let mut need: Vec<String> = columns
+                    .iter()
+                    .filter(|c| !plan.outputs().any(|o| o == c.as_str()))
+                    .cloned()
+                    .collect();
+                for c in plan.inputs() {
+                    if !need.contains(&c) {
+                        need.push(c);
+                    }
+                }
+                let parts = input.lower_partitions(b, &need)?;
+                let mut overlap: Option<TaskId> = None;
+                let mut out = Vec::with_capacity(parts.len());
+                let last = parts.len().saturating_sub(1);
+                for (i, p) in parts.into_iter().enumerate() {
+                    let deps: Vec<TaskId> = std::iter::once(p).chain(overlap).collect();
+                    let (plan_i, cols) = (plan.clone(), columns.clone());
+                    out.push(b.add_fn(Key::new("rolling", &[i as u32]), &deps, move |v| {
+                        let part = partition(&v[0])?;
+                        let before = match v.get(1) {
+                            Some(o) => partition(o)?.clone(),
+                            None => Partition::new(Arc::new(Schema::empty()), Vec::new()),
+                        };
+                        part_value(plan_i.apply(&before, part).and_then(|r| r.project(&cols)))
+                    })?);
+                    if i < last {
+                        let plan_i = plan.clone();
+                        overlap = Some(b.add_fn(
+                            Key::new("rolling-overlap", &[i as u32]),
+                            &deps,
+                            move |v| {
+                                let part = partition(&v[0])?;
+                                let before = match v.get(1) {
+                                    Some(o) => partition(o)?.clone(),
+                                    None => Partition::new(Arc::new(Schema::empty()), Vec::new()),
+                                };
+                                part_value(plan_i.overlap(&before, part))
+                            },
+                        )?);
+                    }
+                }
+                Ok(out)
+            }
             Plan::Write(input, sink) => {
                 let all = input.column_names();
                 let parts = input.lower_partitions(b, &all)?;

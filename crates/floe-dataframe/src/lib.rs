@@ -40,6 +40,7 @@ mod sink;
 mod sort;
 mod source;
 mod spill;
+mod window;
 
 pub use agg::{Agg, AggFunc};
 pub use error::{Error, Result};
@@ -47,6 +48,7 @@ pub use expr::{BinaryOp, DtOp, Expr, Literal, StrOp, col, lit};
 pub use frame::{DataFrame, GroupBy};
 pub use join::JoinHow;
 pub use source::{CsvOptions, Partition};
+pub use window::Window;
 
 /// Arrow, as this crate uses it (record batches, arrays, types).
 pub use arrow;

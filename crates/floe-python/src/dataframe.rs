@@ -190,6 +190,36 @@ impl PyFrame {
             .map_err(to_py)
     }
 
+    /// Moving-window aggregates `(column, func, out)`: windows of `rows` rows, or of
+    /// `span_ns` nanoseconds measured on the datetime column `on`.
+    #[pyo3(signature = (specs, rows=None, span_ns=None, on=None, min_periods=None))]
+    fn rolling(
+        &self,
+        specs: Vec<(String, String, String)>,
+        rows: Option<usize>,
+        span_ns: Option<u64>,
+        on: Option<String>,
+        min_periods: Option<usize>,
+    ) -> PyResult<PyFrame> {
+        let window = match (rows, span_ns) {
+            (Some(n), None) => floe::dataframe::Window::Rows(n),
+            (None, Some(ns)) => floe::dataframe::Window::Time(std::time::Duration::from_nanos(ns)),
+            _ => {
+                return Err(PyValueError::new_err(
+                    "a window is a number of rows or a span of time",
+                ));
+            }
+        };
+        let specs = specs
+            .iter()
+            .map(|(c, f, o)| Ok((c.as_str(), agg_func(f)?, o.as_str())))
+            .collect::<PyResult<Vec<_>>>()?;
+        self.inner
+            .rolling(window, on.as_deref(), min_periods, &specs)
+            .map(frame)
+            .map_err(to_py)
+    }
+
     /// The rows of this frame and `right` whose keys match (pandas' `merge`).
     #[pyo3(signature = (right, left_on, right_on, how, suffixes))]
     fn merge(

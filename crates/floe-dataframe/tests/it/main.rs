@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use arrow::array::{AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema, SchemaRef};
-use floe_dataframe::{Agg, AggFunc, CsvOptions, DataFrame, Error, JoinHow, col, lit};
+use floe_dataframe::{Agg, AggFunc, CsvOptions, DataFrame, Error, JoinHow, Window, col, lit};
 use floe_graph::GraphBuilder;
 use floe_scheduler::Scheduler;
 use proptest::prelude::*;
@@ -1163,4 +1163,187 @@ fn sorts_and_bucketed_joins_larger_than_the_budget_spill_and_agree() {
         assert!(spilled > 0, "nothing spilled under a budget below the data");
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The reference of a rolling aggregate: each row's window `[start, i]`, its present
+/// values, pandas' rules on `min_periods`.
+fn reference_roll(
+    xs: &[Option<f64>],
+    starts: &[usize],
+    func: AggFunc,
+    min_periods: usize,
+) -> Vec<Option<f64>> {
+    (0..xs.len())
+        .map(|i| {
+            let v: Vec<f64> = xs[starts[i]..=i]
+                .iter()
+                .filter_map(|&x| present(x))
+                .collect();
+            let rows = i + 1 - starts[i];
+            let n = v.len();
+            let enough = n >= min_periods.max(1);
+            match func {
+                AggFunc::Count => (rows >= min_periods).then_some(n as f64),
+                AggFunc::Sum => (n >= min_periods).then(|| v.iter().sum()),
+                AggFunc::Mean => enough.then(|| v.iter().sum::<f64>() / n as f64),
+                AggFunc::Min => enough.then(|| v.iter().copied().fold(f64::INFINITY, f64::min)),
+                AggFunc::Max => enough.then(|| v.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
+                AggFunc::Var => {
+                    if enough {
+                        sample_var(&v)
+                    } else {
+                        None
+                    }
+                }
+                AggFunc::Std => {
+                    if enough {
+                        sample_var(&v).map(f64::sqrt)
+                    } else {
+                        None
+                    }
+                }
+                _ => unreachable!(),
+            }
+        })
+        .collect()
+}
+
+fn close_abs(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() <= 1e-7 * (1.0 + a.abs().max(b.abs())),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+const ROLL_FUNCS: [AggFunc; 7] = [
+    AggFunc::Sum,
+    AggFunc::Mean,
+    AggFunc::Count,
+    AggFunc::Min,
+    AggFunc::Max,
+    AggFunc::Var,
+    AggFunc::Std,
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn rolling_by_rows_reaches_across_partitions_as_the_reference(
+        rows in prop::collection::vec(row(), 0..40),
+        cuts in prop::collection::vec(0_usize..40, 0..6),
+        window in 1_usize..7,
+        min_periods in prop::option::of(0_usize..7),
+        f in 0_usize..7,
+    ) {
+        let func = ROLL_FUNCS[f];
+        let df = frame(&rows, &cuts);
+        let min_periods = min_periods.map(|m| m.min(window));
+        let rolled = df.rolling(Window::Rows(window), None, min_periods, &[("x", func, "x"), ("y", func, "y_r")]).unwrap();
+        prop_assert_eq!(rolled.columns(), vec!["name", "id", "x", "y", "y_r"]);
+        let out = compute(&rolled).unwrap();
+        let starts: Vec<usize> = (0..rows.len()).map(|i| (i + 1).saturating_sub(window)).collect();
+        let mp = min_periods.unwrap_or(window);
+        let xs: Vec<Option<f64>> = rows.iter().map(|r| r.x).collect();
+        let ys: Vec<Option<f64>> = rows.iter().map(|r| r.y.map(|y| y as f64)).collect();
+        let (want_x, want_y) = (reference_roll(&xs, &starts, func, mp), reference_roll(&ys, &starts, func, mp));
+        let (got_x, got_y) = (floats(&out, 2), floats(&out, 4));
+        for i in 0..rows.len() {
+            prop_assert!(close_abs(got_x[i], want_x[i]), "x row {}: {:?} vs {:?}", i, got_x[i], want_x[i]);
+            prop_assert!(close_abs(got_y[i], want_y[i]), "y row {}: {:?} vs {:?}", i, got_y[i], want_y[i]);
+        }
+        prop_assert_eq!(ints(&out, 3), rows.iter().map(|r| r.y).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn rolling_by_time_reaches_across_partitions_as_the_reference(
+        steps in prop::collection::vec((0_i64..4, prop::option::weighted(0.85, -50.0..50.0_f64)), 0..40),
+        cuts in prop::collection::vec(0_usize..40, 0..6),
+        span in 1_u64..6,
+        f in 0_usize..7,
+    ) {
+        // Times in seconds that never decrease (some repeated), windows of `span` seconds.
+        let func = ROLL_FUNCS[f];
+        let mut t = 0_i64;
+        let times: Vec<i64> = steps.iter().map(|(d, _)| { t += d; t }).collect();
+        let xs: Vec<Option<f64>> = steps.iter().map(|(_, x)| *x).collect();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("t", DataType::Timestamp(arrow::datatypes::TimeUnit::Second, None), true),
+            Field::new("x", DataType::Float64, true),
+        ]));
+        let mut bounds: Vec<usize> = cuts.iter().map(|&c| c.min(times.len())).collect();
+        bounds.extend([0, times.len()]);
+        bounds.sort_unstable();
+        let parts = bounds.windows(2).map(|w| vec![RecordBatch::try_new(schema.clone(), vec![
+            Arc::new(arrow::array::TimestampSecondArray::from(times[w[0]..w[1]].to_vec())),
+            Arc::new(Float64Array::from(xs[w[0]..w[1]].to_vec())),
+        ]).unwrap()]).collect();
+        let df = DataFrame::from_batches(schema, parts).unwrap();
+        let window = Window::Time(std::time::Duration::from_secs(span));
+        let out = compute(&df.rolling(window, Some("t"), None, &[("x", func, "x")]).unwrap()).unwrap();
+        let starts: Vec<usize> = times.iter().map(|&ti| times.partition_point(|&tj| tj <= ti - span as i64)).collect();
+        let want = reference_roll(&xs, &starts, func, 1);
+        let got = floats(&out, 1);
+        for i in 0..times.len() {
+            prop_assert!(close_abs(got[i], want[i]), "row {}: {:?} vs {:?}", i, got[i], want[i]);
+        }
+    }
+}
+
+#[test]
+fn rolling_errors_name_the_window_column_and_function() {
+    let df = frame(&[], &[]);
+    let err = |r: Result<DataFrame, Error>| r.err().map(|e| e.to_string()).unwrap_or_default();
+    let rows = |n| Window::Rows(n);
+    assert!(
+        err(df.rolling(rows(0), None, None, &[("x", AggFunc::Sum, "x")]))
+            .contains("at least 1 row")
+    );
+    assert!(
+        err(df.rolling(rows(2), None, Some(3), &[("x", AggFunc::Sum, "x")]))
+            .contains("min_periods 3")
+    );
+    assert!(
+        err(df.rolling(rows(2), None, None, &[("name", AggFunc::Sum, "name")])).contains("'name'")
+    );
+    assert!(err(df.rolling(rows(2), None, None, &[("zz", AggFunc::Sum, "zz")])).contains("zz"));
+    assert!(err(df.rolling(rows(2), None, None, &[("x", AggFunc::First, "x")])).contains("first"));
+    let hour = Window::Time(std::time::Duration::from_secs(3600));
+    assert!(
+        err(df.rolling(hour, None, None, &[("x", AggFunc::Sum, "x")])).contains("datetime column")
+    );
+    assert!(
+        err(df.rolling(hour, Some("id"), None, &[("x", AggFunc::Sum, "x")]))
+            .contains("'id' is of type Int64")
+    );
+    // Times that decrease across partitions are found when the windows run.
+    let schema = Arc::new(Schema::new(vec![
+        Field::new(
+            "t",
+            DataType::Timestamp(arrow::datatypes::TimeUnit::Second, None),
+            true,
+        ),
+        Field::new("x", DataType::Float64, true),
+    ]));
+    let part = |t: Vec<i64>| {
+        vec![
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(arrow::array::TimestampSecondArray::from(t.clone())),
+                    Arc::new(Float64Array::from(vec![1.0; t.len()])),
+                ],
+            )
+            .unwrap(),
+        ]
+    };
+    let df =
+        DataFrame::from_batches(schema.clone(), vec![part(vec![5, 9]), part(vec![7, 8])]).unwrap();
+    let e = compute(
+        &df.rolling(hour, Some("t"), None, &[("x", AggFunc::Sum, "x")])
+            .unwrap(),
+    )
+    .unwrap_err();
+    assert!(e.contains("'t' is not sorted"), "{e}");
 }
