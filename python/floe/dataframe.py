@@ -288,8 +288,12 @@ def _to_numpy_column(kind, values, mask):
 def _pandas_frame(frame, index=(), labels=None):
     """Runs ``frame`` (a ``_Frame``) and builds its pandas DataFrame: the ``index`` columns
     as the index, the others under ``labels`` (tuples make a MultiIndex)."""
+    return _pandas_from_columns(frame.compute(), index, labels)
+
+
+def _pandas_from_columns(cols, index=(), labels=None):
+    """A pandas DataFrame from computed columns (``_Frame.compute``'s tuples)."""
     pd = _pandas()
-    cols = frame.compute()
     data = {name: _to_numpy_column(kind, values, mask) for name, kind, values, mask in cols}
     names = [c[0] for c in cols]
     others = [n for n in names if n not in index]
@@ -718,6 +722,14 @@ class DataFrame(_Base):
         _ddof_one(ddof)
         return self._reduce("std", numeric_only)
 
+    def map_partitions(self, func, *args, meta=None, **kwargs):
+        """``func(partition, *args, **kwargs)`` on each partition, a pandas DataFrame
+        (indexed as this frame), returning a DataFrame or a Series. The result's columns
+        and dtypes are ``meta``'s (an empty pandas DataFrame or Series, or a dict
+        ``{column: dtype}``), or else those of ``func`` called on an empty partition.
+        A result keeps this frame's index when it has the same index name(s)."""
+        return _map_partitions(self, func, args, kwargs, meta)
+
     def nunique(self, dropna=True, split_every=None):
         """The number of distinct values of each column (missing values left out): a
         Series by column when computed."""
@@ -938,6 +950,11 @@ class Series(_Base):
         frame, key = self._grouped()
         return Scalar(frame.aggregate([], [(key, "nunique", "nunique")], split_every or 8),
                       "nunique")
+
+    def map_partitions(self, func, *args, meta=None, **kwargs):
+        """``func(partition, *args, **kwargs)`` on each partition, a pandas Series (see
+        ``DataFrame.map_partitions``)."""
+        return _map_partitions(self, func, args, kwargs, meta)
 
     def rolling(self, window, min_periods=None):
         """Moving windows of ``window`` rows or a span of time over the datetime index
@@ -1665,3 +1682,81 @@ class _Finished:
 
     def __repr__(self):
         return f"floe.DataFrame<{self._what}, npartitions=1>"
+
+
+# -- map_partitions ---------------------------------------------------------------------
+
+_VALUE = "__floe_value__"
+
+
+def _empty_like(obj):
+    """An empty pandas partition of ``obj``'s columns and dtypes (what ``meta`` is
+    inferred from)."""
+    pd = _pandas()
+    frame = obj._frame if isinstance(obj, DataFrame) else obj._materialized(_VALUE)
+    cols = []
+    for name, kind, _ in frame.dtypes:
+        values = np.empty(0, dtype=object if kind == "object" else kind)
+        cols.append((name, "str" if kind == "object" else kind, values, None))
+    part = _pandas_from_columns(cols, obj._index,
+                                obj._labels if isinstance(obj, DataFrame) else None)
+    if isinstance(obj, Series):
+        part = part[_VALUE].rename(obj.name)
+    return part
+
+
+def _meta_frame(meta):
+    pd = _pandas()
+    if isinstance(meta, dict):
+        return pd.DataFrame({k: pd.Series([], dtype=v) for k, v in meta.items()})
+    if isinstance(meta, (pd.DataFrame, pd.Series)):
+        return meta.iloc[:0]
+    raise TypeError(f"meta is an empty pandas DataFrame or Series, or a dict of dtypes, "
+                    f"got {type(meta).__name__}")
+
+
+def _result_columns(out, index):
+    """A partition's result (DataFrame or Series) as columns for Rust: the ``index``
+    columns first when the result is indexed by them, its index dropped otherwise."""
+    pd = _pandas()
+    if isinstance(out, pd.Series):
+        out = out.to_frame(name=_VALUE)
+    elif not isinstance(out, pd.DataFrame):
+        raise TypeError(f"map_partitions: the function returned a {type(out).__name__}, "
+                        "not a pandas DataFrame or Series")
+    if index:
+        if list(out.index.names) != list(index):
+            raise ValueError(f"map_partitions: a partition came back indexed by "
+                             f"{list(out.index.names)}, where {list(index)} was expected")
+        out = out.reset_index()
+    else:
+        out = out.reset_index(drop=True)
+    names = [str(c) for c in out.columns]
+    if len(set(names)) != len(names):
+        raise ValueError(f"map_partitions: column names must be unique, got {names}")
+    return [_column_for_floe(n, out[c]) for n, c in zip(names, out.columns)]
+
+
+def _map_partitions(obj, func, args, kwargs, meta):
+    if not callable(func):
+        raise TypeError(f"map_partitions takes a function, got {func!r}")
+    meta = func(_empty_like(obj), *args, **kwargs) if meta is None else _meta_frame(meta)
+    pd = _pandas()
+    index = tuple(obj._index) if obj._index and list(meta.index.names) == list(obj._index) \
+        else ()
+    spec = [(name, kind) for name, kind, _, _ in _result_columns(meta, index)]
+    labels = obj._labels if isinstance(obj, DataFrame) else None
+    source = obj._frame if isinstance(obj, DataFrame) else obj._materialized(_VALUE)
+    in_index, series_in, name_in = tuple(obj._index), isinstance(obj, Series), \
+        getattr(obj, "name", None)
+
+    def call(_i, cols):
+        part = _pandas_from_columns(cols, in_index, labels)
+        if series_in:
+            part = part[_VALUE].rename(name_in)
+        return _result_columns(func(part, *args, **kwargs), index)
+
+    frame = source.map_partitions(call, spec)
+    if isinstance(meta, pd.Series):
+        return Series(frame, _floe._col(_VALUE), meta.name, index, _VALUE)
+    return DataFrame(frame, index)

@@ -507,3 +507,42 @@ def test_time_series_errors_name_what_is_wrong():
         df.resample("7h", on="t")
     with pytest.raises(KeyError):
         df.resample("1h", on="nope")
+
+
+@settings(max_examples=30, deadline=None)
+@given(frames(), st.integers(-3, 3))
+def test_map_partitions_is_pandas_per_partition(data, k):
+    pdf, nparts = data
+    df = fd.from_pandas(pdf, npartitions=nparts)
+
+    def f(p, k, scale=1.0):
+        return p.assign(z=p.x * k * scale + p.y, up=p.name.str.upper())
+    _same(df.map_partitions(f, k, scale=0.5).compute(), f(pdf, k, scale=0.5))
+    _same(df.x.map_partitions(lambda s: s.fillna(k) * 2).compute(), pdf.x.fillna(k) * 2)
+    # One value per partition: as many as there are partitions, summing to the rows.
+    sizes = df.map_partitions(lambda p: pd.Series([len(p)], dtype="int64")).compute()
+    assert len(sizes) == df.npartitions and sizes.sum() == len(pdf)
+    # Declared columns; an index kept through the function.
+    meta = {"x": "float64", "y": "int64"}
+    got = df.map_partitions(lambda p: p[["x", "y"]][p.y > 0], meta=meta).compute()
+    _same(got, pdf[["x", "y"]][pdf.y > 0].reset_index(drop=True))
+    indexed = df.set_index("y").map_partitions(lambda p: p[["x"]] * 2).compute()
+    _same(indexed, pdf.set_index("y").sort_index(kind="stable")[["x"]] * 2)
+
+
+def test_map_partitions_errors_are_the_functions_own_or_name_the_mismatch():
+    pdf = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [1, 2, 3]})
+    df = fd.from_pandas(pdf, npartitions=2)
+
+    def boom(p):
+        if len(p):
+            raise ZeroDivisionError("no partition today")
+        return p
+    with pytest.raises(ZeroDivisionError, match="no partition today"):
+        df.map_partitions(boom).compute()
+    with pytest.raises(TypeError, match="returned a int"):
+        df.map_partitions(lambda p: 3)
+    with pytest.raises(ValueError, match=r"gave columns \[\"x\"\], where \[\"z\"\]"):
+        df.map_partitions(lambda p: p[["x"]], meta={"z": "float64"}).compute()
+    with pytest.raises(TypeError, match="takes a function"):
+        df.map_partitions(3)

@@ -71,7 +71,14 @@ enum Plan {
     Sort(DataFrame, Arc<SortPlan>),
     /// Moving-window aggregates, each partition with the rows before it it needs.
     Rolling(DataFrame, Arc<RollPlan>),
+    /// A function of each partition, its result checked against the declared schema.
+    Map(DataFrame, PartitionFn),
 }
+
+/// A function of a partition (its number, its rows) giving a record batch: what
+/// [`DataFrame::map_partitions`] applies. Its errors reach the caller as they are.
+pub type PartitionFn =
+    Arc<dyn Fn(usize, &Partition) -> std::result::Result<RecordBatch, TaskError> + Send + Sync>;
 
 impl fmt::Debug for DataFrame {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -180,7 +187,7 @@ impl DataFrame {
             Plan::Write(i, _) => i.npartitions(),
             Plan::Join(l, r, plan) => join_strategy(l, r, plan.how).1,
             Plan::Sort(_, plan) => plan.npartitions,
-            Plan::Rolling(i, _) => i.npartitions(),
+            Plan::Rolling(i, _) | Plan::Map(i, _) => i.npartitions(),
         }
     }
 
@@ -208,6 +215,7 @@ impl DataFrame {
             Plan::Join(..) => "merge",
             Plan::Sort(..) => "sort",
             Plan::Rolling(..) => "rolling",
+            Plan::Map(..) => "map-partitions",
         }
     }
 
@@ -395,6 +403,18 @@ impl DataFrame {
             Plan::Join(self.clone(), right.clone(), Arc::new(plan)),
             schema,
         ))
+    }
+
+    /// `f` applied to each partition (all its columns), each result a partition of
+    /// `schema`: a result with other column names is an error naming both lists, and
+    /// columns of another type are cast to the declared one where they can be (integers
+    /// to floats), else an error.
+    ///
+    /// # Errors
+    ///
+    /// None now; the results are checked as they come.
+    pub fn map_partitions(&self, f: PartitionFn, schema: SchemaRef) -> Result<Self> {
+        Ok(Self::new(Plan::Map(self.clone(), f), schema))
     }
 
     /// Moving-window aggregates: each `(column, func, out)` of `specs` gives column `out`
@@ -708,6 +728,28 @@ impl DataFrame {
                 lower_join(b, left, right, plan, &lp, &rp, &columns)
             }
             Plan::Sort(input, plan) => lower_sort(b, input, plan, &columns),
+            Plan::Map(input, f) => {
+                let all = input.column_names();
+                let parts = input.lower_partitions(b, &all)?;
+                let schema = self.schema.clone();
+                parts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let (f, schema, cols) = (f.clone(), schema.clone(), columns.clone());
+                        Ok(b.add_fn(
+                            Key::new("map-partitions", &[i as u32]),
+                            &[p],
+                            move |inputs| {
+                                let batch = f(i, partition(&inputs[0])?)?;
+                                part_value(
+                                    conform(i, batch, &schema).and_then(|r| r.project(&cols)),
+                                )
+                            },
+                        )?)
+                    })
+                    .collect()
+            }
             Plan::Rolling(input, plan) => {
                 let mut need: Vec<String> = columns
                     .iter()
@@ -1061,6 +1103,44 @@ fn partition(v: &Value) -> std::result::Result<&Partition, TaskError> {
 fn state(v: &Value) -> std::result::Result<&GroupState, TaskError> {
     v.downcast_ref::<GroupState>()
         .ok_or_else(|| TaskError::msg("internal: a merge was given something else"))
+}
+
+/// The result of partition `i`'s function as a partition of `schema`: the same column
+/// names in the same order, each cast to its declared type.
+fn conform(i: usize, batch: RecordBatch, schema: &SchemaRef) -> Result<Partition> {
+    let got: Vec<&str> = batch
+        .schema_ref()
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    let want: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    if got != want {
+        return Err(invalid(format!(
+            "map_partitions: partition {i} gave columns {got:?}, where {want:?} were declared"
+        )));
+    }
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                return Ok(c.clone());
+            }
+            if !arrow::compute::can_cast_types(c.data_type(), f.data_type()) {
+                return Err(invalid(format!(
+                    "map_partitions: partition {i} gave column '{}' of type {}, declared {}",
+                    f.name(),
+                    c.data_type(),
+                    f.data_type()
+                )));
+            }
+            Ok(arrow::compute::cast(c, f.data_type())?)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    Ok(Partition::new(schema.clone(), vec![batch]))
 }
 
 fn part_value(p: Result<Partition>) -> floe_graph::TaskResult {

@@ -45,7 +45,7 @@ mod window;
 pub use agg::{Agg, AggFunc};
 pub use error::{Error, Result};
 pub use expr::{BinaryOp, DtOp, Expr, Literal, StrOp, col, lit};
-pub use frame::{DataFrame, GroupBy};
+pub use frame::{DataFrame, GroupBy, PartitionFn};
 pub use join::JoinHow;
 pub use source::{CsvOptions, Partition};
 pub use window::Window;

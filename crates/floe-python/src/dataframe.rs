@@ -22,6 +22,8 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
+use floe_graph::TaskError;
+
 use crate::{run, to_py};
 
 /// A lazy frame (Python: the `floe.dataframe.DataFrame` wrapper holds one).
@@ -283,35 +285,68 @@ impl PyFrame {
     fn compute<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let df = self.inner.clone();
         let batch: RecordBatch = run(py, move || floe::compute(&df))?;
-        let out = PyList::empty(py);
-        for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
-            let (kind, values) = column_to_python(py, column)?;
-            let mask = match column.logical_nulls() {
-                Some(n) if n.null_count() > 0 => Some(
-                    (0..column.len())
-                        .map(|i| n.is_null(i))
-                        .collect::<Vec<bool>>()
-                        .into_pyarray(py)
-                        .into_any(),
-                ),
-                _ => None,
-            };
-            out.append(PyTuple::new(
-                py,
-                [
-                    field.name().into_pyobject(py)?.into_any(),
-                    kind.into_pyobject(py)?.into_any(),
-                    values,
-                    mask.unwrap_or_else(|| py.None().into_bound(py)),
-                ],
-            )?)?;
-        }
-        Ok(out)
+        batch_to_python(py, &batch)
+    }
+
+    /// `func(i, columns)` applied to each partition `i`: `columns` as `compute` gives them,
+    /// the result as `_frame_from_columns` takes them, of the columns `meta` declares
+    /// (`(name, dtype)` pairs).
+    fn map_partitions(&self, func: Py<PyAny>, meta: Vec<(String, String)>) -> PyResult<PyFrame> {
+        let fields = meta
+            .iter()
+            .map(|(name, kind)| Ok(Field::new(name, data_type(kind)?, true)))
+            .collect::<PyResult<Vec<_>>>()?;
+        let func = Arc::new(func);
+        let f: floe::dataframe::PartitionFn = Arc::new(move |i, part| {
+            let batch = part.concat().map_err(TaskError::new)?;
+            Python::attach(|py| {
+                let call = || -> PyResult<RecordBatch> {
+                    let cols = batch_to_python(py, &batch)?;
+                    let out = func.call1(py, (i, cols))?;
+                    let out: Vec<PandasColumn<'_>> = out.bind(py).extract()?;
+                    batch_from_python(out)
+                };
+                call().map_err(|e| TaskError::new(crate::array::describe(py, &e)))
+            })
+        });
+        self.inner
+            .map_partitions(f, Arc::new(Schema::new(fields)))
+            .map(frame)
+            .map_err(to_py)
     }
 
     fn __repr__(&self) -> String {
         self.inner.to_string()
     }
+}
+
+/// A record batch's columns for Python: `(name, kind, values, mask)` each (see
+/// `_Frame.compute`).
+fn batch_to_python<'py>(py: Python<'py>, batch: &RecordBatch) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        let (kind, values) = column_to_python(py, column)?;
+        let mask = match column.logical_nulls() {
+            Some(n) if n.null_count() > 0 => Some(
+                (0..column.len())
+                    .map(|i| n.is_null(i))
+                    .collect::<Vec<bool>>()
+                    .into_pyarray(py)
+                    .into_any(),
+            ),
+            _ => None,
+        };
+        out.append(PyTuple::new(
+            py,
+            [
+                field.name().into_pyobject(py)?.into_any(),
+                kind.into_pyobject(py)?.into_any(),
+                values,
+                mask.unwrap_or_else(|| py.None().into_bound(py)),
+            ],
+        )?)?;
+    }
+    Ok(out)
 }
 
 fn primitive<'py, T: ArrowPrimitiveType>(
@@ -454,10 +489,9 @@ type PandasColumn<'py> = (
     Option<PyReadonlyArray1<'py, bool>>,
 );
 
-/// A frame in memory from pandas' columns, `(name, kind, values, mask)` each (see
-/// [`column_from_python`]), split into `npartitions` row ranges of near-equal length.
-#[pyfunction]
-fn _frame_from_columns(columns: Vec<PandasColumn<'_>>, npartitions: usize) -> PyResult<PyFrame> {
+/// Pandas' columns, `(name, kind, values, mask)` each (see [`column_from_python`]), as
+/// one record batch.
+fn batch_from_python(columns: Vec<PandasColumn<'_>>) -> PyResult<RecordBatch> {
     let mut fields = Vec::with_capacity(columns.len());
     let mut arrays = Vec::with_capacity(columns.len());
     for (name, kind, values, mask) in columns {
@@ -465,9 +499,16 @@ fn _frame_from_columns(columns: Vec<PandasColumn<'_>>, npartitions: usize) -> Py
         fields.push(Field::new(name, a.data_type().clone(), true));
         arrays.push(a);
     }
-    let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), arrays)
-        .map_err(|e| PyValueError::new_err(format!("from_pandas: {e}")))?;
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+        .map_err(|e| PyValueError::new_err(format!("columns of different lengths: {e}")))
+}
+
+/// A frame in memory from pandas' columns, `(name, kind, values, mask)` each (see
+/// [`column_from_python`]), split into `npartitions` row ranges of near-equal length.
+#[pyfunction]
+fn _frame_from_columns(columns: Vec<PandasColumn<'_>>, npartitions: usize) -> PyResult<PyFrame> {
+    let batch = batch_from_python(columns)?;
+    let schema = batch.schema();
     let rows = batch.num_rows();
     let n = npartitions.max(1).min(rows.max(1));
     let parts = (0..n)

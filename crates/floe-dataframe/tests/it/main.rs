@@ -1347,3 +1347,52 @@ fn rolling_errors_name_the_window_column_and_function() {
     .unwrap_err();
     assert!(e.contains("'t' is not sorted"), "{e}");
 }
+
+#[test]
+fn map_partitions_applies_a_function_per_partition_and_checks_its_result() {
+    let rows: Vec<Row> = (0..10)
+        .map(|i| Row {
+            name: Some(format!("n{i}")),
+            id: Some(i),
+            x: Some(i as f64),
+            y: Some(i),
+        })
+        .collect();
+    let df = frame(&rows, &[3, 7]);
+    let out_schema = Arc::new(Schema::new(vec![
+        Field::new("part", DataType::Float64, true),
+        Field::new("x2", DataType::Float64, true),
+    ]));
+    let s = out_schema.clone();
+    let f: floe_dataframe::PartitionFn = Arc::new(move |i, p| {
+        let b = p.concat().unwrap();
+        let x = b.column(2).as_primitive::<Float64Type>();
+        let n = x.len();
+        // An integer column where floats are declared: cast.
+        let part: Int64Array = vec![i as i64; n].into();
+        let x2: Float64Array = x.iter().map(|v| v.map(|v| 2.0 * v)).collect();
+        Ok(RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                Field::new("part", DataType::Int64, true),
+                Field::new("x2", DataType::Float64, true),
+            ])),
+            vec![Arc::new(part), Arc::new(x2)],
+        )
+        .unwrap())
+    });
+    let mapped = df.map_partitions(f, s).unwrap();
+    let out = compute(&mapped).unwrap();
+    assert_eq!(out.schema(), out_schema);
+    let parts: Vec<f64> = floats(&out, 0).into_iter().map(Option::unwrap).collect();
+    assert_eq!(parts, [0., 0., 0., 1., 1., 1., 1., 2., 2., 2.]);
+    let x2: Vec<f64> = floats(&out, 1).into_iter().map(Option::unwrap).collect();
+    assert_eq!(x2, (0..10).map(|i| 2.0 * i as f64).collect::<Vec<_>>());
+    // A result with other columns than declared is an error naming both.
+    let wrong = Arc::new(Schema::new(vec![Field::new("z", DataType::Float64, true)]));
+    let f: floe_dataframe::PartitionFn = Arc::new(|_, p| Ok(p.concat().unwrap()));
+    let e = compute(&df.map_partitions(f, wrong).unwrap()).unwrap_err();
+    assert!(
+        e.contains("gave columns [\"name\", \"id\", \"x\", \"y\"], where [\"z\"]"),
+        "{e}"
+    );
+}
