@@ -110,12 +110,64 @@ def read_csv(urlpath, blocksize="64MB", usecols=None, dtype=None, parse_dates=No
                                      parse_dates, sep))
 
 
-def read_parquet(path, columns=None):
+def read_parquet(path, columns=None, filters=None):
     """A frame over Parquet files (a file, a directory or a pattern), one partition per
-    file; only ``columns`` (all when ``None``) are read from each."""
+    file; only ``columns`` (all when ``None``) are read from each.
+
+    ``filters`` keeps the rows that match, as pyarrow's: a list of ``(column, op,
+    value)`` that all hold, or a list of such lists of which one holds; ``op`` is one
+    of ``== = != < <= > >= in not in``. Row groups whose statistics rule a filter out
+    are not read — as for any filter of the frame's columns against constants
+    (``df[df.x > 0]``)."""
     if columns is not None:
         columns = [columns] if isinstance(columns, str) else list(columns)
-    return DataFrame(_floe._read_parquet(str(path), columns))
+    df = DataFrame(_floe._read_parquet(str(path), None if filters else columns))
+    if filters:
+        df = df[_filters_expr(df, filters)]
+        if columns is not None:
+            df = df[columns]
+    return df
+
+
+def _filters_expr(df, filters):
+    """pyarrow's ``filters`` (disjunctive normal form) as a boolean Series of ``df``."""
+    if not isinstance(filters, (list, tuple)) or not filters:
+        raise TypeError(f"filters is a list of (column, op, value) tuples or a list of "
+                        f"such lists, got {filters!r}")
+    groups = filters if all(isinstance(f, (list, tuple)) and f and
+                            isinstance(f[0], (list, tuple)) for f in filters) else [filters]
+    ops = {"==": "__eq__", "=": "__eq__", "!=": "__ne__", "<": "__lt__", "<=": "__le__",
+           ">": "__gt__", ">=": "__ge__"}
+
+    def term(t):
+        if not (isinstance(t, (list, tuple)) and len(t) == 3):
+            raise TypeError(f"a filter is (column, op, value), got {t!r}")
+        c, op, v = t
+        if c not in df._data_columns():
+            raise KeyError(c)
+        s = df[c]
+        if op in ("in", "not in"):
+            vals = list(v)
+            if not vals:
+                raise ValueError(f"filter {t!r}: 'in' needs at least one value")
+            eq = [s == x for x in vals] if op == "in" else [s != x for x in vals]
+            out = eq[0]
+            for e in eq[1:]:
+                out = (out | e) if op == "in" else (out & e)
+            return out
+        if op not in ops:
+            raise ValueError(f"filter {t!r}: unknown op {op!r} (known: "
+                             f"{', '.join(list(ops) + ['in', 'not in'])})")
+        return getattr(s, ops[op])(v)
+
+    out = None
+    for g in groups:
+        conj = None
+        for t in g:
+            e = term(t)
+            conj = e if conj is None else conj & e
+        out = conj if out is None else out | conj
+    return out
 
 
 def _column_for_floe(name, s):

@@ -69,7 +69,14 @@ def test_groupby_first_last_nunique_follow_row_order_as_pandas(data, func, key):
     pdf, nparts = data
     pdf = pdf.assign(t=pd.Timestamp("2026-01-01") + pd.to_timedelta(pdf.y % 7, unit="D"))
     df = fd.from_pandas(pdf, npartitions=nparts)
-    _same(getattr(df.groupby(key), func)().compute(), getattr(pdf.groupby(key), func)())
+
+    def nan_missing(want):
+        # pandas gives None for a group of an object column with no value; floe NaN.
+        if isinstance(want, pd.DataFrame) and "name" in want:
+            want = want.assign(name=want.name.where(want.name.notna(), np.nan))
+        return want
+    _same(getattr(df.groupby(key), func)().compute(),
+          nan_missing(getattr(pdf.groupby(key), func)()))
     _same(getattr(df.groupby(key).x, func)().compute(), getattr(pdf.groupby(key).x, func)())
     _same(df.groupby(key).agg({"x": [func, "sum"]}).compute(),
           pdf.groupby(key).agg({"x": [func, "sum"]}))
@@ -278,6 +285,32 @@ def test_parquet_and_csv_round_trips_and_writes_whole_files(tmp_path):
     _same(again.compute(), want)
     with pytest.raises(ValueError, match=r"at most one '\*'"):
         df.to_csv(str(tmp_path / "a-*-*.csv"))
+
+
+def test_read_parquet_filters_are_pyarrows(tmp_path):
+    rng = np.random.default_rng(2)
+    n = 2000
+    pdf = pd.DataFrame({"name": rng.choice(["a", "b", "c"], n), "id": rng.integers(0, 9, n),
+                        "x": rng.normal(size=n),
+                        "t": pd.Timestamp("2014-01-01") + pd.to_timedelta(np.arange(n), "h")})
+    pdf["t"] = pdf["t"].astype("datetime64[ns]")
+    fd.from_pandas(pdf, npartitions=8).to_parquet(tmp_path / "pq")
+    cases = [
+        ([("x", ">", 0.5)], pdf.x > 0.5),
+        ([("id", "in", [1, 3]), ("name", "!=", "a")], pdf.id.isin([1, 3]) & (pdf.name != "a")),
+        ([[("t", "<", "2014-01-05")], [("t", ">=", "2014-03-20"), ("x", "<=", 0)]],
+         (pdf.t < "2014-01-05") | ((pdf.t >= "2014-03-20") & (pdf.x <= 0))),
+        ([("name", "not in", ["a", "b"]), ("id", "=", 4)], (pdf.name == "c") & (pdf.id == 4)),
+    ]
+    for filters, keep in cases:
+        got = fd.read_parquet(tmp_path / "pq", columns=["id", "x"], filters=filters)
+        _same(got.compute(), pdf[keep][["id", "x"]].reset_index(drop=True))
+    with pytest.raises(KeyError):
+        fd.read_parquet(tmp_path / "pq", filters=[("nope", ">", 1)])
+    with pytest.raises(ValueError, match="unknown op"):
+        fd.read_parquet(tmp_path / "pq", filters=[("x", "~", 1)])
+    with pytest.raises(TypeError, match="column, op, value"):
+        fd.read_parquet(tmp_path / "pq", filters=[("x", ">")])
 
 
 def test_a_failed_write_leaves_no_file_under_its_final_name(tmp_path):

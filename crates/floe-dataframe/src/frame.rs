@@ -518,6 +518,15 @@ impl DataFrame {
         )
     }
 
+    /// The Parquet files this frame reads as they are (under selections of columns).
+    fn parquet(&self) -> Option<&Arc<ParquetSource>> {
+        match &*self.plan {
+            Plan::Parquet(src) => Some(src),
+            Plan::Select(input) => input.parquet(),
+            _ => None,
+        }
+    }
+
     fn column_names(&self) -> Vec<String> {
         self.schema
             .fields()
@@ -539,16 +548,7 @@ impl DataFrame {
                     })?)
                 })
                 .collect(),
-            Plan::Parquet(src) => (0..src.npartitions())
-                .map(|i| {
-                    let (src, cols) = (src.clone(), columns.clone());
-                    Ok(
-                        b.add_fn(Key::new("read-parquet", &[i as u32]), &[], move |_| {
-                            part_value(src.read(i, &cols))
-                        })?,
-                    )
-                })
-                .collect(),
+            Plan::Parquet(src) => lower_parquet(b, src, &columns, None),
             Plan::Memory(parts) => parts
                 .iter()
                 .enumerate()
@@ -570,7 +570,11 @@ impl DataFrame {
                         need.push(c.to_owned());
                     }
                 }
-                let parts = input.lower_partitions(b, &need)?;
+                // Over Parquet files, row groups the predicate cannot match are not read.
+                let parts = match input.parquet() {
+                    Some(src) => lower_parquet(b, src, &need.as_slice().into(), Some(predicate))?,
+                    None => input.lower_partitions(b, &need)?,
+                };
                 parts
                     .into_iter()
                     .enumerate()
@@ -1103,6 +1107,26 @@ fn partition(v: &Value) -> std::result::Result<&Partition, TaskError> {
 fn state(v: &Value) -> std::result::Result<&GroupState, TaskError> {
     v.downcast_ref::<GroupState>()
         .ok_or_else(|| TaskError::msg("internal: a merge was given something else"))
+}
+
+/// A task reading each file of `src` (only `columns`; with a predicate, only the row
+/// groups it may match).
+fn lower_parquet(
+    b: &mut GraphBuilder,
+    src: &Arc<ParquetSource>,
+    columns: &Arc<[String]>,
+    predicate: Option<&Expr>,
+) -> Result<Vec<TaskId>> {
+    (0..src.npartitions())
+        .map(|i| {
+            let (src, cols, pred) = (src.clone(), columns.clone(), predicate.cloned());
+            Ok(
+                b.add_fn(Key::new("read-parquet", &[i as u32]), &[], move |_| {
+                    part_value(src.read(i, &cols, pred.as_ref()))
+                })?,
+            )
+        })
+        .collect()
 }
 
 /// The result of partition `i`'s function as a partition of `schema`: the same column

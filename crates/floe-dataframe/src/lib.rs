@@ -36,6 +36,7 @@ mod error;
 mod expr;
 mod frame;
 mod join;
+mod prune;
 mod sink;
 mod sort;
 mod source;

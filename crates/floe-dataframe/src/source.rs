@@ -15,7 +15,7 @@ use parquet::arrow::arrow_reader::{
 };
 
 use crate::error::{Error, Result, invalid};
-use crate::expr::not_found;
+use crate::expr::{Expr, not_found};
 
 /// Rows of one partition, as Arrow record batches of one schema (read in batches, never
 /// concatenated unless asked).
@@ -706,9 +706,16 @@ impl ParquetSource {
         self.files.len()
     }
 
-    /// Reads file `i`, only `columns`.
-    pub(crate) fn read(&self, i: usize, columns: &[String]) -> Result<Partition> {
+    /// Reads file `i`, only `columns`, and of its row groups only those that rows
+    /// matching `predicate` may be in (by the file's statistics).
+    pub(crate) fn read(
+        &self,
+        i: usize,
+        columns: &[String],
+        predicate: Option<&Expr>,
+    ) -> Result<Partition> {
         let (path, meta) = &self.files[i];
+        let groups = predicate.map(|p| crate::prune::row_groups(meta, p));
         let file_schema = meta.schema();
         let idx = indices(file_schema, columns)?;
         let f = File::open(path).map_err(|e| Error::Io {
@@ -720,11 +727,13 @@ impl ParquetSource {
             message: e.to_string(),
         };
         let mask = ProjectionMask::roots(meta.parquet_schema(), idx.iter().copied());
-        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(f, meta.clone())
+        let mut builder = ParquetRecordBatchReaderBuilder::new_with_metadata(f, meta.clone())
             .with_projection(mask)
-            .with_batch_size(65_536)
-            .build()
-            .map_err(bad)?;
+            .with_batch_size(65_536);
+        if let Some(groups) = groups {
+            builder = builder.with_row_groups(groups);
+        }
+        let reader = builder.build().map_err(bad)?;
         let mut batches = Vec::new();
         for b in reader {
             let b = b.map_err(|e| Error::Parquet {

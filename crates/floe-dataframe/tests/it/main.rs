@@ -1396,3 +1396,49 @@ fn map_partitions_applies_a_function_per_partition_and_checks_its_result() {
         "{e}"
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Filters over Parquet skip row groups by their statistics; the rows are those of
+    /// the same filter over the rows in memory.
+    #[test]
+    fn parquet_filters_skip_row_groups_without_changing_results(
+        mut rows in prop::collection::vec(row(), 0..60),
+        group in 1_usize..8,
+        cut in -60.0..60.0_f64,
+        name in prop::sample::select(vec!["a", "b", "c", "é"]),
+        id in 0_i64..6,
+    ) {
+        // Sorted by x (NaN and missing last): row groups cover ranges of x.
+        rows.sort_by(|a, b| {
+            let k = |r: &Row| present(r.x).map_or((1, 0.0), |x| (0, x));
+            k(a).partial_cmp(&k(b)).unwrap()
+        });
+        let dir = temp_dir("df-prune");
+        let path = dir.join("t.parquet");
+        let f = std::fs::File::create(&path).unwrap();
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(group))
+            .build();
+        let mut w = parquet::arrow::ArrowWriter::try_new(f, schema(), Some(props)).unwrap();
+        w.write(&batch(&rows)).unwrap();
+        w.close().unwrap();
+        let on_disk = DataFrame::read_parquet(path.to_str().unwrap(), None).unwrap();
+        let in_memory = frame(&rows, &[]);
+        let predicates = [
+            col("x").gt(lit(cut)),
+            col("x").lt_eq(lit(cut)).and(col("name").eq(lit(name))),
+            col("x").lt(lit(cut)).or(col("id").eq(lit(id))),
+            lit(cut).gt(col("x")),
+            col("name").eq(lit(name)),
+            col("x").is_null(),
+        ];
+        for p in predicates {
+            let got = compute(&on_disk.filter(p.clone()).unwrap().select(&["x", "y"]).unwrap()).unwrap();
+            let want = compute(&in_memory.filter(p.clone()).unwrap().select(&["x", "y"]).unwrap()).unwrap();
+            prop_assert_eq!(row_texts(&got), row_texts(&want), "{}", p);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
