@@ -2,6 +2,7 @@
 streaming), as JSON lines. Each run is a fresh process (its ``peak_rss_mb`` is its own).
 
     python python/bench/dataframe_shuffle.py --data DIR [--reps 3] [--case NAME] [--tool NAME]
+        [--memory-limit 150MB]
 
 DIR holds ``parquet/`` from ``gen_table.py`` (columns id, name, x, y, timestamp). Cases:
 
@@ -12,6 +13,9 @@ DIR holds ``parquet/`` from ``gen_table.py`` (columns id, name, x, y, timestamp)
   ``groupby("segment").x.sum()``.
 - ``sort``: the table's ``id, x`` sorted by ``x`` (``sort_values``), the whole sorted
   table returned (pandas for floe, Dask and pandas; a Polars frame for Polars).
+- ``sort_write``: the table's ``id, name, x`` sorted by ``x`` and written to Parquet
+  (``to_parquet``; Polars streaming ``sink_parquet``); the files are read back and checked
+  sorted after the clock stops. ``--memory-limit 150MB`` runs floe under that budget.
 
 The dimension tables are built in memory the same way for every tool. Install floe in
 release mode into the environment first (``pip install ./python``).
@@ -56,7 +60,35 @@ def sort_query(tool, pq_dir, files):
     return pl.scan_parquet(files).select(["id", "x"]).sort("x").collect(engine="streaming")
 
 
+def sort_write(tool, pq_dir, files, out):
+    """The table sorted by ``x`` written to Parquet under ``out``."""
+    cols = ["id", "name", "x"]
+    if tool == "floe":
+        import floe.dataframe as fd
+        fd.read_parquet(pq_dir, columns=cols).sort_values("x").to_parquet(out)
+    elif tool == "dask":
+        import dask.dataframe as dd
+        dd.read_parquet(pq_dir, columns=cols).sort_values("x").to_parquet(out)
+    elif tool == "pandas":
+        pd.read_parquet(pq_dir, columns=cols).sort_values("x").to_parquet(
+            os.path.join(out, "part.0.parquet"))
+    else:
+        import polars as pl
+        os.makedirs(out, exist_ok=True)
+        target = os.path.join(out, "part.0.parquet")
+        if tool == "polars":
+            pl.read_parquet(files, columns=cols).sort("x").write_parquet(target)
+        else:
+            pl.scan_parquet(files).select(cols).sort("x").sink_parquet(target)
+
+
 def query(tool, case, pq_dir):
+    if case == "sort_write":
+        import tempfile
+        files = sorted(glob.glob(os.path.join(pq_dir, "*.parquet")))
+        out = tempfile.mkdtemp(prefix="floe-sort-")
+        sort_write(tool, pq_dir, files, os.path.join(out, "sorted"))
+        return out  # checked by the caller after its clock stops
     if case == "sort":
         files = sorted(glob.glob(os.path.join(pq_dir, "*.parquet")))
         out = sort_query(tool, pq_dir, files)
@@ -91,18 +123,39 @@ def query(tool, case, pq_dir):
             .set_index(col)["x"])
 
 
-CASES = ["join_small", "join_large", "sort"]
+CASES = ["join_small", "join_large", "sort", "sort_write"]
 TOOLS = ["floe", "dask", "pandas", "polars", "polars_streaming"]
 
 
-def one(tool, case, data):
+def checked_output(out_dir):
+    """The sorted files written: checked sorted across files in name order, summarised
+    as the sort query's result; then removed."""
+    import re
+    import shutil
+    root = os.path.join(out_dir, "sorted")
+    files = sorted(glob.glob(os.path.join(root, "*.parquet")),
+                   key=lambda f: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", f)])
+    x = np.concatenate([pd.read_parquet(f, columns=["x"])["x"].to_numpy() for f in files])
+    shutil.rmtree(out_dir)
+    assert bool((x[1:] >= x[:-1]).all()), "not sorted"
+    return pd.Series([x[0], x[len(x) // 2], x[-1], float(len(x))])
+
+
+def one(tool, case, data, memory_limit=None):
+    if memory_limit and tool == "floe":
+        import floe
+        floe.config.set(memory_limit=memory_limit)
     t0 = time.perf_counter()
     out = query(tool, case, os.path.join(data, "parquet"))
     wall = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if case == "sort_write":
+        out = checked_output(out)
     print(json.dumps({
         "workload": "dataframe_shuffle", "case": case, "tool": tool, "wall_s": round(wall, 4),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "params": {"groups": len(out), "checksum": round(float(out.sort_index().sum()), 2)},
+        "peak_rss_mb": round(rss, 1),
+        "params": {"groups": len(out), "checksum": round(float(out.sort_index().sum()), 2),
+                   "memory_limit": memory_limit if tool == "floe" else None},
     }), flush=True)
 
 
@@ -113,16 +166,18 @@ def main():
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--case", action="append", choices=CASES)
     p.add_argument("--tool", action="append", choices=TOOLS)
+    p.add_argument("--memory-limit", help="floe's memory budget, e.g. 150MB")
     p.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.one:
-        return one(a.one[0], a.one[1], a.data)
+        return one(a.one[0], a.one[1], a.data, a.memory_limit)
     walls = {}
     for case in a.case or CASES:
         for tool in a.tool or TOOLS:
             for _ in range(a.reps):
+                extra = ["--memory-limit", a.memory_limit] if a.memory_limit else []
                 r = subprocess.run([sys.executable, __file__, "--data", a.data, "--one", tool,
-                                    case], capture_output=True, text=True)
+                                    case] + extra, capture_output=True, text=True)
                 if r.returncode != 0:
                     print(json.dumps({"case": case, "tool": tool,
                                       "error": r.stderr.strip().splitlines()[-1:]}))

@@ -219,9 +219,10 @@ def _column_for_floe(name, s):
 
 def from_pandas(data, npartitions=None, chunksize=None, sort=True):
     """A frame over a pandas DataFrame (or Series) in memory, split into ``npartitions``
-    row ranges (or ranges of ``chunksize`` rows). The index is kept only when it is the
-    default ``RangeIndex``; another index raises (``reset_index()`` turns it into a
-    column)."""
+    row ranges (or ranges of ``chunksize`` rows). An index other than the default
+    ``RangeIndex`` is kept as the frame's index, sorted first (``sort=True``, a stable
+    sort) so that ``.loc`` and time windows can use it; ``sort=False`` keeps the rows'
+    order. A ``MultiIndex`` is not supported (``reset_index()`` makes it columns)."""
     pd = _pandas()
     if isinstance(data, pd.Series):
         data = data.to_frame(name=data.name if data.name is not None else 0)
@@ -237,15 +238,22 @@ def from_pandas(data, npartitions=None, chunksize=None, sort=True):
     if npartitions <= 0:
         raise ValueError(f"npartitions must be positive, got {npartitions}")
     idx = data.index
+    index = ()
     if not (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1):
-        raise NotImplementedError(
-            "floe.dataframe frames have no index yet: from_pandas takes a frame with the "
-            "default RangeIndex (call .reset_index() to keep the index as a column)")
+        if isinstance(idx, pd.MultiIndex):
+            raise NotImplementedError("from_pandas of a MultiIndex: reset_index() first")
+        name = _UNNAMED_INDEX if idx.name is None else str(idx.name)
+        if name in [str(c) for c in data.columns]:
+            raise ValueError(f"the index is named like a column ({name!r})")
+        if sort and not idx.is_monotonic_increasing:
+            data = data.sort_index(kind="stable")
+        data = data.reset_index(names=name)
+        index = (name,)
     names = [str(c) for c in data.columns]
     if len(set(names)) != len(names):
         raise ValueError(f"column names must be unique strings, got {list(data.columns)}")
     cols = [_column_for_floe(n, data[c]) for n, c in zip(names, data.columns)]
-    return DataFrame(_floe._frame_from_columns(cols, int(npartitions)))
+    return DataFrame(_floe._frame_from_columns(cols, int(npartitions)), index)
 
 
 def merge(left, right, how="inner", on=None, left_on=None, right_on=None,
@@ -343,6 +351,15 @@ def _pandas_frame(frame, index=(), labels=None):
     return _pandas_from_columns(frame.compute(), index, labels)
 
 
+# The column holding an unnamed pandas index (named None again when computed).
+_UNNAMED_INDEX = "__floe_index__"
+
+
+def _index_names(index):
+    """The pandas names of the index columns ``index``."""
+    return [None if k == _UNNAMED_INDEX else k for k in index]
+
+
 def _pandas_from_columns(cols, index=(), labels=None):
     """A pandas DataFrame from computed columns (``_Frame.compute``'s tuples)."""
     pd = _pandas()
@@ -352,8 +369,9 @@ def _pandas_from_columns(cols, index=(), labels=None):
     out = pd.DataFrame({n: data[n] for n in others}, columns=others)
     if index:
         keys = [data[k] for k in index]
-        out.index = (pd.Index(keys[0], name=index[0]) if len(keys) == 1
-                     else pd.MultiIndex.from_arrays(keys, names=list(index)))
+        names = _index_names(index)
+        out.index = (pd.Index(keys[0], name=names[0]) if len(keys) == 1
+                     else pd.MultiIndex.from_arrays(keys, names=names))
     if labels is not None:
         out.columns = (pd.MultiIndex.from_tuples(labels)
                        if labels and all(isinstance(x, tuple) for x in labels)
@@ -614,8 +632,13 @@ class DataFrame(_Base):
             return self
         if drop:
             return DataFrame(self._frame.select(self._data_columns()))
-        order = list(self._index) + self._data_columns()
-        return DataFrame(self._frame.select(order))
+        frame, index = self._frame, list(self._index)
+        if index == [_UNNAMED_INDEX]:
+            # As pandas: an unnamed index comes back as the column "index".
+            if "index" in self._data_columns():
+                raise ValueError("cannot insert the index as 'index': a column has the name")
+            frame, index = frame.with_column("index", _floe._col(_UNNAMED_INDEX)), ["index"]
+        return DataFrame(frame.select(index + self._data_columns()))
 
     @property
     def index(self):
@@ -623,7 +646,7 @@ class DataFrame(_Base):
         if not self._index:
             raise NotImplementedError("this frame has no index column (set_index makes one)")
         name = self._index[0]
-        return Series(self._frame, _floe._col(name), name, (), name)
+        return Series(self._frame, _floe._col(name), _index_names([name])[0], (), name)
 
     @property
     def loc(self):
@@ -1636,7 +1659,7 @@ class Resampler:
                     if fill == 0:
                         filled[col] = filled[col].fillna(0).astype(pdf[col].dtype)
                 pdf = filled
-            pdf.index.name = on
+            pdf.index.name = _index_names([on])[0]
             if as_series:
                 out = pdf.iloc[:, 0]
                 out.name = obj.name if isinstance(obj, Series) else None
@@ -1777,10 +1800,10 @@ def _result_columns(out, index):
         raise TypeError(f"map_partitions: the function returned a {type(out).__name__}, "
                         "not a pandas DataFrame or Series")
     if index:
-        if list(out.index.names) != list(index):
+        if list(out.index.names) != _index_names(index):
             raise ValueError(f"map_partitions: a partition came back indexed by "
                              f"{list(out.index.names)}, where {list(index)} was expected")
-        out = out.reset_index()
+        out = out.reset_index(names=list(index))
     else:
         out = out.reset_index(drop=True)
     names = [str(c) for c in out.columns]
@@ -1794,8 +1817,8 @@ def _map_partitions(obj, func, args, kwargs, meta):
         raise TypeError(f"map_partitions takes a function, got {func!r}")
     meta = func(_empty_like(obj), *args, **kwargs) if meta is None else _meta_frame(meta)
     pd = _pandas()
-    index = tuple(obj._index) if obj._index and list(meta.index.names) == list(obj._index) \
-        else ()
+    index = tuple(obj._index) if obj._index and \
+        list(meta.index.names) == _index_names(obj._index) else ()
     spec = [(name, kind) for name, kind, _, _ in _result_columns(meta, index)]
     labels = obj._labels if isinstance(obj, DataFrame) else None
     source = obj._frame if isinstance(obj, DataFrame) else obj._materialized(_VALUE)

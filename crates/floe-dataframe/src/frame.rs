@@ -943,19 +943,21 @@ fn lower_join(
             };
             let ls = split(b, lp, true)?;
             let rs = split(b, rp, false)?;
-            let deps: Vec<TaskId> = ls.iter().chain(&rs).copied().collect();
+            let lk = take_pieces(b, "merge-piece-left", &ls, n)?;
+            let rk = take_pieces(b, "merge-piece-right", &rs, n)?;
             (0..n)
                 .map(|k| {
+                    let deps: Vec<TaskId> = lk[k].iter().chain(&rk[k]).copied().collect();
                     let (plan, cols, nl) = (plan.clone(), columns.clone(), ls.len());
                     Ok(b.add_fn(Key::new("merge", &[k as u32]), &deps, move |v| {
                         let (l, r) = v.split_at(nl);
                         let l = l
                             .iter()
-                            .map(|x| piece(x, k))
+                            .map(partition)
                             .collect::<std::result::Result<Vec<_>, _>>()?;
                         let r = r
                             .iter()
-                            .map(|x| piece(x, k))
+                            .map(partition)
                             .collect::<std::result::Result<Vec<_>, _>>()?;
                         part_value(plan.join(&l, &r).and_then(|p| p.project(&cols)))
                     })?)
@@ -1030,26 +1032,63 @@ fn lower_sort(
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let schema = Arc::new(input.schema.project(&indices(&input.schema, &need)?)?);
-    (0..plan.npartitions)
-        .map(|k| {
+    let ranges = take_pieces(b, "sort-piece", &splits, plan.npartitions)?;
+    ranges
+        .into_iter()
+        .enumerate()
+        .map(|(k, deps)| {
             let (plan, cols, schema) = (plan.clone(), columns.clone(), schema.clone());
-            Ok(b.add_fn(Key::new("sort", &[k as u32]), &splits, move |v| {
-                // Fewer ranges than partitions when the keys have few distinct values.
-                let pieces: Vec<&Partition> = v
+            Ok(b.add_fn(Key::new("sort", &[k as u32]), &deps, move |v| {
+                let pieces = v
                     .iter()
-                    .filter_map(|x| x.downcast_ref::<Vec<Partition>>().and_then(|p| p.get(k)))
-                    .collect();
+                    .map(partition)
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
                 part_value(plan.sort(&pieces, &schema).and_then(|p| p.project(&cols)))
             })?)
         })
         .collect()
 }
 
-/// Bucket `k` of a split partition.
-fn piece(v: &Value, k: usize) -> std::result::Result<&Partition, TaskError> {
-    v.downcast_ref::<Vec<Partition>>()
-        .and_then(|p| p.get(k))
-        .ok_or_else(|| TaskError::msg("internal: a merge was given something else"))
+/// For piece `k < n` of each split partition (`splits`, each a `Vec<Partition>`), a task
+/// taking it out: `[k][i]` is piece `k` of split `i` (an empty partition where a split
+/// has fewer pieces, as a sort's when the keys have few distinct values). What needs
+/// piece `k` then holds only it — and, under a budget, reads only it back from disk —
+/// and each split is freed once its pieces are taken.
+fn take_pieces(
+    b: &mut GraphBuilder,
+    name: &'static str,
+    splits: &[TaskId],
+    n: usize,
+) -> Result<Vec<Vec<TaskId>>> {
+    (0..n)
+        .map(|k| {
+            splits
+                .iter()
+                .enumerate()
+                .map(|(i, &s)| {
+                    Ok(
+                        b.add_fn(Key::new(name, &[i as u32, k as u32]), &[s], move |v| {
+                            let pieces =
+                                v[0].downcast_ref::<Vec<Partition>>().ok_or_else(|| {
+                                    TaskError::msg("internal: a shuffle was given something else")
+                                })?;
+                            let p = match pieces.get(k) {
+                                Some(p) => p.clone(),
+                                None => Partition::new(
+                                    pieces.first().map_or_else(
+                                        || Arc::new(Schema::empty()),
+                                        |p| p.schema().clone(),
+                                    ),
+                                    Vec::new(),
+                                ),
+                            };
+                            Ok(crate::spill::partition_value(p))
+                        })?,
+                    )
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// `df.groupby(keys)`: aggregations per group.

@@ -16,6 +16,9 @@ use parquet::file::properties::WriterProperties;
 use crate::error::{Error, Result, invalid};
 use crate::source::Partition;
 
+/// The rows of each Parquet row group written.
+const ROW_GROUP_ROWS: usize = 1 << 18;
+
 /// A file format the frame can be written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FileFormat {
@@ -145,8 +148,11 @@ impl Sink {
                     path: tmp.to_path_buf(),
                     message: e.to_string(),
                 };
+                // Row groups of 2^18 rows: what the writer buffers stays small, and
+                // filters can skip finer ranges by the groups' statistics.
                 let props = WriterProperties::builder()
                     .set_compression(Compression::SNAPPY)
+                    .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
                     .build();
                 let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(pq)?;
                 for b in part.batches() {

@@ -165,40 +165,66 @@ impl SortPlan {
         })
     }
 
-    /// The pieces of one range, joined and sorted.
+    /// The pieces of one range, sorted: the rows are gathered in key order straight
+    /// from the pieces' batches (never joined first), so a task holds its range twice at
+    /// most — as pieces and as the sorted result.
     pub(crate) fn sort(&self, pieces: &[&Partition], schema: &Arc<Schema>) -> Result<Partition> {
-        let Some(all) = Partition::concat_all(pieces)? else {
-            return Ok(Partition::new(schema.clone(), Vec::new()));
-        };
+        let batches: Vec<&RecordBatch> = pieces
+            .iter()
+            .flat_map(|p| p.batches())
+            .filter(|b| b.num_rows() > 0)
+            .collect();
+        if batches.is_empty() {
+            let schema = pieces
+                .first()
+                .map_or_else(|| schema.clone(), |p| p.schema().clone());
+            return Ok(Partition::new(schema, Vec::new()));
+        }
         let conv = self.converter()?;
-        let rows = self.rows(&conv, &all)?;
-        let sorted = take_rows(&all, &UInt32Array::from(sorted_order(&rows)))?;
+        let rows = batches
+            .iter()
+            .map(|b| self.rows(&conv, b))
+            .collect::<Result<Vec<_>>>()?;
+        let order = sorted_order(&rows);
+        let sorted = arrow::compute::interleave_record_batch(&batches, &order)?;
         Ok(Partition::new(sorted.schema(), vec![sorted]))
     }
 }
 
-/// The row numbers in the order of their keys, equal keys in row order (a stable order,
-/// from an unstable sort with the row number as the last key). Keys of at most 15 bytes
-/// (one number or date, with its null byte) sort as integers, others as byte strings.
-fn sorted_order(rows: &Rows) -> Vec<u32> {
-    let n = rows.num_rows();
-    let short = (0..n).all(|i| rows.row(i).data().len() < 16);
+/// `(batch, row)` of every row of `rows` (one per batch) in the order of their keys,
+/// equal keys in batch then row order (a stable order, from an unstable sort with the
+/// position as the last key). Keys of at most 15 bytes (one number or date, with its null
+/// byte) sort as integers, others as byte strings.
+fn sorted_order(rows: &[Rows]) -> Vec<(usize, usize)> {
+    let positions = || {
+        rows.iter()
+            .enumerate()
+            .flat_map(|(b, r)| (0..r.num_rows()).map(move |i| (b, i)))
+    };
+    // The position as one number: batch in the high bits, row in the low 32.
+    let at = |p: u64| ((p >> 32) as usize, (p & 0xffff_ffff) as usize);
+    let pos = |(b, i): (usize, usize)| ((b as u64) << 32) | i as u64;
+    let short = rows
+        .iter()
+        .all(|r| (0..r.num_rows()).all(|i| r.row(i).data().len() < 16));
     if short {
-        let mut keyed: Vec<(u128, u32)> = (0..n)
-            .map(|i| {
-                let d = rows.row(i).data();
+        let mut keyed: Vec<(u128, u64)> = positions()
+            .map(|(b, i)| {
+                let d = rows[b].row(i).data();
                 // Big-endian, padded on the right: integer order is byte order (no key's
                 // encoding is a prefix of another's, so padding never ties two keys).
                 let mut buf = [0_u8; 16];
                 buf[..d.len()].copy_from_slice(d);
-                (u128::from_be_bytes(buf), i as u32)
+                (u128::from_be_bytes(buf), pos((b, i)))
             })
             .collect();
         keyed.sort_unstable();
-        keyed.into_iter().map(|(_, i)| i).collect()
+        keyed.into_iter().map(|(_, p)| at(p)).collect()
     } else {
-        let mut keyed: Vec<(&[u8], u32)> = (0..n).map(|i| (rows.row(i).data(), i as u32)).collect();
+        let mut keyed: Vec<(&[u8], u64)> = positions()
+            .map(|(b, i)| (rows[b].row(i).data(), pos((b, i))))
+            .collect();
         keyed.sort_unstable();
-        keyed.into_iter().map(|(_, i)| i).collect()
+        keyed.into_iter().map(|(_, p)| at(p)).collect()
     }
 }

@@ -330,9 +330,12 @@ fn roll(
             }
         }
         _ => {
-            // Present count, Kahan-compensated sum, and Welford's mean and M2.
+            // Present count, Kahan-compensated sum, and Welford's mean and M2; and how
+            // many present values in a row equal the last (a window of equal values has
+            // a variance of exactly 0, whatever rounding the removals left in M2).
             let (mut count, mut sum, mut comp) = (0_usize, 0.0_f64, 0.0_f64);
             let (mut mean, mut m2) = (0.0_f64, 0.0_f64);
+            let (mut same, mut last) = (0_usize, f64::NAN);
             let kahan = |sum: &mut f64, comp: &mut f64, v: f64| {
                 let y = v - *comp;
                 let t = *sum + y;
@@ -342,6 +345,8 @@ fn roll(
             for (i, &start) in starts.iter().enumerate() {
                 if let Some(v) = x(i) {
                     count += 1;
+                    same = if v == last { same + 1 } else { 1 };
+                    last = v;
                     kahan(&mut sum, &mut comp, v);
                     let d = v - mean;
                     mean += d / count as f64;
@@ -368,7 +373,11 @@ fn roll(
                     AggFunc::Sum => (count >= min_periods).then_some(sum),
                     AggFunc::Mean => enough.then(|| sum / count as f64),
                     AggFunc::Var | AggFunc::Std => (enough && count >= 2).then(|| {
-                        let var = (m2 / (count - 1) as f64).max(0.0);
+                        let var = if same >= count {
+                            0.0
+                        } else {
+                            (m2 / (count - 1) as f64).max(0.0)
+                        };
                         if func == AggFunc::Std {
                             var.sqrt()
                         } else {
