@@ -116,7 +116,8 @@ def read_parquet(path, columns=None, filters=None):
 
     ``filters`` keeps the rows that match, as pyarrow's: a list of ``(column, op,
     value)`` that all hold, or a list of such lists of which one holds; ``op`` is one
-    of ``== = != < <= > >= in not in``. Row groups whose statistics rule a filter out
+    of ``== = != < <= > >= in not in``; a missing value matches no filter (as pyarrow:
+    ``!=`` and ``not in`` leave it out too). Row groups whose statistics rule a filter out
     are not read — as for any filter of the frame's columns against constants
     (``df[df.x > 0]``)."""
     if columns is not None:
@@ -150,24 +151,28 @@ def _filters_expr(df, filters):
             vals = list(v)
             if not vals:
                 raise ValueError(f"filter {t!r}: 'in' needs at least one value")
-            eq = [s == x for x in vals] if op == "in" else [s != x for x in vals]
-            out = eq[0]
-            for e in eq[1:]:
-                out = (out | e) if op == "in" else (out & e)
-            return out
+            if op == "in":
+                return _balanced([s == x for x in vals], lambda a, b: a | b)
+            return _balanced([s != x for x in vals], lambda a, b: a & b) & s.notna()
         if op not in ops:
             raise ValueError(f"filter {t!r}: unknown op {op!r} (known: "
                              f"{', '.join(list(ops) + ['in', 'not in'])})")
-        return getattr(s, ops[op])(v)
+        out = getattr(s, ops[op])(v)
+        # As pyarrow: a missing value matches no filter (pandas' != keeps it).
+        return out & s.notna() if op == "!=" else out
 
-    out = None
-    for g in groups:
-        conj = None
-        for t in g:
-            e = term(t)
-            conj = e if conj is None else conj & e
-        out = conj if out is None else out | conj
-    return out
+    return _balanced([_balanced([term(t) for t in g], lambda a, b: a & b) for g in groups],
+                     lambda a, b: a | b)
+
+
+def _balanced(items, join):
+    """``items`` joined pairwise as a balanced tree (not a chain as deep as the list)."""
+    if not items:
+        raise ValueError("an empty group of filters")
+    while len(items) > 1:
+        items = [join(items[i], items[i + 1]) if i + 1 < len(items) else items[i]
+                 for i in range(0, len(items), 2)]
+    return items[0]
 
 
 def _column_for_floe(name, s):
@@ -239,9 +244,13 @@ def from_pandas(data, npartitions=None, chunksize=None, sort=True):
         raise ValueError(f"npartitions must be positive, got {npartitions}")
     idx = data.index
     index = ()
-    if not (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1):
+    if not (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1
+            and idx.name is None):
         if isinstance(idx, pd.MultiIndex):
             raise NotImplementedError("from_pandas of a MultiIndex: reset_index() first")
+        if getattr(idx.dtype, "tz", None) is not None:
+            raise TypeError(f"the index has time zone {idx.dtype.tz}; floe.dataframe holds "
+                            "naive timestamps (convert with .tz_convert(None))")
         name = _UNNAMED_INDEX if idx.name is None else str(idx.name)
         if name in [str(c) for c in data.columns]:
             raise ValueError(f"the index is named like a column ({name!r})")
@@ -1564,6 +1573,12 @@ class Rolling:
             labels = [(c, f) for c in cols for f in funcs]
         out = obj._frame.rolling(specs, self._rows, self._span, on, self._min_periods)
         keep = list(obj._index) + ([on] if on in obj._data_columns() else [])
+        if labels is None:
+            # One function: the columns where they were, `on` among them (as pandas).
+            rolled = {c for c, _, _ in specs}
+            out = out.select(list(obj._index) + [c for c in obj._data_columns()
+                                                 if c in rolled or c == on])
+            return DataFrame(out, obj._index)
         out = out.select(keep + [o for _, _, o in specs])
         if labels is not None:
             labels = ([on] if on in obj._data_columns() else []) + labels
@@ -1741,6 +1756,7 @@ class _Finished:
     def __init__(self, frame, index, labels, finish, what):
         self._frame, self._index, self._labels = frame, index, labels
         self._finish, self._what = finish, what
+        self._columns = [c for c in (labels or []) if isinstance(c, str)]
 
     def compute(self):
         return self._finish(_pandas_frame(self._frame, self._index, self._labels))
@@ -1751,8 +1767,8 @@ class _Finished:
                          lambda pdf: finish(pdf)[key], f"{self._what}[{key!r}]")
 
     def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
+        if name.startswith("_") or name not in self._columns:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         return self[name]
 
     def __repr__(self):
@@ -1790,12 +1806,13 @@ def _meta_frame(meta):
                     f"got {type(meta).__name__}")
 
 
-def _result_columns(out, index):
+def _result_columns(out, index, value=_VALUE):
     """A partition's result (DataFrame or Series) as columns for Rust: the ``index``
-    columns first when the result is indexed by them, its index dropped otherwise."""
+    columns first when the result is indexed by them, its index dropped otherwise; a
+    Series as the column ``value``."""
     pd = _pandas()
     if isinstance(out, pd.Series):
-        out = out.to_frame(name=_VALUE)
+        out = out.to_frame(name=value)
     elif not isinstance(out, pd.DataFrame):
         raise TypeError(f"map_partitions: the function returned a {type(out).__name__}, "
                         "not a pandas DataFrame or Series")
@@ -1815,11 +1832,24 @@ def _result_columns(out, index):
 def _map_partitions(obj, func, args, kwargs, meta):
     if not callable(func):
         raise TypeError(f"map_partitions takes a function, got {func!r}")
+    given = meta
     meta = func(_empty_like(obj), *args, **kwargs) if meta is None else _meta_frame(meta)
     pd = _pandas()
-    index = tuple(obj._index) if obj._index and \
-        list(meta.index.names) == _index_names(obj._index) else ()
-    spec = [(name, kind) for name, kind, _, _ in _result_columns(meta, index)]
+    if not isinstance(meta, (pd.DataFrame, pd.Series)):
+        raise TypeError(f"map_partitions: the function returned a {type(meta).__name__}, "
+                        "not a pandas DataFrame or Series")
+    # The index is kept when the result carries it: by its names, or always with a dict
+    # of dtypes (which says nothing of the index); its type is the input's.
+    keeps = isinstance(given, dict) or list(meta.index.names) == _index_names(obj._index)
+    index = tuple(obj._index) if obj._index and keeps else ()
+    if isinstance(given, dict) and index:
+        meta = meta.set_axis(_empty_like(obj).index[:0])
+    kinds = {n: t for n, t, _ in obj._frame.dtypes}
+    # A Series result is held under its own name where it can be (errors name it).
+    value = meta.name if isinstance(meta, pd.Series) and isinstance(meta.name, str) \
+        and meta.name not in index else _VALUE
+    spec = [(name, ("str" if kinds[name] == "object" else kinds[name]) if name in index
+             else kind) for name, kind, _, _ in _result_columns(meta, index, value)]
     labels = obj._labels if isinstance(obj, DataFrame) else None
     source = obj._frame if isinstance(obj, DataFrame) else obj._materialized(_VALUE)
     in_index, series_in, name_in = tuple(obj._index), isinstance(obj, Series), \
@@ -1829,9 +1859,9 @@ def _map_partitions(obj, func, args, kwargs, meta):
         part = _pandas_from_columns(cols, in_index, labels)
         if series_in:
             part = part[_VALUE].rename(name_in)
-        return _result_columns(func(part, *args, **kwargs), index)
+        return _result_columns(func(part, *args, **kwargs), index, value)
 
     frame = source.map_partitions(call, spec)
     if isinstance(meta, pd.Series):
-        return Series(frame, _floe._col(_VALUE), meta.name, index, _VALUE)
+        return Series(frame, _floe._col(value), meta.name, index, value)
     return DataFrame(frame, index)

@@ -305,6 +305,13 @@ def test_read_parquet_filters_are_pyarrows(tmp_path):
     for filters, keep in cases:
         got = fd.read_parquet(tmp_path / "pq", columns=["id", "x"], filters=filters)
         _same(got.compute(), pdf[keep][["id", "x"]].reset_index(drop=True))
+    # A missing value matches no filter, as pyarrow's (pandas' != would keep it).
+    with_nan = pdf.assign(name=pdf.name.where(pdf.id != 2, None))
+    fd.from_pandas(with_nan, npartitions=3).to_parquet(tmp_path / "pq2")
+    got = fd.read_parquet(tmp_path / "pq2", filters=[("name", "!=", "a")]).compute()
+    assert len(got) == int(((with_nan.name != "a") & with_nan.name.notna()).sum())
+    got = fd.read_parquet(tmp_path / "pq2", filters=[("id", "in", list(range(0, 9, 2)))] * 3)
+    assert len(got) == int((pdf.id % 2 == 0).sum())
     with pytest.raises(KeyError):
         fd.read_parquet(tmp_path / "pq", filters=[("nope", ">", 1)])
     with pytest.raises(ValueError, match="unknown op"):
@@ -497,8 +504,9 @@ def test_rolling_reaches_across_partitions_as_pandas(data, func, window, min_per
     same(getattr(df.x.rolling(window), func)().compute(), getattr(p.x.rolling(window), func)())
     if not isinstance(window, int):
         flat = fd.from_pandas(pdf, npartitions=nparts)
-        got = flat.rolling(window, on="t").agg(func).compute()
-        want = pdf.rolling(window, on="t").agg(func)
+        got = flat[["x", "t", "y"]].rolling(window, on="t").agg(func).compute()
+        want = pdf[["x", "t", "y"]].rolling(window, on="t").agg(func)
+        assert list(got.columns) == list(want.columns) == ["x", "t", "y"]
         same(got.drop(columns="t"), want.drop(columns="t"))
         _same(got[["t"]], want[["t"]])
 
@@ -549,6 +557,10 @@ def test_time_series_errors_name_what_is_wrong():
         df.resample("7h", on="t")
     with pytest.raises(KeyError):
         df.resample("1h", on="nope")
+    r = df.resample("1h", on="t").sum(numeric_only=True)
+    _same(r.x.compute(), pdf.resample("1h", on="t").x.sum(), check_freq=False)
+    with pytest.raises(AttributeError, match="head"):
+        r.head()
 
 
 @settings(max_examples=30, deadline=None)
@@ -588,6 +600,20 @@ def test_map_partitions_errors_are_the_functions_own_or_name_the_mismatch():
         df.map_partitions(lambda p: p[["x"]], meta={"z": "float64"}).compute()
     with pytest.raises(TypeError, match="takes a function"):
         df.map_partitions(3)
+    # A result of another type than declared is an error, never a lossy conversion.
+    with pytest.raises(ValueError, match="'y' of type Float64, declared Int64"):
+        df.y.map_partitions(lambda s: s.clip(upper=2.5)).compute()
+    clipped = df.y.map_partitions(lambda s: s.clip(upper=2.5),
+                                  meta=pd.Series([], dtype="float64", name="y"))
+    _same(clipped.compute(), pdf.y.clip(upper=2.5))
+
+
+def test_map_partitions_with_meta_keeps_an_unnamed_index():
+    p = pd.DataFrame({"x": [1.0, 2.0, 3.0]}, index=["b", "a", "c"])
+    df = fd.from_pandas(p, npartitions=2)
+    got = df.map_partitions(lambda part: part * 2, meta={"x": "float64"}).compute()
+    _same(got, p.sort_index() * 2)
+    assert got.index.name is None
 
 
 @settings(max_examples=30, deadline=None)

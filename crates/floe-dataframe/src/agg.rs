@@ -918,6 +918,11 @@ impl Distinct {
 /// values as 0: callers check validity).
 fn integer_bits(values: &ArrayRef) -> Result<Vec<i64>> {
     let as_int = match values.data_type() {
+        // Beyond i64's range a cast would fail: the bits as they are.
+        DataType::UInt64 => {
+            let v = values.as_primitive::<arrow::datatypes::UInt64Type>();
+            return Ok(v.values().iter().map(|&x| x as i64).collect());
+        }
         DataType::Boolean => cast(values, &DataType::Int64)?,
         t if t.is_integer() => cast(values, &DataType::Int64)?,
         // Dates and times: their underlying numbers, reinterpreted without conversion.

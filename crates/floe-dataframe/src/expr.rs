@@ -995,6 +995,18 @@ fn operand_types(
         } else {
             DataType::Int64
         };
+        // 64-bit unsigned integers meet signed ones where both fit: a decimal of 20 digits
+        // to compare, a float for arithmetic (as pandas).
+        let wide = |t: &DataType| *t == DataType::UInt64;
+        let t = if t == DataType::Int64 && (wide(l) || wide(r)) {
+            if op.is_comparison() {
+                DataType::Decimal128(20, 0)
+            } else {
+                DataType::Float64
+            }
+        } else {
+            t
+        };
         // A float column meets an integer constant in the column's own float type.
         let t = match (l, r) {
             (DataType::Float32, _) if r_lit && op != BinaryOp::Div => DataType::Float32,

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::{Field, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use floe_graph::{GraphBuilder, Key, TaskError, TaskId, Value};
 
 use crate::agg::{Agg, AggFunc, AggPlan, GroupState};
@@ -407,8 +407,8 @@ impl DataFrame {
 
     /// `f` applied to each partition (all its columns), each result a partition of
     /// `schema`: a result with other column names is an error naming both lists, and
-    /// columns of another type are cast to the declared one where they can be (integers
-    /// to floats), else an error.
+    /// columns of another type are converted to the declared one where that loses
+    /// nothing (integers to floats, to wider integers), else an error.
     ///
     /// # Errors
     ///
@@ -1168,6 +1168,26 @@ fn lower_parquet(
         .collect()
 }
 
+/// Whether every value of type `from` converts to `to` exactly: missing values to
+/// anything, booleans and integers to wider integers or to floats, floats to wider ones,
+/// text to text.
+fn widens(from: &DataType, to: &DataType) -> bool {
+    use DataType as T;
+    let bits = |t: &DataType| t.primitive_width().map_or(0, |w| 8 * w);
+    match (from, to) {
+        _ if from == to => true,
+        (T::Null, _) => true,
+        (T::Boolean, t) => t.is_integer() || t.is_floating(),
+        (f, t) if f.is_integer() && t.is_floating() => true,
+        (f, t) if f.is_signed_integer() && t.is_signed_integer() => bits(f) <= bits(t),
+        (f, t) if f.is_unsigned_integer() && t.is_unsigned_integer() => bits(f) <= bits(t),
+        (f, t) if f.is_unsigned_integer() && t.is_signed_integer() => bits(f) < bits(t),
+        (T::Float16 | T::Float32, T::Float64) | (T::Float16, T::Float32) => true,
+        (T::Utf8 | T::LargeUtf8 | T::Utf8View, T::Utf8 | T::LargeUtf8 | T::Utf8View) => true,
+        _ => false,
+    }
+}
+
 /// The result of partition `i`'s function as a partition of `schema`: the same column
 /// names in the same order, each cast to its declared type.
 fn conform(i: usize, batch: RecordBatch, schema: &SchemaRef) -> Result<Partition> {
@@ -1191,9 +1211,10 @@ fn conform(i: usize, batch: RecordBatch, schema: &SchemaRef) -> Result<Partition
             if c.data_type() == f.data_type() {
                 return Ok(c.clone());
             }
-            if !arrow::compute::can_cast_types(c.data_type(), f.data_type()) {
+            if !widens(c.data_type(), f.data_type()) {
                 return Err(invalid(format!(
-                    "map_partitions: partition {i} gave column '{}' of type {}, declared {}",
+                    "map_partitions: partition {i} gave column '{}' of type {}, declared {} \
+                     (give meta= with the types the function returns)",
                     f.name(),
                     c.data_type(),
                     f.data_type()

@@ -102,6 +102,17 @@ fn compare(
     if matches!(v, Literal::Null) {
         return None;
     }
+    // Unsigned columns are stored as signed numbers; files from writers that ordered their
+    // statistics as signed would mislead: they are read.
+    let t = meta
+        .schema()
+        .field_with_name(column)
+        .ok()?
+        .data_type()
+        .clone();
+    if t.is_unsigned_integer() {
+        return None;
+    }
     let conv = converter(meta, column)?;
     let groups = meta.metadata().row_groups();
     let mins = conv.row_group_mins(groups.iter()).ok()?;

@@ -27,7 +27,8 @@ use crate::source::Partition;
 /// The extent of a moving window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Window {
-    /// The row and the `n - 1` rows before it.
+    /// The row and the `n - 1` rows before it (no rows for `0`: every sum and count is 0,
+    /// every other aggregate missing, as pandas).
     Rows(usize),
     /// The rows whose time is within the span before the row's: `(t - span, t]`.
     Time(Duration),
@@ -59,7 +60,6 @@ impl RollPlan {
         }
         let mut span = 0;
         match window {
-            Window::Rows(0) => return Err(invalid("a rolling window must span at least 1 row")),
             Window::Rows(n) => {
                 if let Some(m) = min_periods
                     && m > n
@@ -166,7 +166,7 @@ impl RollPlan {
         let (cols, _) = self.joined(before, part)?;
         let n = cols.first().map_or(0, |c| c.len());
         let keep = match self.window {
-            Window::Rows(w) => (w - 1).min(n),
+            Window::Rows(w) => w.saturating_sub(1).min(n),
             Window::Time(_) => {
                 let t = self.times(&cols)?;
                 match t.last() {
