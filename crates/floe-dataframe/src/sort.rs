@@ -156,11 +156,16 @@ impl SortPlan {
     /// the range it starts).
     pub(crate) fn split(&self, part: &Partition, bounds: &[Box<[u8]>]) -> Result<Vec<Partition>> {
         let conv = self.converter()?;
+        // Short keys compare as numbers (see `as_number`), longer ones as bytes.
+        let numbers: Option<Vec<u128>> = bounds.iter().map(|b| as_number(b)).collect();
         part.scatter(bounds.len() + 1, |batch| {
             let rows = self.rows(&conv, batch)?;
             Ok(rows
                 .iter()
-                .map(|r| bounds.partition_point(|b| b.as_ref() <= r.data()))
+                .map(|r| match (&numbers, as_number(r.data())) {
+                    (Some(n), Some(k)) => n.partition_point(|&b| b <= k),
+                    _ => bounds.partition_point(|b| b.as_ref() <= r.data()),
+                })
                 .collect())
         })
     }
@@ -191,40 +196,66 @@ impl SortPlan {
     }
 }
 
+/// A key of at most 15 bytes as a number whose order is the bytes' order: big-endian,
+/// padded on the right (no key's encoding is a prefix of another's, so padding never ties
+/// two keys).
+fn as_number(d: &[u8]) -> Option<u128> {
+    (d.len() < 16).then(|| {
+        let mut buf = [0_u8; 16];
+        buf[..d.len()].copy_from_slice(d);
+        u128::from_be_bytes(buf)
+    })
+}
+
 /// `(batch, row)` of every row of `rows` (one per batch) in the order of their keys,
 /// equal keys in batch then row order (a stable order, from an unstable sort with the
-/// position as the last key). Keys of at most 15 bytes (one number or date, with its null
-/// byte) sort as integers, others as byte strings.
+/// position as the last key). Keys of at most 11 bytes (one number or date, with its
+/// null byte) sort as one 128-bit number with the position in its low 32 bits; of at
+/// most 15 bytes as a number beside the position; others as byte strings.
 fn sorted_order(rows: &[Rows]) -> Vec<(usize, usize)> {
-    let positions = || {
-        rows.iter()
-            .enumerate()
-            .flat_map(|(b, r)| (0..r.num_rows()).map(move |i| (b, i)))
-    };
-    // The position as one number: batch in the high bits, row in the low 32.
-    let at = |p: u64| ((p >> 32) as usize, (p & 0xffff_ffff) as usize);
-    let pos = |(b, i): (usize, usize)| ((b as u64) << 32) | i as u64;
-    let short = rows
+    let total: usize = rows.iter().map(Rows::num_rows).sum();
+    let longest = rows
         .iter()
-        .all(|r| (0..r.num_rows()).all(|i| r.row(i).data().len() < 16));
-    if short {
-        let mut keyed: Vec<(u128, u64)> = positions()
-            .map(|(b, i)| {
-                let d = rows[b].row(i).data();
-                // Big-endian, padded on the right: integer order is byte order (no key's
-                // encoding is a prefix of another's, so padding never ties two keys).
-                let mut buf = [0_u8; 16];
-                buf[..d.len()].copy_from_slice(d);
-                (u128::from_be_bytes(buf), pos((b, i)))
-            })
+        .flat_map(|r| (0..r.num_rows()).map(move |i| r.row(i).data().len()))
+        .max()
+        .unwrap_or(0);
+    // Global row numbers back to (batch, row).
+    let starts: Vec<usize> = rows
+        .iter()
+        .scan(0, |acc, r| {
+            let s = *acc;
+            *acc += r.num_rows();
+            Some(s)
+        })
+        .collect();
+    let at = |g: usize| {
+        let b = starts.partition_point(|&s| s <= g) - 1;
+        (b, g - starts[b])
+    };
+    let keys = || {
+        rows.iter()
+            .flat_map(|r| (0..r.num_rows()).map(move |i| r.row(i).data()))
+    };
+    if longest <= 12 && u32::try_from(total).is_ok() {
+        let mut packed: Vec<u128> = keys()
+            .enumerate()
+            .map(|(g, d)| as_number(d).unwrap_or_default() | g as u128)
             .collect();
-        keyed.sort_unstable();
-        keyed.into_iter().map(|(_, p)| at(p)).collect()
-    } else {
-        let mut keyed: Vec<(&[u8], u64)> = positions()
-            .map(|(b, i)| (rows[b].row(i).data(), pos((b, i))))
+        packed.sort_unstable();
+        return packed
+            .into_iter()
+            .map(|k| at((k & 0xffff_ffff) as usize))
             .collect();
-        keyed.sort_unstable();
-        keyed.into_iter().map(|(_, p)| at(p)).collect()
     }
+    if longest < 16 {
+        let mut keyed: Vec<(u128, usize)> = keys()
+            .enumerate()
+            .map(|(g, d)| (as_number(d).unwrap_or_default(), g))
+            .collect();
+        keyed.sort_unstable();
+        return keyed.into_iter().map(|(_, g)| at(g)).collect();
+    }
+    let mut keyed: Vec<(&[u8], usize)> = keys().enumerate().map(|(g, d)| (d, g)).collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, g)| at(g)).collect()
 }
