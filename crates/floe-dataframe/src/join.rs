@@ -279,6 +279,26 @@ impl JoinPlan {
                 }
                 Table::Ints(firsts(heads))
             }
+            Keys::Str(a) => {
+                let mut heads: AHashMap<Box<str>, (u32, u32)> = AHashMap::new();
+                let mut missing: AHashMap<(), (u32, u32)> = AHashMap::new();
+                for (j, v) in a.iter().enumerate() {
+                    match v {
+                        // Known keys are looked up before a new one is boxed.
+                        Some(v) => match heads.get_mut(v) {
+                            Some((_, last)) => {
+                                next[*last as usize] = j as u32;
+                                *last = j as u32;
+                            }
+                            None => {
+                                heads.insert(v.into(), (j as u32, j as u32));
+                            }
+                        },
+                        None => chain(&mut missing, &mut next, (), j as u32),
+                    }
+                }
+                Table::Str(firsts(heads), missing.get(&()).map(|&(f, _)| f))
+            }
             Keys::Rows(rows) => {
                 let mut heads: AHashMap<Box<[u8]>, (u32, u32)> = AHashMap::with_capacity(n);
                 for (j, r) in rows.iter().enumerate() {
@@ -307,6 +327,15 @@ impl JoinPlan {
             return Ok(Keys::Ints(
                 a.as_primitive::<arrow::datatypes::Int64Type>().clone(),
             ));
+        }
+        if let ([name], [DataType::Utf8]) = (names, self.key_types.as_slice()) {
+            let i = batch
+                .schema()
+                .index_of(name)
+                .map_err(|_| not_found(name, &batch.schema()))?;
+            let a = cast(batch.column(i), &DataType::Utf8)?;
+            use arrow::array::AsArray;
+            return Ok(Keys::Str(a.as_string::<i32>().clone()));
         }
         let conv = self.converter()?;
         Ok(Keys::Rows(self.key_rows(&conv, batch, names)?))
@@ -339,6 +368,13 @@ impl JoinPlan {
         for i in 0..n {
             let found = match (&keys, &build.table) {
                 (Keys::Ints(a), Table::Ints(t)) => t.get(&(!a.is_null(i)).then(|| a.value(i))),
+                (Keys::Str(a), Table::Str(t, missing)) => {
+                    if a.is_null(i) {
+                        missing.as_ref()
+                    } else {
+                        t.get(a.value(i))
+                    }
+                }
                 (Keys::Rows(r), Table::Rows(t)) => t.get(r.row(i).data()),
                 _ => {
                     return Err(invalid(
@@ -482,6 +518,7 @@ pub(crate) struct Build {
 /// any columns as `arrow-row` byte strings.
 enum Keys {
     Ints(arrow::array::Int64Array),
+    Str(arrow::array::StringArray),
     Rows(Rows),
 }
 
@@ -489,6 +526,8 @@ enum Keys {
 #[derive(Debug)]
 enum Table {
     Ints(AHashMap<Option<i64>, u32>),
+    /// One text key: the strings, and the first row whose key is missing.
+    Str(AHashMap<Box<str>, u32>, Option<u32>),
     Rows(AHashMap<Box<[u8]>, u32>),
 }
 
@@ -500,6 +539,7 @@ impl Build {
             .map_or(0, RecordBatch::get_array_memory_size)
             + match &self.table {
                 Table::Ints(t) => 24 * t.len(),
+                Table::Str(t, _) => t.keys().map(|k| k.len() + 24).sum::<usize>(),
                 Table::Rows(t) => t.keys().map(|k| k.len() + 24).sum::<usize>(),
             }
             + 4 * self.next.len()
