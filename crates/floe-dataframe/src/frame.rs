@@ -575,19 +575,12 @@ impl DataFrame {
                     Some(src) => lower_parquet(b, src, &need.as_slice().into(), Some(predicate))?,
                     None => input.lower_partitions(b, &need)?,
                 };
-                parts
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, p)| {
-                        let (pred, cols) = (predicate.clone(), columns.clone());
-                        Ok(
-                            b.add_fn(Key::new("filter", &[i as u32]), &[p], move |inputs| {
-                                let part = partition(&inputs[0])?;
-                                part_value(filter(part, &pred).and_then(|f| f.project(&cols)))
-                            })?,
-                        )
-                    })
-                    .collect()
+                let (pred, cols) = (predicate.clone(), columns.clone());
+                each_partition(b, "filter", parts, move |_, part| {
+                    filter(part, &pred)
+                        .and_then(|f| f.project(&cols))
+                        .map_err(TaskError::new)
+                })
             }
             Plan::WithColumn(input, name, expr) => {
                 let mut need: Vec<String> =
@@ -599,23 +592,12 @@ impl DataFrame {
                 }
                 let parts = input.lower_partitions(b, &need)?;
                 let out_schema = self.schema.clone();
-                parts
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, p)| {
-                        let (expr, name, cols) = (expr.clone(), name.clone(), columns.clone());
-                        let out_schema = out_schema.clone();
-                        Ok(
-                            b.add_fn(Key::new("assign", &[i as u32]), &[p], move |inputs| {
-                                let part = partition(&inputs[0])?;
-                                part_value(
-                                    assign(part, &name, &expr, &out_schema)
-                                        .and_then(|f| f.project(&cols)),
-                                )
-                            })?,
-                        )
-                    })
-                    .collect()
+                let (expr, name, cols) = (expr.clone(), name.clone(), columns.clone());
+                each_partition(b, "assign", parts, move |_, part| {
+                    assign(part, &name, &expr, &out_schema)
+                        .and_then(|f| f.project(&cols))
+                        .map_err(TaskError::new)
+                })
             }
             Plan::Aggregate(input, plan, split_every) => {
                 let parts = input.lower_partitions(b, &plan.inputs())?;
@@ -735,24 +717,14 @@ impl DataFrame {
             Plan::Map(input, f) => {
                 let all = input.column_names();
                 let parts = input.lower_partitions(b, &all)?;
-                let schema = self.schema.clone();
-                parts
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, p)| {
-                        let (f, schema, cols) = (f.clone(), schema.clone(), columns.clone());
-                        Ok(b.add_fn(
-                            Key::new("map-partitions", &[i as u32]),
-                            &[p],
-                            move |inputs| {
-                                let batch = f(i, partition(&inputs[0])?)?;
-                                part_value(
-                                    conform(i, batch, &schema).and_then(|r| r.project(&cols)),
-                                )
-                            },
-                        )?)
-                    })
-                    .collect()
+                let (f, schema, cols) = (f.clone(), self.schema.clone(), columns.clone());
+                // The function's own errors pass as they are (a Python exception stays one).
+                each_partition(b, "map-partitions", parts, move |i, part| {
+                    let batch = f(i, part)?;
+                    conform(i, batch, &schema)
+                        .and_then(|r| r.project(&cols))
+                        .map_err(TaskError::new)
+                })
             }
             Plan::Rolling(input, plan) => {
                 let mut need: Vec<String> = columns
@@ -773,11 +745,7 @@ impl DataFrame {
                     let deps: Vec<TaskId> = std::iter::once(p).chain(overlap).collect();
                     let (plan_i, cols) = (plan.clone(), columns.clone());
                     out.push(b.add_fn(Key::new("rolling", &[i as u32]), &deps, move |v| {
-                        let part = partition(&v[0])?;
-                        let before = match v.get(1) {
-                            Some(o) => partition(o)?.clone(),
-                            None => Partition::new(Arc::new(Schema::empty()), Vec::new()),
-                        };
+                        let (part, before) = (partition(&v[0])?, overlap_of(v)?);
                         part_value(plan_i.apply(&before, part).and_then(|r| r.project(&cols)))
                     })?);
                     if i < last {
@@ -786,11 +754,7 @@ impl DataFrame {
                             Key::new("rolling-overlap", &[i as u32]),
                             &deps,
                             move |v| {
-                                let part = partition(&v[0])?;
-                                let before = match v.get(1) {
-                                    Some(o) => partition(o)?.clone(),
-                                    None => Partition::new(Arc::new(Schema::empty()), Vec::new()),
-                                };
+                                let (part, before) = (partition(&v[0])?, overlap_of(v)?);
                                 part_value(plan_i.overlap(&before, part))
                             },
                         )?);
@@ -801,22 +765,12 @@ impl DataFrame {
             Plan::Write(input, sink) => {
                 let all = input.column_names();
                 let parts = input.lower_partitions(b, &all)?;
-                let schema = input.schema.clone();
-                parts
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, p)| {
-                        let (sink, schema, cols) = (sink.clone(), schema.clone(), columns.clone());
-                        Ok(
-                            b.add_fn(Key::new("write", &[i as u32]), &[p], move |inputs| {
-                                let part = partition(&inputs[0])?;
-                                part_value(
-                                    sink.write(i, part, &schema).and_then(|r| r.project(&cols)),
-                                )
-                            })?,
-                        )
-                    })
-                    .collect()
+                let (sink, schema, cols) = (sink.clone(), input.schema.clone(), columns.clone());
+                each_partition(b, "write", parts, move |i, part| {
+                    sink.write(i, part, &schema)
+                        .and_then(|r| r.project(&cols))
+                        .map_err(TaskError::new)
+                })
             }
         }
     }
@@ -1146,6 +1100,37 @@ fn partition(v: &Value) -> std::result::Result<&Partition, TaskError> {
 fn state(v: &Value) -> std::result::Result<&GroupState, TaskError> {
     v.downcast_ref::<GroupState>()
         .ok_or_else(|| TaskError::msg("internal: a merge was given something else"))
+}
+
+/// One task per partition of `parts`, named `name`, each giving `f(i, partition i)`.
+fn each_partition<F>(
+    b: &mut GraphBuilder,
+    name: &str,
+    parts: Vec<TaskId>,
+    f: F,
+) -> Result<Vec<TaskId>>
+where
+    F: Fn(usize, &Partition) -> std::result::Result<Partition, TaskError> + Send + Sync + 'static,
+{
+    let f = Arc::new(f);
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let f = f.clone();
+            Ok(b.add_fn(Key::new(name, &[i as u32]), &[p], move |v| {
+                Ok(crate::spill::partition_value(f(i, partition(&v[0])?)?))
+            })?)
+        })
+        .collect()
+}
+
+/// The overlap a rolling task was given after its partition (none for the first).
+fn overlap_of(v: &[Value]) -> std::result::Result<Partition, TaskError> {
+    Ok(match v.get(1) {
+        Some(o) => partition(o)?.clone(),
+        None => Partition::new(Arc::new(Schema::empty()), Vec::new()),
+    })
 }
 
 /// A task reading each file of `src` (only `columns`; with a predicate, only the row
