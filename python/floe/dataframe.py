@@ -400,6 +400,18 @@ class _Base:
         """The number of partitions."""
         return self._frame.npartitions
 
+    @property
+    def known_divisions(self):
+        """Whether the partitions' index ranges are known: never yet (dask's answer for
+        frames whose divisions are unknown)."""
+        return False
+
+    @property
+    def divisions(self):
+        """The partitions' index boundaries: unknown, ``(None,) * (npartitions + 1)`` as
+        dask gives them (``.loc`` filters every partition instead of skipping)."""
+        return (None,) * (self.npartitions + 1)
+
     def __bool__(self):
         raise TypeError(f"the truth value of a floe {type(self).__name__} is unknown until "
                         "computed (use & | ~ for element-wise logic, .compute() for values)")

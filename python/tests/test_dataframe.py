@@ -632,6 +632,7 @@ def test_from_pandas_keeps_an_index_sorted(data, named):
     _same(df.groupby("id").x.sum().compute(), p.groupby("id").x.sum())
     _same(df.map_partitions(lambda part: part[["x"]] * 2).compute(), want[["x"]] * 2)
     _same(fd.from_pandas(p, npartitions=nparts, sort=False).compute(), p)
+    assert df.known_divisions is False and df.divisions == (None,) * (df.npartitions + 1)
 
 
 def test_from_pandas_with_a_datetime_index_rolls_and_resamples():

@@ -281,7 +281,7 @@ impl JoinPlan {
             }
             Keys::Str(a) => {
                 let mut heads: AHashMap<Box<str>, (u32, u32)> = AHashMap::new();
-                let mut missing: AHashMap<(), (u32, u32)> = AHashMap::new();
+                let mut missing: Option<(u32, u32)> = None;
                 for (j, v) in a.iter().enumerate() {
                     match v {
                         // Known keys are looked up before a new one is boxed.
@@ -294,10 +294,16 @@ impl JoinPlan {
                                 heads.insert(v.into(), (j as u32, j as u32));
                             }
                         },
-                        None => chain(&mut missing, &mut next, (), j as u32),
+                        None => match &mut missing {
+                            Some((_, last)) => {
+                                next[*last as usize] = j as u32;
+                                *last = j as u32;
+                            }
+                            None => missing = Some((j as u32, j as u32)),
+                        },
                     }
                 }
-                Table::Str(firsts(heads), missing.get(&()).map(|&(f, _)| f))
+                Table::Str(firsts(heads), missing.map(|(first, _)| first))
             }
             Keys::Rows(rows) => {
                 let mut heads: AHashMap<Box<[u8]>, (u32, u32)> = AHashMap::with_capacity(n);

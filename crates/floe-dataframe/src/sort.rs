@@ -209,7 +209,7 @@ fn as_number(d: &[u8]) -> Option<u128> {
 
 /// `(batch, row)` of every row of `rows` (one per batch) in the order of their keys,
 /// equal keys in batch then row order (a stable order, from an unstable sort with the
-/// position as the last key). Keys of at most 11 bytes (one number or date, with its
+/// position as the last key). Keys of at most 12 bytes (one number or date, with its
 /// null byte) sort as one 128-bit number with the position in its low 32 bits; of at
 /// most 15 bytes as a number beside the position; others as byte strings.
 fn sorted_order(rows: &[Rows]) -> Vec<(usize, usize)> {
