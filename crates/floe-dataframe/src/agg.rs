@@ -850,6 +850,11 @@ impl Distinct {
 
     fn update(&mut self, groups: &[u32], values: &ArrayRef) -> Result<()> {
         let rows = |i: usize| groups[i] != u32::MAX && values.is_valid(i);
+        // Room for every row at once: the set grows once per batch, not by doublings.
+        match self {
+            Distinct::Bits(_, set) => set.reserve(values.len()),
+            Distinct::Bytes(set) => set.reserve(values.len()),
+        }
         match self {
             Distinct::Bits(true, set) => {
                 let v = cast(values, &DataType::Float64)?;
@@ -885,9 +890,11 @@ impl Distinct {
     fn merge(&mut self, other: &Distinct, to: &[u32]) {
         match (self, other) {
             (Distinct::Bits(_, a), Distinct::Bits(_, b)) => {
+                a.reserve(b.len());
                 a.extend(b.iter().map(|&(j, v)| (to[j as usize], v)));
             }
             (Distinct::Bytes(a), Distinct::Bytes(b)) => {
+                a.reserve(b.len());
                 a.extend(b.iter().map(|(j, v)| (to[*j as usize], v.clone())));
             }
             _ => {}
