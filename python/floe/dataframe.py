@@ -1037,7 +1037,7 @@ class Series(_Base):
             if sort:
                 out = out.sort_values(ascending=ascending, kind="stable")
             return out
-        return _Lazy(counts, finish, f"value_counts of {name!r}")
+        return _Finished(counts, (), None, finish, f"value_counts of {name!r}", "Series")
 
     def nunique(self, dropna=True, split_every=None):
         """The number of distinct values (missing values left out), a lazy Scalar."""
@@ -1194,19 +1194,6 @@ class _DtAccessor:
             raise ValueError(f"dt.floor takes a fixed period ('15min', 'h', 'D'), not "
                              f"{freq!r}: {e}") from None
         return self._part("floor", ns)
-
-
-class _Lazy:
-    """A small result computed from a frame and finished by pandas (``value_counts``)."""
-
-    def __init__(self, frame, finish, what):
-        self._frame, self._finish, self._what = frame, finish, what
-
-    def compute(self):
-        return self._finish(_pandas_frame(self._frame))
-
-    def __repr__(self):
-        return f"floe.Series<{self._what}, npartitions=1>"
 
 
 class Scalar:
@@ -1592,8 +1579,7 @@ class Rolling:
                                                  if c in rolled or c == on])
             return DataFrame(out, obj._index)
         out = out.select(keep + [o for _, _, o in specs])
-        if labels is not None:
-            labels = ([on] if on in obj._data_columns() else []) + labels
+        labels = ([on] if on in obj._data_columns() else []) + labels
         return DataFrame(out, obj._index, labels)
 
     def sum(self, numeric_only=False):
@@ -1763,11 +1749,11 @@ class Resampler:
 
 class _Finished:
     """A small lazy result: a frame's aggregation finished by pandas when computed (the
-    empty bins of ``resample``). Columns select lazily."""
+    empty bins of ``resample``, the order of ``value_counts``). Columns select lazily."""
 
-    def __init__(self, frame, index, labels, finish, what):
+    def __init__(self, frame, index, labels, finish, what, kind="DataFrame"):
         self._frame, self._index, self._labels = frame, index, labels
-        self._finish, self._what = finish, what
+        self._finish, self._what, self._kind = finish, what, kind
         self._columns = [c for c in (labels or []) if isinstance(c, str)]
 
     def compute(self):
@@ -1776,7 +1762,7 @@ class _Finished:
     def __getitem__(self, key):
         finish = self._finish
         return _Finished(self._frame, self._index, self._labels,
-                         lambda pdf: finish(pdf)[key], f"{self._what}[{key!r}]")
+                         lambda pdf: finish(pdf)[key], f"{self._what}[{key!r}]", "Series")
 
     def __getattr__(self, name):
         if name.startswith("_") or name not in self._columns:
@@ -1784,7 +1770,7 @@ class _Finished:
         return self[name]
 
     def __repr__(self):
-        return f"floe.DataFrame<{self._what}, npartitions=1>"
+        return f"floe.{self._kind}<{self._what}, npartitions=1>"
 
 
 # -- map_partitions ---------------------------------------------------------------------

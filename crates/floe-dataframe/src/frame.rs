@@ -14,7 +14,7 @@ use crate::expr::{Expr, not_found};
 use crate::join::{JoinHow, JoinPlan};
 use crate::sink::{FileFormat, Sink};
 use crate::sort::SortPlan;
-use crate::source::{CsvOptions, CsvSource, ParquetSource, Partition, indices};
+use crate::source::{CsvOptions, CsvSource, ParquetSource, Partition, indices, last_rows};
 use crate::window::{RollPlan, Window};
 
 /// A partitioned dataframe: a plan over partitions of Arrow record batches. Nothing is
@@ -676,16 +676,7 @@ impl DataFrame {
                         .flat_map(|p| p.batches())
                         .collect();
                     if from_end {
-                        // From the last batch backwards, then back in order.
-                        for batch in all.iter().rev() {
-                            if left == 0 {
-                                break;
-                            }
-                            let take = batch.num_rows().min(left);
-                            batches.push(batch.slice(batch.num_rows() - take, take));
-                            left -= take;
-                        }
-                        batches.reverse();
+                        batches = last_rows(&all, n);
                     } else {
                         for batch in all {
                             if left == 0 {

@@ -323,25 +323,26 @@ impl JoinPlan {
     /// The keys of `batch` (its `names` columns): the integers of one integer key, or
     /// rows of one byte string each.
     fn keys(&self, batch: &RecordBatch, names: &[String]) -> Result<Keys> {
-        if let ([name], [DataType::Int64]) = (names, self.key_types.as_slice()) {
-            let i = batch
-                .schema()
-                .index_of(name)
-                .map_err(|_| not_found(name, &batch.schema()))?;
-            let a = cast(batch.column(i), &DataType::Int64)?;
-            use arrow::array::AsArray;
-            return Ok(Keys::Ints(
-                a.as_primitive::<arrow::datatypes::Int64Type>().clone(),
-            ));
-        }
-        if let ([name], [DataType::Utf8]) = (names, self.key_types.as_slice()) {
-            let i = batch
-                .schema()
-                .index_of(name)
-                .map_err(|_| not_found(name, &batch.schema()))?;
-            let a = cast(batch.column(i), &DataType::Utf8)?;
-            use arrow::array::AsArray;
-            return Ok(Keys::Str(a.as_string::<i32>().clone()));
+        use arrow::array::AsArray;
+        // One integer or text key: its column in the key type.
+        let single = |t: &DataType| -> Result<ArrayRef> {
+            let s = batch.schema();
+            let i = s
+                .index_of(&names[0])
+                .map_err(|_| not_found(&names[0], &s))?;
+            Ok(cast(batch.column(i), t)?)
+        };
+        match (names, self.key_types.as_slice()) {
+            ([_], [t @ DataType::Int64]) => {
+                let a = single(t)?;
+                return Ok(Keys::Ints(
+                    a.as_primitive::<arrow::datatypes::Int64Type>().clone(),
+                ));
+            }
+            ([_], [t @ DataType::Utf8]) => {
+                return Ok(Keys::Str(single(t)?.as_string::<i32>().clone()));
+            }
+            _ => {}
         }
         let conv = self.converter()?;
         Ok(Keys::Rows(self.key_rows(&conv, batch, names)?))

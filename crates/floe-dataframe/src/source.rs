@@ -139,6 +139,22 @@ pub(crate) fn take_rows(
 }
 
 /// The positions of `columns` in `schema`.
+/// The last `n` rows of `batches` (all of them if fewer), as slices, in order.
+pub(crate) fn last_rows(batches: &[&RecordBatch], n: usize) -> Vec<RecordBatch> {
+    let mut out = Vec::new();
+    let mut left = n;
+    for batch in batches.iter().rev() {
+        if left == 0 {
+            break;
+        }
+        let take = batch.num_rows().min(left);
+        out.push(batch.slice(batch.num_rows() - take, take));
+        left -= take;
+    }
+    out.reverse();
+    out
+}
+
 pub(crate) fn indices(schema: &Schema, columns: &[String]) -> Result<Vec<usize>> {
     columns
         .iter()

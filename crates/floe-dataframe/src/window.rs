@@ -22,7 +22,7 @@ use arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef, TimeUnit
 use crate::agg::AggFunc;
 use crate::error::{Result, invalid};
 use crate::expr::not_found;
-use crate::source::Partition;
+use crate::source::{Partition, last_rows};
 
 /// The extent of a moving window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,6 +163,23 @@ impl RollPlan {
     /// The rows of `before` (the overlap of `part`) and `part` that the windows of the
     /// partitions after `part` may reach: the window's columns only.
     pub(crate) fn overlap(&self, before: &Partition, part: &Partition) -> Result<Partition> {
+        // A window of rows reaches only the last rows: those of `part`, when it has enough,
+        // are joined alone.
+        let tail;
+        let (before, part) = match self.window {
+            Window::Rows(w) if part.num_rows() >= w.saturating_sub(1) => {
+                let batches: Vec<&RecordBatch> = part.batches().iter().collect();
+                tail = Partition::new(
+                    part.schema().clone(),
+                    last_rows(&batches, w.saturating_sub(1)),
+                );
+                (
+                    &Partition::new(Arc::new(Schema::empty()), Vec::new()),
+                    &tail,
+                )
+            }
+            _ => (before, part),
+        };
         let (cols, _) = self.joined(before, part)?;
         let n = cols.first().map_or(0, |c| c.len());
         let keep = match self.window {
