@@ -32,6 +32,7 @@
 //! ```
 
 mod agg;
+mod csv;
 mod error;
 mod expr;
 mod frame;
