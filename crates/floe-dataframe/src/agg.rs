@@ -12,7 +12,7 @@ use arrow::array::{
     Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray, new_empty_array,
     new_null_array,
 };
-use arrow::compute::{SortColumn, cast, interleave, lexsort_to_indices, take};
+use arrow::compute::{SortColumn, cast, interleave, lexsort_to_indices, max, min, take};
 use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema, SchemaRef};
 use arrow::row::{RowConverter, SortField};
 
@@ -229,6 +229,7 @@ impl AggPlan {
         for batch in part.batches() {
             state.update(self, batch)?;
         }
+        state.keys.seal();
         Ok(state)
     }
 
@@ -273,8 +274,9 @@ impl AggPlan {
 enum Keys {
     /// No keys: one group (a frame-wide aggregation).
     Whole,
-    /// One integer key.
-    Int(AHashMap<i64, u32>, Vec<i64>),
+    /// One integer key; while a partition is read, a table indexed by the key when the
+    /// keys seen span a short range.
+    Int(AHashMap<i64, u32>, Vec<i64>, Dense),
     /// One string key.
     Str(AHashMap<Box<str>, u32>, Vec<Box<str>>),
     /// Any keys, as Arrow's row format (comparable bytes).
@@ -287,7 +289,7 @@ impl Keys {
             [] => Keys::Whole,
             // UInt64 keys beyond i64's range go through the row format.
             [f] if f.data_type().is_integer() && f.data_type() != &DataType::UInt64 => {
-                Keys::Int(AHashMap::new(), Vec::new())
+                Keys::Int(AHashMap::new(), Vec::new(), Dense::default())
             }
             [f] if matches!(
                 f.data_type(),
@@ -312,7 +314,7 @@ impl Keys {
     fn len(&self) -> usize {
         match self {
             Keys::Whole => 1,
-            Keys::Int(_, k) => k.len(),
+            Keys::Int(_, k, _) => k.len(),
             Keys::Str(_, k) => k.len(),
             Keys::Rows(_, _, k) => k.len(),
         }
@@ -323,9 +325,13 @@ impl Keys {
         const NONE: u32 = u32::MAX;
         Ok(match self {
             Keys::Whole => vec![0; n],
-            Keys::Int(map, list) => {
+            Keys::Int(map, list, dense) => {
                 let k = cast(&keys[0], &DataType::Int64)?;
                 let k = k.as_primitive::<Int64Type>();
+                if dense.covers(k, list) {
+                    return Ok(dense.assign(k, list));
+                }
+                let map = complete(map, list);
                 k.iter()
                     .map(|v| match v {
                         None => NONE,
@@ -370,15 +376,18 @@ impl Keys {
     fn absorb(&mut self, other: &Keys) -> Vec<u32> {
         match (self, other) {
             (Keys::Whole, Keys::Whole) => vec![0],
-            (Keys::Int(map, list), Keys::Int(_, theirs)) => theirs
-                .iter()
-                .map(|&v| {
-                    *map.entry(v).or_insert_with(|| {
-                        list.push(v);
-                        (list.len() - 1) as u32
+            (Keys::Int(map, list, _), Keys::Int(_, theirs, _)) => {
+                let map = complete(map, list);
+                theirs
+                    .iter()
+                    .map(|&v| {
+                        *map.entry(v).or_insert_with(|| {
+                            list.push(v);
+                            (list.len() - 1) as u32
+                        })
                     })
-                })
-                .collect(),
+                    .collect()
+            }
             (Keys::Str(map, list), Keys::Str(_, theirs)) => theirs
                 .iter()
                 .map(|v| group_of(map, list, v.as_ref()))
@@ -395,7 +404,7 @@ impl Keys {
     fn columns(&self, fields: &[Field]) -> Result<Vec<ArrayRef>> {
         Ok(match self {
             Keys::Whole => Vec::new(),
-            Keys::Int(_, list) => {
+            Keys::Int(_, list, _) => {
                 let a: ArrayRef = Arc::new(Int64Array::from(list.clone()));
                 vec![cast(&a, fields[0].data_type())?]
             }
@@ -412,12 +421,101 @@ impl Keys {
         })
     }
 
+    /// The partition is read: the lookup table goes (merges use the map).
+    fn seal(&mut self) {
+        if let Keys::Int(map, list, dense) = self {
+            complete(map, list);
+            *dense = Dense::default();
+        }
+    }
+
     fn nbytes(&self) -> usize {
         match self {
             Keys::Whole => 0,
-            Keys::Int(_, list) => list.len() * 24,
+            Keys::Int(_, list, dense) => list.len() * 24 + dense.slots.len() * 4,
             Keys::Str(_, list) => list.iter().map(|s| 2 * s.len() + 40).sum(),
             Keys::Rows(_, _, list) => list.iter().map(|s| 2 * s.len() + 40).sum(),
+        }
+    }
+}
+
+/// `map` with every key of `list` (the keys a [`Dense`] table numbered are added late).
+fn complete<'a>(map: &'a mut AHashMap<i64, u32>, list: &[i64]) -> &'a mut AHashMap<i64, u32> {
+    if map.len() < list.len() {
+        let known = map.len();
+        map.reserve(list.len() - known);
+        for (g, &v) in list.iter().enumerate().skip(known) {
+            map.insert(v, g as u32);
+        }
+    }
+    map
+}
+
+/// Groups of integer keys by direct indexing: `slots[v - lo]` is the group of key `v`
+/// (`u32::MAX`: none yet). Used while the keys seen span at most [`Dense::SPAN`] values
+/// — ids, years, codes — where it replaces a hash and a probe per row by one load.
+#[derive(Default)]
+struct Dense {
+    lo: i64,
+    slots: Vec<u32>,
+}
+
+impl Dense {
+    /// The most values a table spans (4 MiB of slots).
+    const SPAN: i128 = 1 << 20;
+
+    /// Whether the table covers every key of `k` (after widening it, if that keeps it
+    /// within [`Dense::SPAN`]); the groups of `list` are entered when it is rebuilt.
+    fn covers(&mut self, k: &Int64Array, list: &[i64]) -> bool {
+        let (Some(lo), Some(hi)) = (min(k), max(k)) else {
+            return false;
+        };
+        let (old_lo, old_hi) = (
+            i128::from(self.lo),
+            i128::from(self.lo) + self.slots.len() as i128,
+        );
+        if i128::from(lo) >= old_lo && i128::from(hi) < old_hi {
+            return true;
+        }
+        let (lo, hi) = if self.slots.is_empty() {
+            (i128::from(lo), i128::from(hi) + 1)
+        } else {
+            (old_lo.min(i128::from(lo)), old_hi.max(i128::from(hi) + 1))
+        };
+        if hi - lo > Self::SPAN {
+            self.slots = Vec::new();
+            return false;
+        }
+        self.lo = lo as i64;
+        self.slots = vec![u32::MAX; (hi - lo) as usize];
+        for (g, &v) in list.iter().enumerate() {
+            if let Some(slot) = self.slot(v) {
+                *slot = g as u32;
+            }
+        }
+        true
+    }
+
+    fn slot(&mut self, v: i64) -> Option<&mut u32> {
+        let i = usize::try_from(i128::from(v) - i128::from(self.lo)).ok()?;
+        self.slots.get_mut(i)
+    }
+
+    /// The group of each key of `k` (all covered), new keys numbered after `list`'s.
+    fn assign(&mut self, k: &Int64Array, list: &mut Vec<i64>) -> Vec<u32> {
+        let lo = self.lo;
+        let mut group = |v: i64| {
+            let slot = &mut self.slots[(v - lo) as usize];
+            if *slot == u32::MAX {
+                *slot = list.len() as u32;
+                list.push(v);
+            }
+            *slot
+        };
+        if k.null_count() == 0 {
+            k.values().iter().map(|&v| group(v)).collect()
+        } else {
+            k.iter().map(|v| v.map_or(u32::MAX, &mut group)).collect()
         }
     }
 }
@@ -1006,5 +1104,72 @@ impl GroupState {
 
     pub(crate) fn nbytes(&self) -> usize {
         self.keys.nbytes() + self.accs.iter().map(Acc::nbytes).sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Integer keys get the groups a plain map gives (numbered by first appearance),
+        /// whether they go through the direct table, the hash map, or both in turn (a
+        /// batch spanning more than `Dense::SPAN` values sends its keys to the map).
+        #[test]
+        fn integer_groups_as_a_map_numbers_them(
+            batches in prop::collection::vec(
+                prop::collection::vec(
+                    prop_oneof![
+                        4 => (-50_i64..50).prop_map(Some),
+                        1 => Just(None),
+                        1 => prop_oneof![Just(i64::MIN), Just(i64::MAX), Just(3 << 20)]
+                            .prop_map(Some),
+                    ],
+                    0..40,
+                ),
+                1..6,
+            ),
+            merge_with in prop::collection::vec(-60_i64..60, 0..20),
+        ) {
+            let mut keys = Keys::new(&[Field::new("k", DataType::Int64, true)]).unwrap();
+            let mut reference: Vec<i64> = Vec::new();
+            for batch in &batches {
+                let k: ArrayRef = Arc::new(Int64Array::from(batch.clone()));
+                let got = keys.assign(&[k], batch.len()).unwrap();
+                let want: Vec<u32> = batch
+                    .iter()
+                    .map(|v| match v {
+                        None => u32::MAX,
+                        Some(v) => match reference.iter().position(|r| r == v) {
+                            Some(g) => g as u32,
+                            None => {
+                                reference.push(*v);
+                                (reference.len() - 1) as u32
+                            }
+                        },
+                    })
+                    .collect();
+                prop_assert_eq!(got, want);
+            }
+            keys.seal();
+            // A merge looks keys up in the map, which must hold the table's groups too.
+            let mut other = Keys::new(&[Field::new("k", DataType::Int64, true)]).unwrap();
+            let k: ArrayRef = Arc::new(Int64Array::from(merge_with.clone()));
+            other.assign(&[k], merge_with.len()).unwrap();
+            let to = keys.absorb(&other);
+            let Keys::Int(_, list, _) = &keys else { unreachable!() };
+            let Keys::Int(_, theirs, _) = &other else { unreachable!() };
+            for (g, v) in theirs.iter().enumerate() {
+                prop_assert_eq!(list[to[g] as usize], *v);
+            }
+            prop_assert_eq!(list.len(), {
+                let mut all: Vec<i64> = reference.clone();
+                all.extend(merge_with.iter());
+                all.sort_unstable();
+                all.dedup();
+                all.len()
+            });
+        }
     }
 }

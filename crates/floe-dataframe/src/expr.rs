@@ -13,12 +13,13 @@ use std::fmt;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, BooleanArray, Datum, Float64Array, Int64Array, NullArray, RecordBatch, Scalar,
-    StringArray,
+    Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanArray, Datum, Float64Array, Int64Array,
+    NullArray, PrimitiveArray, RecordBatch, Scalar, StringArray,
 };
+use arrow::buffer::BooleanBuffer;
 use arrow::compute::kernels::{boolean, cmp, numeric};
 use arrow::compute::{can_cast_types, cast};
-use arrow::datatypes::{DataType, Schema};
+use arrow::datatypes::{DataType, Float32Type, Float64Type, Schema};
 
 use crate::error::{Error, Result, invalid};
 
@@ -462,18 +463,13 @@ impl Expr {
                     right.is_literal(),
                 )?;
                 let (l, r) = (l.cast_to(&lt)?, r.cast_to(&rt)?);
-                // Arrow orders -0.0 below 0.0; adding +0.0 makes it 0.0, so that they compare
-                // equal as IEEE 754 and pandas have it.
-                let (l, r) = if op.is_comparison() && lt.is_floating() {
-                    (l.positive_zero()?, r.positive_zero()?)
-                } else {
-                    (l, r)
-                };
                 let scalar = l.is_scalar() && r.is_scalar();
-                let mut out = apply(*op, l.datum().as_ref(), r.datum().as_ref())?;
-                if op.is_comparison() && lt.is_floating() {
-                    out = ieee_nan(*op, out, &l, &r)?;
-                }
+                // Floats compare as IEEE 754 and pandas have it (NaN unequal to everything,
+                // -0.0 == 0.0), where Arrow's kernels order them totally.
+                let out = match float_compare(*op, &l, &r)? {
+                    Some(out) => out,
+                    None => apply(*op, l.datum().as_ref(), r.datum().as_ref())?,
+                };
                 if scalar {
                     Evaluated::Scalar(out)
                 } else {
@@ -601,15 +597,6 @@ impl Evaluated {
         self.map(|a| Ok(cast(&a, to)?))
     }
 
-    fn positive_zero(self) -> Result<Evaluated> {
-        let zero: ArrayRef = match self.data_type() {
-            DataType::Float64 => Arc::new(Float64Array::from(vec![0.0])),
-            DataType::Float32 => Arc::new(arrow::array::Float32Array::from(vec![0.0_f32])),
-            _ => return Ok(self),
-        };
-        self.map(|a| Ok(numeric::add(&a, &Scalar::new(zero))?))
-    }
-
     fn datum(&self) -> Box<dyn Datum> {
         match self {
             Evaluated::Array(a) => Box::new(a.clone()),
@@ -671,37 +658,94 @@ fn apply(op: BinaryOp, l: &dyn Datum, r: &dyn Datum) -> Result<ArrayRef> {
     })
 }
 
-/// Arrow orders NaN above every number (a total order); pandas and IEEE 754 compare NaN
-/// false to everything, and unequal to everything. `out` corrected where a side is NaN.
-fn ieee_nan(op: BinaryOp, out: ArrayRef, l: &Evaluated, r: &Evaluated) -> Result<ArrayRef> {
-    let nan = |e: &Evaluated| -> Option<BooleanArray> {
-        let (Evaluated::Array(a) | Evaluated::Scalar(a)) = e;
-        nan_mask(a).filter(|m| m.true_count() > 0)
-    };
-    let n = out.len();
-    let mut out = as_bool(out.as_ref())?.clone();
-    for side in [nan(l), nan(r)].into_iter().flatten() {
-        let side = stretch(&side, n)?;
-        out = if op == BinaryOp::NotEq {
-            boolean::or(&out, &side)?
-        } else {
-            boolean::and(&out, &boolean::not(&side)?)?
-        };
+/// A comparison of two float columns (or a column and a constant), as IEEE 754 compares:
+/// NaN false to everything and unequal to everything, -0.0 equal to 0.0; a missing value
+/// false (unequal: true), as pandas compares. `None` for other operations and types.
+fn float_compare(op: BinaryOp, l: &Evaluated, r: &Evaluated) -> Result<Option<ArrayRef>> {
+    if !op.is_comparison() || l.data_type() != r.data_type() {
+        return Ok(None);
     }
-    Ok(Arc::new(out))
+    Ok(match l.data_type() {
+        DataType::Float64 => Some(compare_values::<Float64Type>(op, l, r)),
+        DataType::Float32 => Some(compare_values::<Float32Type>(op, l, r)),
+        _ => None,
+    })
+}
+
+fn compare_values<T>(op: BinaryOp, l: &Evaluated, r: &Evaluated) -> ArrayRef
+where
+    T: ArrowPrimitiveType,
+    T::Native: PartialOrd,
+{
+    let (Evaluated::Array(la) | Evaluated::Scalar(la)) = l;
+    let (Evaluated::Array(ra) | Evaluated::Scalar(ra)) = r;
+    let (la, ra) = (la.as_primitive::<T>(), ra.as_primitive::<T>());
+    let n = match (l.is_scalar(), r.is_scalar()) {
+        (true, false) => ra.len(),
+        _ => la.len(),
+    };
+    let bits = match op {
+        BinaryOp::Eq => compare_bits(la, ra, n, |a, b| a == b),
+        BinaryOp::NotEq => compare_bits(la, ra, n, |a, b| a != b),
+        BinaryOp::Lt => compare_bits(la, ra, n, |a, b| a < b),
+        BinaryOp::LtEq => compare_bits(la, ra, n, |a, b| a <= b),
+        BinaryOp::Gt => compare_bits(la, ra, n, |a, b| a > b),
+        _ => compare_bits(la, ra, n, |a, b| a >= b),
+    };
+    // Where a side is missing: false, or true for "unequal".
+    let side = |a: &PrimitiveArray<T>| match a.nulls() {
+        Some(nulls) if a.len() == n => Some(nulls.inner().clone()),
+        Some(_) if a.is_null(0) => Some(BooleanBuffer::new_unset(n)),
+        _ => None,
+    };
+    let valid = match (side(la), side(ra)) {
+        (Some(a), Some(b)) => Some(&a & &b),
+        (a, b) => a.or(b),
+    };
+    let bits = match valid {
+        None => bits,
+        Some(valid) if op == BinaryOp::NotEq => &bits | &!&valid,
+        Some(valid) => &bits & &valid,
+    };
+    Arc::new(BooleanArray::new(bits, None))
+}
+
+/// `f` of each pair of values (a side of length 1 when `n` is not 1 is a constant).
+fn compare_bits<T: ArrowPrimitiveType>(
+    l: &PrimitiveArray<T>,
+    r: &PrimitiveArray<T>,
+    n: usize,
+    f: impl Fn(T::Native, T::Native) -> bool,
+) -> BooleanBuffer {
+    let (lv, rv) = (l.values(), r.values());
+    match (lv.len() == n, rv.len() == n) {
+        (true, true) => BooleanBuffer::collect_bool(n, |i| f(lv[i], rv[i])),
+        (true, false) => {
+            let b = rv[0];
+            BooleanBuffer::collect_bool(n, |i| f(lv[i], b))
+        }
+        (false, true) => {
+            let a = lv[0];
+            BooleanBuffer::collect_bool(n, |i| f(a, rv[i]))
+        }
+        (false, false) => BooleanBuffer::collect_bool(n, |_| f(lv[0], rv[0])),
+    }
 }
 
 /// Whether each value is NaN (false where missing), for float arrays; `None` for others.
 pub(crate) fn nan_mask(a: &ArrayRef) -> Option<BooleanArray> {
+    fn of<T: ArrowPrimitiveType>(a: &ArrayRef, is_nan: fn(T::Native) -> bool) -> BooleanArray {
+        let a = a.as_primitive::<T>();
+        let v = a.values();
+        let bits = BooleanBuffer::collect_bool(a.len(), |i| is_nan(v[i]));
+        match a.nulls() {
+            Some(nulls) => BooleanArray::new(&bits & nulls.inner(), None),
+            None => BooleanArray::new(bits, None),
+        }
+    }
     match a.data_type() {
-        DataType::Float64 => a
-            .as_any()
-            .downcast_ref::<Float64Array>()
-            .map(|v| v.iter().map(|x| Some(x.is_some_and(f64::is_nan))).collect()),
-        DataType::Float32 => a
-            .as_any()
-            .downcast_ref::<arrow::array::Float32Array>()
-            .map(|v| v.iter().map(|x| Some(x.is_some_and(f32::is_nan))).collect()),
+        DataType::Float64 => Some(of::<Float64Type>(a, f64::is_nan)),
+        DataType::Float32 => Some(of::<Float32Type>(a, f32::is_nan)),
         _ => None,
     }
 }
@@ -1234,5 +1278,72 @@ mod tests {
         let err = (col("s") + lit(1)).data_type(&b.schema()).unwrap_err();
         assert!(err.to_string().contains("cannot apply '+'"), "{err}");
         assert!(col("x").and(lit(true)).data_type(&b.schema()).is_err());
+    }
+
+    proptest::proptest! {
+        /// Float comparisons, column with column and with constants, as IEEE 754 and
+        /// pandas compare: NaN false (unequal: true), -0.0 == 0.0, missing false
+        /// (unequal: true).
+        #[test]
+        fn float_comparisons_as_ieee_and_pandas(
+            rows in proptest::collection::vec(
+                (value(), value()),
+                0..30,
+            ),
+            constant in proptest::prelude::prop_oneof![
+                proptest::prelude::Just(0.0), proptest::prelude::Just(-0.0),
+                proptest::prelude::Just(f64::NAN), -2.0..2.0_f64,
+            ],
+            op in 0_usize..6,
+            f32s in proptest::prelude::any::<bool>(),
+        ) {
+            let (a, b): (Vec<Option<f64>>, Vec<Option<f64>>) = rows.into_iter().unzip();
+            let column = |v: &[Option<f64>]| -> ArrayRef {
+                let a: ArrayRef = Arc::new(Float64Array::from(v.to_vec()));
+                if f32s { cast(&a, &DataType::Float32).unwrap() } else { a }
+            };
+            let t = if f32s { DataType::Float32 } else { DataType::Float64 };
+            let batch = RecordBatch::try_new(
+                Arc::new(Schema::new(vec![Field::new("a", t.clone(), true), Field::new("b", t, true)])),
+                vec![column(&a), column(&b)],
+            ).unwrap();
+            type Case = (fn(Expr, Expr) -> Expr, fn(f64, f64) -> bool, bool);
+            let ops: [Case; 6] = [
+                (Expr::eq, |x, y| x == y, false),
+                (Expr::not_eq, |x, y| x != y, true),
+                (Expr::lt, |x, y| x < y, false),
+                (Expr::lt_eq, |x, y| x <= y, false),
+                (Expr::gt, |x, y| x > y, false),
+                (Expr::gt_eq, |x, y| x >= y, false),
+            ];
+            let (build, f, missing) = ops[op];
+            let c = if f32s { f64::from(constant as f32) } else { constant };
+            let want = |l: &dyn Fn(usize) -> Option<f64>, r: &dyn Fn(usize) -> Option<f64>| {
+                (0..a.len()).map(|i| Some(match (l(i), r(i)) {
+                    (Some(x), Some(y)) => f(x, y),
+                    _ => missing,
+                })).collect::<Vec<_>>()
+            };
+            let got = bools(build(col("a"), col("b")).evaluate(&batch).unwrap());
+            proptest::prop_assert_eq!(got, want(&|i| a[i], &|i| b[i]));
+            let got = bools(build(col("a"), lit(constant)).evaluate(&batch).unwrap());
+            proptest::prop_assert_eq!(got, want(&|i| a[i], &|_| Some(c)));
+            let got = bools(build(lit(constant), col("b")).evaluate(&batch).unwrap());
+            proptest::prop_assert_eq!(got, want(&|_| Some(c), &|i| b[i]));
+            let got = bools(build(col("a"), Expr::Literal(Literal::Null)).evaluate(&batch).unwrap());
+            proptest::prop_assert_eq!(got, want(&|i| a[i], &|_| None));
+        }
+    }
+
+    fn value() -> impl proptest::strategy::Strategy<Value = Option<f64>> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(None),
+            Just(Some(0.0)),
+            Just(Some(-0.0)),
+            Just(Some(f64::NAN)),
+            Just(Some(f64::INFINITY)),
+            (-2.0..2.0_f64).prop_map(Some),
+        ]
     }
 }
