@@ -328,8 +328,28 @@ def _clear_target(path, ext, overwrite):
         os.remove(f)
 
 
+def _arrow():
+    """Whether pyarrow is there: text columns then come as Arrow arrays, without a Python
+    string per value (pandas keeps them as its Arrow-backed ``str`` column)."""
+    global _HAS_PYARROW
+    if _HAS_PYARROW is None:
+        try:
+            import pyarrow  # noqa: F401
+            _HAS_PYARROW = True
+        except ImportError:
+            _HAS_PYARROW = False
+    return _HAS_PYARROW
+
+
+_HAS_PYARROW = None
+
+
 def _to_numpy_column(kind, values, mask):
     """A computed column (``_Frame.compute``'s tuple) as pandas holds it."""
+    if kind == "str" and isinstance(values, tuple):
+        # Arrow's C data interface: (schema, array) capsules.
+        import pyarrow as pa
+        return pa.Array._import_from_c_capsule(*values).to_pandas().array
     if kind == "str":
         out = np.empty(len(values), dtype=object)
         out[:] = values
@@ -357,7 +377,7 @@ def _to_numpy_column(kind, values, mask):
 def _pandas_frame(frame, index=(), labels=None):
     """Runs ``frame`` (a ``_Frame``) and builds its pandas DataFrame: the ``index`` columns
     as the index, the others under ``labels`` (tuples make a MultiIndex)."""
-    return _pandas_from_columns(frame.compute(), index, labels)
+    return _pandas_from_columns(frame.compute(arrow=_arrow()), index, labels)
 
 
 # The column holding an unnamed pandas index (named None again when computed).
@@ -375,7 +395,8 @@ def _pandas_from_columns(cols, index=(), labels=None):
     data = {name: _to_numpy_column(kind, values, mask) for name, kind, values, mask in cols}
     names = [c[0] for c in cols]
     others = [n for n in names if n not in index]
-    out = pd.DataFrame({n: data[n] for n in others}, columns=others)
+    # The columns are fresh arrays made for this frame: no copy.
+    out = pd.DataFrame({n: data[n] for n in others}, columns=others, copy=False)
     if index:
         keys = [data[k] for k in index]
         names = _index_names(index)
@@ -1859,7 +1880,7 @@ def _map_partitions(obj, func, args, kwargs, meta):
             part = part[_VALUE].rename(name_in)
         return _result_columns(func(part, *args, **kwargs), index, value)
 
-    frame = source.map_partitions(call, spec)
+    frame = source.map_partitions(call, spec, arrow=_arrow())
     if isinstance(meta, pd.Series):
         return Series(frame, _floe._col(value), meta.name, index, value)
     return DataFrame(frame, index)

@@ -643,3 +643,48 @@ def test_from_pandas_with_a_datetime_index_rolls_and_resamples():
     _same(df.resample("2h").sum().compute(), p.resample("2h").sum(), check_freq=False)
     with pytest.raises(NotImplementedError, match="MultiIndex"):
         fd.from_pandas(p.set_index("x", append=True), npartitions=2)
+
+
+class _NoArrow:
+    """Results built without pyarrow (text as Python strings), as where it is missing."""
+
+    def __enter__(self):
+        self.had = fd._HAS_PYARROW
+        fd._HAS_PYARROW = False
+
+    def __exit__(self, *exc):
+        fd._HAS_PYARROW = self.had
+
+
+@given(frames())
+@settings(max_examples=30, deadline=None)
+def test_text_comes_back_the_same_through_arrow_and_without_it(data):
+    pytest.importorskip("pyarrow")
+    pdf, parts = data
+    df = fd.from_pandas(pdf, npartitions=parts)
+    queries = [
+        lambda: df.compute(),
+        lambda: df.groupby("name").x.sum().compute(),
+        lambda: df.name.value_counts().compute(),
+        lambda: df.set_index("id").name.compute(),
+        lambda: df.map_partitions(lambda p: p.assign(u=p.name.str.upper())).compute(),
+    ]
+    text = pd.Series(["a", None]).dtype  # what pandas makes of text
+    for query in queries:
+        through_arrow = query()
+        with _NoArrow():
+            without = query()
+        # Without pyarrow an empty or all-missing text column is left as objects.
+        if isinstance(without, pd.Series):
+            pd.testing.assert_series_equal(through_arrow, without, check_dtype=False,
+                                           check_index_type=len(without) > 0)
+            got = {None: through_arrow}
+        else:
+            pd.testing.assert_frame_equal(through_arrow, without, check_dtype=False,
+                                          check_index_type=len(without) > 0)
+            got = dict(through_arrow.items())
+        for name, col in got.items():
+            dtype = without.dtype if name is None else without[name].dtype
+            if dtype in (object, text):
+                assert col.dtype == text, (name, col.dtype)
+    assert fd._arrow()

@@ -16,11 +16,12 @@ use floe::dataframe::arrow::datatypes::{
     Int32Type, Int64Type, Schema, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
     TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
+use floe::dataframe::arrow::ffi::to_ffi;
 use floe::dataframe::{Agg, AggFunc, BinaryOp, CsvOptions, DataFrame, Expr, Literal};
 use numpy::{IntoPyArray, PyReadonlyArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::{PyCapsule, PyList, PyTuple};
 
 use floe_graph::TaskError;
 
@@ -282,16 +283,25 @@ impl PyFrame {
     /// Runs the frame (GIL released) and returns its columns: `(name, kind, values, mask)`,
     /// `kind` a NumPy dtype name (`values` a NumPy array) or `"str"` (`values` a list of
     /// strings and `None`); `mask` a boolean NumPy array of the missing values, or `None`.
-    fn compute<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    /// The computed columns; with `arrow`, text columns as Arrow arrays through the C data
+    /// interface (see [`column_to_python`]).
+    #[pyo3(signature = (arrow=false))]
+    fn compute<'py>(&self, py: Python<'py>, arrow: bool) -> PyResult<Bound<'py, PyList>> {
         let df = self.inner.clone();
         let batch: RecordBatch = run(py, move || floe::compute(&df))?;
-        batch_to_python(py, &batch)
+        batch_to_python(py, &batch, arrow)
     }
 
     /// `func(i, columns)` applied to each partition `i`: `columns` as `compute` gives them,
     /// the result as `_frame_from_columns` takes them, of the columns `meta` declares
     /// (`(name, dtype)` pairs).
-    fn map_partitions(&self, func: Py<PyAny>, meta: Vec<(String, String)>) -> PyResult<PyFrame> {
+    #[pyo3(signature = (func, meta, arrow=false))]
+    fn map_partitions(
+        &self,
+        func: Py<PyAny>,
+        meta: Vec<(String, String)>,
+        arrow: bool,
+    ) -> PyResult<PyFrame> {
         let fields = meta
             .iter()
             .map(|(name, kind)| Ok(Field::new(name, data_type(kind)?, true)))
@@ -301,7 +311,7 @@ impl PyFrame {
             let batch = part.concat().map_err(TaskError::new)?;
             Python::attach(|py| {
                 let call = || -> PyResult<RecordBatch> {
-                    let cols = batch_to_python(py, &batch)?;
+                    let cols = batch_to_python(py, &batch, arrow)?;
                     let out = func.call1(py, (i, cols))?;
                     let out: Vec<PandasColumn<'_>> = out.bind(py).extract()?;
                     batch_from_python(out)
@@ -321,11 +331,15 @@ impl PyFrame {
 }
 
 /// A record batch's columns for Python: `(name, kind, values, mask)` each (see
-/// `_Frame.compute`).
-fn batch_to_python<'py>(py: Python<'py>, batch: &RecordBatch) -> PyResult<Bound<'py, PyList>> {
+/// `_Frame.compute`); with `arrow`, text columns as Arrow arrays (see [`column_to_python`]).
+fn batch_to_python<'py>(
+    py: Python<'py>,
+    batch: &RecordBatch,
+    arrow: bool,
+) -> PyResult<Bound<'py, PyList>> {
     let out = PyList::empty(py);
     for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
-        let (kind, values) = column_to_python(py, column)?;
+        let (kind, values) = column_to_python(py, column, arrow)?;
         let mask = match column.logical_nulls() {
             Some(n) if n.null_count() > 0 => Some(
                 (0..column.len())
@@ -363,8 +377,17 @@ where
     Ok(a.values().to_vec().into_pyarray(py).into_any())
 }
 
-/// A computed column as `(kind, values)` for Python (see [`PyFrame::compute`]).
-fn column_to_python<'py>(py: Python<'py>, a: &ArrayRef) -> PyResult<(String, Bound<'py, PyAny>)> {
+/// A computed column as `(kind, values)` for Python (see [`PyFrame::compute`]): numbers,
+/// times and booleans as NumPy arrays (one copy, owned by NumPy, so pandas may write to
+/// them), text as a list of `str`, or with `arrow` as an Arrow array — the pair of
+/// capsules of Arrow's C data interface (`arrow_schema`, `arrow_array`), which pyarrow
+/// imports without copying and pandas keeps as its Arrow-backed `str` column (building ten
+/// million Python strings takes a second; this, milliseconds).
+fn column_to_python<'py>(
+    py: Python<'py>,
+    a: &ArrayRef,
+    arrow: bool,
+) -> PyResult<(String, Bound<'py, PyAny>)> {
     let arrow_err = |e: floe::dataframe::arrow::error::ArrowError| {
         PyValueError::new_err(format!("converting a column: {e}"))
     };
@@ -415,6 +438,16 @@ fn column_to_python<'py>(py: Python<'py>, a: &ArrayRef) -> PyResult<(String, Bou
         DataType::Decimal128(..) | DataType::Decimal256(..) | DataType::Float16 => {
             let f = cast(a, &DataType::Float64).map_err(arrow_err)?;
             ("float64".into(), primitive::<Float64Type>(py, &f)?)
+        }
+        _ if arrow => {
+            let s = match a.data_type() {
+                DataType::Utf8 | DataType::LargeUtf8 => a.clone(),
+                _ => cast(a, &DataType::Utf8).map_err(arrow_err)?,
+            };
+            let (array, schema) = to_ffi(&s.to_data()).map_err(arrow_err)?;
+            let schema = PyCapsule::new_with_value(py, schema, c"arrow_schema")?;
+            let array = PyCapsule::new_with_value(py, array, c"arrow_array")?;
+            ("str".into(), PyTuple::new(py, [schema, array])?.into_any())
         }
         _ => {
             let s = cast(a, &DataType::Utf8).map_err(arrow_err)?;
