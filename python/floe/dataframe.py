@@ -791,9 +791,11 @@ class DataFrame(_Base):
         return Rolling(self, window, min_periods, on)
 
     def resample(self, rule, on=None, origin="start_day"):
-        """Time bins of a fixed length ``rule`` (``"1h"``, ``"15min"``, ``"D"``) over the
-        datetime index or the column ``on``: ``.sum() .mean() …`` and ``.agg()`` give one
-        row per bin from the first to the last, empty bins included, as pandas."""
+        """Time bins of a fixed length ``rule`` (``"1h"``, ``"15min"``, ``"D"``) or calendar
+        periods (``"W"``, ``"W-MON"``, ``"ME"``, ``"MS"``, ``"QE"``, ``"QS"``, ``"YE"``,
+        ``"YS"``, anchored forms such as ``"QE-JAN"``) over the datetime index or the
+        column ``on``: ``.sum() .mean() …`` and ``.agg()`` give one row per bin from the
+        first to the last, empty bins included, labelled as pandas labels them."""
         return Resampler(self, rule, on, origin)
 
     def agg(self, arg):
@@ -1079,7 +1081,7 @@ class Series(_Base):
         return Rolling(self, window, min_periods, None)
 
     def resample(self, rule, origin="start_day"):
-        """Time bins of a fixed length over the datetime index (see
+        """Time bins of a fixed length or calendar periods over the datetime index (see
         ``DataFrame.resample``)."""
         return Resampler(self, rule, None, origin)
 
@@ -1645,6 +1647,40 @@ class Rolling:
 _EMPTY_BIN = {"sum": 0, "count": 0, "size": 0, "nunique": 0}
 
 
+def _calendar_bins(offset):
+    """For a pandas calendar offset of one unit (weeks anchored on a day, months, quarters,
+    years, by their start or end): the ``dt`` operation giving each time's bin start, its
+    arguments, and the function from bin starts to pandas' labels (a period's start, or
+    its last day for ``W``, ``ME``, ``QE``, ``YE``). ``None`` for other offsets."""
+    pd = _pandas()
+    o = pd.offsets
+    if isinstance(offset, o.Week) and offset.weekday is None:
+        return None  # "7D" in a Week's clothes: a fixed period
+    calendar = (o.Week, o.MonthEnd, o.MonthBegin, o.QuarterEnd, o.QuarterBegin, o.YearEnd,
+                o.YearBegin)
+    if not isinstance(offset, calendar):
+        return None
+    if offset.n != 1 or getattr(offset, "normalize", False):
+        raise NotImplementedError(f"resample({offset.freqstr!r}): calendar periods of one "
+                                  "unit are supported ('W', 'ME', 'QS', ...), not multiples")
+    if isinstance(offset, o.Week):
+        # Weeks end on `weekday` (Monday 0): they start the day after; labelled by the end.
+        return ("week_start", {"first": (offset.weekday + 1) % 7},
+                lambda starts: starts + pd.Timedelta(days=6))
+    months = {o.MonthEnd: 1, o.MonthBegin: 1, o.QuarterEnd: 3, o.QuarterBegin: 3,
+              o.YearEnd: 12, o.YearBegin: 12}[type(offset)]
+    # The month (1-12) some period ends or starts in.
+    anchor = getattr(offset, "startingMonth", None) or getattr(offset, "month", None) or (
+        12 if isinstance(offset, o.MonthEnd) else 1)
+    if isinstance(offset, (o.MonthEnd, o.QuarterEnd, o.YearEnd)):
+        # Periods ending in month `anchor` start the month after it.
+        first = anchor % months
+        return ("period_start", {"months": months, "first": first},
+                lambda starts: starts + pd.DateOffset(months=months) - pd.Timedelta(days=1))
+    return ("period_start", {"months": months, "first": (anchor - 1) % months},
+            lambda starts: starts)
+
+
 class Resampler:
     """``df.resample(rule)``: aggregations per time bin, every bin from the first to the
     last (empty ones too)."""
@@ -1654,13 +1690,25 @@ class Resampler:
         pd = _pandas()
         self._obj, self._rule = obj, rule
         self._on = _time_column(obj, on, "resample")
+        offset = to_offset(rule)
+        # Calendar periods: (dt op, its arguments, the label's distance from the bin's
+        # start — the period's last day for periods labelled by their end, as pandas).
+        self._calendar = _calendar_bins(offset)
+        if self._calendar is not None:
+            kind = dict((n, t) for n, t, _ in obj._frame.dtypes)[self._on]
+            if "," in kind:
+                raise NotImplementedError(f"resample({rule!r}) over times with a time zone "
+                                          f"({kind}): calendar periods are not supported "
+                                          "there yet")
+            self._ns, self._offset = None, offset
+            return
         try:
-            offset = to_offset(rule)
             ns = int(offset.nanos)
-        except ValueError as e:
-            raise NotImplementedError(f"resample takes a fixed period ('15min', 'h', 'D'); "
-                                      f"calendar periods such as {rule!r} are not supported "
-                                      f"yet ({e})") from None
+        except ValueError:
+            raise NotImplementedError(
+                f"resample({rule!r}): fixed periods ('15min', 'h', 'D') and calendar periods "
+                "of one unit ('W', 'W-MON', 'ME', 'MS', 'QE', 'QS', 'YE', 'YS' and their "
+                "anchored forms) are supported") from None
         day = int(pd.Timedelta("1D").value)
         if origin == "start_day" and day % ns != 0:
             # Bins start at the first day's midnight; for periods that divide a day that
@@ -1672,6 +1720,14 @@ class Resampler:
                                       "supported)")
         self._ns, self._offset = ns, offset
 
+    def _bin(self):
+        """The expression of each row's bin: its start."""
+        on = _floe._col(self._on)
+        if self._calendar is None:
+            return on.dt_op("floor", self._ns)
+        op, kwargs, _ = self._calendar
+        return on.dt_op(op, **kwargs)
+
     def _run(self, specs, labels, as_series=False):
         """The aggregation ``specs`` per bin; ``as_series``: its one column as a Series."""
         obj, on = self._obj, self._on
@@ -1680,12 +1736,14 @@ class Resampler:
         frame = obj._frame
         if isinstance(obj, Series):
             frame = frame.with_column("__floe_value__", obj._expr)
-        frame = frame.with_column(key, _floe._col(on).dt_op("floor", self._ns))
+        frame = frame.with_column(key, self._bin())
         grouped = frame.aggregate([key], specs, 8)
         empty = [_EMPTY_BIN.get(f, np.nan) for _, f, _ in specs]
-        ns, offset = self._ns, self._offset
+        offset, calendar = self._offset, self._calendar
 
         def finish(pdf):
+            if len(pdf) and calendar is not None:
+                pdf.index = calendar[2](pdf.index)
             if len(pdf):
                 full = pd.date_range(pdf.index.min(), pdf.index.max(), freq=offset)
                 filled = pdf.reindex(full)

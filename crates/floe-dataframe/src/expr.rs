@@ -232,6 +232,20 @@ pub enum DtOp {
     /// The timestamp rounded down to a multiple of this many nanoseconds (since
     /// 1970-01-01, as pandas' `floor("15min")`).
     Floor(i64),
+    /// Midnight starting the week that holds the timestamp, weeks starting on this day
+    /// (Monday 0 to Sunday 6): the bins of pandas' weekly periods (`W` = `W-SUN`, weeks
+    /// ending on Sunday, start on Monday).
+    WeekStart(u8),
+    /// Midnight of the first day of the calendar period of `months` months (1, 3, 12…)
+    /// that holds the timestamp, periods starting in the months `offset` + k·`months`
+    /// (January 0): the bins of pandas' `ME`/`MS`, `QE`/`QS`, `YE`/`YS` and their anchored
+    /// forms (`QE-JAN`, `YE-JUN`).
+    PeriodStart {
+        /// The period's length in months (1 to 12).
+        months: u8,
+        /// A month some period starts in, January 0 (below `months`).
+        offset: u8,
+    },
 }
 
 /// The column `name`.
@@ -416,7 +430,20 @@ impl Expr {
                             "floor needs a positive period, got {n} ns"
                         )));
                     }
-                    DtOp::Floor(_) => {
+                    DtOp::WeekStart(d) if *d > 6 => {
+                        return Err(invalid(format!(
+                            "a week starts on a day 0 (Monday) to 6 (Sunday), got {d}"
+                        )));
+                    }
+                    DtOp::PeriodStart { months, offset }
+                        if !(1..=12).contains(months) || offset >= months =>
+                    {
+                        return Err(invalid(format!(
+                            "a calendar period of {months} months starting at month \
+                             {offset} (it needs 1 to 12 months and an offset below them)"
+                        )));
+                    }
+                    DtOp::Floor(_) | DtOp::WeekStart(_) | DtOp::PeriodStart { .. } => {
                         DataType::Timestamp(arrow::datatypes::TimeUnit::Nanosecond, None)
                     }
                     _ => DataType::Int32,
@@ -803,20 +830,44 @@ fn date_op(a: &ArrayRef, op: DtOp) -> Result<ArrayRef> {
         DtOp::Second => DatePart::Second,
         DtOp::DayOfWeek => DatePart::DayOfWeekMonday0,
         DtOp::DayOfYear => DatePart::DayOfYear,
-        DtOp::Floor(period) => {
+        DtOp::Floor(_) | DtOp::WeekStart(_) | DtOp::PeriodStart { .. } => {
+            use arrow::datatypes::TimestampNanosecondType as Ns;
             let ns = cast(a, &DataType::Timestamp(TimeUnit::Nanosecond, None))?;
-            let ns = ns
-                .as_any()
-                .downcast_ref::<arrow::array::TimestampNanosecondArray>()
-                .ok_or_else(|| invalid("internal: a cast to timestamps gave something else"))?;
-            return Ok(Arc::new(
-                ns.unary::<_, arrow::datatypes::TimestampNanosecondType>(|t| {
-                    t.div_euclid(period) * period
+            let ns = ns.as_primitive::<Ns>();
+            return Ok(Arc::new(match op {
+                DtOp::Floor(period) => ns.unary::<_, Ns>(|t| t.div_euclid(period) * period),
+                DtOp::WeekStart(first) => ns.unary::<_, Ns>(|t| {
+                    // 1970-01-01 was a Thursday (3).
+                    let day = t.div_euclid(DAY_NS);
+                    (day - (day + 3 - i64::from(first)).rem_euclid(7)) * DAY_NS
                 }),
-            ));
+                DtOp::PeriodStart { months, offset } => ns.try_unary::<_, Ns, _>(|t| {
+                    period_start(t, months, offset).ok_or_else(|| {
+                        arrow::error::ArrowError::ComputeError(format!(
+                            "the calendar period holding {t} ns starts outside the timestamps"
+                        ))
+                    })
+                })?,
+                _ => unreachable!("a timestamp operation"),
+            }));
         }
     };
     Ok(date_part(a.as_ref(), part)?)
+}
+
+const DAY_NS: i64 = 86_400_000_000_000;
+
+/// Midnight (ns since 1970) of the first day of the `months`-month period holding `t`,
+/// periods starting at months `offset` + k·`months` (January 0); `None` past the range of
+/// nanosecond timestamps.
+fn period_start(t: i64, months: u8, offset: u8) -> Option<i64> {
+    use chrono::{DateTime, Datelike, NaiveDate};
+    let date = DateTime::from_timestamp_nanos(t).date_naive();
+    let month = i64::from(date.year()) * 12 + i64::from(date.month0());
+    let start = month - (month - i64::from(offset)).rem_euclid(i64::from(months));
+    let year = i32::try_from(start.div_euclid(12)).ok()?;
+    let first = NaiveDate::from_ymd_opt(year, start.rem_euclid(12) as u32 + 1, 1)?;
+    first.and_hms_opt(0, 0, 0)?.and_utc().timestamp_nanos_opt()
 }
 
 /// The type of `fillna`'s result: numbers meet as arithmetic meets them (integers filled
@@ -1345,5 +1396,44 @@ mod tests {
             Just(Some(f64::INFINITY)),
             (-2.0..2.0_f64).prop_map(Some),
         ]
+    }
+
+    proptest::proptest! {
+        /// A week's or calendar period's start is the midnight that starts the bin holding
+        /// the timestamp: at or before it, on the week's first day or a period's first
+        /// month, with the next bin's start after it.
+        #[test]
+        fn calendar_bins_hold_their_timestamps(
+            t in -6_000_000_000_000_000_000_i64..6_000_000_000_000_000_000,
+            first in 0_u8..7,
+            months in proptest::sample::select(vec![1_u8, 2, 3, 4, 6, 12]),
+            offset in 0_u8..12,
+        ) {
+            use chrono::{DateTime, Datelike, Months};
+            let offset = offset % months;
+            let batch = RecordBatch::try_new(
+                Arc::new(Schema::new(vec![Field::new(
+                    "t",
+                    DataType::Timestamp(arrow::datatypes::TimeUnit::Nanosecond, None),
+                    true,
+                )])),
+                vec![Arc::new(arrow::array::TimestampNanosecondArray::from(vec![t]))],
+            )
+            .unwrap();
+            let at = |op: DtOp| {
+                let a = col("t").dt(op).evaluate(&batch).unwrap();
+                a.as_primitive::<arrow::datatypes::TimestampNanosecondType>().value(0)
+            };
+            let week = at(DtOp::WeekStart(first));
+            proptest::prop_assert!(week <= t && t - week < 7 * DAY_NS && week % DAY_NS == 0);
+            let day = DateTime::from_timestamp_nanos(week);
+            proptest::prop_assert_eq!(day.weekday().num_days_from_monday(), u32::from(first));
+            let start = at(DtOp::PeriodStart { months, offset });
+            let begins = DateTime::from_timestamp_nanos(start);
+            proptest::prop_assert!(start <= t && start % DAY_NS == 0 && begins.day() == 1);
+            proptest::prop_assert_eq!(begins.month0() % u32::from(months), u32::from(offset));
+            let next = begins.checked_add_months(Months::new(u32::from(months))).unwrap();
+            proptest::prop_assert!(next.timestamp_nanos_opt().is_none_or(|n| n > t));
+        }
     }
 }

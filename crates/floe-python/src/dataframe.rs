@@ -694,10 +694,18 @@ impl PyExpr {
         Ok(expr(self.inner.clone().str(op)))
     }
 
-    /// A `.dt` part: `year month day hour minute second dayofweek dayofyear`, or `floor`
-    /// to a period of `period_ns` nanoseconds.
-    #[pyo3(signature = (op, period_ns=None))]
-    fn dt_op(&self, op: &str, period_ns: Option<i64>) -> PyResult<PyExpr> {
+    /// A `.dt` part: `year month day hour minute second dayofweek dayofyear`, `floor` to a
+    /// period of `period_ns` nanoseconds, `week_start` (weeks starting on day `first`,
+    /// Monday 0) or `period_start` (periods of `months` months starting at month `first`,
+    /// January 0).
+    #[pyo3(signature = (op, period_ns=None, months=None, first=None))]
+    fn dt_op(
+        &self,
+        op: &str,
+        period_ns: Option<i64>,
+        months: Option<u8>,
+        first: Option<u8>,
+    ) -> PyResult<PyExpr> {
         use floe::dataframe::DtOp;
         let op = match op {
             "year" => DtOp::Year,
@@ -711,6 +719,11 @@ impl PyExpr {
             "floor" => DtOp::Floor(
                 period_ns.ok_or_else(|| PyValueError::new_err("dt.floor needs a period"))?,
             ),
+            "week_start" => DtOp::WeekStart(first.unwrap_or(0)),
+            "period_start" => DtOp::PeriodStart {
+                months: months.ok_or_else(|| PyValueError::new_err("a period needs months"))?,
+                offset: first.unwrap_or(0),
+            },
             _ => return Err(PyValueError::new_err(format!("no date part {op:?}"))),
         };
         Ok(expr(self.inner.clone().dt(op)))
