@@ -29,6 +29,7 @@ float64 with NaN; groups come back sorted by their keys. A frame has no index of
 are indexed by their keys.
 """
 
+import datetime
 import numbers
 
 import numpy as np
@@ -262,7 +263,23 @@ def from_pandas(data, npartitions=None, chunksize=None, sort=True):
     if len(set(names)) != len(names):
         raise ValueError(f"column names must be unique strings, got {list(data.columns)}")
     cols = [_column_for_floe(n, data[c]) for n, c in zip(names, data.columns)]
-    return DataFrame(_floe._frame_from_columns(cols, int(npartitions)), index)
+    out = DataFrame(_floe._frame_from_columns(cols, int(npartitions)), index)
+    if index:
+        out._divisions = _divisions_of(data[index[0]], out.npartitions)
+    return out
+
+
+def _divisions_of(values, nparts):
+    """The divisions of ``values`` (a pandas Series) split into ``nparts`` row ranges as
+    ``_frame_from_columns`` splits them: each range's first value, then the last value;
+    ``None`` unless the values are sorted, without missing ones, and every range has
+    rows."""
+    rows = len(values)
+    if rows < nparts or rows == 0 or values.isna().any() or \
+            not values.is_monotonic_increasing:
+        return None
+    starts = [rows * i // nparts for i in range(nparts)]
+    return tuple(values.iloc[starts].tolist()) + (values.iloc[-1],)
 
 
 def merge(left, right, how="inner", on=None, left_on=None, right_on=None,
@@ -334,10 +351,14 @@ def _arrow():
     global _HAS_PYARROW
     if _HAS_PYARROW is None:
         try:
-            import pyarrow  # noqa: F401
-            _HAS_PYARROW = True
+            import pyarrow
         except ImportError:
-            _HAS_PYARROW = False
+            pyarrow = None
+        # pandas 3 keeps Arrow text as its str column (older pandas would make objects
+        # with None where the Python path gives NaN); pyarrow 14 reads the capsules.
+        _HAS_PYARROW = (pyarrow is not None
+                        and hasattr(pyarrow.Array, "_import_from_c_capsule")
+                        and int(_pandas().__version__.split(".")[0]) >= 3)
     return _HAS_PYARROW
 
 
@@ -415,6 +436,8 @@ class _Base:
     def __init__(self, frame, index=()):
         self._frame = frame
         self._index = tuple(index)
+        # The index's first value in each partition, then its last value; None: unknown.
+        self._divisions = None
 
     @property
     def npartitions(self):
@@ -423,15 +446,25 @@ class _Base:
 
     @property
     def known_divisions(self):
-        """Whether the partitions' index ranges are known: never yet (dask's answer for
-        frames whose divisions are unknown)."""
-        return False
+        """Whether the partitions' index ranges are known (see ``divisions``)."""
+        return self._divisions is not None
 
     @property
     def divisions(self):
-        """The partitions' index boundaries: unknown, ``(None,) * (npartitions + 1)`` as
-        dask gives them (``.loc`` filters every partition instead of skipping)."""
-        return (None,) * (self.npartitions + 1)
+        """The partitions' index boundaries: the index's first value in each partition,
+        then its last value — partition ``i`` holds the values from ``divisions[i]`` to
+        ``divisions[i + 1]``, a value equal to a boundary possibly on both sides of it.
+        Known for a sorted index from ``from_pandas``, kept by selections, filters,
+        ``assign`` and ``.loc`` (which then reads only the partitions it can match);
+        otherwise ``(None,) * (npartitions + 1)``, as dask gives unknown divisions."""
+        if self._divisions is None:
+            return (None,) * (self.npartitions + 1)
+        return self._divisions
+
+    def _keeping_divisions(self, out):
+        """``out`` (of the same partitions and index as this) with this one's divisions."""
+        out._divisions = self._divisions
+        return out
 
     def __bool__(self):
         raise TypeError(f"the truth value of a floe {type(self).__name__} is unknown until "
@@ -495,7 +528,8 @@ class DataFrame(_Base):
     def _series(self, name):
         if name not in self._frame.columns or name in self._index:
             raise KeyError(name)
-        return Series(self._frame, _floe._col(name), name, self._index, name)
+        return self._keeping_divisions(
+            Series(self._frame, _floe._col(name), name, self._index, name))
 
     def __getattr__(self, name):
         if name.startswith("_"):
@@ -512,13 +546,15 @@ class DataFrame(_Base):
             if key._frame is not self._frame:
                 raise ValueError("a filter must be a Series of this frame (floe cannot "
                                  "align series of different frames)")
-            return DataFrame(self._frame.filter(key._expr), self._index, self._labels)
+            return self._keeping_divisions(
+                DataFrame(self._frame.filter(key._expr), self._index, self._labels))
         if isinstance(key, (list, tuple, _pandas().Index)):
             key = list(key)
             missing = [k for k in key if k not in self._data_columns()]
             if missing:
                 raise KeyError(f"{missing} not in the columns {self._data_columns()}")
-            return DataFrame(self._frame.select(list(self._index) + key), self._index)
+            return self._keeping_divisions(
+                DataFrame(self._frame.select(list(self._index) + key), self._index))
         raise TypeError(f"a floe DataFrame is indexed by a column name, a list of names or "
                         f"a boolean Series, not {type(key).__name__}")
 
@@ -549,7 +585,9 @@ class DataFrame(_Base):
                 frame = frame.with_column(name, _expr_of(step(DataFrame(frame, self._index)),
                                                          frame))
         keep = [c for c in frame.columns if not c.startswith("__floe_assign_")]
-        return DataFrame(frame.select(keep), self._index)
+        out = DataFrame(frame.select(keep), self._index)
+        # Partitions and index stay (an index column is not assignable: it is no column).
+        return self._keeping_divisions(out)
 
     def drop(self, columns=None):
         """The frame without ``columns``."""
@@ -877,6 +915,9 @@ class _Loc:
     def __getitem__(self, key):
         df, name = self._df, self._df._index[0]
         idx = _floe._col(name)
+        kinds = {n: t for n, t, _ in df._frame.dtypes}
+        if kinds[name].startswith("datetime64"):
+            key = _as_time_range(key)
         if isinstance(key, slice):
             if key.step is not None:
                 raise ValueError(".loc takes a slice without a step")
@@ -898,7 +939,89 @@ class _Loc:
                     pred = eq if pred is None else pred.binary("|", eq)
         else:
             pred = idx.binary("==", _expr_of(key, df._frame))
-        return DataFrame(df._frame.filter(pred), df._index, df._labels)
+        frame, divisions = df._frame, None
+        if df._divisions is not None:
+            picked, divisions = _partitions_holding(df._divisions, key)
+            frame = frame.partitions(picked)
+        out = DataFrame(frame.filter(pred), df._index, df._labels)
+        out._divisions = divisions
+        return out
+
+
+def _as_times(key):
+    """``.loc``'s key over a datetime index with its dates written as text read as pandas
+    reads them (``"2026-01-02 05:00"``), as timestamps."""
+    pd = _pandas()
+
+    def one(k):
+        return pd.Timestamp(k) if isinstance(k, (str, np.datetime64, datetime.datetime)) else k
+    if isinstance(key, slice):
+        return slice(None if key.start is None else one(key.start),
+                     None if key.stop is None else one(key.stop), key.step)
+    if isinstance(key, (list, tuple, np.ndarray)):
+        return [one(k) for k in key]
+    return one(key)
+
+
+def _as_time_range(key):
+    """``.loc``'s key over a datetime index, dates written as text read as pandas reads
+    them: a slice's text bounds, or one text key, span the whole period the text names
+    (``"2026-02"`` is February: a slice to it ends on February's last instant, as pandas'
+    partial string indexing); a list's texts are exact times."""
+    pd = _pandas()
+
+    def period(k):
+        try:
+            return pd.Period(k)
+        except (ValueError, TypeError):
+            return None  # no period in the text: the exact time
+    if isinstance(key, str) and period(key) is not None:
+        key = slice(key, key)
+    if isinstance(key, slice):
+        start, stop = key.start, key.stop
+        if isinstance(start, str) and period(start) is not None:
+            start = period(start).start_time
+        if isinstance(stop, str) and period(stop) is not None:
+            stop = period(stop).end_time
+        return _as_times(slice(start, stop, key.step))
+    return _as_times(key)
+
+
+def _partitions_holding(divisions, key):
+    """The partitions (in order) whose index range, ``divisions[i]`` to
+    ``divisions[i + 1]`` both included, can hold ``.loc``'s ``key`` (a slice, a list of
+    values or one value), and their divisions narrowed to a slice's bounds (``None`` when
+    none can hold it: the first partition is kept, for the filter to empty). Keys that do
+    not compare with the index pick every partition (the filter then decides or raises).
+    """
+    pd = _pandas()
+    n = len(divisions) - 1
+
+    def like(k):
+        # NumPy datetimes compare with a datetime index's Timestamps.
+        return pd.Timestamp(k) if isinstance(k, np.datetime64) else k
+    try:
+        if isinstance(key, slice):
+            lo = None if key.start is None else like(key.start)
+            hi = None if key.stop is None else like(key.stop)
+            picked = [i for i in range(n) if (hi is None or divisions[i] <= hi)
+                      and (lo is None or divisions[i + 1] >= lo)]
+        else:
+            keys = [like(k) for k in
+                    (key if isinstance(key, (list, tuple, np.ndarray)) else [key])]
+            lo = hi = None
+            picked = [i for i in range(n)
+                      if any(divisions[i] <= k <= divisions[i + 1] for k in keys)]
+        if not picked:
+            return [0], None
+        bounds = [divisions[i] for i in picked] + [divisions[picked[-1] + 1]]
+        if lo is not None:
+            bounds[0] = max(bounds[0], lo)
+        if hi is not None:
+            bounds[-1] = min(bounds[-1], hi)
+        return picked, tuple(bounds)
+    except (TypeError, ValueError):
+        return list(range(n)), None
 
 
 class Series(_Base):
@@ -933,6 +1056,8 @@ class Series(_Base):
         if isinstance(other, Series) and other._frame is not self._frame:
             raise ValueError("floe cannot align series of different frames (filter or "
                              "assign on one frame, then combine its columns)")
+        if isinstance(other, str) and self._expr.dtype(self._frame).startswith("datetime64"):
+            other = _as_times(other)  # a date written as text, read as pandas reads it
         o = _expr_of(other, self._frame)
         left, right = (o, self._expr) if reflected else (self._expr, o)
         name = self.name if not isinstance(other, Series) or other.name == self.name else None
@@ -1250,6 +1375,10 @@ def _expr_of(value, frame):
         if value._frame is not frame:
             raise ValueError("floe cannot align series of different frames")
         return value._expr
+    pd = _pandas()
+    if isinstance(value, (pd.Timestamp, np.datetime64, datetime.datetime)):
+        # A time as ISO text, which a comparison converts to the column's time type.
+        value = pd.Timestamp(value).isoformat()
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or isinstance(value, (bool, numbers.Integral, numbers.Real, str)):
@@ -1655,7 +1784,8 @@ def _calendar_bins(offset):
     pd = _pandas()
     o = pd.offsets
     if isinstance(offset, o.Week) and offset.weekday is None:
-        return None  # "7D" in a Week's clothes: a fixed period
+        raise NotImplementedError("resample by weeks not anchored on a day: give 'W' "
+                                  "(weeks ending on Sunday), 'W-MON'..., or '7D'")
     calendar = (o.Week, o.MonthEnd, o.MonthBegin, o.QuarterEnd, o.QuarterBegin, o.YearEnd,
                 o.YearBegin)
     if not isinstance(offset, calendar):
@@ -1691,8 +1821,11 @@ class Resampler:
         self._obj, self._rule = obj, rule
         self._on = _time_column(obj, on, "resample")
         offset = to_offset(rule)
-        # Calendar periods: (dt op, its arguments, the label's distance from the bin's
-        # start — the period's last day for periods labelled by their end, as pandas).
+        if origin not in ("start_day", "epoch"):
+            raise NotImplementedError(f"resample origin {origin!r} (start_day and epoch are "
+                                      "supported)")
+        # Calendar periods: (dt op, its arguments, the function from bin starts to
+        # pandas' labels — a period's last day for those labelled by their end).
         self._calendar = _calendar_bins(offset)
         if self._calendar is not None:
             kind = dict((n, t) for n, t, _ in obj._frame.dtypes)[self._on]
@@ -1715,9 +1848,6 @@ class Resampler:
             # is the same as counting from the epoch's midnight.
             raise NotImplementedError(f"resample({rule!r}) with origin='start_day' needs a "
                                       "period that divides a day; give origin='epoch'")
-        if origin not in ("start_day", "epoch"):
-            raise NotImplementedError(f"resample origin {origin!r} (start_day and epoch are "
-                                      "supported)")
         self._ns, self._offset = ns, offset
 
     def _bin(self):

@@ -516,7 +516,12 @@ def test_rolling_reaches_across_partitions_as_pandas(data, func, window, min_per
                                  "last", "nunique", "size"]),
        st.sampled_from(["30min", "1h", "2h", "D"]))
 def test_resample_gives_every_bin_as_pandas(data, func, rule):
-    pdf, nparts = data
+    _resample_as_pandas(*data, func, rule, {"x": [func, "sum"], "y": "max"})
+
+
+def _resample_as_pandas(pdf, nparts, func, rule, spec):
+    """``resample(rule)``'s ``func`` of the frame and of a series, and ``agg(spec)`` with
+    ``on=``, against pandas."""
     df = fd.from_pandas(pdf, npartitions=nparts).set_index("t", sorted=True)
     p = pdf.set_index("t")
     if len(p) == 0 and func == "size":
@@ -526,7 +531,8 @@ def test_resample_gives_every_bin_as_pandas(data, func, rule):
     _same(getattr(df.x.resample(rule), func)().compute(),
           getattr(p.x.resample(rule), func)(), check_freq=False)
     if func != "size":
-        spec = {"x": list(dict.fromkeys([func, "sum"])), "y": "max"}
+        spec = {c: list(dict.fromkeys(f)) if isinstance(f, list) else f
+                for c, f in spec.items()}
         flat = fd.from_pandas(pdf, npartitions=nparts)
         _same(flat.resample(rule, on="t").agg(spec).compute(),
               pdf.resample(rule, on="t").agg(spec), check_freq=False)
@@ -551,17 +557,7 @@ def long_times(draw):
        st.sampled_from(["W", "W-MON", "W-WED", "ME", "MS", "QE", "QS", "YE", "YS",
                         "QE-JAN", "QS-FEB", "YE-JUN", "YS-APR"]))
 def test_resample_by_calendar_periods_as_pandas(data, func, rule):
-    pdf, nparts = data
-    df = fd.from_pandas(pdf, npartitions=nparts).set_index("t", sorted=True)
-    p = pdf.set_index("t")
-    if len(p) == 0 and func == "size":
-        return  # pandas gives an empty frame for size of nothing; floe an empty Series
-    _same(getattr(df.resample(rule), func)().compute(), getattr(p.resample(rule), func)(),
-          check_freq=False)
-    flat = fd.from_pandas(pdf, npartitions=nparts)
-    if func != "size":
-        _same(flat.resample(rule, on="t").agg({"x": func, "y": "sum"}).compute(),
-              pdf.resample(rule, on="t").agg({"x": func, "y": "sum"}), check_freq=False)
+    _resample_as_pandas(*data, func, rule, {"x": func, "y": "sum"})
 
 
 def test_time_series_errors_name_what_is_wrong():
@@ -666,7 +662,14 @@ def test_from_pandas_keeps_an_index_sorted(data, named):
     _same(df.groupby("id").x.sum().compute(), p.groupby("id").x.sum())
     _same(df.map_partitions(lambda part: part[["x"]] * 2).compute(), want[["x"]] * 2)
     _same(fd.from_pandas(p, npartitions=nparts, sort=False).compute(), p)
-    assert df.known_divisions is False and df.divisions == (None,) * (df.npartitions + 1)
+    # Sorted, every partition with rows: its index range is known.
+    assert df.known_divisions == (len(p) > 0)
+    if df.known_divisions:
+        assert df.divisions[0] == want.index[0] and df.divisions[-1] == want.index[-1]
+    unsorted = fd.from_pandas(p, npartitions=nparts, sort=False)
+    assert unsorted.known_divisions == (len(p) > 0 and p.index.is_monotonic_increasing)
+    if not unsorted.known_divisions:
+        assert unsorted.divisions == (None,) * (unsorted.npartitions + 1)
 
 
 def test_from_pandas_with_a_datetime_index_rolls_and_resamples():
@@ -722,3 +725,81 @@ def test_text_comes_back_the_same_through_arrow_and_without_it(data):
             if dtype in (object, text):
                 assert col.dtype == text, (name, col.dtype)
     assert fd._arrow()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-5, 30), min_size=0, max_size=40), st.integers(1, 8),
+       st.one_of(st.tuples(st.none() | st.integers(-8, 33), st.none() | st.integers(-8, 33)),
+                 st.integers(-8, 33), st.lists(st.integers(-8, 33), max_size=4)))
+def test_known_divisions_pick_the_partitions_loc_reads(keys, nparts, key):
+    pdf = pd.DataFrame({"k": np.array(keys, "i8"), "x": np.arange(len(keys), dtype="f8")})
+    pdf = pdf.set_index("k")
+    df = fd.from_pandas(pdf, npartitions=nparts)
+    p = pdf.sort_index(kind="stable")
+    if len(p) == 0:
+        assert not df.known_divisions
+        return
+    assert df.known_divisions and df.divisions == tuple(sorted(df.divisions))
+    # Each partition holds index values between its divisions.
+    d = df.divisions
+    for i in range(df.npartitions):
+        part = fd.DataFrame(df._frame.partitions([i]), df._index).compute()
+        assert part.index.min() >= d[i] and part.index.max() <= d[i + 1]
+    sel = slice(*key) if isinstance(key, tuple) else key
+    got = df.loc[sel]
+    if isinstance(sel, slice):
+        want = p.loc[sel]
+    else:  # rows in index order, as a filter keeps them
+        want = p[p.index.isin(sel if isinstance(sel, list) else [sel])]
+    _same(got.compute(), want)
+    # Kept divisions still bound the rows; a slice past the end reads one partition.
+    if got.known_divisions and len(want):
+        assert got.divisions[0] <= want.index.min() and want.index.max() <= got.divisions[-1]
+    if isinstance(sel, slice) and sel.start is not None and sel.start > d[-1]:
+        assert got.npartitions == 1
+    assert df[df.x > 3].x.known_divisions and df.assign(y=df.x + 1).known_divisions
+
+
+def test_loc_on_known_divisions_reads_only_the_partitions_it_can_match():
+    pdf = pd.DataFrame({"x": np.arange(100.0)},
+                       index=pd.date_range("2026-01-01", periods=100, freq="h"))
+    df = fd.from_pandas(pdf, npartitions=10)
+    assert df.divisions[0] == pdf.index[0] and df.divisions[-1] == pdf.index[-1]
+    day = df.loc["2026-01-02":"2026-01-02 05:00"]
+    assert day.npartitions == 1
+    _same(day.compute(), pdf.loc["2026-01-02":"2026-01-02 05:00"], check_freq=False)
+    # Narrowed to the slice: from the first day's midnight to the last minute's end.
+    assert day.divisions == (pd.Timestamp("2026-01-02"),
+                             pd.Period("2026-01-02 05:00").end_time)
+    # Unsorted or unknown: every partition, as before.
+    flat = fd.from_pandas(pdf.reset_index(), npartitions=4)
+    assert not flat.known_divisions and flat.divisions == (None,) * 5
+    with pytest.raises(ValueError, match="partition 7 picked of a frame of 2"):
+        fd.from_pandas(pdf, npartitions=2)._frame.partitions([7])
+
+
+def test_dates_written_as_text_compare_as_pandas_reads_them():
+    pdf = pd.DataFrame({"x": np.arange(100.0),
+                        "t": pd.date_range("2026-01-01", periods=100, freq="h")})
+    df = fd.from_pandas(pdf, npartitions=3)
+    for s in ["2026-01-02", "2026-01-02 05:00", "2026-01-02T05:00:00", "Jan 2 2026 5am"]:
+        assert len(df[df.t >= s].compute()) == len(pdf[pdf.t >= s]), s
+        assert len(df[df.t < pd.Timestamp(s)].compute()) == len(pdf[pdf.t < pd.Timestamp(s)])
+    with pytest.raises(ValueError, match="not a date"):
+        df[df.t >= "not a date"].compute()
+
+
+def test_loc_reads_dates_written_as_text_as_periods_as_pandas():
+    pdf = pd.DataFrame({"x": np.arange(2000.0)},
+                       index=pd.date_range("2026-01-01", periods=2000, freq="37min"))
+    for nparts, known in [(7, True), (3, False)]:
+        df = fd.from_pandas(pdf, npartitions=nparts)
+        if not known:
+            df._divisions = None  # the same through filters alone
+        for key in [slice("2026-01-02", "2026-01-03"), slice("2026-01", None),
+                    slice(None, "2026-01-02 05"), slice("2026-01-02 05:00", "2026-01-02 09:00"),
+                    slice(pd.Timestamp("2026-01-02 05:11"), "2026-01-02")]:
+            _same(df.loc[key].compute(), pdf.loc[key], check_freq=False)
+        _same(df.loc["2026-01-02"].compute(), pdf.loc["2026-01-02"], check_freq=False)
+        _same(df.loc["2026-01-02 05:36"].compute(), pdf.loc[["2026-01-02 05:36"]],
+              check_freq=False)

@@ -328,7 +328,7 @@ impl Keys {
             Keys::Int(map, list, dense) => {
                 let k = cast(&keys[0], &DataType::Int64)?;
                 let k = k.as_primitive::<Int64Type>();
-                if dense.covers(k, list) {
+                if dense.covers(k) {
                     return Ok(dense.assign(k, list));
                 }
                 let map = complete(map, list);
@@ -421,10 +421,10 @@ impl Keys {
         })
     }
 
-    /// The partition is read: the lookup table goes (merges use the map).
+    /// The partition is read: its lookup table goes (a merge reads only a partial state's
+    /// keys, and fills the map of the state it merges into).
     fn seal(&mut self) {
-        if let Keys::Int(map, list, dense) = self {
-            complete(map, list);
+        if let Keys::Int(_, _, dense) = self {
             *dense = Dense::default();
         }
     }
@@ -458,6 +458,9 @@ fn complete<'a>(map: &'a mut AHashMap<i64, u32>, list: &[i64]) -> &'a mut AHashM
 struct Dense {
     lo: i64,
     slots: Vec<u32>,
+    /// The keys spanned too wide once: the map serves the rest of the partition (every
+    /// key then enters the map, so the table could not be widened by copying).
+    off: bool,
 }
 
 impl Dense {
@@ -465,8 +468,12 @@ impl Dense {
     const SPAN: i128 = 1 << 20;
 
     /// Whether the table covers every key of `k` (after widening it, if that keeps it
-    /// within [`Dense::SPAN`]); the groups of `list` are entered when it is rebuilt.
-    fn covers(&mut self, k: &Int64Array, list: &[i64]) -> bool {
+    /// within [`Dense::SPAN`]). Every group of `list` is in the table: keys enter through
+    /// it from the first batch until it is turned off.
+    fn covers(&mut self, k: &Int64Array) -> bool {
+        if self.off {
+            return false;
+        }
         let (Some(lo), Some(hi)) = (min(k), max(k)) else {
             return false;
         };
@@ -483,22 +490,20 @@ impl Dense {
             (old_lo.min(i128::from(lo)), old_hi.max(i128::from(hi) + 1))
         };
         if hi - lo > Self::SPAN {
-            self.slots = Vec::new();
+            *self = Dense {
+                off: true,
+                ..Dense::default()
+            };
             return false;
         }
-        self.lo = lo as i64;
-        self.slots = vec![u32::MAX; (hi - lo) as usize];
-        for (g, &v) in list.iter().enumerate() {
-            if let Some(slot) = self.slot(v) {
-                *slot = g as u32;
-            }
+        let mut slots = vec![u32::MAX; (hi - lo) as usize];
+        if !self.slots.is_empty() {
+            let at = (old_lo - lo) as usize;
+            slots[at..at + self.slots.len()].copy_from_slice(&self.slots);
         }
+        self.lo = lo as i64;
+        self.slots = slots;
         true
-    }
-
-    fn slot(&mut self, v: i64) -> Option<&mut u32> {
-        let i = usize::try_from(i128::from(v) - i128::from(self.lo)).ok()?;
-        self.slots.get_mut(i)
     }
 
     /// The group of each key of `k` (all covered), new keys numbered after `list`'s.

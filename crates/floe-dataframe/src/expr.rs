@@ -621,7 +621,14 @@ impl Evaluated {
         if self.data_type() == to {
             return Ok(self);
         }
-        self.map(|a| Ok(cast(&a, to)?))
+        // A constant written as text must parse (a date the column's type cannot read is
+        // an error, never a missing value that silently matches nothing).
+        let strict = self.is_scalar() && is_string(self.data_type());
+        let options = arrow::compute::CastOptions {
+            safe: !strict,
+            ..Default::default()
+        };
+        self.map(|a| Ok(arrow::compute::cast_with_options(&a, to, &options)?))
     }
 
     fn datum(&self) -> Box<dyn Datum> {
@@ -835,20 +842,29 @@ fn date_op(a: &ArrayRef, op: DtOp) -> Result<ArrayRef> {
             let ns = cast(a, &DataType::Timestamp(TimeUnit::Nanosecond, None))?;
             let ns = ns.as_primitive::<Ns>();
             return Ok(Arc::new(match op {
-                DtOp::Floor(period) => ns.unary::<_, Ns>(|t| t.div_euclid(period) * period),
-                DtOp::WeekStart(first) => ns.unary::<_, Ns>(|t| {
+                DtOp::Floor(period) if period > 0 => ns.try_unary::<_, Ns, _>(|t| {
+                    t.div_euclid(period)
+                        .checked_mul(period)
+                        .ok_or_else(|| before_start(t))
+                })?,
+                DtOp::WeekStart(first) if first <= 6 => ns.try_unary::<_, Ns, _>(|t| {
                     // 1970-01-01 was a Thursday (3).
                     let day = t.div_euclid(DAY_NS);
-                    (day - (day + 3 - i64::from(first)).rem_euclid(7)) * DAY_NS
-                }),
-                DtOp::PeriodStart { months, offset } => ns.try_unary::<_, Ns, _>(|t| {
-                    period_start(t, months, offset).ok_or_else(|| {
-                        arrow::error::ArrowError::ComputeError(format!(
-                            "the calendar period holding {t} ns starts outside the timestamps"
-                        ))
-                    })
+                    (day - (day + 3 - i64::from(first)).rem_euclid(7))
+                        .checked_mul(DAY_NS)
+                        .ok_or_else(|| before_start(t))
                 })?,
-                _ => unreachable!("a timestamp operation"),
+                DtOp::PeriodStart { months, offset }
+                    if !(1..=12).contains(&months) || offset >= months =>
+                {
+                    return Err(invalid(format!(
+                        "a calendar period of {months} months starting at month {offset}"
+                    )));
+                }
+                DtOp::PeriodStart { months, offset } => ns.try_unary::<_, Ns, _>(|t| {
+                    period_start(t, months, offset).ok_or_else(|| before_start(t))
+                })?,
+                _ => return Err(invalid(format!("{op:?}: a period or day out of range"))),
             }));
         }
     };
@@ -856,6 +872,13 @@ fn date_op(a: &ArrayRef, op: DtOp) -> Result<ArrayRef> {
 }
 
 const DAY_NS: i64 = 86_400_000_000_000;
+
+/// The error of a bin that starts before the earliest nanosecond timestamp.
+fn before_start(t: i64) -> arrow::error::ArrowError {
+    arrow::error::ArrowError::ComputeError(format!(
+        "the bin holding the time {t} ns starts before the earliest timestamp (1677-09-21)"
+    ))
+}
 
 /// Midnight (ns since 1970) of the first day of the `months`-month period holding `t`,
 /// periods starting at months `offset` + k·`months` (January 0); `None` past the range of

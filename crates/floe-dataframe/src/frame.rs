@@ -73,6 +73,8 @@ enum Plan {
     Rolling(DataFrame, Arc<RollPlan>),
     /// A function of each partition, its result checked against the declared schema.
     Map(DataFrame, PartitionFn),
+    /// Some of the input's partitions, in this order.
+    Partitions(DataFrame, Vec<usize>),
 }
 
 /// A function of a partition (its number, its rows) giving a record batch: what
@@ -188,6 +190,7 @@ impl DataFrame {
             Plan::Join(l, r, plan) => join_strategy(l, r, plan.how).1,
             Plan::Sort(_, plan) => plan.npartitions,
             Plan::Rolling(i, _) | Plan::Map(i, _) => i.npartitions(),
+            Plan::Partitions(_, picked) => picked.len(),
         }
     }
 
@@ -216,7 +219,33 @@ impl DataFrame {
             Plan::Sort(..) => "sort",
             Plan::Rolling(..) => "rolling",
             Plan::Map(..) => "map-partitions",
+            Plan::Partitions(..) => "partitions",
         }
+    }
+
+    /// Only the partitions `picked` (indices, in the order given; Dask's
+    /// `df.partitions[...]`): what `.loc` keeps of a frame whose partitions' index ranges
+    /// are known. The other partitions are never read.
+    ///
+    /// # Errors
+    ///
+    /// No partition is picked, or an index is not below [`DataFrame::npartitions`].
+    pub fn partitions(&self, picked: &[usize]) -> Result<Self> {
+        let n = self.npartitions();
+        if picked.is_empty() {
+            return Err(invalid(
+                "a frame needs at least one partition; none was picked",
+            ));
+        }
+        if let Some(bad) = picked.iter().find(|&&i| i >= n) {
+            return Err(invalid(format!(
+                "partition {bad} picked of a frame of {n} partitions"
+            )));
+        }
+        Ok(Self::new(
+            Plan::Partitions(self.clone(), picked.to_vec()),
+            self.schema.clone(),
+        ))
     }
 
     /// Only `columns`, in that order (`df[["a", "b"]]`).
@@ -563,6 +592,11 @@ impl DataFrame {
                 })
                 .collect(),
             Plan::Select(input) => input.lower_partitions(b, &columns),
+            // The others' tasks are culled before anything runs.
+            Plan::Partitions(input, picked) => {
+                let parts = input.lower_partitions(b, &columns)?;
+                Ok(picked.iter().map(|&i| parts[i]).collect())
+            }
             Plan::Filter(input, predicate) => {
                 let mut need: Vec<String> = columns.to_vec();
                 for c in predicate.columns() {

@@ -153,6 +153,11 @@ impl PyFrame {
         self.inner.npartitions()
     }
 
+    /// Only the partitions `picked`, in that order.
+    fn partitions(&self, picked: Vec<usize>) -> PyResult<PyFrame> {
+        self.inner.partitions(&picked).map(frame).map_err(to_py)
+    }
+
     fn select(&self, columns: Vec<String>) -> PyResult<PyFrame> {
         let names: Vec<&str> = columns.iter().map(String::as_str).collect();
         self.inner.select(&names).map(frame).map_err(to_py)
@@ -282,9 +287,8 @@ impl PyFrame {
 
     /// Runs the frame (GIL released) and returns its columns: `(name, kind, values, mask)`,
     /// `kind` a NumPy dtype name (`values` a NumPy array) or `"str"` (`values` a list of
-    /// strings and `None`); `mask` a boolean NumPy array of the missing values, or `None`.
-    /// The computed columns; with `arrow`, text columns as Arrow arrays through the C data
-    /// interface (see [`column_to_python`]).
+    /// strings and `None`, or with `arrow` the capsules of an Arrow array: see
+    /// [`column_to_python`]); `mask` a boolean NumPy array of the missing values, or `None`.
     #[pyo3(signature = (arrow=false))]
     fn compute<'py>(&self, py: Python<'py>, arrow: bool) -> PyResult<Bound<'py, PyList>> {
         let df = self.inner.clone();
@@ -340,8 +344,10 @@ fn batch_to_python<'py>(
     let out = PyList::empty(py);
     for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
         let (kind, values) = column_to_python(py, column, arrow)?;
+        // Arrow arrays carry their own missing values.
+        let carried = values.is_instance_of::<PyTuple>();
         let mask = match column.logical_nulls() {
-            Some(n) if n.null_count() > 0 => Some(
+            Some(n) if n.null_count() > 0 && !carried => Some(
                 (0..column.len())
                     .map(|i| n.is_null(i))
                     .collect::<Vec<bool>>()
