@@ -274,8 +274,13 @@ def _divisions_of(values, nparts):
     ``_frame_from_columns`` splits them: each range's first value, then the last value;
     ``None`` unless the values are sorted, without missing ones, and every range has
     rows."""
+    pd = _pandas()
     rows = len(values)
-    if rows < nparts or rows == 0 or values.isna().any() or \
+    # Numbers, times and text order as floe compares them (categories may not).
+    plain = values.dtype.kind in "iufmM" or (pd.api.types.is_string_dtype(values.dtype)
+                                             and not isinstance(values.dtype,
+                                                                pd.CategoricalDtype))
+    if not plain or rows < nparts or rows == 0 or values.isna().any() or \
             not values.is_monotonic_increasing:
         return None
     starts = [rows * i // nparts for i in range(nparts)]
