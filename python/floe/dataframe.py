@@ -826,12 +826,13 @@ class DataFrame(_Base):
             names.append(k)
         return GroupBy(self, names, split_every or 8)
 
-    def rolling(self, window, min_periods=None, on=None):
-        """Moving windows: ``window`` rows (an int) or a span of time (``"2h"``, a
-        ``Timedelta``) measured on the datetime index or the column ``on``; the frame must
-        be sorted by it. ``.sum() .mean() .count() .min() .max() .var() .std() .agg()``
-        give each row's aggregate over its window, reaching into earlier partitions."""
-        return Rolling(self, window, min_periods, on)
+    def rolling(self, window, min_periods=None, center=False, on=None):
+        """Moving windows: ``window`` rows (an int; centred on the row with
+        ``center=True``) or a span of time (``"2h"``, a ``Timedelta``) measured on the
+        datetime index or the column ``on``; the frame must be sorted by it. ``.sum()
+        .mean() .count() .min() .max() .var() .std() .agg()`` give each row's aggregate
+        over its window, reaching into the partitions before (and, centred, after) it."""
+        return Rolling(self, window, min_periods, on, center)
 
     def resample(self, rule, on=None, origin="start_day"):
         """Time bins of a fixed length ``rule`` (``"1h"``, ``"15min"``, ``"D"``) or calendar
@@ -1205,10 +1206,10 @@ class Series(_Base):
         ``DataFrame.map_partitions``)."""
         return _map_partitions(self, func, args, kwargs, meta)
 
-    def rolling(self, window, min_periods=None):
+    def rolling(self, window, min_periods=None, center=False):
         """Moving windows of ``window`` rows or a span of time over the datetime index
         (see ``DataFrame.rolling``)."""
-        return Rolling(self, window, min_periods, None)
+        return Rolling(self, window, min_periods, None, center)
 
     def resample(self, rule, origin="start_day"):
         """Time bins of a fixed length or calendar periods over the datetime index (see
@@ -1694,9 +1695,10 @@ def _time_column(obj, on, what):
 class Rolling:
     """``df.rolling(window)``: each row's aggregate over its moving window."""
 
-    def __init__(self, obj, window, min_periods, on):
+    def __init__(self, obj, window, min_periods, on, center=False):
         self._obj = obj
         self._rows, self._span = _window(window)
+        self._center = bool(center)
         self._min_periods = None if min_periods is None else int(min_periods)
         self._on = _time_column(obj, on, "a rolling window") if self._span is not None \
             else None
@@ -1709,10 +1711,11 @@ class Rolling:
             frame = obj._frame.with_column(tmp, obj._expr)
             if len(funcs) == 1:
                 out = frame.rolling([(tmp, funcs[0], tmp)], self._rows, self._span, on,
-                                    self._min_periods)
+                                    self._min_periods, self._center)
                 return Series(out, _floe._col(tmp), obj.name, obj._index, tmp)
             specs = [(tmp, f, f) for f in funcs]
-            out = frame.rolling(specs, self._rows, self._span, on, self._min_periods)
+            out = frame.rolling(specs, self._rows, self._span, on, self._min_periods,
+                                self._center)
             return DataFrame(out.select(list(obj._index) + list(funcs)), obj._index)
         kinds = {n: t for n, t, _ in obj._frame.dtypes}
         cols = [c for c in obj._data_columns() if c != on]
@@ -1727,7 +1730,8 @@ class Rolling:
         else:
             specs = [(c, f, f"{c}\0{f}") for c in cols for f in funcs]
             labels = [(c, f) for c in cols for f in funcs]
-        out = obj._frame.rolling(specs, self._rows, self._span, on, self._min_periods)
+        out = obj._frame.rolling(specs, self._rows, self._span, on, self._min_periods,
+                                 self._center)
         keep = list(obj._index) + ([on] if on in obj._data_columns() else [])
         if labels is None:
             # One function: the columns where they were, `on` among them (as pandas).

@@ -538,6 +538,29 @@ def _resample_as_pandas(pdf, nparts, func, rule, spec):
               pdf.resample(rule, on="t").agg(spec), check_freq=False)
 
 
+@settings(max_examples=50, deadline=None)
+@given(times(), st.sampled_from(ROLLING), st.integers(1, 7),
+       st.one_of(st.none(), st.integers(0, 3)))
+def test_centred_rolling_reaches_into_the_partitions_after_as_pandas(data, func, window,
+                                                                     min_periods):
+    pdf, nparts = data
+    if min_periods is not None:
+        min_periods = min(min_periods, window)
+    df = fd.from_pandas(pdf, npartitions=nparts).set_index("t", sorted=True)
+    p = pdf.set_index("t")
+    got = getattr(df.rolling(window, min_periods=min_periods, center=True), func)()
+    want = getattr(p.rolling(window, min_periods=min_periods, center=True), func)()
+    tol = 1e-6 if func not in ("var", "std") else 1e-6 * 40
+    if func == "std":
+        _same(got.compute() ** 2, want ** 2, atol=tol)
+    else:
+        _same(got.compute(), want, atol=tol)
+    _same(getattr(df.x.rolling(window, center=True), "sum")().compute(),
+          p.x.rolling(window, center=True).sum(), atol=1e-6)
+    with pytest.raises(NotImplementedError, match="span of time"):
+        df.rolling("1h", center=True).sum()
+
+
 @st.composite
 def long_times(draw):
     """Times hours to weeks apart (across month, quarter and year ends), values as

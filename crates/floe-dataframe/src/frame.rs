@@ -763,15 +763,49 @@ impl DataFrame {
                     }
                 }
                 let parts = input.lower_partitions(b, &need)?;
+                let last = parts.len().saturating_sub(1);
+                // A centred window's rows after each partition: the first rows of the next
+                // one and, if it is short, of those after it (chained from the end).
+                let mut ahead: Vec<Option<TaskId>> = vec![None; parts.len()];
+                if plan.lookahead() > 0 {
+                    for i in (0..last).rev() {
+                        let deps: Vec<TaskId> =
+                            std::iter::once(parts[i + 1]).chain(ahead[i + 1]).collect();
+                        let plan_i = plan.clone();
+                        ahead[i] = Some(b.add_fn(
+                            Key::new("rolling-ahead", &[i as u32]),
+                            &deps,
+                            move |v| {
+                                let (part, after) = (partition(&v[0])?, overlap_of(v)?);
+                                part_value(plan_i.ahead(part, &after))
+                            },
+                        )?);
+                    }
+                }
                 let mut overlap: Option<TaskId> = None;
                 let mut out = Vec::with_capacity(parts.len());
-                let last = parts.len().saturating_sub(1);
-                for (i, p) in parts.into_iter().enumerate() {
+                for (i, &p) in parts.iter().enumerate() {
                     let deps: Vec<TaskId> = std::iter::once(p).chain(overlap).collect();
+                    let has_before = overlap.is_some();
+                    let all: Vec<TaskId> = deps.iter().copied().chain(ahead[i]).collect();
                     let (plan_i, cols) = (plan.clone(), columns.clone());
-                    out.push(b.add_fn(Key::new("rolling", &[i as u32]), &deps, move |v| {
-                        let (part, before) = (partition(&v[0])?, overlap_of(v)?);
-                        part_value(plan_i.apply(&before, part).and_then(|r| r.project(&cols)))
+                    out.push(b.add_fn(Key::new("rolling", &[i as u32]), &all, move |v| {
+                        let empty = || Partition::new(Arc::new(Schema::empty()), Vec::new());
+                        let part = partition(&v[0])?;
+                        let before = if has_before {
+                            partition(&v[1])?.clone()
+                        } else {
+                            empty()
+                        };
+                        let after = match v.get(1 + usize::from(has_before)) {
+                            Some(a) => partition(a)?.clone(),
+                            None => empty(),
+                        };
+                        part_value(
+                            plan_i
+                                .apply(&before, part, &after)
+                                .and_then(|r| r.project(&cols)),
+                        )
                     })?);
                     if i < last {
                         let plan_i = plan.clone();

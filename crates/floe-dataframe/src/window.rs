@@ -32,6 +32,9 @@ pub enum Window {
     Rows(usize),
     /// The rows whose time is within the span before the row's: `(t - span, t]`.
     Time(Duration),
+    /// `n` rows centred on the row: `(n - 1) / 2` rows after it and the rest before it
+    /// (pandas' `center=True`); near the end of the frame the window is cut short.
+    Centered(usize),
 }
 
 /// A rolling aggregation over a schema: the window, the time column of a window of time,
@@ -60,7 +63,7 @@ impl RollPlan {
         }
         let mut span = 0;
         match window {
-            Window::Rows(n) => {
+            Window::Rows(n) | Window::Centered(n) => {
                 if let Some(m) = min_periods
                     && m > n
                 {
@@ -131,7 +134,7 @@ impl RollPlan {
             }
         }
         let min_periods = min_periods.unwrap_or(match window {
-            Window::Rows(n) => n,
+            Window::Rows(n) | Window::Centered(n) => n,
             Window::Time(_) => 1,
         });
         Ok(Self {
@@ -155,6 +158,41 @@ impl RollPlan {
         out
     }
 
+    /// The rows after a row that its window reaches (a centred window's).
+    pub(crate) fn lookahead(&self) -> usize {
+        match self.window {
+            Window::Centered(n) => n.saturating_sub(1) / 2,
+            Window::Rows(_) | Window::Time(_) => 0,
+        }
+    }
+
+    /// The first rows of `part` then `after` (the rows following `part`) that the windows
+    /// of the partition before `part` reach: the window's columns only.
+    pub(crate) fn ahead(&self, part: &Partition, after: &Partition) -> Result<Partition> {
+        let (cols, _) = if after.num_rows() == 0 {
+            self.joined(after, part)? // `after` is nothing (the last partition's)
+        } else {
+            self.joined(part, after)?
+        };
+        let keep = self.lookahead().min(cols.first().map_or(0, |c| c.len()));
+        self.window_columns(cols.iter().map(|c| c.slice(0, keep)).collect())
+    }
+
+    /// The window's columns as a partition.
+    fn window_columns(&self, cols: Vec<ArrayRef>) -> Result<Partition> {
+        let schema = Arc::new(Schema::new(
+            self.inputs()
+                .iter()
+                .zip(&cols)
+                .map(|(name, c)| Field::new(name, c.data_type().clone(), true))
+                .collect::<Vec<_>>(),
+        ));
+        Ok(Partition::new(
+            schema.clone(),
+            vec![RecordBatch::try_new(schema, cols)?],
+        ))
+    }
+
     /// The output columns that the windows compute.
     pub(crate) fn outputs(&self) -> impl Iterator<Item = &str> {
         self.specs.iter().map(|(_, _, o)| o.as_str())
@@ -167,7 +205,7 @@ impl RollPlan {
         // are joined alone.
         let tail;
         let (before, part) = match self.window {
-            Window::Rows(w) if part.num_rows() >= w.saturating_sub(1) => {
+            Window::Rows(w) | Window::Centered(w) if part.num_rows() >= w.saturating_sub(1) => {
                 let batches: Vec<&RecordBatch> = part.batches().iter().collect();
                 tail = Partition::new(
                     part.schema().clone(),
@@ -183,7 +221,7 @@ impl RollPlan {
         let (cols, _) = self.joined(before, part)?;
         let n = cols.first().map_or(0, |c| c.len());
         let keep = match self.window {
-            Window::Rows(w) => w.saturating_sub(1).min(n),
+            Window::Rows(w) | Window::Centered(w) => w.saturating_sub(1).min(n),
             Window::Time(_) => {
                 let t = self.times(&cols)?;
                 match t.last() {
@@ -194,27 +232,52 @@ impl RollPlan {
                 }
             }
         };
-        let schema = Arc::new(Schema::new(
-            self.inputs()
-                .iter()
-                .zip(&cols)
-                .map(|(name, c)| Field::new(name, c.data_type().clone(), true))
-                .collect::<Vec<_>>(),
-        ));
-        let cols = cols.iter().map(|c| c.slice(n - keep, keep)).collect();
-        Ok(Partition::new(
-            schema.clone(),
-            vec![RecordBatch::try_new(schema, cols)?],
-        ))
+        self.window_columns(cols.iter().map(|c| c.slice(n - keep, keep)).collect())
     }
 
     /// `part` with the windows' results, each window reaching into `before` (the overlap
-    /// of `part`) where it needs.
-    pub(crate) fn apply(&self, before: &Partition, part: &Partition) -> Result<Partition> {
-        let (cols, skip) = self.joined(before, part)?;
+    /// of `part`) and `after` (the rows following it, for a centred window) where it needs.
+    pub(crate) fn apply(
+        &self,
+        before: &Partition,
+        part: &Partition,
+        after: &Partition,
+    ) -> Result<Partition> {
+        let (mut cols, skip) = self.joined(before, part)?;
+        let rows = part.num_rows();
+        // A centred window is the trailing window of the row `ahead` rows later: the
+        // following rows are appended, and missing values past the frame's end (which no
+        // aggregate counts) cut its last windows short.
+        let ahead = self.lookahead();
+        let mut padding = 0;
+        if ahead > 0 {
+            let next = if after.num_rows() == 0 {
+                Vec::new()
+            } else {
+                self.joined(
+                    &Partition::new(Arc::new(Schema::empty()), Vec::new()),
+                    after,
+                )?
+                .0
+            };
+            for (i, c) in cols.iter_mut().enumerate() {
+                let taken = next.get(i).map_or(0, |a| a.len().min(ahead));
+                let mut pieces = vec![c.clone()];
+                if taken > 0 {
+                    pieces.push(cast(&next[i].slice(0, taken), c.data_type())?);
+                }
+                pieces.push(arrow::array::new_null_array(c.data_type(), ahead - taken));
+                padding = ahead - taken;
+                let refs: Vec<&dyn arrow::array::Array> =
+                    pieces.iter().map(|a| a.as_ref()).collect();
+                *c = concat(&refs)?;
+            }
+        }
         let n = cols.first().map_or(0, |c| c.len());
         let starts: Vec<usize> = match self.window {
-            Window::Rows(w) => (0..n).map(|i| (i + 1).saturating_sub(w)).collect(),
+            Window::Rows(w) | Window::Centered(w) => {
+                (0..n).map(|i| (i + 1).saturating_sub(w)).collect()
+            }
             Window::Time(_) => {
                 let t = self.times(&cols)?;
                 let mut start = 0;
@@ -238,8 +301,9 @@ impl RollPlan {
                 &starts,
                 *func,
                 self.min_periods,
+                n - padding,
             );
-            rolled.push((out.clone(), Arc::new(r.slice(skip, n - skip))));
+            rolled.push((out.clone(), Arc::new(r.slice(skip + ahead, rows))));
         }
         let batch = part.concat()?;
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.output.fields().len());
@@ -308,12 +372,15 @@ impl RollPlan {
 }
 
 /// The aggregate `func` of each row's window `[starts[i], i]` of `values`: windows whose
-/// starts never decrease, slid by adding and removing one value at a time.
+/// starts never decrease, slid by adding and removing one value at a time. Rows from
+/// `real` on are padding past the frame's end (missing values that no window counts as
+/// rows either, for `count`'s `min_periods`).
 fn roll(
     values: &Float64Array,
     starts: &[usize],
     func: AggFunc,
     min_periods: usize,
+    real: usize,
 ) -> Float64Array {
     let n = values.len();
     let x = |i: usize| -> Option<f64> {
@@ -383,7 +450,7 @@ fn roll(
                     }
                     lo += 1;
                 }
-                let rows = i + 1 - start;
+                let rows = (i + 1).min(real).saturating_sub(start);
                 let enough = count >= min_periods.max(1);
                 out.push(match func {
                     AggFunc::Count => (rows >= min_periods).then_some(count as f64),

@@ -19,7 +19,7 @@ use floe::dataframe::arrow::datatypes::{
 use floe::dataframe::arrow::ffi::to_ffi;
 use floe::dataframe::{Agg, AggFunc, BinaryOp, CsvOptions, DataFrame, Expr, Literal};
 use numpy::{IntoPyArray, PyReadonlyArray1};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyNotImplementedError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyList, PyTuple};
 
@@ -198,9 +198,10 @@ impl PyFrame {
             .map_err(to_py)
     }
 
-    /// Moving-window aggregates `(column, func, out)`: windows of `rows` rows, or of
-    /// `span_ns` nanoseconds measured on the datetime column `on`.
-    #[pyo3(signature = (specs, rows=None, span_ns=None, on=None, min_periods=None))]
+    /// Moving-window aggregates `(column, func, out)`: windows of `rows` rows (centred on
+    /// the row with `center`), or of `span_ns` nanoseconds measured on the datetime column
+    /// `on`.
+    #[pyo3(signature = (specs, rows=None, span_ns=None, on=None, min_periods=None, center=false))]
     fn rolling(
         &self,
         specs: Vec<(String, String, String)>,
@@ -208,9 +209,17 @@ impl PyFrame {
         span_ns: Option<u64>,
         on: Option<String>,
         min_periods: Option<usize>,
+        center: bool,
     ) -> PyResult<PyFrame> {
         let window = match (rows, span_ns) {
+            (Some(n), None) if center => floe::dataframe::Window::Centered(n),
             (Some(n), None) => floe::dataframe::Window::Rows(n),
+            (None, Some(_)) if center => {
+                return Err(PyNotImplementedError::new_err(
+                    "rolling(center=True) over a span of time is not supported yet \
+                     (windows of rows are)",
+                ));
+            }
             (None, Some(ns)) => floe::dataframe::Window::Time(std::time::Duration::from_nanos(ns)),
             _ => {
                 return Err(PyValueError::new_err(

@@ -1173,13 +1173,22 @@ fn reference_roll(
     func: AggFunc,
     min_periods: usize,
 ) -> Vec<Option<f64>> {
-    (0..xs.len())
-        .map(|i| {
-            let v: Vec<f64> = xs[starts[i]..=i]
-                .iter()
-                .filter_map(|&x| present(x))
-                .collect();
-            let rows = i + 1 - starts[i];
+    let bounds: Vec<(usize, usize)> = starts.iter().enumerate().map(|(i, &s)| (s, i)).collect();
+    reference_window(xs, &bounds, func, min_periods)
+}
+
+/// The reference of a rolling aggregate over each row's window `[start, end]`.
+fn reference_window(
+    xs: &[Option<f64>],
+    bounds: &[(usize, usize)],
+    func: AggFunc,
+    min_periods: usize,
+) -> Vec<Option<f64>> {
+    bounds
+        .iter()
+        .map(|&(start, end)| {
+            let v: Vec<f64> = xs[start..=end].iter().filter_map(|&x| present(x)).collect();
+            let rows = end + 1 - start;
             let n = v.len();
             let enough = n >= min_periods.max(1);
             match func {
@@ -1261,6 +1270,33 @@ proptest! {
             prop_assert!(close_roll(func, got_y[i], want_y[i]), "y row {}: {:?} vs {:?}", i, got_y[i], want_y[i]);
         }
         prop_assert_eq!(ints(&out, 3), rows.iter().map(|r| r.y).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn centred_rolling_reaches_into_the_partitions_after_as_the_reference(
+        rows in prop::collection::vec(row(), 1..40),
+        cuts in prop::collection::vec(0_usize..40, 0..6),
+        window in 1_usize..8,
+        min_periods in prop::option::of(0_usize..8),
+        f in 0_usize..7,
+    ) {
+        let func = ROLL_FUNCS[f];
+        let df = frame(&rows, &cuts);
+        let min_periods = min_periods.map(|m| m.min(window));
+        let rolled = df.rolling(Window::Centered(window), None, min_periods, &[("x", func, "x")]).unwrap();
+        let out = compute(&rolled).unwrap();
+        // (window - 1) / 2 rows after the row, the rest before; cut at the frame's ends.
+        let after = (window - 1) / 2;
+        let n = rows.len();
+        let bounds: Vec<(usize, usize)> = (0..n)
+            .map(|i| ((i + after + 1).saturating_sub(window), (i + after).min(n - 1)))
+            .collect();
+        let xs: Vec<Option<f64>> = rows.iter().map(|r| r.x).collect();
+        let want = reference_window(&xs, &bounds, func, min_periods.unwrap_or(window));
+        let got = floats(&out, 2);
+        for i in 0..n {
+            prop_assert!(close_roll(func, got[i], want[i]), "row {}: {:?} vs {:?}", i, got[i], want[i]);
+        }
     }
 
     #[test]
