@@ -277,14 +277,15 @@ def _divisions_of(values, nparts):
     pd = _pandas()
     rows = len(values)
     # Numbers, times and text order as floe compares them (categories may not).
-    plain = values.dtype.kind in "iufmM" or (pd.api.types.is_string_dtype(values.dtype)
-                                             and not isinstance(values.dtype,
-                                                                pd.CategoricalDtype))
+    # (float32 compares with constants in its own precision: no divisions.)
+    plain = values.dtype.kind in "imM" or values.dtype == np.float64 or (
+        pd.api.types.is_string_dtype(values.dtype)
+        and not isinstance(values.dtype, pd.CategoricalDtype))
     if not plain or rows < nparts or rows == 0 or values.isna().any() or \
             not values.is_monotonic_increasing:
         return None
     starts = [rows * i // nparts for i in range(nparts)]
-    return tuple(values.iloc[starts].tolist()) + (values.iloc[-1],)
+    return tuple(values.iloc[starts + [rows - 1]].tolist())
 
 
 def merge(left, right, how="inner", on=None, left_on=None, right_on=None,
@@ -591,7 +592,8 @@ class DataFrame(_Base):
                                                          frame))
         keep = [c for c in frame.columns if not c.startswith("__floe_assign_")]
         out = DataFrame(frame.select(keep), self._index)
-        # Partitions and index stay (an index column is not assignable: it is no column).
+        if any(name in self._index for name in columns):
+            return out  # the index's values change: its divisions are unknown
         return self._keeping_divisions(out)
 
     def drop(self, columns=None):
@@ -671,7 +673,7 @@ class DataFrame(_Base):
             kinds = {n: np.dtype(t).kind for n, t, _ in self._frame.dtypes}
             v = value.item() if isinstance(value, np.generic) else value
             fits = ("b" if isinstance(v, bool) else "iuf" if isinstance(v, numbers.Real)
-                    else "OM" if isinstance(v, str) else "")
+                    else ("OM" if _parses_as_time(v) else "O") if isinstance(v, str) else "")
             fills = {c: value for c in self._data_columns() if kinds[c] in fits}
         frame = self._frame
         for c, v in fills.items():
@@ -924,14 +926,18 @@ class _Loc:
         kinds = {n: t for n, t, _ in df._frame.dtypes}
         if kinds[name].startswith("datetime64"):
             key = _as_time_range(key)
+        def const(v):
+            if isinstance(v, (_pandas().Timestamp, np.datetime64, datetime.datetime)):
+                return _floe._lit(_time_text(v))  # converted to the index's time type
+            return _expr_of(v, df._frame)
         if isinstance(key, slice):
             if key.step is not None:
                 raise ValueError(".loc takes a slice without a step")
             pred = None
             if key.start is not None:
-                pred = idx.binary(">=", _expr_of(key.start, df._frame))
+                pred = idx.binary(">=", const(key.start))
             if key.stop is not None:
-                upper = idx.binary("<=", _expr_of(key.stop, df._frame))
+                upper = idx.binary("<=", const(key.stop))
                 pred = upper if pred is None else pred.binary("&", upper)
             if pred is None:
                 return df
@@ -941,10 +947,10 @@ class _Loc:
             else:
                 pred = None
                 for v in key:
-                    eq = idx.binary("==", _expr_of(v, df._frame))
+                    eq = idx.binary("==", const(v))
                     pred = eq if pred is None else pred.binary("|", eq)
         else:
-            pred = idx.binary("==", _expr_of(key, df._frame))
+            pred = idx.binary("==", const(key))
         frame, divisions = df._frame, None
         if df._divisions is not None:
             picked, divisions = _partitions_holding(df._divisions, key)
@@ -960,13 +966,36 @@ def _as_times(key):
     pd = _pandas()
 
     def one(k):
-        return pd.Timestamp(k) if isinstance(k, (str, np.datetime64, datetime.datetime)) else k
+        if not isinstance(k, (str, np.datetime64, datetime.datetime)):
+            return k
+        t = pd.Timestamp(k)
+        if t.tz is not None:
+            raise TypeError(f"cannot compare times without a time zone with {k!r} (in "
+                            f"{t.tz}): floe.dataframe holds naive times")
+        return t
     if isinstance(key, slice):
         return slice(None if key.start is None else one(key.start),
                      None if key.stop is None else one(key.stop), key.step)
     if isinstance(key, (list, tuple, np.ndarray)):
         return [one(k) for k in key]
     return one(key)
+
+
+def _time_text(value):
+    """A time (Timestamp, datetime64, datetime, text pandas reads) as ISO text, which a
+    comparison with a time column converts to the column's type; a time zone is refused
+    (the frame's times are naive)."""
+    t = _as_times(value)
+    return _pandas().Timestamp(t).isoformat()
+
+
+def _parses_as_time(text):
+    """Whether pandas reads ``text`` as a time (a fill value for time columns)."""
+    try:
+        _pandas().Timestamp(text)
+        return True
+    except (ValueError, TypeError):
+        return False
 
 
 def _as_time_range(key):
@@ -978,9 +1007,15 @@ def _as_time_range(key):
 
     def period(k):
         try:
+            if pd.Timestamp(k).tz is not None:
+                return None  # an offset: one instant (refused by _as_times)
             return pd.Period(k)
         except (ValueError, TypeError):
             return None  # no period in the text: the exact time
+
+    def end(p):
+        # The period's last nanosecond (Period.end_time stops at microseconds).
+        return (p + 1).start_time - np.timedelta64(1, "ns")
     if isinstance(key, str) and period(key) is not None:
         key = slice(key, key)
     if isinstance(key, slice):
@@ -988,9 +1023,23 @@ def _as_time_range(key):
         if isinstance(start, str) and period(start) is not None:
             start = period(start).start_time
         if isinstance(stop, str) and period(stop) is not None:
-            stop = period(stop).end_time
+            stop = end(period(stop))
         return _as_times(slice(start, stop, key.step))
     return _as_times(key)
+
+
+def _key_kind(v):
+    """What an index value or key is, for comparing them as the index compares."""
+    pd = _pandas()
+    if isinstance(v, (bool, np.bool_)):
+        return "bool"
+    if isinstance(v, numbers.Integral):
+        return "int"
+    if isinstance(v, numbers.Real):
+        return "float"
+    if isinstance(v, pd.Timestamp):
+        return "time"
+    return type(v).__name__
 
 
 def _partitions_holding(divisions, key):
@@ -1018,7 +1067,13 @@ def _partitions_holding(divisions, key):
             lo = hi = None
             picked = [i for i in range(n)
                       if any(divisions[i] <= k <= divisions[i + 1] for k in keys)]
-        if not picked:
+        kinds = {_key_kind(divisions[0])} | {_key_kind(k) for k in
+                                             ([lo, hi] if isinstance(key, slice) else keys)
+                                             if k is not None}
+        if len(kinds) > 1:
+            # A key of another kind (a float for integers…) compares as floe converts it.
+            return list(range(n)), None
+        if not picked or (lo is not None and hi is not None and lo > hi):
             return [0], None
         bounds = [divisions[i] for i in picked] + [divisions[picked[-1] + 1]]
         if lo is not None:
@@ -1062,9 +1117,14 @@ class Series(_Base):
         if isinstance(other, Series) and other._frame is not self._frame:
             raise ValueError("floe cannot align series of different frames (filter or "
                              "assign on one frame, then combine its columns)")
-        if isinstance(other, str) and self._expr.dtype(self._frame).startswith("datetime64"):
-            other = _as_times(other)  # a date written as text, read as pandas reads it
-        o = _expr_of(other, self._frame)
+        pd = _pandas()
+        if isinstance(other, (str, pd.Timestamp, np.datetime64, datetime.datetime)) and \
+                self._expr.dtype(self._frame).startswith("datetime64"):
+            # A time, or a date written as text read as pandas reads it: ISO text, which
+            # the comparison converts to the column's type.
+            o = _floe._lit(_time_text(other))
+        else:
+            o = _expr_of(other, self._frame)
         left, right = (o, self._expr) if reflected else (self._expr, o)
         name = self.name if not isinstance(other, Series) or other.name == self.name else None
         return self._with(left.binary(op, right), name)
@@ -1383,8 +1443,7 @@ def _expr_of(value, frame):
         return value._expr
     pd = _pandas()
     if isinstance(value, (pd.Timestamp, np.datetime64, datetime.datetime)):
-        # A time as ISO text, which a comparison converts to the column's time type.
-        value = pd.Timestamp(value).isoformat()
+        return _floe._lit(_time_text(value)).cast("datetime64[ns]")
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or isinstance(value, (bool, numbers.Integral, numbers.Real, str)):

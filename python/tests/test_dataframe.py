@@ -793,7 +793,7 @@ def test_loc_on_known_divisions_reads_only_the_partitions_it_can_match():
     _same(day.compute(), pdf.loc["2026-01-02":"2026-01-02 05:00"], check_freq=False)
     # Narrowed to the slice: from the first day's midnight to the last minute's end.
     assert day.divisions == (pd.Timestamp("2026-01-02"),
-                             pd.Period("2026-01-02 05:00").end_time)
+                             pd.Timestamp("2026-01-02 05:01") - pd.Timedelta(1, "ns"))
     # Unsorted or unknown: every partition, as before.
     flat = fd.from_pandas(pdf.reset_index(), npartitions=4)
     assert not flat.known_divisions and flat.divisions == (None,) * 5
@@ -826,3 +826,36 @@ def test_loc_reads_dates_written_as_text_as_periods_as_pandas():
         _same(df.loc["2026-01-02"].compute(), pdf.loc["2026-01-02"], check_freq=False)
         _same(df.loc["2026-01-02 05:36"].compute(), pdf.loc[["2026-01-02 05:36"]],
               check_freq=False)
+
+
+def test_times_and_divisions_at_their_edges():
+    idx = pd.DatetimeIndex(["2026-01-31 23:59:59.9999995", "2026-02-01", "2026-02-02",
+                            "2026-03-01"]).astype("datetime64[ns]")
+    pdf = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "s": ["a", None, "c", "d"]}, index=idx)
+    df = fd.from_pandas(pdf, npartitions=2)
+    # A period's last nanosecond belongs to it.
+    _same(df.loc["2026-01"].compute(), pdf.loc["2026-01"], check_freq=False)
+    _same(df.loc[:"2026-01-31"].compute(), pdf.loc[:"2026-01-31"], check_freq=False)
+    # A reversed slice is empty, with no divisions to claim.
+    assert len(df.loc["2026-03":"2026-02"].compute()) == 0
+    assert not df.loc["2026-03":"2026-02"].known_divisions
+    # Assigning to the index's name changes the index: its divisions are unknown.
+    assert df.assign(x=df.x * 2).known_divisions
+    # Times with a zone do not compare with naive times (as pandas).
+    flat = fd.from_pandas(pdf.reset_index(names="t"), npartitions=2)
+    with pytest.raises(TypeError, match="time zone"):
+        flat[flat.t > pd.Timestamp("2026-02-01", tz="UTC")]
+    with pytest.raises(TypeError, match="time zone"):
+        df.loc["2026-02-01T00:00+01:00":]
+    # A time constant is a time, also outside comparisons.
+    got = flat.assign(t0=pd.Timestamp("2026-02-01")).compute()
+    assert got.t0.dtype.kind == "M" and (got.t0 == pd.Timestamp("2026-02-01")).all()
+    # Text fills text columns; time columns keep their missing values.
+    holes = pd.DataFrame({"t": pd.to_datetime(["2026-01-01", None]).astype("datetime64[ns]"),
+                          "s": ["a", None]})
+    filled = fd.from_pandas(holes, npartitions=1).fillna("?").compute()
+    _same(filled, holes.fillna({"s": "?"}))
+    # float32 compares in its own precision: no divisions to prune by.
+    f32 = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0]},
+                       index=pd.Index(np.array([0.0, 0.1, 0.1, 0.2], "f4")))
+    assert not fd.from_pandas(f32, npartitions=2).known_divisions

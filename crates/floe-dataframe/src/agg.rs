@@ -425,7 +425,10 @@ impl Keys {
     /// keys, and fills the map of the state it merges into).
     fn seal(&mut self) {
         if let Keys::Int(_, _, dense) = self {
-            *dense = Dense::default();
+            *dense = Dense {
+                off: true,
+                ..Dense::default()
+            };
         }
     }
 

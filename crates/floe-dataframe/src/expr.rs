@@ -839,7 +839,17 @@ fn date_op(a: &ArrayRef, op: DtOp) -> Result<ArrayRef> {
         DtOp::DayOfYear => DatePart::DayOfYear,
         DtOp::Floor(_) | DtOp::WeekStart(_) | DtOp::PeriodStart { .. } => {
             use arrow::datatypes::TimestampNanosecondType as Ns;
-            let ns = cast(a, &DataType::Timestamp(TimeUnit::Nanosecond, None))?;
+            // Times beyond nanoseconds' range (a 9999-12-31 sentinel) are an error, not a
+            // missing value that silently leaves its bin.
+            let strict = arrow::compute::CastOptions {
+                safe: false,
+                ..Default::default()
+            };
+            let ns = arrow::compute::cast_with_options(
+                a,
+                &DataType::Timestamp(TimeUnit::Nanosecond, None),
+                &strict,
+            )?;
             let ns = ns.as_primitive::<Ns>();
             return Ok(Arc::new(match op {
                 DtOp::Floor(period) if period > 0 => ns.try_unary::<_, Ns, _>(|t| {
@@ -1458,5 +1468,27 @@ mod tests {
             let next = begins.checked_add_months(Months::new(u32::from(months))).unwrap();
             proptest::prop_assert!(next.timestamp_nanos_opt().is_none_or(|n| n > t));
         }
+    }
+
+    #[test]
+    fn a_date_written_as_text_must_parse() {
+        let t = arrow::array::TimestampNanosecondArray::from(vec![Some(0), None]);
+        let b = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![Field::new(
+                "t",
+                DataType::Timestamp(arrow::datatypes::TimeUnit::Nanosecond, None),
+                true,
+            )])),
+            vec![Arc::new(t)],
+        )
+        .unwrap();
+        let ok = col("t")
+            .gt_eq(lit("1970-01-01T00:00:00"))
+            .evaluate(&b)
+            .unwrap();
+        assert_eq!(bools(ok), vec![Some(true), Some(false)]);
+        let err = col("t").gt_eq(lit("not a date")).evaluate(&b).unwrap_err();
+        assert!(err.to_string().contains("not a date"), "{err}");
+        assert!(col("t").fillna(lit("soon")).evaluate(&b).is_err());
     }
 }

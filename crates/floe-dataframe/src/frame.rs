@@ -199,7 +199,9 @@ impl DataFrame {
     fn memory_bytes(&self) -> Option<usize> {
         match &*self.plan {
             Plan::Memory(parts) => Some(parts.iter().map(Partition::nbytes).sum()),
-            Plan::Select(i) | Plan::Filter(i, _) | Plan::Head(i, ..) => i.memory_bytes(),
+            Plan::Select(i) | Plan::Filter(i, _) | Plan::Head(i, ..) | Plan::Partitions(i, _) => {
+                i.memory_bytes()
+            }
             _ => None,
         }
     }
