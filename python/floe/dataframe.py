@@ -928,7 +928,7 @@ class _Loc:
             key = _as_time_range(key)
         def const(v):
             if isinstance(v, (_pandas().Timestamp, np.datetime64, datetime.datetime)):
-                return _floe._lit(_time_text(v))  # converted to the index's time type
+                return _time_const(v)  # converted to the index's time type
             return _expr_of(v, df._frame)
         if isinstance(key, slice):
             if key.step is not None:
@@ -981,12 +981,11 @@ def _as_times(key):
     return one(key)
 
 
-def _time_text(value):
-    """A time (Timestamp, datetime64, datetime, text pandas reads) as ISO text, which a
-    comparison with a time column converts to the column's type; a time zone is refused
-    (the frame's times are naive)."""
-    t = _as_times(value)
-    return _pandas().Timestamp(t).isoformat()
+def _time_const(value):
+    """A time (Timestamp, datetime64, datetime, text pandas reads) as a constant of ISO
+    text, which a comparison with a time column converts to the column's type; a time zone
+    is refused (the frame's times are naive)."""
+    return _floe._lit(_pandas().Timestamp(_as_times(value)).isoformat())
 
 
 def _parses_as_time(text):
@@ -1020,10 +1019,12 @@ def _as_time_range(key):
         key = slice(key, key)
     if isinstance(key, slice):
         start, stop = key.start, key.stop
-        if isinstance(start, str) and period(start) is not None:
-            start = period(start).start_time
-        if isinstance(stop, str) and period(stop) is not None:
-            stop = end(period(stop))
+        first = period(start) if isinstance(start, str) else None
+        last = period(stop) if isinstance(stop, str) else None
+        if first is not None:
+            start = first.start_time
+        if last is not None:
+            stop = end(last)
         return _as_times(slice(start, stop, key.step))
     return _as_times(key)
 
@@ -1122,7 +1123,7 @@ class Series(_Base):
                 self._expr.dtype(self._frame).startswith("datetime64"):
             # A time, or a date written as text read as pandas reads it: ISO text, which
             # the comparison converts to the column's type.
-            o = _floe._lit(_time_text(other))
+            o = _time_const(other)
         else:
             o = _expr_of(other, self._frame)
         left, right = (o, self._expr) if reflected else (self._expr, o)
@@ -1443,7 +1444,7 @@ def _expr_of(value, frame):
         return value._expr
     pd = _pandas()
     if isinstance(value, (pd.Timestamp, np.datetime64, datetime.datetime)):
-        return _floe._lit(_time_text(value)).cast("datetime64[ns]")
+        return _time_const(value).cast("datetime64[ns]")
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or isinstance(value, (bool, numbers.Integral, numbers.Real, str)):

@@ -425,10 +425,7 @@ impl Keys {
     /// keys, and fills the map of the state it merges into).
     fn seal(&mut self) {
         if let Keys::Int(_, _, dense) = self {
-            *dense = Dense {
-                off: true,
-                ..Dense::default()
-            };
+            *dense = Dense::turned_off();
         }
     }
 
@@ -467,6 +464,14 @@ struct Dense {
 }
 
 impl Dense {
+    /// No table, and none for the rest of the partition.
+    fn turned_off() -> Self {
+        Dense {
+            off: true,
+            ..Dense::default()
+        }
+    }
+
     /// The most values a table spans (4 MiB of slots).
     const SPAN: i128 = 1 << 20;
 
@@ -493,10 +498,7 @@ impl Dense {
             (old_lo.min(i128::from(lo)), old_hi.max(i128::from(hi) + 1))
         };
         if hi - lo > Self::SPAN {
-            *self = Dense {
-                off: true,
-                ..Dense::default()
-            };
+            *self = Dense::turned_off();
             return false;
         }
         let mut slots = vec![u32::MAX; (hi - lo) as usize];

@@ -248,6 +248,29 @@ pub enum DtOp {
     },
 }
 
+impl DtOp {
+    /// Whether the operation's period or day is one it can take.
+    fn check(&self) -> Result<()> {
+        match *self {
+            DtOp::Floor(n) if n <= 0 => Err(invalid(format!(
+                "floor needs a positive period, got {n} ns"
+            ))),
+            DtOp::WeekStart(d) if d > 6 => Err(invalid(format!(
+                "a week starts on a day 0 (Monday) to 6 (Sunday), got {d}"
+            ))),
+            DtOp::PeriodStart { months, offset }
+                if !(1..=12).contains(&months) || offset >= months =>
+            {
+                Err(invalid(format!(
+                    "a calendar period of {months} months starting at month {offset} (it \
+                     needs 1 to 12 months and an offset below them)"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The column `name`.
 pub fn col(name: &str) -> Expr {
     Expr::Column(name.to_owned())
@@ -424,25 +447,8 @@ impl Expr {
                         ".dt needs dates or timestamps; {e} is {t}"
                     )));
                 }
+                op.check()?;
                 match op {
-                    DtOp::Floor(n) if *n <= 0 => {
-                        return Err(invalid(format!(
-                            "floor needs a positive period, got {n} ns"
-                        )));
-                    }
-                    DtOp::WeekStart(d) if *d > 6 => {
-                        return Err(invalid(format!(
-                            "a week starts on a day 0 (Monday) to 6 (Sunday), got {d}"
-                        )));
-                    }
-                    DtOp::PeriodStart { months, offset }
-                        if !(1..=12).contains(months) || offset >= months =>
-                    {
-                        return Err(invalid(format!(
-                            "a calendar period of {months} months starting at month \
-                             {offset} (it needs 1 to 12 months and an offset below them)"
-                        )));
-                    }
                     DtOp::Floor(_) | DtOp::WeekStart(_) | DtOp::PeriodStart { .. } => {
                         DataType::Timestamp(arrow::datatypes::TimeUnit::Nanosecond, None)
                     }
@@ -826,6 +832,7 @@ fn string_op(a: &ArrayRef, op: &StrOp) -> Result<ArrayRef> {
 
 /// `.dt`'s part of each date or timestamp of `a`.
 fn date_op(a: &ArrayRef, op: DtOp) -> Result<ArrayRef> {
+    op.check()?;
     use arrow::compute::kernels::temporal::{DatePart, date_part};
     use arrow::datatypes::TimeUnit;
     let part = match op {
@@ -852,29 +859,22 @@ fn date_op(a: &ArrayRef, op: DtOp) -> Result<ArrayRef> {
             )?;
             let ns = ns.as_primitive::<Ns>();
             return Ok(Arc::new(match op {
-                DtOp::Floor(period) if period > 0 => ns.try_unary::<_, Ns, _>(|t| {
+                DtOp::Floor(period) => ns.try_unary::<_, Ns, _>(|t| {
                     t.div_euclid(period)
                         .checked_mul(period)
                         .ok_or_else(|| before_start(t))
                 })?,
-                DtOp::WeekStart(first) if first <= 6 => ns.try_unary::<_, Ns, _>(|t| {
+                DtOp::WeekStart(first) => ns.try_unary::<_, Ns, _>(|t| {
                     // 1970-01-01 was a Thursday (3).
                     let day = t.div_euclid(DAY_NS);
                     (day - (day + 3 - i64::from(first)).rem_euclid(7))
                         .checked_mul(DAY_NS)
                         .ok_or_else(|| before_start(t))
                 })?,
-                DtOp::PeriodStart { months, offset }
-                    if !(1..=12).contains(&months) || offset >= months =>
-                {
-                    return Err(invalid(format!(
-                        "a calendar period of {months} months starting at month {offset}"
-                    )));
-                }
                 DtOp::PeriodStart { months, offset } => ns.try_unary::<_, Ns, _>(|t| {
                     period_start(t, months, offset).ok_or_else(|| before_start(t))
                 })?,
-                _ => return Err(invalid(format!("{op:?}: a period or day out of range"))),
+                _ => unreachable!("a part of a date is no bin"),
             }));
         }
     };

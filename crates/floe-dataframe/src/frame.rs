@@ -14,7 +14,9 @@ use crate::expr::{Expr, not_found};
 use crate::join::{JoinHow, JoinPlan};
 use crate::sink::{FileFormat, Sink};
 use crate::sort::SortPlan;
-use crate::source::{CsvOptions, CsvSource, ParquetSource, Partition, indices, last_rows};
+use crate::source::{
+    CsvOptions, CsvSource, ParquetSource, Partition, first_rows, indices, last_rows,
+};
 use crate::window::{RollPlan, Window};
 
 /// A partitioned dataframe: a plan over partitions of Arrow record batches. Nothing is
@@ -652,7 +654,7 @@ impl DataFrame {
                 if level.is_empty() {
                     let plan = plan.clone();
                     level.push(b.add_fn(Key::named("groupby-partial"), &[], move |_| {
-                        let part = Partition::new(Arc::new(Schema::empty()), Vec::new());
+                        let part = Partition::empty();
                         let s = plan.partial(&part).map_err(TaskError::new)?;
                         Ok(Value::with_nbytes(s, 0))
                     })?);
@@ -702,8 +704,6 @@ impl DataFrame {
                 let cols = columns.clone();
                 let name = if from_end { "tail" } else { "head" };
                 let out = b.add_fn(Key::named(name), &parts, move |inputs| {
-                    let mut batches = Vec::new();
-                    let mut left = n;
                     let all: Vec<&RecordBatch> = inputs
                         .iter()
                         .map(partition)
@@ -711,18 +711,11 @@ impl DataFrame {
                         .into_iter()
                         .flat_map(|p| p.batches())
                         .collect();
-                    if from_end {
-                        batches = last_rows(&all, n);
+                    let batches = if from_end {
+                        last_rows(&all, n)
                     } else {
-                        for batch in all {
-                            if left == 0 {
-                                break;
-                            }
-                            let take = batch.num_rows().min(left);
-                            batches.push(batch.slice(0, take));
-                            left -= take;
-                        }
-                    }
+                        first_rows(&all, n)
+                    };
                     let schema = match batches.first() {
                         Some(b) => b.schema(),
                         None => Arc::new(
@@ -792,20 +785,20 @@ impl DataFrame {
                     let all: Vec<TaskId> = deps.iter().copied().chain(ahead[i]).collect();
                     let (plan_i, cols) = (plan.clone(), columns.clone());
                     out.push(b.add_fn(Key::new("rolling", &[i as u32]), &all, move |v| {
-                        let empty = || Partition::new(Arc::new(Schema::empty()), Vec::new());
+                        let empty = Partition::empty();
                         let part = partition(&v[0])?;
                         let before = if has_before {
-                            partition(&v[1])?.clone()
+                            partition(&v[1])?
                         } else {
-                            empty()
+                            &empty
                         };
                         let after = match v.get(1 + usize::from(has_before)) {
-                            Some(a) => partition(a)?.clone(),
-                            None => empty(),
+                            Some(a) => partition(a)?,
+                            None => &empty,
                         };
                         part_value(
                             plan_i
-                                .apply(&before, part, &after)
+                                .apply(before, part, after)
                                 .and_then(|r| r.project(&cols)),
                         )
                     })?);
@@ -1190,7 +1183,7 @@ where
 fn overlap_of(v: &[Value]) -> std::result::Result<Partition, TaskError> {
     Ok(match v.get(1) {
         Some(o) => partition(o)?.clone(),
-        None => Partition::new(Arc::new(Schema::empty()), Vec::new()),
+        None => Partition::empty(),
     })
 }
 

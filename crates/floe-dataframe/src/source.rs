@@ -26,6 +26,11 @@ pub struct Partition {
 }
 
 impl Partition {
+    /// A partition of no rows and no columns (what a task without a neighbour reads).
+    pub fn empty() -> Self {
+        Self::new(Arc::new(Schema::empty()), Vec::new())
+    }
+
     /// A partition of `batches`, all of `schema`.
     pub fn new(schema: SchemaRef, batches: Vec<RecordBatch>) -> Self {
         Self { schema, batches }
@@ -138,7 +143,6 @@ pub(crate) fn take_rows(
     )?)
 }
 
-/// The positions of `columns` in `schema`.
 /// The last `n` rows of `batches` (all of them if fewer), as slices, in order.
 pub(crate) fn last_rows(batches: &[&RecordBatch], n: usize) -> Vec<RecordBatch> {
     let mut out = Vec::new();
@@ -155,6 +159,22 @@ pub(crate) fn last_rows(batches: &[&RecordBatch], n: usize) -> Vec<RecordBatch> 
     out
 }
 
+/// The first `n` rows of `batches` (all of them if fewer), as slices, in order.
+pub(crate) fn first_rows(batches: &[&RecordBatch], n: usize) -> Vec<RecordBatch> {
+    let mut out = Vec::new();
+    let mut left = n;
+    for batch in batches {
+        if left == 0 {
+            break;
+        }
+        let take = batch.num_rows().min(left);
+        out.push(batch.slice(0, take));
+        left -= take;
+    }
+    out
+}
+
+/// The positions of `columns` in `schema`.
 pub(crate) fn indices(schema: &Schema, columns: &[String]) -> Result<Vec<usize>> {
     columns
         .iter()

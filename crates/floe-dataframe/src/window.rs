@@ -22,7 +22,7 @@ use arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef, TimeUnit
 use crate::agg::AggFunc;
 use crate::error::{Result, invalid};
 use crate::expr::not_found;
-use crate::source::{Partition, last_rows};
+use crate::source::{Partition, first_rows, last_rows};
 
 /// The extent of a moving window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,12 +169,19 @@ impl RollPlan {
     /// The first rows of `part` then `after` (the rows following `part`) that the windows
     /// of the partition before `part` reach: the window's columns only.
     pub(crate) fn ahead(&self, part: &Partition, after: &Partition) -> Result<Partition> {
-        let (cols, _) = if after.num_rows() == 0 {
-            self.joined(after, part)? // `after` is nothing (the last partition's)
+        // Only the first rows are joined: those of `part` alone when it has enough.
+        let n = self.lookahead();
+        let (none, head);
+        let (first, then) = if part.num_rows() >= n || after.num_rows() == 0 {
+            let batches: Vec<&RecordBatch> = part.batches().iter().collect();
+            head = Partition::new(part.schema().clone(), first_rows(&batches, n));
+            none = Partition::empty();
+            (&none, &head)
         } else {
-            self.joined(part, after)?
+            (part, after)
         };
-        let keep = self.lookahead().min(cols.first().map_or(0, |c| c.len()));
+        let (cols, _) = self.joined(first, then)?;
+        let keep = n.min(cols.first().map_or(0, |c| c.len()));
         self.window_columns(cols.iter().map(|c| c.slice(0, keep)).collect())
     }
 
@@ -211,10 +218,7 @@ impl RollPlan {
                     part.schema().clone(),
                     last_rows(&batches, w.saturating_sub(1)),
                 );
-                (
-                    &Partition::new(Arc::new(Schema::empty()), Vec::new()),
-                    &tail,
-                )
+                (&Partition::empty(), &tail)
             }
             _ => (before, part),
         };
@@ -249,25 +253,20 @@ impl RollPlan {
         // following rows are appended, and missing values past the frame's end (which no
         // aggregate counts) cut its last windows short.
         let ahead = self.lookahead();
-        let mut padding = 0;
+        let next = if ahead == 0 || after.num_rows() == 0 {
+            Vec::new()
+        } else {
+            self.joined(&Partition::empty(), after)?.0
+        };
+        let taken = next.first().map_or(0, |a| a.len().min(ahead));
+        let padding = ahead - taken;
         if ahead > 0 {
-            let next = if after.num_rows() == 0 {
-                Vec::new()
-            } else {
-                self.joined(
-                    &Partition::new(Arc::new(Schema::empty()), Vec::new()),
-                    after,
-                )?
-                .0
-            };
             for (i, c) in cols.iter_mut().enumerate() {
-                let taken = next.get(i).map_or(0, |a| a.len().min(ahead));
                 let mut pieces = vec![c.clone()];
                 if taken > 0 {
                     pieces.push(cast(&next[i].slice(0, taken), c.data_type())?);
                 }
-                pieces.push(arrow::array::new_null_array(c.data_type(), ahead - taken));
-                padding = ahead - taken;
+                pieces.push(arrow::array::new_null_array(c.data_type(), padding));
                 let refs: Vec<&dyn arrow::array::Array> =
                     pieces.iter().map(|a| a.as_ref()).collect();
                 *c = concat(&refs)?;
