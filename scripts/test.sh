@@ -23,6 +23,8 @@ echo "== cargo clippy" >&2
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test (unit, integration, property tests, doctests)" >&2
 cargo test --workspace
+echo "== the tests' kernels on an emulated baseline x86-64 processor (no AVX)" >&2
+bash scripts/check-portable.sh
 
 echo "== Python package: build with maturin into .venv, then pytest" >&2
 if [ ! -x .venv/bin/python ]; then

@@ -170,9 +170,17 @@ impl Array {
     fn rebuild(&self, name: &str, input: &mut dyn FnMut(&Array) -> Array) -> Array {
         let expr = match &self.node.expr {
             Expr::Source(f) => Expr::Source(f.clone()),
-            Expr::Blockwise { inputs, f } => Expr::Blockwise {
+            Expr::Generated(f) => Expr::Generated(f.clone()),
+            Expr::Held(blocks) => Expr::Held(blocks.clone()),
+            Expr::Full { value } => Expr::Full { value: *value },
+            Expr::Blockwise {
+                inputs,
+                f,
+                elementwise,
+            } => Expr::Blockwise {
                 inputs: inputs.iter().map(&mut *input).collect(),
                 f: f.clone(),
+                elementwise: *elementwise,
             },
             Expr::Reduce(plan) => {
                 let mut plan = plan.clone();

@@ -48,12 +48,12 @@ pub fn full(
     } else {
         "full"
     };
-    Ok(source(
+    Ok(Array::from_node(
         name,
-        shape,
-        c,
+        shape.to_vec(),
         dtype,
-        Arc::new(move |b: &BlockInfo| Ok(DynArray::full(dtype, &b.shape, value))),
+        c,
+        Expr::Full { value },
     ))
 }
 
@@ -276,6 +276,74 @@ pub fn from_ndarray<T: ArrayElement>(a: ArrayD<T>, chunks: impl Into<ChunkSpec>)
     ))
 }
 
+/// An array over blocks already in memory, one per block of `chunks` (keyed by block
+/// index): computations read them in place, shared, as Dask's arrays over NumPy arrays
+/// do — no block is copied when a task uses it (`persist` returns such arrays).
+///
+/// # Errors
+///
+/// [`ArrayError::InvalidArgument`] if a block is missing, extra, or of the wrong shape or
+/// dtype.
+///
+/// # Examples
+///
+/// ```
+/// use std::collections::HashMap;
+/// use floe_array::{Chunks, DType, DynArray};
+///
+/// let chunks = Chunks::new(&[5], vec![vec![3, 2]])?;
+/// let blocks = HashMap::from([
+///     (vec![0], DynArray::from(ndarray::arr1(&[1.0, 2.0, 3.0]).into_dyn())),
+///     (vec![1], DynArray::from(ndarray::arr1(&[4.0, 5.0]).into_dyn())),
+/// ]);
+/// let x = floe_array::from_held_blocks(&[5], &chunks, DType::F64, blocks)?;
+/// assert_eq!(x.numblocks(), vec![2]);
+/// # Ok::<(), floe_array::ArrayError>(())
+/// ```
+pub fn from_held_blocks(
+    shape: &[usize],
+    chunks: &Chunks,
+    dtype: DType,
+    blocks: std::collections::HashMap<Vec<usize>, DynArray>,
+) -> Result<Array> {
+    let op = "from_held_blocks";
+    let c = Chunks::from_spec(shape, chunks, dtype)?;
+    let indices: Vec<Vec<usize>> = c.block_indices().collect();
+    if blocks.len() != indices.len() {
+        return Err(ArrayError::invalid(
+            op,
+            format!("{} blocks for a grid of {}", blocks.len(), indices.len()),
+        ));
+    }
+    let mut held = std::collections::HashMap::with_capacity(blocks.len());
+    let mut blocks = blocks;
+    for index in indices {
+        let block = blocks
+            .remove(&index)
+            .ok_or_else(|| ArrayError::invalid(op, format!("block {index:?} is missing")))?;
+        let want = c.block_shape(&index);
+        if block.shape() != want.as_slice() || block.dtype() != dtype {
+            return Err(ArrayError::invalid(
+                op,
+                format!(
+                    "block {index:?} is {} {:?} where the array's is {dtype} {want:?}",
+                    block.dtype(),
+                    block.shape()
+                ),
+            ));
+        }
+        // Already resident (the held array owns it): not metered, never spilled or dropped.
+        held.insert(index, floe_graph::Value::with_nbytes(block, 0));
+    }
+    Ok(Array::from_node(
+        "array",
+        shape.to_vec(),
+        dtype,
+        c,
+        Expr::Held(Arc::new(held)),
+    ))
+}
+
 /// An array whose blocks are made by `f` from their position — the hook file readers use.
 /// `f` runs on worker threads, once per block that an output needs.
 ///
@@ -377,58 +445,118 @@ pub mod random {
         V: Fn(u64, u64) -> f64 + Copy + Send + Sync + 'static,
     {
         let c = Chunks::from_spec(shape, chunks, DType::F64)?;
-        Ok(source(
-            name,
-            shape,
-            c,
-            DType::F64,
-            Arc::new(move |b: &BlockInfo| {
-                let ndim = b.array_shape.len();
-                let strides: Vec<usize> = (0..ndim)
-                    .map(|a| b.array_shape[a + 1..].iter().product())
-                    .collect();
-                let len: usize = b.shape.iter().product();
-                let mut out = Vec::with_capacity(len);
-                if len > 0 {
-                    // Walk the block row by row: the flat index of a row's first element, then
-                    // consecutive elements along the last axis.
-                    let inner = if ndim == 0 { 1 } else { b.shape[ndim - 1] };
-                    let mut row = vec![0_usize; ndim.saturating_sub(1)];
+        let f: crate::expr::SourceFn = Arc::new(move |b: &BlockInfo| {
+            let ndim = b.array_shape.len();
+            let strides: Vec<usize> = (0..ndim)
+                .map(|a| b.array_shape[a + 1..].iter().product())
+                .collect();
+            let len: usize = b.shape.iter().product();
+            let mut out = Vec::with_capacity(len);
+            if len > 0 {
+                // Walk the block row by row: the flat index of a row's first element, then
+                // consecutive elements along the last axis.
+                let inner = if ndim == 0 { 1 } else { b.shape[ndim - 1] };
+                let mut row = vec![0_usize; ndim.saturating_sub(1)];
+                loop {
+                    let base: usize = (0..ndim)
+                        .map(|a| (b.offset[a] + row.get(a).copied().unwrap_or(0)) * strides[a])
+                        .sum();
+                    fill_row(&mut out, base as u64, inner, seed, value, scale);
+                    // Next row (odometer over every axis but the last).
+                    let mut a = row.len();
                     loop {
-                        let base: usize = (0..ndim)
-                            .map(|a| (b.offset[a] + row.get(a).copied().unwrap_or(0)) * strides[a])
-                            .sum();
-                        out.extend(
-                            (0..inner).map(|j| scale.0 + scale.1 * value(seed, (base + j) as u64)),
-                        );
-                        // Next row (odometer over every axis but the last).
-                        let mut a = row.len();
-                        loop {
-                            if a == 0 {
-                                break;
-                            }
-                            a -= 1;
-                            row[a] += 1;
-                            if row[a] < b.shape[a] {
-                                break;
-                            }
-                            row[a] = 0;
-                            if a == 0 {
-                                a = usize::MAX;
-                                break;
-                            }
+                        if a == 0 {
+                            break;
                         }
-                        if a == usize::MAX || row.is_empty() {
+                        a -= 1;
+                        row[a] += 1;
+                        if row[a] < b.shape[a] {
+                            break;
+                        }
+                        row[a] = 0;
+                        if a == 0 {
+                            a = usize::MAX;
                             break;
                         }
                     }
+                    if a == usize::MAX || row.is_empty() {
+                        break;
+                    }
                 }
-                Ok(DynArray::from(
-                    ArrayD::from_shape_vec(IxDyn(&b.shape), out)
-                        .map_err(|e| TaskError::msg(format!("internal error: {e}")))?,
-                ))
-            }),
+            }
+            Ok(DynArray::from(
+                ArrayD::from_shape_vec(IxDyn(&b.shape), out)
+                    .map_err(|e| TaskError::msg(format!("internal error: {e}")))?,
+            ))
+        });
+        // Any box of the array can be generated, not only its blocks: a reduction of
+        // `x + x.T` generates the bands it reads (see `Expr::Generated`).
+        Ok(Array::from_node(
+            name,
+            shape.to_vec(),
+            DType::F64,
+            c,
+            Expr::Generated(f),
         ))
+    }
+
+    /// Appends `low + width * value(seed, i)` for the `n` positions `i` from `first`, with
+    /// the widest vectors the processor has (the counter-based generator vectorises; its
+    /// 64-bit multiplications are single instructions only with AVX-512).
+    fn fill_row<V>(out: &mut Vec<f64>, first: u64, n: usize, seed: u64, value: V, scale: (f64, f64))
+    where
+        V: Fn(u64, u64) -> f64 + Copy,
+    {
+        #[inline(always)]
+        fn row<V: Fn(u64, u64) -> f64>(
+            out: &mut Vec<f64>,
+            first: u64,
+            n: usize,
+            seed: u64,
+            value: V,
+            (low, width): (f64, f64),
+        ) {
+            out.extend((first..first + n as u64).map(|i| low + width * value(seed, i)));
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            use crate::simd;
+            if simd::avx512() {
+                #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+                fn wide<V: Fn(u64, u64) -> f64>(
+                    out: &mut Vec<f64>,
+                    first: u64,
+                    n: usize,
+                    seed: u64,
+                    value: V,
+                    scale: (f64, f64),
+                ) {
+                    row(out, first, n, seed, value, scale);
+                }
+                // SAFETY: the processor has these extensions (checked just above); `wide`
+                // is otherwise the portable loop. Exercised by the random tests on such
+                // processors, the portable loop by `scripts/check-portable.sh`.
+                #[allow(unsafe_code)]
+                return unsafe { wide(out, first, n, seed, value, scale) };
+            }
+            if simd::avx2() {
+                #[target_feature(enable = "avx2,fma")]
+                fn wide<V: Fn(u64, u64) -> f64>(
+                    out: &mut Vec<f64>,
+                    first: u64,
+                    n: usize,
+                    seed: u64,
+                    value: V,
+                    scale: (f64, f64),
+                ) {
+                    row(out, first, n, seed, value, scale);
+                }
+                // SAFETY: as above, for AVX2 and FMA.
+                #[allow(unsafe_code)]
+                return unsafe { wide(out, first, n, seed, value, scale) };
+            }
+        }
+        row(out, first, n, seed, value, scale);
     }
 
     /// Uniform `float64` values in `[low, high)`.

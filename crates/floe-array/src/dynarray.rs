@@ -318,3 +318,33 @@ impl DynArray {
         into_c128 -> Complex128,
     );
 }
+
+impl DynArray {
+    /// Elements `lo..hi` along `axis`, copied into a new block (row-major): from a block in
+    /// row-major order, one contiguous run per position of the axes before `axis`.
+    pub(crate) fn slice_axis(&self, axis: usize, lo: usize, hi: usize) -> DynArray {
+        fn cut<T: Clone>(
+            a: &ndarray::ArrayD<T>,
+            axis: usize,
+            lo: usize,
+            hi: usize,
+        ) -> ndarray::ArrayD<T> {
+            let mut shape = a.shape().to_vec();
+            let n = shape[axis];
+            shape[axis] = hi - lo;
+            if let Some(data) = a.as_slice() {
+                let inner: usize = a.shape()[axis + 1..].iter().product();
+                let outer: usize = a.shape()[..axis].iter().product();
+                let mut out = Vec::with_capacity(outer * (hi - lo) * inner);
+                for o in 0..outer {
+                    let start = (o * n + lo) * inner;
+                    out.extend_from_slice(&data[start..start + (hi - lo) * inner]);
+                }
+                return ndarray::ArrayD::from_shape_vec(shape, out).expect("the band's shape");
+            }
+            a.slice_axis(ndarray::Axis(axis), ndarray::Slice::from(lo..hi))
+                .to_owned()
+        }
+        with_array!(self, a => DynArray::from(cut(a, axis, lo, hi)))
+    }
+}

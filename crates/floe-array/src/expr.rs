@@ -143,10 +143,29 @@ pub(crate) struct Node {
 pub(crate) enum Expr {
     /// Blocks made from nothing but their position.
     Source(SourceFn),
+    /// Blocks made from their position alone by a cheap generator (`random`) that makes any
+    /// box of the array from a [`BlockInfo`] (offset and shape), not only the blocks of the
+    /// chunking: where a reduction reads them, only the bands it needs are generated.
+    Generated(SourceFn),
+    /// Every element `value` (converted to the node's dtype): blocks made as constants, and
+    /// only a band at a time where a reduction reads them (see `ReducePlan::banded_partial`).
+    Full { value: f64 },
+    /// Blocks already in memory (see [`from_held_blocks`](crate::from_held_blocks)): each
+    /// task hands out a shared reference to its block, never a copy.
+    Held(Arc<std::collections::HashMap<Vec<usize>, floe_graph::Value>>),
     /// Blockwise: output block `i` from block `i` of each input, where an input may have
     /// fewer dimensions (aligned to the right) or a length-1 axis that broadcasts (block 0).
     /// Inputs' chunks equal the output's along every axis that does not broadcast.
-    Blockwise { inputs: Vec<Array>, f: BlockFn },
+    ///
+    /// With `elementwise`, `f` computes each output element from the input elements at
+    /// the same (broadcast) position alone, so any box of the output block can be computed
+    /// from the same box of the inputs: a reduction then computes its input band by band
+    /// instead of whole (see `ReducePlan::banded_partial`).
+    Blockwise {
+        inputs: Vec<Array>,
+        f: BlockFn,
+        elementwise: bool,
+    },
     /// A tree reduction.
     Reduce(Box<ReducePlan>),
     /// Output block `i` assembled from the pieces of input blocks that overlap it:

@@ -48,6 +48,7 @@ mod scan;
 pub mod select;
 pub use select::Unique;
 mod shape;
+mod simd;
 mod slicing;
 mod spill;
 mod svg;
@@ -61,8 +62,8 @@ pub use chunks::{
 };
 pub use complex::{Complex, Complex64, Complex128};
 pub use creation::{
-    arange, empty, eye, from_fn, from_ndarray, full, full_scalar, linspace, ones, random,
-    try_from_fn, zeros,
+    arange, empty, eye, from_fn, from_held_blocks, from_ndarray, full, full_scalar, linspace, ones,
+    random, try_from_fn, zeros,
 };
 pub use diagonal::diag;
 pub use dtype::{DType, Kind};
@@ -121,7 +122,7 @@ pub fn where_(cond: &Array, x: &Array, y: &Array) -> Result<Array> {
 /// # Ok::<(), floe_array::ArrayError>(())
 /// ```
 pub fn blockwise(name: &str, inputs: &[&Array], dtype: DType, f: BlockFn) -> Result<Array> {
-    elementwise::blockwise(name, "blockwise", inputs, dtype, f)
+    elementwise::blockwise(name, "blockwise", inputs, dtype, f, false)
 }
 
 /// An array defined by any block graph: block `i` (of the given `shape` and `chunks`) is

@@ -37,6 +37,9 @@ pub(crate) fn block_of(v: &Value) -> std::result::Result<&DynArray, TaskError> {
         .ok_or_else(|| TaskError::msg("internal error: an array task received a non-array input"))
 }
 
+/// The tasks of a blockwise block's inputs, and the permutation each is viewed through.
+pub(crate) type BlockwiseInputs = (Vec<TaskId>, Vec<Option<Vec<usize>>>);
+
 impl<'b> Lowering<'b> {
     /// Lowers into `builder`.
     pub fn new(builder: &'b mut GraphBuilder) -> Self {
@@ -88,6 +91,30 @@ impl<'b> Lowering<'b> {
             .set_hints(id, TaskHints::new().output_bytes(nbytes).repeatable());
     }
 
+    /// The tasks of the input blocks of block `index` of blockwise `array`, and the axis
+    /// permutation to view each through: a transposed input is read through a permuted
+    /// view of its source block.
+    pub(crate) fn blockwise_inputs(
+        &mut self,
+        array: &Array,
+        inputs: &[Array],
+        index: &[usize],
+    ) -> Result<BlockwiseInputs> {
+        let mut deps = Vec::with_capacity(inputs.len());
+        let mut perms = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let idx = broadcast_index(array, input, index);
+            if let Expr::Transpose { input: inner, perm } = &input.node.expr {
+                deps.push(self.block(inner, &transposed_index(perm, &idx))?);
+                perms.push(Some(perm.clone()));
+            } else {
+                deps.push(self.block(input, &idx)?);
+                perms.push(None);
+            }
+        }
+        Ok((deps, perms))
+    }
+
     /// The task computing block `index` of `array`.
     ///
     /// # Errors
@@ -102,7 +129,7 @@ impl<'b> Lowering<'b> {
         // The block's size is known from the chunks: the budget plans with it. A block of
         // unknown size declares none (its upper bound would refuse tasks that fit); the
         // budget expects what blocks of the same name came out as.
-        if !array.has_unknown_chunks() {
+        if !array.has_unknown_chunks() && !matches!(array.node.expr, Expr::Held(_)) {
             let nbytes = array.chunks().block_shape(index).iter().product::<usize>()
                 * array.dtype().itemsize();
             self.hint_bytes(id, nbytes);
@@ -117,26 +144,37 @@ impl<'b> Lowering<'b> {
             &index.iter().map(|&i| i as u32).collect::<Vec<_>>(),
         );
         match &node.expr {
-            Expr::Source(f) => {
+            Expr::Source(f) | Expr::Generated(f) => {
                 let f = f.clone();
                 let info = block_info(array, index);
                 self.add(memo, key, &[], Arc::new(move |_| f(&info).map(block_value)))
             }
-            Expr::Blockwise { inputs, f } => {
+            Expr::Full { value } => {
+                let (dtype, value) = (node.dtype, *value);
+                let shape = block_info(array, index).shape;
+                self.add(
+                    memo,
+                    key,
+                    &[],
+                    Arc::new(move |_| Ok(block_value(DynArray::full(dtype, &shape, value)))),
+                )
+            }
+            Expr::Held(blocks) => {
+                let block = blocks.get(index).cloned();
+                self.add(
+                    memo,
+                    key,
+                    &[],
+                    Arc::new(move |_| {
+                        block.clone().ok_or_else(|| {
+                            TaskError::msg("internal error: a held block is missing")
+                        })
+                    }),
+                )
+            }
+            Expr::Blockwise { inputs, f, .. } => {
                 let info = block_info(array, index);
-                let mut deps = Vec::with_capacity(inputs.len());
-                let mut perms: Vec<Option<Vec<usize>>> = Vec::with_capacity(inputs.len());
-                for input in inputs {
-                    let idx = broadcast_index(array, input, index);
-                    // A transposed input is read through a permuted view of its source block.
-                    if let Expr::Transpose { input: inner, perm } = &input.node.expr {
-                        deps.push(self.block(inner, &transposed_index(perm, &idx))?);
-                        perms.push(Some(perm.clone()));
-                    } else {
-                        deps.push(self.block(input, &idx)?);
-                        perms.push(None);
-                    }
-                }
+                let (deps, perms) = self.blockwise_inputs(array, inputs, index)?;
                 let f = f.clone();
                 let unknown = array.has_unknown_chunks().then(|| {
                     let flags: Vec<Vec<bool>> =
@@ -338,7 +376,7 @@ impl<'b> Lowering<'b> {
 
 /// The input block index of output block `index` of a transpose by `perm` (output axis
 /// `i` is input axis `perm[i]`).
-fn transposed_index(perm: &[usize], index: &[usize]) -> Vec<usize> {
+pub(crate) fn transposed_index(perm: &[usize], index: &[usize]) -> Vec<usize> {
     let mut idx = vec![0; perm.len()];
     for (i, &p) in perm.iter().enumerate() {
         idx[p] = index[i];

@@ -92,6 +92,7 @@ impl Array {
             Expr::Blockwise {
                 inputs: vec![self.clone()],
                 f,
+                elementwise: false,
             },
         );
         let mut perm: Vec<usize> = (1..=self.ndim()).collect();
@@ -183,6 +184,7 @@ impl Array {
             Expr::Blockwise {
                 inputs: vec![self.clone()],
                 f,
+                elementwise: false,
             },
         ))
     }

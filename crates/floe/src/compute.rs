@@ -233,8 +233,8 @@ pub fn graph<C: Compute + ?Sized>(what: &C) -> Result<(Graph, Vec<TaskId>)> {
 
 /// Computes every block of `arrays` (shared work once) and returns arrays over the blocks
 /// kept in memory — Dask's `persist`: later computations start from the blocks instead of
-/// recomputing them. Each array keeps its shape, dtype and blocks; a use of a block copies
-/// it out of the kept one.
+/// recomputing them. Each array keeps its shape, dtype and blocks; tasks read the kept
+/// blocks in place (shared, never copied).
 ///
 /// # Examples
 ///
@@ -284,7 +284,8 @@ pub fn persist(arrays: &[Array]) -> Result<Vec<Array>> {
                 key: floe_graph::Key::named(a.name()),
                 expected: "DynArray",
             })?;
-            blocks.insert(i, block);
+            // Kept in the array's declared dtype (a block function may return another).
+            blocks.insert(i, block.astype(a.dtype()));
         }
         let kept = if a.has_unknown_chunks() {
             // The blocks' real sizes become the kept array's chunks.
@@ -292,27 +293,17 @@ pub fn persist(arrays: &[Array]) -> Result<Vec<Array>> {
             // Blocks left empty by a selection are dropped: renumber the kept ones.
             let (sizes, keep) = floe_array::select::without_empty_blocks(&sizes);
             let shape: Vec<usize> = sizes.iter().map(|s| s.iter().sum()).collect();
-            floe_array::try_from_fn(
-                &shape,
-                &floe_array::Chunks::new(&shape, sizes)?,
-                a.dtype(),
-                move |info| {
-                    let old: Vec<usize> =
-                        info.index.iter().zip(&keep).map(|(&j, k)| k[j]).collect();
-                    blocks.get(&old).cloned().ok_or_else(|| {
-                        floe_graph::TaskError::msg(format!("persisted block {old:?} is missing"))
-                    })
-                },
-            )?
-        } else {
-            floe_array::try_from_fn(a.shape(), a.chunks(), a.dtype(), move |info| {
-                blocks.get(&info.index).cloned().ok_or_else(|| {
-                    floe_graph::TaskError::msg(format!(
-                        "persisted block {:?} is missing",
-                        info.index
-                    ))
+            let chunks = floe_array::Chunks::new(&shape, sizes)?;
+            let renumbered = chunks
+                .block_indices()
+                .filter_map(|new| {
+                    let old: Vec<usize> = new.iter().zip(&keep).map(|(&j, k)| k[j]).collect();
+                    blocks.remove(&old).map(|b| (new, b))
                 })
-            })?
+                .collect();
+            floe_array::from_held_blocks(&shape, &chunks, a.dtype(), renumbered)?
+        } else {
+            floe_array::from_held_blocks(a.shape(), a.chunks(), a.dtype(), blocks)?
         };
         out.push(kept.named("persist"));
     }
@@ -438,7 +429,9 @@ pub fn visualize<C: Compute + ?Sized>(
 /// use floe::array;
 ///
 /// floe::config::set(floe::Config::default().memory_limit(64 << 20));
-/// let x = array::random::uniform(&[4000, 4000], [1000_usize, 1000], 0, 0.0, 1.0)?;
+/// // Data made by a block function (as a file reader makes it).
+/// let x = array::random::uniform(&[4000, 4000], [1000_usize, 1000], 0, 0.0, 1.0)?
+///     .map_blocks(&[], array::DType::F64, |b, _| Ok(b[0].clone()))?;
 /// // Deviations from the mean of all of x, summed by column: x is needed twice.
 /// let y = x.sub(&x.mean(array::Axes::All)?)?.abs()?.sum(0)?;
 /// let p = floe::plan(&y)?;

@@ -178,12 +178,14 @@ pub fn broadcast_shapes(op: &'static str, shapes: &[&[usize]]) -> Result<Vec<usi
 
 /// Builds a blockwise node over `inputs`, broadcasting them and rechunking where their
 /// blocks do not line up. `f` computes an output block from the input blocks.
+/// With `elementwise`, `f` is elementwise (see [`Expr::Blockwise`]).
 pub(crate) fn blockwise(
     name: &str,
     op: &'static str,
     inputs: &[&Array],
     dtype: DType,
     f: crate::expr::BlockFn,
+    elementwise: bool,
 ) -> Result<Array> {
     crate::select::check_blockwise_unknown(op, inputs)?;
     let shapes: Vec<&[usize]> = inputs.iter().map(|a| a.shape()).collect();
@@ -225,7 +227,11 @@ pub(crate) fn blockwise(
         shape,
         dtype,
         chunks,
-        Expr::Blockwise { inputs: aligned, f },
+        Expr::Blockwise {
+            inputs: aligned,
+            f,
+            elementwise,
+        },
     ))
 }
 
@@ -283,7 +289,7 @@ pub(crate) fn from_parts(
                 })
             })
         });
-    blockwise(name, name, &[re, im], dtype, kernel)
+    blockwise(name, name, &[re, im], dtype, kernel, true)
 }
 
 impl Array {
@@ -299,7 +305,7 @@ impl Array {
         let f: crate::expr::BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| {
             kernels::binary(op, &blocks[0], &blocks[1], compute_in, out, &info.shape)
         });
-        blockwise(op.name(), op.name(), &[self, other], out, f)
+        blockwise(op.name(), op.name(), &[self, other], out, f, true)
     }
 
     /// Applies a binary operation with a scalar on the right (`x + 1.0`).
@@ -374,7 +380,7 @@ impl Array {
             };
             kernels::binary(op, a, b, compute_in, out, &info.shape)
         });
-        blockwise(op.name(), op.name(), &[self], out, f)
+        blockwise(op.name(), op.name(), &[self], out, f, true)
     }
 
     /// Applies a unary function elementwise (`sqrt`, `isnan`…).
@@ -387,7 +393,7 @@ impl Array {
         let f: crate::expr::BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], _: &BlockInfo| {
             kernels::unary(op, &blocks[0], out)
         });
-        blockwise(op.name(), op.name(), &[self], out, f)
+        blockwise(op.name(), op.name(), &[self], out, f, true)
     }
 
     /// The elements converted to `dtype` (NumPy's `astype`).
@@ -398,7 +404,7 @@ impl Array {
         let f: crate::expr::BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], _: &BlockInfo| {
             Ok(blocks[0].to_owned().astype(dtype))
         });
-        blockwise("astype", "astype", &[self], dtype, f).expect("one input always broadcasts")
+        blockwise("astype", "astype", &[self], dtype, f, true).expect("one input always broadcasts")
     }
 
     /// `where(cond, x, y)`: elements of `x` where `cond` is true, of `y` elsewhere,
@@ -412,7 +418,7 @@ impl Array {
         let f: crate::expr::BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| {
             kernels::select(&blocks[0], &blocks[1], &blocks[2], out, &info.shape)
         });
-        blockwise("where", "where", &[cond, x, y], out, f)
+        blockwise("where", "where", &[cond, x, y], out, f, true)
     }
 
     /// Limits the values to `[min, max]` (NumPy's `clip`); the dtype is kept.
@@ -499,7 +505,7 @@ impl Array {
             }
             Ok(out)
         });
-        blockwise("map_blocks", "map_blocks", &inputs, dtype, g)
+        blockwise("map_blocks", "map_blocks", &inputs, dtype, g, false)
     }
 }
 

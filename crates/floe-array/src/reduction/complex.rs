@@ -101,6 +101,7 @@ fn part(z: &Array, imag: bool, masked: bool) -> Result<Array> {
         &[z],
         dtype,
         f,
+        true,
     )
 }
 

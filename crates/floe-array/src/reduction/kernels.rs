@@ -79,9 +79,10 @@ fn fold_keepdims<T: Copy, S: Clone>(
 }
 
 /// Kahan summation state: (sum, compensation).
-type Kahan = (f64, f64);
+pub(crate) type Kahan = (f64, f64);
 
-fn kahan_add(s: &Kahan, x: f64) -> Kahan {
+#[inline(always)]
+pub(crate) fn kahan_add(s: &Kahan, x: f64) -> Kahan {
     let y = x - s.1;
     let t = s.0 + y;
     let c = (t - s.0) - y;
@@ -90,10 +91,11 @@ fn kahan_add(s: &Kahan, x: f64) -> Kahan {
     (t, if c.is_finite() { c } else { 0.0 })
 }
 
-/// Sum over `axes` in `f64`: plain sums over groups of 128 positions along the first
-/// reduced axis, the group sums combined with Kahan compensation. The error grows with the
-/// group size plus the number of groups rather than with the number of elements, at the
-/// cost of one addition per element.
+/// Sum over `axes` in `f64`. Blocks in C order with consecutive reduced axes (nearly all)
+/// take the loops of [`super::sum`]; others plain sums over groups of 128 positions along
+/// the first reduced axis, the group sums combined with Kahan compensation. Either way the
+/// error grows with the group size plus the number of groups rather than with the number
+/// of elements, at the cost of one addition per element.
 fn float_sum<T: Element>(x: ArrayViewD<'_, T>, axes: &[usize], skip_nan: bool) -> ArrayD<f64> {
     float_sum_of(x, axes, move |v: T| {
         let v = v.to_f64();
@@ -108,6 +110,9 @@ fn float_sum_of<T: Copy>(
     axes: &[usize],
     term: impl Fn(T) -> f64 + Copy,
 ) -> ArrayD<f64> {
+    if let Some(sum) = super::sum::sum(&x, axes, term) {
+        return sum;
+    }
     const GROUP: usize = 128;
     let plain = move |s: &f64, v: T| s + term(v);
     let Some(&first) = axes.first() else {
@@ -509,62 +514,87 @@ fn combine_blocks<T: Ops>(op: ReduceOp, parts: &[&DynArray]) -> Result<DynArray,
             full
         }
     };
-    let parts = kept.as_slice();
-    let mut acc: ArrayD<T> = T::view(parts[0])
-        .ok_or_else(|| internal("partial dtype"))?
-        .to_owned();
-    for p in &parts[1..] {
-        let p = T::view(p).ok_or_else(|| internal("partial dtype"))?;
-        let f: fn(T, T) -> T = match op {
-            ReduceOp::Sum | ReduceOp::NanSum | ReduceOp::Any => T::add,
-            ReduceOp::Prod | ReduceOp::All => T::mul,
-            ReduceOp::Min | ReduceOp::Max | ReduceOp::NanMin | ReduceOp::NanMax => {
-                let max = matches!(op, ReduceOp::Max | ReduceOp::NanMax);
-                let skip = matches!(op, ReduceOp::NanMin | ReduceOp::NanMax);
-                match (max, skip) {
-                    (true, false) => |a, b| {
-                        if T::is_nan(a) || T::is_nan(b) {
-                            if T::is_nan(a) { a } else { b }
-                        } else if b > a {
-                            b
-                        } else {
-                            a
-                        }
-                    },
-                    (false, false) => |a, b| {
-                        if T::is_nan(a) || T::is_nan(b) {
-                            if T::is_nan(a) { a } else { b }
-                        } else if b < a {
-                            b
-                        } else {
-                            a
-                        }
-                    },
-                    (true, true) => |a, b| {
-                        if T::is_nan(a) {
-                            b
-                        } else if T::is_nan(b) || b <= a {
-                            a
-                        } else {
-                            b
-                        }
-                    },
-                    (false, true) => |a, b| {
-                        if T::is_nan(a) {
-                            b
-                        } else if T::is_nan(b) || b >= a {
-                            a
-                        } else {
-                            b
-                        }
-                    },
-                }
+    let parts = kept
+        .iter()
+        .map(|p| T::view(p).ok_or_else(|| internal("partial dtype")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let f: fn(T, T) -> T = match op {
+        ReduceOp::Sum | ReduceOp::NanSum | ReduceOp::Any => T::add,
+        ReduceOp::Prod | ReduceOp::All => T::mul,
+        ReduceOp::Min | ReduceOp::Max | ReduceOp::NanMin | ReduceOp::NanMax => {
+            let max = matches!(op, ReduceOp::Max | ReduceOp::NanMax);
+            let skip = matches!(op, ReduceOp::NanMin | ReduceOp::NanMax);
+            match (max, skip) {
+                (true, false) => |a, b| {
+                    if T::is_nan(a) || T::is_nan(b) {
+                        if T::is_nan(a) { a } else { b }
+                    } else if b > a {
+                        b
+                    } else {
+                        a
+                    }
+                },
+                (false, false) => |a, b| {
+                    if T::is_nan(a) || T::is_nan(b) {
+                        if T::is_nan(a) { a } else { b }
+                    } else if b < a {
+                        b
+                    } else {
+                        a
+                    }
+                },
+                (true, true) => |a, b| {
+                    if T::is_nan(a) {
+                        b
+                    } else if T::is_nan(b) || b <= a {
+                        a
+                    } else {
+                        b
+                    }
+                },
+                (false, true) => |a, b| {
+                    if T::is_nan(a) {
+                        b
+                    } else if T::is_nan(b) || b >= a {
+                        a
+                    } else {
+                        b
+                    }
+                },
             }
-            _ => return Err(internal("not a block reduction")),
-        };
-        acc.zip_mut_with(&p, |a, &b| *a = f(*a, b));
+        }
+        _ => return Err(internal("not a block reduction")),
+    };
+    Ok(T::wrap(fold_parts(&parts, f)))
+}
+
+/// `f` folded over equally shaped `parts` position by position, left to right. Contiguous
+/// parts are folded a band at a time (the band's results stay in cache while each part's
+/// band streams past), so the result is written once and each part read once.
+fn fold_parts<T: Copy>(parts: &[ArrayViewD<'_, T>], f: impl Fn(T, T) -> T) -> ArrayD<T> {
+    const BAND: usize = 4096;
+    let slices: Option<Vec<&[T]>> = parts
+        .iter()
+        .map(|p| p.as_slice().filter(|_| p.shape() == parts[0].shape()))
+        .collect();
+    let Some(slices) = slices else {
+        let mut acc = parts[0].to_owned();
+        for p in &parts[1..] {
+            acc.zip_mut_with(p, |a, &b| *a = f(*a, b));
+        }
+        return acc;
+    };
+    let mut out = slices[0].to_vec();
+    for start in (0..out.len()).step_by(BAND) {
+        let end = (start + BAND).min(out.len());
+        let band = &mut out[start..end];
+        for s in &slices[1..] {
+            for (a, &b) in band.iter_mut().zip(&s[start..end]) {
+                *a = f(*a, b);
+            }
+        }
     }
-    Ok(T::wrap(acc))
+    ArrayD::from_shape_vec(parts[0].raw_dim(), out).expect("the parts' shape")
 }
 
 /// Merges the partials of sibling tree nodes (in block order).
@@ -586,27 +616,33 @@ pub(crate) fn combine(
                 with_dtype!(first.dtype(), T => combine_blocks::<T>(op, &blocks)?),
             ))
         }
-        Partial::Mean { sum, n } => {
-            let (mut sum, mut n) = (sum.clone(), *n);
-            for p in &parts[1..] {
+        Partial::Mean { .. } => {
+            let (mut sums, mut n) = (Vec::with_capacity(parts.len()), 0.0);
+            for p in parts {
                 let Partial::Mean { sum: sb, n: nb } = p else {
                     return Err(internal("mixed partials"));
                 };
-                sum += sb;
+                sums.push(sb.view());
                 n += nb;
             }
-            Ok(Partial::Mean { sum, n })
+            Ok(Partial::Mean {
+                sum: fold_parts(&sums, |a, b| a + b),
+                n,
+            })
         }
-        Partial::NanMean { sum, n } => {
-            let (mut sum, mut n) = (sum.clone(), n.clone());
-            for p in &parts[1..] {
+        Partial::NanMean { .. } => {
+            let (mut sums, mut ns) = (Vec::new(), Vec::new());
+            for p in parts {
                 let Partial::NanMean { sum: sb, n: nb } = p else {
                     return Err(internal("mixed partials"));
                 };
-                sum += sb;
-                n += nb;
+                sums.push(sb.view());
+                ns.push(nb.view());
             }
-            Ok(Partial::NanMean { sum, n })
+            Ok(Partial::NanMean {
+                sum: fold_parts(&sums, |a, b| a + b),
+                n: fold_parts(&ns, |a, b| a + b),
+            })
         }
         Partial::Moments { n, mean, m2 } => {
             let (mut n, mut mean, mut m2) = (n.clone(), mean.clone(), m2.clone());
@@ -677,6 +713,62 @@ pub(crate) fn combine(
             }
             Ok(Partial::Arg { value, index, span })
         }
+    }
+}
+
+/// Merges the partial of a block's next band into the partial of the bands before it.
+/// Float sums (of a sum, a mean, a NaN-skipping mean) are added with Kahan compensation
+/// carried in `comp` (see [`finish_bands`]), as a block's group sums are; other partials
+/// combine as siblings do.
+pub(crate) fn merge_band(
+    op: ReduceOp,
+    acc: Partial,
+    p: Partial,
+    comp: &mut Option<ArrayD<f64>>,
+    axes: &[usize],
+) -> Result<Partial, TaskError> {
+    fn add(total: &mut ArrayD<f64>, comp: &mut Option<ArrayD<f64>>, next: &ArrayD<f64>) {
+        let c = comp.get_or_insert_with(|| ArrayD::zeros(total.raw_dim()));
+        Zip::from(total)
+            .and(c)
+            .and(next)
+            .for_each(|t, c, &s| (*t, *c) = kahan_add(&(*t, *c), s));
+    }
+    Ok(match (acc, p) {
+        (Partial::Mean { mut sum, n }, Partial::Mean { sum: next, n: m }) => {
+            add(&mut sum, comp, &next);
+            Partial::Mean { sum, n: n + m }
+        }
+        (Partial::NanMean { mut sum, mut n }, Partial::NanMean { sum: next, n: m }) => {
+            add(&mut sum, comp, &next);
+            n += &m;
+            Partial::NanMean { sum, n }
+        }
+        (Partial::Block(DynArray::F64(mut sum)), Partial::Block(DynArray::F64(next)))
+            if matches!(op, ReduceOp::Sum | ReduceOp::NanSum) =>
+        {
+            add(&mut sum, comp, &next);
+            Partial::Block(DynArray::F64(sum))
+        }
+        (acc, p) => combine(op, &[&acc, &p], axes)?,
+    })
+}
+
+/// The partial of a block summed in bands: the compensation [`merge_band`] carried taken
+/// off the sums.
+pub(crate) fn finish_bands(p: Partial, comp: Option<ArrayD<f64>>) -> Partial {
+    let Some(comp) = comp else {
+        return p;
+    };
+    let fix = |mut sum: ArrayD<f64>| {
+        sum.zip_mut_with(&comp, |t, &c| *t -= c);
+        sum
+    };
+    match p {
+        Partial::Mean { sum, n } => Partial::Mean { sum: fix(sum), n },
+        Partial::NanMean { sum, n } => Partial::NanMean { sum: fix(sum), n },
+        Partial::Block(DynArray::F64(sum)) => Partial::Block(DynArray::F64(fix(sum))),
+        other => other,
     }
 }
 

@@ -20,15 +20,17 @@
 
 pub(crate) mod complex;
 pub(crate) mod kernels;
+mod sum;
 
 use std::sync::Arc;
 
 use floe_graph::{Key, TaskId, Value};
 
 use crate::error::normalize_axis;
+use crate::expr::BlockRef;
 use crate::expr::Expr;
 use crate::lower::{Lowering, block_of, block_value};
-use crate::{Array, ArrayError, Chunks, DType, Result};
+use crate::{Array, ArrayError, Chunks, DType, DynArray, Result};
 
 pub(crate) use kernels::Partial;
 
@@ -259,6 +261,11 @@ pub(crate) struct ReducePlan {
 /// keep up with the partials on any realistic core count. An explicit `split_every` keeps
 /// the tree.
 pub const CHAIN_PARTIAL_BYTES: usize = 1 << 20;
+
+/// The bytes of elementwise result made at a time when a reduction computes its input in
+/// bands (see `ReducePlan::banded_partial`): the band, the inputs' bands and the band's
+/// partial stay in a core's second-level cache.
+const BAND_BYTES: usize = 256 << 10;
 
 impl Array {
     /// Reduces `axes` with `op`, as a tree of fan-in `split_every` (default [`DEFAULT_SPLIT_EVERY`], 4).
@@ -546,7 +553,11 @@ impl ReducePlan {
         let op = self.op;
         let axes = self.axes.clone();
         let hint = self.partial_bytes(index);
-        let id = if level == 0 {
+        let id = if level == 0
+            && let Some(id) = self.banded_partial(lowering, index, memo.clone())?
+        {
+            id
+        } else if level == 0 {
             let dep = lowering.block(&self.input, index)?;
             let info = crate::lower::block_info(&self.input, index);
             let key = Key::new(&format!("{}-partial", op.name()), &as_u32(index));
@@ -566,6 +577,79 @@ impl ReducePlan {
         };
         lowering.hint_bytes(id, hint);
         Ok(id)
+    }
+
+    /// The partial of block `index` of an elementwise input (`x + x.T`, `(a - b) ** 2`),
+    /// computed a band at a time along the first reduced axis from the blocks below the
+    /// elementwise chain: each band of the result is made, reduced while it is in cache,
+    /// and its partial merged into the running one, so neither the block nor the chain's
+    /// intermediates are ever made whole (see [`Band`]). `None` (the block is computed
+    /// whole, then reduced) when the input is not elementwise, constant or generated, its
+    /// sizes are unknown, or it fits one band.
+    ///
+    /// The choice depends on the graph's nodes alone, never on what else is computed with
+    /// them, so a result is the same to the bit whatever it is computed with. Where another
+    /// output needs the elementwise block too (`y - y.mean(0)`), the chain runs twice — once
+    /// whole, once in bands — instead of the block being held until the mean is known.
+    fn banded_partial(
+        &self,
+        lowering: &mut Lowering<'_>,
+        index: &[usize],
+        memo: crate::lower::MemoKey,
+    ) -> Result<Option<TaskId>> {
+        let input = &self.input;
+        let Some(&axis) = self.axes.first() else {
+            return Ok(None);
+        };
+        if !Band::banded(input, input.shape()[axis], axis) {
+            return Ok(None);
+        }
+        let info = crate::lower::block_info(input, index);
+        let n = info.shape[axis];
+        let slice_bytes: usize = info
+            .shape
+            .iter()
+            .enumerate()
+            .filter(|&(a, _)| a != axis)
+            .map(|(_, &s)| s)
+            .product::<usize>()
+            * input.dtype().itemsize();
+        let rows = (BAND_BYTES / slice_bytes.max(1)).max(1);
+        if rows >= n {
+            return Ok(None);
+        }
+        let mut deps = Vec::new();
+        let band = Band::plan(lowering, input, index, axis, &mut deps)?;
+        let (op, axes) = (self.op, self.axes.clone());
+        let key = Key::new(&format!("{}-partial", op.name()), &as_u32(index));
+        let id = lowering.add(
+            memo,
+            key,
+            &deps,
+            Arc::new(move |values: &[Value]| {
+                let blocks = values
+                    .iter()
+                    .map(block_of)
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                // Float sums of bands are added as a block's group sums are, with Kahan
+                // compensation (`comp`): a block summed in bands is as accurate as whole.
+                let (mut acc, mut comp): (Option<Partial>, _) = (None, None);
+                for lo in (0..n).step_by(rows) {
+                    let hi = (lo + rows).min(n);
+                    let (out, band_info) = band.eval(&blocks, axis, lo, hi, n)?;
+                    let p = kernels::partial(op, &out, &axes, &band_info)?;
+                    acc = Some(match acc {
+                        None => p,
+                        Some(q) => kernels::merge_band(op, q, p, &mut comp, &axes)?,
+                    });
+                }
+                let p = acc.ok_or_else(|| {
+                    floe_graph::TaskError::msg("internal error: a banded partial of no band")
+                })?;
+                Ok(crate::spill::partial_value(kernels::finish_bands(p, comp)))
+            }),
+        )?;
+        Ok(Some(id))
     }
 
     /// An upper bound of the bytes of a tree node's partial at `index`: the block with its
@@ -664,6 +748,265 @@ impl ReducePlan {
                 )?))
             }),
         )
+    }
+}
+
+/// How a reduction makes one band of an elementwise block (see
+/// `ReducePlan::banded_partial`): the elementwise chain down to the blocks it reads, each
+/// node evaluated on rows `lo..hi` of its own inputs along the band's axis.
+enum Band {
+    /// The task input `dep` (a made block), seen through `perm`, with `ndim` axes aligned
+    /// to the right of its consumer's.
+    Block {
+        dep: usize,
+        perm: Option<Vec<usize>>,
+        ndim: usize,
+    },
+    /// A constant block (`full`, `ones`, `zeros`, transposed or not), as its consumer sees
+    /// it (`info`): each band made as a constant, never the block.
+    Full {
+        value: f64,
+        dtype: DType,
+        info: crate::BlockInfo,
+    },
+    /// A generated block (`random`), seen through `perm`, with `ndim` axes aligned to the
+    /// right of its consumer's: each band generated as a box of the array (`info`, in the
+    /// generator's own axes), never the block.
+    Generated {
+        f: crate::expr::SourceFn,
+        info: crate::BlockInfo,
+        perm: Option<Vec<usize>>,
+    },
+    /// An elementwise node of the chain: `f` over its inputs' bands.
+    Elementwise {
+        f: crate::expr::BlockFn,
+        info: crate::BlockInfo,
+        inputs: Vec<Band>,
+    },
+}
+
+/// A band of one input: cut from a made block, the block whole (an input broadcast along
+/// the band's axis), or made by an elementwise node.
+enum BandValue<'a> {
+    Borrowed(&'a DynArray),
+    Owned(DynArray),
+}
+
+impl BandValue<'_> {
+    fn get(&self) -> &DynArray {
+        match self {
+            BandValue::Borrowed(b) => b,
+            BandValue::Owned(b) => b,
+        }
+    }
+}
+
+impl Band {
+    /// Whether the blocks of `array` are made band by band along `axis`, of length `n` in
+    /// the blocks' consumer: an elementwise, constant or generated node of known sizes, not
+    /// complex, as long as its consumer along `axis` (no broadcasting along it).
+    fn banded(array: &Array, n: usize, axis: usize) -> bool {
+        matches!(
+            array.node.expr,
+            Expr::Blockwise {
+                elementwise: true,
+                ..
+            } | Expr::Full { .. }
+                | Expr::Generated(_)
+        ) && !array.has_unknown_chunks()
+            && !array.dtype().is_complex()
+            && array.shape().get(axis) == Some(&n)
+    }
+
+    /// The band plan of block `index` of `array` (banded: see [`Band::banded`]), the
+    /// blocks it reads appended to `deps`.
+    fn plan(
+        lowering: &mut Lowering<'_>,
+        array: &Array,
+        index: &[usize],
+        axis: usize,
+        deps: &mut Vec<TaskId>,
+    ) -> Result<Band> {
+        let (inputs, f) = match &array.node.expr {
+            Expr::Blockwise { inputs, f, .. } => (inputs, f),
+            _ => return Ok(Band::constant(array, index).expect("banded: a constant")),
+        };
+        let n = array.shape()[axis];
+        let mut bands = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let idx = crate::lower::broadcast_index(array, input, index);
+            let band = if input.ndim() == array.ndim() && Band::banded(input, n, axis) {
+                Band::plan(lowering, input, &idx, axis, deps)?
+            } else if let Some(constant) = Band::constant(input, &idx) {
+                constant
+            } else {
+                let (id, perm) = match &input.node.expr {
+                    // A transposed input is read through a permuted view of its block.
+                    Expr::Transpose { input: inner, perm } => (
+                        lowering.block(inner, &crate::lower::transposed_index(perm, &idx))?,
+                        Some(perm.clone()),
+                    ),
+                    _ => (lowering.block(input, &idx)?, None),
+                };
+                deps.push(id);
+                Band::Block {
+                    dep: deps.len() - 1,
+                    perm,
+                    ndim: input.ndim(),
+                }
+            };
+            bands.push(band);
+        }
+        Ok(Band::Elementwise {
+            f: f.clone(),
+            info: crate::lower::block_info(array, index),
+            inputs: bands,
+        })
+    }
+
+    /// Block `index` of `array` if `array` is a constant or generated, or a transposed
+    /// one: made a band at a time, never whole.
+    fn constant(array: &Array, index: &[usize]) -> Option<Band> {
+        let (inner, perm) = match &array.node.expr {
+            Expr::Transpose { input, perm } => (input, Some(perm.clone())),
+            _ => (array, None),
+        };
+        match &inner.node.expr {
+            Expr::Full { value } => Some(Band::Full {
+                value: *value,
+                dtype: array.dtype(),
+                info: crate::lower::block_info(array, index),
+            }),
+            Expr::Generated(f) if !inner.has_unknown_chunks() => {
+                let stored = match &perm {
+                    Some(p) => crate::lower::transposed_index(p, index),
+                    None => index.to_vec(),
+                };
+                Some(Band::Generated {
+                    f: f.clone(),
+                    info: crate::lower::block_info(inner, &stored),
+                    perm,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The band of a generated block along its consumer's `axis` (its own axis for it,
+    /// through `perm`, unless it has none or broadcasts along it).
+    fn generated_band(
+        f: &crate::expr::SourceFn,
+        info: &crate::BlockInfo,
+        perm: Option<&[usize]>,
+        ax: Option<usize>,
+        (lo, hi, n): (usize, usize, usize),
+    ) -> std::result::Result<DynArray, floe_graph::TaskError> {
+        let stored = ax.map(|ax| perm.map_or(ax, |p| p[ax]));
+        match stored {
+            Some(s) if info.shape[s] == n => {
+                let mut band = info.clone();
+                band.shape[s] = hi - lo;
+                band.offset[s] += lo;
+                f(&band)
+            }
+            _ => f(info),
+        }
+    }
+
+    /// Rows `lo..hi` along `axis` (of length `n` in the block) of this node's block
+    /// (elementwise, or a constant at the top), and where that band sits.
+    fn eval(
+        &self,
+        blocks: &[&DynArray],
+        axis: usize,
+        lo: usize,
+        hi: usize,
+        n: usize,
+    ) -> std::result::Result<(DynArray, crate::BlockInfo), floe_graph::TaskError> {
+        let (f, info, inputs) = match self {
+            Band::Elementwise { f, info, inputs } => (f, info, inputs),
+            Band::Full { value, dtype, info } => {
+                let mut band_info = info.clone();
+                band_info.shape[axis] = hi - lo;
+                band_info.offset[axis] += lo;
+                let band = DynArray::full(*dtype, &band_info.shape, *value);
+                return Ok((band, band_info));
+            }
+            Band::Generated { f, info, perm } => {
+                let band = Band::generated_band(f, info, perm.as_deref(), Some(axis), (lo, hi, n))?;
+                let mut band_info = info.clone();
+                band_info.shape[axis] = hi - lo;
+                band_info.offset[axis] += lo;
+                return Ok((band, band_info));
+            }
+            Band::Block { .. } => {
+                return Err(floe_graph::TaskError::msg(
+                    "internal error: a band plan whose top is a block",
+                ));
+            }
+        };
+        let ndim = info.shape.len();
+        let values = inputs
+            .iter()
+            .map(|input| {
+                Ok(match input {
+                    Band::Block { dep, perm, ndim: k } => {
+                        let b = blocks[*dep];
+                        // The input's own axis for the band's, unless it has none or
+                        // broadcasts along it: then it is used whole.
+                        let cut = axis.checked_sub(ndim - k).and_then(|ax| {
+                            let stored = perm.as_ref().map_or(ax, |p| p[ax]);
+                            (b.shape()[stored] == n).then_some(stored)
+                        });
+                        match cut {
+                            Some(stored) => BandValue::Owned(b.slice_axis(stored, lo, hi)),
+                            None => BandValue::Borrowed(b),
+                        }
+                    }
+                    Band::Elementwise { .. } => {
+                        BandValue::Owned(input.eval(blocks, axis, lo, hi, n)?.0)
+                    }
+                    // A constant's band: as long as the consumer's along its own axis for
+                    // the band's, unless it broadcasts there.
+                    Band::Full { value, dtype, info } => {
+                        let mut shape = info.shape.clone();
+                        let k = shape.len();
+                        if let Some(ax) = axis.checked_sub(ndim - k)
+                            && shape[ax] == n
+                        {
+                            shape[ax] = hi - lo;
+                        }
+                        BandValue::Owned(DynArray::full(*dtype, &shape, *value))
+                    }
+                    Band::Generated { f, info, perm } => {
+                        let ax = axis.checked_sub(ndim - info.shape.len());
+                        BandValue::Owned(Band::generated_band(
+                            f,
+                            info,
+                            perm.as_deref(),
+                            ax,
+                            (lo, hi, n),
+                        )?)
+                    }
+                })
+            })
+            .collect::<std::result::Result<Vec<_>, floe_graph::TaskError>>()?;
+        let refs: Vec<BlockRef<'_>> = inputs
+            .iter()
+            .zip(&values)
+            .map(|(input, v)| {
+                let perm = match input {
+                    Band::Block { perm, .. } | Band::Generated { perm, .. } => perm.as_deref(),
+                    Band::Elementwise { .. } | Band::Full { .. } => None,
+                };
+                BlockRef::permuted(v.get(), perm)
+            })
+            .collect();
+        let mut band_info = info.clone();
+        band_info.shape[axis] = hi - lo;
+        band_info.offset[axis] += lo;
+        let out = f(&refs, &band_info)?;
+        Ok((out, band_info))
     }
 }
 

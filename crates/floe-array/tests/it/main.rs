@@ -8,6 +8,7 @@ mod complex;
 mod creation;
 mod elementwise;
 mod errors;
+mod fused;
 mod numpy;
 mod overlap;
 mod pictures;

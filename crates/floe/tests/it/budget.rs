@@ -14,7 +14,15 @@ const CHILD_OUT: &str = "FLOE_TEST_CHILD_OUT";
 
 /// 4096 × 8192 float64 (256 MiB) in blocks of 64 rows (4 MiB).
 fn x() -> Array {
-    array::random::uniform(&[4096, 8192], [64_usize, 8192], 7, 0.0, 1.0).unwrap()
+    made(array::random::uniform(&[4096, 8192], [64_usize, 8192], 7, 0.0, 1.0).unwrap())
+}
+
+/// `x` with its blocks made whole by a block function: a reduction reads generated data
+/// and elementwise results in bands, never holding their blocks; data made by a block
+/// function (a file's, a model's) must be held, which is what these tests are about.
+fn made(x: Array) -> Array {
+    x.map_blocks(&[], array::DType::F64, |b, _| Ok(b[0].clone()))
+        .unwrap()
 }
 
 fn anomaly(x: &Array) -> Array {
@@ -120,7 +128,7 @@ fn unbudgeted() -> Scheduler {
 #[test]
 fn the_plan_predicts_the_measured_peak() {
     // 512 × 4096 float64 (16 MiB) in 16 blocks of 1 MiB; budgets from 4 to 8 blocks.
-    let x = array::random::uniform(&[512, 4096], [32_usize, 4096], 3, 0.0, 1.0).unwrap();
+    let x = made(array::random::uniform(&[512, 4096], [32_usize, 4096], 3, 0.0, 1.0).unwrap());
     let work = [
         anomaly(&x).abs().unwrap().sum(0).unwrap(),
         x.std(0, 0).unwrap(),
@@ -170,7 +178,8 @@ fn reductions_partial_results_are_kept_within_the_budget() {
     // 48 blocks of 512 × 512 float64 (2 MiB); each reduction's partial per block is 2 MiB
     // too (`argmin`'s twice, `std`'s moments three times that), so the four trees' partials
     // outgrow a 40 MiB budget (that the largest combine, 30 MiB, fits) unless they spill.
-    let x = array::random::uniform(&[48, 512, 512], [1_usize, 512, 512], 5, 0.0, 1.0).unwrap();
+    let x =
+        made(array::random::uniform(&[48, 512, 512], [1_usize, 512, 512], 5, 0.0, 1.0).unwrap());
     let work = [
         x.mean(0).unwrap(),
         x.std(0, 0).unwrap(),

@@ -1,0 +1,229 @@
+//! Reductions of elementwise results computed band by band (the elementwise block never
+//! made whole) against the same reductions over the materialised blocks, and against plain
+//! `ndarray`: random shapes large enough for several bands, random chunkings, transposed
+//! and broadcast inputs, every kind of reduction.
+
+use floe_array::{Array, Axes, DynArray, Lowering, ReduceOp, from_ndarray};
+use floe_graph::{Graph, GraphBuilder, fuse};
+use floe_scheduler::Scheduler;
+use ndarray::{ArrayD, Axis, IxDyn};
+use proptest::prelude::*;
+
+use crate::support::assert_close;
+
+/// Computes `outs` in one graph, lowered in order (an output lowered first makes its
+/// blocks tasks that later ones read), and the graph before fusion.
+fn run(outs: &[&Array]) -> (Vec<DynArray>, Graph) {
+    let mut builder = GraphBuilder::default();
+    let ids: Vec<_> = {
+        let mut l = Lowering::new(&mut builder);
+        outs.iter().map(|a| l.assemble(a).unwrap()).collect()
+    };
+    let g = builder.build();
+    let (fused, ids2) = fuse(&g, &ids).unwrap();
+    let r = Scheduler::builder()
+        .threads(2)
+        .build()
+        .unwrap()
+        .run(&fused, &ids2)
+        .unwrap();
+    let values = r
+        .values
+        .iter()
+        .map(|v| v.downcast_ref::<DynArray>().unwrap().clone())
+        .collect();
+    (values, g)
+}
+
+fn has_task_named(g: &Graph, name: &str) -> bool {
+    g.ids().any(|id| g.key(id).name() == name)
+}
+
+fn values(shape: &[usize], seed: u64) -> ArrayD<f64> {
+    let mut state = seed | 1;
+    ArrayD::from_shape_fn(IxDyn(shape), |_| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        ((state >> 11) % 2001) as f64 / 100.0 - 10.0
+    })
+}
+
+const OPS: [ReduceOp; 8] = [
+    ReduceOp::Sum,
+    ReduceOp::Mean,
+    ReduceOp::Var { ddof: 1 },
+    ReduceOp::Min,
+    ReduceOp::Max,
+    ReduceOp::ArgMax,
+    ReduceOp::ArgMin,
+    ReduceOp::NanMean,
+];
+
+/// The same reduction over the materialised values of `e` (computed, then held as plain
+/// blocks of `e`'s chunks: nothing banded).
+fn over_materialised(e: &Array, op: ReduceOp, axes: Axes) -> ArrayD<f64> {
+    let (values, _) = run(&[e]);
+    let held = from_ndarray(
+        values[0].clone().into_typed::<f64>(),
+        e.chunks().axes().to_vec(),
+    )
+    .unwrap();
+    let r = held.reduce(op, axes, false, None).unwrap();
+    let (out, g) = run(&[&r]);
+    assert!(!has_task_named(&g, e.name()), "a made block was banded");
+    out[0].clone().into_typed::<f64>()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// `(x + y.T) * 2 - z` reduced: the banded path (no elementwise block is ever made)
+    /// equals the reduction of the materialised result and the plain one.
+    #[test]
+    fn banded_reductions_match_materialised_ones(
+        long in 100_000_usize..200_000,
+        short in 2_usize..5,
+        long_first in any::<bool>(),
+        split in 1_usize..4,
+        op in 0_usize..OPS.len(),
+        all_axes in any::<bool>(),
+        nan in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let shape = if long_first { vec![long, short] } else { vec![short, long] };
+        // The long axis in `split` blocks, the short one whole (a block one row deep along
+        // the band's axis is not cut into bands).
+        let chunks: Vec<Vec<usize>> = shape
+            .iter()
+            .map(|&n| {
+                let size = if n == short { n } else { n.div_ceil(split) };
+                let mut sizes = vec![size; n / size];
+                if n % size > 0 {
+                    sizes.push(n % size);
+                }
+                sizes
+            })
+            .collect();
+        let tchunks: Vec<Vec<usize>> = chunks.iter().rev().cloned().collect();
+        let mut xv = values(&shape, seed);
+        if nan {
+            for (i, v) in xv.iter_mut().enumerate() {
+                if i % 97 == 5 {
+                    *v = f64::NAN;
+                }
+            }
+        }
+        let yv = values(&[shape[1], shape[0]], seed ^ 7);
+        // `z` has one axis fewer: it broadcasts along the first.
+        let zv = values(&[shape[1]], seed ^ 11);
+        let x = from_ndarray(xv.clone(), chunks.clone()).unwrap();
+        let y = from_ndarray(yv.clone(), tchunks).unwrap();
+        let z = from_ndarray(zv.clone(), vec![chunks[1].clone()]).unwrap();
+        let e = x.add(&y.t()).unwrap().mul_scalar(2.0).unwrap().sub(&z).unwrap();
+        let op = OPS[op];
+        let axes = if all_axes {
+            Axes::All
+        } else {
+            Axes::from(if long_first { 0_isize } else { 1 })
+        };
+        let r = e.reduce(op, axes.clone(), false, None).unwrap();
+
+        let (banded, g) = run(&[&r]);
+        // The banded path was taken: no task made an elementwise block.
+        for name in ["add", "multiply", "subtract"] {
+            prop_assert!(!has_task_named(&g, name), "the {} blocks were made", name);
+        }
+        let banded = banded[0].clone().into_typed::<f64>();
+        let materialised = over_materialised(&e, op, axes.clone());
+        assert_close(&banded, &materialised, 1e-9, &format!("{op:?} over {axes:?} of {shape:?}"));
+        if !nan {
+            let ev = (&xv + &yv.t()) * 2.0 - &zv;
+            let plain = match axes {
+                Axes::All => {
+                    let flat = ev.iter().copied().collect::<Vec<_>>();
+                    ArrayD::from_elem(IxDyn(&[]), reduce_plain(op, &flat))
+                }
+                _ => {
+                    let a = if long_first { 0 } else { 1 };
+                    ev.map_axis(Axis(a), |lane| reduce_plain(op, &lane.to_vec()))
+                }
+            };
+            assert_close(&banded, &plain, 1e-9, &format!("{op:?} against ndarray"));
+        }
+    }
+
+    /// Generated (`random`) and constant (`full`) inputs, transposed or not, made only a
+    /// band at a time: the same results as over their made blocks.
+    #[test]
+    fn generated_and_constant_bands_match_made_blocks(
+        blocks in 1_usize..3,
+        block in 200_usize..400,
+        op in 0_usize..OPS.len(),
+        axis in 0_isize..2,
+        constant in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        // Blocks of 200 rows or more: each cut into bands (of at most 163 rows).
+        let n = blocks * block;
+        let x = if constant {
+            floe_array::full(&[n, n], [block, block], 0.3, floe_array::DType::F64).unwrap()
+        } else {
+            floe_array::random::uniform(&[n, n], [block, block], seed, -1.0, 1.0).unwrap()
+        };
+        let op = OPS[op];
+        for e in [x.add(&x.t()).unwrap(), x.clone()] {
+            let r = e.reduce(op, Axes::from(axis), false, None).unwrap();
+            let (banded, g) = run(&[&r]);
+            prop_assert!(!has_task_named(&g, x.name()), "the {} blocks were made", x.name());
+            let banded = banded[0].clone().into_typed::<f64>();
+            let materialised = over_materialised(&e, op, Axes::from(axis));
+            assert_close(&banded, &materialised, 1e-12, &format!("{op:?} of {}", e.name()));
+        }
+    }
+}
+
+fn reduce_plain(op: ReduceOp, v: &[f64]) -> f64 {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let first = |better: fn(f64, f64) -> bool| {
+        let mut best = 0;
+        for (i, &x) in v.iter().enumerate() {
+            if better(x, v[best]) {
+                best = i;
+            }
+        }
+        best as f64
+    };
+    match op {
+        ReduceOp::Sum => v.iter().sum(),
+        ReduceOp::Mean | ReduceOp::NanMean => mean,
+        ReduceOp::Var { ddof } => {
+            v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - f64::from(ddof))
+        }
+        ReduceOp::Min => v.iter().copied().fold(f64::INFINITY, f64::min),
+        ReduceOp::Max => v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        ReduceOp::ArgMax => first(|a, b| a > b),
+        ReduceOp::ArgMin => first(|a, b| a < b),
+        _ => unreachable!("not among OPS"),
+    }
+}
+
+/// A map over blocks is not elementwise (it may look at the whole block): its blocks are
+/// made whole and reduced, never cut into bands.
+#[test]
+fn map_blocks_is_reduced_whole() {
+    let x = from_ndarray(values(&[40_000, 2], 1), vec![vec![40_000], vec![2]]).unwrap();
+    let m = x
+        .map_blocks(&[], floe_array::DType::F64, |b, _info| {
+            // The block's mean subtracted: wrong if the block were cut.
+            let v = b[0].clone().into_typed::<f64>();
+            let mean = v.mean().unwrap_or(0.0);
+            Ok(DynArray::from(v.mapv(|e| e - mean)))
+        })
+        .unwrap();
+    let (out, g) = run(&[&m.sum(Axes::All).unwrap()]);
+    assert!(has_task_named(&g, "map_blocks"));
+    let s = out[0].clone().into_typed::<f64>().sum();
+    assert!(s.abs() < 1e-6, "{s}");
+}
