@@ -103,16 +103,27 @@ impl<'b> Lowering<'b> {
         let mut deps = Vec::with_capacity(inputs.len());
         let mut perms = Vec::with_capacity(inputs.len());
         for input in inputs {
-            let idx = broadcast_index(array, input, index);
-            if let Expr::Transpose { input: inner, perm } = &input.node.expr {
-                deps.push(self.block(inner, &transposed_index(perm, &idx))?);
-                perms.push(Some(perm.clone()));
-            } else {
-                deps.push(self.block(input, &idx)?);
-                perms.push(None);
-            }
+            let (dep, perm) = self.viewed_block(input, &broadcast_index(array, input, index))?;
+            deps.push(dep);
+            perms.push(perm);
         }
         Ok((deps, perms))
+    }
+
+    /// The task of block `index` of `input` as a blockwise kernel reads it, and the axis
+    /// permutation to view it through: a transposed input is its source's block, permuted.
+    pub(crate) fn viewed_block(
+        &mut self,
+        input: &Array,
+        index: &[usize],
+    ) -> Result<(TaskId, Option<Vec<usize>>)> {
+        Ok(match &input.node.expr {
+            Expr::Transpose { input: inner, perm } => (
+                self.block(inner, &transposed_index(perm, index))?,
+                Some(perm.clone()),
+            ),
+            _ => (self.block(input, index)?, None),
+        })
     }
 
     /// The task computing block `index` of `array`.

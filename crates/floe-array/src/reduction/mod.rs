@@ -840,14 +840,7 @@ impl Band {
             } else if let Some(constant) = Band::constant(input, &idx) {
                 constant
             } else {
-                let (id, perm) = match &input.node.expr {
-                    // A transposed input is read through a permuted view of its block.
-                    Expr::Transpose { input: inner, perm } => (
-                        lowering.block(inner, &crate::lower::transposed_index(perm, &idx))?,
-                        Some(perm.clone()),
-                    ),
-                    _ => (lowering.block(input, &idx)?, None),
-                };
+                let (id, perm) = lowering.viewed_block(input, &idx)?;
                 deps.push(id);
                 Band::Block {
                     dep: deps.len() - 1,
