@@ -170,7 +170,7 @@ impl Array {
     fn rebuild(&self, name: &str, input: &mut dyn FnMut(&Array) -> Array) -> Array {
         let expr = match &self.node.expr {
             Expr::Source(f) => Expr::Source(f.clone()),
-            Expr::Generated(f) => Expr::Generated(f.clone()),
+            Expr::Boxes(f) => Expr::Boxes(f.clone()),
             Expr::Held(blocks) => Expr::Held(blocks.clone()),
             Expr::Full { value } => Expr::Full { value: *value },
             Expr::Blockwise {

@@ -387,26 +387,83 @@ where
     F: Fn(&BlockInfo) -> std::result::Result<DynArray, TaskError> + Send + Sync + 'static,
 {
     let c = Chunks::from_spec(shape, chunks, dtype)?;
-    Ok(source(
+    Ok(source("from_fn", shape, c, dtype, checked(dtype, f)))
+}
+
+/// Like [`try_from_fn`] for a function that makes *any* box of the array, not only the
+/// blocks of `chunks`: `b.offset` and `b.shape` name the box (`b.index` stays the block
+/// it lies in). A reduction then asks for cache-sized bands of each block, one at a time,
+/// and reduces each while it is in cache, instead of making the block whole: a file reader
+/// that can read any box (the NetCDF and `.npy` readers) feeds a mean over time straight
+/// from the page cache into the sums.
+///
+/// The values of a box must not depend on which box they are asked for in. Bands cut
+/// blocks along one axis (at most 256 KiB each), so a reader should make boxes that are
+/// whole along the trailing axes with a few large reads.
+///
+/// # Errors
+///
+/// Bad chunks as [`full`].
+///
+/// # Examples
+///
+/// ```
+/// use ndarray::{ArrayD, IxDyn};
+/// use floe_array::{DType, DynArray};
+///
+/// // Element (i, j) is i + j, whatever box it is asked for in.
+/// let x = floe_array::try_from_box_fn(&[600, 400], [300_usize, 400], DType::F64, |b| {
+///     let (i0, j0) = (b.offset[0], b.offset[1]);
+///     Ok(DynArray::from(ArrayD::from_shape_fn(IxDyn(&b.shape), |i| {
+///         (i0 + i[0] + j0 + i[1]) as f64
+///     })))
+/// })?;
+/// let column_sums = x.sum(0)?; // each block summed a band of rows at a time
+/// let (g, out) = column_sums.graph()?;
+/// let r = floe_scheduler::Scheduler::default().run(&g, &[out]).unwrap();
+/// let v = r.values[0].downcast_ref::<DynArray>().unwrap().clone().into_typed::<f64>();
+/// assert_eq!(v[[0]], (0..600).sum::<usize>() as f64);
+/// assert_eq!(v[[399]], (399..999).sum::<usize>() as f64);
+/// # Ok::<(), floe_array::ArrayError>(())
+/// ```
+pub fn try_from_box_fn<F>(
+    shape: &[usize],
+    chunks: impl Into<ChunkSpec>,
+    dtype: DType,
+    f: F,
+) -> Result<Array>
+where
+    F: Fn(&BlockInfo) -> std::result::Result<DynArray, TaskError> + Send + Sync + 'static,
+{
+    let c = Chunks::from_spec(shape, chunks, dtype)?;
+    Ok(Array::from_node(
         "from_fn",
-        shape,
-        c,
+        shape.to_vec(),
         dtype,
-        Arc::new(move |b: &BlockInfo| {
-            let block = f(b)?;
-            if block.shape() != b.shape.as_slice() || block.dtype() != dtype {
-                return Err(TaskError::msg(format!(
-                    "the block function returned a {} block of shape {:?}; block {:?} must be {} of shape {:?}",
-                    block.dtype(),
-                    block.shape(),
-                    b.index,
-                    dtype,
-                    b.shape
-                )));
-            }
-            Ok(block)
-        }),
+        c,
+        Expr::Boxes(checked(dtype, f)),
     ))
+}
+
+/// `f` as a source function that fails a box of the wrong shape or dtype, naming it.
+fn checked<F>(dtype: DType, f: F) -> crate::expr::SourceFn
+where
+    F: Fn(&BlockInfo) -> std::result::Result<DynArray, TaskError> + Send + Sync + 'static,
+{
+    Arc::new(move |b: &BlockInfo| {
+        let block = f(b)?;
+        if block.shape() != b.shape.as_slice() || block.dtype() != dtype {
+            return Err(TaskError::msg(format!(
+                "the block function returned a {} block of shape {:?}; block {:?} must be {} of shape {:?}",
+                block.dtype(),
+                block.shape(),
+                b.index,
+                dtype,
+                b.shape
+            )));
+        }
+        Ok(block)
+    })
 }
 
 /// Reproducible random arrays: each element is a function of the seed and its global
@@ -490,13 +547,13 @@ pub mod random {
             ))
         });
         // Any box of the array can be generated, not only its blocks: a reduction of
-        // `x + x.T` generates the bands it reads (see `Expr::Generated`).
+        // `x + x.T` generates the bands it reads (see `Expr::Boxes`).
         Ok(Array::from_node(
             name,
             shape.to_vec(),
             DType::F64,
             c,
-            Expr::Generated(f),
+            Expr::Boxes(f),
         ))
     }
 

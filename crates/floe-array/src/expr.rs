@@ -143,10 +143,11 @@ pub(crate) struct Node {
 pub(crate) enum Expr {
     /// Blocks made from nothing but their position.
     Source(SourceFn),
-    /// Blocks made from their position alone by a cheap generator (`random`) that makes any
-    /// box of the array from a [`BlockInfo`] (offset and shape), not only the blocks of the
-    /// chunking: where a reduction reads them, only the bands it needs are generated.
-    Generated(SourceFn),
+    /// Blocks made by a function that makes any box of the array from a [`BlockInfo`]
+    /// (offset and shape), not only the blocks of the chunking: `random`'s generator, a
+    /// file's reader (see [`try_from_box_fn`](crate::try_from_box_fn)). Where a reduction
+    /// reads them, only the cache-sized bands it needs are made, one at a time.
+    Boxes(SourceFn),
     /// Every element `value` (converted to the node's dtype): blocks made as constants, and
     /// only a band at a time where a reduction reads them (see `ReducePlan::banded_partial`).
     Full { value: f64 },

@@ -124,6 +124,64 @@ impl GatherPlan {
         )
     }
 
+    /// The input (its position in `inputs`) and input block that output block `index` is,
+    /// whole and as it is; `None` if the block is assembled from pieces.
+    pub(crate) fn whole_block(&self, index: &[usize]) -> Option<(usize, Vec<usize>)> {
+        if !self.squeeze.is_empty() || index.len() != self.axes.len() {
+            return None;
+        }
+        let mut source = 0;
+        let mut block = Vec::with_capacity(index.len());
+        for (a, &i) in index.iter().enumerate() {
+            let [s] = self.axes[a].get(i)?.as_slice() else {
+                return None;
+            };
+            if self.concat_axis == Some(a) {
+                source = s.source;
+            }
+            block.push(s.block);
+        }
+        let input = self.inputs.get(source)?;
+        let whole = block
+            .iter()
+            .zip(&self.axes)
+            .enumerate()
+            .all(|(a, (&b, segs))| {
+                let s = &segs[index[a]][0];
+                let n = input.chunks().axis(a).get(b).copied();
+                s.lo == 0 && Some(s.hi) == n && s.step == 1 && Some(s.len) == n
+            });
+        whole.then_some((source, block))
+    }
+
+    /// Whether every output block is an input block, whole and as it is (concatenating
+    /// along block boundaries): no block is ever assembled.
+    pub(crate) fn all_whole(&self) -> bool {
+        let ndim = self.axes.len();
+        if !self.squeeze.is_empty() || self.inputs.iter().any(|i| i.ndim() != ndim) {
+            return false;
+        }
+        // Blocks are whole along every axis independently, the concatenation axis naming
+        // the input: check each axis's segments against the chunks of the input they name.
+        (0..ndim).all(|a| {
+            self.axes[a].iter().all(|segs| match segs.as_slice() {
+                [s] => {
+                    let inputs: Vec<&Array> = if self.concat_axis == Some(a) {
+                        self.inputs.get(s.source).into_iter().collect()
+                    } else {
+                        self.inputs.iter().collect()
+                    };
+                    !inputs.is_empty()
+                        && inputs.iter().all(|input| {
+                            let n = input.chunks().axis(a).get(s.block).copied();
+                            s.lo == 0 && Some(s.hi) == n && s.step == 1 && Some(s.len) == n
+                        })
+                }
+                _ => false,
+            })
+        })
+    }
+
     pub(crate) fn lower_block(
         &self,
         lowering: &mut Lowering<'_>,

@@ -63,7 +63,7 @@ pub use chunks::{
 pub use complex::{Complex, Complex64, Complex128};
 pub use creation::{
     arange, empty, eye, from_fn, from_held_blocks, from_ndarray, full, full_scalar, linspace, ones,
-    random, try_from_fn, zeros,
+    random, try_from_box_fn, try_from_fn, zeros,
 };
 pub use diagonal::diag;
 pub use dtype::{DType, Kind};

@@ -155,7 +155,7 @@ impl<'b> Lowering<'b> {
             &index.iter().map(|&i| i as u32).collect::<Vec<_>>(),
         );
         match &node.expr {
-            Expr::Source(f) | Expr::Generated(f) => {
+            Expr::Source(f) | Expr::Boxes(f) => {
                 let f = f.clone();
                 let info = block_info(array, index);
                 self.add(memo, key, &[], Arc::new(move |_| f(&info).map(block_value)))

@@ -479,10 +479,18 @@ fn open_one(
         };
         let files = Arc::clone(files);
         let file_shape = shape.clone();
-        let source = floe_array::try_from_fn(&shape, bands, out, move |b| {
+        let contiguous = matches!(direct, Direct::Contiguous { .. });
+        let read = move |b: &floe_array::BlockInfo| {
             files.reading(i);
             read_direct(&path, &direct, raw, &fills, &file_shape, b)
-        })?
+        };
+        // A contiguous variable reads any box with one positioned read per run: a
+        // reduction reads its blocks a band at a time, straight into cache.
+        let source = if contiguous {
+            floe_array::try_from_box_fn(&shape, bands, out, read)?
+        } else {
+            floe_array::try_from_fn(&shape, bands, out, read)?
+        }
         .named("read-netcdf");
         return Ok(source.rechunk(&wanted)?);
     }

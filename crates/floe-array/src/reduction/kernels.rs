@@ -494,7 +494,11 @@ fn combine_arg<T: Ops>(
         .and(&vb)
         .and(ib)
         .for_each(|v, i, &v2, &i2| {
-            if i2 >= 0 && (*i < 0 || better(max, v2, *v)) {
+            // Ties go to the first position: over several axes, blocks combined in block
+            // order are not in flat order (a later block's first row comes before an
+            // earlier block's second).
+            let tie = || !better(max, v2, *v) && !better(max, *v, v2) && i2 + shift < *i;
+            if i2 >= 0 && (*i < 0 || better(max, v2, *v) || tie()) {
                 *v = v2;
                 *i = i2 + shift;
             }
@@ -729,6 +733,16 @@ pub(crate) fn merge_band(
 ) -> Result<Partial, TaskError> {
     fn add(total: &mut ArrayD<f64>, comp: &mut Option<ArrayD<f64>>, next: &ArrayD<f64>) {
         let c = comp.get_or_insert_with(|| ArrayD::zeros(total.raw_dim()));
+        // Partials are made in C order: a loop over slices, which vectorises.
+        if total.shape() == next.shape()
+            && let (Some(t), Some(c), Some(s)) =
+                (total.as_slice_mut(), c.as_slice_mut(), next.as_slice())
+        {
+            for ((t, c), &s) in t.iter_mut().zip(c).zip(s) {
+                (*t, *c) = kahan_add(&(*t, *c), s);
+            }
+            return;
+        }
         Zip::from(total)
             .and(c)
             .and(next)
@@ -770,6 +784,110 @@ pub(crate) fn finish_bands(p: Partial, comp: Option<ArrayD<f64>>) -> Partial {
         Partial::Block(DynArray::F64(sum)) => Partial::Block(DynArray::F64(fix(sum))),
         other => other,
     }
+}
+
+/// The partial of a block from the partials of its bands along the kept `axis`, in order
+/// (see `ReducePlan::banded_partial`): each part covers its band's output positions alone.
+pub(crate) fn concat_bands(mut parts: Vec<Partial>, axis: usize) -> Result<Partial, TaskError> {
+    fn cat<'a, T: Clone + 'a>(
+        arrays: impl Iterator<Item = Option<&'a ArrayD<T>>>,
+        axis: usize,
+    ) -> Result<ArrayD<T>, TaskError> {
+        let views = arrays
+            .map(|a| a.map(|a| a.view()))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| internal("bands of different partial kinds"))?;
+        ndarray::concatenate(Axis(axis), &views).map_err(|e| internal(&e.to_string()))
+    }
+    if parts.len() < 2 {
+        return parts.pop().ok_or_else(|| internal("a partial of no band"));
+    }
+    Ok(match &parts[0] {
+        Partial::Block(first) => {
+            let dtype = first.dtype();
+            with_dtype!(dtype, T => {
+                let views = parts
+                    .iter()
+                    .map(|p| match p {
+                        Partial::Block(b) => T::view(b),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| internal("bands of different partial kinds"))?;
+                Partial::Block(T::wrap(
+                    ndarray::concatenate(Axis(axis), &views)
+                        .map_err(|e| internal(&e.to_string()))?,
+                ))
+            })
+        }
+        // Every band of a block adds the same number of elements per position.
+        Partial::Mean { n, .. } => Partial::Mean {
+            n: *n,
+            sum: cat(
+                parts.iter().map(|p| match p {
+                    Partial::Mean { sum, .. } => Some(sum),
+                    _ => None,
+                }),
+                axis,
+            )?,
+        },
+        Partial::NanMean { .. } => {
+            let pick = |second: bool| {
+                cat(
+                    parts.iter().map(move |p| match p {
+                        Partial::NanMean { sum, n } => Some(if second { n } else { sum }),
+                        _ => None,
+                    }),
+                    axis,
+                )
+            };
+            Partial::NanMean {
+                sum: pick(false)?,
+                n: pick(true)?,
+            }
+        }
+        Partial::Moments { .. } => {
+            let pick = |k: usize| {
+                cat(
+                    parts.iter().map(move |p| match p {
+                        Partial::Moments { n, mean, m2 } => Some([n, mean, m2][k]),
+                        _ => None,
+                    }),
+                    axis,
+                )
+            };
+            Partial::Moments {
+                n: pick(0)?,
+                mean: pick(1)?,
+                m2: pick(2)?,
+            }
+        }
+        Partial::Arg { value, span, .. } => {
+            let (dtype, span) = (value.dtype(), *span);
+            let value = with_dtype!(dtype, T => {
+                let views = parts
+                    .iter()
+                    .map(|p| match p {
+                        Partial::Arg { value, .. } => T::view(value),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| internal("bands of different partial kinds"))?;
+                T::wrap(
+                    ndarray::concatenate(Axis(axis), &views)
+                        .map_err(|e| internal(&e.to_string()))?,
+                )
+            });
+            let index = cat(
+                parts.iter().map(|p| match p {
+                    Partial::Arg { index, .. } => Some(index),
+                    _ => None,
+                }),
+                axis,
+            )?;
+            Partial::Arg { value, index, span }
+        }
+    })
 }
 
 /// The result block (reduced axes kept with length 1) of a root partial.

@@ -248,6 +248,11 @@ pub(crate) struct ReducePlan {
     /// Combined as a chain rather than a tree (see [`CHAIN_PARTIAL_BYTES`]): level 1 holds
     /// the chain's links along the one reduced axis.
     chain: bool,
+    /// The input's blocks are made from nothing but their positions (constants, generated
+    /// or read boxes, and elementwise chains of them: see [`Band::reads_nothing`]): each
+    /// node of the tree's first level reduces its `factor` blocks band by band itself, so
+    /// no block and no block's partial is ever made. A tree, never a chain.
+    fused: bool,
 }
 
 /// Reductions along one axis whose partials are at least this large (per output block) and
@@ -266,6 +271,10 @@ pub const CHAIN_PARTIAL_BYTES: usize = 1 << 20;
 /// bands (see `ReducePlan::banded_partial`): the band, the inputs' bands and the band's
 /// partial stay in a core's second-level cache.
 const BAND_BYTES: usize = 256 << 10;
+
+/// The shortest contiguous run a band along a kept axis may be made of (see
+/// `ReducePlan::band_axis`): a file reader makes each run with one read.
+const MIN_RUN_BYTES: usize = 16 << 10;
 
 impl Array {
     /// Reduces `axes` with `op`, as a tree of fan-in `split_every` (default [`DEFAULT_SPLIT_EVERY`], 4).
@@ -368,10 +377,12 @@ impl Array {
             axes,
             keepdims,
             factor,
+            fused: false,
             levels,
             chain: false,
         };
-        if !explicit && plan.axes.len() == 1 && plan.levels.len() > 3 {
+        plan.fused = plan.levels.len() > 1 && Band::reads_nothing(self);
+        if !explicit && !plan.fused && plan.axes.len() == 1 && plan.levels.len() > 3 {
             // The first block's partial: blocks are largest first.
             let largest = plan.partial_bytes(&vec![0; self.ndim()]);
             if largest >= CHAIN_PARTIAL_BYTES {
@@ -553,14 +564,22 @@ impl ReducePlan {
         let op = self.op;
         let axes = self.axes.clone();
         let hint = self.partial_bytes(index);
-        let id = if level == 0
-            && let Some(id) = self.banded_partial(lowering, index, memo.clone())?
-        {
+        let key = Key::new(&format!("{}-partial", op.name()), &as_u32(index));
+        let banded = match level {
+            0 => self.banded_partial(lowering, &[index.to_vec()], memo.clone(), key.clone())?,
+            // A fused plan's first level reduces its blocks' bands itself: no block's
+            // partial is ever made.
+            1 if self.fused => {
+                let children = self.children(1, index);
+                self.banded_partial(lowering, &children, memo.clone(), key.clone())?
+            }
+            _ => None,
+        };
+        let id = if let Some(id) = banded {
             id
         } else if level == 0 {
             let dep = lowering.block(&self.input, index)?;
             let info = crate::lower::block_info(&self.input, index);
-            let key = Key::new(&format!("{}-partial", op.name()), &as_u32(index));
             lowering.add(
                 memo,
                 key,
@@ -579,13 +598,20 @@ impl ReducePlan {
         Ok(id)
     }
 
-    /// The partial of block `index` of an elementwise input (`x + x.T`, `(a - b) ** 2`),
-    /// computed a band at a time along the first reduced axis from the blocks below the
-    /// elementwise chain: each band of the result is made, reduced while it is in cache,
-    /// and its partial merged into the running one, so neither the block nor the chain's
-    /// intermediates are ever made whole (see [`Band`]). `None` (the block is computed
-    /// whole, then reduced) when the input is not elementwise, constant or generated, its
-    /// sizes are unknown, or it fits one band.
+    /// The partial of the input blocks `children` (one block, or a level-1 node's when the
+    /// plan is [`fused`](ReducePlan::fused)) of an elementwise, constant, generated or read
+    /// input (`x + x.T`, `(a - b) ** 2`, `ones`, `random`, files), computed a band at a time
+    /// from the blocks below the elementwise chain: each band is made, reduced while it is
+    /// in cache, and its partial merged into the running one, so neither the block nor the
+    /// chain's intermediates are ever made whole (see [`Band`]). `None` (the block is
+    /// computed whole, then reduced) when the input is none of those, its sizes are
+    /// unknown, or one block fits one band.
+    ///
+    /// Bands run along the first kept axis when the output is too large to stay in cache
+    /// while bands pass (a mean over time of maps: each band makes a few rows of the map
+    /// whole) or when that axis comes first (row sums), and along the first reduced axis
+    /// otherwise (column sums: the whole output stays in cache, each band adds to it);
+    /// see [`ReducePlan::band_axis`].
     ///
     /// The choice depends on the graph's nodes alone, never on what else is computed with
     /// them, so a result is the same to the bit whatever it is computed with. Where another
@@ -594,34 +620,36 @@ impl ReducePlan {
     fn banded_partial(
         &self,
         lowering: &mut Lowering<'_>,
-        index: &[usize],
+        children: &[Vec<usize>],
         memo: crate::lower::MemoKey,
+        key: Key,
     ) -> Result<Option<TaskId>> {
         let input = &self.input;
-        let Some(&axis) = self.axes.first() else {
+        let infos: Vec<crate::BlockInfo> = children
+            .iter()
+            .map(|c| crate::lower::block_info(input, c))
+            .collect();
+        // An empty block has no band: reduced whole (to the identity).
+        if infos.iter().any(|i| i.shape.contains(&0)) {
+            return Ok(None);
+        }
+        let Some((axis, rows, along_kept)) = self.band_axis(&infos[0]) else {
             return Ok(None);
         };
         if !Band::banded(input, input.shape()[axis], axis) {
             return Ok(None);
         }
-        let info = crate::lower::block_info(input, index);
-        let n = info.shape[axis];
-        let slice_bytes: usize = info
-            .shape
-            .iter()
-            .enumerate()
-            .filter(|&(a, _)| a != axis)
-            .map(|(_, &s)| s)
-            .product::<usize>()
-            * input.dtype().itemsize();
-        let rows = (BAND_BYTES / slice_bytes.max(1)).max(1);
-        if rows >= n {
+        // A block of one band is made whole by its own task, unless it reads nothing: then
+        // it costs nothing to make where it is reduced.
+        if rows >= infos[0].shape[axis] && !Band::reads_nothing(input) {
             return Ok(None);
         }
         let mut deps = Vec::new();
-        let band = Band::plan(lowering, input, index, axis, &mut deps)?;
+        let bands = children
+            .iter()
+            .map(|c| Band::plan(lowering, input, c, axis, &mut deps))
+            .collect::<Result<Vec<_>>>()?;
         let (op, axes) = (self.op, self.axes.clone());
-        let key = Key::new(&format!("{}-partial", op.name()), &as_u32(index));
         let id = lowering.add(
             memo,
             key,
@@ -634,22 +662,116 @@ impl ReducePlan {
                 // Float sums of bands are added as a block's group sums are, with Kahan
                 // compensation (`comp`): a block summed in bands is as accurate as whole.
                 let (mut acc, mut comp): (Option<Partial>, _) = (None, None);
-                for lo in (0..n).step_by(rows) {
-                    let hi = (lo + rows).min(n);
-                    let (out, band_info) = band.eval(&blocks, axis, lo, hi, n)?;
-                    let p = kernels::partial(op, &out, &axes, &band_info)?;
-                    acc = Some(match acc {
+                let add = |acc: &mut Option<Partial>,
+                           comp: &mut Option<ndarray::ArrayD<f64>>,
+                           (band, info): (&Band, &crate::BlockInfo),
+                           lo: usize,
+                           hi: usize| {
+                    let out = band.eval(&blocks, axis, lo, hi, info.shape[axis])?;
+                    let mut at = info.clone();
+                    at.shape[axis] = hi - lo;
+                    at.offset[axis] += lo;
+                    let p = kernels::partial(op, &out, &axes, &at)?;
+                    *acc = Some(match acc.take() {
                         None => p,
-                        Some(q) => kernels::merge_band(op, q, p, &mut comp, &axes)?,
+                        Some(q) => kernels::merge_band(op, q, p, comp, &axes)?,
                     });
-                }
-                let p = acc.ok_or_else(|| {
-                    floe_graph::TaskError::msg("internal error: a banded partial of no band")
-                })?;
-                Ok(crate::spill::partial_value(kernels::finish_bands(p, comp)))
+                    Ok::<_, floe_graph::TaskError>(())
+                };
+                let finished = |acc: Option<Partial>, comp| {
+                    acc.map(|p| kernels::finish_bands(p, comp)).ok_or_else(|| {
+                        floe_graph::TaskError::msg("internal error: a banded partial of no band")
+                    })
+                };
+                let p = if along_kept {
+                    // Each band covers its own output positions: the children's bands of
+                    // those positions are merged, then the bands are put side by side.
+                    let n = infos[0].shape[axis];
+                    let mut parts = Vec::with_capacity(n.div_ceil(rows));
+                    for lo in (0..n).step_by(rows) {
+                        let hi = (lo + rows).min(n);
+                        for child in bands.iter().zip(&infos) {
+                            add(&mut acc, &mut comp, child, lo, hi)?;
+                        }
+                        parts.push(finished(acc.take(), comp.take())?);
+                    }
+                    kernels::concat_bands(parts, axis)?
+                } else {
+                    for child in bands.iter().zip(&infos) {
+                        let n = child.1.shape[axis];
+                        for lo in (0..n).step_by(rows) {
+                            add(&mut acc, &mut comp, child, lo, (lo + rows).min(n))?;
+                        }
+                    }
+                    finished(acc, comp)?
+                };
+                Ok(crate::spill::partial_value(p))
             }),
         )?;
         Ok(Some(id))
+    }
+
+    /// The axis a block (`info`: the largest of a node's) is cut into bands along, the rows
+    /// of a band, and whether the axis is kept (see [`ReducePlan::banded_partial`]); `None`
+    /// for a reduction over no axis.
+    ///
+    /// A kept axis is taken only where its bands are contiguous runs of the array (the
+    /// block whole along every later axis) of at least [`MIN_RUN_BYTES`] each, so that a
+    /// file reader makes each band with a few large reads.
+    fn band_axis(&self, info: &crate::BlockInfo) -> Option<(usize, usize, bool)> {
+        let &first = self.axes.first()?;
+        let itemsize = self.input.dtype().itemsize();
+        let block_bytes = info.shape.iter().product::<usize>() * itemsize;
+        let rows_along = |a: usize| {
+            let slice = block_bytes / info.shape[a].max(1);
+            (BAND_BYTES / slice.max(1)).max(1)
+        };
+        let kept = (0..info.shape.len()).find(|a| !self.axes.contains(a));
+        if let Some(k) = kept {
+            let out_bytes: usize = (0..info.shape.len())
+                .filter(|a| !self.axes.contains(a))
+                .map(|a| info.shape[a])
+                .product::<usize>()
+                * 8;
+            let rows = rows_along(k);
+            let later_whole =
+                (k + 1..info.shape.len()).all(|a| info.shape[a] == info.array_shape[a]);
+            let run: usize = info.shape[k + 1..].iter().product::<usize>() * rows * itemsize;
+            let fits = block_bytes / info.shape[k].max(1) <= BAND_BYTES;
+            if (k < first || out_bytes > BAND_BYTES) && fits && later_whole && run >= MIN_RUN_BYTES
+            {
+                return Some((k, rows, true));
+            }
+        }
+        Some((first, rows_along(first), false))
+    }
+
+    /// The nodes of level `level - 1` below node `index` of `level`: a tree node's
+    /// `factor` along each reduced axis, or a chain link's next `factor - 1` partials (the
+    /// link before it aside).
+    fn children(&self, level: usize, index: &[usize]) -> Vec<Vec<usize>> {
+        let below = &self.levels[level - 1];
+        let ranges: Vec<std::ops::Range<usize>> = (0..index.len())
+            .map(|a| {
+                if !self.axes.contains(&a) {
+                    index[a]..index[a] + 1
+                } else if self.chain {
+                    // Link k: link k - 1 and the next `factor - 1` partials.
+                    let k = index[a];
+                    let lo = if k == 0 {
+                        0
+                    } else {
+                        self.factor + (k - 1) * (self.factor - 1)
+                    };
+                    let hi = self.factor + k * (self.factor - 1);
+                    lo..hi.min(below[a])
+                } else {
+                    let lo = index[a] * self.factor;
+                    lo..(lo + self.factor).min(below[a])
+                }
+            })
+            .collect();
+        cartesian(&ranges)
     }
 
     /// An upper bound of the bytes of a tree node's partial at `index`: the block with its
@@ -699,34 +821,13 @@ impl ReducePlan {
     ) -> Result<TaskId> {
         let op = self.op;
         let axes = self.axes.clone();
-        let below = &self.levels[level - 1];
         let mut deps = Vec::new();
-        let ranges: Vec<std::ops::Range<usize>> = (0..index.len())
-            .map(|a| {
-                if !self.axes.contains(&a) {
-                    index[a]..index[a] + 1
-                } else if self.chain {
-                    // Link k: link k - 1 and the next `factor - 1` partials.
-                    let k = index[a];
-                    let lo = if k == 0 {
-                        0
-                    } else {
-                        self.factor + (k - 1) * (self.factor - 1)
-                    };
-                    let hi = self.factor + k * (self.factor - 1);
-                    lo..hi.min(below[a])
-                } else {
-                    let lo = index[a] * self.factor;
-                    lo..(lo + self.factor).min(below[a])
-                }
-            })
-            .collect();
         if self.chain && index[self.axes[0]] > 0 {
             let mut previous = index.to_vec();
             previous[self.axes[0]] -= 1;
             deps.push(self.node_task(lowering, array, level, &previous)?);
         }
-        for child in cartesian(&ranges) {
+        for child in self.children(level, index) {
             deps.push(self.node_task(lowering, array, level - 1, &child)?);
         }
         let key = Key::new(&format!("{}-combine", op.name()), &as_u32(index));
@@ -751,9 +852,9 @@ impl ReducePlan {
     }
 }
 
-/// How a reduction makes one band of an elementwise block (see
-/// `ReducePlan::banded_partial`): the elementwise chain down to the blocks it reads, each
-/// node evaluated on rows `lo..hi` of its own inputs along the band's axis.
+/// How a reduction makes one band of a block (see `ReducePlan::banded_partial`): the
+/// elementwise chain down to the blocks it reads, each node evaluated on rows `lo..hi` of
+/// its own inputs along the band's axis.
 enum Band {
     /// The task input `dep` (a made block), seen through `perm`, with `ndim` axes aligned
     /// to the right of its consumer's.
@@ -769,10 +870,10 @@ enum Band {
         dtype: DType,
         info: crate::BlockInfo,
     },
-    /// A generated block (`random`), seen through `perm`, with `ndim` axes aligned to the
-    /// right of its consumer's: each band generated as a box of the array (`info`, in the
-    /// generator's own axes), never the block.
-    Generated {
+    /// A block of a box function (`random`, a file's reader), seen through `perm`, with
+    /// `ndim` axes aligned to the right of its consumer's: each band made as a box of the
+    /// array (`info`, in the function's own axes), never the block.
+    Boxes {
         f: crate::expr::SourceFn,
         info: crate::BlockInfo,
         perm: Option<Vec<usize>>,
@@ -803,19 +904,60 @@ impl BandValue<'_> {
 
 impl Band {
     /// Whether the blocks of `array` are made band by band along `axis`, of length `n` in
-    /// the blocks' consumer: an elementwise, constant or generated node of known sizes, not
-    /// complex, as long as its consumer along `axis` (no broadcasting along it).
+    /// the blocks' consumer: an elementwise node or a source (see [`Band::source`]) of
+    /// known sizes, not complex, as long as its consumer along `axis` (no broadcasting
+    /// along it).
     fn banded(array: &Array, n: usize, axis: usize) -> bool {
-        matches!(
+        (matches!(
             array.node.expr,
             Expr::Blockwise {
                 elementwise: true,
                 ..
-            } | Expr::Full { .. }
-                | Expr::Generated(_)
-        ) && !array.has_unknown_chunks()
+            }
+        ) || Band::source(array))
+            && !array.has_unknown_chunks()
             && !array.dtype().is_complex()
             && array.shape().get(axis) == Some(&n)
+    }
+
+    /// Whether every block of `array` is made from its position alone, as any box: a
+    /// constant, a box function of known sizes, or blocks of those passed through whole (a
+    /// concatenation of files).
+    fn source(array: &Array) -> bool {
+        let direct = |a: &Array| match a.node.expr {
+            Expr::Full { .. } => true,
+            Expr::Boxes(_) => !a.has_unknown_chunks(),
+            _ => false,
+        };
+        match &array.node.expr {
+            Expr::Gather(plan) => plan.all_whole() && plan.inputs.iter().all(direct),
+            _ => direct(array),
+        }
+    }
+
+    /// Whether the band plans of `array`'s blocks read no task's block (see
+    /// [`Band::plan`]): `array` is banded and everything below its elementwise chain is a
+    /// source or a transposed one. Such blocks cost nothing to hold back, so a reduction
+    /// reduces several of them in one task ([`ReducePlan::fused`]).
+    fn reads_nothing(array: &Array) -> bool {
+        let Some(&n) = array.shape().first() else {
+            return false;
+        };
+        if !Band::banded(array, n, 0) {
+            return false;
+        }
+        match &array.node.expr {
+            Expr::Blockwise { inputs, .. } => inputs.iter().all(|input| {
+                let transposed = match &input.node.expr {
+                    Expr::Transpose { input, .. } => Band::source(input),
+                    _ => false,
+                };
+                transposed
+                    || Band::source(input)
+                    || (input.shape() == array.shape() && Band::reads_nothing(input))
+            }),
+            _ => true,
+        }
     }
 
     /// The band plan of block `index` of `array` (banded: see [`Band::banded`]), the
@@ -829,7 +971,7 @@ impl Band {
     ) -> Result<Band> {
         let (inputs, f) = match &array.node.expr {
             Expr::Blockwise { inputs, f, .. } => (inputs, f),
-            _ => return Ok(Band::constant(array, index).expect("banded: a constant")),
+            _ => return Ok(Band::constant(array, index).expect("banded: a source")),
         };
         let n = array.shape()[axis];
         let mut bands = Vec::with_capacity(inputs.len());
@@ -857,37 +999,53 @@ impl Band {
         })
     }
 
-    /// Block `index` of `array` if `array` is a constant or generated, or a transposed
-    /// one: made a band at a time, never whole.
+    /// Block `index` of `array` if `array` is a source (see [`Band::source`]) or a
+    /// transposed one: made a band at a time, never whole.
     fn constant(array: &Array, index: &[usize]) -> Option<Band> {
-        let (inner, perm) = match &array.node.expr {
-            Expr::Transpose { input, perm } => (input, Some(perm.clone())),
-            _ => (array, None),
-        };
-        match &inner.node.expr {
+        match &array.node.expr {
             Expr::Full { value } => Some(Band::Full {
                 value: *value,
                 dtype: array.dtype(),
                 info: crate::lower::block_info(array, index),
             }),
-            Expr::Generated(f) if !inner.has_unknown_chunks() => {
-                let stored = match &perm {
-                    Some(p) => crate::lower::transposed_index(p, index),
-                    None => index.to_vec(),
-                };
-                Some(Band::Generated {
-                    f: f.clone(),
-                    info: crate::lower::block_info(inner, &stored),
-                    perm,
-                })
+            Expr::Boxes(f) if !array.has_unknown_chunks() => Some(Band::Boxes {
+                f: f.clone(),
+                info: crate::lower::block_info(array, index),
+                perm: None,
+            }),
+            Expr::Gather(plan) if Band::source(array) => {
+                let (source, block) = plan.whole_block(index)?;
+                Band::constant(&plan.inputs[source], &block)
+            }
+            Expr::Transpose { input, perm } if Band::source(input) => {
+                let stored = crate::lower::transposed_index(perm, index);
+                match Band::constant(input, &stored)? {
+                    // A constant looks the same whichever way round.
+                    Band::Full { value, dtype, .. } => Some(Band::Full {
+                        value,
+                        dtype,
+                        info: crate::lower::block_info(array, index),
+                    }),
+                    Band::Boxes {
+                        f,
+                        info,
+                        perm: None,
+                        ..
+                    } => Some(Band::Boxes {
+                        f,
+                        info,
+                        perm: Some(perm.clone()),
+                    }),
+                    _ => None,
+                }
             }
             _ => None,
         }
     }
 
-    /// The band of a generated block along its consumer's `axis` (its own axis for it,
-    /// through `perm`, unless it has none or broadcasts along it).
-    fn generated_band(
+    /// The band of a box function's block along its consumer's `axis` (its own axis for
+    /// it, through `perm`, unless it has none or broadcasts along it).
+    fn boxes_band(
         f: &crate::expr::SourceFn,
         info: &crate::BlockInfo,
         perm: Option<&[usize]>,
@@ -906,8 +1064,9 @@ impl Band {
         }
     }
 
-    /// Rows `lo..hi` along `axis` (of length `n` in the block) of this node's block
-    /// (elementwise, or a constant at the top), and where that band sits.
+    /// Rows `lo..hi` along `axis` (of length `n` in the block) of this node's block: an
+    /// elementwise node, or a source at the top (never transposed there: see
+    /// [`Band::banded`]).
     fn eval(
         &self,
         blocks: &[&DynArray],
@@ -915,22 +1074,16 @@ impl Band {
         lo: usize,
         hi: usize,
         n: usize,
-    ) -> std::result::Result<(DynArray, crate::BlockInfo), floe_graph::TaskError> {
+    ) -> std::result::Result<DynArray, floe_graph::TaskError> {
         let (f, info, inputs) = match self {
             Band::Elementwise { f, info, inputs } => (f, info, inputs),
             Band::Full { value, dtype, info } => {
-                let mut band_info = info.clone();
-                band_info.shape[axis] = hi - lo;
-                band_info.offset[axis] += lo;
-                let band = DynArray::full(*dtype, &band_info.shape, *value);
-                return Ok((band, band_info));
+                let mut shape = info.shape.clone();
+                shape[axis] = hi - lo;
+                return Ok(DynArray::full(*dtype, &shape, *value));
             }
-            Band::Generated { f, info, perm } => {
-                let band = Band::generated_band(f, info, perm.as_deref(), Some(axis), (lo, hi, n))?;
-                let mut band_info = info.clone();
-                band_info.shape[axis] = hi - lo;
-                band_info.offset[axis] += lo;
-                return Ok((band, band_info));
+            Band::Boxes { f, info, perm } => {
+                return Band::boxes_band(f, info, perm.as_deref(), Some(axis), (lo, hi, n));
             }
             Band::Block { .. } => {
                 return Err(floe_graph::TaskError::msg(
@@ -957,7 +1110,7 @@ impl Band {
                         }
                     }
                     Band::Elementwise { .. } => {
-                        BandValue::Owned(input.eval(blocks, axis, lo, hi, n)?.0)
+                        BandValue::Owned(input.eval(blocks, axis, lo, hi, n)?)
                     }
                     // A constant's band: as long as the consumer's along its own axis for
                     // the band's, unless it broadcasts there.
@@ -971,9 +1124,9 @@ impl Band {
                         }
                         BandValue::Owned(DynArray::full(*dtype, &shape, *value))
                     }
-                    Band::Generated { f, info, perm } => {
+                    Band::Boxes { f, info, perm } => {
                         let ax = axis.checked_sub(ndim - info.shape.len());
-                        BandValue::Owned(Band::generated_band(
+                        BandValue::Owned(Band::boxes_band(
                             f,
                             info,
                             perm.as_deref(),
@@ -989,7 +1142,7 @@ impl Band {
             .zip(&values)
             .map(|(input, v)| {
                 let perm = match input {
-                    Band::Block { perm, .. } | Band::Generated { perm, .. } => perm.as_deref(),
+                    Band::Block { perm, .. } | Band::Boxes { perm, .. } => perm.as_deref(),
                     Band::Elementwise { .. } | Band::Full { .. } => None,
                 };
                 BlockRef::permuted(v.get(), perm)
@@ -998,8 +1151,7 @@ impl Band {
         let mut band_info = info.clone();
         band_info.shape[axis] = hi - lo;
         band_info.offset[axis] += lo;
-        let out = f(&refs, &band_info)?;
-        Ok((out, band_info))
+        f(&refs, &band_info)
     }
 }
 

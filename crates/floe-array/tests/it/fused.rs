@@ -183,6 +183,135 @@ proptest! {
     }
 }
 
+/// A stack of `files` "files" of `t` maps of `rows × cols` each, as a file reader makes
+/// them: box functions (any box of a file, recording the boxes asked for) concatenated
+/// along the first axis, `per_file` blocks along the rows. Element values depend on the
+/// global position alone (NaN every 97th with `nan`).
+fn stacked_files(
+    (files, t, rows, cols, per_file): (usize, usize, usize, usize, usize),
+    nan: bool,
+    seed: u64,
+    asked: &std::sync::Arc<std::sync::Mutex<Vec<Vec<usize>>>>,
+) -> (Array, ArrayD<f64>) {
+    let value = move |f: usize, i: &[usize]| {
+        let flat = ((f * t + i[0]) * rows + i[1]) * cols + i[2];
+        if nan && flat % 97 == 5 {
+            return f64::NAN;
+        }
+        let h = (flat as u64 ^ seed).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
+        (h % 2001) as f64 / 100.0 - 10.0
+    };
+    let parts: Vec<Array> = (0..files)
+        .map(|f| {
+            let asked = asked.clone();
+            floe_array::try_from_box_fn(
+                &[t, rows, cols],
+                vec![
+                    vec![t],
+                    {
+                        let size = rows.div_ceil(per_file);
+                        let mut sizes = vec![size; rows / size];
+                        if rows % size > 0 {
+                            sizes.push(rows % size);
+                        }
+                        sizes
+                    },
+                    vec![cols],
+                ],
+                floe_array::DType::F64,
+                move |b| {
+                    asked.lock().unwrap().push(b.shape.clone());
+                    Ok(DynArray::from(ArrayD::from_shape_fn(
+                        IxDyn(&b.shape),
+                        |i| {
+                            let at = [i[0] + b.offset[0], i[1] + b.offset[1], i[2] + b.offset[2]];
+                            value(f, &at)
+                        },
+                    )))
+                },
+            )
+            .unwrap()
+            .named("file")
+        })
+        .collect();
+    let x = floe_array::concatenate(&parts, 0).unwrap();
+    let plain = ArrayD::from_shape_fn(IxDyn(&[files * t, rows, cols]), |i| {
+        value(i[0] / t, &[i[0] % t, i[1], i[2]])
+    });
+    (x, plain)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Reductions over files read as boxes (a mean over time of daily maps), the files
+    /// themselves or an elementwise chain of them: each task reduces several files' blocks
+    /// band by band — along the maps' rows when the output is large, along the reduced axis
+    /// otherwise — and the results equal the reductions of the materialised values and of
+    /// plain `ndarray`. No box asked for is a whole block when a block spans many bands.
+    #[test]
+    fn reductions_of_read_boxes_match_materialised_ones(
+        files in 1_usize..7,
+        t in 2_usize..5,
+        rows in 20_usize..200,
+        cols in 200_usize..1200,
+        per_file in 1_usize..3,
+        op in 0_usize..OPS.len(),
+        axes in 0_usize..5,
+        chained in any::<bool>(),
+        nan in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (x, plain) = stacked_files((files, t, rows, cols, per_file), nan, seed, &asked);
+        let e = if chained { x.mul_scalar(2.0).unwrap().sub_scalar(1.0).unwrap() } else { x.clone() };
+        let ev = if chained { plain.mapv(|v| 2.0 * v - 1.0) } else { plain.clone() };
+        let op = OPS[op];
+        let axes = match axes {
+            0 => Axes::from(0_isize),
+            1 => Axes::from(1_isize),
+            2 => Axes::from(2_isize),
+            3 => Axes::from([0_isize, 2]),
+            _ => Axes::All,
+        };
+        let multi = !matches!(&axes, Axes::Some(a) if a.len() == 1);
+        if multi && matches!(op, ReduceOp::ArgMax | ReduceOp::ArgMin) {
+            return Ok(());
+        }
+        let r = e.reduce(op, axes.clone(), false, None).unwrap();
+        asked.lock().unwrap().clear();
+        let (banded, g) = run(&[&r]);
+        for name in ["file", "concatenate", "multiply", "subtract"] {
+            prop_assert!(!has_task_named(&g, name), "the {} blocks were made", name);
+        }
+        let block_bytes = t * rows.div_ceil(per_file) * cols * 8;
+        if block_bytes > 1 << 20 {
+            let whole = [t, rows.div_ceil(per_file), cols];
+            prop_assert!(
+                !asked.lock().unwrap().iter().any(|b| b[..] == whole[..]),
+                "a whole block was read"
+            );
+        }
+        let banded = banded[0].clone().into_typed::<f64>();
+        let what = format!("{op:?} over {axes:?} of {files} files of {t}×{rows}×{cols}");
+        let materialised = over_materialised(&e, op, axes.clone());
+        assert_close(&banded, &materialised, 1e-9, &what);
+        if !nan {
+            let reduce = |v: &ArrayD<f64>, a: usize| v.map_axis(Axis(a), |lane| reduce_plain(op, &lane.to_vec()));
+            let expected = match &axes {
+                Axes::All => ArrayD::from_elem(IxDyn(&[]), reduce_plain(op, &ev.iter().copied().collect::<Vec<_>>())),
+                Axes::Some(a) if a.len() == 1 => reduce(&ev, a[0] as usize),
+                // Axes 0 and 2: the lanes of both together, per row.
+                Axes::Some(_) => ArrayD::from_shape_fn(IxDyn(&[rows]), |i| {
+                    let lane: Vec<f64> = ev.index_axis(Axis(1), i[0]).iter().copied().collect();
+                    reduce_plain(op, &lane)
+                }),
+            };
+            assert_close(&banded, &expected, 1e-9, &format!("{what} against ndarray"));
+        }
+    }
+}
+
 fn reduce_plain(op: ReduceOp, v: &[f64]) -> f64 {
     let n = v.len() as f64;
     let mean = v.iter().sum::<f64>() / n;

@@ -222,12 +222,11 @@ fn long_reductions_with_large_partials_combine_as_a_chain() {
 #[test]
 fn a_chain_of_thousands_of_links_lowers_orders_and_fuses() {
     // 20,000 blocks of 1 MiB partials (never computed): 6,667 links, built without
-    // recursing down the chain, then ordered and fused the same way.
-    let x = floe_array::zeros(
-        &[20_000, 1 << 17],
-        [1_usize, 1 << 17],
-        floe_array::DType::F64,
-    )
+    // recursing down the chain, then ordered and fused the same way. (Made by a block
+    // function: constants and box functions reduce in a fused tree instead.)
+    let x = floe_array::from_fn(&[20_000, 1 << 17], [1_usize, 1 << 17], |b| {
+        ndarray::ArrayD::<f64>::zeros(ndarray::IxDyn(&b.shape))
+    })
     .unwrap();
     let m = x.mean(0).unwrap();
     assert_eq!(combines(&m), 1 + (20_000_usize - 4).div_ceil(3));
@@ -272,4 +271,22 @@ fn an_infinity_past_the_first_summation_group_stays_infinite() {
     let head = x.slice(&floe_array::s![..250]).unwrap();
     assert_eq!(scalar(head.sum(all.clone()).unwrap()), f64::INFINITY);
     assert_eq!(scalar(head.mean(all).unwrap()), f64::INFINITY);
+}
+
+#[test]
+fn flat_argmin_and_argmax_ties_go_to_the_first_position_in_flat_order() {
+    // Blocks of two columns: the left block's minimum (flat 4) comes after the right
+    // block's first row (flat 3) in C order, though the left block is combined first.
+    let v = ndarray::arr2(&[[5.0, 5.0, 5.0, 0.0], [0.0, 5.0, 5.0, 5.0]]).into_dyn();
+    let x = from_ndarray(v.clone(), vec![vec![2], vec![2, 2]]).unwrap();
+    let argmin = compute(&x.argmin(Axes::All).unwrap()).into_i64().unwrap();
+    assert_eq!(argmin[[]], 3);
+    let argmax = compute(&x.argmax(Axes::All).unwrap()).into_i64().unwrap();
+    assert_eq!(argmax[[]], 0);
+    let w = v.mapv(|e| -e);
+    let y = from_ndarray(w, vec![vec![2], vec![2, 2]]).unwrap();
+    assert_eq!(
+        compute(&y.argmax(Axes::All).unwrap()).into_i64().unwrap()[[]],
+        3
+    );
 }

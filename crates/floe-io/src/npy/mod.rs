@@ -280,7 +280,9 @@ pub fn from_npy(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>) -> Result<
     let dtype = h.dtype;
     let fortran = h.fortran_order;
     let fs = file_shape.clone();
-    let array = floe_array::try_from_fn(
+    // Any box is read with one positioned read per contiguous run: a reduction reads its
+    // blocks a band at a time, straight into cache.
+    let array = floe_array::try_from_box_fn(
         &file_shape,
         file_chunks,
         dtype,

@@ -225,6 +225,75 @@ fn bad_files_give_errors_naming_the_file() {
     );
 }
 
+/// Reductions read a file's blocks a band at a time (never a whole block), several
+/// blocks per task, and give the values of the reductions over the data in memory; a file
+/// cut after it was opened fails the band that finds it short, naming the file.
+#[test]
+fn reductions_read_files_in_bands() {
+    let dir = Scratch::new("bands");
+    let path = dir.0.join("x.npy");
+    let (t, n, m) = (6, 300, 500);
+    let v = ArrayD::from_shape_fn(IxDyn(&[t, n, m]), |i| {
+        ((i[0] * 7919 + i[1] * 104_729 + i[2] * 13) % 2001) as f64 / 100.0 - 10.0
+    });
+    let store = to_npy(
+        &from_ndarray(v.clone(), [2_usize, 100, 500]).unwrap(),
+        &path,
+    )
+    .unwrap();
+    compute(&store).unwrap();
+    let x = from_npy(&path, [2_usize, 300, 500]).unwrap();
+    let close = |a: &ArrayD<f64>, b: &ArrayD<f64>, what: &str| {
+        assert_eq!(a.shape(), b.shape(), "{what}");
+        for (p, q) in a.iter().zip(b) {
+            assert!(
+                (p - q).abs() <= 1e-9 * (1.0 + q.abs()),
+                "{what}: {p} against {q}"
+            );
+        }
+    };
+    let mean = compute(&x.mean(0).unwrap()).unwrap().into_f64().unwrap();
+    close(
+        &mean,
+        &v.mean_axis(ndarray::Axis(0)).unwrap(),
+        "mean over time",
+    );
+    let sum = compute(&x.sum(1).unwrap()).unwrap().into_f64().unwrap();
+    close(&sum, &v.sum_axis(ndarray::Axis(1)), "sum over rows");
+    let argmax = compute(&x.argmax(0).unwrap()).unwrap().into_i64().unwrap();
+    let expected = v.map_axis(ndarray::Axis(0), |lane| {
+        let mut best = 0;
+        for (i, &e) in lane.iter().enumerate() {
+            if e > lane[best] {
+                best = i;
+            }
+        }
+        best as i64
+    });
+    assert_eq!(argmax, expected);
+    // The three blocks of `x` are reduced by one task, band by band: no task reads a
+    // block of `x` whole.
+    let mut b = GraphBuilder::default();
+    Lowering::new(&mut b).assemble(&x.mean(0).unwrap()).unwrap();
+    let g = b.build();
+    assert!(
+        !g.ids().any(|id| g.key(id).name() == "read-npy"),
+        "blocks were read whole"
+    );
+
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(1000)
+        .unwrap();
+    let e = compute(&x.mean(0).unwrap()).unwrap_err();
+    assert!(
+        e.to_string().contains("x.npy") && e.to_string().contains("truncated"),
+        "{e}"
+    );
+}
+
 #[test]
 fn corrupted_headers_never_panic() {
     let dir = Scratch::new("fuzz");
