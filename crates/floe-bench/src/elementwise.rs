@@ -5,6 +5,10 @@
 //! 16 blocks; `sum_1gb_ill`: ill-conditioned values, large terms that nearly cancel), with
 //! the error against the exactly rounded sum — NumPy's side is
 //! `python/bench/numpy_sum.py`, over the same values.
+//!
+//! Large blocks in parallel: `random_1block` is the same expression over one 20000×20000
+//! block, reduced in pieces of bands that idle workers take; compare `--threads 1` with
+//! `--threads 2`.
 
 use std::time::Instant;
 
@@ -12,7 +16,7 @@ use floe::array::{self, ArrayCompute, DType};
 
 use crate::report::Record;
 
-pub const CASES: &[&str] = &["ones", "random", "sum_1gb", "sum_1gb_ill"];
+pub const CASES: &[&str] = &["ones", "random", "random_1block", "sum_1gb", "sum_1gb_ill"];
 
 const N: usize = 20_000;
 const BLOCK: usize = 2_000;
@@ -23,9 +27,10 @@ pub fn run(case: &str, ctx: &crate::Ctx) -> Result<(), String> {
     }
     let err = |e: floe::Error| e.to_string();
     let t0 = Instant::now();
+    let block = if case == "random_1block" { N } else { BLOCK };
     let x = match case {
         "ones" => array::ones(&[N, N], [BLOCK, BLOCK], DType::F64),
-        "random" => array::random::uniform(&[N, N], [BLOCK, BLOCK], 0, 0.0, 1.0),
+        "random" | "random_1block" => array::random::uniform(&[N, N], [block, block], 0, 0.0, 1.0),
         other => {
             return Err(format!(
                 "unknown case `{other}`; known: {}",
@@ -50,7 +55,7 @@ pub fn run(case: &str, ctx: &crate::Ctx) -> Result<(), String> {
     let mut r = Record::new("elementwise", case);
     r.set("expr", "(x + x.T).mean(axis=0)")
         .set("shape", format!("({N}, {N})"))
-        .set("chunks", format!("({BLOCK}, {BLOCK})"))
+        .set("chunks", format!("({block}, {block})"))
         .run(scheduler.threads(), &stats, build, exec)
         .set("checksum", checksum);
     r.print();

@@ -10,6 +10,9 @@
 //!   queue. An idle worker steals the best task of another worker's heap before it loads a
 //!   new source.
 //! - With one worker this reproduces the static order exactly.
+//! - A worker with no task to pop takes pieces a running task offers
+//!   ([`floe_graph::split`]: a large block generated or reduced in parallel) before it
+//!   sleeps: one large task uses every idle worker of the run, no second pool.
 //! - A result is dropped the moment its last dependent finishes, unless it is a requested
 //!   output. A meter counts the bytes held now and at peak ([`RunStats::peak_bytes`]).
 //! - The first task that returns an error or panics stops the run: nothing new starts, the

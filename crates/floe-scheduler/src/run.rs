@@ -18,8 +18,9 @@
 //!                                       inputs, push readied dependents ─┘
 //!                                    └► error or panic: record the first error,
 //!                                       stop every worker, free everything
-//!   nothing to pop: flush the finished-task count; if it reaches 0 the run is
-//!   complete; otherwise spin, then sleep until woken or a few ms pass.
+//!   nothing to pop: run a piece a running task offers (`floe_graph::split`), if any;
+//!   else flush the finished-task count; if it reaches 0 the run is complete; otherwise
+//!   spin, then sleep until woken or a few ms pass.
 //! ```
 //!
 //! With a memory budget, a popped task is first *admitted* (see `budget.rs`): it starts when
@@ -46,7 +47,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::time::Instant;
 
-use floe_graph::{Graph, Order, TaskError, TaskId, Value};
+use floe_graph::{Board, Graph, Order, TaskError, TaskId, Value};
 use parking_lot::Mutex;
 
 use crate::budget::{Budget, Restoring, Slot};
@@ -80,7 +81,9 @@ pub(crate) struct RunState<'a> {
     budget: Option<Budget>,
     /// Tasks executing now, across workers (kept only with a budget).
     running: AtomicUsize,
-    sleep: Sleep,
+    sleep: Arc<Sleep>,
+    /// Pieces of running tasks that idle workers take (see `floe_graph::split`).
+    board: Arc<Board>,
     subscribers: &'a [Arc<dyn Subscriber>],
     cancel: Option<&'a CancelToken>,
     threads: usize,
@@ -119,6 +122,11 @@ impl<'a> RunState<'a> {
             .filter(|t| graph.dependencies(**t).is_empty())
             .map(|&t| (priority[t.index()], t));
         let tasks = order.sequence().len();
+        let sleep = Arc::new(Sleep::default());
+        let board = Arc::new(Board::new({
+            let sleep = Arc::clone(&sleep);
+            move || sleep.wake_all()
+        }));
         Self {
             graph,
             priority,
@@ -136,7 +144,8 @@ impl<'a> RunState<'a> {
             peak: AtomicUsize::new(0),
             budget: memory.map(|(limit, spill)| Budget::new(graph, limit, spill)),
             running: AtomicUsize::new(0),
-            sleep: Sleep::default(),
+            sleep,
+            board,
             subscribers,
             cancel,
             threads,
@@ -155,7 +164,9 @@ impl<'a> RunState<'a> {
 
     /// A worker's loop; returns when the run is over.
     pub(crate) fn work(&self, worker: usize) {
-        let outcome = catch_unwind(AssertUnwindSafe(|| self.work_loop(worker)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            self.board.enter(|| self.work_loop(worker));
+        }));
         if let Err(payload) = outcome {
             // Task panics are caught around the operation, so this is a subscriber's panic
             // or a bug of ours; either way the run stops and says so.
@@ -186,11 +197,16 @@ impl<'a> RunState<'a> {
             let admitting = self.budget.as_ref().map(|b| b.admit.lock());
             let Some(popped) = self.queues.pop(worker) else {
                 drop(admitting);
+                // No task to start: help a running one with its pieces, if it offers any.
+                if self.board.help() {
+                    continue;
+                }
                 self.flush(&mut finished);
                 self.sleep.idle(|| {
                     self.stop.load(Ordering::Acquire)
                         || self.cancel.is_some_and(CancelToken::is_cancelled)
                         || self.queues.has_work()
+                        || self.board.has_work()
                 });
                 continue;
             };

@@ -272,6 +272,38 @@ pub const CHAIN_PARTIAL_BYTES: usize = 1 << 20;
 /// partial stay in a core's second-level cache.
 const BAND_BYTES: usize = 256 << 10;
 
+/// The bytes of input a piece of a banded partial reads: the unit idle workers take from
+/// the task (see `ReducePlan::banded_partial` and `floe_graph::split`).
+const PIECE_BYTES: usize = 4 << 20;
+
+/// Runs `f` for each of `pieces` pieces, on idle workers too (`floe_graph::split`), and
+/// returns their results in order, or the first piece's error.
+fn in_pieces<T: Send>(
+    pieces: usize,
+    f: impl Fn(usize) -> std::result::Result<T, floe_graph::TaskError> + Sync,
+) -> std::result::Result<Vec<T>, floe_graph::TaskError> {
+    let slots: Vec<std::sync::Mutex<Option<std::result::Result<T, floe_graph::TaskError>>>> =
+        (0..pieces).map(|_| std::sync::Mutex::new(None)).collect();
+    floe_graph::split(pieces, |i| {
+        let out = f(i);
+        *slots[i]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(out);
+    });
+    slots
+        .into_iter()
+        .map(|s| {
+            s.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .unwrap_or_else(|| {
+                    Err(floe_graph::TaskError::msg(
+                        "internal error: a piece did not run",
+                    ))
+                })
+        })
+        .collect()
+}
+
 /// The shortest contiguous run a band along a kept axis may be made of (see
 /// `ReducePlan::band_axis`): a file reader makes each run with one read.
 const MIN_RUN_BYTES: usize = 16 << 10;
@@ -650,6 +682,9 @@ impl ReducePlan {
             .map(|c| Band::plan(lowering, input, c, axis, &mut deps))
             .collect::<Result<Vec<_>>>()?;
         let (op, axes) = (self.op, self.axes.clone());
+        let block_bytes = infos[0].shape.iter().product::<usize>() * input.dtype().itemsize();
+        let band_bytes = rows * (block_bytes / infos[0].shape[axis]);
+        let per_piece = (PIECE_BYTES / band_bytes.max(1)).max(1);
         let id = lowering.add(
             memo,
             key,
@@ -661,7 +696,6 @@ impl ReducePlan {
                     .collect::<std::result::Result<Vec<_>, _>>()?;
                 // Float sums of bands are added as a block's group sums are, with Kahan
                 // compensation (`comp`): a block summed in bands is as accurate as whole.
-                let (mut acc, mut comp): (Option<Partial>, _) = (None, None);
                 let add = |acc: &mut Option<Partial>,
                            comp: &mut Option<ndarray::ArrayD<f64>>,
                            (band, info): (&Band, &crate::BlockInfo),
@@ -683,25 +717,50 @@ impl ReducePlan {
                         floe_graph::TaskError::msg("internal error: a banded partial of no band")
                     })
                 };
+                // The bands are cut into pieces of about `PIECE_BYTES` (the same whoever
+                // runs them) that idle workers may take (`floe_graph::split`).
                 let p = if along_kept {
                     // Each band covers its own output positions: the children's bands of
                     // those positions are merged, then the bands are put side by side.
                     let n = infos[0].shape[axis];
-                    let mut parts = Vec::with_capacity(n.div_ceil(rows));
-                    for lo in (0..n).step_by(rows) {
-                        let hi = (lo + rows).min(n);
-                        for child in bands.iter().zip(&infos) {
-                            add(&mut acc, &mut comp, child, lo, hi)?;
+                    let steps: Vec<usize> = (0..n).step_by(rows).collect();
+                    let per_piece = (per_piece / infos.len()).max(1);
+                    let parts = in_pieces(steps.len().div_ceil(per_piece), |piece| {
+                        let mut parts = Vec::with_capacity(per_piece);
+                        for &lo in steps.iter().skip(piece * per_piece).take(per_piece) {
+                            let hi = (lo + rows).min(n);
+                            let (mut acc, mut comp) = (None, None);
+                            for child in bands.iter().zip(&infos) {
+                                add(&mut acc, &mut comp, child, lo, hi)?;
+                            }
+                            parts.push(finished(acc, comp)?);
                         }
-                        parts.push(finished(acc.take(), comp.take())?);
-                    }
-                    kernels::concat_bands(parts, axis)?
+                        Ok(parts)
+                    })?;
+                    kernels::concat_bands(parts.into_iter().flatten().collect(), axis)?
                 } else {
-                    for child in bands.iter().zip(&infos) {
-                        let n = child.1.shape[axis];
-                        for lo in (0..n).step_by(rows) {
-                            add(&mut acc, &mut comp, child, lo, (lo + rows).min(n))?;
+                    let items: Vec<(usize, usize)> = infos
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(c, info)| {
+                            (0..info.shape[axis]).step_by(rows).map(move |lo| (c, lo))
+                        })
+                        .collect();
+                    let pieces = in_pieces(items.len().div_ceil(per_piece), |piece| {
+                        let (mut acc, mut comp) = (None, None);
+                        for &(c, lo) in items.iter().skip(piece * per_piece).take(per_piece) {
+                            let hi = (lo + rows).min(infos[c].shape[axis]);
+                            add(&mut acc, &mut comp, (&bands[c], &infos[c]), lo, hi)?;
                         }
+                        finished(acc, comp)
+                    })?;
+                    // The pieces' partials merged in order, compensated as bands are.
+                    let (mut acc, mut comp) = (None, None);
+                    for p in pieces {
+                        acc = Some(match acc {
+                            None => p,
+                            Some(q) => kernels::merge_band(op, q, p, &mut comp, &axes)?,
+                        });
                     }
                     finished(acc, comp)?
                 };

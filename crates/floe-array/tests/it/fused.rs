@@ -14,6 +14,11 @@ use crate::support::assert_close;
 /// Computes `outs` in one graph, lowered in order (an output lowered first makes its
 /// blocks tasks that later ones read), and the graph before fusion.
 fn run(outs: &[&Array]) -> (Vec<DynArray>, Graph) {
+    run_on(outs, 2)
+}
+
+/// [`run`] on `threads` workers.
+fn run_on(outs: &[&Array], threads: usize) -> (Vec<DynArray>, Graph) {
     let mut builder = GraphBuilder::default();
     let ids: Vec<_> = {
         let mut l = Lowering::new(&mut builder);
@@ -22,7 +27,7 @@ fn run(outs: &[&Array]) -> (Vec<DynArray>, Graph) {
     let g = builder.build();
     let (fused, ids2) = fuse(&g, &ids).unwrap();
     let r = Scheduler::builder()
-        .threads(2)
+        .threads(threads)
         .build()
         .unwrap()
         .run(&fused, &ids2)
@@ -355,4 +360,31 @@ fn map_blocks_is_reduced_whole() {
     assert!(has_task_named(&g, "map_blocks"));
     let s = out[0].clone().into_typed::<f64>().sum();
     assert!(s.abs() < 1e-6, "{s}");
+}
+
+/// A large block is reduced in pieces of bands that idle workers take: the results are
+/// the same to the bit on one thread or several.
+#[test]
+fn pieces_taken_by_idle_workers_change_no_bit() {
+    // One block of 32 MiB: 128 bands of 256 KiB, 8 pieces of 16 bands.
+    let x = floe_array::random::uniform(&[2048, 2048], 2048, 7, -1.0, 1.0).unwrap();
+    let bits = |a: &DynArray| -> Vec<u64> {
+        a.clone()
+            .into_typed::<f64>()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect()
+    };
+    let e = x.add(&x.t()).unwrap();
+    for r in [
+        e.mean(0).unwrap(),
+        e.sum(Axes::All).unwrap(),
+        x.var(1, 0).unwrap(),
+    ] {
+        let (one, _) = run_on(&[&r], 1);
+        let (two, _) = run_on(&[&r], 2);
+        assert_eq!(bits(&one[0]), bits(&two[0]), "one thread against two");
+        let (four, _) = run_on(&[&r], 4);
+        assert_eq!(bits(&one[0]), bits(&four[0]), "one thread against four");
+    }
 }

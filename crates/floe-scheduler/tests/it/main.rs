@@ -9,3 +9,4 @@ mod events;
 mod failures;
 mod memory;
 mod random_graphs;
+mod split;
