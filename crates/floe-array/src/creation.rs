@@ -397,9 +397,10 @@ where
 /// that can read any box (the NetCDF and `.npy` readers) feeds a mean over time straight
 /// from the page cache into the sums.
 ///
-/// The values of a box must not depend on which box they are asked for in. Bands cut
-/// blocks along one axis (at most 256 KiB each), so a reader should make boxes that are
-/// whole along the trailing axes with a few large reads.
+/// The values of a box must not depend on which box they are asked for in. Bands cut a
+/// block along one axis (about 256 KiB each, at least one slice of the block; a box
+/// input broadcast along that axis is asked for whole), so a reader should make boxes
+/// that are whole along the trailing axes with a few large reads.
 ///
 /// # Errors
 ///

@@ -42,6 +42,8 @@ pub(crate) struct GatherPlan {
     pub concat_axis: Option<usize>,
     /// Input axes dropped from the output (integer indexing); each has one length-1 block.
     pub squeeze: Vec<usize>,
+    /// [`GatherPlan::all_whole`], worked out once (reductions ask it for every node).
+    pub whole: std::sync::OnceLock<bool>,
 }
 
 impl GatherPlan {
@@ -53,6 +55,7 @@ impl GatherPlan {
         name: &'static str,
     ) -> Result<Array> {
         GatherPlan {
+            whole: Default::default(),
             inputs: vec![input.clone()],
             axes,
             concat_axis: None,
@@ -157,6 +160,10 @@ impl GatherPlan {
     /// Whether every output block is an input block, whole and as it is (concatenating
     /// along block boundaries): no block is ever assembled.
     pub(crate) fn all_whole(&self) -> bool {
+        *self.whole.get_or_init(|| self.find_all_whole())
+    }
+
+    fn find_all_whole(&self) -> bool {
         let ndim = self.axes.len();
         if !self.squeeze.is_empty() || self.inputs.iter().any(|i| i.ndim() != ndim) {
             return false;

@@ -171,6 +171,7 @@ impl Array {
             axes.push(take_axis_grouped(src.chunks().axis(a), &refs));
         }
         GatherPlan {
+            whole: Default::default(),
             inputs: vec![src],
             axes,
             concat_axis: None,

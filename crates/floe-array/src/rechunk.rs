@@ -27,6 +27,7 @@ pub(crate) fn rechunk_to(a: &Array, sizes: Vec<Vec<usize>>) -> Result<Array> {
         })
         .collect();
     GatherPlan {
+        whole: Default::default(),
         inputs: vec![a.clone()],
         axes,
         concat_axis: None,

@@ -129,6 +129,7 @@ impl Array {
             return Ok(self.clone());
         }
         let plan = GatherPlan {
+            whole: Default::default(),
             inputs: vec![self.clone()],
             axes: (0..self.ndim())
                 .map(|a| identity_axis(self.chunks().axis(a)))
@@ -266,6 +267,7 @@ pub fn concatenate(arrays: &[Array], axis: isize) -> Result<Array> {
         })
         .collect();
     GatherPlan {
+        whole: Default::default(),
         inputs,
         axes,
         concat_axis: Some(axis),

@@ -242,6 +242,7 @@ impl Array {
             self.clone()
         } else {
             GatherPlan {
+                whole: Default::default(),
                 inputs: vec![self.clone()],
                 axes,
                 concat_axis: None,
@@ -326,6 +327,7 @@ impl Array {
             })
             .collect();
         GatherPlan {
+            whole: Default::default(),
             inputs: vec![self.clone()],
             axes,
             concat_axis: None,

@@ -128,18 +128,55 @@ impl Job {
         if i >= self.pieces {
             return false;
         }
+        // Counted as finished however this piece ends, even if dropping a panic's payload
+        // panics: the owner waits for exactly the pieces started.
+        struct Finished<'a>(&'a AtomicUsize);
+        impl Drop for Finished<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+        let _finished = Finished(&self.done);
         // SAFETY: piece `i` is started but not finished, and the `split` call that owns the
-        // closure does not return before every started piece has finished (`done` reaches
-        // `pieces`), so the closure is alive. No piece is started after that: `next` has
-        // passed `pieces`.
+        // closure does not return, nor unwind, before every started piece has finished (see
+        // `Withdraw`), so the closure is alive. No piece starts after that: `next` is past
+        // `pieces` by then.
         #[allow(unsafe_code)]
         let f = unsafe { &*self.f };
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| f(i))) {
             let mut first = self.panic.lock().unwrap_or_else(PoisonError::into_inner);
             first.get_or_insert(payload);
         }
-        self.done.fetch_add(1, Ordering::AcqRel);
         true
+    }
+}
+
+/// Takes a job off its board when its `split` returns or unwinds: no piece starts after
+/// this, and it waits until every piece started has finished, so the closure the job
+/// points to outlives every use.
+struct Withdraw<'a> {
+    board: &'a Board,
+    job: &'a Arc<Job>,
+}
+
+impl Drop for Withdraw<'_> {
+    fn drop(&mut self) {
+        let job = self.job;
+        // Far past `pieces`: later `fetch_add`s start nothing and cannot wrap.
+        let started = job
+            .next
+            .swap(usize::MAX / 2, Ordering::AcqRel)
+            .min(job.pieces);
+        let mut spins = 0_u32;
+        while job.done.load(Ordering::Acquire) < started {
+            if spins < 64 {
+                std::hint::spin_loop();
+                spins += 1;
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        self.board.withdraw(job);
     }
 }
 
@@ -183,19 +220,17 @@ pub fn split(pieces: usize, f: impl Fn(usize) + Sync) {
         done: AtomicUsize::new(0),
         panic: Mutex::new(None),
     });
-    board.offer(&job);
-    while job.run_one() {}
-    // Pieces other workers started: wait for them to finish.
-    let mut spins = 0_u32;
-    while job.done.load(Ordering::Acquire) < pieces {
-        if spins < 64 {
-            std::hint::spin_loop();
-            spins += 1;
-        } else {
-            std::thread::yield_now();
-        }
+    {
+        // Created before the job is offered: whatever happens from here on (the board's
+        // wake-up panicking included), the job leaves the board before `f` is dropped.
+        let _withdraw = Withdraw {
+            board: &board,
+            job: &job,
+        };
+        board.offer(&job);
+        while job.run_one() {}
+        // Pieces other workers started are waited for by `_withdraw`.
     }
-    board.withdraw(&job);
     let panic = job
         .panic
         .lock()
@@ -227,6 +262,23 @@ mod tests {
         let me = std::thread::current().id();
         assert_eq!(seen, (0..5).map(|i| (i, me)).collect::<Vec<_>>());
         assert!(!can_split());
+    }
+
+    #[test]
+    fn a_job_leaves_the_board_when_offering_it_panics() {
+        let board = Arc::new(Board::new(|| panic!("the wake-up failed")));
+        let ran = AtomicUsize::new(0);
+        board.enter(|| {
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                split(4, |_| {
+                    ran.fetch_add(1, Ordering::SeqCst);
+                });
+            }));
+            assert!(outcome.is_err());
+        });
+        assert!(board.lock().is_empty(), "the job was withdrawn");
+        assert!(!board.help() && !board.has_work());
+        assert_eq!(ran.load(Ordering::SeqCst), 0);
     }
 
     #[test]

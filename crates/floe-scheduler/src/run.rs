@@ -219,8 +219,11 @@ impl<'a> RunState<'a> {
                     match admitted {
                         Ok(Some(admitted)) => admitted,
                         Ok(None) => {
-                            // Nothing fits while others run: wait until one finishes or
-                            // frees a value.
+                            // Nothing fits while others run: help a running task with its
+                            // pieces, or wait until one finishes or frees a value.
+                            if self.board.help() {
+                                continue;
+                            }
                             self.flush(&mut finished);
                             budget.waiting.fetch_add(1, Ordering::SeqCst);
                             self.sleep.idle(|| {

@@ -10,8 +10,13 @@
 //!
 //! Partials are small (the block with the reduced axes collapsed), so memory is held by
 //! at most `split_every` partials per level. A long reduction along one axis with large
-//! partials (a mean over a year of daily maps) is combined as a chain instead, whose memory
-//! does not grow with the number of blocks (see [`CHAIN_PARTIAL_BYTES`]).
+//! partials over blocks other tasks make (a mean over a year of daily maps from a block
+//! function) is combined as a chain instead, whose memory does not grow with the number of
+//! blocks (see [`CHAIN_PARTIAL_BYTES`]). Over inputs that read no task's block (constants,
+//! `random`, files read as boxes, elementwise chains of them) the first level reduces
+//! `split_every` blocks per task band by band and the tree above is fused (see
+//! `ReducePlan::banded_partial`): four times fewer partials, held up to `split_every - 1`
+//! per level as in any tree.
 //!
 //! Numerics: float sums use compensated (Kahan) accumulation in `f64` inside a block and a
 //! tree (or a chain) across blocks — a chain's rounding error grows with its number of
@@ -256,7 +261,8 @@ pub(crate) struct ReducePlan {
 }
 
 /// Reductions along one axis whose partials are at least this large (per output block) and
-/// whose tree would have three levels or more are combined as a chain: link `k` combines
+/// whose tree would have three levels or more, over blocks other tasks make (not a fused
+/// plan: see `ReducePlan::fused`), are combined as a chain: link `k` combines
 /// link `k - 1` with the next `split_every - 1` partials. A tree holds up to `split_every - 1`
 /// partials waiting at every level, so its memory grows with the logarithm of the number of
 /// blocks (the mean over a year of daily maps held 111 MiB where 60 days held 79); a chain
@@ -637,18 +643,21 @@ impl ReducePlan {
     /// in cache, and its partial merged into the running one, so neither the block nor the
     /// chain's intermediates are ever made whole (see [`Band`]). `None` (the block is
     /// computed whole, then reduced) when the input is none of those, its sizes are
-    /// unknown, or one block fits one band.
+    /// unknown, a block is empty, bands would be read in short runs (see
+    /// [`ReducePlan::band_axis`]), or one block that reads other tasks' blocks fits one
+    /// band.
     ///
-    /// Bands run along the first kept axis when the output is too large to stay in cache
-    /// while bands pass (a mean over time of maps: each band makes a few rows of the map
-    /// whole) or when that axis comes first (row sums), and along the first reduced axis
+    /// Bands run along a kept axis when the output is too large to stay in cache while
+    /// bands pass (a mean over time of maps: each band makes a few rows of the map whole)
+    /// or when that axis comes first (row sums), and along the first reduced axis
     /// otherwise (column sums: the whole output stays in cache, each band adds to it);
     /// see [`ReducePlan::band_axis`].
     ///
     /// The choice depends on the graph's nodes alone, never on what else is computed with
     /// them, so a result is the same to the bit whatever it is computed with. Where another
     /// output needs the elementwise block too (`y - y.mean(0)`), the chain runs twice — once
-    /// whole, once in bands — instead of the block being held until the mean is known.
+    /// whole, once in bands — instead of the block being held until the mean is known; so
+    /// are files read twice (`x - x.mean(0)` over files).
     fn banded_partial(
         &self,
         lowering: &mut Lowering<'_>,
@@ -772,11 +781,11 @@ impl ReducePlan {
 
     /// The axis a block (`info`: the largest of a node's) is cut into bands along, the rows
     /// of a band, and whether the axis is kept (see [`ReducePlan::banded_partial`]); `None`
-    /// for a reduction over no axis.
+    /// for a reduction over no axis, or where bands would be read in short runs.
     ///
-    /// A kept axis is taken only where its bands are contiguous runs of the array (the
-    /// block whole along every later axis) of at least [`MIN_RUN_BYTES`] each, so that a
-    /// file reader makes each band with a few large reads.
+    /// An axis is taken only where its bands are read in contiguous runs of the array of at
+    /// least [`MIN_RUN_BYTES`], or at least half as long as the whole block's, so that a file
+    /// reader makes each band with a few large reads.
     fn band_axis(&self, info: &crate::BlockInfo) -> Option<(usize, usize, bool)> {
         let &first = self.axes.first()?;
         let itemsize = self.input.dtype().itemsize();
@@ -785,24 +794,41 @@ impl ReducePlan {
             let slice = block_bytes / info.shape[a].max(1);
             (BAND_BYTES / slice.max(1)).max(1)
         };
-        let kept = (0..info.shape.len()).find(|a| !self.axes.contains(a));
-        if let Some(k) = kept {
-            let out_bytes: usize = (0..info.shape.len())
-                .filter(|a| !self.axes.contains(a))
-                .map(|a| info.shape[a])
-                .product::<usize>()
-                * 8;
+        // The elements of the longest contiguous run of a box of `shape` in the array.
+        let run = |shape: &[usize]| {
+            let mut run = 1;
+            for (j, &n) in shape.iter().enumerate().rev() {
+                run *= n;
+                if n != info.array_shape[j] {
+                    break;
+                }
+            }
+            run
+        };
+        // Bands along `a` are read in long runs, or in runs at least half the block's: a
+        // file reader makes them with a few large reads, not a read per few hundred bytes.
+        let long_runs = |a: usize, rows: usize| {
+            let mut band = info.shape.clone();
+            band[a] = rows.min(band[a]);
+            run(&band) * itemsize >= MIN_RUN_BYTES || 2 * run(&band) >= run(&info.shape)
+        };
+        let out_bytes: usize = (0..info.shape.len())
+            .filter(|a| !self.axes.contains(a))
+            .map(|a| info.shape[a])
+            .product::<usize>()
+            * 8;
+        // The first kept axis whose bands fit and are read in long runs.
+        for k in (0..info.shape.len()).filter(|a| !self.axes.contains(a)) {
             let rows = rows_along(k);
-            let later_whole =
-                (k + 1..info.shape.len()).all(|a| info.shape[a] == info.array_shape[a]);
-            let run: usize = info.shape[k + 1..].iter().product::<usize>() * rows * itemsize;
             let fits = block_bytes / info.shape[k].max(1) <= BAND_BYTES;
-            if (k < first || out_bytes > BAND_BYTES) && fits && later_whole && run >= MIN_RUN_BYTES
-            {
+            if (k < first || out_bytes > BAND_BYTES) && fits && long_runs(k, rows) {
                 return Some((k, rows, true));
             }
         }
-        Some((first, rows_along(first), false))
+        let rows = rows_along(first);
+        // Else the block is made whole by its own task (row sums of blocks narrower than
+        // the array, cut along their columns, would be read a few hundred bytes at a time).
+        long_runs(first, rows).then_some((first, rows, false))
     }
 
     /// The nodes of level `level - 1` below node `index` of `level`: a tree node's
@@ -1036,9 +1062,16 @@ impl Band {
         let mut bands = Vec::with_capacity(inputs.len());
         for input in inputs {
             let idx = crate::lower::broadcast_index(array, input, index);
+            // A box input that broadcasts along the band's axis would be made whole for
+            // every band: it is made once, by its own task, instead.
+            let spans = axis
+                .checked_sub(array.ndim() - input.ndim())
+                .is_some_and(|ax| input.shape()[ax] == n);
             let band = if input.ndim() == array.ndim() && Band::banded(input, n, axis) {
                 Band::plan(lowering, input, &idx, axis, deps)?
-            } else if let Some(constant) = Band::constant(input, &idx) {
+            } else if let Some(constant) =
+                Band::constant(input, &idx).filter(|c| spans || !matches!(c, Band::Boxes { .. }))
+            {
                 constant
             } else {
                 let (id, perm) = lowering.viewed_block(input, &idx)?;

@@ -388,3 +388,47 @@ fn pieces_taken_by_idle_workers_change_no_bit() {
         assert_eq!(bits(&one[0]), bits(&four[0]), "one thread against four");
     }
 }
+
+/// Bands are read as boxes only where their runs are long: row sums of wide blocks narrower
+/// than the array, banded along the columns, would cut each row into a few kilobytes per
+/// band, so each block is asked for whole; otherwise bands of whole block rows are read.
+#[test]
+fn box_reads_in_short_runs_are_made_whole() {
+    for (shape, chunks, axis, banded) in [
+        // Bands along the columns would be runs of 512 elements of 40,000: read whole.
+        ([64_usize, 80_000], [64_usize, 40_000], 1_isize, false),
+        // Bands of one whole row of the block each.
+        ([64, 80_000], [64, 40_000], 0, true),
+        ([200, 4000], [200, 1000], 1, true),
+    ] {
+        let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = asked.clone();
+        let value = |i: usize, j: usize| (i * 3 + j % 7) as f64;
+        let x = floe_array::try_from_box_fn(&shape, chunks, floe_array::DType::F64, move |b| {
+            seen.lock().unwrap().push(b.shape.clone());
+            let (i0, j0) = (b.offset[0], b.offset[1]);
+            Ok(DynArray::from(ArrayD::from_shape_fn(
+                IxDyn(&b.shape),
+                |i| value(i0 + i[0], j0 + i[1]),
+            )))
+        })
+        .unwrap();
+        let (out, _) = run(&[&x.sum(axis).unwrap()]);
+        let out = out[0].clone().into_typed::<f64>();
+        for (k, &v) in out.iter().enumerate() {
+            let expected: f64 = if axis == 0 {
+                (0..shape[0]).map(|i| value(i, k)).sum()
+            } else {
+                (0..shape[1]).map(|j| value(k, j)).sum()
+            };
+            assert_eq!(v, expected, "{chunks:?} along {axis}: {k}");
+        }
+        let asked = asked.lock().unwrap();
+        assert!(
+            asked.iter().all(|b| b[1] == chunks[1]),
+            "rows cut: {asked:?}"
+        );
+        let whole = asked.iter().all(|b| b[..] == chunks[..]);
+        assert_eq!(whole, !banded, "{chunks:?} along {axis}: {asked:?}");
+    }
+}

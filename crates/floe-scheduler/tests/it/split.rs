@@ -10,7 +10,7 @@ use floe_scheduler::{Error, Scheduler};
 
 use crate::support::{quiet_injected_panics, within};
 
-/// One task splitting its work into `pieces` pieces of a millisecond each, reporting the
+/// One task splitting its work into `pieces` pieces of two milliseconds each, reporting the
 /// threads that ran them; a second task waiting for it.
 fn one_large_task(pieces: usize, fail_at: Option<usize>) -> (Graph, floe_graph::TaskId) {
     let mut b = Graph::builder();
@@ -19,7 +19,7 @@ fn one_large_task(pieces: usize, fail_at: Option<usize>) -> (Graph, floe_graph::
             let ran = Mutex::new(Vec::new());
             floe_graph::split(pieces, |i| {
                 assert!(Some(i) != fail_at, "injected panic in piece {i}");
-                std::thread::sleep(Duration::from_millis(1));
+                std::thread::sleep(Duration::from_millis(2));
                 ran.lock().unwrap().push((i, std::thread::current().id()));
             });
             Ok(Value::new(ran.into_inner().unwrap()))
