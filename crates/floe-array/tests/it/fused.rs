@@ -432,3 +432,40 @@ fn box_reads_in_short_runs_are_made_whole() {
         assert_eq!(whole, !banded, "{chunks:?} along {axis}: {asked:?}");
     }
 }
+
+/// Selections of read boxes and concatenations mixing constants and boxes reduce to the
+/// same values as over their materialised blocks: a slice dropping whole files, a step
+/// through them, one file's map, and `full` blocks between files.
+#[test]
+fn selections_and_mixed_concatenations_of_boxes_match_materialised_ones() {
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (x, _) = stacked_files((5, 3, 40, 300, 1), false, 9, &asked);
+    let filler = floe_array::full(
+        &[3, 40, 300],
+        [3_usize, 40, 300],
+        0.5,
+        floe_array::DType::F64,
+    )
+    .unwrap();
+    let mixed = floe_array::concatenate(&[x.clone(), filler, x.clone()], 0).unwrap();
+    let cases = [
+        x.slice(&floe_array::s![6..]).unwrap(),
+        x.slice(&floe_array::s![..;2]).unwrap(),
+        x.slice(&floe_array::s![4]).unwrap(),
+        mixed,
+    ];
+    for e in cases {
+        for op in [ReduceOp::Mean, ReduceOp::Max, ReduceOp::ArgMin] {
+            let r = e.reduce(op, Axes::from(0_isize), false, None).unwrap();
+            let (got, _) = run(&[&r]);
+            let got = got[0].clone().into_typed::<f64>();
+            let materialised = over_materialised(&e, op, Axes::from(0_isize));
+            assert_close(
+                &got,
+                &materialised,
+                1e-12,
+                &format!("{op:?} of {:?}", e.shape()),
+            );
+        }
+    }
+}
