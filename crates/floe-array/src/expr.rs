@@ -28,6 +28,16 @@ pub struct BlockInfo {
     pub array_shape: Vec<usize>,
 }
 
+impl BlockInfo {
+    /// Rows `lo..hi` of this box along `axis`: a band of it.
+    pub(crate) fn band(&self, axis: usize, lo: usize, hi: usize) -> BlockInfo {
+        let mut band = self.clone();
+        band.shape[axis] = hi - lo;
+        band.offset[axis] += lo;
+        band
+    }
+}
+
 /// Makes a source block.
 pub type SourceFn = Arc<dyn Fn(&BlockInfo) -> Result<DynArray, TaskError> + Send + Sync>;
 

@@ -151,8 +151,7 @@ impl GatherPlan {
             .enumerate()
             .all(|(a, (&b, segs))| {
                 let s = &segs[index[a]][0];
-                let n = input.chunks().axis(a).get(b).copied();
-                s.lo == 0 && Some(s.hi) == n && s.step == 1 && Some(s.len) == n
+                input.chunks().axis(a).get(b).is_some_and(|&n| s.covers(n))
             });
         whole.then_some((source, block))
     }
@@ -180,8 +179,11 @@ impl GatherPlan {
                     };
                     !inputs.is_empty()
                         && inputs.iter().all(|input| {
-                            let n = input.chunks().axis(a).get(s.block).copied();
-                            s.lo == 0 && Some(s.hi) == n && s.step == 1 && Some(s.len) == n
+                            input
+                                .chunks()
+                                .axis(a)
+                                .get(s.block)
+                                .is_some_and(|&n| s.covers(n))
                         })
                 }
                 _ => false,
@@ -228,10 +230,10 @@ impl GatherPlan {
         let passthrough = match pieces.as_slice() {
             [(_, combo)] if self.squeeze.is_empty() => {
                 let input = &self.inputs[self.concat_axis.map_or(0, |a| combo[a].source)];
-                combo.iter().enumerate().all(|(a, s)| {
-                    let n = input.chunks().axis(a)[s.block];
-                    s.lo == 0 && s.hi == n && s.step == 1 && s.len == n
-                })
+                combo
+                    .iter()
+                    .enumerate()
+                    .all(|(a, s)| s.covers(input.chunks().axis(a)[s.block]))
             }
             _ => false,
         };
@@ -334,6 +336,11 @@ fn product(per_axis: &[&Vec<Segment>]) -> Vec<Vec<Segment>> {
 }
 
 impl Segment {
+    /// Whether this segment is the whole of an input block of `n` elements, unstrided.
+    pub(crate) fn covers(&self, n: usize) -> bool {
+        self.lo == 0 && self.hi == n && self.step == 1 && self.len == n
+    }
+
     /// All of block `block` (of `len` elements) of input `source`, landing at the start.
     pub(crate) fn whole(source: usize, block: usize, len: usize) -> Segment {
         Segment {

@@ -768,6 +768,21 @@ pub(crate) fn merge_band(
     })
 }
 
+/// Merges `p` into the running partial `acc` (see [`merge_band`]); the first becomes it.
+pub(crate) fn merge_into(
+    op: ReduceOp,
+    acc: &mut Option<Partial>,
+    p: Partial,
+    comp: &mut Option<ArrayD<f64>>,
+    axes: &[usize],
+) -> Result<(), TaskError> {
+    *acc = Some(match acc.take() {
+        None => p,
+        Some(q) => merge_band(op, q, p, comp, axes)?,
+    });
+    Ok(())
+}
+
 /// The partial of a block summed in bands: the compensation [`merge_band`] carried taken
 /// off the sums.
 pub(crate) fn finish_bands(p: Partial, comp: Option<ArrayD<f64>>) -> Partial {
@@ -799,27 +814,37 @@ pub(crate) fn concat_bands(mut parts: Vec<Partial>, axis: usize) -> Result<Parti
             .ok_or_else(|| internal("bands of different partial kinds"))?;
         ndarray::concatenate(Axis(axis), &views).map_err(|e| internal(&e.to_string()))
     }
+    fn cat_dyn<'a>(
+        dtype: DType,
+        arrays: impl Iterator<Item = Option<&'a DynArray>>,
+        axis: usize,
+    ) -> Result<DynArray, TaskError> {
+        let arrays: Vec<&DynArray> = arrays
+            .collect::<Option<_>>()
+            .ok_or_else(|| internal("bands of different partial kinds"))?;
+        with_dtype!(dtype, T => {
+            let views = arrays
+                .iter()
+                .map(|a| T::view(a))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| internal("bands of different dtypes"))?;
+            Ok(T::wrap(
+                ndarray::concatenate(Axis(axis), &views).map_err(|e| internal(&e.to_string()))?,
+            ))
+        })
+    }
     if parts.len() < 2 {
         return parts.pop().ok_or_else(|| internal("a partial of no band"));
     }
     Ok(match &parts[0] {
-        Partial::Block(first) => {
-            let dtype = first.dtype();
-            with_dtype!(dtype, T => {
-                let views = parts
-                    .iter()
-                    .map(|p| match p {
-                        Partial::Block(b) => T::view(b),
-                        _ => None,
-                    })
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| internal("bands of different partial kinds"))?;
-                Partial::Block(T::wrap(
-                    ndarray::concatenate(Axis(axis), &views)
-                        .map_err(|e| internal(&e.to_string()))?,
-                ))
-            })
-        }
+        Partial::Block(first) => Partial::Block(cat_dyn(
+            first.dtype(),
+            parts.iter().map(|p| match p {
+                Partial::Block(b) => Some(b),
+                _ => None,
+            }),
+            axis,
+        )?),
         // Every band of a block adds the same number of elements per position.
         Partial::Mean { n, .. } => Partial::Mean {
             n: *n,
@@ -863,21 +888,15 @@ pub(crate) fn concat_bands(mut parts: Vec<Partial>, axis: usize) -> Result<Parti
             }
         }
         Partial::Arg { value, span, .. } => {
-            let (dtype, span) = (value.dtype(), *span);
-            let value = with_dtype!(dtype, T => {
-                let views = parts
-                    .iter()
-                    .map(|p| match p {
-                        Partial::Arg { value, .. } => T::view(value),
-                        _ => None,
-                    })
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| internal("bands of different partial kinds"))?;
-                T::wrap(
-                    ndarray::concatenate(Axis(axis), &views)
-                        .map_err(|e| internal(&e.to_string()))?,
-                )
-            });
+            let span = *span;
+            let value = cat_dyn(
+                value.dtype(),
+                parts.iter().map(|p| match p {
+                    Partial::Arg { value, .. } => Some(value),
+                    _ => None,
+                }),
+                axis,
+            )?;
             let index = cat(
                 parts.iter().map(|p| match p {
                     Partial::Arg { index, .. } => Some(index),

@@ -254,10 +254,8 @@ pub(crate) struct ReducePlan {
     /// the chain's links along the one reduced axis.
     chain: bool,
     /// The input's blocks are made from nothing but their positions (constants, generated
-    /// or read boxes, and elementwise chains of them: see [`Band::reads_nothing`]): each
-    /// node of the tree's first level reduces its `factor` blocks band by band itself, so
-    /// no block and no block's partial is ever made. A tree, never a chain.
-    fused: bool,
+    /// or read boxes, and elementwise chains of them: see [`Band::reads_nothing`]).
+    reads_nothing: bool,
 }
 
 /// Reductions along one axis whose partials are at least this large (per output block) and
@@ -415,12 +413,11 @@ impl Array {
             axes,
             keepdims,
             factor,
-            fused: false,
+            reads_nothing: Band::reads_nothing(self),
             levels,
             chain: false,
         };
-        plan.fused = plan.levels.len() > 1 && Band::reads_nothing(self);
-        if !explicit && !plan.fused && plan.axes.len() == 1 && plan.levels.len() > 3 {
+        if !explicit && !plan.fused() && plan.axes.len() == 1 && plan.levels.len() > 3 {
             // The first block's partial: blocks are largest first.
             let largest = plan.partial_bytes(&vec![0; self.ndim()]);
             if largest >= CHAIN_PARTIAL_BYTES {
@@ -529,6 +526,13 @@ impl Array {
 }
 
 impl ReducePlan {
+    /// Whether each node of the tree's first level reduces its `factor` blocks band by band
+    /// itself (the input reads nothing and the tree has such a level), so no block and no
+    /// block's partial is ever made. A tree, never a chain.
+    fn fused(&self) -> bool {
+        self.reads_nothing && self.levels.len() > 1
+    }
+
     /// The output's axes of unknown sizes: the input's that are not reduced.
     pub(crate) fn output_unknown(&self) -> Vec<bool> {
         let unknown = &self.input.node.unknown;
@@ -607,7 +611,7 @@ impl ReducePlan {
             0 => self.banded_partial(lowering, &[index.to_vec()], memo.clone(), key.clone())?,
             // A fused plan's first level reduces its blocks' bands itself: no block's
             // partial is ever made.
-            1 if self.fused => {
+            1 if self.fused() => {
                 let children = self.children(1, index);
                 self.banded_partial(lowering, &children, memo.clone(), key.clone())?
             }
@@ -682,7 +686,7 @@ impl ReducePlan {
         }
         // A block of one band is made whole by its own task, unless it reads nothing: then
         // it costs nothing to make where it is reduced.
-        if rows >= infos[0].shape[axis] && !Band::reads_nothing(input) {
+        if rows >= infos[0].shape[axis] && !self.reads_nothing {
             return Ok(None);
         }
         let mut deps = Vec::new();
@@ -711,15 +715,8 @@ impl ReducePlan {
                            lo: usize,
                            hi: usize| {
                     let out = band.eval(&blocks, axis, lo, hi, info.shape[axis])?;
-                    let mut at = info.clone();
-                    at.shape[axis] = hi - lo;
-                    at.offset[axis] += lo;
-                    let p = kernels::partial(op, &out, &axes, &at)?;
-                    *acc = Some(match acc.take() {
-                        None => p,
-                        Some(q) => kernels::merge_band(op, q, p, comp, &axes)?,
-                    });
-                    Ok::<_, floe_graph::TaskError>(())
+                    let p = kernels::partial(op, &out, &axes, &info.band(axis, lo, hi))?;
+                    kernels::merge_into(op, acc, p, comp, &axes)
                 };
                 let finished = |acc: Option<Partial>, comp| {
                     acc.map(|p| kernels::finish_bands(p, comp)).ok_or_else(|| {
@@ -766,10 +763,7 @@ impl ReducePlan {
                     // The pieces' partials merged in order, compensated as bands are.
                     let (mut acc, mut comp) = (None, None);
                     for p in pieces {
-                        acc = Some(match acc {
-                            None => p,
-                            Some(q) => kernels::merge_band(op, q, p, &mut comp, &axes)?,
-                        });
+                        kernels::merge_into(op, &mut acc, p, &mut comp, &axes)?;
                     }
                     finished(acc, comp)?
                 };
@@ -1146,12 +1140,7 @@ impl Band {
     ) -> std::result::Result<DynArray, floe_graph::TaskError> {
         let stored = ax.map(|ax| perm.map_or(ax, |p| p[ax]));
         match stored {
-            Some(s) if info.shape[s] == n => {
-                let mut band = info.clone();
-                band.shape[s] = hi - lo;
-                band.offset[s] += lo;
-                f(&band)
-            }
+            Some(s) if info.shape[s] == n => f(&info.band(s, lo, hi)),
             _ => f(info),
         }
     }
@@ -1240,10 +1229,7 @@ impl Band {
                 BlockRef::permuted(v.get(), perm)
             })
             .collect();
-        let mut band_info = info.clone();
-        band_info.shape[axis] = hi - lo;
-        band_info.offset[axis] += lo;
-        f(&refs, &band_info)
+        f(&refs, &info.band(axis, lo, hi))
     }
 }
 
