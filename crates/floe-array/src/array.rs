@@ -146,6 +146,25 @@ impl Array {
         self.recomputed_with(&mut memo)
     }
 
+    /// Whether each block of this array is made from its position alone, reading no other
+    /// task's block: a generator (`random`), a file read, a constant, or an elementwise
+    /// chain of those. Making such a block again costs about what holding it costs (its
+    /// fresh pages are written either way), so an algorithm that reads it twice reads it
+    /// twice ([`Array::recomputed`]); it holds any other array between the passes, within
+    /// the memory budget.
+    ///
+    /// ```
+    /// use floe_array::{DType, random};
+    ///
+    /// let x = random::uniform(&[1000, 100], [100_usize, 100], 0, 0.0, 1.0)?;
+    /// assert!(x.mul_scalar(2.0)?.made_from_sources());
+    /// assert!(!x.sub(&x.mean(0)?)?.made_from_sources(), "reads the means");
+    /// # Ok::<(), floe_array::ArrayError>(())
+    /// ```
+    pub fn made_from_sources(&self) -> bool {
+        crate::reduction::reads_nothing(self)
+    }
+
     fn recomputed_with(&self, memo: &mut std::collections::HashMap<usize, Array>) -> Array {
         let id = Arc::as_ptr(&self.node) as usize;
         if let Some(a) = memo.get(&id) {

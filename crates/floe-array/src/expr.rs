@@ -52,16 +52,45 @@ pub type BlockFn =
 pub struct BlockRef<'a> {
     block: &'a DynArray,
     perm: Option<&'a [usize]>,
+    /// `(stored axis, lo, hi)`: only rows `lo..hi` of the block along that axis are seen (a
+    /// piece of a large block: see `crate::parallel`).
+    rows: Option<(usize, usize, usize)>,
 }
 
 impl<'a> BlockRef<'a> {
     /// A block seen as it is.
     pub fn new(block: &'a DynArray) -> Self {
-        Self { block, perm: None }
+        Self {
+            block,
+            perm: None,
+            rows: None,
+        }
     }
 
     pub(crate) fn permuted(block: &'a DynArray, perm: Option<&'a [usize]>) -> Self {
-        Self { block, perm }
+        Self {
+            block,
+            perm,
+            rows: None,
+        }
+    }
+
+    /// Rows `lo..hi` of this block along its first axis as seen (through the permutation).
+    pub(crate) fn rows(&self, lo: usize, hi: usize) -> Self {
+        debug_assert!(self.rows.is_none(), "rows of rows");
+        let stored = self.perm.map_or(0, |p| p[0]);
+        Self {
+            rows: Some((stored, lo, hi)),
+            ..*self
+        }
+    }
+
+    /// `v` (the stored block) cut to the rows seen.
+    fn window<'b, T>(&self, mut v: ndarray::ArrayViewD<'b, T>) -> ndarray::ArrayViewD<'b, T> {
+        if let Some((axis, lo, hi)) = self.rows {
+            v.slice_axis_inplace(ndarray::Axis(axis), ndarray::Slice::from(lo..hi));
+        }
+        v
     }
 
     /// The element type.
@@ -72,21 +101,25 @@ impl<'a> BlockRef<'a> {
     /// Whether the block is seen as it is stored, in row-major order (no permutation, no
     /// other layout).
     pub(crate) fn is_standard(&self) -> bool {
-        self.perm.is_none() && crate::with_array!(self.block, a => a.is_standard_layout())
+        self.perm.is_none()
+            && crate::with_array!(self.block, a => self.window(a.view()).is_standard_layout())
     }
 
     /// The shape, permutation applied.
     pub fn shape(&self) -> Vec<usize> {
-        let s = self.block.shape();
+        let mut s = self.block.shape().to_vec();
+        if let Some((axis, lo, hi)) = self.rows {
+            s[axis] = hi - lo;
+        }
         match self.perm {
             Some(p) => p.iter().map(|&a| s[a]).collect(),
-            None => s.to_vec(),
+            None => s,
         }
     }
 
     /// A view of the elements as `T`, if that is the block's dtype.
     pub fn view<T: crate::ArrayElement>(&self) -> Option<ndarray::ArrayViewD<'a, T>> {
-        let v = T::view(self.block)?;
+        let v = self.window(T::view(self.block)?);
         Some(match self.perm {
             Some(p) => v.permuted_axes(ndarray::IxDyn(p)),
             None => v,
@@ -104,7 +137,13 @@ impl<'a> BlockRef<'a> {
 
     /// The elements converted to `T` (a new array).
     pub fn to_typed<T: crate::ArrayElement>(&self) -> ndarray::ArrayD<T> {
-        let a = self.block.to_typed::<T>();
+        let a = match self.rows {
+            None => self.block.to_typed::<T>(),
+            Some(_) => {
+                crate::with_array!(self.block, b => DynArray::from(self.window(b.view()).to_owned()))
+                    .to_typed::<T>()
+            }
+        };
         match self.perm {
             Some(p) => a.permuted_axes(ndarray::IxDyn(p)),
             None => a,
@@ -113,11 +152,14 @@ impl<'a> BlockRef<'a> {
 
     /// The block as an owned array in standard layout (a copy).
     pub fn to_owned(&self) -> DynArray {
-        match self.perm {
-            None => self.block.clone(),
-            Some(p) => {
-                crate::with_array!(self.block, a => DynArray::from(crate::lower::transpose(a.view(), p)))
+        match (self.perm, self.rows) {
+            (None, None) => self.block.clone(),
+            (None, Some(_)) => {
+                crate::with_array!(self.block, a => DynArray::from(self.window(a.view()).to_owned()))
             }
+            (Some(p), _) => crate::with_array!(self.block, a => {
+                DynArray::from(crate::lower::transpose(self.window(a.view()), p))
+            }),
         }
     }
 }

@@ -41,6 +41,7 @@ mod indexing;
 mod lower;
 mod overlap;
 mod pad;
+mod parallel;
 mod quantile;
 mod rechunk;
 mod reduction;

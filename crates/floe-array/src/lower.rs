@@ -155,10 +155,31 @@ impl<'b> Lowering<'b> {
             &index.iter().map(|&i| i as u32).collect::<Vec<_>>(),
         );
         match &node.expr {
-            Expr::Source(f) | Expr::Boxes(f) => {
+            Expr::Source(f) => {
                 let f = f.clone();
                 let info = block_info(array, index);
                 self.add(memo, key, &[], Arc::new(move |_| f(&info).map(block_value)))
+            }
+            Expr::Boxes(f) => {
+                // A large block in pieces of rows, each a box (see `crate::parallel`).
+                let (f, dtype) = (f.clone(), node.dtype);
+                let info = block_info(array, index);
+                self.add(
+                    memo,
+                    key,
+                    &[],
+                    Arc::new(move |_| {
+                        match crate::parallel::pieces(&info.shape, dtype) {
+                            Some(n) => {
+                                crate::parallel::rows_in_pieces(dtype, &info.shape, n, |lo, hi| {
+                                    f(&info.band(0, lo, hi))
+                                })
+                            }
+                            None => f(&info),
+                        }
+                        .map(block_value)
+                    }),
+                )
             }
             Expr::Full { value } => {
                 let (dtype, value) = (node.dtype, *value);
@@ -183,10 +204,15 @@ impl<'b> Lowering<'b> {
                     }),
                 )
             }
-            Expr::Blockwise { inputs, f, .. } => {
+            Expr::Blockwise {
+                inputs,
+                f,
+                elementwise,
+            } => {
                 let info = block_info(array, index);
                 let (deps, perms) = self.blockwise_inputs(array, inputs, index)?;
                 let f = f.clone();
+                let (elementwise, dtype) = (*elementwise, node.dtype);
                 let unknown = array.has_unknown_chunks().then(|| {
                     let flags: Vec<Vec<bool>> =
                         inputs.iter().map(|a| a.node.unknown.clone()).collect();
@@ -203,6 +229,37 @@ impl<'b> Lowering<'b> {
                             .map(|(v, p)| Ok(BlockRef::permuted(block_of(v)?, p.as_deref())))
                             .collect::<std::result::Result<Vec<_>, TaskError>>()?;
                         match &unknown {
+                            // A large block in pieces of rows (see `crate::parallel`), each
+                            // from the same rows of the inputs as long as the block along its
+                            // first axis; the others (fewer axes, or broadcast along it) are
+                            // seen whole by every piece.
+                            None if elementwise => {
+                                match crate::parallel::pieces(&info.shape, dtype) {
+                                    Some(n) => crate::parallel::rows_in_pieces(
+                                        dtype,
+                                        &info.shape,
+                                        n,
+                                        |lo, hi| {
+                                            let rows: Vec<BlockRef<'_>> = blocks
+                                                .iter()
+                                                .map(|b| {
+                                                    let s = b.shape();
+                                                    if s.len() == info.shape.len()
+                                                        && s[0] == info.shape[0]
+                                                    {
+                                                        b.rows(lo, hi)
+                                                    } else {
+                                                        *b
+                                                    }
+                                                })
+                                                .collect();
+                                            f(&rows, &info.band(0, lo, hi))
+                                        },
+                                    ),
+                                    None => f(&blocks, &info),
+                                }
+                                .map(block_value)
+                            }
                             None => f(&blocks, &info).map(block_value),
                             // Sizes along unknown axes are the input blocks' own.
                             Some((unknown, flags)) => {

@@ -7,7 +7,9 @@
 //! `python/bench/numpy_sum.py`, over the same values.
 //!
 //! Large blocks in parallel: `random_1block` is the same expression over one 20000×20000
-//! block, reduced in pieces of bands that idle workers take; compare `--threads 1` with
+//! block, reduced in pieces of bands that idle workers take; `make_1block` makes
+//! `x * 2 + 1` for `x = random.normal` in one 10000×10000 block (800 MB), generated and
+//! computed in pieces of rows that idle workers take. Compare `--threads 1` with
 //! `--threads 2`.
 
 use std::time::Instant;
@@ -16,7 +18,14 @@ use floe::array::{self, ArrayCompute, DType};
 
 use crate::report::Record;
 
-pub const CASES: &[&str] = &["ones", "random", "random_1block", "sum_1gb", "sum_1gb_ill"];
+pub const CASES: &[&str] = &[
+    "ones",
+    "random",
+    "random_1block",
+    "make_1block",
+    "sum_1gb",
+    "sum_1gb_ill",
+];
 
 const N: usize = 20_000;
 const BLOCK: usize = 2_000;
@@ -24,6 +33,9 @@ const BLOCK: usize = 2_000;
 pub fn run(case: &str, ctx: &crate::Ctx) -> Result<(), String> {
     if case.starts_with("sum_1gb") {
         return sum_1gb(case, ctx);
+    }
+    if case == "make_1block" {
+        return make_1block(ctx);
     }
     let err = |e: floe::Error| e.to_string();
     let t0 = Instant::now();
@@ -58,6 +70,31 @@ pub fn run(case: &str, ctx: &crate::Ctx) -> Result<(), String> {
         .set("chunks", format!("({block}, {block})"))
         .run(scheduler.threads(), &stats, build, exec)
         .set("checksum", checksum);
+    r.print();
+    Ok(())
+}
+
+/// `x * 2 + 1` over one generated block of 800 MB, made whole (see the module's notes).
+fn make_1block(ctx: &crate::Ctx) -> Result<(), String> {
+    const M: usize = 10_000;
+    let t0 = Instant::now();
+    let x = array::random::normal(&[M, M], [M, M], 0, 0.0, 1.0).map_err(|e| e.to_string())?;
+    let y = x
+        .mul_scalar(2.0)
+        .and_then(|y| y.add_scalar(1.0))
+        .map_err(|e| e.to_string())?;
+    let build = t0.elapsed();
+    let scheduler = ctx.scheduler()?;
+    let t1 = Instant::now();
+    let (out, stats) = y.compute_with(&scheduler).map_err(|e| e.to_string())?;
+    let exec = t1.elapsed();
+    let out = out.into_f64().map_err(|e| e.to_string())?;
+    let mut r = Record::new("elementwise", "make_1block");
+    r.set("expr", "random.normal(0, 1) * 2 + 1")
+        .set("shape", format!("({M}, {M})"))
+        .set("chunks", format!("({M}, {M})"))
+        .run(scheduler.threads(), &stats, build, exec)
+        .set("checksum", out.iter().sum::<f64>());
     r.print();
     Ok(())
 }

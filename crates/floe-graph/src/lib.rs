@@ -47,6 +47,6 @@ pub use fuse::fuse;
 pub use graph::{Graph, GraphBuilder, TaskId};
 pub use key::Key;
 pub use order::{Order, order};
-pub use split::{Board, can_split, split};
+pub use split::{Board, can_split, idle_workers, split};
 pub use task::{Operation, Task, TaskError, TaskErrorKind, TaskHints, TaskResult};
 pub use value::{SpillCodec, Value};

@@ -13,7 +13,7 @@
 use std::any::Any;
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 thread_local! {
@@ -22,24 +22,54 @@ thread_local! {
 }
 
 /// The pieces running tasks offer to the idle workers of one run (see the module notes).
-/// A scheduler makes one per run, [`enter`](Board::enter)s it on each worker thread and
-/// lets a worker with nothing to pop [`help`](Board::help).
+/// A scheduler makes one per run, [`enter`](Board::enter)s it on each worker thread, lets a
+/// worker with nothing to pop [`help`](Board::help), and says which workers have a task
+/// ([`set_idle`](Board::set_idle)), so that work worth cutting only when someone can help
+/// asks first ([`idle_workers`]).
 pub struct Board {
     jobs: Mutex<Vec<Arc<Job>>>,
     /// Jobs on the board: a lock-free check before looking for unclaimed pieces.
     offered: AtomicUsize,
     /// Called when a job is offered: wakes sleeping workers.
     wake: Box<dyn Fn() + Send + Sync>,
+    /// Per worker, whether it has no task to run (each on its own cache line: a worker
+    /// writes only its own flag, and only when it changes).
+    idle: Box<[IdleFlag]>,
 }
 
+#[repr(align(64))]
+struct IdleFlag(AtomicBool);
+
 impl Board {
-    /// An empty board; `wake` is called whenever pieces are offered.
-    pub fn new(wake: impl Fn() + Send + Sync + 'static) -> Board {
+    /// An empty board for `workers` workers, all idle until [`set_idle`](Board::set_idle)
+    /// says otherwise; `wake` is called whenever pieces are offered.
+    pub fn new(workers: usize, wake: impl Fn() + Send + Sync + 'static) -> Board {
         Board {
             jobs: Mutex::new(Vec::new()),
             offered: AtomicUsize::new(0),
             wake: Box::new(wake),
+            idle: (0..workers)
+                .map(|_| IdleFlag(AtomicBool::new(true)))
+                .collect(),
         }
+    }
+
+    /// Records whether `worker` has no task to run (a worker that runs a task is not idle;
+    /// one that only helps with pieces is).
+    pub fn set_idle(&self, worker: usize, idle: bool) {
+        if let Some(flag) = self.idle.get(worker)
+            && flag.0.load(Ordering::Relaxed) != idle
+        {
+            flag.0.store(idle, Ordering::Relaxed);
+        }
+    }
+
+    /// How many workers have no task to run.
+    pub fn idle_workers(&self) -> usize {
+        self.idle
+            .iter()
+            .filter(|f| f.0.load(Ordering::Relaxed))
+            .count()
     }
 
     /// Runs `f` with this board as the calling thread's: [`split`] calls made by `f` (the
@@ -247,6 +277,13 @@ pub fn can_split() -> bool {
     BOARD.with(|b| b.borrow().is_some())
 }
 
+/// How many workers of the calling worker's run have no task to run (0 outside a run): the
+/// ones that would take the pieces of a [`split`] now. Work that costs more cut in pieces
+/// than whole (pieces copied into place) is cut only when some are.
+pub fn idle_workers() -> usize {
+    BOARD.with(|b| b.borrow().as_ref().map_or(0, |b| b.idle_workers()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,7 +303,7 @@ mod tests {
 
     #[test]
     fn a_job_leaves_the_board_when_offering_it_panics() {
-        let board = Arc::new(Board::new(|| panic!("the wake-up failed")));
+        let board = Arc::new(Board::new(2, || panic!("the wake-up failed")));
         let ran = AtomicUsize::new(0);
         board.enter(|| {
             let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -283,7 +320,7 @@ mod tests {
 
     #[test]
     fn idle_threads_take_pieces_and_panics_reach_the_caller() {
-        let board = Arc::new(Board::new(|| {}));
+        let board = Arc::new(Board::new(2, || {}));
         let stop = AtomicBool::new(false);
         let ran = Mutex::new(Vec::new());
         std::thread::scope(|s| {

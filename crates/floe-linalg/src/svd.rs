@@ -127,10 +127,12 @@ fn svd_tall(a: &Array) -> Result<(Array, Array, Array)> {
 /// columns drawn from `seed`, `n_power_iter` power iterations `Y = a (aᵀ Q)` each
 /// re-orthonormalised by TSQR, `Q = qr(Y)`, then the exact SVD of the small `Qᵀ a`.
 ///
-/// `a` may be blocked along both axes. It is read `2 + 2·n_power_iter` times; each pass
-/// re-reads (or re-generates) its blocks rather than holding them, so memory stays a few
-/// blocks whatever the size of `a`. Results are reproducible from `seed` and do not depend
-/// on the chunking.
+/// `a` may be blocked along both axes and is read `2 + 2·n_power_iter` times. An `a` made
+/// from sources alone (a file read, a generator, an elementwise chain of those: see
+/// [`Array::made_from_sources`]) is read or generated again for each pass, keeping memory
+/// to a few blocks whatever its size; any other `a` (centred data `x - x.mean(0)`, a
+/// product) is held between passes within the memory budget, which spills what does not
+/// fit. Results are reproducible from `seed` and do not depend on the chunking.
 ///
 /// # Errors
 ///
@@ -165,13 +167,21 @@ pub fn svd_compressed(
         0.0,
         1.0,
     )?;
+    // Made again for each pass when that is cheap, else held (see above).
+    let again = |a: &Array| {
+        if a.made_from_sources() {
+            a.recomputed()
+        } else {
+            a.clone()
+        }
+    };
     let orth = |y: &Array| tsqr(y).map(|(q, _)| q);
     let mut q = orth(&matmul_2d(&a, &omega)?)?;
     for _ in 0..n_power_iter {
-        let z = orth(&matmul_2d(&a.recomputed().t(), &q)?)?;
-        q = orth(&matmul_2d(&a.recomputed(), &z)?)?;
+        let z = orth(&matmul_2d(&again(&a).t(), &q)?)?;
+        q = orth(&matmul_2d(&again(&a), &z)?)?;
     }
-    let b = matmul_2d(&q.t(), &a.recomputed())?;
+    let b = matmul_2d(&q.t(), &again(&a))?;
     let b = if b.numblocks()[0] > 1 || (l == n && b.numblocks()[1] > 1) {
         b.rechunk(ChunkSpec::Axes(vec![AxisChunks::Whole, AxisChunks::Whole]))?
     } else {

@@ -123,7 +123,7 @@ impl<'a> RunState<'a> {
             .map(|&t| (priority[t.index()], t));
         let tasks = order.sequence().len();
         let sleep = Arc::new(Sleep::default());
-        let board = Arc::new(Board::new({
+        let board = Arc::new(Board::new(threads, {
             let sleep = Arc::clone(&sleep);
             move || sleep.wake_all()
         }));
@@ -198,6 +198,7 @@ impl<'a> RunState<'a> {
             let Some(popped) = self.queues.pop(worker) else {
                 drop(admitting);
                 // No task to start: help a running one with its pieces, if it offers any.
+                self.board.set_idle(worker, true);
                 if self.board.help() {
                     continue;
                 }
@@ -221,6 +222,7 @@ impl<'a> RunState<'a> {
                         Ok(None) => {
                             // Nothing fits while others run: help a running task with its
                             // pieces, or wait until one finishes or frees a value.
+                            self.board.set_idle(worker, true);
                             if self.board.help() {
                                 continue;
                             }
@@ -241,6 +243,7 @@ impl<'a> RunState<'a> {
                     }
                 }
             };
+            self.board.set_idle(worker, false);
             let go_on = self.execute(worker, task, &mut inputs, &mut readied);
             if let Some(budget) = &self.budget {
                 budget.reserved.fetch_sub(reserved, Ordering::AcqRel);

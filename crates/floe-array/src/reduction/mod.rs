@@ -1233,6 +1233,11 @@ impl Band {
     }
 }
 
+/// See [`Array::made_from_sources`].
+pub(crate) fn reads_nothing(array: &Array) -> bool {
+    Band::reads_nothing(array)
+}
+
 /// A block index as a task key's numbers.
 pub(crate) fn as_u32(index: &[usize]) -> Vec<u32> {
     index.iter().map(|&i| i as u32).collect()

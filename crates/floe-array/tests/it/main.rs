@@ -11,6 +11,7 @@ mod errors;
 mod fused;
 mod numpy;
 mod overlap;
+mod parallel;
 mod pictures;
 mod reductions;
 mod reshape;

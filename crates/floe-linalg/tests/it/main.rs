@@ -240,6 +240,44 @@ fn the_talks_examples_run() {
     assert!((out[1][[0]] - (5000.0_f64 * 1000.0).sqrt()).abs() < 1e-8);
 }
 
+/// `svd_compressed` generates a random input again for each pass (cheaper than holding
+/// it) but holds a derived one (centred data), whose blocks are computed once; both give
+/// the SVD of the centred matrix when asked for it.
+#[test]
+fn svd_compressed_generates_sources_again_and_holds_the_rest() {
+    let x = floe_array::random::uniform(&[600, 40], [100_usize, 40], 5, 0.0, 1.0).unwrap();
+    let blocks_named = |a: &Array, name: &str| {
+        let (g, _) = a.graph().unwrap();
+        g.ids().filter(|&id| g.key(id).name() == name).count()
+    };
+    // k + oversamples = 40 columns: the whole range, so the singular values are exact.
+    let (_, s, _) = svd_compressed(&x, 30, 1, 10, 0).unwrap();
+    assert!(x.made_from_sources());
+    assert_eq!(
+        blocks_named(&s, "uniform"),
+        6 * 4,
+        "generated for each of 4 passes"
+    );
+    let centred = x.sub(&x.mean(0).unwrap()).unwrap();
+    assert!(!centred.made_from_sources());
+    let (_, s, _) = svd_compressed(&centred, 30, 1, 10, 0).unwrap();
+    assert_eq!(
+        blocks_named(&s, "uniform"),
+        6,
+        "made once, held between passes"
+    );
+    let expect = dense_singular_values(&m2(compute(&centred)));
+    let got = compute(&s);
+    for k in 0..30 {
+        assert!(
+            (got[[k]] - expect[k]).abs() < 1e-9 * expect[0],
+            "{k}: {} against {}",
+            got[[k]],
+            expect[k]
+        );
+    }
+}
+
 #[test]
 fn solvers_match_dense_results() {
     let n = 23;
