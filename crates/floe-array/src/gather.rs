@@ -156,6 +156,67 @@ impl GatherPlan {
         whole.then_some((source, block))
     }
 
+    /// Whether the output is its inputs, whole and in order (joined along the
+    /// concatenation axis), only blocked differently: no step, reversal, repeat, gap or
+    /// squeezed axis. `chunks` are the output's.
+    pub(crate) fn reblocks(&self, chunks: &Chunks) -> bool {
+        let ndim = self.axes.len();
+        if !self.squeeze.is_empty()
+            || chunks.ndim() != ndim
+            || self.inputs.iter().any(|i| i.ndim() != ndim)
+        {
+            return false;
+        }
+        (0..ndim).all(|a| {
+            // Walk the inputs' elements along `a` in order, as the segments must.
+            let sources = if self.concat_axis == Some(a) {
+                self.inputs.len()
+            } else {
+                1
+            };
+            let len = |src: usize, blk: usize| self.inputs[src].chunks().axis(a).get(blk).copied();
+            let (mut src, mut blk, mut pos) = (0, 0, 0);
+            // Past empty blocks (and inputs) to the next element, if any.
+            let settle = |src: &mut usize, blk: &mut usize, pos: usize| {
+                while *src < sources {
+                    match len(*src, *blk) {
+                        Some(n) if pos < n => return,
+                        Some(_) => *blk += 1,
+                        None => {
+                            *src += 1;
+                            *blk = 0;
+                        }
+                    }
+                }
+            };
+            settle(&mut src, &mut blk, pos);
+            for (segs, &out_len) in self.axes[a].iter().zip(chunks.axis(a)) {
+                let mut dest = 0;
+                for seg in segs.iter().filter(|s| s.len > 0) {
+                    let source = if sources > 1 { seg.source } else { 0 };
+                    if seg.step != 1
+                        || seg.hi - seg.lo != seg.len
+                        || seg.dest != dest
+                        || (source, seg.block, seg.lo) != (src, blk, pos)
+                    {
+                        return false;
+                    }
+                    dest += seg.len;
+                    pos = seg.hi;
+                    if len(src, blk).is_some_and(|n| pos >= n) {
+                        blk += 1;
+                        pos = 0;
+                    }
+                    settle(&mut src, &mut blk, pos);
+                }
+                if dest != out_len {
+                    return false;
+                }
+            }
+            src == sources
+        })
+    }
+
     /// Whether every output block is an input block, whole and as it is (concatenating
     /// along block boundaries): no block is ever assembled.
     pub(crate) fn all_whole(&self) -> bool {

@@ -365,11 +365,26 @@ impl Array {
                 "zero-size array to a reduction which has no identity",
             ));
         }
-        let explicit = split_every.is_some();
-        let split_every = split_every.unwrap_or(DEFAULT_SPLIT_EVERY);
-        if split_every < 2 {
+        if split_every.is_some_and(|n| n < 2) {
             return Err(ArrayError::invalid(name, "split_every must be at least 2"));
         }
+        // Sources cut into other blocks (the talk's (4, 200, 200) blocks, cut from bands
+        // of whole rows of each file) are reduced in their own blocks, read band by band,
+        // and only the result is cut into the blocks asked for.
+        if let Some(base) = reblocked_sources(self) {
+            let sizes: Vec<Vec<usize>> = (0..self.ndim())
+                .filter_map(|a| match axes.contains(&a) {
+                    true => keepdims.then(|| vec![1]),
+                    false => Some(self.chunks().axis(a).to_vec()),
+                })
+                .collect();
+            let by_axes = Axes::Some(axes.iter().map(|&a| a as isize).collect());
+            return base
+                .reduce(op, by_axes, keepdims, split_every)?
+                .rechunk(crate::ChunkSpec::from(sizes));
+        }
+        let explicit = split_every.is_some();
+        let split_every = split_every.unwrap_or(DEFAULT_SPLIT_EVERY);
         let factor = ((split_every as f64)
             .powf(1.0 / axes.len().max(1) as f64)
             .floor() as usize)
@@ -698,6 +713,9 @@ impl ReducePlan {
         let block_bytes = infos[0].shape.iter().product::<usize>() * input.dtype().itemsize();
         let band_bytes = rows * (block_bytes / infos[0].shape[axis]);
         let per_piece = (PIECE_BYTES / band_bytes.max(1)).max(1);
+        let direct = along_kept
+            .then(|| DirectSums::new(op, input.dtype(), &infos, &self.axes, axis))
+            .flatten();
         let id = lowering.add(
             memo,
             key,
@@ -725,7 +743,58 @@ impl ReducePlan {
                 };
                 // The bands are cut into pieces of about `PIECE_BYTES` (the same whoever
                 // runs them) that idle workers may take (`floe_graph::split`).
-                let p = if along_kept {
+                let p = if let Some(direct) = &direct {
+                    // Each piece sums its band of every child, adds the children's sums
+                    // and writes them into its rows of the partial's sums.
+                    let n = infos[0].shape[axis];
+                    let sums = crate::parallel::rows_in_pieces(
+                        DType::F64,
+                        &direct.shape[axis..],
+                        n.div_ceil(rows),
+                        |lo, hi| {
+                            let mut total: Option<ndarray::ArrayD<f64>> = None;
+                            for (band, info) in bands.iter().zip(&infos) {
+                                let out = band.eval(&blocks, axis, lo, hi, info.shape[axis])?;
+                                let sum = match kernels::partial(
+                                    op,
+                                    &out,
+                                    &axes,
+                                    &info.band(axis, lo, hi),
+                                )? {
+                                    Partial::Mean { sum, .. }
+                                    | Partial::Block(DynArray::F64(sum)) => sum,
+                                    _ => {
+                                        return Err(floe_graph::TaskError::msg(
+                                            "internal error: a float sum of another kind",
+                                        ));
+                                    }
+                                };
+                                match &mut total {
+                                    None => total = Some(sum),
+                                    Some(t) => *t += &sum,
+                                }
+                            }
+                            let total = total.ok_or_else(|| {
+                                floe_graph::TaskError::msg("internal error: a band of no block")
+                            })?;
+                            let mut shape = direct.shape[axis..].to_vec();
+                            shape[0] = hi - lo;
+                            total
+                                .into_shape_with_order(ndarray::IxDyn(&shape))
+                                .map(DynArray::from)
+                                .map_err(|e| {
+                                    floe_graph::TaskError::msg(format!("internal error: {e}"))
+                                })
+                        },
+                    )?
+                    .into_typed::<f64>()
+                    .into_shape_with_order(ndarray::IxDyn(&direct.shape))
+                    .map_err(|e| floe_graph::TaskError::msg(format!("internal error: {e}")))?;
+                    match direct.n {
+                        Some(n) => Partial::Mean { sum: sums, n },
+                        None => Partial::Block(DynArray::F64(sums)),
+                    }
+                } else if along_kept {
                     // Each band covers its own output positions: the children's bands of
                     // those positions are merged, then the bands are put side by side.
                     let n = infos[0].shape[axis];
@@ -928,6 +997,47 @@ impl ReducePlan {
                 )?))
             }),
         )
+    }
+}
+
+/// A float sum or mean whose bands lie along a kept axis with only length-1 axes before
+/// it in the partial (a mean over time of maps, banded by rows of latitude): each band's
+/// sums occupy consecutive memory of the partial, so they are written there, the
+/// children's sums of a band added plainly (a few terms each: at most the tree's fan-in),
+/// instead of being merged with compensation and then concatenated.
+struct DirectSums {
+    /// The partial's shape (reduced axes of length 1).
+    shape: Vec<usize>,
+    /// A mean's number of elements per position; `None` for a sum.
+    n: Option<f64>,
+}
+
+impl DirectSums {
+    fn new(
+        op: ReduceOp,
+        dtype: DType,
+        infos: &[crate::BlockInfo],
+        axes: &[usize],
+        axis: usize,
+    ) -> Option<DirectSums> {
+        let n = match op {
+            ReduceOp::Mean if !dtype.is_complex() => Some(
+                infos
+                    .iter()
+                    .map(|i| axes.iter().map(|&a| i.shape[a]).product::<usize>() as f64)
+                    .sum(),
+            ),
+            ReduceOp::Sum | ReduceOp::NanSum if dtype.is_float() => None,
+            _ => return None,
+        };
+        let mut shape = infos[0].shape.clone();
+        for &a in axes {
+            shape[a] = 1;
+        }
+        shape[..axis]
+            .iter()
+            .all(|&len| len == 1)
+            .then_some(DirectSums { shape, n })
     }
 }
 
@@ -1231,6 +1341,31 @@ impl Band {
             .collect();
         f(&refs, &info.band(axis, lo, hi))
     }
+}
+
+/// The same values as `array`, a re-blocking (rechunk, concatenation) of sources (see
+/// [`Band::source`]), in the sources' own blocks; `None` if `array` is not one, or is
+/// blocked as they are.
+fn reblocked_sources(array: &Array) -> Option<Array> {
+    let Expr::Gather(plan) = &array.node.expr else {
+        return None;
+    };
+    if array.has_unknown_chunks() || !plan.reblocks(array.chunks()) {
+        return None;
+    }
+    let inputs: Vec<Array> = plan
+        .inputs
+        .iter()
+        .map(|i| reblocked_sources(i).unwrap_or_else(|| i.clone()))
+        .collect();
+    if !inputs.iter().all(Band::source) {
+        return None;
+    }
+    let base = match plan.concat_axis {
+        Some(axis) if inputs.len() > 1 => crate::concatenate(&inputs, axis as isize).ok()?,
+        _ => inputs.into_iter().next()?,
+    };
+    (base.chunks() != array.chunks()).then_some(base)
 }
 
 /// See [`Array::made_from_sources`].

@@ -317,6 +317,55 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// Files cut into other blocks (the talk's `(4, 200, 200)`): a reduction reads the files
+    /// in their own blocks, band by band, and cuts only its result into the blocks the
+    /// cut array implies; the values equal the reduction of the materialised cut blocks.
+    #[test]
+    fn reductions_of_reblocked_files_read_the_files_blocks(
+        files in 1_usize..5,
+        t in 2_usize..5,
+        rows in 20_usize..120,
+        cols in 50_usize..400,
+        cut in (1_usize..6, 7_usize..60, 13_usize..300),
+        op in 0_usize..OPS.len(),
+        axes in 0_usize..4,
+        seed in any::<u64>(),
+    ) {
+        let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (x, plain) = stacked_files((files, t, rows, cols, 1), false, seed, &asked);
+        let y = x.rechunk([cut.0, cut.1, cut.2]).unwrap().named("cut");
+        let op = OPS[op];
+        let axes = match axes {
+            0 => Axes::from(0_isize),
+            1 => Axes::from(1_isize),
+            2 => Axes::from(2_isize),
+            _ => Axes::All,
+        };
+        if matches!(op, ReduceOp::ArgMax | ReduceOp::ArgMin) && matches!(axes, Axes::All) {
+            return Ok(());
+        }
+        let r = y.reduce(op, axes.clone(), false, None).unwrap();
+        let kept: Vec<Vec<usize>> = (0..3)
+            .filter(|a| !matches!(&axes, Axes::Some(v) if v.contains(&(*a as isize))) && !matches!(axes, Axes::All))
+            .map(|a| y.chunks().axis(a).to_vec())
+            .collect();
+        prop_assert_eq!(r.chunks().axes(), kept.as_slice());
+        let (out, g) = run(&[&r]);
+        prop_assert!(!has_task_named(&g, "cut"), "the cut blocks were made");
+        let out = out[0].clone().into_typed::<f64>();
+        let what = format!("{op:?} over {axes:?} of {files} files of {t}×{rows}×{cols} cut {cut:?}");
+        assert_close(&out, &over_materialised(&y, op, axes.clone()), 1e-9, &what);
+        let expected = match &axes {
+            Axes::All => ArrayD::from_elem(IxDyn(&[]), reduce_plain(op, &plain.iter().copied().collect::<Vec<_>>())),
+            Axes::Some(a) => plain.map_axis(Axis(a[0] as usize), |lane| reduce_plain(op, &lane.to_vec())),
+        };
+        assert_close(&out, &expected, 1e-9, &format!("{what} against ndarray"));
+    }
+}
+
 fn reduce_plain(op: ReduceOp, v: &[f64]) -> f64 {
     let n = v.len() as f64;
     let mean = v.iter().sum::<f64>() / n;
