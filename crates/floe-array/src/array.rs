@@ -146,23 +146,36 @@ impl Array {
         self.recomputed_with(&mut memo)
     }
 
-    /// Whether each block of this array is made from its position alone, reading no other
-    /// task's block: a generator (`random`), a file read, a constant, or an elementwise
-    /// chain of those. Making such a block again costs about what holding it costs (its
-    /// fresh pages are written either way), so an algorithm that reads it twice reads it
-    /// twice ([`Array::recomputed`]); it holds any other array between the passes, within
-    /// the memory budget.
+    /// Whether this array is made from sources alone: file reads, generators (`random`),
+    /// constants and blocks already in memory, through elementwise operations, slices,
+    /// rechunks, concatenations and transposes — no reduction, scan or block function.
+    /// Making such a block again costs about what holding it costs (its fresh pages are
+    /// written either way), so an algorithm that reads it twice reads it twice
+    /// ([`Array::recomputed`]), and holds any other array between the passes, within the
+    /// memory budget.
     ///
     /// ```
-    /// use floe_array::{DType, random};
+    /// use floe_array::random;
     ///
     /// let x = random::uniform(&[1000, 100], [100_usize, 100], 0, 0.0, 1.0)?;
-    /// assert!(x.mul_scalar(2.0)?.made_from_sources());
+    /// assert!(x.rechunk([250_usize, 50])?.mul_scalar(2.0)?.made_from_sources());
     /// assert!(!x.sub(&x.mean(0)?)?.made_from_sources(), "reads the means");
     /// # Ok::<(), floe_array::ArrayError>(())
     /// ```
     pub fn made_from_sources(&self) -> bool {
-        crate::reduction::reads_nothing(self)
+        match &self.node.expr {
+            Expr::Source(_) | Expr::Boxes(_) | Expr::Full { .. } | Expr::Held(_) => true,
+            Expr::Blockwise {
+                inputs,
+                elementwise: true,
+                ..
+            } => inputs.iter().all(Array::made_from_sources),
+            Expr::Gather(plan) => plan.inputs.iter().all(Array::made_from_sources),
+            Expr::Transpose { input, .. } | Expr::Reshape { input, .. } => {
+                input.made_from_sources()
+            }
+            Expr::Blockwise { .. } | Expr::Reduce(_) | Expr::Scan(_) | Expr::Custom { .. } => false,
+        }
     }
 
     fn recomputed_with(&self, memo: &mut std::collections::HashMap<usize, Array>) -> Array {

@@ -398,7 +398,7 @@ where
 /// from the page cache into the sums.
 ///
 /// The values of a box must not depend on which box they are asked for in. Bands cut a
-/// block along one axis (about 256 KiB each, at least one slice of the block; a box
+/// block along one axis (about 1 MiB each, at least one slice of the block; a box
 /// input broadcast along that axis is asked for whole), so a reader should make boxes
 /// that are whole along the trailing axes with a few large reads.
 ///

@@ -174,6 +174,8 @@ impl GatherPlan {
             } else {
                 1
             };
+            // Off the concatenation axis every input has the first one's chunks
+            // (`concatenate` aligns them), so input 0's stand for all.
             let len = |src: usize, blk: usize| self.inputs[src].chunks().axis(a).get(blk).copied();
             let (mut src, mut blk, mut pos) = (0, 0, 0);
             // Past empty blocks (and inputs) to the next element, if any.

@@ -6,7 +6,8 @@
 //! the task offers the pieces to the run's idle workers (see [`floe_graph::split`]), and
 //! each piece is copied into its rows of the block while it is still in cache. That copy is
 //! the price (kernels make their own output), so with every worker busy a block is made
-//! whole. A piece holds the values the
+//! whole. Reductions write the sums of their bands into place the same way (see
+//! `reduction::DirectSums`), at any size. A piece holds the values the
 //! whole block would have (an elementwise operation computes each element from the same
 //! position of its inputs; a box function makes the same values in any box), so a block
 //! is the same, bit for bit, whatever the number of threads.
@@ -63,7 +64,8 @@ fn fill<T: ArrayElement>(
     let bounds = |i: usize| (i * rows / pieces, (i + 1) * rows / pieces);
     let mut data: Vec<T> = Vec::with_capacity(len);
     let filled = AtomicUsize::new(0);
-    let error: Mutex<Option<TaskError>> = Mutex::new(None);
+    // The error of the first failing piece in order, whichever failed first in time.
+    let error: Mutex<Option<(usize, TaskError)>> = Mutex::new(None);
     {
         // Each piece's rows of the block, taken by the piece that fills them.
         let mut rest = &mut data.spare_capacity_mut()[..len];
@@ -92,15 +94,15 @@ fn fill<T: ArrayElement>(
                     filled.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(e) => {
-                    error
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .get_or_insert(e);
+                    let mut first = error.lock().unwrap_or_else(PoisonError::into_inner);
+                    if first.as_ref().is_none_or(|(at, _)| i < *at) {
+                        *first = Some((i, e));
+                    }
                 }
             }
         });
     }
-    if let Some(e) = error.into_inner().unwrap_or_else(PoisonError::into_inner) {
+    if let Some((_, e)) = error.into_inner().unwrap_or_else(PoisonError::into_inner) {
         return Err(e);
     }
     if filled.into_inner() != pieces {

@@ -42,7 +42,9 @@ struct IdleFlag(AtomicBool);
 
 impl Board {
     /// An empty board for `workers` workers, all idle until [`set_idle`](Board::set_idle)
-    /// says otherwise; `wake` is called whenever pieces are offered.
+    /// says otherwise (a lone large task at the start of a run is then cut for workers
+    /// still starting; a first task of many may be cut for nobody, and costs its copy);
+    /// `wake` is called whenever pieces are offered.
     pub fn new(workers: usize, wake: impl Fn() + Send + Sync + 'static) -> Board {
         Board {
             jobs: Mutex::new(Vec::new()),

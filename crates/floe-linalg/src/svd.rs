@@ -128,11 +128,12 @@ fn svd_tall(a: &Array) -> Result<(Array, Array, Array)> {
 /// re-orthonormalised by TSQR, `Q = qr(Y)`, then the exact SVD of the small `Qᵀ a`.
 ///
 /// `a` may be blocked along both axes and is read `2 + 2·n_power_iter` times. An `a` made
-/// from sources alone (a file read, a generator, an elementwise chain of those: see
-/// [`Array::made_from_sources`]) is read or generated again for each pass, keeping memory
-/// to a few blocks whatever its size; any other `a` (centred data `x - x.mean(0)`, a
-/// product) is held between passes within the memory budget, which spills what does not
-/// fit. Results are reproducible from `seed` and do not depend on the chunking.
+/// from sources alone (file reads, generators, through elementwise operations, slices and
+/// rechunks: see [`Array::made_from_sources`]) is read or generated again for each pass,
+/// keeping memory to a few blocks whatever its size; any other `a` (centred data
+/// `x - x.mean(0)`, a product) is held between passes within the memory budget (by
+/// default half the memory available), which spills what does not fit. Results are
+/// reproducible from `seed` and do not depend on the chunking.
 ///
 /// # Errors
 ///

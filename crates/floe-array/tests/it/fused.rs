@@ -87,7 +87,7 @@ proptest! {
     /// equals the reduction of the materialised result and the plain one.
     #[test]
     fn banded_reductions_match_materialised_ones(
-        long in 100_000_usize..200_000,
+        long in 400_000_usize..800_000,
         short in 2_usize..5,
         long_first in any::<bool>(),
         split in 1_usize..4,
@@ -415,7 +415,7 @@ fn map_blocks_is_reduced_whole() {
 /// the same to the bit on one thread or several.
 #[test]
 fn pieces_taken_by_idle_workers_change_no_bit() {
-    // One block of 32 MiB: 128 bands of 256 KiB, 8 pieces of 16 bands.
+    // One block of 32 MiB: 32 bands of 1 MiB, 8 pieces of 4 bands.
     let x = floe_array::random::uniform(&[2048, 2048], 2048, 7, -1.0, 1.0).unwrap();
     let bits = |a: &DynArray| -> Vec<u64> {
         a.clone()
@@ -438,15 +438,19 @@ fn pieces_taken_by_idle_workers_change_no_bit() {
     }
 }
 
-/// Bands are read as boxes only where their runs are long: row sums of wide blocks narrower
-/// than the array, banded along the columns, would cut each row into a few kilobytes per
-/// band, so each block is asked for whole; otherwise bands of whole block rows are read.
+/// Bands are read as boxes only where their runs are long: row sums of blocks whose rows
+/// are too wide for a band, banded along the columns, would cut each row into a few
+/// kilobytes per band, so each block is asked for whole; otherwise bands of whole block rows
+/// are read.
 #[test]
 fn box_reads_in_short_runs_are_made_whole() {
     for (shape, chunks, axis, banded) in [
-        // Bands along the columns would be runs of 512 elements of 40,000: read whole.
-        ([64_usize, 80_000], [64_usize, 40_000], 1_isize, false),
-        // Bands of one whole row of the block each.
+        // Rows of 1.1 MB do not fit a band, and bands along the columns would be runs of
+        // 1,820 elements of 140,000: read whole.
+        ([72_usize, 140_000], [72_usize, 140_000], 1_isize, false),
+        // Bands of three whole rows of the block each, along the kept axis.
+        ([64, 80_000], [64, 40_000], 1, true),
+        // Bands of three whole rows of the block each, along the reduced axis.
         ([64, 80_000], [64, 40_000], 0, true),
         ([200, 4000], [200, 1000], 1, true),
     ] {
