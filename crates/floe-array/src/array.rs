@@ -148,7 +148,8 @@ impl Array {
 
     /// Whether this array is made from sources alone: file reads, generators (`random`),
     /// constants and blocks already in memory, through elementwise operations, slices,
-    /// rechunks, concatenations and transposes — no reduction, scan or block function.
+    /// rechunks, concatenations, transposes and reshapes — no reduction, scan or block
+    /// function.
     /// Making such a block again costs about what holding it costs (its fresh pages are
     /// written either way), so an algorithm that reads it twice reads it twice
     /// ([`Array::recomputed`]), and holds any other array between the passes, within the

@@ -74,7 +74,8 @@ pub fn run(case: &str, ctx: &crate::Ctx) -> Result<(), String> {
     Ok(())
 }
 
-/// `x * 2 + 1` over one generated block of 800 MB, made whole (see the module's notes).
+/// `x * 2 + 1` over one generated block of 800 MB, made as one block, in pieces of rows
+/// when a worker is idle (see the module's notes).
 fn make_1block(ctx: &crate::Ctx) -> Result<(), String> {
     const M: usize = 10_000;
     let t0 = Instant::now();

@@ -275,7 +275,7 @@ pub const CHAIN_PARTIAL_BYTES: usize = 1 << 20;
 /// bands (see `ReducePlan::banded_partial`): the band, the inputs' bands and the band's
 /// partial stay in cache (a core's second level holds most of them, the shared third level
 /// the rest), and a file's band is read with a few large reads (bands of a quarter of this
-/// size, read in four times as many calls, took 11 % longer over the talk's files).
+/// size, read in four times as many calls, took 13 % longer over the talk's files).
 const BAND_BYTES: usize = 1 << 20;
 
 /// The bytes of input a piece of a banded partial reads: the unit idle workers take from
@@ -745,8 +745,9 @@ impl ReducePlan {
                         floe_graph::TaskError::msg("internal error: a banded partial of no band")
                     })
                 };
-                // The bands are cut into pieces of about `PIECE_BYTES` (the same whoever
-                // runs them) that idle workers may take (`floe_graph::split`).
+                // The bands are cut into pieces (the same whoever runs them) that idle
+                // workers may take (`floe_graph::split`): one band each for sums written
+                // in place, else about `PIECE_BYTES` of input each.
                 let p = if let Some(direct) = &direct {
                     // Each piece sums its band of every child, adds the children's sums
                     // and writes them into its rows of the partial's sums.

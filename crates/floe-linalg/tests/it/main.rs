@@ -241,8 +241,8 @@ fn the_talks_examples_run() {
 }
 
 /// `svd_compressed` generates a random input again for each pass (cheaper than holding
-/// it) but holds a derived one (centred data), whose blocks are computed once; both give
-/// the SVD of the centred matrix when asked for it.
+/// it) but holds a derived one (centred data), whose blocks are computed once; the held
+/// one gives the SVD of the centred matrix.
 #[test]
 fn svd_compressed_generates_sources_again_and_holds_the_rest() {
     let x = floe_array::random::uniform(&[600, 40], [100_usize, 40], 5, 0.0, 1.0).unwrap();
