@@ -9,7 +9,7 @@ use floe_scheduler::Scheduler;
 use ndarray::{ArrayD, Axis, IxDyn};
 use proptest::prelude::*;
 
-use crate::support::assert_close;
+use crate::support::{assert_close, values};
 
 /// Computes `outs` in one graph, lowered in order (an output lowered first makes its
 /// blocks tasks that later ones read), and the graph before fusion.
@@ -42,16 +42,6 @@ fn run_on(outs: &[&Array], threads: usize) -> (Vec<DynArray>, Graph) {
 
 fn has_task_named(g: &Graph, name: &str) -> bool {
     g.ids().any(|id| g.key(id).name() == name)
-}
-
-fn values(shape: &[usize], seed: u64) -> ArrayD<f64> {
-    let mut state = seed | 1;
-    ArrayD::from_shape_fn(IxDyn(shape), |_| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        ((state >> 11) % 2001) as f64 / 100.0 - 10.0
-    })
 }
 
 const OPS: [ReduceOp; 8] = [

@@ -7,6 +7,8 @@ use floe_array::{Array, DType, DynArray, from_ndarray};
 use floe_scheduler::Scheduler;
 use ndarray::{ArrayD, Axis, IxDyn};
 
+use crate::support::values;
+
 /// Computes `a` on `threads` workers.
 fn on(a: &Array, threads: usize) -> Result<DynArray, String> {
     let (g, out) = a.graph().map_err(|e| e.to_string())?;
@@ -21,17 +23,6 @@ fn f64s(a: &DynArray) -> ArrayD<f64> {
 
 fn bits(a: &DynArray) -> Vec<u64> {
     f64s(a).iter().map(|v| v.to_bits()).collect()
-}
-
-/// Deterministic values that differ everywhere.
-fn values(shape: &[usize], seed: u64) -> ArrayD<f64> {
-    let mut state = seed | 1;
-    ArrayD::from_shape_fn(IxDyn(shape), |_| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        ((state >> 11) % 20001) as f64 / 1000.0 - 10.0
-    })
 }
 
 /// A generated block of 12 MB (twelve pieces) is the same on 1, 2 and 4 threads, and the

@@ -51,6 +51,17 @@ pub fn compute(a: &Array) -> DynArray {
 }
 
 /// Asserts `got` equals `want` within `tol` (relative), NaN equal to NaN.
+/// Deterministic values in [-10, 10], in steps of 0.01, that differ from place to place.
+pub fn values(shape: &[usize], seed: u64) -> ArrayD<f64> {
+    let mut state = seed | 1;
+    ArrayD::from_shape_fn(IxDyn(shape), |_| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        ((state >> 11) % 2001) as f64 / 100.0 - 10.0
+    })
+}
+
 pub fn assert_close(got: &ArrayD<f64>, want: &ArrayD<f64>, tol: f64, what: &str) {
     assert_eq!(got.shape(), want.shape(), "{what}: shape");
     for ((i, g), w) in got.indexed_iter().zip(want.iter()) {
