@@ -168,54 +168,51 @@ impl GatherPlan {
             return false;
         }
         (0..ndim).all(|a| {
-            // Walk the inputs' elements along `a` in order, as the segments must.
-            let sources = if self.concat_axis == Some(a) {
-                self.inputs.len()
+            // Where each input block starts along `a` in the joined inputs (off the
+            // concatenation axis every input has the first one's chunks: `concatenate`
+            // aligns them, so input 0 stands for all).
+            let joined = if self.concat_axis == Some(a) {
+                &self.inputs[..]
             } else {
-                1
+                &self.inputs[..1]
             };
-            // Off the concatenation axis every input has the first one's chunks
-            // (`concatenate` aligns them), so input 0's stand for all.
-            let len = |src: usize, blk: usize| self.inputs[src].chunks().axis(a).get(blk).copied();
-            let (mut src, mut blk, mut pos) = (0, 0, 0);
-            // Past empty blocks (and inputs) to the next element, if any.
-            let settle = |src: &mut usize, blk: &mut usize, pos: usize| {
-                while *src < sources {
-                    match len(*src, *blk) {
-                        Some(n) if pos < n => return,
-                        Some(_) => *blk += 1,
-                        None => {
-                            *src += 1;
-                            *blk = 0;
-                        }
-                    }
-                }
-            };
-            settle(&mut src, &mut blk, pos);
+            let mut total = 0;
+            let starts: Vec<Vec<usize>> = joined
+                .iter()
+                .map(|input| {
+                    input
+                        .chunks()
+                        .axis(a)
+                        .iter()
+                        .map(|&n| {
+                            total += n;
+                            total - n
+                        })
+                        .collect()
+                })
+                .collect();
+            // The segments, in order, must walk the joined elements one by one.
+            let mut at = 0;
             for (segs, &out_len) in self.axes[a].iter().zip(chunks.axis(a)) {
                 let mut dest = 0;
                 for seg in segs.iter().filter(|s| s.len > 0) {
-                    let source = if sources > 1 { seg.source } else { 0 };
+                    let source = if joined.len() > 1 { seg.source } else { 0 };
+                    let start = starts.get(source).and_then(|s| s.get(seg.block));
                     if seg.step != 1
                         || seg.hi - seg.lo != seg.len
                         || seg.dest != dest
-                        || (source, seg.block, seg.lo) != (src, blk, pos)
+                        || start.map(|s| s + seg.lo) != Some(at)
                     {
                         return false;
                     }
                     dest += seg.len;
-                    pos = seg.hi;
-                    if len(src, blk).is_some_and(|n| pos >= n) {
-                        blk += 1;
-                        pos = 0;
-                    }
-                    settle(&mut src, &mut blk, pos);
+                    at += seg.len;
                 }
                 if dest != out_len {
                     return false;
                 }
             }
-            src == sources
+            at == total
         })
     }
 

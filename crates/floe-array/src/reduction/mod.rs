@@ -370,20 +370,29 @@ impl Array {
         if split_every.is_some_and(|n| n < 2) {
             return Err(ArrayError::invalid(name, "split_every must be at least 2"));
         }
+        // The result's blocks: the input's along the kept axes.
+        let mut shape = Vec::new();
+        let mut sizes = Vec::new();
+        for a in 0..self.ndim() {
+            if axes.contains(&a) {
+                if keepdims {
+                    shape.push(1);
+                    sizes.push(vec![1]);
+                }
+            } else {
+                shape.push(self.shape()[a]);
+                sizes.push(self.chunks().axis(a).to_vec());
+            }
+        }
+        let chunks = Chunks::new(&shape, sizes)?;
         // Sources cut into other blocks (the talk's (4, 200, 200) blocks, cut from bands
         // of whole rows of each file) are reduced in their own blocks, read band by band,
         // and only the result is cut into the blocks asked for.
         if let Some(base) = reblocked_sources(self) {
-            let sizes: Vec<Vec<usize>> = (0..self.ndim())
-                .filter_map(|a| match axes.contains(&a) {
-                    true => keepdims.then(|| vec![1]),
-                    false => Some(self.chunks().axis(a).to_vec()),
-                })
-                .collect();
             let by_axes = Axes::Some(axes.iter().map(|&a| a as isize).collect());
             return Ok(base
                 .reduce(op, by_axes, keepdims, split_every)?
-                .rechunk(crate::ChunkSpec::from(sizes))?
+                .rechunk(&chunks)?
                 .named(name));
         }
         let explicit = split_every.is_some();
@@ -411,20 +420,6 @@ impl Array {
                 .collect();
             levels.push(next);
         }
-        let mut shape = Vec::new();
-        let mut sizes = Vec::new();
-        for a in 0..self.ndim() {
-            if axes.contains(&a) {
-                if keepdims {
-                    shape.push(1);
-                    sizes.push(vec![1]);
-                }
-            } else {
-                shape.push(self.shape()[a]);
-                sizes.push(self.chunks().axis(a).to_vec());
-            }
-        }
-        let chunks = Chunks::new(&shape, sizes)?;
         let mut plan = ReducePlan {
             input: self.clone(),
             op,
