@@ -302,6 +302,47 @@ fn extreme<T: Ops>(x: ArrayViewD<'_, T>, axes: &[usize], max: bool, skip_nan: bo
     .mapv(|v| v.unwrap_or_else(|| T::from_f64(f64::NAN)))
 }
 
+/// The float sums over `axes` of `block` that a mean's or a float sum's partial holds
+/// (NaNs skipped for `NanSum`), written over `dest` or, with `add`, added to it, in C
+/// order: the banded partials of `ReducePlan` put their bands' sums straight into place
+/// (see `DirectSums`) instead of making an array of them first.
+pub(crate) fn sums_into(
+    op: ReduceOp,
+    block: &DynArray,
+    axes: &[usize],
+    dest: &mut [f64],
+    add: bool,
+) -> Result<(), TaskError> {
+    let b = &BlockRef::new(block);
+    let skip_nan = match op {
+        ReduceOp::Mean if !b.dtype().is_complex() => false,
+        ReduceOp::Sum | ReduceOp::NanSum if b.dtype().is_float() => op == ReduceOp::NanSum,
+        _ => return Err(internal("sums in place of another reduction")),
+    };
+    let kept: usize = (0..block.shape().len())
+        .filter(|a| !axes.contains(a))
+        .map(|a| block.shape()[a])
+        .product();
+    if kept != dest.len() {
+        return Err(internal("sums for a place of another size"));
+    }
+    with_dtype!(b.dtype(), T => with_view::<T, _>(b, |x| {
+        let term = move |v: T| {
+            let v = v.to_f64();
+            if skip_nan && v.is_nan() { 0.0 } else { v }
+        };
+        if super::sum::sum_into(&x, axes, term, dest, add) {
+            return Ok(());
+        }
+        // Any other layout: the general fold's sums, in C order.
+        let sums = float_sum_of(x, axes, term);
+        for (d, &s) in dest.iter_mut().zip(sums.iter()) {
+            *d = if add { *d + s } else { s };
+        }
+        Ok(())
+    }))
+}
+
 /// The partial of one block.
 pub(crate) fn partial(
     op: ReduceOp,
@@ -993,9 +1034,73 @@ mod tests {
     use ndarray::{ArrayD, IxDyn};
     use proptest::prelude::*;
 
-    use super::{nan_sum_count_along, nan_sum_count_folded};
+    use super::{float_sum, nan_sum_count_along, nan_sum_count_folded, sums_into};
+    use crate::{DynArray, ReduceOp};
+
+    /// Values over many magnitudes from `state` (xorshift), one in five NaN with `nan`.
+    fn next(state: &mut u64, nan: bool) -> f64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        if nan && state.is_multiple_of(5) {
+            f64::NAN
+        } else {
+            ((*state >> 11) % 2001) as f64 * 10_f64.powi((*state % 7) as i32 - 3) - 1e3
+        }
+    }
 
     proptest! {
+        /// Sums put in place are, to the bit, the sums of the partial: written over the
+        /// place, or each added to what it held. Any dtype a mean takes, any axes, C order
+        /// or not (the general fold's path).
+        #[test]
+        fn sums_in_place_are_the_partials_sums(
+            shape in prop::collection::vec(1_usize..6, 1..4),
+            axes_mask in 1_usize..8,
+            dtype in 0_usize..3,
+            op in 0_usize..3,
+            reversed in any::<bool>(),
+            add in any::<bool>(),
+            seed in any::<u64>(),
+        ) {
+            let axes: Vec<usize> = (0..shape.len()).filter(|a| axes_mask >> a & 1 == 1).collect();
+            prop_assume!(!axes.is_empty());
+            let op = [ReduceOp::Mean, ReduceOp::Sum, ReduceOp::NanSum][op];
+            // Integers take means only.
+            prop_assume!(dtype != 2 || op == ReduceOp::Mean);
+            let mut state = seed | 1;
+            let x = ArrayD::from_shape_fn(IxDyn(&shape), |_| next(&mut state, true));
+            // Laid out in reverse (not C order) and viewed back in the same shape.
+            let x = if reversed {
+                let mut r = ArrayD::zeros(IxDyn(&shape.iter().rev().copied().collect::<Vec<_>>()));
+                r.assign(&x.view().reversed_axes());
+                r.reversed_axes()
+            } else {
+                x
+            };
+            let skip = op == ReduceOp::NanSum;
+            let (block, expected) = match dtype {
+                0 => {
+                    let x = x.mapv(|v| v as f32);
+                    (DynArray::from(x.clone()), float_sum(x.view(), &axes, skip))
+                }
+                1 => (DynArray::from(x.clone()), float_sum(x.view(), &axes, skip)),
+                _ => {
+                    let x = x.mapv(|v| if v.is_nan() { -7 } else { v as i32 });
+                    (DynArray::from(x.clone()), float_sum(x.view(), &axes, false))
+                }
+            };
+            let before: Vec<f64> = (0..expected.len()).map(|_| next(&mut state, false)).collect();
+            let mut place = before.clone();
+            sums_into(op, &block, &axes, &mut place, add).unwrap();
+            for ((got, b), e) in place.iter().zip(&before).zip(expected.iter()) {
+                let want = if add { b + e } else { *e };
+                prop_assert_eq!(got.to_bits(), want.to_bits(), "{} and {}", got, want);
+            }
+            // A place of another size is an error, not a panic.
+            let mut short = vec![0.0; expected.len() + 1];
+            prop_assert!(sums_into(op, &block, &axes, &mut short, add).is_err());
+        }
         /// The one-axis path adds the same values in the same order as the general one:
         /// equal sums to the bit, equal counts.
         #[test]

@@ -34,6 +34,65 @@ pub(crate) const LANES: usize = 16;
 /// with compensation.
 pub(crate) const RUN_BLOCK: usize = 256;
 
+/// Where the loops put their sums, in order: appended to a vector, or written or added
+/// into a slice (see [`sum_into`]).
+pub(crate) trait Sink {
+    fn put(&mut self, sums: &[f64]);
+}
+
+impl Sink for Vec<f64> {
+    #[inline(always)]
+    fn put(&mut self, sums: &[f64]) {
+        self.extend_from_slice(sums);
+    }
+}
+
+/// Sums written over (`add` false) or added to (`add` true) a slice's elements in order.
+struct InPlace<'a> {
+    dest: &'a mut [f64],
+    at: usize,
+    add: bool,
+}
+
+impl Sink for InPlace<'_> {
+    #[inline(always)]
+    fn put(&mut self, sums: &[f64]) {
+        let dest = &mut self.dest[self.at..self.at + sums.len()];
+        if self.add {
+            for (d, &s) in dest.iter_mut().zip(sums) {
+                *d += s;
+            }
+        } else {
+            dest.copy_from_slice(sums);
+        }
+        self.at += sums.len();
+    }
+}
+
+/// `x`'s elements as `outer` slabs of `red × inner` (see the module's notes); `None` when
+/// the layout is not one the fast loops cover.
+fn slabs<'a, T>(
+    x: &'a ArrayViewD<'_, T>,
+    axes: &[usize],
+) -> Option<(&'a [T], usize, usize, usize)> {
+    let (&first, &last) = (axes.first()?, axes.last()?);
+    let shape = x.shape();
+    let consecutive = axes.windows(2).all(|w| w[1] == w[0] + 1);
+    if axes.len() == shape.len() {
+        // Everything: the order of the elements does not matter.
+        let data = x.as_slice_memory_order()?;
+        Some((data, 1, data.len(), 1))
+    } else if consecutive && x.is_standard_layout() {
+        let data = x.as_slice()?;
+        let outer: usize = shape[..first].iter().product();
+        let red: usize = shape[first..=last].iter().product();
+        let inner: usize = shape[last + 1..].iter().product();
+        Some((data, outer, red, inner))
+    } else {
+        None
+    }
+}
+
 /// The sum of `term(v)` over `axes` of `x` in `f64`, shaped like `x` with the reduced axes
 /// of length 1; `None` when the layout is not one the fast loops cover.
 pub(crate) fn sum<T: Copy>(
@@ -41,23 +100,8 @@ pub(crate) fn sum<T: Copy>(
     axes: &[usize],
     term: impl Fn(T) -> f64 + Copy,
 ) -> Option<ArrayD<f64>> {
-    let (&first, &last) = (axes.first()?, axes.last()?);
-    let shape = x.shape();
-    let consecutive = axes.windows(2).all(|w| w[1] == w[0] + 1);
-    let (data, outer, red, inner) = if axes.len() == shape.len() {
-        // Everything: the order of the elements does not matter.
-        let data = x.as_slice_memory_order()?;
-        (data, 1, data.len(), 1)
-    } else if consecutive && x.is_standard_layout() {
-        let data = x.as_slice()?;
-        let outer: usize = shape[..first].iter().product();
-        let red: usize = shape[first..=last].iter().product();
-        let inner: usize = shape[last + 1..].iter().product();
-        (data, outer, red, inner)
-    } else {
-        return None;
-    };
-    let mut kept = shape.to_vec();
+    let (data, outer, red, inner) = slabs(x, axes)?;
+    let mut kept = x.shape().to_vec();
     for &a in axes {
         kept[a] = 1;
     }
@@ -70,13 +114,46 @@ pub(crate) fn sum<T: Copy>(
     Some(ArrayD::from_shape_vec(IxDyn(&kept), out).expect("one sum per kept position"))
 }
 
+/// [`sum`], its values (in C order) written over `dest` or, with `add`, added to it: no
+/// array of the sums is made. `false` (nothing written) when the layout is not one the
+/// fast loops cover.
+///
+/// # Panics
+///
+/// When `dest` does not hold one value per kept position.
+pub(crate) fn sum_into<T: Copy>(
+    x: &ArrayViewD<'_, T>,
+    axes: &[usize],
+    term: impl Fn(T) -> f64 + Copy,
+    dest: &mut [f64],
+    add: bool,
+) -> bool {
+    let Some((data, outer, red, inner)) = slabs(x, axes) else {
+        return false;
+    };
+    assert_eq!(dest.len(), outer * inner, "one sum per kept position");
+    if red > 0 {
+        dispatch(
+            data,
+            outer,
+            red,
+            inner,
+            &mut InPlace { dest, at: 0, add },
+            term,
+        );
+    } else if !add {
+        dest.fill(0.0);
+    }
+    true
+}
+
 /// Runs [`sum_slabs`] compiled for the widest vectors the processor has.
 fn dispatch<T: Copy>(
     data: &[T],
     outer: usize,
     red: usize,
     inner: usize,
-    out: &mut Vec<f64>,
+    out: &mut impl Sink,
     term: impl Fn(T) -> f64 + Copy,
 ) {
     #[cfg(target_arch = "x86_64")]
@@ -87,7 +164,7 @@ fn dispatch<T: Copy>(
             outer: usize,
             red: usize,
             inner: usize,
-            out: &mut Vec<f64>,
+            out: &mut impl Sink,
             term: impl Fn(T) -> f64 + Copy,
         ) {
             sum_slabs(data, outer, red, inner, out, term);
@@ -100,23 +177,23 @@ fn dispatch<T: Copy>(
     sum_slabs(data, outer, red, inner, out, term);
 }
 
-/// Appends to `out`, for each `o` and `j` in order, the sum over `r` of
-/// `term(data[(o * red + r) * inner + j])` (appended, not written over zeros: the sums are
-/// the only writes to their memory).
+/// Puts into `out`, for each `o` and `j` in order, the sum over `r` of
+/// `term(data[(o * red + r) * inner + j])` (appended to a vector, not written over zeros:
+/// the sums are the only writes to their memory).
 #[inline(always)]
 pub(crate) fn sum_slabs<T: Copy>(
     data: &[T],
     outer: usize,
     red: usize,
     inner: usize,
-    out: &mut Vec<f64>,
+    out: &mut impl Sink,
     term: impl Fn(T) -> f64 + Copy,
 ) {
     debug_assert_eq!(data.len(), outer * red * inner);
     for o in 0..outer {
         let slab = &data[o * red * inner..(o + 1) * red * inner];
         if inner == 1 {
-            out.push(sum_run(slab, term));
+            out.put(&[sum_run(slab, term)]);
         } else {
             sum_columns(slab, red, inner, out, term);
         }
@@ -158,53 +235,72 @@ fn sum_run<T: Copy>(run: &[T], term: impl Fn(T) -> f64 + Copy) -> f64 {
     total.0 - total.1
 }
 
-/// Appends to `out`, for each column `j`, the sum over rows `r` of
+/// Puts into `out`, for each column `j`, the sum over rows `r` of
 /// `term(slab[r * width + j])`, band by band (see the module's notes).
 #[inline(always)]
 fn sum_columns<T: Copy>(
     slab: &[T],
     rows: usize,
     width: usize,
-    out: &mut Vec<f64>,
+    out: &mut impl Sink,
     term: impl Fn(T) -> f64 + Copy,
 ) {
     let mut sums = [0.0_f64; BAND];
-    let mut comp = [0.0_f64; BAND];
-    let mut group = [0.0_f64; BAND];
     for start in (0..width).step_by(BAND) {
         let w = BAND.min(width - start);
         let total = &mut sums[..w];
         let row = |r: usize| &slab[r * width + start..r * width + start + w];
-        // The first group sums straight into the totals; later ones into `group`, then
-        // added with compensation.
+        // The first group sums straight into the totals; later ones are added with
+        // compensation.
         let first = GROUP.min(rows);
-        total.fill(0.0);
-        for r in 0..first {
-            for (t, &v) in total.iter_mut().zip(row(r)) {
-                *t += term(v);
-            }
+        sum_rows(total, 0..first, row, term);
+        if first < rows {
+            add_groups(total, first..rows, row, term);
         }
-        if first == rows {
-            out.extend_from_slice(total);
-            continue;
+        out.put(total);
+    }
+}
+
+/// Writes into `total`, for each column `j`, the plain sum over `rows` (not empty) of
+/// `term(row(r)[j])`: the first row's terms written, the others added.
+#[inline(always)]
+fn sum_rows<'a, T: Copy + 'a>(
+    total: &mut [f64],
+    rows: std::ops::Range<usize>,
+    row: impl Fn(usize) -> &'a [T],
+    term: impl Fn(T) -> f64 + Copy,
+) {
+    for (t, &v) in total.iter_mut().zip(row(rows.start)) {
+        *t = term(v);
+    }
+    for r in rows.start + 1..rows.end {
+        for (t, &v) in total.iter_mut().zip(row(r)) {
+            *t += term(v);
         }
-        let (comp, group) = (&mut comp[..w], &mut group[..w]);
-        comp.fill(0.0);
-        for g in (first..rows).step_by(GROUP) {
-            group.fill(0.0);
-            for r in g..(g + GROUP).min(rows) {
-                for (s, &v) in group.iter_mut().zip(row(r)) {
-                    *s += term(v);
-                }
-            }
-            for ((t, c), &s) in total.iter_mut().zip(comp.iter_mut()).zip(group.iter()) {
-                (*t, *c) = kahan_add(&(*t, *c), s);
-            }
+    }
+}
+
+/// Adds to `total` the sums of `rows`, [`GROUP`] rows at a time: each group summed
+/// plainly, the group sums added with Kahan compensation.
+#[inline(always)]
+fn add_groups<'a, T: Copy + 'a>(
+    total: &mut [f64],
+    rows: std::ops::Range<usize>,
+    row: impl Fn(usize) -> &'a [T] + Copy,
+    term: impl Fn(T) -> f64 + Copy,
+) {
+    let w = total.len();
+    let mut comp = [0.0_f64; BAND];
+    let mut group = [0.0_f64; BAND];
+    let (comp, group) = (&mut comp[..w], &mut group[..w]);
+    for g in rows.clone().step_by(GROUP) {
+        sum_rows(group, g..(g + GROUP).min(rows.end), row, term);
+        for ((t, c), &s) in total.iter_mut().zip(comp.iter_mut()).zip(group.iter()) {
+            (*t, *c) = kahan_add(&(*t, *c), s);
         }
-        for (t, &c) in total.iter_mut().zip(comp.iter()) {
-            *t -= c;
-        }
-        out.extend_from_slice(total);
+    }
+    for (t, &c) in total.iter_mut().zip(comp.iter()) {
+        *t -= c;
     }
 }
 

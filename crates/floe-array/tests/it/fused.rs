@@ -401,6 +401,83 @@ fn map_blocks_is_reduced_whole() {
     assert!(s.abs() < 1e-6, "{s}");
 }
 
+/// Files of two maps each (a mean over time of float32 maps): a partial is as large as a
+/// file, so each first-level task reduces 32 files (enough to read 32 times its partial)
+/// instead of the default 4, its band sums written straight into the partial; the results
+/// equal plain sums, for each dtype and sum a file may hold.
+#[test]
+fn small_blocks_with_large_partials_are_reduced_many_per_task() {
+    let (files, t, rows, cols) = (40, 2, 128, 1100);
+    let value = move |f: usize, i: &[usize]| -> f64 {
+        let flat = ((f * t + i[0]) * rows + i[1]) * cols + i[2];
+        if flat % 89 == 3 {
+            return f64::NAN;
+        }
+        ((flat as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 44) as f64 / 1024.0 - 500.0
+    };
+    for (dtype, op) in [
+        (floe_array::DType::F32, ReduceOp::Mean),
+        (floe_array::DType::F32, ReduceOp::Sum),
+        (floe_array::DType::F32, ReduceOp::NanSum),
+        (floe_array::DType::I32, ReduceOp::Mean),
+    ] {
+        let parts: Vec<Array> = (0..files)
+            .map(|f| {
+                floe_array::try_from_box_fn(&[t, rows, cols], [t, rows, cols], dtype, move |b| {
+                    let v = ArrayD::from_shape_fn(IxDyn(&b.shape), |i| {
+                        value(
+                            f,
+                            &[i[0] + b.offset[0], i[1] + b.offset[1], i[2] + b.offset[2]],
+                        )
+                    });
+                    Ok(match dtype {
+                        floe_array::DType::F32 => DynArray::from(v.mapv(|e| e as f32)),
+                        _ => DynArray::from(v.mapv(|e| if e.is_nan() { 9 } else { e as i32 })),
+                    })
+                })
+                .unwrap()
+                .named("file")
+            })
+            .collect();
+        let x = floe_array::concatenate(&parts, 0).unwrap();
+        let r = x.reduce(op, Axes::from(0_isize), false, None).unwrap();
+        let (out, g) = run(&[&r]);
+        assert!(!has_task_named(&g, "file"), "the files' blocks were made");
+        let partials = g
+            .ids()
+            .filter(|&id| g.key(id).name() == format!("{}-partial", op.name()))
+            .count();
+        assert_eq!(partials, 2, "{op:?}: 40 files, 32 per first-level task");
+        let expected = ArrayD::from_shape_fn(IxDyn(&[rows, cols]), |i| {
+            let terms = (0..files * t).map(|k| {
+                let v = value(k / t, &[k % t, i[0], i[1]]);
+                match dtype {
+                    floe_array::DType::F32 => f64::from(v as f32),
+                    _ if v.is_nan() => 9.0,
+                    _ => f64::from(v as i32),
+                }
+            });
+            let r = match op {
+                ReduceOp::Mean => terms.sum::<f64>() / (files * t) as f64,
+                ReduceOp::NanSum => terms.filter(|v| !v.is_nan()).sum(),
+                _ => terms.sum(),
+            };
+            // Float32 sums and means are float32, as NumPy's.
+            match dtype {
+                floe_array::DType::F32 => f64::from(r as f32),
+                _ => r,
+            }
+        });
+        let got = out[0].clone().into_typed::<f64>();
+        assert_close(
+            &got,
+            &expected,
+            1e-12,
+            &format!("{op:?} of {dtype:?} files"),
+        );
+    }
+}
+
 /// A large block is reduced in pieces of bands that idle workers take: the results are
 /// the same to the bit on one thread or several.
 #[test]
