@@ -179,8 +179,8 @@ impl Array {
         }
     }
 
-    fn recomputed_with(&self, memo: &mut std::collections::HashMap<usize, Array>) -> Array {
-        let id = Arc::as_ptr(&self.node) as usize;
+    fn recomputed_with(&self, memo: &mut std::collections::HashMap<u64, Array>) -> Array {
+        let id = self.id();
         if let Some(a) = memo.get(&id) {
             return a.clone();
         }
@@ -290,6 +290,27 @@ impl Array {
         Ok((builder.build(), out))
     }
 
+    /// The number of operations (array nodes) this array is made of, itself included, each
+    /// counted once however many times it is used: Dask's "graph layers". Walks the
+    /// expression only, never its blocks: instant for any number of tasks.
+    ///
+    /// ```
+    /// let x = floe_array::ones(&[1000, 1000], [100_usize, 100], floe_array::DType::F64)?;
+    /// let y = x.add(&x.t())?.mean(0)?; // ones, transpose, add, mean
+    /// assert_eq!(y.layers(), 4);
+    /// # Ok::<(), floe_array::ArrayError>(())
+    /// ```
+    pub fn layers(&self) -> usize {
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![self];
+        while let Some(a) = stack.pop() {
+            if seen.insert(a.id()) {
+                stack.extend(a.node.expr.inputs());
+            }
+        }
+        seen.len()
+    }
+
     /// The number of tasks computing this array would run.
     ///
     /// # Errors
@@ -307,23 +328,22 @@ impl fmt::Debug for Array {
 }
 
 /// `floe.Array<name, shape=(1464, 721, 1440), dtype=float32, chunksize=(4, 200, 200),
-/// blocks=11712, bytes=5.7 GiB, tasks=11713>`
+/// blocks=11712, bytes=5.7 GiB, layers=3>`: `layers` counts the operations the array is
+/// made of (see [`Array::layers`]). Showing an array never lowers its graph (that takes
+/// time and memory in proportion to its tasks: [`Array::task_count`] does).
 impl fmt::Display for Array {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let tuple = |v: &[usize]| self.dims_text(v);
-        let tasks = self
-            .task_count()
-            .map_or_else(|_| "?".to_owned(), |n| n.to_string());
         write!(
             f,
-            "floe.Array<{}, shape={}, dtype={}, chunksize={}, blocks={}, bytes={}, tasks={}>",
+            "floe.Array<{}, shape={}, dtype={}, chunksize={}, blocks={}, bytes={}, layers={}>",
             self.name(),
             tuple(self.shape()),
             self.dtype(),
             tuple(&self.chunks().max_block()),
             self.chunks().nblocks(),
             self.bytes_text(),
-            tasks
+            self.layers()
         )
     }
 }

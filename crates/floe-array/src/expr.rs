@@ -238,3 +238,17 @@ pub(crate) enum Expr {
         f: GraphFn,
     },
 }
+
+impl Expr {
+    /// The arrays this expression reads, in order.
+    pub(crate) fn inputs(&self) -> Vec<&Array> {
+        match self {
+            Expr::Source(_) | Expr::Boxes(_) | Expr::Full { .. } | Expr::Held(_) => Vec::new(),
+            Expr::Blockwise { inputs, .. } | Expr::Custom { inputs, .. } => inputs.iter().collect(),
+            Expr::Reduce(plan) => vec![&plan.input],
+            Expr::Gather(plan) => plan.inputs.iter().collect(),
+            Expr::Scan(plan) => vec![&plan.input],
+            Expr::Transpose { input, .. } | Expr::Reshape { input, .. } => vec![input],
+        }
+    }
+}

@@ -14,9 +14,11 @@ use ndarray::{IxDyn, SliceInfoElem};
 use crate::expr::{BlockInfo, BlockRef, Expr};
 use crate::{Array, DynArray, Result, with_array, with_dtype};
 
-/// Identifies a lowered task: the array node, the tree level (0: the array's own blocks;
-/// reductions use higher levels, the assembled result `u32::MAX`) and the block index.
-pub(crate) type MemoKey = (usize, u32, Vec<usize>);
+/// Identifies a lowered task: the array node's [`id`](Array::id) (never its address: a
+/// node made and dropped while lowering may leave its address to another), the tree level
+/// (0: the array's own blocks; reductions use higher levels, the assembled result
+/// `u32::MAX`) and the block index.
+pub(crate) type MemoKey = (u64, u32, Vec<usize>);
 
 /// Appends array tasks to a graph under construction.
 pub struct Lowering<'b> {
@@ -55,7 +57,7 @@ impl<'b> Lowering<'b> {
     }
 
     pub(crate) fn memo_key(array: &Array, level: u32, index: &[usize]) -> MemoKey {
-        (Arc::as_ptr(&array.node) as usize, level, index.to_vec())
+        (array.id(), level, index.to_vec())
     }
 
     pub(crate) fn lookup(&self, key: &MemoKey) -> Option<TaskId> {

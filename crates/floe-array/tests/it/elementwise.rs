@@ -305,3 +305,39 @@ fn mixed_dtypes_convert_into_the_output_in_either_order() {
     });
     assert_eq!(got, want_t, "a transposed operand reads through its view");
 }
+
+/// One lowering, arrays made and dropped between its calls: each output gets its own
+/// tasks. (Tasks were once remembered by the address of an array's node, which a node made
+/// after another was dropped may reuse: the later array then got the earlier one's tasks.)
+#[test]
+fn arrays_dropped_while_lowering_leave_no_stale_tasks() {
+    let mut builder = floe_graph::GraphBuilder::default();
+    let mut outputs = Vec::new();
+    {
+        let mut lowering = floe_array::Lowering::new(&mut builder);
+        for k in 0..32 {
+            // Made, lowered and dropped at once: the next iteration's nodes are allocated
+            // where these were.
+            let x = floe_array::ones(&[4, 3], [2_usize, 3], DType::F64).unwrap();
+            let y = x.add_scalar(f64::from(k)).unwrap();
+            outputs.push((k, lowering.assemble(&y).unwrap()));
+        }
+    }
+    let graph = builder.build();
+    let ids: Vec<_> = outputs.iter().map(|&(_, id)| id).collect();
+    let run = floe_scheduler::Scheduler::builder()
+        .threads(2)
+        .build()
+        .unwrap()
+        .run(&graph, &ids)
+        .unwrap();
+    for ((k, _), value) in outputs.iter().zip(&run.values) {
+        let got = value
+            .downcast_ref::<DynArray>()
+            .unwrap()
+            .clone()
+            .into_typed::<f64>();
+        let want = ArrayD::from_elem(IxDyn(&[4, 3]), 1.0 + f64::from(*k));
+        assert_eq!(got, want, "output {k}");
+    }
+}

@@ -41,6 +41,13 @@ fn display_summarizes_the_array() {
     let x = floe_array::zeros(&[1464, 721, 1440], [4_usize, 200, 200], DType::F32).unwrap();
     assert_eq!(
         x.to_string(),
-        "floe.Array<zeros, shape=(1464, 721, 1440), dtype=float32, chunksize=(4, 200, 200), blocks=11712, bytes=5.7 GiB, tasks=11713>"
+        "floe.Array<zeros, shape=(1464, 721, 1440), dtype=float32, chunksize=(4, 200, 200), blocks=11712, bytes=5.7 GiB, layers=1>"
+    );
+    // Shown without lowering: 10¹² blocks (a graph that could never be built) print at once.
+    let huge = floe_array::zeros(&[1_000_000, 1_000_000], [1_usize, 1], DType::F64).unwrap();
+    let y = huge.add(&huge.t()).unwrap().sum(0).unwrap();
+    assert_eq!(
+        format!("{y:?}"),
+        "floe.Array<sum, shape=(1000000,), dtype=float64, chunksize=(1,), blocks=1000000, bytes=7.6 MiB, layers=4>"
     );
 }
