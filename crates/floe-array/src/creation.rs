@@ -6,7 +6,8 @@ use std::sync::Arc;
 use floe_graph::TaskError;
 use ndarray::{ArrayD, IxDyn, SliceInfoElem};
 
-use crate::expr::{BlockInfo, Expr};
+use crate::block::BlockInfo;
+use crate::expr::Expr;
 use crate::{
     Array, ArrayElement, ArrayError, ChunkSpec, Chunks, DType, DynArray, Result, with_dtype,
 };

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use floe_graph::TaskError;
 use ndarray::{ArrayD, Axis, IxDyn};
 
+use crate::block::BlockInfo;
 use crate::error::normalize_axis;
-use crate::expr::BlockInfo;
 use crate::{
     Array, ArrayElement, ArrayError, Axes, AxisChunks, ChunkSpec, DynArray, PadMode, Result,
     with_dtype,

@@ -11,8 +11,8 @@ use floe_graph::TaskError;
 use ndarray::{ArrayD, Axis, IxDyn, Zip};
 use rustfft::{FftNum, FftPlanner};
 
+use crate::block::BlockInfo;
 use crate::error::normalize_axis;
-use crate::expr::BlockInfo;
 use crate::slicing::Idx;
 use crate::{Array, ArrayError, ChunkSpec, Complex, DType, DynArray, Result};
 

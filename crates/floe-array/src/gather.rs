@@ -260,7 +260,7 @@ impl GatherPlan {
         memo: MemoKey,
     ) -> Result<TaskId> {
         // The output index over the input's axes (squeezed axes have one block).
-        let full = crate::lower::expand_index(index, self.axes.len(), &self.squeeze, false);
+        let full = crate::block::expand_index(index, self.axes.len(), &self.squeeze, false);
         let per_axis: Vec<&Vec<Segment>> = full
             .iter()
             .enumerate()

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use floe_graph::TaskError;
 use ndarray::{ArrayD, IxDyn};
 
-use crate::expr::BlockInfo;
+use crate::block::BlockInfo;
 use crate::{Array, ArrayElement, ArrayError, Axes, DType, DynArray, Element, Result, with_dtype};
 
 /// How a histogram's bins are given along one dimension.

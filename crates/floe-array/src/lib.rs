@@ -24,6 +24,7 @@
 //! ```
 
 mod array;
+mod block;
 mod chunks;
 mod complex;
 mod creation;
@@ -57,6 +58,7 @@ mod topk;
 mod vindex;
 
 pub use array::Array;
+pub use block::{BlockInfo, BlockRef};
 pub use chunks::{
     AUTO_CHUNK_BYTES, AxisChunks, ChunkSpec, Chunks, auto_chunk_bytes, parse_bytes,
     set_auto_chunk_bytes,
@@ -72,7 +74,7 @@ pub use dynarray::{ArrayElement, DynArray};
 pub use element::{Element, cast};
 pub use elementwise::{BinaryOp, Scalar, UnaryOp, broadcast_shapes, complex};
 pub use error::{ArrayError, Result};
-pub use expr::{BlockFn, BlockInfo, BlockRef, DepsFn, GraphFn};
+pub use expr::{BlockFn, DepsFn, GraphFn};
 pub use fft::{FftNorm, fftfreq, rfftfreq};
 pub use floe_graph::human_bytes;
 pub use histogram::{Bins, bincount, histogram, histogramdd};

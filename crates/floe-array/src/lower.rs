@@ -11,7 +11,8 @@ use std::sync::Arc;
 use floe_graph::{GraphBuilder, Key, TaskError, TaskHints, TaskId, Value};
 use ndarray::{IxDyn, SliceInfoElem};
 
-use crate::expr::{BlockInfo, BlockRef, Expr};
+use crate::block::{BlockInfo, BlockRef, transpose, transposed_index};
+use crate::expr::Expr;
 use crate::{Array, DynArray, Result, with_array, with_dtype};
 
 /// Identifies a lowered task: the array node's [`id`](Array::id) (never its address: a
@@ -442,74 +443,6 @@ impl<'b> Lowering<'b> {
         }
         Ok(id)
     }
-}
-
-/// The input block index of output block `index` of a transpose by `perm` (output axis
-/// `i` is input axis `perm[i]`).
-pub(crate) fn transposed_index(perm: &[usize], index: &[usize]) -> Vec<usize> {
-    let mut idx = vec![0; perm.len()];
-    for (i, &p) in perm.iter().enumerate() {
-        idx[p] = index[i];
-    }
-    idx
-}
-
-/// The block with its axes permuted, in standard layout. Two-dimensional blocks are copied
-/// in cache-sized tiles (a plain strided copy misses the cache on every element).
-pub(crate) fn transpose<T: Copy>(
-    a: ndarray::ArrayViewD<'_, T>,
-    perm: &[usize],
-) -> ndarray::ArrayD<T> {
-    const TILE: usize = 32;
-    if let ([1, 0], Some(src)) = (perm, a.as_slice()) {
-        let (rows, cols) = (a.shape()[0], a.shape()[1]);
-        // Every element is overwritten below; the first one only fills the allocation.
-        let mut out = match src.first() {
-            Some(&fill) => vec![fill; rows * cols],
-            None => Vec::new(),
-        };
-        for i0 in (0..rows).step_by(TILE) {
-            let i1 = (i0 + TILE).min(rows);
-            for j0 in (0..cols).step_by(TILE) {
-                let j1 = (j0 + TILE).min(cols);
-                for (j, column) in out[j0 * rows..j1 * rows].chunks_exact_mut(rows).enumerate() {
-                    let j = j0 + j;
-                    for (o, i) in column[i0..i1].iter_mut().zip(i0..i1) {
-                        *o = src[i * cols + j];
-                    }
-                }
-            }
-        }
-        return ndarray::ArrayD::from_shape_vec(IxDyn(&[cols, rows]), out)
-            .expect("cols × rows elements");
-    }
-    a.permuted_axes(IxDyn(perm))
-        .as_standard_layout()
-        .into_owned()
-}
-
-/// The index over an input's `ndim` axes of output block `index`, for an operation that
-/// collapses the `collapsed` input axes to one block each: those get block 0, and they take
-/// a slot of `index` only if the output keeps them (`keepdims`).
-pub(crate) fn expand_index(
-    index: &[usize],
-    ndim: usize,
-    collapsed: &[usize],
-    keepdims: bool,
-) -> Vec<usize> {
-    let mut it = index.iter();
-    (0..ndim)
-        .map(|a| {
-            if collapsed.contains(&a) {
-                if keepdims {
-                    it.next();
-                }
-                0
-            } else {
-                *it.next().expect("one index per output axis")
-            }
-        })
-        .collect()
 }
 
 /// Where block `index` of `array` sits.

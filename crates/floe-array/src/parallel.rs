@@ -6,8 +6,8 @@
 //! the task offers the pieces to the run's idle workers (see [`floe_graph::split`]), and
 //! each piece is copied into its rows of the block while it is still in cache. That copy is
 //! the price (kernels make their own output), so with every worker busy a block is made
-//! whole. Reductions write the sums of their bands into place the same way (see
-//! `reduction::DirectSums`), at any size. A piece holds the values the
+//! whole. (Reductions put the sums of their bands straight into place in pieces too: see
+//! `reduction::DirectSums`.) A piece holds the values the
 //! whole block would have (an elementwise operation computes each element from the same
 //! position of its inputs; a box function makes the same values in any box), so a block
 //! is the same, bit for bit, whatever the number of threads.

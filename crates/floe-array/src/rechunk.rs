@@ -11,7 +11,8 @@
 //! chunking whose block sides are the geometric means of the two ends: `(1, n) → (√n, √n)
 //! → (n, 1)`, each step touching O(n^1.5) elements per task instead of n².
 
-use crate::expr::{BlockInfo, Expr};
+use crate::block::BlockInfo;
+use crate::expr::Expr;
 use crate::gather::{GatherPlan, identity_axis, rechunk_axis};
 use crate::{Array, ArrayError, ChunkSpec, Chunks, DynArray, Result, with_array};
 

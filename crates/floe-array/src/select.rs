@@ -27,7 +27,8 @@ use std::sync::Arc;
 use floe_graph::TaskError;
 use ndarray::{ArrayD, Axis, IxDyn, SliceInfoElem};
 
-use crate::expr::{BlockInfo, DepsFn, Expr, GraphFn};
+use crate::block::BlockInfo;
+use crate::expr::{DepsFn, Expr, GraphFn};
 use crate::{
     Array, ArrayElement, ArrayError, Chunks, DType, DynArray, Element, Result, with_dtype,
 };

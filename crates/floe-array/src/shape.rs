@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+use crate::block::{BlockInfo, BlockRef};
 use crate::error::normalize_axis;
-use crate::expr::{BlockInfo, BlockRef, Expr};
+use crate::expr::Expr;
 use crate::gather::{GatherPlan, Segment, identity_axis};
 use crate::rechunk::rechunk_to;
 use crate::{Array, ArrayError, Chunks, DynArray, Result, with_array};

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use floe_graph::TaskError;
 use ndarray::{ArrayD, Axis, IxDyn};
 
+use crate::block::BlockInfo;
 use crate::error::normalize_axis;
-use crate::expr::BlockInfo;
 use crate::reduction::kernels;
 use crate::{
     Array, ArrayElement, ArrayError, AxisChunks, ChunkSpec, DynArray, ReduceOp, Result, with_dtype,

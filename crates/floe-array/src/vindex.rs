@@ -7,7 +7,8 @@ use std::sync::Arc;
 use floe_graph::TaskError;
 use ndarray::{ArrayD, Axis, IxDyn};
 
-use crate::expr::{BlockInfo, DepsFn, Expr, GraphFn};
+use crate::block::BlockInfo;
+use crate::expr::{DepsFn, Expr, GraphFn};
 use crate::{Array, ArrayError, Chunks, DynArray, Result, with_dtype};
 
 impl Array {

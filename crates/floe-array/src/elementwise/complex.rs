@@ -7,7 +7,7 @@ use num_traits::{Float, FloatConst};
 
 use super::UnaryOp;
 use super::kernels::{Ops, with_view};
-use crate::expr::BlockRef;
+use crate::block::BlockRef;
 use crate::{ArrayElement, Complex, DType, DynArray};
 
 /// `a / b` by Smith's method: no overflow or underflow from squaring `b`'s parts.

@@ -4,7 +4,7 @@
 use floe_graph::TaskError;
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
 
-use crate::expr::BlockRef;
+use crate::block::BlockRef;
 use crate::{ArrayElement, ArrayError, DType, DynArray, Result, with_dtype};
 
 /// A binary elementwise operation.

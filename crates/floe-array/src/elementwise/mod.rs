@@ -15,7 +15,8 @@ use floe_graph::TaskError;
 
 pub use kernels::{BinaryOp, UnaryOp};
 
-use crate::expr::{BlockInfo, BlockRef, Expr};
+use crate::block::{BlockInfo, BlockRef};
+use crate::expr::Expr;
 use crate::rechunk::rechunk_to;
 use crate::{Array, ArrayError, Chunks, DType, DynArray, Result};
 

@@ -9,9 +9,10 @@
 use std::sync::Arc;
 
 use super::{Axes, ReduceOp};
+use crate::block::{BlockInfo, BlockRef};
 use crate::elementwise::blockwise;
 use crate::elementwise::kernels::with_view;
-use crate::expr::{BlockFn, BlockInfo, BlockRef};
+use crate::expr::BlockFn;
 use crate::{Array, BinaryOp, Complex, DynArray, Result, UnaryOp};
 
 /// Whether `op` on a complex array is computed from the parts.

@@ -5,8 +5,8 @@ use floe_graph::TaskError;
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, RemoveAxis, Zip};
 
 use super::ReduceOp;
+use crate::block::{BlockInfo, BlockRef};
 use crate::elementwise::kernels::{Ops, with_view};
-use crate::expr::{BlockInfo, BlockRef};
 use crate::{ArrayElement, Complex, DType, DynArray, Element, with_dtype};
 
 /// The partial result of a reduction over some blocks, shaped like a block whose reduced
@@ -302,6 +302,16 @@ fn extreme<T: Ops>(x: ArrayViewD<'_, T>, axes: &[usize], max: bool, skip_nan: bo
     .mapv(|v| v.unwrap_or_else(|| T::from_f64(f64::NAN)))
 }
 
+/// Whether the partial of `op` over `dtype` is float sums alone (a mean of anything but
+/// complex numbers, a float sum): `Some(skip NaN)`, the sums [`sums_into`] puts in place.
+pub(crate) fn sums_skip_nan(op: ReduceOp, dtype: DType) -> Option<bool> {
+    match op {
+        ReduceOp::Mean if !dtype.is_complex() => Some(false),
+        ReduceOp::Sum | ReduceOp::NanSum if dtype.is_float() => Some(op == ReduceOp::NanSum),
+        _ => None,
+    }
+}
+
 /// The float sums over `axes` of `block` that a mean's or a float sum's partial holds
 /// (NaNs skipped for `NanSum`), written over `dest` or, with `add`, added to it, in C
 /// order: the banded partials of `ReducePlan` put their bands' sums straight into place
@@ -314,11 +324,8 @@ pub(crate) fn sums_into(
     add: bool,
 ) -> Result<(), TaskError> {
     let b = &BlockRef::new(block);
-    let skip_nan = match op {
-        ReduceOp::Mean if !b.dtype().is_complex() => false,
-        ReduceOp::Sum | ReduceOp::NanSum if b.dtype().is_float() => op == ReduceOp::NanSum,
-        _ => return Err(internal("sums in place of another reduction")),
-    };
+    let skip_nan = sums_skip_nan(op, b.dtype())
+        .ok_or_else(|| internal("sums in place of another reduction"))?;
     let kept: usize = (0..block.shape().len())
         .filter(|a| !axes.contains(a))
         .map(|a| block.shape()[a])

@@ -14,9 +14,10 @@
 //! function) is combined as a chain instead, whose memory does not grow with the number of
 //! blocks (see [`CHAIN_PARTIAL_BYTES`]). Over inputs that read no task's block (constants,
 //! `random`, files read as boxes, elementwise chains of them) the first level reduces
-//! `split_every` blocks per task band by band and the tree above is fused (see
-//! `ReducePlan::banded_partial`): four times fewer partials, held up to `split_every - 1`
-//! per level as in any tree.
+//! `split_every` blocks per task band by band, or more where partials are large beside
+//! the blocks (up to [`MAX_FUSED_FAN_IN`]: see [`FUSED_READ_PER_PARTIAL`]), and the tree
+//! above is fused (see `ReducePlan::banded_partial`): several times fewer partials, held up
+//! to `split_every - 1` per level as in any tree.
 //!
 //! Numerics: float sums use compensated (Kahan) accumulation in `f64` inside a block and a
 //! tree (or a chain) across blocks — a chain's rounding error grows with its number of
@@ -31,8 +32,8 @@ use std::sync::Arc;
 
 use floe_graph::{Key, TaskId, Value};
 
+use crate::block::BlockRef;
 use crate::error::normalize_axis;
-use crate::expr::BlockRef;
 use crate::expr::Expr;
 use crate::lower::{Lowering, block_of, block_value};
 use crate::{Array, ArrayError, Chunks, DType, DynArray, Result};
@@ -331,9 +332,18 @@ fn partial_bytes(input: &Array, op: ReduceOp, axes: &[usize], index: &[usize]) -
 /// partials.
 const FUSED_READ_PER_PARTIAL: usize = 32;
 
+/// The most blocks a fused first-level node reduces. Each piece of such a node (one band
+/// of rows, see `ReducePlan::banded_partial`) reads that band of every child, so this
+/// bounds a piece to 16 bands of about 1 MiB, and keeps pieces many enough for idle
+/// workers to share a level of few nodes. It also bounds the plain additions of the
+/// children's sums (see `DirectSums`) and the partials a node waits for when its blocks
+/// are made whole.
+const MAX_FUSED_FAN_IN: usize = 16;
+
 /// The first-level fan-in along reduced axis `axis` of a fused plan over `input` whose
 /// partials are `partial` bytes: at least `factor`, and enough blocks to read
-/// [`FUSED_READ_PER_PARTIAL`] times `partial` (the first block's bytes standing for all).
+/// [`FUSED_READ_PER_PARTIAL`] times `partial` (the first block's bytes standing for all),
+/// up to [`MAX_FUSED_FAN_IN`].
 fn fused_fan_in(input: &Array, axis: usize, factor: usize, partial: usize) -> usize {
     let block: usize = input
         .chunks()
@@ -345,7 +355,9 @@ fn fused_fan_in(input: &Array, axis: usize, factor: usize, partial: usize) -> us
     let blocks = input.numblocks()[axis];
     (FUSED_READ_PER_PARTIAL * partial)
         .div_ceil(block.max(1))
-        .clamp(factor, blocks.max(factor))
+        .min(MAX_FUSED_FAN_IN)
+        .min(blocks)
+        .max(factor)
 }
 
 /// Runs `f` for each of `pieces` pieces, on idle workers too (`floe_graph::split`), and
@@ -381,7 +393,8 @@ fn in_pieces<T: Send>(
 const MIN_RUN_BYTES: usize = 16 << 10;
 
 impl Array {
-    /// Reduces `axes` with `op`, as a tree of fan-in `split_every` (default [`DEFAULT_SPLIT_EVERY`], 4).
+    /// Reduces `axes` with `op`, as a tree of fan-in `split_every` (default [`DEFAULT_SPLIT_EVERY`], 4;
+    /// by default a fused first level may take more blocks: see [`FUSED_READ_PER_PARTIAL`]).
     ///
     /// # Errors
     ///
@@ -646,7 +659,7 @@ impl ReducePlan {
     ) -> Result<TaskId> {
         // The tree's top for this output block: reduced axes at 0 (a chain's last link).
         let mut top =
-            crate::lower::expand_index(index, self.input.ndim(), &self.axes, self.keepdims);
+            crate::block::expand_index(index, self.input.ndim(), &self.axes, self.keepdims);
         if self.chain {
             // Links first to last: each finds the one before it built, so lowering never
             // recurses down the chain (a year of hourly maps has 3,000 links).
@@ -950,8 +963,8 @@ impl ReducePlan {
     }
 
     /// The nodes of level `level - 1` below node `index` of `level`: a tree node's
-    /// `factor` along each reduced axis, or a chain link's next `factor - 1` partials (the
-    /// link before it aside).
+    /// `factor` along each reduced axis (`first_factor` at the first level), or a chain
+    /// link's next `factor - 1` partials (the link before it aside).
     fn children(&self, level: usize, index: &[usize]) -> Vec<Vec<usize>> {
         let below = &self.levels[level - 1];
         let ranges: Vec<std::ops::Range<usize>> = (0..index.len())
@@ -1033,8 +1046,9 @@ impl ReducePlan {
 /// A float sum or mean whose bands lie along a kept axis with only length-1 axes before
 /// it in the partial (a mean over time of maps, banded by rows of latitude): each band's
 /// sums occupy consecutive memory of the partial, so they are written there, the
-/// children's sums of a band added plainly (a few terms each: at most the tree's fan-in),
-/// instead of being merged with compensation and then concatenated.
+/// children's sums of a band added plainly (a few terms each: at most the first level's
+/// fan-in, [`MAX_FUSED_FAN_IN`]), instead of being merged with compensation and then
+/// concatenated.
 struct DirectSums {
     /// The partial's shape (reduced axes of length 1).
     shape: Vec<usize>,
@@ -1050,16 +1064,13 @@ impl DirectSums {
         axes: &[usize],
         axis: usize,
     ) -> Option<DirectSums> {
-        let n = match op {
-            ReduceOp::Mean if !dtype.is_complex() => Some(
-                infos
-                    .iter()
-                    .map(|i| axes.iter().map(|&a| i.shape[a]).product::<usize>() as f64)
-                    .sum(),
-            ),
-            ReduceOp::Sum | ReduceOp::NanSum if dtype.is_float() => None,
-            _ => return None,
-        };
+        kernels::sums_skip_nan(op, dtype)?;
+        let n = (op == ReduceOp::Mean).then(|| {
+            infos
+                .iter()
+                .map(|i| axes.iter().map(|&a| i.shape[a]).product::<usize>() as f64)
+                .sum()
+        });
         let mut shape = infos[0].shape.clone();
         for &a in axes {
             shape[a] = 1;
@@ -1244,7 +1255,7 @@ impl Band {
                 Band::constant(&plan.inputs[source], &block)
             }
             Expr::Transpose { input, perm } if Band::source(input) => {
-                let stored = crate::lower::transposed_index(perm, index);
+                let stored = crate::block::transposed_index(perm, index);
                 match Band::constant(input, &stored)? {
                     // A constant looks the same whichever way round.
                     Band::Full { value, dtype, .. } => Some(Band::Full {

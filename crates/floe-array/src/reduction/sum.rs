@@ -177,9 +177,9 @@ fn dispatch<T: Copy>(
     sum_slabs(data, outer, red, inner, out, term);
 }
 
-/// Puts into `out`, for each `o` and `j` in order, the sum over `r` of
-/// `term(data[(o * red + r) * inner + j])` (appended to a vector, not written over zeros:
-/// the sums are the only writes to their memory).
+/// Puts into `out`, for each `o` and `j` in order, the sum over `r` (`red > 0`) of
+/// `term(data[(o * red + r) * inner + j])` (appended to a vector, not written over zeros,
+/// or written or added in place: see [`Sink`]).
 #[inline(always)]
 pub(crate) fn sum_slabs<T: Copy>(
     data: &[T],
@@ -190,6 +190,7 @@ pub(crate) fn sum_slabs<T: Copy>(
     term: impl Fn(T) -> f64 + Copy,
 ) {
     debug_assert_eq!(data.len(), outer * red * inner);
+    debug_assert!(red > 0, "sums over no element are the caller's zeros");
     for o in 0..outer {
         let slab = &data[o * red * inner..(o + 1) * red * inner];
         if inner == 1 {
@@ -262,7 +263,8 @@ fn sum_columns<T: Copy>(
 }
 
 /// Writes into `total`, for each column `j`, the plain sum over `rows` (not empty) of
-/// `term(row(r)[j])`: the first row's terms written, the others added.
+/// `term(row(r)[j])`: the first row's terms added to `0.0` (a column of `-0.0` sums to
+/// `0.0`, as on every other path), the others added.
 #[inline(always)]
 fn sum_rows<'a, T: Copy + 'a>(
     total: &mut [f64],
@@ -271,7 +273,7 @@ fn sum_rows<'a, T: Copy + 'a>(
     term: impl Fn(T) -> f64 + Copy,
 ) {
     for (t, &v) in total.iter_mut().zip(row(rows.start)) {
-        *t = term(v);
+        *t = 0.0 + term(v);
     }
     for r in rows.start + 1..rows.end {
         for (t, &v) in total.iter_mut().zip(row(r)) {

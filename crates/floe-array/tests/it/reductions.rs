@@ -291,3 +291,34 @@ fn flat_argmin_and_argmax_ties_go_to_the_first_position_in_flat_order() {
         3
     );
 }
+
+/// Sums and means of negative zeros are `+0.0`, as NumPy's (its sums start from the
+/// identity `0.0`), on every path: blocks in memory along either axis or all, and a
+/// constant reduced band by band with its sums put in place.
+#[test]
+fn sums_of_negative_zeros_are_positive_zero_as_numpys() {
+    let held = from_ndarray(
+        ndarray::ArrayD::from_elem(ndarray::IxDyn(&[300, 5]), -0.0),
+        [100_usize, 5],
+    )
+    .unwrap();
+    // A mean over time of maps larger than a band (1.3 MB of sums): sums put in place.
+    let constant = floe_array::full(
+        &[4, 400, 400],
+        [2_usize, 400, 400],
+        -0.0,
+        floe_array::DType::F64,
+    )
+    .unwrap();
+    for (what, r) in [
+        ("sum(0)", held.sum(0).unwrap()),
+        ("sum(1)", held.sum(1).unwrap()),
+        ("sum()", held.sum(Axes::All).unwrap()),
+        ("mean(0)", held.mean(0).unwrap()),
+        ("constant mean(0)", constant.mean(0).unwrap()),
+        ("constant sum(2)", constant.sum(2).unwrap()),
+    ] {
+        let out = compute(&r).into_typed::<f64>();
+        assert!(out.iter().all(|v| v.to_bits() == 0), "{what}: {out:?}");
+    }
+}
