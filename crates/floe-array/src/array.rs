@@ -210,10 +210,12 @@ impl Array {
                 inputs,
                 f,
                 elementwise,
+                kernel,
             } => Expr::Blockwise {
                 inputs: inputs.iter().map(&mut *input).collect(),
                 f: f.clone(),
                 elementwise: *elementwise,
+                kernel: kernel.clone(),
             },
             Expr::Reduce(plan) => {
                 let mut plan = plan.clone();

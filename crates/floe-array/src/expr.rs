@@ -73,6 +73,8 @@ pub(crate) enum Expr {
         inputs: Vec<Array>,
         f: BlockFn,
         elementwise: bool,
+        /// `f` as data, where `f` is one of the elementwise kernels (see [`crate::spec`]).
+        kernel: Option<crate::Kernel>,
     },
     /// A tree reduction.
     Reduce(Box<ReducePlan>),

@@ -52,6 +52,7 @@ pub use select::Unique;
 mod shape;
 mod simd;
 mod slicing;
+mod spec;
 mod spill;
 mod svg;
 mod topk;
@@ -88,6 +89,7 @@ pub use reduction::{Axes, CHAIN_PARTIAL_BYTES, DEFAULT_SPLIT_EVERY, ReduceOp};
 pub use scan::ScanOp;
 pub use shape::{concatenate, stack};
 pub use slicing::{Ellipsis, Idx, NewAxis};
+pub use spec::Kernel;
 
 /// `where(cond, x, y)`; see [`Array::where_`].
 ///

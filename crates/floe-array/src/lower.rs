@@ -211,6 +211,7 @@ impl<'b> Lowering<'b> {
                 inputs,
                 f,
                 elementwise,
+                ..
             } => {
                 let info = block_info(array, index);
                 let (deps, perms) = self.blockwise_inputs(array, inputs, index)?;

@@ -94,6 +94,7 @@ impl Array {
                 inputs: vec![self.clone()],
                 f,
                 elementwise: false,
+                kernel: None,
             },
         );
         let mut perm: Vec<usize> = (1..=self.ndim()).collect();
@@ -187,6 +188,7 @@ impl Array {
                 inputs: vec![self.clone()],
                 f,
                 elementwise: false,
+                kernel: None,
             },
         ))
     }

@@ -188,6 +188,33 @@ pub(crate) fn blockwise(
     f: crate::expr::BlockFn,
     elementwise: bool,
 ) -> Result<Array> {
+    blockwise_of(name, op, inputs, dtype, f, elementwise, None)
+}
+
+/// [`blockwise`] with an elementwise [`Kernel`](crate::Kernel): the node keeps the kernel
+/// as data (see [`crate::spec`]) and its tasks run the closure made from it.
+pub(crate) fn blockwise_kernel(inputs: &[&Array], kernel: crate::Kernel) -> Result<Array> {
+    let name = kernel.name();
+    blockwise_of(
+        name,
+        name,
+        inputs,
+        kernel.dtype(),
+        kernel.block_fn(),
+        true,
+        Some(kernel),
+    )
+}
+
+fn blockwise_of(
+    name: &str,
+    op: &'static str,
+    inputs: &[&Array],
+    dtype: DType,
+    f: crate::expr::BlockFn,
+    elementwise: bool,
+    kernel: Option<crate::Kernel>,
+) -> Result<Array> {
     crate::select::check_blockwise_unknown(op, inputs)?;
     let shapes: Vec<&[usize]> = inputs.iter().map(|a| a.shape()).collect();
     let shape = broadcast_shapes(op, &shapes)?;
@@ -232,6 +259,7 @@ pub(crate) fn blockwise(
             inputs: aligned,
             f,
             elementwise,
+            kernel,
         },
     ))
 }
@@ -303,10 +331,12 @@ impl Array {
     /// bitwise operations on floats…).
     pub fn binary(&self, op: BinaryOp, other: &Array) -> Result<Array> {
         let (compute_in, out) = op.dtypes(self.dtype(), other.dtype())?;
-        let f: crate::expr::BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| {
-            kernels::binary(op, &blocks[0], &blocks[1], compute_in, out, &info.shape)
-        });
-        blockwise(op.name(), op.name(), &[self, other], out, f, true)
+        let kernel = crate::Kernel::Binary {
+            op,
+            compute_in,
+            out,
+        };
+        blockwise_kernel(&[self, other], kernel)
     }
 
     /// Applies a binary operation with a scalar on the right (`x + 1.0`).
@@ -371,17 +401,15 @@ impl Array {
                 .unary(UnaryOp::Square)
                 .map(|a| a.astype(out));
         }
-        let constant = Arc::new(s.to_block(sd));
-        let f: crate::expr::BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| {
-            let c = BlockRef::new(&constant);
-            let (a, b) = if scalar_first {
-                (&c, &blocks[0])
-            } else {
-                (&blocks[0], &c)
-            };
-            kernels::binary(op, a, b, compute_in, out, &info.shape)
-        });
-        blockwise(op.name(), op.name(), &[self], out, f, true)
+        let kernel = crate::Kernel::WithScalar {
+            op,
+            scalar: s,
+            scalar_dtype: sd,
+            scalar_first,
+            compute_in,
+            out,
+        };
+        blockwise_kernel(&[self], kernel)
     }
 
     /// Applies a unary function elementwise (`sqrt`, `isnan`…).
@@ -391,10 +419,7 @@ impl Array {
     /// [`ArrayError::UnsupportedDType`] where NumPy refuses the dtype.
     pub fn unary(&self, op: UnaryOp) -> Result<Array> {
         let out = op.dtype(self.dtype())?;
-        let f: crate::expr::BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], _: &BlockInfo| {
-            kernels::unary(op, &blocks[0], out)
-        });
-        blockwise(op.name(), op.name(), &[self], out, f, true)
+        blockwise_kernel(&[self], crate::Kernel::Unary { op, out })
     }
 
     /// The elements converted to `dtype` (NumPy's `astype`).
@@ -402,10 +427,8 @@ impl Array {
         if dtype == self.dtype() {
             return self.clone();
         }
-        let f: crate::expr::BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], _: &BlockInfo| {
-            Ok(blocks[0].to_owned().astype(dtype))
-        });
-        blockwise("astype", "astype", &[self], dtype, f, true).expect("one input always broadcasts")
+        blockwise_kernel(&[self], crate::Kernel::AsType { dtype })
+            .expect("one input always broadcasts")
     }
 
     /// `where(cond, x, y)`: elements of `x` where `cond` is true, of `y` elsewhere,
@@ -416,10 +439,7 @@ impl Array {
     /// [`ArrayError::ShapeMismatch`] if the shapes do not broadcast.
     pub fn where_(cond: &Array, x: &Array, y: &Array) -> Result<Array> {
         let out = x.dtype().promote(y.dtype());
-        let f: crate::expr::BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| {
-            kernels::select(&blocks[0], &blocks[1], &blocks[2], out, &info.shape)
-        });
-        blockwise("where", "where", &[cond, x, y], out, f, true)
+        blockwise_kernel(&[cond, x, y], crate::Kernel::Where { out })
     }
 
     /// Limits the values to `[min, max]` (NumPy's `clip`); the dtype is kept.

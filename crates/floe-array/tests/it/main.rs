@@ -18,5 +18,6 @@ mod reshape;
 mod scans;
 mod select;
 mod slicing;
+mod spec;
 mod statistics;
 mod vindex;

@@ -1,0 +1,320 @@
+//! Tasks as data: the kernels of array tasks described by their operation and parameters
+//! alone, so that a task can be written down, sent to another process (a dask.distributed
+//! worker) and run there by the same Rust kernel.
+//!
+//! Locally nothing changes: an operation builds its [`Kernel`], and the task's closure is
+//! made from it once ([`Kernel::block_fn`]), so the description and what runs cannot
+//! drift apart. Elementwise operations come first (binary, with a scalar, unary, `astype`,
+//! `where`); sources, reductions, selections and the other plans follow.
+
+use std::sync::Arc;
+
+use floe_graph::TaskError;
+use serde_json::{Value as Json, json};
+
+use crate::block::{BlockInfo, BlockRef};
+use crate::elementwise::kernels;
+use crate::{ArrayError, BinaryOp, DType, DynArray, Result, Scalar, UnaryOp};
+
+/// An elementwise kernel as data: what an output block is computed from its input blocks
+/// (broadcast to the block's shape, in input order).
+///
+/// # Examples
+///
+/// ```
+/// use floe_array::{DType, Kernel};
+///
+/// let x = floe_array::ones(&[4, 4], [2_usize, 2], DType::F32)?;
+/// let y = x.add_scalar(1.5)?;
+/// let kernel = y.kernel().expect("an elementwise node");
+/// let text = kernel.to_json().to_string();
+/// assert_eq!(Kernel::from_json(&serde_json::from_str(&text).unwrap())?, kernel);
+/// # Ok::<(), floe_array::ArrayError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Kernel {
+    /// `op` of two blocks.
+    Binary {
+        /// The operation.
+        op: BinaryOp,
+        /// The dtype both operands are converted to first.
+        compute_in: DType,
+        /// The output's dtype.
+        out: DType,
+    },
+    /// `op` of a block and a scalar: `x - 1`, or with `scalar_first`, `1 - x`.
+    WithScalar {
+        /// The operation.
+        op: BinaryOp,
+        /// The scalar.
+        scalar: Scalar,
+        /// The dtype the scalar is held in (NumPy 2's weak typing: see [`Scalar`]).
+        scalar_dtype: DType,
+        /// Whether the scalar is the left operand.
+        scalar_first: bool,
+        /// The dtype both operands are converted to first.
+        compute_in: DType,
+        /// The output's dtype.
+        out: DType,
+    },
+    /// A unary function.
+    Unary {
+        /// The function.
+        op: UnaryOp,
+        /// The output's dtype.
+        out: DType,
+    },
+    /// The elements converted to `dtype`.
+    AsType {
+        /// The output's dtype.
+        dtype: DType,
+    },
+    /// `where(cond, x, y)`.
+    Where {
+        /// The output's dtype.
+        out: DType,
+    },
+}
+
+impl Kernel {
+    /// The number of input blocks the kernel reads.
+    pub fn inputs(&self) -> usize {
+        match self {
+            Kernel::Binary { .. } => 2,
+            Kernel::WithScalar { .. } | Kernel::Unary { .. } | Kernel::AsType { .. } => 1,
+            Kernel::Where { .. } => 3,
+        }
+    }
+
+    /// The output's dtype.
+    pub fn dtype(&self) -> DType {
+        match *self {
+            Kernel::Binary { out, .. }
+            | Kernel::WithScalar { out, .. }
+            | Kernel::Unary { out, .. }
+            | Kernel::Where { out } => out,
+            Kernel::AsType { dtype } => dtype,
+        }
+    }
+
+    /// The output block `info` from `blocks`.
+    ///
+    /// # Errors
+    ///
+    /// A [`TaskError`] for the wrong number of blocks, blocks that do not broadcast to
+    /// `info.shape`, or what the operation refuses (a negative integer power).
+    pub fn run(&self, blocks: &[BlockRef<'_>], info: &BlockInfo) -> Result<DynArray, TaskError> {
+        if blocks.len() != self.inputs() {
+            return Err(TaskError::msg(format!(
+                "{} reads {} blocks, given {}",
+                self.name(),
+                self.inputs(),
+                blocks.len()
+            )));
+        }
+        match *self {
+            Kernel::Binary {
+                op,
+                compute_in,
+                out,
+            } => kernels::binary(op, &blocks[0], &blocks[1], compute_in, out, &info.shape),
+            Kernel::WithScalar {
+                op,
+                scalar,
+                scalar_dtype,
+                scalar_first,
+                compute_in,
+                out,
+            } => {
+                let constant = scalar.fill(scalar_dtype, &[]);
+                let c = BlockRef::new(&constant);
+                let (a, b) = if scalar_first {
+                    (&c, &blocks[0])
+                } else {
+                    (&blocks[0], &c)
+                };
+                kernels::binary(op, a, b, compute_in, out, &info.shape)
+            }
+            Kernel::Unary { op, out } => kernels::unary(op, &blocks[0], out),
+            Kernel::AsType { dtype } => Ok(blocks[0].to_owned().astype(dtype)),
+            Kernel::Where { out } => {
+                kernels::select(&blocks[0], &blocks[1], &blocks[2], out, &info.shape)
+            }
+        }
+    }
+
+    /// The operation's name, as task keys show it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kernel::Binary { op, .. } | Kernel::WithScalar { op, .. } => op.name(),
+            Kernel::Unary { op, .. } => op.name(),
+            Kernel::AsType { .. } => "astype",
+            Kernel::Where { .. } => "where",
+        }
+    }
+
+    /// The closure a local task runs: this kernel, made once.
+    pub(crate) fn block_fn(&self) -> crate::BlockFn {
+        match self.clone() {
+            // The scalar's block is made once, not per block.
+            Kernel::WithScalar {
+                op,
+                scalar,
+                scalar_dtype,
+                scalar_first,
+                compute_in,
+                out,
+            } => {
+                let constant = Arc::new(scalar.fill(scalar_dtype, &[]));
+                Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| {
+                    let c = BlockRef::new(&constant);
+                    let (a, b) = if scalar_first {
+                        (&c, &blocks[0])
+                    } else {
+                        (&blocks[0], &c)
+                    };
+                    kernels::binary(op, a, b, compute_in, out, &info.shape)
+                })
+            }
+            kernel => {
+                Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| kernel.run(blocks, info))
+            }
+        }
+    }
+
+    /// The kernel as JSON: `{"kernel": "binary", "op": "add", ...}`, dtypes and operations
+    /// by their NumPy names, floats as text (so that NaN and infinities survive).
+    pub fn to_json(&self) -> Json {
+        match *self {
+            Kernel::Binary {
+                op,
+                compute_in,
+                out,
+            } => {
+                json!({"kernel": "binary", "op": op.name(), "compute_in": compute_in.name(), "out": out.name()})
+            }
+            Kernel::WithScalar {
+                op,
+                scalar,
+                scalar_dtype,
+                scalar_first,
+                compute_in,
+                out,
+            } => json!({
+                "kernel": "with_scalar", "op": op.name(), "scalar": scalar_json(scalar),
+                "scalar_dtype": scalar_dtype.name(), "scalar_first": scalar_first,
+                "compute_in": compute_in.name(), "out": out.name(),
+            }),
+            Kernel::Unary { op, out } => {
+                json!({"kernel": "unary", "op": op.name(), "out": out.name()})
+            }
+            Kernel::AsType { dtype } => json!({"kernel": "astype", "dtype": dtype.name()}),
+            Kernel::Where { out } => json!({"kernel": "where", "out": out.name()}),
+        }
+    }
+
+    /// The kernel [`Kernel::to_json`] wrote.
+    ///
+    /// # Errors
+    ///
+    /// [`ArrayError::InvalidArgument`] naming the field that is missing or not understood.
+    pub fn from_json(v: &Json) -> Result<Kernel> {
+        let text = |field: &'static str| {
+            v.get(field)
+                .and_then(Json::as_str)
+                .ok_or_else(|| bad(format!("no text field `{field}` in {v}")))
+        };
+        let dtype = |field: &'static str| {
+            let name = text(field)?;
+            DType::from_name(name).ok_or_else(|| bad(format!("`{field}`: no dtype `{name}`")))
+        };
+        let binary = || {
+            let name = text("op")?;
+            BinaryOp::from_numpy_name(name)
+                .ok_or_else(|| bad(format!("no binary operation `{name}`")))
+        };
+        Ok(match text("kernel")? {
+            "binary" => Kernel::Binary {
+                op: binary()?,
+                compute_in: dtype("compute_in")?,
+                out: dtype("out")?,
+            },
+            "with_scalar" => Kernel::WithScalar {
+                op: binary()?,
+                scalar: scalar_from_json(v.get("scalar").unwrap_or(&Json::Null))?,
+                scalar_dtype: dtype("scalar_dtype")?,
+                scalar_first: v
+                    .get("scalar_first")
+                    .and_then(Json::as_bool)
+                    .ok_or_else(|| bad(format!("no boolean `scalar_first` in {v}")))?,
+                compute_in: dtype("compute_in")?,
+                out: dtype("out")?,
+            },
+            "unary" => {
+                let name = text("op")?;
+                Kernel::Unary {
+                    op: UnaryOp::from_numpy_name(name)
+                        .ok_or_else(|| bad(format!("no unary operation `{name}`")))?,
+                    out: dtype("out")?,
+                }
+            }
+            "astype" => Kernel::AsType {
+                dtype: dtype("dtype")?,
+            },
+            "where" => Kernel::Where { out: dtype("out")? },
+            other => return Err(bad(format!("no kernel `{other}`"))),
+        })
+    }
+}
+
+fn bad(message: String) -> ArrayError {
+    ArrayError::invalid("kernel", message)
+}
+
+/// A float as text Rust reads back exactly (`NaN`, `inf` and `-inf` included).
+fn float_json(x: f64) -> Json {
+    Json::String(x.to_string())
+}
+
+fn float_from_json(v: &Json) -> Result<f64> {
+    v.as_str()
+        .and_then(|s| s.parse::<f64>().ok())
+        .ok_or_else(|| bad(format!("not a float written as text: {v}")))
+}
+
+fn scalar_json(s: Scalar) -> Json {
+    match s {
+        Scalar::Bool(b) => json!({"bool": b}),
+        Scalar::Int(i) => json!({"int": i}),
+        Scalar::Float(x) => json!({"float": float_json(x)}),
+        Scalar::Complex(re, im) => json!({"complex": [float_json(re), float_json(im)]}),
+    }
+}
+
+fn scalar_from_json(v: &Json) -> Result<Scalar> {
+    if let Some(b) = v.get("bool").and_then(Json::as_bool) {
+        return Ok(Scalar::Bool(b));
+    }
+    if let Some(i) = v.get("int").and_then(Json::as_i64) {
+        return Ok(Scalar::Int(i));
+    }
+    if let Some(x) = v.get("float") {
+        return Ok(Scalar::Float(float_from_json(x)?));
+    }
+    if let Some([re, im]) = v.get("complex").and_then(Json::as_array).map(Vec::as_slice) {
+        return Ok(Scalar::Complex(float_from_json(re)?, float_from_json(im)?));
+    }
+    Err(bad(format!("not a scalar: {v}")))
+}
+
+impl crate::Array {
+    /// The elementwise kernel this array's blocks are computed with, as data (see
+    /// [`Kernel`]); `None` for other operations (sources, reductions, maps over blocks…).
+    pub fn kernel(&self) -> Option<Kernel> {
+        match &self.node.expr {
+            crate::expr::Expr::Blockwise { kernel, .. } => kernel.clone(),
+            _ => None,
+        }
+    }
+}
