@@ -126,16 +126,14 @@ impl Kernel {
                 scalar_first,
                 compute_in,
                 out,
-            } => {
-                let constant = scalar.fill(scalar_dtype, &[]);
-                let c = BlockRef::new(&constant);
-                let (a, b) = if scalar_first {
-                    (&c, &blocks[0])
-                } else {
-                    (&blocks[0], &c)
-                };
-                kernels::binary(op, a, b, compute_in, out, &info.shape)
-            }
+            } => with_scalar(
+                op,
+                &scalar.fill(scalar_dtype, &[]),
+                &blocks[0],
+                scalar_first,
+                (compute_in, out),
+                &info.shape,
+            ),
             Kernel::Unary { op, out } => kernels::unary(op, &blocks[0], out),
             Kernel::AsType { dtype } => Ok(blocks[0].to_owned().astype(dtype)),
             Kernel::Where { out } => {
@@ -166,15 +164,16 @@ impl Kernel {
                 compute_in,
                 out,
             } => {
-                let constant = Arc::new(scalar.fill(scalar_dtype, &[]));
+                let constant = scalar.fill(scalar_dtype, &[]);
                 Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| {
-                    let c = BlockRef::new(&constant);
-                    let (a, b) = if scalar_first {
-                        (&c, &blocks[0])
-                    } else {
-                        (&blocks[0], &c)
-                    };
-                    kernels::binary(op, a, b, compute_in, out, &info.shape)
+                    with_scalar(
+                        op,
+                        &constant,
+                        &blocks[0],
+                        scalar_first,
+                        (compute_in, out),
+                        &info.shape,
+                    )
                 })
             }
             kernel => {
@@ -266,6 +265,25 @@ impl Kernel {
             other => return Err(bad(format!("no kernel `{other}`"))),
         })
     }
+}
+
+/// `op` of `block` and the scalar's block `constant`, the scalar first or second, computed
+/// in `dtypes.0` giving `dtypes.1`.
+fn with_scalar(
+    op: BinaryOp,
+    constant: &DynArray,
+    block: &BlockRef<'_>,
+    scalar_first: bool,
+    (compute_in, out): (DType, DType),
+    shape: &[usize],
+) -> Result<DynArray, TaskError> {
+    let c = BlockRef::new(constant);
+    let (a, b) = if scalar_first {
+        (&c, block)
+    } else {
+        (block, &c)
+    };
+    kernels::binary(op, a, b, compute_in, out, shape)
 }
 
 fn bad(message: String) -> ArrayError {
