@@ -39,6 +39,7 @@ mod fft;
 mod gather;
 mod histogram;
 mod indexing;
+mod kernels;
 mod lower;
 mod overlap;
 mod pad;

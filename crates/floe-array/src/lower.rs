@@ -311,7 +311,8 @@ impl<'b> Lowering<'b> {
                     key,
                     &[dep],
                     Arc::new(move |values: &[Value]| {
-                        crate::rechunk::reshape_block(block_of(&values[0])?, &info).map(block_value)
+                        crate::kernels::reshape::reshape_block(block_of(&values[0])?, &info)
+                            .map(block_value)
                     }),
                 )
             }

@@ -11,10 +11,9 @@
 //! chunking whose block sides are the geometric means of the two ends: `(1, n) → (√n, √n)
 //! → (n, 1)`, each step touching O(n^1.5) elements per task instead of n².
 
-use crate::block::BlockInfo;
 use crate::expr::Expr;
 use crate::gather::{GatherPlan, identity_axis, rechunk_axis};
-use crate::{Array, ArrayError, ChunkSpec, Chunks, DynArray, Result, with_array};
+use crate::{Array, ArrayError, ChunkSpec, Chunks, Result};
 
 /// Rechunks `a` to exactly `sizes` (assumed valid) in one step.
 pub(crate) fn rechunk_to(a: &Array, sizes: Vec<Vec<usize>>) -> Result<Array> {
@@ -262,17 +261,4 @@ impl Array {
             },
         ))
     }
-}
-
-/// The block function of a reshape: the input block's elements in the output block's shape.
-pub(crate) fn reshape_block(
-    b: &DynArray,
-    info: &BlockInfo,
-) -> std::result::Result<DynArray, floe_graph::TaskError> {
-    Ok(with_array!(b, a => DynArray::from(
-        a.as_standard_layout()
-            .into_owned()
-            .into_shape_with_order(ndarray::IxDyn(&info.shape))
-            .map_err(|e| floe_graph::TaskError::msg(format!("internal error: reshape of a block: {e}")))?
-    )))
 }

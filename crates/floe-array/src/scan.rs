@@ -19,9 +19,9 @@ use std::sync::Arc;
 use floe_graph::{Key, TaskError, TaskId, Value};
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
-use crate::elementwise::kernels::Ops;
 use crate::error::normalize_axis;
 use crate::expr::Expr;
+use crate::kernels::elementwise::Ops;
 use crate::lower::{Lowering, MemoKey, block_of, block_value};
 use crate::reduction::as_u32;
 use crate::{Array, ArrayElement, Chunks, DType, DynArray, Result, with_dtype};

@@ -13,7 +13,7 @@ use floe_graph::TaskError;
 use serde_json::{Value as Json, json};
 
 use crate::block::{BlockInfo, BlockRef};
-use crate::elementwise::kernels;
+use crate::kernels::elementwise as kernels;
 use crate::{ArrayError, BinaryOp, DType, DynArray, Result, Scalar, UnaryOp};
 
 /// An elementwise kernel as data: what an output block is computed from its input blocks

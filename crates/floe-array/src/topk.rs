@@ -8,7 +8,7 @@ use ndarray::{ArrayD, Axis, IxDyn};
 
 use crate::block::BlockInfo;
 use crate::error::normalize_axis;
-use crate::reduction::kernels;
+use crate::kernels::reduction as kernels;
 use crate::{
     Array, ArrayElement, ArrayError, AxisChunks, ChunkSpec, DynArray, ReduceOp, Result, with_dtype,
 };

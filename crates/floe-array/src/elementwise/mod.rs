@@ -6,8 +6,7 @@
 //! become linear chains of tasks, which the graph's `fuse` pass merges into one task per
 //! block.
 
-mod complex;
-pub(crate) mod kernels;
+pub(crate) use crate::kernels::elementwise as kernels;
 
 use std::sync::Arc;
 

@@ -11,22 +11,10 @@ use std::sync::Arc;
 use super::{Axes, ReduceOp};
 use crate::block::{BlockInfo, BlockRef};
 use crate::elementwise::blockwise;
-use crate::elementwise::kernels::with_view;
 use crate::expr::BlockFn;
+use crate::kernels::elementwise::with_view;
+pub(crate) use crate::kernels::reduction::by_parts;
 use crate::{Array, BinaryOp, Complex, DynArray, Result, UnaryOp};
-
-/// Whether `op` on a complex array is computed from the parts.
-pub(crate) fn by_parts(op: ReduceOp) -> bool {
-    matches!(
-        op,
-        ReduceOp::Mean
-            | ReduceOp::NanMean
-            | ReduceOp::Var { .. }
-            | ReduceOp::Std { .. }
-            | ReduceOp::NanVar { .. }
-            | ReduceOp::NanStd { .. }
-    )
-}
 
 /// `op` over `axes` (normalized, ascending) of the complex array `z`.
 pub(super) fn reduce_by_parts(

@@ -25,8 +25,9 @@
 //! (count, mean, M2) moments with Chan's formulas, never sums of squares.
 
 pub(crate) mod complex;
-pub(crate) mod kernels;
-mod sum;
+
+use crate::kernels::reduction as kernels;
+pub use crate::kernels::reduction::ReduceOp;
 
 use std::sync::Arc;
 
@@ -46,154 +47,6 @@ pub(crate) use kernels::Partial;
 /// means over 120 daily maps) peaks at 330 MB against 430 MB with 8, in the same time;
 /// 2 costs time for little more saving.
 pub const DEFAULT_SPLIT_EVERY: usize = 4;
-
-/// A reduction.
-#[derive(Clone, Copy, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum ReduceOp {
-    /// Sum (`int64`/`uint64` for integers and bools, as NumPy).
-    Sum,
-    /// Product.
-    Prod,
-    /// Minimum; NaN propagates.
-    Min,
-    /// Maximum; NaN propagates.
-    Max,
-    /// Arithmetic mean.
-    Mean,
-    /// Variance with `ddof` delta degrees of freedom.
-    Var {
-        /// Delta degrees of freedom (0: population, 1: sample).
-        ddof: u32,
-    },
-    /// Standard deviation with `ddof`.
-    Std {
-        /// Delta degrees of freedom.
-        ddof: u32,
-    },
-    /// Whether any element is true (non-zero).
-    Any,
-    /// Whether all elements are true (non-zero).
-    All,
-    /// Sum ignoring NaN.
-    NanSum,
-    /// Minimum ignoring NaN (NaN where every element is NaN).
-    NanMin,
-    /// Maximum ignoring NaN.
-    NanMax,
-    /// Mean ignoring NaN.
-    NanMean,
-    /// Variance ignoring NaN.
-    NanVar {
-        /// Delta degrees of freedom.
-        ddof: u32,
-    },
-    /// Standard deviation ignoring NaN.
-    NanStd {
-        /// Delta degrees of freedom.
-        ddof: u32,
-    },
-    /// Index of the minimum (the first one; NaN counts as the minimum, as NumPy).
-    ArgMin,
-    /// Index of the maximum.
-    ArgMax,
-}
-
-impl ReduceOp {
-    /// The reduction NumPy calls `name` (`amin`/`amax` too; `var` and `std` with
-    /// `ddof` 0).
-    ///
-    /// ```
-    /// use floe_array::ReduceOp;
-    /// assert_eq!(ReduceOp::from_numpy_name("amax"), Some(ReduceOp::Max));
-    /// assert_eq!(ReduceOp::from_numpy_name("median"), None);
-    /// ```
-    pub fn from_numpy_name(name: &str) -> Option<ReduceOp> {
-        use ReduceOp::*;
-        let name = match name {
-            "amin" => "min",
-            "amax" => "max",
-            other => other,
-        };
-        [
-            Sum,
-            Prod,
-            Min,
-            Max,
-            Mean,
-            Var { ddof: 0 },
-            Std { ddof: 0 },
-            Any,
-            All,
-            NanSum,
-            NanMin,
-            NanMax,
-            NanMean,
-            NanVar { ddof: 0 },
-            NanStd { ddof: 0 },
-            ArgMin,
-            ArgMax,
-        ]
-        .into_iter()
-        .find(|op| op.name() == name)
-    }
-
-    /// The NumPy name.
-    pub fn name(self) -> &'static str {
-        match self {
-            ReduceOp::Sum => "sum",
-            ReduceOp::Prod => "prod",
-            ReduceOp::Min => "min",
-            ReduceOp::Max => "max",
-            ReduceOp::Mean => "mean",
-            ReduceOp::Var { .. } => "var",
-            ReduceOp::Std { .. } => "std",
-            ReduceOp::Any => "any",
-            ReduceOp::All => "all",
-            ReduceOp::NanSum => "nansum",
-            ReduceOp::NanMin => "nanmin",
-            ReduceOp::NanMax => "nanmax",
-            ReduceOp::NanMean => "nanmean",
-            ReduceOp::NanVar { .. } => "nanvar",
-            ReduceOp::NanStd { .. } => "nanstd",
-            ReduceOp::ArgMin => "argmin",
-            ReduceOp::ArgMax => "argmax",
-        }
-    }
-
-    /// The result dtype for an input of `dtype`.
-    pub fn dtype(self, dtype: DType) -> DType {
-        let float = if dtype.is_inexact() {
-            dtype
-        } else {
-            DType::F64
-        };
-        match self {
-            ReduceOp::Var { .. }
-            | ReduceOp::Std { .. }
-            | ReduceOp::NanVar { .. }
-            | ReduceOp::NanStd { .. } => float.real(),
-            ReduceOp::Sum | ReduceOp::Prod => dtype.sum_result(),
-            ReduceOp::NanSum => dtype.sum_result(),
-            ReduceOp::Min | ReduceOp::Max | ReduceOp::NanMin | ReduceOp::NanMax => dtype,
-            ReduceOp::Any | ReduceOp::All => DType::Bool,
-            ReduceOp::ArgMin | ReduceOp::ArgMax => DType::I64,
-            _ => float,
-        }
-    }
-
-    fn has_identity(self) -> bool {
-        !matches!(
-            self,
-            ReduceOp::Min
-                | ReduceOp::Max
-                | ReduceOp::NanMin
-                | ReduceOp::NanMax
-                | ReduceOp::ArgMin
-                | ReduceOp::ArgMax
-        )
-    }
-}
 
 /// Which axes to reduce: all of them, or some (negative axes count from the end).
 #[derive(Clone, Debug, PartialEq, Eq)]

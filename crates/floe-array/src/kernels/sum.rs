@@ -21,7 +21,7 @@
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
-use super::kernels::{Kahan, kahan_add};
+use super::reduction::{Kahan, kahan_add};
 
 /// Columns summed together: three bands of `f64` (sums, compensations, group sums) fill
 /// 24 KiB, within any first-level data cache.

@@ -5,8 +5,7 @@ use floe_graph::TaskError;
 use num_complex::Complex as Nc;
 use num_traits::{Float, FloatConst};
 
-use super::UnaryOp;
-use super::kernels::{Ops, with_view};
+use super::elementwise::{Ops, UnaryOp, with_view};
 use crate::block::BlockRef;
 use crate::{ArrayElement, Complex, DType, DynArray};
 

@@ -4,10 +4,170 @@
 use floe_graph::TaskError;
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, RemoveAxis, Zip};
 
-use super::ReduceOp;
+use super::elementwise::{Ops, with_view};
 use crate::block::{BlockInfo, BlockRef};
-use crate::elementwise::kernels::{Ops, with_view};
 use crate::{ArrayElement, Complex, DType, DynArray, Element, with_dtype};
+
+/// A reduction.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ReduceOp {
+    /// Sum (`int64`/`uint64` for integers and bools, as NumPy).
+    Sum,
+    /// Product.
+    Prod,
+    /// Minimum; NaN propagates.
+    Min,
+    /// Maximum; NaN propagates.
+    Max,
+    /// Arithmetic mean.
+    Mean,
+    /// Variance with `ddof` delta degrees of freedom.
+    Var {
+        /// Delta degrees of freedom (0: population, 1: sample).
+        ddof: u32,
+    },
+    /// Standard deviation with `ddof`.
+    Std {
+        /// Delta degrees of freedom.
+        ddof: u32,
+    },
+    /// Whether any element is true (non-zero).
+    Any,
+    /// Whether all elements are true (non-zero).
+    All,
+    /// Sum ignoring NaN.
+    NanSum,
+    /// Minimum ignoring NaN (NaN where every element is NaN).
+    NanMin,
+    /// Maximum ignoring NaN.
+    NanMax,
+    /// Mean ignoring NaN.
+    NanMean,
+    /// Variance ignoring NaN.
+    NanVar {
+        /// Delta degrees of freedom.
+        ddof: u32,
+    },
+    /// Standard deviation ignoring NaN.
+    NanStd {
+        /// Delta degrees of freedom.
+        ddof: u32,
+    },
+    /// Index of the minimum (the first one; NaN counts as the minimum, as NumPy).
+    ArgMin,
+    /// Index of the maximum.
+    ArgMax,
+}
+
+impl ReduceOp {
+    /// The reduction NumPy calls `name` (`amin`/`amax` too; `var` and `std` with
+    /// `ddof` 0).
+    ///
+    /// ```
+    /// use floe_array::ReduceOp;
+    /// assert_eq!(ReduceOp::from_numpy_name("amax"), Some(ReduceOp::Max));
+    /// assert_eq!(ReduceOp::from_numpy_name("median"), None);
+    /// ```
+    pub fn from_numpy_name(name: &str) -> Option<ReduceOp> {
+        use ReduceOp::*;
+        let name = match name {
+            "amin" => "min",
+            "amax" => "max",
+            other => other,
+        };
+        [
+            Sum,
+            Prod,
+            Min,
+            Max,
+            Mean,
+            Var { ddof: 0 },
+            Std { ddof: 0 },
+            Any,
+            All,
+            NanSum,
+            NanMin,
+            NanMax,
+            NanMean,
+            NanVar { ddof: 0 },
+            NanStd { ddof: 0 },
+            ArgMin,
+            ArgMax,
+        ]
+        .into_iter()
+        .find(|op| op.name() == name)
+    }
+
+    /// The NumPy name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReduceOp::Sum => "sum",
+            ReduceOp::Prod => "prod",
+            ReduceOp::Min => "min",
+            ReduceOp::Max => "max",
+            ReduceOp::Mean => "mean",
+            ReduceOp::Var { .. } => "var",
+            ReduceOp::Std { .. } => "std",
+            ReduceOp::Any => "any",
+            ReduceOp::All => "all",
+            ReduceOp::NanSum => "nansum",
+            ReduceOp::NanMin => "nanmin",
+            ReduceOp::NanMax => "nanmax",
+            ReduceOp::NanMean => "nanmean",
+            ReduceOp::NanVar { .. } => "nanvar",
+            ReduceOp::NanStd { .. } => "nanstd",
+            ReduceOp::ArgMin => "argmin",
+            ReduceOp::ArgMax => "argmax",
+        }
+    }
+
+    /// The result dtype for an input of `dtype`.
+    pub fn dtype(self, dtype: DType) -> DType {
+        let float = if dtype.is_inexact() {
+            dtype
+        } else {
+            DType::F64
+        };
+        match self {
+            ReduceOp::Var { .. }
+            | ReduceOp::Std { .. }
+            | ReduceOp::NanVar { .. }
+            | ReduceOp::NanStd { .. } => float.real(),
+            ReduceOp::Sum | ReduceOp::Prod => dtype.sum_result(),
+            ReduceOp::NanSum => dtype.sum_result(),
+            ReduceOp::Min | ReduceOp::Max | ReduceOp::NanMin | ReduceOp::NanMax => dtype,
+            ReduceOp::Any | ReduceOp::All => DType::Bool,
+            ReduceOp::ArgMin | ReduceOp::ArgMax => DType::I64,
+            _ => float,
+        }
+    }
+
+    pub(crate) fn has_identity(self) -> bool {
+        !matches!(
+            self,
+            ReduceOp::Min
+                | ReduceOp::Max
+                | ReduceOp::NanMin
+                | ReduceOp::NanMax
+                | ReduceOp::ArgMin
+                | ReduceOp::ArgMax
+        )
+    }
+}
+
+/// Whether `op` on a complex array is computed from the parts.
+pub(crate) fn by_parts(op: ReduceOp) -> bool {
+    matches!(
+        op,
+        ReduceOp::Mean
+            | ReduceOp::NanMean
+            | ReduceOp::Var { .. }
+            | ReduceOp::Std { .. }
+            | ReduceOp::NanVar { .. }
+            | ReduceOp::NanStd { .. }
+    )
+}
 
 /// The partial result of a reduction over some blocks, shaped like a block whose reduced
 /// axes have length 1.
@@ -358,7 +518,7 @@ pub(crate) fn partial(
     info: &BlockInfo,
 ) -> Result<Partial, TaskError> {
     let b = &BlockRef::new(block);
-    if b.dtype().is_complex() && super::complex::by_parts(op) {
+    if b.dtype().is_complex() && by_parts(op) {
         // Computed from the parts (see `reduction::complex`), never from one block whose
         // imaginary parts these float kernels would drop.
         return Err(internal(
