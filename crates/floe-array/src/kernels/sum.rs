@@ -17,7 +17,7 @@
 //!
 //! Both loops are compiled for the baseline and for AVX2 (see [`crate::simd`]). Any other
 //! layout (strided views, reduced axes with kept ones between them) takes the general
-//! fold in `kernels.rs`.
+//! fold in `reduction.rs`.
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
