@@ -90,7 +90,7 @@ pub use reduction::{Axes, CHAIN_PARTIAL_BYTES, DEFAULT_SPLIT_EVERY, ReduceOp};
 pub use scan::ScanOp;
 pub use shape::{concatenate, stack};
 pub use slicing::{Ellipsis, Idx, NewAxis};
-pub use spec::Kernel;
+pub use spec::{Kernel, TaskSpec};
 
 /// `where(cond, x, y)`; see [`Array::where_`].
 ///

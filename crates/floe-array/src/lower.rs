@@ -25,6 +25,8 @@ pub(crate) type MemoKey = (u64, u32, Vec<usize>);
 pub struct Lowering<'b> {
     builder: &'b mut GraphBuilder,
     memo: HashMap<MemoKey, TaskId>,
+    /// Each task's description as data, where recorded (see [`Lowering::recording_specs`]).
+    specs: Option<HashMap<TaskId, crate::TaskSpec>>,
 }
 
 /// A block value: its bytes for the scheduler's meter, and the codec that lets a budgeted
@@ -49,7 +51,41 @@ impl<'b> Lowering<'b> {
         Self {
             builder,
             memo: HashMap::new(),
+            specs: None,
         }
+    }
+
+    /// Lowers into `builder`, recording each task's [`TaskSpec`](crate::TaskSpec) where
+    /// its kind has one (see [`Lowering::spec`]): the graph as data, for another process
+    /// to run.
+    pub fn recording_specs(builder: &'b mut GraphBuilder) -> Self {
+        Self {
+            specs: Some(HashMap::new()),
+            ..Self::new(builder)
+        }
+    }
+
+    /// Task `id` as data, if specs are recorded and its kind has one (so far constants,
+    /// blocks in memory, elementwise kernels, transposes and reshapes).
+    pub fn spec(&self, id: TaskId) -> Option<&crate::TaskSpec> {
+        self.specs.as_ref()?.get(&id)
+    }
+
+    /// `spec()` when specs are recorded (only then is it made: lowering a graph of a
+    /// million tasks allocates nothing more for it otherwise).
+    fn spec_if_recording(
+        &self,
+        spec: impl FnOnce() -> Option<crate::TaskSpec>,
+    ) -> Option<crate::TaskSpec> {
+        self.specs.as_ref().and_then(|_| spec())
+    }
+
+    /// Records task `id`'s spec, if any.
+    fn record(&mut self, id: TaskId, spec: Option<crate::TaskSpec>) -> TaskId {
+        if let (Some(specs), Some(spec)) = (&mut self.specs, spec) {
+            specs.insert(id, spec);
+        }
+        id
     }
 
     /// The graph under construction (to add tasks of other collections to the same graph).
@@ -187,16 +223,30 @@ impl<'b> Lowering<'b> {
             Expr::Full { value } => {
                 let (dtype, value) = (node.dtype, *value);
                 let shape = block_info(array, index).shape;
-                self.add(
+                let spec = self.spec_if_recording(|| {
+                    Some(crate::TaskSpec::Full {
+                        value,
+                        dtype,
+                        shape: shape.clone(),
+                    })
+                });
+                let id = self.add(
                     memo,
                     key,
                     &[],
                     Arc::new(move |_| Ok(block_value(DynArray::full(dtype, &shape, value)))),
-                )
+                )?;
+                Ok(self.record(id, spec))
             }
             Expr::Held(blocks) => {
                 let block = blocks.get(index).cloned();
-                self.add(
+                let spec = self.spec_if_recording(|| {
+                    block
+                        .as_ref()
+                        .and_then(|b| b.downcast_ref::<DynArray>().cloned())
+                        .map(crate::TaskSpec::Block)
+                });
+                let id = self.add(
                     memo,
                     key,
                     &[],
@@ -205,16 +255,29 @@ impl<'b> Lowering<'b> {
                             TaskError::msg("internal error: a held block is missing")
                         })
                     }),
-                )
+                )?;
+                Ok(self.record(id, spec))
             }
             Expr::Blockwise {
                 inputs,
                 f,
                 elementwise,
-                ..
+                kernel,
             } => {
                 let info = block_info(array, index);
                 let (deps, perms) = self.blockwise_inputs(array, inputs, index)?;
+                // Kernels over blocks of unknown sizes take their shapes at run time: not
+                // described yet.
+                let spec = self.spec_if_recording(|| {
+                    kernel
+                        .as_ref()
+                        .filter(|_| !array.has_unknown_chunks())
+                        .map(|kernel| crate::TaskSpec::Elementwise {
+                            kernel: kernel.clone(),
+                            info: info.clone(),
+                            perms: perms.clone(),
+                        })
+                });
                 let f = f.clone();
                 let (elementwise, dtype) = (*elementwise, node.dtype);
                 let unknown = array.has_unknown_chunks().then(|| {
@@ -222,7 +285,7 @@ impl<'b> Lowering<'b> {
                         inputs.iter().map(|a| a.node.unknown.clone()).collect();
                     (node.unknown.clone(), flags)
                 });
-                self.add(
+                let id = self.add(
                     memo,
                     key,
                     &deps,
@@ -284,12 +347,15 @@ impl<'b> Lowering<'b> {
                             }
                         }
                     }),
-                )
+                )?;
+                Ok(self.record(id, spec))
             }
             Expr::Transpose { input, perm } => {
                 let dep = self.block(input, &transposed_index(perm, index))?;
                 let perm = perm.clone();
-                self.add(
+                let spec = self
+                    .spec_if_recording(|| Some(crate::TaskSpec::Transpose { perm: perm.clone() }));
+                let id = self.add(
                     memo,
                     key,
                     &[dep],
@@ -299,14 +365,17 @@ impl<'b> Lowering<'b> {
                             with_array!(b, a => DynArray::from(transpose(a.view(), &perm))),
                         ))
                     }),
-                )
+                )?;
+                Ok(self.record(id, spec))
             }
             Expr::Reshape { input, keep } => {
                 let info = block_info(array, index);
                 let mut idx = index[..*keep].to_vec();
                 idx.resize(input.ndim(), 0);
                 let dep = self.block(input, &idx)?;
-                self.add(
+                let spec = self
+                    .spec_if_recording(|| Some(crate::TaskSpec::Reshape { info: info.clone() }));
+                let id = self.add(
                     memo,
                     key,
                     &[dep],
@@ -314,7 +383,8 @@ impl<'b> Lowering<'b> {
                         crate::kernels::reshape::reshape_block(block_of(&values[0])?, &info)
                             .map(block_value)
                     }),
-                )
+                )?;
+                Ok(self.record(id, spec))
             }
             Expr::Custom { inputs, deps, f } => {
                 let info = block_info(array, index);

@@ -336,3 +336,212 @@ impl crate::Array {
         }
     }
 }
+
+/// A task as data: what it computes from its dependencies' blocks (in order). The kinds
+/// so far: constants, blocks held in memory, elementwise kernels, transposes and reshapes;
+/// [`Lowering::recording_specs`](crate::Lowering::recording_specs) records one for each task
+/// of those kinds.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum TaskSpec {
+    /// A block of `shape`, every element `value` (as `dtype`).
+    Full {
+        /// The value.
+        value: f64,
+        /// The block's dtype.
+        dtype: DType,
+        /// The block's shape.
+        shape: Vec<usize>,
+    },
+    /// A block held in memory: it travels as data, not as JSON.
+    Block(DynArray),
+    /// An elementwise kernel over the dependencies' blocks, each seen through its axis
+    /// permutation (a transposed input is its source's block, permuted).
+    Elementwise {
+        /// The kernel.
+        kernel: Kernel,
+        /// The output block.
+        info: BlockInfo,
+        /// Per dependency, the permutation it is seen through.
+        perms: Vec<Option<Vec<usize>>>,
+    },
+    /// The dependency's block with its axes permuted (output axis `i` is input axis
+    /// `perm[i]`).
+    Transpose {
+        /// The permutation.
+        perm: Vec<usize>,
+    },
+    /// The dependency's block's elements in the output block's shape.
+    Reshape {
+        /// The output block.
+        info: BlockInfo,
+    },
+}
+
+impl TaskSpec {
+    /// The task's block from its dependencies' blocks.
+    ///
+    /// # Errors
+    ///
+    /// A [`TaskError`] for the wrong number of blocks or blocks of other shapes.
+    pub fn run(&self, inputs: &[&DynArray]) -> Result<DynArray, TaskError> {
+        let one = || match inputs {
+            [b] => Ok(*b),
+            _ => Err(TaskError::msg(format!(
+                "a {:?} task reads one block, given {}",
+                self.kind(),
+                inputs.len()
+            ))),
+        };
+        match self {
+            TaskSpec::Full {
+                value,
+                dtype,
+                shape,
+            } => Ok(DynArray::full(*dtype, shape, *value)),
+            TaskSpec::Block(b) => Ok(b.clone()),
+            TaskSpec::Elementwise {
+                kernel,
+                info,
+                perms,
+            } => {
+                if perms.len() != inputs.len() {
+                    return Err(TaskError::msg(format!(
+                        "an elementwise task of {} inputs given {} blocks",
+                        perms.len(),
+                        inputs.len()
+                    )));
+                }
+                let blocks: Vec<BlockRef<'_>> = inputs
+                    .iter()
+                    .zip(perms)
+                    .map(|(b, p)| BlockRef::permuted(b, p.as_deref()))
+                    .collect();
+                kernel.run(&blocks, info)
+            }
+            TaskSpec::Transpose { perm } => {
+                let b = one()?;
+                if perm.len() != b.shape().len() {
+                    return Err(TaskError::msg(format!(
+                        "a transpose by {perm:?} of a block of shape {:?}",
+                        b.shape()
+                    )));
+                }
+                Ok(
+                    crate::with_array!(b, a => DynArray::from(crate::block::transpose(a.view(), perm))),
+                )
+            }
+            TaskSpec::Reshape { info } => crate::kernels::reshape::reshape_block(one()?, info),
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            TaskSpec::Full { .. } => "full",
+            TaskSpec::Block(_) => "block",
+            TaskSpec::Elementwise { .. } => "elementwise",
+            TaskSpec::Transpose { .. } => "transpose",
+            TaskSpec::Reshape { .. } => "reshape",
+        }
+    }
+
+    /// The spec as JSON; `None` for a block held in memory (which travels as data).
+    pub fn to_json(&self) -> Option<Json> {
+        Some(match self {
+            TaskSpec::Full {
+                value,
+                dtype,
+                shape,
+            } => {
+                json!({"task": "full", "value": float_json(*value), "dtype": dtype.name(), "shape": shape})
+            }
+            TaskSpec::Block(_) => return None,
+            TaskSpec::Elementwise {
+                kernel,
+                info,
+                perms,
+            } => {
+                json!({"task": "elementwise", "kernel": kernel.to_json(), "info": info_json(info), "perms": perms})
+            }
+            TaskSpec::Transpose { perm } => json!({"task": "transpose", "perm": perm}),
+            TaskSpec::Reshape { info } => json!({"task": "reshape", "info": info_json(info)}),
+        })
+    }
+
+    /// The spec [`TaskSpec::to_json`] wrote.
+    ///
+    /// # Errors
+    ///
+    /// [`ArrayError::InvalidArgument`] naming what is missing or not understood.
+    pub fn from_json(v: &Json) -> Result<TaskSpec> {
+        let field = |name: &'static str| {
+            v.get(name)
+                .ok_or_else(|| bad(format!("no field `{name}` in {v}")))
+        };
+        let task = field("task")?
+            .as_str()
+            .ok_or_else(|| bad(format!("`task` is not text in {v}")))?;
+        Ok(match task {
+            "full" => {
+                let name = field("dtype")?.as_str().unwrap_or_default();
+                TaskSpec::Full {
+                    value: float_from_json(field("value")?)?,
+                    dtype: DType::from_name(name)
+                        .ok_or_else(|| bad(format!("no dtype `{name}`")))?,
+                    shape: usizes(field("shape")?)?,
+                }
+            }
+            "elementwise" => TaskSpec::Elementwise {
+                kernel: Kernel::from_json(field("kernel")?)?,
+                info: info_from_json(field("info")?)?,
+                perms: field("perms")?
+                    .as_array()
+                    .ok_or_else(|| bad(format!("`perms` is not a list in {v}")))?
+                    .iter()
+                    .map(|p| {
+                        if p.is_null() {
+                            Ok(None)
+                        } else {
+                            usizes(p).map(Some)
+                        }
+                    })
+                    .collect::<Result<_>>()?,
+            },
+            "transpose" => TaskSpec::Transpose {
+                perm: usizes(field("perm")?)?,
+            },
+            "reshape" => TaskSpec::Reshape {
+                info: info_from_json(field("info")?)?,
+            },
+            other => return Err(bad(format!("no task kind `{other}`"))),
+        })
+    }
+}
+
+fn usizes(v: &Json) -> Result<Vec<usize>> {
+    v.as_array()
+        .and_then(|a| {
+            a.iter()
+                .map(|x| x.as_u64().and_then(|x| usize::try_from(x).ok()))
+                .collect::<Option<Vec<usize>>>()
+        })
+        .ok_or_else(|| bad(format!("not a list of sizes: {v}")))
+}
+
+fn info_json(info: &BlockInfo) -> Json {
+    json!({"index": info.index, "shape": info.shape, "offset": info.offset, "array_shape": info.array_shape})
+}
+
+fn info_from_json(v: &Json) -> Result<BlockInfo> {
+    let get = |name: &'static str| {
+        v.get(name)
+            .ok_or_else(|| bad(format!("no field `{name}` in block {v}")))
+            .and_then(usizes)
+    };
+    Ok(BlockInfo {
+        index: get("index")?,
+        shape: get("shape")?,
+        offset: get("offset")?,
+        array_shape: get("array_shape")?,
+    })
+}

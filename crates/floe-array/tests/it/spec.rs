@@ -168,3 +168,87 @@ fn bad_kernels_are_errors() {
     let e = kernel.run(&[BlockRef::new(&one)], &info).unwrap_err();
     assert!(e.to_string().contains("reads 3 blocks, given 1"), "{e}");
 }
+
+/// `values` as blocks in memory of `r × c` (a source whose blocks are data).
+fn held(values: &ArrayD<f64>, (r, c): (usize, usize)) -> Array {
+    let shape = values.shape().to_vec();
+    let chunks = floe_array::Chunks::from_spec(&shape, [r, c], DType::F64).unwrap();
+    let blocks = chunks
+        .block_indices()
+        .map(|idx| {
+            let lo = [idx[0] * r, idx[1] * c];
+            let b = values.slice(ndarray::s![
+                lo[0]..(lo[0] + r).min(shape[0]),
+                lo[1]..(lo[1] + c).min(shape[1])
+            ]);
+            (idx, DynArray::from(b.to_owned().into_dyn()))
+        })
+        .collect();
+    floe_array::from_held_blocks(&shape, &chunks, DType::F64, blocks).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Graphs of blocks in memory, constants, elementwise kernels, transposes and
+    /// reshapes, lowered with specs recorded: every task has one, and running each task
+    /// from its JSON alone (a block in memory as data), in graph order, gives every block
+    /// the scheduler computes, to the bit.
+    #[test]
+    fn graphs_run_from_their_specs_alone(
+        n in 2_usize..9,
+        c in 1_usize..5,
+        pick in 0_usize..5,
+        seed in any::<u64>(),
+    ) {
+        let c = c.min(n);
+        let x = held(&block(&[n, n], DType::F64, seed), (c, c));
+        let f = floe_array::full(&[n, n], [c, c], 0.5, DType::F32).unwrap();
+        let e = match pick {
+            0 => x.add(&f.t()).unwrap().mul_scalar(2.0).unwrap(),
+            1 => Array::where_(&x.gt_scalar(0.0).unwrap(), &x.t(), &f).unwrap().sqrt().unwrap(),
+            2 => x.astype(DType::F32).sub(&x.t()).unwrap().abs().unwrap(),
+            3 => x.t(),
+            _ => held(&block(&[n, n], DType::F64, seed), (c, n))
+                .reshape(&[-1])
+                .unwrap()
+                .mul_scalar(-1.0)
+                .unwrap(),
+        };
+        let mut builder = floe_graph::GraphBuilder::default();
+        let indices: Vec<Vec<usize>> = e.chunks().block_indices().collect();
+        let (outs, specs) = {
+            let mut l = floe_array::Lowering::recording_specs(&mut builder);
+            let outs: Vec<_> = indices.iter().map(|i| l.block(&e, i).unwrap()).collect();
+            let n = outs.iter().map(|o| o.index() + 1).max().unwrap_or(0);
+            let specs: Vec<Option<floe_array::TaskSpec>> = (0..n)
+                .map(|i| l.spec(floe_graph::TaskId::from_index(i)).cloned())
+                .collect();
+            (outs, specs)
+        };
+        let graph = builder.build();
+        prop_assert_eq!(specs.len(), graph.len());
+        // Each kind of task is there (a transpose alone is a task; in an operation, a view).
+        let want = ["where", "subtract", "transpose", "reshape"];
+        if let Some(name) = want.get(pick.wrapping_sub(1)) {
+            prop_assert!(graph.ids().any(|id| graph.key(id).name() == *name), "no {} task", name);
+        }
+        let mut values: Vec<DynArray> = Vec::with_capacity(graph.len());
+        for (i, spec) in specs.iter().enumerate() {
+            let id = floe_graph::TaskId::from_index(i);
+            let spec = spec.as_ref().unwrap_or_else(|| panic!("task {} has no spec", graph.key(id)));
+            // Through JSON, as a worker receives it; blocks in memory travel as data.
+            let spec = match spec.to_json() {
+                Some(json) => floe_array::TaskSpec::from_json(&serde_json::from_str(&json.to_string()).unwrap()).unwrap(),
+                None => spec.clone(),
+            };
+            let inputs: Vec<&DynArray> = graph.dependencies(id).iter().map(|d| &values[d.index()]).collect();
+            values.push(spec.run(&inputs).unwrap());
+        }
+        let run = floe_scheduler::Scheduler::builder().threads(2).build().unwrap().run(&graph, &outs).unwrap();
+        for (out, value) in outs.iter().zip(&run.values) {
+            let want = value.downcast_ref::<DynArray>().unwrap();
+            prop_assert_eq!(format!("{:?}", values[out.index()]), format!("{want:?}"), "block of task {}", graph.key(*out));
+        }
+    }
+}
