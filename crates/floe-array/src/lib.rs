@@ -88,6 +88,7 @@ pub use quantile::Interpolation;
 pub use rechunk::{plan_rechunk, rechunk_footprint};
 pub use reduction::{Axes, CHAIN_PARTIAL_BYTES, DEFAULT_SPLIT_EVERY, ReduceOp};
 pub use scan::ScanOp;
+pub use serde_json;
 pub use shape::{concatenate, stack};
 pub use slicing::{Ellipsis, Idx, NewAxis};
 pub use spec::{Kernel, TaskSpec};

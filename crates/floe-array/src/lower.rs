@@ -242,8 +242,8 @@ impl<'b> Lowering<'b> {
                 let block = blocks.get(index).cloned();
                 let spec = self.spec_if_recording(|| {
                     block
-                        .as_ref()
-                        .and_then(|b| b.downcast_ref::<DynArray>().cloned())
+                        .clone()
+                        .and_then(|b| b.downcast_arc::<DynArray>().ok())
                         .map(crate::TaskSpec::Block)
                 });
                 let id = self.add(

@@ -35,6 +35,7 @@ use crate::{ArrayError, BinaryOp, DType, DynArray, Result, Scalar, UnaryOp};
 #[non_exhaustive]
 pub enum Kernel {
     /// `op` of two blocks.
+    #[non_exhaustive]
     Binary {
         /// The operation.
         op: BinaryOp,
@@ -44,6 +45,7 @@ pub enum Kernel {
         out: DType,
     },
     /// `op` of a block and a scalar: `x - 1`, or with `scalar_first`, `1 - x`.
+    #[non_exhaustive]
     WithScalar {
         /// The operation.
         op: BinaryOp,
@@ -59,6 +61,7 @@ pub enum Kernel {
         out: DType,
     },
     /// A unary function.
+    #[non_exhaustive]
     Unary {
         /// The function.
         op: UnaryOp,
@@ -66,11 +69,13 @@ pub enum Kernel {
         out: DType,
     },
     /// The elements converted to `dtype`.
+    #[non_exhaustive]
     AsType {
         /// The output's dtype.
         dtype: DType,
     },
     /// `where(cond, x, y)`.
+    #[non_exhaustive]
     Where {
         /// The output's dtype.
         out: DType,
@@ -105,6 +110,24 @@ impl Kernel {
     /// A [`TaskError`] for the wrong number of blocks, blocks that do not broadcast to
     /// `info.shape`, or what the operation refuses (a negative integer power).
     pub fn run(&self, blocks: &[BlockRef<'_>], info: &BlockInfo) -> Result<DynArray, TaskError> {
+        self.check_inputs(blocks)?;
+        let out = self.compute(blocks, info)?;
+        if out.shape() != info.shape.as_slice() || out.dtype() != self.dtype() {
+            return Err(TaskError::msg(format!(
+                "{} made a {} block of shape {:?} where {} of {:?} was described",
+                self.name(),
+                out.dtype(),
+                out.shape(),
+                self.dtype(),
+                info.shape
+            )));
+        }
+        Ok(out)
+    }
+
+    /// That `blocks` are what the kernel was made for: their number, and dtypes giving the
+    /// kernel's own (a kernel read from JSON may be run on anything).
+    fn check_inputs(&self, blocks: &[BlockRef<'_>]) -> Result<(), TaskError> {
         if blocks.len() != self.inputs() {
             return Err(TaskError::msg(format!(
                 "{} reads {} blocks, given {}",
@@ -113,6 +136,46 @@ impl Kernel {
                 blocks.len()
             )));
         }
+        let d = |i: usize| blocks[i].dtype();
+        let fits = match *self {
+            Kernel::Binary {
+                op,
+                compute_in,
+                out,
+            } => op.dtypes(d(0), d(1)).ok() == Some((compute_in, out)),
+            Kernel::WithScalar {
+                op,
+                scalar_dtype,
+                scalar_first,
+                compute_in,
+                out,
+                ..
+            } => {
+                let (a, b) = if scalar_first {
+                    (scalar_dtype, d(0))
+                } else {
+                    (d(0), scalar_dtype)
+                };
+                op.dtypes(a, b).ok() == Some((compute_in, out))
+            }
+            Kernel::Unary { op, out } => op.dtype(d(0)).ok() == Some(out),
+            Kernel::AsType { .. } => true,
+            Kernel::Where { out } => d(0) == DType::Bool && d(1).promote(d(2)) == out,
+        };
+        if fits {
+            return Ok(());
+        }
+        let dtypes: Vec<&str> = blocks.iter().map(|b| b.dtype().name()).collect();
+        Err(TaskError::msg(format!(
+            "{} giving {} does not take blocks of {}",
+            self.name(),
+            self.dtype(),
+            dtypes.join(", ")
+        )))
+    }
+
+    /// The output block, inputs unchecked (the local tasks', made by the operation itself).
+    fn compute(&self, blocks: &[BlockRef<'_>], info: &BlockInfo) -> Result<DynArray, TaskError> {
         match *self {
             Kernel::Binary {
                 op,
@@ -176,9 +239,9 @@ impl Kernel {
                     )
                 })
             }
-            kernel => {
-                Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| kernel.run(blocks, info))
-            }
+            kernel => Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| {
+                kernel.compute(blocks, info)
+            }),
         }
     }
 
@@ -241,7 +304,10 @@ impl Kernel {
             },
             "with_scalar" => Kernel::WithScalar {
                 op: binary()?,
-                scalar: scalar_from_json(v.get("scalar").unwrap_or(&Json::Null))?,
+                scalar: scalar_from_json(
+                    v.get("scalar")
+                        .ok_or_else(|| bad(format!("no field `scalar` in {v}")))?,
+                )?,
                 scalar_dtype: dtype("scalar_dtype")?,
                 scalar_first: v
                     .get("scalar_first")
@@ -288,6 +354,10 @@ fn with_scalar(
 
 fn bad(message: String) -> ArrayError {
     ArrayError::invalid("kernel", message)
+}
+
+fn bad_task(message: String) -> ArrayError {
+    ArrayError::invalid("task spec", message)
 }
 
 /// A float as text Rust reads back exactly (`NaN`, `inf` and `-inf` included).
@@ -340,11 +410,14 @@ impl crate::Array {
 /// A task as data: what it computes from its dependencies' blocks (in order). The kinds
 /// so far: constants, blocks held in memory, elementwise kernels, transposes and reshapes;
 /// [`Lowering::recording_specs`](crate::Lowering::recording_specs) records one for each task
-/// of those kinds.
+/// of those kinds, except elementwise nodes built without a [`Kernel`] (`complex`, the
+/// parts of complex arrays, `expand_dims`, `broadcast_to`, `map_blocks`) and kernels over
+/// blocks of unknown sizes. Task ids are the lowering's graph's, before culling or fusion.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum TaskSpec {
     /// A block of `shape`, every element `value` (as `dtype`).
+    #[non_exhaustive]
     Full {
         /// The value.
         value: f64,
@@ -353,10 +426,11 @@ pub enum TaskSpec {
         /// The block's shape.
         shape: Vec<usize>,
     },
-    /// A block held in memory: it travels as data, not as JSON.
-    Block(DynArray),
+    /// A block held in memory, shared (never copied): it travels as data, not as JSON.
+    Block(Arc<DynArray>),
     /// An elementwise kernel over the dependencies' blocks, each seen through its axis
     /// permutation (a transposed input is its source's block, permuted).
+    #[non_exhaustive]
     Elementwise {
         /// The kernel.
         kernel: Kernel,
@@ -367,11 +441,13 @@ pub enum TaskSpec {
     },
     /// The dependency's block with its axes permuted (output axis `i` is input axis
     /// `perm[i]`).
+    #[non_exhaustive]
     Transpose {
         /// The permutation.
         perm: Vec<usize>,
     },
     /// The dependency's block's elements in the output block's shape.
+    #[non_exhaustive]
     Reshape {
         /// The output block.
         info: BlockInfo,
@@ -388,7 +464,7 @@ impl TaskSpec {
         let one = || match inputs {
             [b] => Ok(*b),
             _ => Err(TaskError::msg(format!(
-                "a {:?} task reads one block, given {}",
+                "a {} task reads one block, given {}",
                 self.kind(),
                 inputs.len()
             ))),
@@ -398,8 +474,19 @@ impl TaskSpec {
                 value,
                 dtype,
                 shape,
-            } => Ok(DynArray::full(*dtype, shape, *value)),
-            TaskSpec::Block(b) => Ok(b.clone()),
+            } => {
+                let elements = shape.iter().try_fold(1_usize, |n, &len| n.checked_mul(len));
+                if elements
+                    .and_then(|n| n.checked_mul(dtype.itemsize()))
+                    .is_none_or(|bytes| bytes > isize::MAX as usize)
+                {
+                    return Err(TaskError::msg(format!(
+                        "a constant block of shape {shape:?} is too large"
+                    )));
+                }
+                Ok(DynArray::full(*dtype, shape, *value))
+            }
+            TaskSpec::Block(b) => Ok(DynArray::clone(b)),
             TaskSpec::Elementwise {
                 kernel,
                 info,
@@ -412,6 +499,11 @@ impl TaskSpec {
                         inputs.len()
                     )));
                 }
+                for (b, p) in inputs.iter().zip(perms) {
+                    if let Some(p) = p {
+                        check_perm(p, b.shape().len())?;
+                    }
+                }
                 let blocks: Vec<BlockRef<'_>> = inputs
                     .iter()
                     .zip(perms)
@@ -421,12 +513,7 @@ impl TaskSpec {
             }
             TaskSpec::Transpose { perm } => {
                 let b = one()?;
-                if perm.len() != b.shape().len() {
-                    return Err(TaskError::msg(format!(
-                        "a transpose by {perm:?} of a block of shape {:?}",
-                        b.shape()
-                    )));
-                }
+                check_perm(perm, b.shape().len())?;
                 Ok(
                     crate::with_array!(b, a => DynArray::from(crate::block::transpose(a.view(), perm))),
                 )
@@ -476,18 +563,20 @@ impl TaskSpec {
     pub fn from_json(v: &Json) -> Result<TaskSpec> {
         let field = |name: &'static str| {
             v.get(name)
-                .ok_or_else(|| bad(format!("no field `{name}` in {v}")))
+                .ok_or_else(|| bad_task(format!("no field `{name}` in {v}")))
         };
         let task = field("task")?
             .as_str()
-            .ok_or_else(|| bad(format!("`task` is not text in {v}")))?;
+            .ok_or_else(|| bad_task(format!("`task` is not text in {v}")))?;
         Ok(match task {
             "full" => {
-                let name = field("dtype")?.as_str().unwrap_or_default();
+                let name = field("dtype")?
+                    .as_str()
+                    .ok_or_else(|| bad_task(format!("`dtype` is not text in {v}")))?;
                 TaskSpec::Full {
                     value: float_from_json(field("value")?)?,
                     dtype: DType::from_name(name)
-                        .ok_or_else(|| bad(format!("no dtype `{name}`")))?,
+                        .ok_or_else(|| bad_task(format!("no dtype `{name}`")))?,
                     shape: usizes(field("shape")?)?,
                 }
             }
@@ -496,7 +585,7 @@ impl TaskSpec {
                 info: info_from_json(field("info")?)?,
                 perms: field("perms")?
                     .as_array()
-                    .ok_or_else(|| bad(format!("`perms` is not a list in {v}")))?
+                    .ok_or_else(|| bad_task(format!("`perms` is not a list in {v}")))?
                     .iter()
                     .map(|p| {
                         if p.is_null() {
@@ -513,8 +602,24 @@ impl TaskSpec {
             "reshape" => TaskSpec::Reshape {
                 info: info_from_json(field("info")?)?,
             },
-            other => return Err(bad(format!("no task kind `{other}`"))),
+            other => return Err(bad_task(format!("no task kind `{other}`"))),
         })
+    }
+}
+
+/// That `perm` lists each of `ndim` axes once.
+fn check_perm(perm: &[usize], ndim: usize) -> Result<(), TaskError> {
+    let mut seen = vec![false; ndim];
+    let ok = perm.len() == ndim
+        && perm
+            .iter()
+            .all(|&a| a < ndim && !std::mem::replace(&mut seen[a], true));
+    if ok {
+        Ok(())
+    } else {
+        Err(TaskError::msg(format!(
+            "{perm:?} is not a permutation of a block's {ndim} axes"
+        )))
     }
 }
 

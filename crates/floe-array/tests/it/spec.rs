@@ -7,10 +7,12 @@ use proptest::prelude::*;
 
 use crate::support::compute;
 
-const DTYPES: [DType; 6] = [
+const DTYPES: [DType; 8] = [
     DType::Bool,
+    DType::U8,
     DType::I32,
     DType::I64,
+    DType::U64,
     DType::F32,
     DType::F64,
     DType::C128,
@@ -97,6 +99,9 @@ proptest! {
         scalar in prop_oneof![
             any::<bool>().prop_map(Scalar::Bool),
             (-3_i64..4).prop_map(Scalar::Int),
+            // Integers some dtypes cannot hold (NumPy 2: compared exactly, divided as
+            // floats, refused in integer arithmetic).
+            prop_oneof![Just(300_i64), Just(-1), Just(i64::MAX), Just(i64::MIN)].prop_map(Scalar::Int),
             prop_oneof![Just(f64::NAN), Just(f64::NEG_INFINITY), Just(-0.0), Just(2.0), Just(0.3)].prop_map(Scalar::Float),
             Just(Scalar::Complex(1.5, -2.0)),
         ],
@@ -157,7 +162,11 @@ fn bad_kernels_are_errors() {
         let e = Kernel::from_json(&serde_json::from_str(text).unwrap()).unwrap_err();
         assert!(e.to_string().contains(names), "{text}: {e}");
     }
-    let kernel = Kernel::Where { out: DType::F64 };
+    let x = floe_array::ones(&[2], 2_usize, DType::F64).unwrap();
+    let kernel = Array::where_(&x.gt_scalar(0.0).unwrap(), &x, &x)
+        .unwrap()
+        .kernel()
+        .unwrap();
     let one = DynArray::from(ArrayD::from_elem(IxDyn(&[2]), 1.0));
     let info = BlockInfo {
         index: vec![0],
@@ -167,6 +176,85 @@ fn bad_kernels_are_errors() {
     };
     let e = kernel.run(&[BlockRef::new(&one)], &info).unwrap_err();
     assert!(e.to_string().contains("reads 3 blocks, given 1"), "{e}");
+    // A kernel run on blocks of dtypes it was not made for: an error, not a panic or a
+    // block of another dtype (cbrt of float64, given complex numbers).
+    let cbrt = x.unary(UnaryOp::Cbrt).unwrap().kernel().unwrap();
+    let z = DynArray::from(ArrayD::from_elem(
+        IxDyn(&[2]),
+        floe_array::Complex::new(1.0, 2.0),
+    ));
+    let e = cbrt.run(&[BlockRef::new(&z)], &info).unwrap_err();
+    assert!(
+        e.to_string().contains("does not take blocks of complex128"),
+        "{e}"
+    );
+    // Nor does a kernel make a block of a shape other than described.
+    let wide = BlockInfo {
+        shape: vec![3],
+        array_shape: vec![3],
+        ..info.clone()
+    };
+    assert!(cbrt.run(&[BlockRef::new(&one)], &wide).is_err());
+}
+
+/// Task specs other than `to_json` writes, or run on blocks they do not fit: typed errors,
+/// never panics.
+#[test]
+fn bad_task_specs_are_errors() {
+    for (text, names) in [
+        ("{}", "task"),
+        (r#"{"task": "gather"}"#, "gather"),
+        (
+            r#"{"task": "full", "value": "1", "dtype": 3, "shape": [2]}"#,
+            "dtype",
+        ),
+        (r#"{"task": "transpose", "perm": [1, -1]}"#, "sizes"),
+        (
+            r#"{"task": "elementwise", "kernel": {"kernel": "astype", "dtype": "int8"}, "info": {"index": [0]}, "perms": [null]}"#,
+            "shape",
+        ),
+    ] {
+        let e = floe_array::TaskSpec::from_json(&serde_json::from_str(text).unwrap()).unwrap_err();
+        assert!(e.to_string().contains(names), "{text}: {e}");
+    }
+    let spec =
+        |text: &str| floe_array::TaskSpec::from_json(&serde_json::from_str(text).unwrap()).unwrap();
+    let block = DynArray::from(ArrayD::from_elem(IxDyn(&[2, 3]), 1.0));
+    let info = r#"{"index": [0, 0], "shape": [3, 2], "offset": [0, 0], "array_shape": [3, 2]}"#;
+    for (text, message) in [
+        (r#"{"task": "transpose", "perm": [0, 0]}"#.to_owned(), "not a permutation"),
+        (r#"{"task": "transpose", "perm": [5, 0]}"#.to_owned(), "not a permutation"),
+        (
+            format!(r#"{{"task": "elementwise", "kernel": {{"kernel": "astype", "dtype": "int8"}}, "info": {info}, "perms": [[1, 1]]}}"#),
+            "not a permutation",
+        ),
+        (
+            format!(r#"{{"task": "elementwise", "kernel": {{"kernel": "astype", "dtype": "int8"}}, "info": {info}, "perms": [null, null]}}"#),
+            "of 2 inputs given 1 blocks",
+        ),
+        (r#"{"task": "reshape", "info": {"index": [0], "shape": [7], "offset": [0], "array_shape": [7]}}"#.to_owned(), "reshape"),
+    ] {
+        let e = spec(&text).run(&[&block]).unwrap_err();
+        assert!(e.to_string().contains(message), "{text}: {e}");
+    }
+    let huge = spec(
+        r#"{"task": "full", "value": "0", "dtype": "float64", "shape": [4294967296, 4294967296]}"#,
+    );
+    assert!(huge.run(&[]).unwrap_err().to_string().contains("too large"));
+    // A permutation that fits runs.
+    let ok = spec(&format!(
+        r#"{{"task": "elementwise", "kernel": {{"kernel": "astype", "dtype": "int8"}}, "info": {info}, "perms": [[1, 0]]}}"#
+    ));
+    assert_eq!(ok.run(&[&block]).unwrap().shape(), &[3, 2]);
+}
+
+/// `values` as one block in memory.
+fn whole(values: &ArrayD<f64>) -> Array {
+    let shape = values.shape().to_vec();
+    let chunks = floe_array::Chunks::from_spec(&shape, shape.clone(), DType::F64).unwrap();
+    let blocks =
+        std::collections::HashMap::from([(vec![0; shape.len()], DynArray::from(values.clone()))]);
+    floe_array::from_held_blocks(&shape, &chunks, DType::F64, blocks).unwrap()
 }
 
 /// `values` as blocks in memory of `r × c` (a source whose blocks are data).
@@ -198,7 +286,7 @@ proptest! {
     fn graphs_run_from_their_specs_alone(
         n in 2_usize..9,
         c in 1_usize..5,
-        pick in 0_usize..5,
+        pick in 0_usize..7,
         seed in any::<u64>(),
     ) {
         let c = c.min(n);
@@ -209,6 +297,14 @@ proptest! {
             1 => Array::where_(&x.gt_scalar(0.0).unwrap(), &x.t(), &f).unwrap().sqrt().unwrap(),
             2 => x.astype(DType::F32).sub(&x.t()).unwrap().abs().unwrap(),
             3 => x.t(),
+            // Three axes: a permutation that is not its own inverse, as a view inside an
+            // elementwise operation and as a task of its own.
+            5 => whole(&block(&[n, 3, 2], DType::F64, seed))
+                .permute(&[2, 0, 1])
+                .unwrap()
+                .add(&whole(&block(&[2, n, 3], DType::F64, seed ^ 3)))
+                .unwrap(),
+            6 => whole(&block(&[n, 3, 2], DType::F64, seed)).permute(&[2, 0, 1]).unwrap(),
             _ => held(&block(&[n, n], DType::F64, seed), (c, n))
                 .reshape(&[-1])
                 .unwrap()
@@ -229,7 +325,7 @@ proptest! {
         let graph = builder.build();
         prop_assert_eq!(specs.len(), graph.len());
         // Each kind of task is there (a transpose alone is a task; in an operation, a view).
-        let want = ["where", "subtract", "transpose", "reshape"];
+        let want = ["where", "subtract", "transpose", "reshape", "add", "transpose"];
         if let Some(name) = want.get(pick.wrapping_sub(1)) {
             prop_assert!(graph.ids().any(|id| graph.key(id).name() == *name), "no {} task", name);
         }
