@@ -305,16 +305,85 @@ impl GatherPlan {
         let squeeze = self.squeeze.clone();
         // Axes of unknown sizes are kept whole: their sizes are the blocks' own.
         let runtime: Vec<bool> = self.inputs[0].node.unknown.clone();
+        let spec = lowering.spec_if_recording(|| {
+            (!runtime.contains(&true)).then(|| {
+                crate::TaskSpec::Gather(GatherSpec {
+                    dtype,
+                    pieces: pieces.clone(),
+                    out_shape: out_shape.clone(),
+                    squeeze: squeeze.clone(),
+                })
+            })
+        });
         let op: floe_graph::Operation = Arc::new(move |values: &[Value]| {
-            let out = with_dtype!(dtype, T => assemble::<T>(values, &pieces, &out_shape, &squeeze, &runtime)?);
+            let block = |slot: usize| block_of(&values[slot]);
+            let out = with_dtype!(dtype, T => assemble::<T>(&block, &pieces, &out_shape, &squeeze, &runtime)?);
             Ok(block_value(out))
         });
-        lowering.add(memo, key, &deps, op)
+        let id = lowering.add(memo, key, &deps, op)?;
+        Ok(lowering.record(id, spec))
     }
 }
 
-fn assemble<T: ArrayElement>(
-    values: &[Value],
+/// A gather task as data (see [`TaskSpec::Gather`](crate::TaskSpec::Gather)): the pieces of
+/// its dependencies' blocks (by position) that make its block.
+#[derive(Clone, Debug)]
+pub struct GatherSpec {
+    pub(crate) dtype: crate::DType,
+    pub(crate) pieces: Vec<(usize, Vec<Segment>)>,
+    pub(crate) out_shape: Vec<usize>,
+    pub(crate) squeeze: Vec<usize>,
+}
+
+impl GatherSpec {
+    /// The block from the dependencies' `blocks`, after checking that every piece lies
+    /// inside its block and the output (a spec read from elsewhere may say anything).
+    pub(crate) fn run(&self, blocks: &[&DynArray]) -> std::result::Result<DynArray, TaskError> {
+        let bad = |what: String| TaskError::msg(format!("a gather task: {what}"));
+        let ndim = self.out_shape.len();
+        for (slot, segs) in &self.pieces {
+            let b = blocks
+                .get(*slot)
+                .ok_or_else(|| bad(format!("no block {slot} among {}", blocks.len())))?;
+            if b.dtype() != self.dtype || b.shape().len() != ndim || segs.len() != ndim {
+                return Err(bad(format!(
+                    "a piece of {} axes of a {} block of shape {:?} for {} of {ndim} axes",
+                    segs.len(),
+                    b.dtype(),
+                    b.shape(),
+                    self.dtype
+                )));
+            }
+            for (a, s) in segs.iter().enumerate() {
+                let taken = match s.step {
+                    0 => None,
+                    step => Some(s.hi.saturating_sub(s.lo).div_ceil(step.unsigned_abs())),
+                };
+                if s.lo > s.hi
+                    || s.hi > b.shape()[a]
+                    || taken != Some(s.len)
+                    || s.dest + s.len > self.out_shape[a]
+                {
+                    return Err(bad(format!("{s:?} does not fit axis {a}")));
+                }
+            }
+        }
+        let mut seen = vec![false; ndim];
+        if !self
+            .squeeze
+            .iter()
+            .all(|&a| a < ndim && self.out_shape[a] == 1 && !std::mem::replace(&mut seen[a], true))
+        {
+            return Err(bad(format!("cannot squeeze axes {:?}", self.squeeze)));
+        }
+        let block = |slot: usize| Ok(blocks[slot]);
+        let runtime = vec![false; ndim];
+        with_dtype!(self.dtype, T => assemble::<T>(&block, &self.pieces, &self.out_shape, &self.squeeze, &runtime))
+    }
+}
+
+fn assemble<'a, T: ArrayElement>(
+    block: &dyn Fn(usize) -> std::result::Result<&'a DynArray, TaskError>,
     pieces: &[(usize, Vec<Segment>)],
     out_shape: &[usize],
     squeeze: &[usize],
@@ -323,7 +392,7 @@ fn assemble<T: ArrayElement>(
     let mut shape = out_shape.to_vec();
     if let Some((slot, _)) = pieces.first() {
         // Along an axis of unknown sizes every piece is the whole of the same block.
-        let first = block_of(&values[*slot])?.shape().to_vec();
+        let first = block(*slot)?.shape().to_vec();
         for (a, n) in shape.iter_mut().enumerate() {
             if runtime[a] {
                 *n = first[a];
@@ -332,7 +401,7 @@ fn assemble<T: ArrayElement>(
     }
     let mut out = ndarray::ArrayD::<T>::from_elem(IxDyn(&shape), T::zero());
     for (slot, segs) in pieces {
-        let b = block_of(&values[*slot])?;
+        let b = block(*slot)?;
         let b =
             T::view(b).ok_or_else(|| TaskError::msg("internal error: block of the wrong dtype"))?;
         if (0..shape.len()).any(|a| runtime[a] && b.shape()[a] != shape[a]) {

@@ -49,6 +49,7 @@ mod rechunk;
 mod reduction;
 mod scan;
 pub mod select;
+pub use gather::GatherSpec;
 pub use select::Unique;
 mod shape;
 mod simd;

@@ -66,14 +66,14 @@ impl<'b> Lowering<'b> {
     }
 
     /// Task `id` as data, if specs are recorded and its kind has one (so far constants,
-    /// blocks in memory, elementwise kernels, transposes and reshapes).
+    /// blocks in memory, elementwise kernels, transposes, reshapes and gathers).
     pub fn spec(&self, id: TaskId) -> Option<&crate::TaskSpec> {
         self.specs.as_ref()?.get(&id)
     }
 
     /// `spec()` when specs are recorded (only then is it made: lowering a graph of a
     /// million tasks allocates nothing more for it otherwise).
-    fn spec_if_recording(
+    pub(crate) fn spec_if_recording(
         &self,
         spec: impl FnOnce() -> Option<crate::TaskSpec>,
     ) -> Option<crate::TaskSpec> {
@@ -81,7 +81,7 @@ impl<'b> Lowering<'b> {
     }
 
     /// Records task `id`'s spec, if any.
-    fn record(&mut self, id: TaskId, spec: Option<crate::TaskSpec>) -> TaskId {
+    pub(crate) fn record(&mut self, id: TaskId, spec: Option<crate::TaskSpec>) -> TaskId {
         if let (Some(specs), Some(spec)) = (&mut self.specs, spec) {
             specs.insert(id, spec);
         }

@@ -408,11 +408,12 @@ impl crate::Array {
 }
 
 /// A task as data: what it computes from its dependencies' blocks (in order). The kinds
-/// so far: constants, blocks held in memory, elementwise kernels, transposes and reshapes;
+/// so far: constants, blocks held in memory, elementwise kernels, transposes, reshapes and
+/// gathers (slices, rechunks, concatenations);
 /// [`Lowering::recording_specs`](crate::Lowering::recording_specs) records one for each task
 /// of those kinds, except elementwise nodes built without a [`Kernel`] (`complex`, the
-/// parts of complex arrays, `expand_dims`, `broadcast_to`, `map_blocks`) and kernels over
-/// blocks of unknown sizes. Task ids are the lowering's graph's, before culling or fusion.
+/// parts of complex arrays, `expand_dims`, `broadcast_to`, `map_blocks`), and kernels and
+/// gathers over blocks of unknown sizes. Task ids are the lowering's graph's, before culling or fusion.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum TaskSpec {
@@ -452,6 +453,9 @@ pub enum TaskSpec {
         /// The output block.
         info: BlockInfo,
     },
+    /// Pieces of the dependencies' blocks put together: a slice (strided or not), a
+    /// rechunk, a concatenation.
+    Gather(crate::gather::GatherSpec),
 }
 
 impl TaskSpec {
@@ -519,6 +523,7 @@ impl TaskSpec {
                 )
             }
             TaskSpec::Reshape { info } => crate::kernels::reshape::reshape_block(one()?, info),
+            TaskSpec::Gather(g) => g.run(inputs),
         }
     }
 
@@ -529,6 +534,7 @@ impl TaskSpec {
             TaskSpec::Elementwise { .. } => "elementwise",
             TaskSpec::Transpose { .. } => "transpose",
             TaskSpec::Reshape { .. } => "reshape",
+            TaskSpec::Gather(_) => "gather",
         }
     }
 
@@ -552,6 +558,13 @@ impl TaskSpec {
             }
             TaskSpec::Transpose { perm } => json!({"task": "transpose", "perm": perm}),
             TaskSpec::Reshape { info } => json!({"task": "reshape", "info": info_json(info)}),
+            TaskSpec::Gather(g) => json!({
+                "task": "gather", "dtype": g.dtype.name(), "out_shape": g.out_shape,
+                "squeeze": g.squeeze,
+                "pieces": g.pieces.iter().map(|(slot, segs)| json!([slot, segs.iter().map(|s| {
+                    json!([s.source, s.block, s.lo, s.hi, s.step, s.dest, s.len])
+                }).collect::<Vec<_>>()])).collect::<Vec<_>>(),
+            }),
         })
     }
 
@@ -602,6 +615,61 @@ impl TaskSpec {
             "reshape" => TaskSpec::Reshape {
                 info: info_from_json(field("info")?)?,
             },
+            "gather" => {
+                let name = field("dtype")?
+                    .as_str()
+                    .ok_or_else(|| bad_task(format!("`dtype` is not text in {v}")))?;
+                let segment = |s: &Json| -> Result<crate::gather::Segment> {
+                    let f = s
+                        .as_array()
+                        .filter(|f| f.len() == 7)
+                        .ok_or_else(|| bad_task(format!("a segment is seven numbers, not {s}")))?;
+                    let n = |i: usize| {
+                        f[i].as_u64()
+                            .and_then(|x| usize::try_from(x).ok())
+                            .ok_or_else(|| bad_task(format!("not a size in segment {s}")))
+                    };
+                    Ok(crate::gather::Segment {
+                        source: n(0)?,
+                        block: n(1)?,
+                        lo: n(2)?,
+                        hi: n(3)?,
+                        step: f[4]
+                            .as_i64()
+                            .and_then(|x| isize::try_from(x).ok())
+                            .ok_or_else(|| bad_task(format!("not a step in segment {s}")))?,
+                        dest: n(5)?,
+                        len: n(6)?,
+                    })
+                };
+                let piece = |p: &Json| -> Result<(usize, Vec<crate::gather::Segment>)> {
+                    match p.as_array().map(Vec::as_slice) {
+                        Some([slot, segs]) => Ok((
+                            slot.as_u64()
+                                .and_then(|x| usize::try_from(x).ok())
+                                .ok_or_else(|| bad_task(format!("not a block number in {p}")))?,
+                            segs.as_array()
+                                .ok_or_else(|| bad_task(format!("no segments in {p}")))?
+                                .iter()
+                                .map(segment)
+                                .collect::<Result<_>>()?,
+                        )),
+                        _ => Err(bad_task(format!("a piece is [block, segments], not {p}"))),
+                    }
+                };
+                TaskSpec::Gather(crate::gather::GatherSpec {
+                    dtype: DType::from_name(name)
+                        .ok_or_else(|| bad_task(format!("no dtype `{name}`")))?,
+                    out_shape: usizes(field("out_shape")?)?,
+                    squeeze: usizes(field("squeeze")?)?,
+                    pieces: field("pieces")?
+                        .as_array()
+                        .ok_or_else(|| bad_task(format!("`pieces` is not a list in {v}")))?
+                        .iter()
+                        .map(piece)
+                        .collect::<Result<_>>()?,
+                })
+            }
             other => return Err(bad_task(format!("no task kind `{other}`"))),
         })
     }

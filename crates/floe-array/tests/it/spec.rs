@@ -237,6 +237,28 @@ fn bad_task_specs_are_errors() {
         let e = spec(&text).run(&[&block]).unwrap_err();
         assert!(e.to_string().contains(message), "{text}: {e}");
     }
+    // A gather whose segment runs past its block, or a squeeze of a long axis.
+    for (text, message) in [
+        (
+            r#"{"task": "gather", "dtype": "float64", "out_shape": [2, 3], "squeeze": [], "pieces": [[0, [[0, 0, 0, 2, 1, 0, 2], [0, 0, 0, 4, 1, 0, 4]]]]}"#,
+            "does not fit axis 1",
+        ),
+        (
+            r#"{"task": "gather", "dtype": "float64", "out_shape": [2, 3], "squeeze": [0], "pieces": [[0, [[0, 0, 0, 2, 1, 0, 2], [0, 0, 0, 3, 1, 0, 3]]]]}"#,
+            "squeeze",
+        ),
+        (
+            r#"{"task": "gather", "dtype": "float64", "out_shape": [2, 3], "squeeze": [], "pieces": [[1, [[0, 0, 0, 2, 1, 0, 2], [0, 0, 0, 3, 1, 0, 3]]]]}"#,
+            "no block 1",
+        ),
+        (
+            r#"{"task": "gather", "dtype": "int8", "out_shape": [2, 3], "squeeze": [], "pieces": [[0, [[0, 0, 0, 2, 1, 0, 2], [0, 0, 0, 3, 1, 0, 3]]]]}"#,
+            "int8",
+        ),
+    ] {
+        let e = spec(text).run(&[&block]).unwrap_err();
+        assert!(e.to_string().contains(message), "{text}: {e}");
+    }
     let huge = spec(
         r#"{"task": "full", "value": "0", "dtype": "float64", "shape": [4294967296, 4294967296]}"#,
     );
@@ -286,7 +308,7 @@ proptest! {
     fn graphs_run_from_their_specs_alone(
         n in 2_usize..9,
         c in 1_usize..5,
-        pick in 0_usize..7,
+        pick in 0_usize..10,
         seed in any::<u64>(),
     ) {
         let c = c.min(n);
@@ -305,6 +327,10 @@ proptest! {
                 .add(&whole(&block(&[2, n, 3], DType::F64, seed ^ 3)))
                 .unwrap(),
             6 => whole(&block(&[n, 3, 2], DType::F64, seed)).permute(&[2, 0, 1]).unwrap(),
+            // Gathers: a strided slice with an integer index, a rechunk, a concatenation.
+            7 => x.slice(&floe_array::s![..;-2, 1..]).unwrap().slice(&floe_array::s![.., 0]).unwrap(),
+            8 => x.rechunk([c + 1, (c + 2).min(n)]).unwrap(),
+            9 => floe_array::concatenate(&[x.clone(), x.t().mul_scalar(2.0).unwrap()], 1).unwrap(),
             _ => held(&block(&[n, n], DType::F64, seed), (c, n))
                 .reshape(&[-1])
                 .unwrap()
