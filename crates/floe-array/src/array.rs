@@ -165,7 +165,7 @@ impl Array {
     /// ```
     pub fn made_from_sources(&self) -> bool {
         match &self.node.expr {
-            Expr::Source(_) | Expr::Boxes(_) | Expr::Full { .. } | Expr::Held(_) => true,
+            Expr::Source(..) | Expr::Boxes(..) | Expr::Full { .. } | Expr::Held(_) => true,
             Expr::Blockwise {
                 inputs,
                 elementwise: true,
@@ -202,8 +202,8 @@ impl Array {
     /// inputs replaced by `input(old)`.
     fn rebuild(&self, name: &str, input: &mut dyn FnMut(&Array) -> Array) -> Array {
         let expr = match &self.node.expr {
-            Expr::Source(f) => Expr::Source(f.clone()),
-            Expr::Boxes(f) => Expr::Boxes(f.clone()),
+            Expr::Source(f, d) => Expr::Source(f.clone(), d.clone()),
+            Expr::Boxes(f, d) => Expr::Boxes(f.clone(), d.clone()),
             Expr::Held(blocks) => Expr::Held(blocks.clone()),
             Expr::Full { value } => Expr::Full { value: *value },
             Expr::Blockwise {

@@ -18,8 +18,28 @@ fn source(
     chunks: Chunks,
     dtype: DType,
     f: crate::expr::SourceFn,
+    described: Option<crate::expr::Described>,
 ) -> Array {
-    Array::from_node(name, shape.to_vec(), dtype, chunks, Expr::Source(f))
+    Array::from_node(
+        name,
+        shape.to_vec(),
+        dtype,
+        chunks,
+        Expr::Source(f, described),
+    )
+}
+
+/// An array of a generator's blocks (see [`crate::Source`]): its closure is the generator.
+fn generated(name: &str, shape: &[usize], chunks: Chunks, spec: crate::Source) -> Array {
+    let dtype = spec.dtype();
+    source(
+        name,
+        shape,
+        chunks,
+        dtype,
+        spec.box_fn(),
+        Some(crate::expr::Described::Spec(spec)),
+    )
 }
 
 /// An array of `shape` with every element `value` (converted to `dtype` as `astype` does).
@@ -84,12 +104,11 @@ pub fn full_scalar(
 ) -> Result<Array> {
     let value = value.into();
     let c = Chunks::from_spec(shape, chunks, dtype)?;
-    Ok(source(
+    Ok(generated(
         "full",
         shape,
         c,
-        dtype,
-        Arc::new(move |b: &BlockInfo| Ok(value.fill(dtype, &b.shape))),
+        crate::Source::Scalar { value, dtype },
     ))
 }
 
@@ -148,20 +167,20 @@ pub fn arange(
     }
     let n = ((stop - start) / step).ceil().max(0.0) as usize;
     let c = Chunks::from_spec(&[n], chunks, dtype)?;
-    Ok(source(
+    Ok(generated(
         "arange",
         &[n],
         c,
-        dtype,
-        Arc::new(move |b: &BlockInfo| {
-            let off = b.offset[0];
-            Ok(
-                with_dtype!(dtype, T => DynArray::from(ArrayD::<T>::from_shape_fn(IxDyn(&b.shape), |i| {
-                    <T as crate::Element>::from_f64(start + (off + i[0]) as f64 * step)
-                }))),
-            )
-        }),
+        crate::Source::Arange { start, step, dtype },
     ))
+}
+
+/// The box `b` of `arange(start, _, step)` as `dtype`.
+pub(crate) fn arange_box(start: f64, step: f64, dtype: DType, b: &BlockInfo) -> DynArray {
+    let off = b.offset[0];
+    with_dtype!(dtype, T => DynArray::from(ArrayD::<T>::from_shape_fn(IxDyn(&b.shape), |i| {
+        <T as crate::Element>::from_f64(start + (off + i[0]) as f64 * step)
+    })))
 }
 
 /// `num` evenly spaced `float64` values from `start` to `stop` (NumPy's `linspace`).
@@ -183,26 +202,37 @@ pub fn linspace(
         0.0
     };
     let c = Chunks::from_spec(&[num], chunks, DType::F64)?;
-    Ok(source(
+    Ok(generated(
         "linspace",
         &[num],
         c,
-        DType::F64,
-        Arc::new(move |b: &BlockInfo| {
-            let off = b.offset[0];
-            Ok(DynArray::from(ArrayD::<f64>::from_shape_fn(
-                IxDyn(&b.shape),
-                |i| {
-                    let k = off + i[0];
-                    if endpoint && k + 1 == num && num > 1 {
-                        stop
-                    } else {
-                        start + k as f64 * step
-                    }
-                },
-            )))
-        }),
+        crate::Source::Linspace {
+            start,
+            stop,
+            step,
+            num,
+            endpoint,
+        },
     ))
+}
+
+/// The box `b` of `linspace` from `start` by `step` (`stop` the last of `num` values when
+/// `endpoint`).
+pub(crate) fn linspace_box(
+    (start, stop, step): (f64, f64, f64),
+    num: usize,
+    endpoint: bool,
+    b: &BlockInfo,
+) -> DynArray {
+    let off = b.offset[0];
+    DynArray::from(ArrayD::<f64>::from_shape_fn(IxDyn(&b.shape), |i| {
+        let k = off + i[0];
+        if endpoint && k + 1 == num && num > 1 {
+            stop
+        } else {
+            start + k as f64 * step
+        }
+    }))
 }
 
 /// An `n × m` array with ones on diagonal `k` (NumPy's `eye`).
@@ -218,21 +248,21 @@ pub fn eye(
     dtype: DType,
 ) -> Result<Array> {
     let c = Chunks::from_spec(&[n, m], chunks, dtype)?;
-    Ok(source(
+    Ok(generated(
         "eye",
         &[n, m],
         c,
-        dtype,
-        Arc::new(move |b: &BlockInfo| {
-            let (r0, c0) = (b.offset[0] as isize, b.offset[1] as isize);
-            Ok(
-                with_dtype!(dtype, T => DynArray::from(ArrayD::<T>::from_shape_fn(IxDyn(&b.shape), |i| {
-                    let on = c0 + i[1] as isize - (r0 + i[0] as isize) == k;
-                    if on { <T as crate::Element>::one() } else { <T as crate::Element>::zero() }
-                }))),
-            )
-        }),
+        crate::Source::Eye { k, dtype },
     ))
+}
+
+/// The box `b` of an array with ones on diagonal `k`.
+pub(crate) fn eye_box(k: isize, dtype: DType, b: &BlockInfo) -> DynArray {
+    let (r0, c0) = (b.offset[0] as isize, b.offset[1] as isize);
+    with_dtype!(dtype, T => DynArray::from(ArrayD::<T>::from_shape_fn(IxDyn(&b.shape), |i| {
+        let on = c0 + i[1] as isize - (r0 + i[0] as isize) == k;
+        if on { <T as crate::Element>::one() } else { <T as crate::Element>::zero() }
+    })))
 }
 
 /// A chunked array over an in-memory `ndarray` (shared, not copied until blocks are cut).
@@ -274,6 +304,7 @@ pub fn from_ndarray<T: ArrayElement>(a: ArrayD<T>, chunks: impl Into<ChunkSpec>)
                 .collect();
             Ok(T::wrap(a.slice(region.as_slice()).to_owned()))
         }),
+        Some(crate::expr::Described::Memory),
     ))
 }
 
@@ -388,7 +419,35 @@ where
     F: Fn(&BlockInfo) -> std::result::Result<DynArray, TaskError> + Send + Sync + 'static,
 {
     let c = Chunks::from_spec(shape, chunks, dtype)?;
-    Ok(source("from_fn", shape, c, dtype, checked(dtype, f)))
+    Ok(source("from_fn", shape, c, dtype, checked(dtype, f), None))
+}
+
+/// Like [`try_from_fn`] for blocks cut from memory the process holds (a NumPy array in
+/// the Python bindings): as cheap to make as to hold, so a graph written down as data
+/// ([`Lowering::recording_specs`](crate::Lowering::recording_specs), for a cluster)
+/// carries each block itself, cut when the graph is written down, as `from_ndarray`'s.
+///
+/// # Errors
+///
+/// Bad chunks as [`full`].
+pub fn try_from_memory_fn<F>(
+    shape: &[usize],
+    chunks: impl Into<ChunkSpec>,
+    dtype: DType,
+    f: F,
+) -> Result<Array>
+where
+    F: Fn(&BlockInfo) -> std::result::Result<DynArray, TaskError> + Send + Sync + 'static,
+{
+    let c = Chunks::from_spec(shape, chunks, dtype)?;
+    Ok(source(
+        "from_fn",
+        shape,
+        c,
+        dtype,
+        checked(dtype, f),
+        Some(crate::expr::Described::Memory),
+    ))
 }
 
 /// Like [`try_from_fn`] for a function that makes *any* box of the array, not only the
@@ -443,7 +502,7 @@ where
         shape.to_vec(),
         dtype,
         c,
-        Expr::Boxes(checked(dtype, f)),
+        Expr::Boxes(checked(dtype, f), None),
     ))
 }
 
@@ -492,70 +551,100 @@ pub mod random {
         f64::from_bits(0x3ff0_0000_0000_0000 | (mix(state) >> 12)) - 1.0
     }
 
-    fn generate<V>(
+    /// An array of `spec`'s boxes (any box can be generated, not only its blocks: a
+    /// reduction of `x + x.T` generates the bands it reads; see `Expr::Boxes`).
+    fn generate(
         name: &str,
         shape: &[usize],
         chunks: impl Into<ChunkSpec>,
-        seed: u64,
-        value: V,
-        scale: (f64, f64),
-    ) -> Result<Array>
-    where
-        V: Fn(u64, u64) -> f64 + Copy + Send + Sync + 'static,
-    {
+        spec: crate::Source,
+    ) -> Result<Array> {
         let c = Chunks::from_spec(shape, chunks, DType::F64)?;
-        let f: crate::expr::SourceFn = Arc::new(move |b: &BlockInfo| {
-            let ndim = b.array_shape.len();
-            let strides: Vec<usize> = (0..ndim)
-                .map(|a| b.array_shape[a + 1..].iter().product())
-                .collect();
-            let len: usize = b.shape.iter().product();
-            let mut out = Vec::with_capacity(len);
-            if len > 0 {
-                // Walk the block row by row: the flat index of a row's first element, then
-                // consecutive elements along the last axis.
-                let inner = if ndim == 0 { 1 } else { b.shape[ndim - 1] };
-                let mut row = vec![0_usize; ndim.saturating_sub(1)];
-                loop {
-                    let base: usize = (0..ndim)
-                        .map(|a| (b.offset[a] + row.get(a).copied().unwrap_or(0)) * strides[a])
-                        .sum();
-                    fill_row(&mut out, base as u64, inner, seed, value, scale);
-                    // Next row (odometer over every axis but the last).
-                    let mut a = row.len();
-                    loop {
-                        if a == 0 {
-                            break;
-                        }
-                        a -= 1;
-                        row[a] += 1;
-                        if row[a] < b.shape[a] {
-                            break;
-                        }
-                        row[a] = 0;
-                        if a == 0 {
-                            a = usize::MAX;
-                            break;
-                        }
-                    }
-                    if a == usize::MAX || row.is_empty() {
-                        break;
-                    }
-                }
-            }
-            Ok(DynArray::from(
-                ArrayD::from_shape_vec(IxDyn(&b.shape), out)
-                    .map_err(|e| TaskError::msg(format!("internal error: {e}")))?,
-            ))
-        });
-        // Any box of the array can be generated, not only its blocks: a reduction of
-        // `x + x.T` generates the bands it reads (see `Expr::Boxes`).
         Ok(Array::from_node(
             name,
             shape.to_vec(),
             DType::F64,
             c,
-            Expr::Boxes(f),
+            Expr::Boxes(spec.box_fn(), Some(spec)),
+        ))
+    }
+
+    /// The box `b` of the uniform numbers in `[low, high)` of `seed`.
+    pub(crate) fn uniform_box(
+        seed: u64,
+        low: f64,
+        high: f64,
+        b: &BlockInfo,
+    ) -> std::result::Result<DynArray, TaskError> {
+        fill_box(b, seed, unit, (low, high - low))
+    }
+
+    /// The box `b` of the normal numbers of `seed` (Box–Muller on two uniforms per element).
+    pub(crate) fn normal_box(
+        seed: u64,
+        mean: f64,
+        std: f64,
+        b: &BlockInfo,
+    ) -> std::result::Result<DynArray, TaskError> {
+        fn gauss(seed: u64, i: u64) -> f64 {
+            let u1 = 1.0 - unit(seed, 2 * i);
+            let u2 = unit(seed, 2 * i + 1);
+            (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        }
+        fill_box(b, seed, gauss, (mean, std))
+    }
+
+    /// The box `b` of `low + width * value(seed, i)` at each flat position `i` of the array.
+    fn fill_box<V>(
+        b: &BlockInfo,
+        seed: u64,
+        value: V,
+        scale: (f64, f64),
+    ) -> std::result::Result<DynArray, TaskError>
+    where
+        V: Fn(u64, u64) -> f64 + Copy,
+    {
+        let ndim = b.array_shape.len();
+        let strides: Vec<usize> = (0..ndim)
+            .map(|a| b.array_shape[a + 1..].iter().product())
+            .collect();
+        let len: usize = b.shape.iter().product();
+        let mut out = Vec::with_capacity(len);
+        if len > 0 {
+            // Walk the block row by row: the flat index of a row's first element, then
+            // consecutive elements along the last axis.
+            let inner = if ndim == 0 { 1 } else { b.shape[ndim - 1] };
+            let mut row = vec![0_usize; ndim.saturating_sub(1)];
+            loop {
+                let base: usize = (0..ndim)
+                    .map(|a| (b.offset[a] + row.get(a).copied().unwrap_or(0)) * strides[a])
+                    .sum();
+                fill_row(&mut out, base as u64, inner, seed, value, scale);
+                // Next row (odometer over every axis but the last).
+                let mut a = row.len();
+                loop {
+                    if a == 0 {
+                        break;
+                    }
+                    a -= 1;
+                    row[a] += 1;
+                    if row[a] < b.shape[a] {
+                        break;
+                    }
+                    row[a] = 0;
+                    if a == 0 {
+                        a = usize::MAX;
+                        break;
+                    }
+                }
+                if a == usize::MAX || row.is_empty() {
+                    break;
+                }
+            }
+        }
+        Ok(DynArray::from(
+            ArrayD::from_shape_vec(IxDyn(&b.shape), out)
+                .map_err(|e| TaskError::msg(format!("internal error: {e}")))?,
         ))
     }
 
@@ -638,7 +727,12 @@ pub mod random {
         low: f64,
         high: f64,
     ) -> Result<Array> {
-        generate("uniform", shape, chunks, seed, unit, (low, high - low))
+        generate(
+            "uniform",
+            shape,
+            chunks,
+            crate::Source::Uniform { seed, low, high },
+        )
     }
 
     /// Normally distributed `float64` values (Box–Muller on two uniforms per element).
@@ -653,11 +747,11 @@ pub mod random {
         mean: f64,
         std: f64,
     ) -> Result<Array> {
-        fn gauss(seed: u64, i: u64) -> f64 {
-            let u1 = 1.0 - unit(seed, 2 * i);
-            let u2 = unit(seed, 2 * i + 1);
-            (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-        }
-        generate("normal", shape, chunks, seed, gauss, (mean, std))
+        generate(
+            "normal",
+            shape,
+            chunks,
+            crate::Source::Normal { seed, mean, std },
+        )
     }
 }

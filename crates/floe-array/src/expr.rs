@@ -34,6 +34,16 @@ pub(crate) fn next_node_id() -> u64 {
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
+/// What a source's blocks are, as data (see [`crate::spec`]).
+#[derive(Clone)]
+pub(crate) enum Described {
+    /// Made by a generator: a block's task is the generator and the block's position.
+    Spec(crate::spec::Source),
+    /// Cut from an array in memory (`from_ndarray`): each block travels as data, cut when
+    /// the graph is written down.
+    Memory,
+}
+
 pub(crate) struct Node {
     /// See [`Array::id`](crate::Array::id).
     pub(crate) id: u64,
@@ -48,13 +58,15 @@ pub(crate) struct Node {
 }
 
 pub(crate) enum Expr {
-    /// Blocks made from nothing but their position.
-    Source(SourceFn),
+    /// Blocks made from nothing but their position; with a description, where the
+    /// function is one of the library's (see [`Described`]).
+    Source(SourceFn, Option<Described>),
     /// Blocks made by a function that makes any box of the array from a [`BlockInfo`]
     /// (offset and shape), not only the blocks of the chunking: `random`'s generator, a
     /// file's reader (see [`try_from_box_fn`](crate::try_from_box_fn)). Where a reduction
-    /// reads them, only the cache-sized bands it needs are made, one at a time.
-    Boxes(SourceFn),
+    /// reads them, only the cache-sized bands it needs are made, one at a time. With the
+    /// function as data, where it is one of the library's generators.
+    Boxes(SourceFn, Option<crate::spec::Source>),
     /// Every element `value` (converted to the node's dtype): blocks made as constants, and
     /// only a band at a time where a reduction reads them (see `ReducePlan::banded_partial`).
     Full { value: f64 },
@@ -100,7 +112,7 @@ impl Expr {
     /// The arrays this expression reads, in order.
     pub(crate) fn inputs(&self) -> Vec<&Array> {
         match self {
-            Expr::Source(_) | Expr::Boxes(_) | Expr::Full { .. } | Expr::Held(_) => Vec::new(),
+            Expr::Source(..) | Expr::Boxes(..) | Expr::Full { .. } | Expr::Held(_) => Vec::new(),
             Expr::Blockwise { inputs, .. } | Expr::Custom { inputs, .. } => inputs.iter().collect(),
             Expr::Reduce(plan) => vec![&plan.input],
             Expr::Gather(plan) => plan.inputs.iter().collect(),

@@ -69,7 +69,7 @@ pub use chunks::{
 pub use complex::{Complex, Complex64, Complex128};
 pub use creation::{
     arange, empty, eye, from_fn, from_held_blocks, from_ndarray, full, full_scalar, linspace, ones,
-    random, try_from_box_fn, try_from_fn, zeros,
+    random, try_from_box_fn, try_from_fn, try_from_memory_fn, zeros,
 };
 pub use diagonal::diag;
 pub use dtype::{DType, Kind};
@@ -87,12 +87,13 @@ pub use overlap::Boundary;
 pub use pad::PadMode;
 pub use quantile::Interpolation;
 pub use rechunk::{plan_rechunk, rechunk_footprint};
+pub use reduction::band::BandedSpec;
 pub use reduction::{Axes, CHAIN_PARTIAL_BYTES, DEFAULT_SPLIT_EVERY, ReduceOp};
 pub use scan::ScanOp;
 pub use serde_json;
 pub use shape::{concatenate, stack};
 pub use slicing::{Ellipsis, Idx, NewAxis};
-pub use spec::{Kernel, TaskSpec};
+pub use spec::{Kernel, Source, TaskSpec};
 
 /// `where(cond, x, y)`; see [`Array::where_`].
 ///

@@ -42,6 +42,26 @@ pub(crate) fn block_of(v: &Value) -> std::result::Result<&DynArray, TaskError> {
         .ok_or_else(|| TaskError::msg("internal error: an array task received a non-array input"))
 }
 
+/// Box `info` of a box function `f`; a large one in pieces of rows, each a box, that idle
+/// workers may share (see `crate::parallel`).
+pub(crate) fn box_in_pieces(
+    f: &(dyn Fn(&BlockInfo) -> std::result::Result<DynArray, TaskError> + Send + Sync),
+    dtype: crate::DType,
+    info: &BlockInfo,
+) -> std::result::Result<DynArray, TaskError> {
+    match crate::parallel::pieces(&info.shape, dtype) {
+        Some(n) => {
+            crate::parallel::rows_in_pieces(
+                dtype,
+                &info.shape,
+                n,
+                |lo, hi| f(&info.band(0, lo, hi)),
+            )
+        }
+        None => f(info),
+    }
+}
+
 /// The tasks of a blockwise block's inputs, and the permutation each is viewed through.
 pub(crate) type BlockwiseInputs = (Vec<TaskId>, Vec<Option<Vec<usize>>>);
 
@@ -194,31 +214,38 @@ impl<'b> Lowering<'b> {
             &index.iter().map(|&i| i as u32).collect::<Vec<_>>(),
         );
         match &node.expr {
-            Expr::Source(f) => {
+            Expr::Source(f, described) => {
                 let f = f.clone();
                 let info = block_info(array, index);
-                self.add(memo, key, &[], Arc::new(move |_| f(&info).map(block_value)))
+                let spec = self.spec_if_recording(|| match described.as_ref()? {
+                    crate::expr::Described::Spec(source) => Some(crate::TaskSpec::Source {
+                        source: source.clone(),
+                        info: info.clone(),
+                    }),
+                    // Cut now: the block travels as data.
+                    crate::expr::Described::Memory => {
+                        f(&info).ok().map(|b| crate::TaskSpec::Block(Arc::new(b)))
+                    }
+                });
+                let id = self.add(memo, key, &[], Arc::new(move |_| f(&info).map(block_value)))?;
+                Ok(self.record(id, spec))
             }
-            Expr::Boxes(f) => {
-                // A large block in pieces of rows, each a box (see `crate::parallel`).
+            Expr::Boxes(f, source) => {
                 let (f, dtype) = (f.clone(), node.dtype);
                 let info = block_info(array, index);
-                self.add(
+                let spec = self.spec_if_recording(|| {
+                    source.as_ref().map(|source| crate::TaskSpec::Source {
+                        source: source.clone(),
+                        info: info.clone(),
+                    })
+                });
+                let id = self.add(
                     memo,
                     key,
                     &[],
-                    Arc::new(move |_| {
-                        match crate::parallel::pieces(&info.shape, dtype) {
-                            Some(n) => {
-                                crate::parallel::rows_in_pieces(dtype, &info.shape, n, |lo, hi| {
-                                    f(&info.band(0, lo, hi))
-                                })
-                            }
-                            None => f(&info),
-                        }
-                        .map(block_value)
-                    }),
-                )
+                    Arc::new(move |_| box_in_pieces(&*f, dtype, &info).map(block_value)),
+                )?;
+                Ok(self.record(id, spec))
             }
             Expr::Full { value } => {
                 let (dtype, value) = (node.dtype, *value);

@@ -41,7 +41,13 @@ fn write_block(value: &Value, w: &mut dyn Write) -> io::Result<()> {
 }
 
 fn read_block(r: &mut dyn Read) -> io::Result<Value> {
-    Ok(crate::lower::block_value(read_array(r)?))
+    read_block_within(r, usize::MAX)
+}
+
+/// A block value from at most `limit` bytes: a shape that needs more is an error, never
+/// an allocation of what the bytes do not hold (bytes from another process).
+pub(crate) fn read_block_within(r: &mut dyn Read, limit: usize) -> io::Result<Value> {
+    Ok(crate::lower::block_value(read_array(r, limit)?))
 }
 
 /// The tags of [`Partial`]'s kinds in a spill file.
@@ -87,14 +93,19 @@ fn write_partial(value: &Value, w: &mut dyn Write) -> io::Result<()> {
 }
 
 fn read_partial(r: &mut dyn Read) -> io::Result<Value> {
+    read_partial_within(r, usize::MAX)
+}
+
+/// A partial result's value from at most `limit` bytes (see [`read_block_within`]).
+pub(crate) fn read_partial_within(r: &mut dyn Read, limit: usize) -> io::Result<Value> {
     let mut tag = [0_u8; 1];
     r.read_exact(&mut tag)?;
-    let f64s = |r: &mut dyn Read| match read_array(r)? {
+    let f64s = |r: &mut dyn Read| match read_array(r, limit)? {
         DynArray::F64(a) => Ok(a),
         _ => Err(invalid("a partial's array is not float64")),
     };
     let partial = match tag[0] {
-        BLOCK => Partial::Block(read_array(r)?),
+        BLOCK => Partial::Block(read_array(r, limit)?),
         MEAN => {
             let mut n = [0_u8; 8];
             r.read_exact(&mut n)?;
@@ -118,8 +129,8 @@ fn read_partial(r: &mut dyn Read) -> io::Result<Value> {
             let span = i64::from_le_bytes(span);
             Partial::Arg {
                 span: (span >= 0).then_some(span),
-                value: read_array(r)?,
-                index: match read_array(r)? {
+                value: read_array(r, limit)?,
+                index: match read_array(r, limit)? {
                     DynArray::I64(a) => a,
                     _ => return Err(invalid("a partial's index is not int64")),
                 },
@@ -191,7 +202,8 @@ fn write_pod<T: bytemuck::Pod>(a: &ArrayD<T>, w: &mut dyn Write) -> io::Result<(
     }
 }
 
-fn read_array(r: &mut dyn Read) -> io::Result<DynArray> {
+/// A block written by [`write_array`], its elements at most `limit` bytes.
+fn read_array(r: &mut dyn Read, limit: usize) -> io::Result<DynArray> {
     let mut magic = [0_u8; 8];
     r.read_exact(&mut magic)?;
     if &magic != MAGIC {
@@ -212,6 +224,9 @@ fn read_array(r: &mut dyn Read) -> io::Result<DynArray> {
         .iter()
         .try_fold(1_usize, |acc, &n| acc.checked_mul(n))
         .ok_or_else(|| invalid("shape overflows"))?;
+    if len.checked_mul(dtype.itemsize()).is_none_or(|n| n > limit) {
+        return Err(invalid("the shape needs more bytes than there are"));
+    }
     let block = match dtype {
         DType::Bool => {
             let mut bytes = vec![0_u8; len];

@@ -50,6 +50,15 @@ pub(crate) fn from_numpy(obj: &Bound<'_, PyAny>) -> PyResult<DynArray> {
         let native = arr.getattr("dtype")?.call_method1("newbyteorder", ("=",))?;
         arr = arr.call_method1("astype", (native,))?;
     }
+    if !arr
+        .getattr("flags")?
+        .getattr("aligned")?
+        .extract::<bool>()?
+    {
+        // Arrays over a buffer at any address (one a dask worker received over the
+        // network): copied to aligned memory, which reading them as typed elements needs.
+        arr = arr.call_method0("copy")?;
+    }
     let name: String = arr.getattr("dtype")?.getattr("name")?.extract()?;
     let dtype = dtype_from_name(&name)?;
     macro_rules! take {

@@ -162,13 +162,17 @@ fn from_array(
             )));
         }
     };
-    let a = fa::try_from_fn(&shape, chunks_arg(chunks)?, dtype, move |b| {
-        if native {
+    // A NumPy array's blocks travel as data when the graph runs on a cluster; other
+    // objects (files behind h5py, netCDF4, zarr…) are read where the task runs.
+    let a = if native {
+        fa::try_from_memory_fn(&shape, chunks_arg(chunks)?, dtype, move |b| {
             copy_block(&obj, b, dtype)
-        } else {
+        })
+    } else {
+        fa::try_from_fn(&shape, chunks_arg(chunks)?, dtype, move |b| {
             read_block(&obj, b, dtype, &serial)
-        }
-    })
+        })
+    }
     .map_err(to_py)?;
     Ok(wrap(a.named(name.as_deref().unwrap_or("from-array"))))
 }

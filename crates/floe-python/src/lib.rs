@@ -11,6 +11,7 @@ mod array;
 mod blocks;
 mod convert;
 mod creation;
+mod dask_py;
 mod dataframe;
 mod delayed;
 mod diagnostics;
@@ -148,6 +149,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     array::register(m)?;
     blocks::register(m)?;
     delayed::register(m)?;
+    dask_py::register(m)?;
     statistics::register(m)?;
     overlap::register(m)?;
     diagonal::register(m)?;

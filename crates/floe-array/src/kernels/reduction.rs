@@ -199,6 +199,21 @@ pub(crate) enum Partial {
 }
 
 impl Partial {
+    /// The shape of its arrays; `None` if they differ (a partial read from elsewhere).
+    pub(crate) fn shape(&self) -> Option<Vec<usize>> {
+        let shapes: Vec<&[usize]> = match self {
+            Partial::Block(b) => vec![b.shape()],
+            Partial::Mean { sum, .. } => vec![sum.shape()],
+            Partial::NanMean { sum, n } => vec![sum.shape(), n.shape()],
+            Partial::Moments { n, mean, m2 } => vec![n.shape(), mean.shape(), m2.shape()],
+            Partial::Arg { value, index, .. } => vec![value.shape(), index.shape()],
+        };
+        shapes
+            .iter()
+            .all(|s| *s == shapes[0])
+            .then(|| shapes[0].to_vec())
+    }
+
     pub(crate) fn nbytes(&self) -> usize {
         match self {
             Partial::Block(b) => b.nbytes(),

@@ -24,6 +24,7 @@
 //! links rather than its logarithm, negligible in `f64`; means and variances combine
 //! (count, mean, M2) moments with Chan's formulas, never sums of squares.
 
+pub(crate) mod band;
 pub(crate) mod complex;
 
 use crate::kernels::reduction as kernels;
@@ -33,11 +34,11 @@ use std::sync::Arc;
 
 use floe_graph::{Key, TaskId, Value};
 
-use crate::block::BlockRef;
 use crate::error::normalize_axis;
 use crate::expr::Expr;
 use crate::lower::{Lowering, block_of, block_value};
 use crate::{Array, ArrayError, Chunks, DType, DynArray, Result};
+use band::Band;
 
 pub(crate) use kernels::Partial;
 
@@ -111,7 +112,7 @@ pub(crate) struct ReducePlan {
     /// the chain's links along the one reduced axis.
     chain: bool,
     /// The input's blocks are made from nothing but their positions (constants, generated
-    /// or read boxes, and elementwise chains of them: see [`Band::reads_nothing`]).
+    /// or read boxes, and elementwise chains of them: see `Band::reads_nothing`).
     reads_nothing: bool,
 }
 
@@ -134,10 +135,6 @@ pub const CHAIN_PARTIAL_BYTES: usize = 1 << 20;
 /// the rest), and a file's band is read with a few large reads (bands of a quarter of this
 /// size, read in four times as many calls, took 13 % longer over the talk's files).
 const BAND_BYTES: usize = 1 << 20;
-
-/// The bytes of input a piece of a banded partial reads: the unit idle workers take from
-/// the task (see `ReducePlan::banded_partial` and `floe_graph::split`).
-const PIECE_BYTES: usize = 4 << 20;
 
 /// An upper bound of the bytes of the partial of a reduction `op` over `axes` of `input` at
 /// tree node `index`: the block with its reduced axes at length 1, times the partial's
@@ -527,7 +524,15 @@ impl ReducePlan {
         let axes = self.axes.clone();
         let keepdims = self.keepdims;
         let dtype = array.dtype();
-        lowering.add(
+        let spec = lowering.spec_if_recording(|| {
+            Some(crate::TaskSpec::Finalize {
+                op,
+                axes: axes.clone(),
+                keepdims,
+                dtype,
+            })
+        });
+        let id = lowering.add(
             memo,
             key,
             &[root],
@@ -535,15 +540,10 @@ impl ReducePlan {
                 let p = values[0]
                     .downcast_ref::<Partial>()
                     .ok_or_else(|| floe_graph::TaskError::msg("internal error: not a partial"))?;
-                let out = kernels::finalize(op, p, dtype, &axes)?;
-                let out = if keepdims {
-                    out
-                } else {
-                    kernels::drop_axes(out, &axes)
-                };
-                Ok(block_value(out))
+                Ok(block_value(finalize(op, p, dtype, &axes, keepdims)?))
             }),
-        )
+        )?;
+        Ok(lowering.record(id, spec))
     }
 
     /// The task of tree node `index` (over the input's axes) at `level`.
@@ -577,7 +577,14 @@ impl ReducePlan {
         } else if level == 0 {
             let dep = lowering.block(&self.input, index)?;
             let info = crate::lower::block_info(&self.input, index);
-            lowering.add(
+            let spec = lowering.spec_if_recording(|| {
+                Some(crate::TaskSpec::Partial {
+                    op,
+                    axes: axes.clone(),
+                    info: info.clone(),
+                })
+            });
+            let id = lowering.add(
                 memo,
                 key,
                 &[dep],
@@ -587,7 +594,8 @@ impl ReducePlan {
                         op, b, &axes, &info,
                     )?))
                 }),
-            )?
+            )?;
+            lowering.record(id, spec)
         } else {
             self.combine_task(lowering, array, level, index, memo)?
         };
@@ -600,8 +608,8 @@ impl ReducePlan {
     /// input (`x + x.T`, `(a - b) ** 2`, `ones`, `random`, files), computed a band at a time
     /// from the blocks below the elementwise chain: each band is made, reduced while it is
     /// in cache, and its partial merged into the running one (or, for float sums and means
-    /// banded along a kept axis, its sums written into place: see [`DirectSums`]), so
-    /// neither the block nor the chain's intermediates are ever made whole (see [`Band`]). `None` (the block is
+    /// banded along a kept axis, its sums written into place: see `band::DirectSums`), so
+    /// neither the block nor the chain's intermediates are ever made whole (see `Band`). `None` (the block is
     /// computed whole, then reduced) when the input is none of those, its sizes are
     /// unknown, a block is empty, bands would be read in short runs (see
     /// [`ReducePlan::band_axis`]), or one block that reads other tasks' blocks fits one
@@ -650,13 +658,16 @@ impl ReducePlan {
             .iter()
             .map(|c| Band::plan(lowering, input, c, axis, &mut deps))
             .collect::<Result<Vec<_>>>()?;
-        let (op, axes) = (self.op, self.axes.clone());
-        let block_bytes = infos[0].shape.iter().product::<usize>() * input.dtype().itemsize();
-        let band_bytes = rows * (block_bytes / infos[0].shape[axis]);
-        let per_piece = (PIECE_BYTES / band_bytes.max(1)).max(1);
-        let direct = along_kept
-            .then(|| DirectSums::new(op, input.dtype(), &infos, &self.axes, axis))
-            .flatten();
+        let banded = Arc::new(band::Banded::new(
+            self.op,
+            self.axes.clone(),
+            input.dtype(),
+            (axis, rows, along_kept),
+            infos,
+            bands,
+        ));
+        let spec = lowering
+            .spec_if_recording(|| banded.spec().map(|s| crate::TaskSpec::Banded(Box::new(s))));
         let id = lowering.add(
             memo,
             key,
@@ -666,100 +677,10 @@ impl ReducePlan {
                     .iter()
                     .map(block_of)
                     .collect::<std::result::Result<Vec<_>, _>>()?;
-                // Float sums of bands are added as a block's group sums are, with Kahan
-                // compensation (`comp`): a block summed in bands is as accurate as whole.
-                let add = |acc: &mut Option<Partial>,
-                           comp: &mut Option<ndarray::ArrayD<f64>>,
-                           (band, info): (&Band, &crate::BlockInfo),
-                           lo: usize,
-                           hi: usize| {
-                    let out = band.eval(&blocks, axis, lo, hi, info.shape[axis])?;
-                    let p = kernels::partial(op, &out, &axes, &info.band(axis, lo, hi))?;
-                    kernels::merge_into(op, acc, p, comp, &axes)
-                };
-                let finished = |acc: Option<Partial>, comp| {
-                    acc.map(|p| kernels::finish_bands(p, comp)).ok_or_else(|| {
-                        floe_graph::TaskError::msg("internal error: a banded partial of no band")
-                    })
-                };
-                // The bands are cut into pieces (the same whoever runs them) that idle
-                // workers may take (`floe_graph::split`): one band each for sums written
-                // in place, else about `PIECE_BYTES` of input each.
-                let p = if let Some(direct) = &direct {
-                    // Each piece (one band) puts its band of every child's sums straight
-                    // into its rows of the partial: the first child's written, the
-                    // others' added.
-                    let n = infos[0].shape[axis];
-                    let row: usize = direct.shape[axis + 1..].iter().product();
-                    let mut sums = vec![0.0; n * row];
-                    let places: Vec<std::sync::Mutex<&mut [f64]>> = sums
-                        .chunks_mut(rows * row)
-                        .map(std::sync::Mutex::new)
-                        .collect();
-                    in_pieces(places.len(), |piece| {
-                        let mut place = places[piece]
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner);
-                        let lo = piece * rows;
-                        let hi = (lo + rows).min(n);
-                        for (c, (band, info)) in bands.iter().zip(&infos).enumerate() {
-                            let out = band.eval(&blocks, axis, lo, hi, info.shape[axis])?;
-                            kernels::sums_into(op, &out, &axes, &mut place, c > 0)?;
-                        }
-                        Ok(())
-                    })?;
-                    drop(places);
-                    let sums = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&direct.shape), sums)
-                        .map_err(|e| floe_graph::TaskError::msg(format!("internal error: {e}")))?;
-                    match direct.n {
-                        Some(n) => Partial::Mean { sum: sums, n },
-                        None => Partial::Block(DynArray::F64(sums)),
-                    }
-                } else if along_kept {
-                    // Each band covers its own output positions: the children's bands of
-                    // those positions are merged, then the bands are put side by side.
-                    let n = infos[0].shape[axis];
-                    let steps: Vec<usize> = (0..n).step_by(rows).collect();
-                    let per_piece = (per_piece / infos.len()).max(1);
-                    let parts = in_pieces(steps.len().div_ceil(per_piece), |piece| {
-                        let mut parts = Vec::with_capacity(per_piece);
-                        for &lo in steps.iter().skip(piece * per_piece).take(per_piece) {
-                            let hi = (lo + rows).min(n);
-                            let (mut acc, mut comp) = (None, None);
-                            for child in bands.iter().zip(&infos) {
-                                add(&mut acc, &mut comp, child, lo, hi)?;
-                            }
-                            parts.push(finished(acc, comp)?);
-                        }
-                        Ok(parts)
-                    })?;
-                    kernels::concat_bands(parts.into_iter().flatten().collect(), axis)?
-                } else {
-                    let items: Vec<(usize, usize)> = infos
-                        .iter()
-                        .enumerate()
-                        .flat_map(|(c, info)| {
-                            (0..info.shape[axis]).step_by(rows).map(move |lo| (c, lo))
-                        })
-                        .collect();
-                    let pieces = in_pieces(items.len().div_ceil(per_piece), |piece| {
-                        let (mut acc, mut comp) = (None, None);
-                        for &(c, lo) in items.iter().skip(piece * per_piece).take(per_piece) {
-                            let hi = (lo + rows).min(infos[c].shape[axis]);
-                            add(&mut acc, &mut comp, (&bands[c], &infos[c]), lo, hi)?;
-                        }
-                        finished(acc, comp)
-                    })?;
-                    // The pieces' partials merged in order, compensated as bands are.
-                    let (mut acc, mut comp) = (None, None);
-                    for p in pieces {
-                        kernels::merge_into(op, &mut acc, p, &mut comp, &axes)?;
-                    }
-                    finished(acc, comp)?
-                };
-                Ok(crate::spill::partial_value(p))
+                Ok(crate::spill::partial_value(banded.run(&blocks)?))
             }),
         )?;
+        lowering.record(id, spec);
         Ok(Some(id))
     }
 
@@ -875,7 +796,13 @@ impl ReducePlan {
             deps.push(self.node_task(lowering, array, level - 1, &child)?);
         }
         let key = Key::new(&format!("{}-combine", op.name()), &as_u32(index));
-        lowering.add(
+        let spec = lowering.spec_if_recording(|| {
+            Some(crate::TaskSpec::Combine {
+                op,
+                axes: axes.clone(),
+            })
+        });
+        let id = lowering.add(
             memo,
             key,
             &deps,
@@ -892,348 +819,8 @@ impl ReducePlan {
                     op, &parts, &axes,
                 )?))
             }),
-        )
-    }
-}
-
-/// A float sum or mean whose bands lie along a kept axis with only length-1 axes before
-/// it in the partial (a mean over time of maps, banded by rows of latitude): each band's
-/// sums occupy consecutive memory of the partial, so they are written there, the
-/// children's sums of a band added plainly (a few terms each: at most the first level's
-/// fan-in, [`MAX_FUSED_FAN_IN`]), instead of being merged with compensation and then
-/// concatenated.
-struct DirectSums {
-    /// The partial's shape (reduced axes of length 1).
-    shape: Vec<usize>,
-    /// A mean's number of elements per position; `None` for a sum.
-    n: Option<f64>,
-}
-
-impl DirectSums {
-    fn new(
-        op: ReduceOp,
-        dtype: DType,
-        infos: &[crate::BlockInfo],
-        axes: &[usize],
-        axis: usize,
-    ) -> Option<DirectSums> {
-        kernels::sums_skip_nan(op, dtype)?;
-        let n = (op == ReduceOp::Mean).then(|| {
-            infos
-                .iter()
-                .map(|i| axes.iter().map(|&a| i.shape[a]).product::<usize>() as f64)
-                .sum()
-        });
-        let mut shape = infos[0].shape.clone();
-        for &a in axes {
-            shape[a] = 1;
-        }
-        shape[..axis]
-            .iter()
-            .all(|&len| len == 1)
-            .then_some(DirectSums { shape, n })
-    }
-}
-
-/// How a reduction makes one band of a block (see `ReducePlan::banded_partial`): the
-/// elementwise chain down to the blocks it reads, each node evaluated on rows `lo..hi` of
-/// its own inputs along the band's axis.
-enum Band {
-    /// The task input `dep` (a made block), seen through `perm`, with `ndim` axes aligned
-    /// to the right of its consumer's.
-    Block {
-        dep: usize,
-        perm: Option<Vec<usize>>,
-        ndim: usize,
-    },
-    /// A constant block (`full`, `ones`, `zeros`, transposed or not), as its consumer sees
-    /// it (`info`): each band made as a constant, never the block.
-    Full {
-        value: f64,
-        dtype: DType,
-        info: crate::BlockInfo,
-    },
-    /// A block of a box function (`random`, a file's reader), seen through `perm`, with
-    /// `ndim` axes aligned to the right of its consumer's: each band made as a box of the
-    /// array (`info`, in the function's own axes), never the block.
-    Boxes {
-        f: crate::expr::SourceFn,
-        info: crate::BlockInfo,
-        perm: Option<Vec<usize>>,
-    },
-    /// An elementwise node of the chain: `f` over its inputs' bands.
-    Elementwise {
-        f: crate::expr::BlockFn,
-        info: crate::BlockInfo,
-        inputs: Vec<Band>,
-    },
-}
-
-/// A band of one input: cut from a made block, the block whole (an input broadcast along
-/// the band's axis), or made by an elementwise node.
-enum BandValue<'a> {
-    Borrowed(&'a DynArray),
-    Owned(DynArray),
-}
-
-impl BandValue<'_> {
-    fn get(&self) -> &DynArray {
-        match self {
-            BandValue::Borrowed(b) => b,
-            BandValue::Owned(b) => b,
-        }
-    }
-}
-
-impl Band {
-    /// Whether the blocks of `array` are made band by band along `axis`, of length `n` in
-    /// the blocks' consumer: an elementwise node or a source (see [`Band::source`]) of
-    /// known sizes, not complex, as long as its consumer along `axis` (no broadcasting
-    /// along it).
-    fn banded(array: &Array, n: usize, axis: usize) -> bool {
-        (matches!(
-            array.node.expr,
-            Expr::Blockwise {
-                elementwise: true,
-                ..
-            }
-        ) || Band::source(array))
-            && !array.has_unknown_chunks()
-            && !array.dtype().is_complex()
-            && array.shape().get(axis) == Some(&n)
-    }
-
-    /// Whether every block of `array` is made from its position alone, as any box: a
-    /// constant, a box function of known sizes, or blocks of those passed through whole (a
-    /// concatenation of files).
-    fn source(array: &Array) -> bool {
-        let direct = |a: &Array| match a.node.expr {
-            Expr::Full { .. } => true,
-            Expr::Boxes(_) => !a.has_unknown_chunks(),
-            _ => false,
-        };
-        match &array.node.expr {
-            Expr::Gather(plan) => plan.all_whole() && plan.inputs.iter().all(direct),
-            _ => direct(array),
-        }
-    }
-
-    /// Whether the band plans of `array`'s blocks read no task's block (see
-    /// [`Band::plan`]): `array` is banded and everything below its elementwise chain is a
-    /// source or a transposed one. Such blocks cost nothing to hold back, so a reduction
-    /// reduces several of them in one task ([`ReducePlan::fused`]).
-    fn reads_nothing(array: &Array) -> bool {
-        let Some(&n) = array.shape().first() else {
-            return false;
-        };
-        if !Band::banded(array, n, 0) {
-            return false;
-        }
-        match &array.node.expr {
-            Expr::Blockwise { inputs, .. } => inputs.iter().all(|input| {
-                let transposed = match &input.node.expr {
-                    Expr::Transpose { input, .. } => Band::source(input),
-                    _ => false,
-                };
-                transposed
-                    || Band::source(input)
-                    || (input.shape() == array.shape() && Band::reads_nothing(input))
-            }),
-            _ => true,
-        }
-    }
-
-    /// The band plan of block `index` of `array` (banded: see [`Band::banded`]), the
-    /// blocks it reads appended to `deps`.
-    fn plan(
-        lowering: &mut Lowering<'_>,
-        array: &Array,
-        index: &[usize],
-        axis: usize,
-        deps: &mut Vec<TaskId>,
-    ) -> Result<Band> {
-        let (inputs, f) = match &array.node.expr {
-            Expr::Blockwise { inputs, f, .. } => (inputs, f),
-            _ => return Ok(Band::constant(array, index).expect("banded: a source")),
-        };
-        let n = array.shape()[axis];
-        let mut bands = Vec::with_capacity(inputs.len());
-        for input in inputs {
-            let idx = crate::lower::broadcast_index(array, input, index);
-            // A box input that broadcasts along the band's axis would be made whole for
-            // every band: it is made once, by its own task, instead.
-            let spans = axis
-                .checked_sub(array.ndim() - input.ndim())
-                .is_some_and(|ax| input.shape()[ax] == n);
-            let band = if input.ndim() == array.ndim() && Band::banded(input, n, axis) {
-                Band::plan(lowering, input, &idx, axis, deps)?
-            } else if let Some(constant) =
-                Band::constant(input, &idx).filter(|c| spans || !matches!(c, Band::Boxes { .. }))
-            {
-                constant
-            } else {
-                let (id, perm) = lowering.viewed_block(input, &idx)?;
-                deps.push(id);
-                Band::Block {
-                    dep: deps.len() - 1,
-                    perm,
-                    ndim: input.ndim(),
-                }
-            };
-            bands.push(band);
-        }
-        Ok(Band::Elementwise {
-            f: f.clone(),
-            info: crate::lower::block_info(array, index),
-            inputs: bands,
-        })
-    }
-
-    /// Block `index` of `array` if `array` is a source (see [`Band::source`]) or a
-    /// transposed one: made a band at a time, never whole.
-    fn constant(array: &Array, index: &[usize]) -> Option<Band> {
-        match &array.node.expr {
-            Expr::Full { value } => Some(Band::Full {
-                value: *value,
-                dtype: array.dtype(),
-                info: crate::lower::block_info(array, index),
-            }),
-            Expr::Boxes(f) if !array.has_unknown_chunks() => Some(Band::Boxes {
-                f: f.clone(),
-                info: crate::lower::block_info(array, index),
-                perm: None,
-            }),
-            Expr::Gather(plan) if Band::source(array) => {
-                let (source, block) = plan.whole_block(index)?;
-                Band::constant(&plan.inputs[source], &block)
-            }
-            Expr::Transpose { input, perm } if Band::source(input) => {
-                let stored = crate::block::transposed_index(perm, index);
-                match Band::constant(input, &stored)? {
-                    // A constant looks the same whichever way round.
-                    Band::Full { value, dtype, .. } => Some(Band::Full {
-                        value,
-                        dtype,
-                        info: crate::lower::block_info(array, index),
-                    }),
-                    Band::Boxes {
-                        f,
-                        info,
-                        perm: None,
-                        ..
-                    } => Some(Band::Boxes {
-                        f,
-                        info,
-                        perm: Some(perm.clone()),
-                    }),
-                    _ => None,
-                }
-            }
-            _ => None,
-        }
-    }
-
-    /// The band of a box function's block along its consumer's `axis` (its own axis for
-    /// it, through `perm`, unless it has none or broadcasts along it).
-    fn boxes_band(
-        f: &crate::expr::SourceFn,
-        info: &crate::BlockInfo,
-        perm: Option<&[usize]>,
-        ax: Option<usize>,
-        (lo, hi, n): (usize, usize, usize),
-    ) -> std::result::Result<DynArray, floe_graph::TaskError> {
-        let stored = ax.map(|ax| perm.map_or(ax, |p| p[ax]));
-        match stored {
-            Some(s) if info.shape[s] == n => f(&info.band(s, lo, hi)),
-            _ => f(info),
-        }
-    }
-
-    /// Rows `lo..hi` along `axis` (of length `n` in the block) of this node's block: an
-    /// elementwise node, or a source at the top (never transposed there: see
-    /// [`Band::banded`]).
-    fn eval(
-        &self,
-        blocks: &[&DynArray],
-        axis: usize,
-        lo: usize,
-        hi: usize,
-        n: usize,
-    ) -> std::result::Result<DynArray, floe_graph::TaskError> {
-        let (f, info, inputs) = match self {
-            Band::Elementwise { f, info, inputs } => (f, info, inputs),
-            Band::Full { value, dtype, info } => {
-                let mut shape = info.shape.clone();
-                shape[axis] = hi - lo;
-                return Ok(DynArray::full(*dtype, &shape, *value));
-            }
-            Band::Boxes { f, info, perm } => {
-                return Band::boxes_band(f, info, perm.as_deref(), Some(axis), (lo, hi, n));
-            }
-            Band::Block { .. } => {
-                return Err(floe_graph::TaskError::msg(
-                    "internal error: a band plan whose top is a block",
-                ));
-            }
-        };
-        let ndim = info.shape.len();
-        let values = inputs
-            .iter()
-            .map(|input| {
-                Ok(match input {
-                    Band::Block { dep, perm, ndim: k } => {
-                        let b = blocks[*dep];
-                        // The input's own axis for the band's, unless it has none or
-                        // broadcasts along it: then it is used whole.
-                        let cut = axis.checked_sub(ndim - k).and_then(|ax| {
-                            let stored = perm.as_ref().map_or(ax, |p| p[ax]);
-                            (b.shape()[stored] == n).then_some(stored)
-                        });
-                        match cut {
-                            Some(stored) => BandValue::Owned(b.slice_axis(stored, lo, hi)),
-                            None => BandValue::Borrowed(b),
-                        }
-                    }
-                    Band::Elementwise { .. } => {
-                        BandValue::Owned(input.eval(blocks, axis, lo, hi, n)?)
-                    }
-                    // A constant's band: as long as the consumer's along its own axis for
-                    // the band's, unless it broadcasts there.
-                    Band::Full { value, dtype, info } => {
-                        let mut shape = info.shape.clone();
-                        let k = shape.len();
-                        if let Some(ax) = axis.checked_sub(ndim - k)
-                            && shape[ax] == n
-                        {
-                            shape[ax] = hi - lo;
-                        }
-                        BandValue::Owned(DynArray::full(*dtype, &shape, *value))
-                    }
-                    Band::Boxes { f, info, perm } => {
-                        let ax = axis.checked_sub(ndim - info.shape.len());
-                        BandValue::Owned(Band::boxes_band(
-                            f,
-                            info,
-                            perm.as_deref(),
-                            ax,
-                            (lo, hi, n),
-                        )?)
-                    }
-                })
-            })
-            .collect::<std::result::Result<Vec<_>, floe_graph::TaskError>>()?;
-        let refs: Vec<BlockRef<'_>> = inputs
-            .iter()
-            .zip(&values)
-            .map(|(input, v)| {
-                let perm = match input {
-                    Band::Block { perm, .. } | Band::Boxes { perm, .. } => perm.as_deref(),
-                    Band::Elementwise { .. } | Band::Full { .. } => None,
-                };
-                BlockRef::permuted(v.get(), perm)
-            })
-            .collect();
-        f(&refs, &info.band(axis, lo, hi))
+        )?;
+        Ok(lowering.record(id, spec))
     }
 }
 
@@ -1260,6 +847,23 @@ fn reblocked_sources(array: &Array) -> Option<Array> {
         _ => inputs.into_iter().next()?,
     };
     (base.chunks() != array.chunks()).then_some(base)
+}
+
+/// The output block of a reduction's root partial `p`: finalized, the reduced axes
+/// dropped unless `keepdims`.
+pub(crate) fn finalize(
+    op: ReduceOp,
+    p: &Partial,
+    dtype: DType,
+    axes: &[usize],
+    keepdims: bool,
+) -> std::result::Result<DynArray, floe_graph::TaskError> {
+    let out = kernels::finalize(op, p, dtype, axes)?;
+    Ok(if keepdims {
+        out
+    } else {
+        kernels::drop_axes(out, axes)
+    })
 }
 
 /// A block index as a task key's numbers.

@@ -1,7 +1,10 @@
 //! Kernels as data: every elementwise operation's kernel survives JSON, and the kernel
 //! read back computes, from the input blocks, the very block the array computes.
 
-use floe_array::{Array, BinaryOp, BlockInfo, BlockRef, DType, DynArray, Kernel, Scalar, UnaryOp};
+use floe_array::{
+    Array, BinaryOp, BlockInfo, BlockRef, DType, DynArray, Kernel, Scalar, TaskSpec, UnaryOp,
+    random,
+};
 use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
 
@@ -220,6 +223,7 @@ fn bad_task_specs_are_errors() {
     let spec =
         |text: &str| floe_array::TaskSpec::from_json(&serde_json::from_str(text).unwrap()).unwrap();
     let block = DynArray::from(ArrayD::from_elem(IxDyn(&[2, 3]), 1.0));
+    let value = floe_graph::Value::new(block);
     let info = r#"{"index": [0, 0], "shape": [3, 2], "offset": [0, 0], "array_shape": [3, 2]}"#;
     for (text, message) in [
         (r#"{"task": "transpose", "perm": [0, 0]}"#.to_owned(), "not a permutation"),
@@ -234,7 +238,7 @@ fn bad_task_specs_are_errors() {
         ),
         (r#"{"task": "reshape", "info": {"index": [0], "shape": [7], "offset": [0], "array_shape": [7]}}"#.to_owned(), "reshape"),
     ] {
-        let e = spec(&text).run(&[&block]).unwrap_err();
+        let e = spec(&text).run(std::slice::from_ref(&value)).unwrap_err();
         assert!(e.to_string().contains(message), "{text}: {e}");
     }
     // A gather whose segment runs past its block, or a squeeze of a long axis.
@@ -256,7 +260,7 @@ fn bad_task_specs_are_errors() {
             "int8",
         ),
     ] {
-        let e = spec(text).run(&[&block]).unwrap_err();
+        let e = spec(text).run(std::slice::from_ref(&value)).unwrap_err();
         assert!(e.to_string().contains(message), "{text}: {e}");
     }
     let huge = spec(
@@ -267,7 +271,210 @@ fn bad_task_specs_are_errors() {
     let ok = spec(&format!(
         r#"{{"task": "elementwise", "kernel": {{"kernel": "astype", "dtype": "int8"}}, "info": {info}, "perms": [[1, 0]]}}"#
     ));
-    assert_eq!(ok.run(&[&block]).unwrap().shape(), &[3, 2]);
+    let out = ok.run(std::slice::from_ref(&value)).unwrap();
+    assert_eq!(out.downcast_ref::<DynArray>().unwrap().shape(), &[3, 2]);
+
+    // Reductions' tasks given what they do not describe.
+    let info23 = r#"{"index": [0, 0], "shape": [2, 3], "offset": [0, 0], "array_shape": [2, 3]}"#;
+    let partial = spec(&format!(
+        r#"{{"task": "partial", "op": {{"name": "mean"}}, "axes": [0], "info": {info23}}}"#
+    ))
+    .run(std::slice::from_ref(&value))
+    .unwrap();
+    let other = spec(&format!(
+        r#"{{"task": "partial", "op": {{"name": "mean"}}, "axes": [1], "info": {info23}}}"#
+    ))
+    .run(std::slice::from_ref(&value))
+    .unwrap();
+    for (text, inputs, message) in [
+        (
+            format!(r#"{{"task": "partial", "op": {{"name": "sum"}}, "axes": [2], "info": {info23}}}"#),
+            vec![value.clone()],
+            "not ascending axes",
+        ),
+        (
+            format!(r#"{{"task": "partial", "op": {{"name": "sum"}}, "axes": [0], "info": {info}}}"#),
+            vec![value.clone()],
+            "of shape [3, 2] given one of [2, 3]",
+        ),
+        (
+            r#"{"task": "combine", "op": {"name": "mean"}, "axes": [0]}"#.to_owned(),
+            vec![],
+            "no partial",
+        ),
+        (
+            r#"{"task": "combine", "op": {"name": "mean"}, "axes": [0]}"#.to_owned(),
+            vec![partial.clone(), other.clone()],
+            "partial results of shapes",
+        ),
+        (
+            r#"{"task": "combine", "op": {"name": "mean"}, "axes": [1]}"#.to_owned(),
+            vec![partial.clone()],
+            "not reduced along [1]",
+        ),
+        (
+            r#"{"task": "finalize", "op": {"name": "mean"}, "axes": [0], "keepdims": false, "dtype": "float64"}"#.to_owned(),
+            vec![value.clone()],
+            "reads partial results",
+        ),
+        (
+            r#"{"task": "finalize", "op": {"name": "mean"}, "axes": [0], "keepdims": false, "dtype": "float64"}"#.to_owned(),
+            vec![partial.clone(), partial.clone()],
+            "one partial result, given 2",
+        ),
+        (
+            format!(r#"{{"task": "source", "source": {{"source": "arange", "start": "0", "step": "1", "dtype": "int64"}}, "info": {info23}}}"#),
+            vec![],
+            "cannot make the box",
+        ),
+        (
+            r#"{"task": "source", "source": {"source": "uniform", "seed": 1, "low": "0", "high": "1"}, "info": {"index": [0], "shape": [4], "offset": [3], "array_shape": [5]}}"#.to_owned(),
+            vec![],
+            "cannot make the box",
+        ),
+    ] {
+        let e = spec(&text).run(&inputs).unwrap_err();
+        assert!(e.to_string().contains(message), "{text}: {e}");
+    }
+    // A mean finalized from a partial read back from bytes: the column means.
+    let back = TaskSpec::value_from_bytes(&TaskSpec::value_to_bytes(&partial).unwrap()).unwrap();
+    let mean = spec(
+        r#"{"task": "finalize", "op": {"name": "mean"}, "axes": [0], "keepdims": false, "dtype": "float64"}"#,
+    )
+    .run(&[back])
+    .unwrap();
+    assert_eq!(
+        mean.downcast_ref::<DynArray>().unwrap(),
+        &DynArray::from(ArrayD::from_elem(IxDyn(&[3]), 1.0))
+    );
+
+    // Banded partials whose plans would index out of their blocks.
+    let band = |bands: &str, rows: usize| {
+        format!(
+            r#"{{"task": "banded", "op": {{"name": "sum"}}, "axes": [0], "dtype": "float64", "axis": 0, "rows": {rows}, "along_kept": false, "infos": [{info23}], "bands": {bands}}}"#
+        )
+    };
+    let neg = r#"{"kernel": "unary", "op": "negative", "out": "float64"}"#;
+    for (text, inputs, message) in [
+        (
+            band(
+                r#"[{"band": "block", "dep": 0, "perm": null, "ndim": 2}]"#,
+                1,
+            ),
+            vec![value.clone()],
+            "block at the top",
+        ),
+        (band("[]", 1), vec![], "0 band plans for 1 blocks"),
+        (
+            band(
+                &format!(
+                    r#"[{{"band": "elementwise", "kernel": {neg}, "info": {info23}, "inputs": [{{"band": "block", "dep": 0, "perm": null, "ndim": 2}}]}}]"#
+                ),
+                0,
+            ),
+            vec![value.clone()],
+            "bands of 0 rows",
+        ),
+        (
+            band(
+                &format!(
+                    r#"[{{"band": "elementwise", "kernel": {neg}, "info": {info23}, "inputs": [{{"band": "block", "dep": 3, "perm": null, "ndim": 2}}]}}]"#
+                ),
+                1,
+            ),
+            vec![value.clone()],
+            "reads block 3, given 1",
+        ),
+        (
+            band(
+                &format!(
+                    r#"[{{"band": "elementwise", "kernel": {neg}, "info": {info23}, "inputs": [{{"band": "block", "dep": 0, "perm": null, "ndim": 3}}]}}]"#
+                ),
+                1,
+            ),
+            vec![value.clone()],
+            "reads block 0 as 3 axes; it has 2",
+        ),
+        (
+            band(
+                &format!(
+                    r#"[{{"band": "elementwise", "kernel": {neg}, "info": {info23}, "inputs": [{{"band": "block", "dep": 0, "perm": [0, 0], "ndim": 2}}]}}]"#
+                ),
+                1,
+            ),
+            vec![value.clone()],
+            "not a permutation",
+        ),
+        (
+            band(
+                &format!(
+                    r#"[{{"band": "elementwise", "kernel": {neg}, "info": {info}, "inputs": [{{"band": "block", "dep": 0, "perm": null, "ndim": 2}}]}}]"#
+                ),
+                1,
+            ),
+            vec![value.clone()],
+            "a plan of shape [3, 2] for a block of [2, 3]",
+        ),
+    ] {
+        let e = spec(&text).run(&inputs).unwrap_err();
+        assert!(e.to_string().contains(message), "{text}: {e}");
+    }
+    // The same plan, well formed, sums the block's columns a row at a time.
+    let ok = spec(&band(
+        &format!(
+            r#"[{{"band": "elementwise", "kernel": {neg}, "info": {info23}, "inputs": [{{"band": "block", "dep": 0, "perm": null, "ndim": 2}}]}}]"#
+        ),
+        1,
+    ));
+    let p = ok.run(std::slice::from_ref(&value)).unwrap();
+    let sums = spec(
+        r#"{"task": "finalize", "op": {"name": "sum"}, "axes": [0], "keepdims": false, "dtype": "float64"}"#,
+    )
+    .run(&[p])
+    .unwrap();
+    assert_eq!(
+        sums.downcast_ref::<DynArray>().unwrap(),
+        &DynArray::from(ArrayD::from_elem(IxDyn(&[3]), -2.0))
+    );
+
+    // A chain: each stage on the one before's value.
+    let chain = spec(&format!(
+        r#"{{"task": "chain", "stages": [{{"task": "partial", "op": {{"name": "sum"}}, "axes": [0], "info": {info23}}}, {{"task": "finalize", "op": {{"name": "sum"}}, "axes": [0], "keepdims": true, "dtype": "float64"}}]}}"#
+    ));
+    let sums = chain.run(std::slice::from_ref(&value)).unwrap();
+    assert_eq!(
+        sums.downcast_ref::<DynArray>().unwrap(),
+        &DynArray::from(ArrayD::from_elem(IxDyn(&[1, 3]), 2.0))
+    );
+    let text = chain.to_json().unwrap().to_string();
+    assert_eq!(
+        TaskSpec::from_json(&serde_json::from_str(&text).unwrap())
+            .unwrap()
+            .to_json()
+            .unwrap()
+            .to_string(),
+        text
+    );
+    let e = spec(r#"{"task": "chain", "stages": []}"#)
+        .run(&[])
+        .unwrap_err();
+    assert!(e.to_string().contains("a chain of no task"), "{e}");
+    let nested = r#"{"task": "chain", "stages": [{"task": "chain", "stages": []}]}"#;
+    let e = TaskSpec::from_json(&serde_json::from_str(nested).unwrap()).unwrap_err();
+    assert!(e.to_string().contains("a chain inside a chain"), "{e}");
+
+    // Bytes that are not a value, or whose shape needs more bytes than they hold.
+    assert!(TaskSpec::value_from_bytes(b"").is_err());
+    assert!(TaskSpec::value_from_bytes(b"Xabc").is_err());
+    let mut bytes = TaskSpec::value_to_bytes(&value).unwrap();
+    bytes[11..19].copy_from_slice(&u64::MAX.to_le_bytes());
+    let e = TaskSpec::value_from_bytes(&bytes).unwrap_err();
+    assert!(
+        e.to_string().contains("more bytes than there are") || e.to_string().contains("overflows"),
+        "{e}"
+    );
+    bytes.truncate(30);
+    assert!(TaskSpec::value_from_bytes(&bytes).is_err());
 }
 
 /// `values` as one block in memory.
@@ -300,15 +507,15 @@ fn held(values: &ArrayD<f64>, (r, c): (usize, usize)) -> Array {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
-    /// Graphs of blocks in memory, constants, elementwise kernels, transposes and
-    /// reshapes, lowered with specs recorded: every task has one, and running each task
-    /// from its JSON alone (a block in memory as data), in graph order, gives every block
-    /// the scheduler computes, to the bit.
+    /// Graphs of blocks in memory, constants, generators, elementwise kernels, transposes,
+    /// reshapes, gathers and reductions, lowered with specs recorded: every task has one,
+    /// and running each task from its JSON alone (a block in memory as data), its inputs
+    /// through bytes, in graph order, gives every block the scheduler computes, to the bit.
     #[test]
     fn graphs_run_from_their_specs_alone(
         n in 2_usize..9,
         c in 1_usize..5,
-        pick in 0_usize..10,
+        pick in 0_usize..18,
         seed in any::<u64>(),
     ) {
         let c = c.min(n);
@@ -331,11 +538,38 @@ proptest! {
             7 => x.slice(&floe_array::s![..;-2, 1..]).unwrap().slice(&floe_array::s![.., 0]).unwrap(),
             8 => x.rechunk([c + 1, (c + 2).min(n)]).unwrap(),
             9 => floe_array::concatenate(&[x.clone(), x.t().mul_scalar(2.0).unwrap()], 1).unwrap(),
-            _ => held(&block(&[n, n], DType::F64, seed), (c, n))
+            4 => held(&block(&[n, n], DType::F64, seed), (c, n))
                 .reshape(&[-1])
                 .unwrap()
                 .mul_scalar(-1.0)
                 .unwrap(),
+            // Reductions: banded over generators (fused first level), banded over made
+            // blocks, a partial of each block, moments, arg-reductions; generators and
+            // blocks cut from memory.
+            10 => {
+                let r = random::uniform(&[n, n], [c, c], seed, -1.0, 1.0).unwrap();
+                r.add(&r.t()).unwrap().mean(0).unwrap()
+            }
+            11 => x.sum(1).unwrap(),
+            12 => x.mul_scalar(2.0).unwrap().var(0, 1).unwrap(),
+            13 => floe_array::eye(n, n, 1, [c, c], DType::F32)
+                .unwrap()
+                .add(&floe_array::arange(0.0, n as f64, 1.0, c, DType::I32).unwrap())
+                .unwrap()
+                .sub(&floe_array::linspace(0.0, 1.0, n, true, c).unwrap())
+                .unwrap(),
+            14 => floe_array::from_ndarray(block(&[n, n], DType::F64, seed), [c, c])
+                .unwrap()
+                .max(0)
+                .unwrap(),
+            15 => random::normal(&[n, n], [c, c], seed, 1.0, 2.0).unwrap().argmin(1).unwrap(),
+            16 => floe_array::full_scalar(&[n, n], [c, c], floe_array::Scalar::Int(1 << 60), DType::I64)
+                .unwrap()
+                .sub(&floe_array::ones(&[n, n], [c, c], DType::I64).unwrap())
+                .unwrap()
+                .sum(floe_array::Axes::All)
+                .unwrap(),
+            _ => x.std(floe_array::Axes::All, 0).unwrap(),
         };
         let mut builder = floe_graph::GraphBuilder::default();
         let indices: Vec<Vec<usize>> = e.chunks().block_indices().collect();
@@ -355,22 +589,46 @@ proptest! {
         if let Some(name) = want.get(pick.wrapping_sub(1)) {
             prop_assert!(graph.ids().any(|id| graph.key(id).name() == *name), "no {} task", name);
         }
-        let mut values: Vec<DynArray> = Vec::with_capacity(graph.len());
+        if pick == 10 {
+            prop_assert!(specs.iter().flatten().any(|s| matches!(s, TaskSpec::Banded(_))), "no banded partial");
+        }
+        let mut values: Vec<floe_graph::Value> = Vec::with_capacity(graph.len());
         for (i, spec) in specs.iter().enumerate() {
             let id = floe_graph::TaskId::from_index(i);
             let spec = spec.as_ref().unwrap_or_else(|| panic!("task {} has no spec", graph.key(id)));
             // Through JSON, as a worker receives it; blocks in memory travel as data.
             let spec = match spec.to_json() {
-                Some(json) => floe_array::TaskSpec::from_json(&serde_json::from_str(&json.to_string()).unwrap()).unwrap(),
+                Some(json) => {
+                    let text = json.to_string();
+                    let back = TaskSpec::from_json(&serde_json::from_str(&text).unwrap()).unwrap();
+                    prop_assert_eq!(back.to_json().unwrap().to_string(), text);
+                    back
+                }
                 None => spec.clone(),
             };
-            let inputs: Vec<&DynArray> = graph.dependencies(id).iter().map(|d| &values[d.index()]).collect();
+            // Each input through bytes, as it travels between workers.
+            let inputs: Vec<floe_graph::Value> = graph
+                .dependencies(id)
+                .iter()
+                .map(|d| {
+                    let bytes = TaskSpec::value_to_bytes(&values[d.index()]).expect("a block or a partial");
+                    TaskSpec::value_from_bytes(&bytes).unwrap()
+                })
+                .collect();
             values.push(spec.run(&inputs).unwrap());
         }
         let run = floe_scheduler::Scheduler::builder().threads(2).build().unwrap().run(&graph, &outs).unwrap();
+        // The same dtype, shape and bits (through bytes: a block that went through bytes
+        // has the standard strides where the scheduler's may have others).
         for (out, value) in outs.iter().zip(&run.values) {
-            let want = value.downcast_ref::<DynArray>().unwrap();
-            prop_assert_eq!(format!("{:?}", values[out.index()]), format!("{want:?}"), "block of task {}", graph.key(*out));
+            prop_assert!(value.is::<DynArray>());
+            prop_assert!(
+                TaskSpec::value_to_bytes(&values[out.index()]) == TaskSpec::value_to_bytes(value),
+                "block of task {}: {:?} against {:?}",
+                graph.key(*out),
+                values[out.index()].downcast_ref::<DynArray>(),
+                value.downcast_ref::<DynArray>()
+            );
         }
     }
 }

@@ -7,14 +7,22 @@
 //! drift apart. Elementwise operations come first (binary, with a scalar, unary, `astype`,
 //! `where`); sources, reductions, selections and the other plans follow.
 
+mod reduce;
+mod source;
+
+pub use source::Source;
+
 use std::sync::Arc;
 
-use floe_graph::TaskError;
+use floe_graph::{TaskError, Value};
 use serde_json::{Value as Json, json};
 
 use crate::block::{BlockInfo, BlockRef};
 use crate::kernels::elementwise as kernels;
-use crate::{ArrayError, BinaryOp, DType, DynArray, Result, Scalar, UnaryOp};
+use crate::lower::{block_of, block_value};
+use crate::reduction::Partial;
+use crate::reduction::band::BandedSpec;
+use crate::{ArrayError, BinaryOp, DType, DynArray, ReduceOp, Result, Scalar, UnaryOp};
 
 /// An elementwise kernel as data: what an output block is computed from its input blocks
 /// (broadcast to the block's shape, in input order).
@@ -407,13 +415,16 @@ impl crate::Array {
     }
 }
 
-/// A task as data: what it computes from its dependencies' blocks (in order). The kinds
-/// so far: constants, blocks held in memory, elementwise kernels, transposes, reshapes and
-/// gathers (slices, rechunks, concatenations);
+/// A task as data: what it computes from its dependencies' values (in order). The kinds
+/// so far: constants, generators, blocks held in memory, elementwise kernels, transposes,
+/// reshapes, gathers (slices, rechunks, concatenations) and reductions (partials, banded
+/// partials, combines, finalizes);
 /// [`Lowering::recording_specs`](crate::Lowering::recording_specs) records one for each task
 /// of those kinds, except elementwise nodes built without a [`Kernel`] (`complex`, the
-/// parts of complex arrays, `expand_dims`, `broadcast_to`, `map_blocks`), and kernels and
-/// gathers over blocks of unknown sizes. Task ids are the lowering's graph's, before culling or fusion.
+/// parts of complex arrays, `expand_dims`, `broadcast_to`, `map_blocks`), sources of user
+/// functions, and kernels and gathers over blocks of unknown sizes. Task ids are the
+/// lowering's graph's, before culling or fusion; [`TaskSpec::Chain`] describes a fused
+/// chain.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum TaskSpec {
@@ -456,15 +467,148 @@ pub enum TaskSpec {
     /// Pieces of the dependencies' blocks put together: a slice (strided or not), a
     /// rechunk, a concatenation.
     Gather(crate::gather::GatherSpec),
+    /// A generator's block: the box `info` of `source`.
+    #[non_exhaustive]
+    Source {
+        /// The generator.
+        source: Source,
+        /// The block.
+        info: BlockInfo,
+    },
+    /// A reduction's partial result of one block (`info`): the block with its reduced
+    /// `axes` at length 1, with what combining needs (counts, moments, indices).
+    #[non_exhaustive]
+    Partial {
+        /// The reduction.
+        op: ReduceOp,
+        /// The reduced axes, ascending.
+        axes: Vec<usize>,
+        /// The block.
+        info: BlockInfo,
+    },
+    /// The dependencies' partials combined into one.
+    #[non_exhaustive]
+    Combine {
+        /// The reduction.
+        op: ReduceOp,
+        /// The reduced axes, ascending.
+        axes: Vec<usize>,
+    },
+    /// A reduction's output block from its last partial.
+    #[non_exhaustive]
+    Finalize {
+        /// The reduction.
+        op: ReduceOp,
+        /// The reduced axes, ascending.
+        axes: Vec<usize>,
+        /// Whether the reduced axes stay (at length 1).
+        keepdims: bool,
+        /// The output's dtype.
+        dtype: DType,
+    },
+    /// The partial of one or more blocks of an elementwise chain over constants,
+    /// generators and made blocks, computed a cache-sized band at a time: the chain's
+    /// blocks are never made whole.
+    Banded(Box<BandedSpec>),
+    /// Tasks run in turn, each on the one before's value (the first on the dependencies'):
+    /// a linear chain fused into one task, as floe's scheduler fuses them.
+    Chain(Vec<TaskSpec>),
 }
 
 impl TaskSpec {
-    /// The task's block from its dependencies' blocks.
+    /// The task's value from its dependencies' values: an array block, or a reduction's
+    /// partial result (which travels between processes as bytes: see
+    /// [`TaskSpec::value_to_bytes`]).
     ///
     /// # Errors
     ///
-    /// A [`TaskError`] for the wrong number of blocks or blocks of other shapes.
-    pub fn run(&self, inputs: &[&DynArray]) -> Result<DynArray, TaskError> {
+    /// A [`TaskError`] for the wrong number or kinds of values, or blocks and partials of
+    /// other shapes than the task describes.
+    pub fn run(&self, inputs: &[Value]) -> Result<Value, TaskError> {
+        let partials = || {
+            inputs
+                .iter()
+                .map(|v| {
+                    v.downcast_ref::<Partial>().ok_or_else(|| {
+                        TaskError::msg(format!("a {} task reads partial results", self.kind()))
+                    })
+                })
+                .collect::<Result<Vec<&Partial>, TaskError>>()
+        };
+        let blocks = || {
+            inputs
+                .iter()
+                .map(block_of)
+                .collect::<Result<Vec<&DynArray>, TaskError>>()
+        };
+        Ok(match self {
+            TaskSpec::Partial { op, axes, info } => {
+                let bs = blocks()?;
+                let [b] = bs.as_slice() else {
+                    return Err(TaskError::msg(format!(
+                        "a partial task reads one block, given {}",
+                        inputs.len()
+                    )));
+                };
+                check_axes(axes, b.shape().len())?;
+                if b.shape() != info.shape.as_slice() || info.offset.len() != info.shape.len() {
+                    return Err(TaskError::msg(format!(
+                        "a partial task of a block of shape {:?} given one of {:?}",
+                        info.shape,
+                        b.shape()
+                    )));
+                }
+                crate::spill::partial_value(crate::kernels::reduction::partial(*op, b, axes, info)?)
+            }
+            TaskSpec::Combine { op, axes } => {
+                let parts = partials()?;
+                check_partials(&parts, axes)?;
+                crate::spill::partial_value(crate::kernels::reduction::combine(*op, &parts, axes)?)
+            }
+            TaskSpec::Finalize {
+                op,
+                axes,
+                keepdims,
+                dtype,
+            } => {
+                let parts = partials()?;
+                if parts.len() != 1 {
+                    return Err(TaskError::msg(format!(
+                        "a finalize task reads one partial result, given {}",
+                        parts.len()
+                    )));
+                }
+                check_partials(&parts, axes)?;
+                block_value(crate::reduction::finalize(
+                    *op, parts[0], *dtype, axes, *keepdims,
+                )?)
+            }
+            TaskSpec::Block(b) if inputs.is_empty() => {
+                // Shared, never copied.
+                Value::from_arc(Arc::clone(b), b.nbytes()).spillable(&crate::spill::BLOCK_CODEC)
+            }
+            TaskSpec::Banded(spec) => {
+                let blocks = blocks()?;
+                spec.check_blocks(&blocks)?;
+                crate::spill::partial_value(spec.banded()?.run(&blocks)?)
+            }
+            TaskSpec::Chain(stages) => {
+                let Some((first, rest)) = stages.split_first() else {
+                    return Err(TaskError::msg("a chain of no task"));
+                };
+                let mut value = first.run(inputs)?;
+                for stage in rest {
+                    value = stage.run(std::slice::from_ref(&value))?;
+                }
+                value
+            }
+            _ => block_value(self.block(&blocks()?)?),
+        })
+    }
+
+    /// The block of a task of an array kind (not a reduction's partial) from its
+    /// dependencies' blocks.
+    fn block(&self, inputs: &[&DynArray]) -> Result<DynArray, TaskError> {
         let one = || match inputs {
             [b] => Ok(*b),
             _ => Err(TaskError::msg(format!(
@@ -524,6 +668,23 @@ impl TaskSpec {
             }
             TaskSpec::Reshape { info } => crate::kernels::reshape::reshape_block(one()?, info),
             TaskSpec::Gather(g) => g.run(inputs),
+            TaskSpec::Source { source, info } => {
+                if !inputs.is_empty() {
+                    return Err(TaskError::msg(format!(
+                        "a source task reads no block, given {}",
+                        inputs.len()
+                    )));
+                }
+                crate::lower::box_in_pieces(&|i: &BlockInfo| source.make(i), source.dtype(), info)
+            }
+            TaskSpec::Partial { .. }
+            | TaskSpec::Combine { .. }
+            | TaskSpec::Finalize { .. }
+            | TaskSpec::Banded(_)
+            | TaskSpec::Chain(_) => Err(TaskError::msg(format!(
+                "internal error: a {} task run as an array task",
+                self.kind()
+            ))),
         }
     }
 
@@ -535,7 +696,48 @@ impl TaskSpec {
             TaskSpec::Transpose { .. } => "transpose",
             TaskSpec::Reshape { .. } => "reshape",
             TaskSpec::Gather(_) => "gather",
+            TaskSpec::Source { .. } => "source",
+            TaskSpec::Partial { .. } => "partial",
+            TaskSpec::Combine { .. } => "combine",
+            TaskSpec::Finalize { .. } => "finalize",
+            TaskSpec::Banded(_) => "banded",
+            TaskSpec::Chain(_) => "chain",
         }
+    }
+
+    /// A task's value as bytes, for another process on a machine of the same byte order:
+    /// an array block, or a reduction's partial result (which has no array form); `None`
+    /// for other values.
+    pub fn value_to_bytes(value: &Value) -> Option<Vec<u8>> {
+        let (tag, codec) = if value.is::<DynArray>() {
+            (b'B', &crate::spill::BLOCK_CODEC)
+        } else if value.is::<Partial>() {
+            (b'P', &crate::spill::PARTIAL_CODEC)
+        } else {
+            return None;
+        };
+        let mut out = vec![tag];
+        (codec.write)(value, &mut out).ok()?;
+        Some(out)
+    }
+
+    /// The value [`TaskSpec::value_to_bytes`] wrote.
+    ///
+    /// # Errors
+    ///
+    /// A [`TaskError`] naming what is wrong with bytes it did not write.
+    pub fn value_from_bytes(bytes: &[u8]) -> Result<Value, TaskError> {
+        let read = match bytes.first() {
+            Some(b'B') => crate::spill::read_block_within,
+            Some(b'P') => crate::spill::read_partial_within,
+            _ => {
+                return Err(TaskError::msg(
+                    "not a task value: bytes start with neither a block's tag nor a partial's",
+                ));
+            }
+        };
+        read(&mut &bytes[1..], bytes.len())
+            .map_err(|e| TaskError::msg(format!("a task value's bytes: {e}")))
     }
 
     /// The spec as JSON; `None` for a block held in memory (which travels as data).
@@ -564,6 +766,29 @@ impl TaskSpec {
                 "pieces": g.pieces.iter().map(|(slot, segs)| json!([slot, segs.iter().map(|s| {
                     json!([s.source, s.block, s.lo, s.hi, s.step, s.dest, s.len])
                 }).collect::<Vec<_>>()])).collect::<Vec<_>>(),
+            }),
+            TaskSpec::Source { source, info } => {
+                json!({"task": "source", "source": source.to_json(), "info": info_json(info)})
+            }
+            TaskSpec::Partial { op, axes, info } => {
+                json!({"task": "partial", "op": reduce::op_json(*op), "axes": axes, "info": info_json(info)})
+            }
+            TaskSpec::Combine { op, axes } => {
+                json!({"task": "combine", "op": reduce::op_json(*op), "axes": axes})
+            }
+            TaskSpec::Finalize {
+                op,
+                axes,
+                keepdims,
+                dtype,
+            } => json!({
+                "task": "finalize", "op": reduce::op_json(*op), "axes": axes,
+                "keepdims": keepdims, "dtype": dtype.name(),
+            }),
+            TaskSpec::Banded(spec) => reduce::banded_json(spec),
+            TaskSpec::Chain(stages) => json!({
+                "task": "chain",
+                "stages": stages.iter().map(TaskSpec::to_json).collect::<Option<Vec<_>>>()?,
             }),
         })
     }
@@ -670,13 +895,84 @@ impl TaskSpec {
                         .collect::<Result<_>>()?,
                 })
             }
+            "source" => TaskSpec::Source {
+                source: Source::from_json(field("source")?)?,
+                info: info_from_json(field("info")?)?,
+            },
+            "partial" => TaskSpec::Partial {
+                op: reduce::op_from_json(field("op")?)?,
+                axes: usizes(field("axes")?)?,
+                info: info_from_json(field("info")?)?,
+            },
+            "combine" => TaskSpec::Combine {
+                op: reduce::op_from_json(field("op")?)?,
+                axes: usizes(field("axes")?)?,
+            },
+            "finalize" => TaskSpec::Finalize {
+                op: reduce::op_from_json(field("op")?)?,
+                axes: usizes(field("axes")?)?,
+                keepdims: field("keepdims")?
+                    .as_bool()
+                    .ok_or_else(|| bad_task(format!("`keepdims` is not a boolean in {v}")))?,
+                dtype: reduce::dtype_from_json(field("dtype")?)?,
+            },
+            "banded" => TaskSpec::Banded(Box::new(reduce::banded_from_json(v)?)),
+            "chain" => TaskSpec::Chain(
+                field("stages")?
+                    .as_array()
+                    .ok_or_else(|| bad_task(format!("`stages` is not a list in {v}")))?
+                    .iter()
+                    .map(|stage| match stage.get("task").and_then(Json::as_str) {
+                        // One level: a chain's stages are tasks of other kinds.
+                        Some("chain") => Err(bad_task("a chain inside a chain".into())),
+                        _ => TaskSpec::from_json(stage),
+                    })
+                    .collect::<Result<_>>()?,
+            ),
             other => return Err(bad_task(format!("no task kind `{other}`"))),
         })
     }
 }
 
+/// That `axes` are distinct axes of a block of `ndim`, ascending.
+fn check_axes(axes: &[usize], ndim: usize) -> Result<(), TaskError> {
+    if axes.windows(2).all(|w| w[0] < w[1]) && axes.iter().all(|&a| a < ndim) {
+        Ok(())
+    } else {
+        Err(TaskError::msg(format!(
+            "{axes:?} are not ascending axes of a block of {ndim}"
+        )))
+    }
+}
+
+/// That partial results can be combined over `axes`: at least one, all of one shape, of
+/// length 1 along `axes`.
+fn check_partials(parts: &[&Partial], axes: &[usize]) -> Result<(), TaskError> {
+    let Some(first) = parts.first() else {
+        return Err(TaskError::msg("no partial result to combine"));
+    };
+    let shape = first
+        .shape()
+        .ok_or_else(|| TaskError::msg("a partial result whose arrays differ in shape"))?;
+    check_axes(axes, shape.len())?;
+    if axes.iter().any(|&a| shape[a] != 1) {
+        return Err(TaskError::msg(format!(
+            "a partial result of shape {shape:?} is not reduced along {axes:?}"
+        )));
+    }
+    for p in &parts[1..] {
+        if p.shape().as_deref() != Some(shape.as_slice()) {
+            return Err(TaskError::msg(format!(
+                "partial results of shapes {shape:?} and {:?}",
+                p.shape()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// That `perm` lists each of `ndim` axes once.
-fn check_perm(perm: &[usize], ndim: usize) -> Result<(), TaskError> {
+pub(crate) fn check_perm(perm: &[usize], ndim: usize) -> Result<(), TaskError> {
     let mut seen = vec![false; ndim];
     let ok = perm.len() == ndim
         && perm

@@ -1,0 +1,165 @@
+"""floe graphs on dask: tasks written down as data, run by dask's schedulers and by a
+real ``distributed.LocalCluster`` of two worker processes, against floe's own results."""
+
+import os
+import pickle
+import signal
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import floe
+import floe.array as fa
+import floe.dask
+
+dask = pytest.importorskip("dask")
+distributed = pytest.importorskip("distributed")
+
+
+def expressions(x, y, a):
+    """Array expressions over random arrays ``x`` and ``y`` (square, same chunks) and
+    ``a`` (one made from a NumPy array): elementwise, transposes, reductions of every
+    kind, slices, rechunks, concatenations, reshapes, generators."""
+    return {
+        "x + x.T mean": (x + x.T).mean(axis=0),
+        "sum": x.sum(),
+        "var ddof": (x * 2 - y).var(axis=1, ddof=1),
+        "std all": y.std(),
+        "argmin": x.argmin(axis=1),
+        "nanmax": fa.where(x > 0.5, x, np.nan).max(axis=0),
+        "slice": x[::-2, 1:][:, 0],
+        "rechunk": (x - y.T).rechunk((7, 11)),
+        "concatenate": fa.concatenate([x, y * 3], axis=1).sum(axis=0),
+        "reshape": a.reshape(-1) ** 2,
+        "from numpy": a.T - a.mean(axis=0),
+        "generators": fa.eye(x.shape[0], chunks=x.chunksize[0]) + fa.arange(x.shape[0], chunks=5),
+        "any": (x > 0.99).any(axis=0),
+        "astype": (x * 100).astype("int32").sum(axis=1),
+    }
+
+
+def inputs(n=24, c=10, seed=0):
+    x = fa.random.random((n, n), chunks=c, seed=seed)
+    y = fa.random.normal(size=(n, n), chunks=c, seed=seed + 1)
+    a = fa.from_array(np.arange(n * n, dtype="float64").reshape(n, n) % 7, chunks=(c, n))
+    return x, y, a
+
+
+def check(got, want, what):
+    assert got.dtype == want.dtype, what
+    assert got.shape == want.shape, what
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=what)
+
+
+def test_every_kind_of_expression_runs_on_dask_sync():
+    for what, e in expressions(*inputs()).items():
+        check(floe.dask.to_dask(e).compute(scheduler="sync"), e.compute(), what)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(2, 30),
+    c=st.integers(1, 12),
+    seed=st.integers(0, 2**32 - 1),
+    pick=st.integers(0, 13),
+)
+def test_random_expressions_match_locally_and_on_dask(n, c, seed, pick):
+    exprs = list(expressions(*inputs(n, min(c, n), seed)).items())
+    what, e = exprs[pick]
+    check(floe.dask.to_dask(e).compute(scheduler="threads"), e.compute(), what)
+
+
+def test_the_graph_survives_pickle_and_shares_work():
+    x, y, _ = inputs()
+    m = x.mean(axis=0)
+    dsk, names = floe.dask.graph(m, x - m)
+    back = pickle.loads(pickle.dumps(dsk))
+    assert back.keys() == dsk.keys()
+    # The mean's tasks are there once for both outputs: one fused task per block of the
+    # mean (its column's bands reduced, then finalized), the generator's blocks once.
+    banded = [k for k, v in dsk.items() if isinstance(v, tuple) and '"banded"' in v[1]]
+    assert len(banded) == m.numblocks[0]
+    generated = [k for k in dsk if k[0].startswith("uniform-")]
+    assert len(generated) == x.numblocks[0] * x.numblocks[1]
+    got = dask.get(back, [(names[0], 0), (names[1], 1, 2)])
+    np.testing.assert_allclose(got[0], m.compute()[:10])
+    np.testing.assert_allclose(got[1], (x - m).compute()[10:20, 20:])
+
+
+def test_same_array_twice_and_zero_dimensional_results():
+    x, _, _ = inputs()
+    s = x.sum()
+    a, b, c = floe.compute(s, s, x[0, 0], scheduler="sync")
+    assert a == b == pytest.approx(float(s.compute()))
+    assert c == pytest.approx(float(x[0, 0].compute()))
+
+
+def test_operations_without_a_description_are_refused_by_name():
+    x, _, _ = inputs()
+    with pytest.raises(NotImplementedError, match="map_blocks|from_fn|no description"):
+        floe.dask.to_dask(x.map_blocks(lambda b: b + 1))
+    d = floe.delayed(sum)([1, 2])
+    with pytest.raises(NotImplementedError, match="delayed"):
+        floe.compute(d, scheduler="sync")
+
+
+def test_run_refuses_bad_specs_with_value_errors():
+    with pytest.raises(ValueError, match="JSON"):
+        floe.dask.run("not json")
+    with pytest.raises(ValueError, match="no task kind"):
+        floe.dask.run('{"task": "frobnicate"}')
+    with pytest.raises(ValueError, match="partial"):
+        floe.dask.run(
+            '{"task": "finalize", "op": {"name": "mean"}, "axes": [0], "keepdims": false, "dtype": "float64"}',
+            np.ones(3),
+        )
+    with pytest.raises(ValueError, match="task value"):
+        floe.dask.run('{"task": "combine", "op": {"name": "sum"}, "axes": [0]}', b"garbage")
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_arrays_on_a_local_cluster(client):
+    x, y, a = inputs(40, 12, 7)
+    exprs = expressions(x, y, a)
+    got = floe.compute(*exprs.values(), scheduler=client)
+    for (what, e), g in zip(exprs.items(), got):
+        check(g, e.compute(), what)
+    # Work ran on both workers, in floe's kernels.
+    assert len(client.scheduler_info()["workers"]) == 2
+
+
+def test_a_killed_worker_still_gives_the_right_result(client):
+    # About 2 GB generated and reduced in 256 tasks: seconds of work on two workers.
+    x = fa.random.random((16000, 16000), chunks=1000, seed=3)
+    y = ((x + x.T) ** 2).mean(axis=0)
+    want = y.compute()
+    pids = client.run(os.getpid)
+    future = client.compute(floe.dask.to_dask(y))
+    # Kill a worker process once tasks are running (its nanny starts another; dask runs
+    # the lost tasks again).
+    deadline = time.monotonic() + 30
+    while not any(client.processing().values()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)
+    if future.done():
+        pytest.skip("the computation finished before a worker could be killed")
+    os.kill(next(iter(pids.values())), signal.SIGKILL)
+    got = future.result(timeout=300)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
