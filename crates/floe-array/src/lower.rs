@@ -85,8 +85,9 @@ impl<'b> Lowering<'b> {
         }
     }
 
-    /// Task `id` as data, if specs are recorded and its kind has one (so far constants,
-    /// blocks in memory, elementwise kernels, transposes, reshapes and gathers).
+    /// Task `id` as data, if specs are recorded and its kind has one (see
+    /// [`TaskSpec`](crate::TaskSpec): constants, generators, blocks in memory, elementwise
+    /// kernels, transposes, reshapes, gathers and reductions so far).
     pub fn spec(&self, id: TaskId) -> Option<&crate::TaskSpec> {
         self.specs.as_ref()?.get(&id)
     }
