@@ -138,11 +138,12 @@ def client():
 def test_arrays_on_a_local_cluster(client):
     x, y, a = inputs(40, 12, 7)
     exprs = expressions(x, y, a)
-    got = floe.compute(*exprs.values(), scheduler=client)
+    with distributed.get_task_stream(client) as stream:
+        got = floe.compute(*exprs.values(), scheduler=client)
     for (what, e), g in zip(exprs.items(), got):
         check(g, e.compute(), what)
-    # Work ran on both workers, in floe's kernels.
-    assert len(client.scheduler_info()["workers"]) == 2
+    # The tasks ran on both worker processes, each a call of floe's kernels.
+    assert {t["worker"] for t in stream.data} == set(client.scheduler_info()["workers"])
 
 
 def test_a_killed_worker_still_gives_the_right_result(client):
@@ -152,14 +153,16 @@ def test_a_killed_worker_still_gives_the_right_result(client):
     want = y.compute()
     pids = client.run(os.getpid)
     future = client.compute(floe.dask.to_dask(y))
-    # Kill a worker process once tasks are running (its nanny starts another; dask runs
-    # the lost tasks again).
+    # Kill a worker process while it runs tasks (its nanny starts another; dask runs the
+    # lost tasks again).
     deadline = time.monotonic() + 30
-    while not any(client.processing().values()) and time.monotonic() < deadline:
+    busy = []
+    while not busy and time.monotonic() < deadline:
+        busy = [w for w, keys in client.processing().items() if keys and w in pids]
         time.sleep(0.01)
-    time.sleep(0.3)
+    time.sleep(0.2)
     if future.done():
         pytest.skip("the computation finished before a worker could be killed")
-    os.kill(next(iter(pids.values())), signal.SIGKILL)
+    os.kill(pids[busy[0]], signal.SIGKILL)
     got = future.result(timeout=300)
     np.testing.assert_allclose(got, want, rtol=1e-12)

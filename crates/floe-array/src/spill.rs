@@ -227,6 +227,15 @@ fn read_array(r: &mut dyn Read, limit: usize) -> io::Result<DynArray> {
     if len.checked_mul(dtype.itemsize()).is_none_or(|n| n > limit) {
         return Err(invalid("the shape needs more bytes than there are"));
     }
+    // Zero-length axes aside, the shape must be countable (as ndarray counts it).
+    if shape
+        .iter()
+        .filter(|&&n| n > 0)
+        .try_fold(dtype.itemsize(), |acc, &n| acc.checked_mul(n))
+        .is_none_or(|n| n > isize::MAX as usize)
+    {
+        return Err(invalid("shape overflows"));
+    }
     let block = match dtype {
         DType::Bool => {
             let mut bytes = vec![0_u8; len];

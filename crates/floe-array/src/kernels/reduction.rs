@@ -720,10 +720,13 @@ fn combine_arg<T: Ops>(
             // Ties go to the first position: over several axes, blocks combined in block
             // order are not in flat order (a later block's first row comes before an
             // earlier block's second).
-            let tie = || !better(max, v2, *v) && !better(max, *v, v2) && i2 + shift < *i;
+            // (Wrapping: indices read from another process's bytes cannot overflow into a
+            // panic; floe's own are far below the limit.)
+            let tie =
+                || !better(max, v2, *v) && !better(max, *v, v2) && i2.wrapping_add(shift) < *i;
             if i2 >= 0 && (*i < 0 || better(max, v2, *v) || tie()) {
                 *v = v2;
-                *i = i2 + shift;
+                *i = i2.wrapping_add(shift);
             }
         });
     Ok(())
@@ -936,7 +939,7 @@ pub(crate) fn combine(
                 // A later part's relative positions start after the ones before it.
                 let shift = span.unwrap_or(0);
                 with_dtype!(value.dtype(), T => combine_arg::<T>(max, &mut value, &mut index, vb, ib, shift))?;
-                span = span.zip(*sb).map(|(a, b)| a + b);
+                span = span.zip(*sb).map(|(a, b)| a.wrapping_add(b));
             }
             Ok(Partial::Arg { value, index, span })
         }

@@ -630,18 +630,35 @@ impl Banded {
 
 impl BandSpec {
     /// The plan, its functions made from their descriptions; an error where the plan
-    /// would index out of its blocks (see [`BandedSpec::banded`]). `consumer` is the number
-    /// of axes of the node that reads this band.
-    fn band(&self, consumer: usize, top: bool) -> std::result::Result<Band, TaskError> {
+    /// would index out of its blocks or make more than its consumer (see
+    /// [`BandedSpec::banded`]). `consumer` is the shape of the node that reads this band.
+    fn band(&self, consumer: &[usize], top: bool) -> std::result::Result<Band, TaskError> {
         let bad = |what: String| TaskError::msg(format!("a banded reduction's plan: {what}"));
         let ndim = |info: &crate::BlockInfo| info.shape.len();
         let aligned = |k: usize| {
-            if k > consumer {
+            if k > consumer.len() {
                 Err(bad(format!(
-                    "an input of {k} axes under a node of {consumer}"
+                    "an input of {k} axes under a node of {}",
+                    consumer.len()
                 )))
             } else {
                 Ok(())
+            }
+        };
+        // A node's shape as its consumer sees it broadcasts to the consumer's: no node is
+        // larger than the block at the top.
+        let broadcasts = |seen: &[usize]| {
+            let skip = consumer.len() - seen.len();
+            if seen
+                .iter()
+                .zip(&consumer[skip..])
+                .all(|(&s, &c)| s == c || s == 1)
+            {
+                Ok(())
+            } else {
+                Err(bad(format!(
+                    "a node of shape {seen:?} under one of {consumer:?}"
+                )))
             }
         };
         Ok(match self {
@@ -659,6 +676,7 @@ impl BandSpec {
             }
             BandSpec::Full { value, dtype, info } => {
                 aligned(ndim(info))?;
+                broadcasts(&info.shape)?;
                 Band::Full {
                     value: *value,
                     dtype: *dtype,
@@ -667,9 +685,15 @@ impl BandSpec {
             }
             BandSpec::Source { source, info, perm } => {
                 aligned(ndim(info))?;
-                if let Some(p) = perm {
-                    crate::spec::check_perm(p, ndim(info))?;
-                }
+                let seen: Vec<usize> = match perm {
+                    Some(p) => {
+                        crate::spec::check_perm(p, ndim(info))?;
+                        p.iter().map(|&a| info.shape[a]).collect()
+                    }
+                    None => info.shape.clone(),
+                };
+                broadcasts(&seen)?;
+                source.check(info)?;
                 Band::Boxes {
                     f: source.box_fn(),
                     source: Some(source.clone()),
@@ -683,12 +707,14 @@ impl BandSpec {
                 inputs,
             } => {
                 // Nested elementwise nodes have their consumer's axes (see `Band::plan`).
-                if ndim(info) != consumer {
+                if ndim(info) != consumer.len() {
                     return Err(bad(format!(
-                        "an elementwise node of {} axes under a node of {consumer}",
-                        ndim(info)
+                        "an elementwise node of {} axes under a node of {}",
+                        ndim(info),
+                        consumer.len()
                     )));
                 }
+                broadcasts(&info.shape)?;
                 let k = kernel.clone();
                 Band::Elementwise {
                     f: Arc::new(move |blocks: &[BlockRef<'_>], info: &crate::BlockInfo| {
@@ -698,7 +724,7 @@ impl BandSpec {
                     info: info.clone(),
                     inputs: inputs
                         .iter()
-                        .map(|b| b.band(consumer, false))
+                        .map(|b| b.band(&info.shape, false))
                         .collect::<std::result::Result<_, _>>()?,
                 }
             }
@@ -745,6 +771,20 @@ impl BandedSpec {
         if !self.axes.windows(2).all(|w| w[0] < w[1]) || self.axes.iter().any(|&a| a >= nd) {
             return bad(format!("axes {:?} of blocks of {nd} axes", self.axes));
         }
+        if self.along_kept == self.axes.contains(&self.axis) {
+            return bad(format!(
+                "bands along axis {} said {}to be a kept one, reducing {:?}",
+                self.axis,
+                if self.along_kept { "" } else { "not " },
+                self.axes
+            ));
+        }
+        // Bands of floe's own plans are about a megabyte each (`BAND_BYTES`): at most a
+        // million rows of a byte each, and a million of them would be a block of a terabyte.
+        let n = first.shape[self.axis];
+        if self.rows > 1 << 20 || n.div_ceil(self.rows) > 1 << 20 {
+            return bad(format!("bands of {} rows along an axis of {n}", self.rows));
+        }
         let kept = |i: &crate::BlockInfo| -> Vec<usize> {
             (0..nd)
                 .filter(|a| !self.axes.contains(a))
@@ -782,7 +822,7 @@ impl BandedSpec {
                         info.shape
                     ));
                 }
-                b.band(nd, true)
+                b.band(&info.shape, true)
             })
             .collect::<std::result::Result<Vec<_>, _>>()?;
         Ok(Banded::new(

@@ -623,10 +623,13 @@ impl TaskSpec {
                 dtype,
                 shape,
             } => {
-                let elements = shape.iter().try_fold(1_usize, |n, &len| n.checked_mul(len));
+                let elements = shape
+                    .iter()
+                    .filter(|&&len| len > 0)
+                    .try_fold(1_usize, |n, &len| n.checked_mul(len));
                 if elements
                     .and_then(|n| n.checked_mul(dtype.itemsize()))
-                    .is_none_or(|bytes| bytes > isize::MAX as usize)
+                    .is_none_or(|bytes| bytes > MAX_SPEC_BLOCK_BYTES)
                 {
                     return Err(TaskError::msg(format!(
                         "a constant block of shape {shape:?} is too large"
@@ -675,6 +678,8 @@ impl TaskSpec {
                         inputs.len()
                     )));
                 }
+                // Checked before it is cut into pieces.
+                source.check(info)?;
                 crate::lower::box_in_pieces(&|i: &BlockInfo| source.make(i), source.dtype(), info)
             }
             TaskSpec::Partial { .. }
@@ -736,8 +741,16 @@ impl TaskSpec {
                 ));
             }
         };
-        read(&mut &bytes[1..], bytes.len())
-            .map_err(|e| TaskError::msg(format!("a task value's bytes: {e}")))
+        let mut rest = &bytes[1..];
+        let value = read(&mut rest, bytes.len())
+            .map_err(|e| TaskError::msg(format!("a task value's bytes: {e}")))?;
+        if !rest.is_empty() {
+            return Err(TaskError::msg(format!(
+                "a task value's bytes: {} bytes after the value",
+                rest.len()
+            )));
+        }
+        Ok(value)
     }
 
     /// The spec as JSON; `None` for a block held in memory (which travels as data).
@@ -1001,16 +1014,68 @@ fn info_json(info: &BlockInfo) -> Json {
     json!({"index": info.index, "shape": info.shape, "offset": info.offset, "array_shape": info.array_shape})
 }
 
+/// The largest block a task spec may describe: a block of floe's own graphs is a few
+/// hundred megabytes at most; a spec read from elsewhere cannot make a task allocate more
+/// than this (an allocation the machine cannot make ends the process, not the task).
+pub const MAX_SPEC_BLOCK_BYTES: usize = 64 << 30;
+
 fn info_from_json(v: &Json) -> Result<BlockInfo> {
     let get = |name: &'static str| {
         v.get(name)
             .ok_or_else(|| bad(format!("no field `{name}` in block {v}")))
             .and_then(usizes)
     };
-    Ok(BlockInfo {
+    let info = BlockInfo {
         index: get("index")?,
         shape: get("shape")?,
         offset: get("offset")?,
         array_shape: get("array_shape")?,
-    })
+    };
+    check_info(&info).map_err(|e| bad_task(e.to_string()))?;
+    Ok(info)
+}
+
+/// That a block lies in its array (as many offsets, index numbers and array sizes as axes,
+/// `offset + shape <= array_shape`), that the array's elements can be counted, and that
+/// the block is at most [`MAX_SPEC_BLOCK_BYTES`] of 16-byte elements.
+pub(crate) fn check_info(info: &BlockInfo) -> Result<(), TaskError> {
+    let ndim = info.shape.len();
+    let inside = info.offset.len() == ndim
+        && info.index.len() == ndim
+        && info.array_shape.len() == ndim
+        && (0..ndim).all(|a| {
+            info.offset[a]
+                .checked_add(info.shape[a])
+                .is_some_and(|end| end <= info.array_shape[a])
+        });
+    if !inside {
+        return Err(TaskError::msg(format!(
+            "a block at {:?} of shape {:?} does not lie in an array of shape {:?}",
+            info.offset, info.shape, info.array_shape
+        )));
+    }
+    // Counted as ndarray counts (zero-length axes aside), so that no size overflows.
+    let count = |shape: &[usize]| {
+        shape
+            .iter()
+            .filter(|&&n| n > 0)
+            .try_fold(1_usize, |acc, &n| acc.checked_mul(n))
+            .filter(|&n| n <= isize::MAX as usize)
+    };
+    if count(&info.array_shape).is_none() {
+        return Err(TaskError::msg(format!(
+            "an array of shape {:?} is too large",
+            info.array_shape
+        )));
+    }
+    if count(&info.shape)
+        .and_then(|n| n.checked_mul(16))
+        .is_none_or(|bytes| bytes > MAX_SPEC_BLOCK_BYTES)
+    {
+        return Err(TaskError::msg(format!(
+            "a block of shape {:?} is larger than a task spec may describe",
+            info.shape
+        )));
+    }
+    Ok(())
 }

@@ -107,13 +107,13 @@ impl Source {
         }
     }
 
-    /// The box `info` names (its offset and shape in an array of `info.array_shape`).
+    /// That the generator can make box `info`: a box inside its array, of the number of
+    /// axes the generator makes, whose elements (and the array's) can be counted.
     ///
     /// # Errors
     ///
-    /// A [`TaskError`] if the box does not lie in the array or has another number of
-    /// axes than the generator makes (`arange` and `linspace` one, `eye` two).
-    pub fn make(&self, info: &BlockInfo) -> Result<DynArray, TaskError> {
+    /// A [`TaskError`] saying what does not fit.
+    pub fn check(&self, info: &BlockInfo) -> Result<(), TaskError> {
         let ndim = info.array_shape.len();
         let fits = info.shape.len() == ndim
             && info.offset.len() == ndim
@@ -136,17 +136,31 @@ impl Source {
                 info.array_shape
             )));
         }
-        let elements = info
-            .shape
-            .iter()
-            .try_fold(1_usize, |n, &len| n.checked_mul(len))
-            .and_then(|n| n.checked_mul(self.dtype().itemsize()));
-        if elements.is_none_or(|bytes| bytes > isize::MAX as usize) {
+        // Counted as ndarray counts (zero-length axes aside), so that no size overflows.
+        let count = |shape: &[usize], itemsize: usize| {
+            shape
+                .iter()
+                .filter(|&&n| n > 0)
+                .try_fold(itemsize, |acc, &n| acc.checked_mul(n))
+                .is_some_and(|n| n <= isize::MAX as usize)
+        };
+        if !count(&info.shape, self.dtype().itemsize()) || !count(&info.array_shape, 1) {
             return Err(TaskError::msg(format!(
-                "a box of shape {:?} is too large",
-                info.shape
+                "a box of shape {:?} in an array of shape {:?} is too large",
+                info.shape, info.array_shape
             )));
         }
+        Ok(())
+    }
+
+    /// The box `info` names (its offset and shape in an array of `info.array_shape`).
+    ///
+    /// # Errors
+    ///
+    /// A [`TaskError`] if the box does not lie in the array or has another number of
+    /// axes than the generator makes (`arange` and `linspace` one, `eye` two).
+    pub fn make(&self, info: &BlockInfo) -> Result<DynArray, TaskError> {
+        self.check(info)?;
         match *self {
             Source::Uniform { seed, low, high } => {
                 crate::random::uniform_box(seed, low, high, info)

@@ -327,11 +327,6 @@ fn bad_task_specs_are_errors() {
             vec![],
             "cannot make the box",
         ),
-        (
-            r#"{"task": "source", "source": {"source": "uniform", "seed": 1, "low": "0", "high": "1"}, "info": {"index": [0], "shape": [4], "offset": [3], "array_shape": [5]}}"#.to_owned(),
-            vec![],
-            "cannot make the box",
-        ),
     ] {
         let e = spec(&text).run(&inputs).unwrap_err();
         assert!(e.to_string().contains(message), "{text}: {e}");
@@ -463,6 +458,59 @@ fn bad_task_specs_are_errors() {
     let e = TaskSpec::from_json(&serde_json::from_str(nested).unwrap()).unwrap_err();
     assert!(e.to_string().contains("a chain inside a chain"), "{e}");
 
+    // Blocks that do not lie in their array, or larger than a spec may describe; plans
+    // that disagree with themselves.
+    for (text, message) in [
+        (
+            r#"{"task": "reshape", "info": {"index": [0], "shape": [7], "offset": [], "array_shape": [7]}}"#.to_owned(),
+            "does not lie in",
+        ),
+        (
+            r#"{"task": "source", "source": {"source": "uniform", "seed": 1, "low": "0", "high": "1"}, "info": {"index": [0], "shape": [4], "offset": [3], "array_shape": [5]}}"#.to_owned(),
+            "does not lie in",
+        ),
+        (
+            r#"{"task": "partial", "op": {"name": "argmax"}, "axes": [0, 1], "info": {"index": [0, 0], "shape": [2, 3], "offset": [0, 0], "array_shape": [2, 3, 2]}}"#.to_owned(),
+            "does not lie in",
+        ),
+        (
+            r#"{"task": "source", "source": {"source": "uniform", "seed": 1, "low": "0", "high": "1"}, "info": {"index": [0, 0], "shape": [67108864, 67108864], "offset": [0, 0], "array_shape": [67108864, 67108864]}}"#.to_owned(),
+            "larger than a task spec may describe",
+        ),
+        (
+            r#"{"task": "full", "value": "0", "dtype": "float64", "shape": [0, 4294967296, 4294967296]}"#.to_owned(),
+            "too large",
+        ),
+    ] {
+        let e = TaskSpec::from_json(&serde_json::from_str(&text).unwrap())
+            .and_then(|s| s.run(&[]).map_err(|e| floe_array::ArrayError::invalid("run", e.to_string())))
+            .unwrap_err();
+        assert!(e.to_string().contains(message), "{text}: {e}");
+    }
+    let plan = format!(
+        r#"[{{"band": "elementwise", "kernel": {neg}, "info": {info23}, "inputs": [{{"band": "block", "dep": 0, "perm": null, "ndim": 2}}]}}]"#
+    );
+    let big = r#"{"index": [0, 0], "shape": [20, 3], "offset": [0, 0], "array_shape": [20, 3]}"#;
+    for (text, message) in [
+        (
+            band(&plan, 1).replace(r#""axis": 0"#, r#""axis": 1"#),
+            "said not to be a kept one",
+        ),
+        (band(&plan, 1 << 40), "bands of 1099511627776 rows"),
+        (
+            band(
+                &format!(
+                    r#"[{{"band": "elementwise", "kernel": {neg}, "info": {info23}, "inputs": [{{"band": "full", "value": "1", "dtype": "float64", "info": {big}}}]}}]"#
+                ),
+                1,
+            ),
+            "a node of shape [20, 3] under one of [2, 3]",
+        ),
+    ] {
+        let e = spec(&text).run(std::slice::from_ref(&value)).unwrap_err();
+        assert!(e.to_string().contains(message), "{text}: {e}");
+    }
+
     // Bytes that are not a value, or whose shape needs more bytes than they hold.
     assert!(TaskSpec::value_from_bytes(b"").is_err());
     assert!(TaskSpec::value_from_bytes(b"Xabc").is_err());
@@ -475,6 +523,22 @@ fn bad_task_specs_are_errors() {
     );
     bytes.truncate(30);
     assert!(TaskSpec::value_from_bytes(&bytes).is_err());
+    let mut bytes = TaskSpec::value_to_bytes(&value).unwrap();
+    bytes.push(0);
+    let e = TaskSpec::value_from_bytes(&bytes).unwrap_err();
+    assert!(e.to_string().contains("1 bytes after the value"), "{e}");
+    // A zero-length axis beside two huge ones: no elements, but not a shape to make.
+    let mut bytes = TaskSpec::value_to_bytes(&value).unwrap();
+    bytes[10] = 3;
+    bytes.splice(
+        11..27,
+        [0_u64, 1 << 31, 1 << 31]
+            .iter()
+            .flat_map(|n| n.to_le_bytes()),
+    );
+    bytes.truncate(11 + 24);
+    let e = TaskSpec::value_from_bytes(&bytes).unwrap_err();
+    assert!(e.to_string().contains("overflows"), "{e}");
 }
 
 /// `values` as one block in memory.
