@@ -19,20 +19,17 @@ def compute(*values, scheduler=None):
     are returned as they are. Work shared between arrays (or between delayed values) runs
     once.
 
-    ``scheduler`` runs the arrays' tasks on dask instead of floe's own scheduler: a
+    ``scheduler`` runs the tasks on dask instead of floe's own scheduler: a
     ``distributed.Client`` (a cluster, with floe installed on every worker), or dask's
     ``"sync"``, ``"threads"`` or ``"processes"`` (see :mod:`floe.dask`)."""
     out = list(values)
     arrays = [i for i, v in enumerate(values) if isinstance(v, Array)]
     lazies = [i for i, v in enumerate(values) if isinstance(v, Delayed)]
     if scheduler is not None:
-        if lazies:
-            raise NotImplementedError(
-                "delayed values do not run on dask yet: compute them without `scheduler=`"
-            )
         from . import dask as _dask
 
-        for i, r in zip(arrays, _dask.compute(*[values[i] for i in arrays], scheduler=scheduler)):
+        picked = arrays + lazies
+        for i, r in zip(picked, _dask.compute(*[values[i] for i in picked], scheduler=scheduler)):
             out[i] = r
         return tuple(out)
     if arrays:

@@ -19,7 +19,8 @@ True
 
 On a cluster, pass the client: ``floe.compute(y, scheduler=client)``.
 
-Operations without a description as data yet (functions over blocks such as
+``floe.delayed`` values run there too: each call a task whose function travels pickled.
+Array operations without a description as data yet (functions over blocks such as
 ``map_blocks``, file readers, linear algebra, scans) raise ``NotImplementedError`` naming
 the operation; such graphs run with floe's own scheduler.
 """
@@ -28,7 +29,7 @@ import uuid
 
 from . import _floe
 
-__all__ = ["run", "to_dask", "graph", "compute"]
+__all__ = ["run", "to_dask", "graph", "delayed_graph", "compute"]
 
 
 def run(spec, *inputs):
@@ -87,18 +88,91 @@ def to_dask(x):
     return da.Array(hlg, name, chunks=x.chunks, dtype=np.dtype(x.dtype))
 
 
-def compute(*arrays, scheduler):
-    """Computes floe arrays together on a dask ``scheduler`` (a ``distributed.Client``,
-    ``"sync"``, ``"threads"``…), returning NumPy arrays; shared work runs once. This is
-    what ``floe.compute(*arrays, scheduler=...)`` does."""
+def _call(func, args, kwargs):
+    return func(*args, **(kwargs or {}))
+
+
+def delayed_graph(*values):
+    """The dask graph (a plain dict) computing floe ``Delayed`` values, and their keys:
+    each call a task ``func(*args, **kwargs)`` whose function and plain arguments travel
+    pickled (cloudpickle on a cluster), its ``Delayed`` arguments the keys of their tasks.
+
+    >>> import floe, floe.dask
+    >>> total = floe.delayed(sum)([floe.delayed(len)("ab"), 3])
+    >>> dsk, (key,) = floe.dask.delayed_graph(total)
+    >>> import dask
+    >>> dask.get(dsk, key)
+    5
+    """
+    from dask.core import quote
+
+    from .delayed import Delayed
+
+    dsk = {}
+
+    def key_of(d):
+        # Iterative: chains of delayed calls can be longer than Python's recursion limit.
+        stack = [d]
+        while stack:
+            node = stack[-1]
+            if node.key in dsk:
+                stack.pop()
+                continue
+            parts = node._dask_parts()
+            pending = []
+            if parts[0] == "same":
+                pending = [parts[1]]
+            elif parts[0] == "call":
+                _, _, args, kwargs = parts
+                pending = [a for a in list(args) + list((kwargs or {}).values()) if isinstance(a, Delayed)]
+            pending = [p for p in pending if p.key not in dsk]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            if parts[0] == "value":
+                dsk[node.key] = quote(parts[1])
+            elif parts[0] == "same":
+                dsk[node.key] = parts[1].key
+            else:
+                _, func, args, kwargs = parts
+                # Plain arguments as they are, even those dask would read as tasks.
+                sub = lambda a: a.key if isinstance(a, Delayed) else quote(a)  # noqa: E731
+                args = [sub(a) for a in args]
+                kwargs = {k: sub(v) for k, v in (kwargs or {}).items()}
+                dsk[node.key] = (_call, func, args, (dict, [[k, v] for k, v in kwargs.items()]))
+        return d.key
+
+    keys = [key_of(v) for v in values]
+    return dsk, keys
+
+
+def compute(*values, scheduler):
+    """Computes floe arrays and ``Delayed`` values together on a dask ``scheduler`` (a
+    ``distributed.Client``, ``"sync"``, ``"threads"``…), returning NumPy arrays and the
+    values' results; shared work runs once. This is what ``floe.compute(*values,
+    scheduler=...)`` does."""
     import dask
     import dask.array as da
     import numpy as np
     from dask.highlevelgraph import HighLevelGraph
 
-    dsk, names = graph(*arrays)
+    from .array import Array
+
+    arrays = [v for v in values if isinstance(v, Array)]
+    lazies = [v for v in values if not isinstance(v, Array)]
+    dsk, names = graph(*arrays) if arrays else ({}, [])
     collections = []
     for name, x in zip(names, arrays):
         hlg = HighLevelGraph.from_collections(name, dsk, dependencies=())
         collections.append(da.Array(hlg, name, chunks=x.chunks, dtype=np.dtype(x.dtype)))
-    return dask.compute(*collections, scheduler=scheduler)
+    if lazies:
+        from dask.delayed import Delayed as DaskDelayed
+
+        ddsk, keys = delayed_graph(*lazies)
+        collections += [DaskDelayed(k, ddsk) for k in keys]
+    out = iter(dask.compute(*collections, scheduler=scheduler))
+    computed_arrays = [next(out) for _ in arrays]
+    computed_lazies = list(out)
+    it_a, it_l = iter(computed_arrays), iter(computed_lazies)
+    return tuple(next(it_a) if isinstance(v, Array) else next(it_l) for v in values)

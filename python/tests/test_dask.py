@@ -101,9 +101,27 @@ def test_operations_without_a_description_are_refused_by_name():
     x, _, _ = inputs()
     with pytest.raises(NotImplementedError, match="map_blocks|from_fn|no description"):
         floe.dask.to_dask(x.map_blocks(lambda b: b + 1))
-    d = floe.delayed(sum)([1, 2])
-    with pytest.raises(NotImplementedError, match="delayed"):
-        floe.compute(d, scheduler="sync")
+
+
+
+def test_delayed_values_run_on_dask():
+    @floe.delayed
+    def inc(x, by=1):
+        return x + by
+
+    parts = [inc(i, by=2) for i in range(5)]
+    total = floe.delayed(sum)(parts)
+    pair = floe.delayed((len, 1))  # a plain tuple dask would otherwise read as a task
+    chain = floe.delayed(0)
+    for _ in range(3000):  # longer than Python's recursion limit
+        chain = inc(chain)
+    x, _, _ = inputs()
+    got = floe.compute(total, x.sum(), pair, chain, {"a": 1}, scheduler="sync")
+    assert got[0] == sum(i + 2 for i in range(5)) == total.compute()
+    assert got[1] == pytest.approx(float(x.sum().compute()))
+    assert got[2] == (len, 1)
+    assert got[3] == 3000
+    assert got[4] == {"a": 1}
 
 
 def test_run_refuses_bad_specs_with_value_errors():
@@ -144,6 +162,10 @@ def test_arrays_on_a_local_cluster(client):
         check(g, e.compute(), what)
     # The tasks ran on both worker processes, each a call of floe's kernels.
     assert {t["worker"] for t in stream.data} == set(client.scheduler_info()["workers"])
+    # Delayed calls travel to the workers pickled.
+    squares = [floe.delayed(np.square)(np.arange(3) + i) for i in range(4)]
+    (total,) = floe.compute(floe.delayed(sum)(squares), scheduler=client)
+    np.testing.assert_array_equal(total, sum(np.square(np.arange(3) + i) for i in range(4)))
 
 
 def test_a_killed_worker_still_gives_the_right_result(client):

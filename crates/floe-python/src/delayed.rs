@@ -19,6 +19,21 @@ pub(crate) type Obj = Arc<Py<PyAny>>;
 #[pyclass(name = "Delayed", module = "floe.delayed", frozen)]
 pub struct PyDelayed {
     pub(crate) inner: Delayed<Obj>,
+    /// The call as Python objects (function, arguments with `Delayed` values among them,
+    /// keyword arguments), or the value: what a dask graph of it is made of.
+    parts: Parts,
+}
+
+/// A delayed value's Python side.
+enum Parts {
+    Call {
+        func: Py<PyAny>,
+        args: Py<PyTuple>,
+        kwargs: Option<Py<PyDict>>,
+    },
+    Value(Py<PyAny>),
+    /// A value passed through `delayed(value)` of a `Delayed`: the same task.
+    Same(Py<PyDelayed>),
 }
 
 fn lift(obj: &Bound<'_, PyAny>) -> Delayed<Obj> {
@@ -60,6 +75,36 @@ impl PyDelayed {
         format!("Delayed('{}')", self.inner.key())
     }
 
+    /// What a dask graph of this value is made of: `("call", func, args, kwargs)`,
+    /// `("value", obj)` or `("same", delayed)` (see `floe.dask`).
+    fn _dask_parts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        match &self.parts {
+            Parts::Call { func, args, kwargs } => PyTuple::new(
+                py,
+                [
+                    "call".into_pyobject(py)?.into_any(),
+                    func.bind(py).clone(),
+                    args.bind(py).clone().into_any(),
+                    match kwargs {
+                        Some(k) => k.bind(py).clone().into_any(),
+                        None => py.None().into_bound(py),
+                    },
+                ],
+            ),
+            Parts::Value(v) => PyTuple::new(
+                py,
+                ["value".into_pyobject(py)?.into_any(), v.bind(py).clone()],
+            ),
+            Parts::Same(d) => PyTuple::new(
+                py,
+                [
+                    "same".into_pyobject(py)?.into_any(),
+                    d.bind(py).clone().into_any(),
+                ],
+            ),
+        }
+    }
+
     fn __bool__(&self) -> PyResult<bool> {
         Err(PyTypeError::new_err(
             "the truth value of a Delayed is unknown until computed",
@@ -86,6 +131,11 @@ fn _delayed_call(
             items.push(lift(&v));
         }
     }
+    let parts = Parts::Call {
+        func: func.clone_ref(args.py()),
+        args: args.clone().unbind(),
+        kwargs: kwargs.map(|k| k.clone().unbind()),
+    };
     let func = Arc::new(func);
     type Failure = Box<dyn std::error::Error + Send + Sync>;
     let call = floe::try_delayed(move |xs: &Vec<Obj>| -> Result<Obj, Failure> {
@@ -104,13 +154,21 @@ fn _delayed_call(
     });
     Ok(PyDelayed {
         inner: call(Delayed::collect(items)).named(name),
+        parts,
     })
 }
 
 /// A plain object as a lazy value.
 #[pyfunction]
 fn _delayed_value(obj: &Bound<'_, PyAny>) -> PyDelayed {
-    PyDelayed { inner: lift(obj) }
+    let parts = match obj.cast::<PyDelayed>() {
+        Ok(d) => Parts::Same(d.clone().unbind()),
+        Err(_) => Parts::Value(obj.clone().unbind()),
+    };
+    PyDelayed {
+        inner: lift(obj),
+        parts,
+    }
 }
 
 /// Computes several delayed values together (shared tasks run once).
