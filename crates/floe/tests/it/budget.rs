@@ -158,9 +158,17 @@ fn the_plan_predicts_the_measured_peak() {
                 .unwrap()
                 .stats
                 .peak_bytes;
+            // One worker replays the planned order: within 25 %. Two workers take tasks
+            // as they finish, so what is held at once depends on timing: within 35 %
+            // (measured 25–29 % below the plan in a few runs out of ten on a loaded
+            // machine, never above it).
             let (p, m) = (plan.peak_bytes as f64, measured as f64);
+            let tolerance = match s.executor() {
+                Executor::Synchronous => 0.25,
+                _ => 0.35,
+            };
             assert!(
-                (p - m).abs() <= 0.25 * m,
+                (p - m).abs() <= tolerance * m,
                 "{blocks} blocks, {:?}: planned {p}, measured {m}",
                 s.executor()
             );
