@@ -79,11 +79,16 @@ def graph(*arrays):
 def to_dask(x):
     """``x`` as a ``dask.array.Array`` whose tasks run floe's kernels (see the module's
     documentation): the same chunks and dtype, computed by any dask scheduler."""
+    dsk, (name,) = graph(x)
+    return _dask_array(dsk, name, x)
+
+
+def _dask_array(dsk, name, x):
+    """The ``dask.array.Array`` of blocks ``(name, i, j…)`` of ``dsk``, shaped as ``x``."""
     import dask.array as da
     import numpy as np
     from dask.highlevelgraph import HighLevelGraph
 
-    dsk, (name,) = graph(x)
     hlg = HighLevelGraph.from_collections(name, dsk, dependencies=())
     return da.Array(hlg, name, chunks=x.chunks, dtype=np.dtype(x.dtype))
 
@@ -153,26 +158,19 @@ def compute(*values, scheduler):
     values' results; shared work runs once. This is what ``floe.compute(*values,
     scheduler=...)`` does."""
     import dask
-    import dask.array as da
-    import numpy as np
-    from dask.highlevelgraph import HighLevelGraph
+    from dask.delayed import Delayed as DaskDelayed
 
     from .array import Array
 
     arrays = [v for v in values if isinstance(v, Array)]
     lazies = [v for v in values if not isinstance(v, Array)]
     dsk, names = graph(*arrays) if arrays else ({}, [])
+    ddsk, keys = delayed_graph(*lazies) if lazies else ({}, [])
+    names, keys = iter(names), iter(keys)
     collections = []
-    for name, x in zip(names, arrays):
-        hlg = HighLevelGraph.from_collections(name, dsk, dependencies=())
-        collections.append(da.Array(hlg, name, chunks=x.chunks, dtype=np.dtype(x.dtype)))
-    if lazies:
-        from dask.delayed import Delayed as DaskDelayed
-
-        ddsk, keys = delayed_graph(*lazies)
-        collections += [DaskDelayed(k, ddsk) for k in keys]
-    out = iter(dask.compute(*collections, scheduler=scheduler))
-    computed_arrays = [next(out) for _ in arrays]
-    computed_lazies = list(out)
-    it_a, it_l = iter(computed_arrays), iter(computed_lazies)
-    return tuple(next(it_a) if isinstance(v, Array) else next(it_l) for v in values)
+    for v in values:
+        if isinstance(v, Array):
+            collections.append(_dask_array(dsk, next(names), v))
+        else:
+            collections.append(DaskDelayed(next(keys), ddsk))
+    return dask.compute(*collections, scheduler=scheduler)

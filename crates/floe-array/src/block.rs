@@ -22,6 +22,17 @@ pub struct BlockInfo {
     pub array_shape: Vec<usize>,
 }
 
+/// The bytes of an array of `shape` and `itemsize`, counted as ndarray counts (a
+/// zero-length axis aside, the other axes must be countable): `None` where that count
+/// overflows or passes `isize::MAX` (no such array can be made).
+pub(crate) fn shape_bytes(shape: &[usize], itemsize: usize) -> Option<usize> {
+    shape
+        .iter()
+        .filter(|&&n| n > 0)
+        .try_fold(itemsize, |acc, &n| acc.checked_mul(n))
+        .filter(|&n| n <= isize::MAX as usize)
+}
+
 impl BlockInfo {
     /// Rows `lo..hi` of this box along `axis`: a band of it.
     pub(crate) fn band(&self, axis: usize, lo: usize, hi: usize) -> BlockInfo {

@@ -228,12 +228,7 @@ fn read_array(r: &mut dyn Read, limit: usize) -> io::Result<DynArray> {
         return Err(invalid("the shape needs more bytes than there are"));
     }
     // Zero-length axes aside, the shape must be countable (as ndarray counts it).
-    if shape
-        .iter()
-        .filter(|&&n| n > 0)
-        .try_fold(dtype.itemsize(), |acc, &n| acc.checked_mul(n))
-        .is_none_or(|n| n > isize::MAX as usize)
-    {
+    if crate::block::shape_bytes(&shape, dtype.itemsize()).is_none() {
         return Err(invalid("shape overflows"));
     }
     let block = match dtype {

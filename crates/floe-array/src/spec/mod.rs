@@ -623,12 +623,7 @@ impl TaskSpec {
                 dtype,
                 shape,
             } => {
-                let elements = shape
-                    .iter()
-                    .filter(|&&len| len > 0)
-                    .try_fold(1_usize, |n, &len| n.checked_mul(len));
-                if elements
-                    .and_then(|n| n.checked_mul(dtype.itemsize()))
+                if crate::block::shape_bytes(shape, dtype.itemsize())
                     .is_none_or(|bytes| bytes > MAX_SPEC_BLOCK_BYTES)
                 {
                     return Err(TaskError::msg(format!(
@@ -820,17 +815,11 @@ impl TaskSpec {
             .as_str()
             .ok_or_else(|| bad_task(format!("`task` is not text in {v}")))?;
         Ok(match task {
-            "full" => {
-                let name = field("dtype")?
-                    .as_str()
-                    .ok_or_else(|| bad_task(format!("`dtype` is not text in {v}")))?;
-                TaskSpec::Full {
-                    value: float_from_json(field("value")?)?,
-                    dtype: DType::from_name(name)
-                        .ok_or_else(|| bad_task(format!("no dtype `{name}`")))?,
-                    shape: usizes(field("shape")?)?,
-                }
-            }
+            "full" => TaskSpec::Full {
+                value: float_from_json(field("value")?)?,
+                dtype: dtype_from_json(field("dtype")?)?,
+                shape: usizes(field("shape")?)?,
+            },
             "elementwise" => TaskSpec::Elementwise {
                 kernel: Kernel::from_json(field("kernel")?)?,
                 info: info_from_json(field("info")?)?,
@@ -854,9 +843,6 @@ impl TaskSpec {
                 info: info_from_json(field("info")?)?,
             },
             "gather" => {
-                let name = field("dtype")?
-                    .as_str()
-                    .ok_or_else(|| bad_task(format!("`dtype` is not text in {v}")))?;
                 let segment = |s: &Json| -> Result<crate::gather::Segment> {
                     let f = s
                         .as_array()
@@ -896,8 +882,7 @@ impl TaskSpec {
                     }
                 };
                 TaskSpec::Gather(crate::gather::GatherSpec {
-                    dtype: DType::from_name(name)
-                        .ok_or_else(|| bad_task(format!("no dtype `{name}`")))?,
+                    dtype: dtype_from_json(field("dtype")?)?,
                     out_shape: usizes(field("out_shape")?)?,
                     squeeze: usizes(field("squeeze")?)?,
                     pieces: field("pieces")?
@@ -927,7 +912,7 @@ impl TaskSpec {
                 keepdims: field("keepdims")?
                     .as_bool()
                     .ok_or_else(|| bad_task(format!("`keepdims` is not a boolean in {v}")))?,
-                dtype: reduce::dtype_from_json(field("dtype")?)?,
+                dtype: dtype_from_json(field("dtype")?)?,
             },
             "banded" => TaskSpec::Banded(Box::new(reduce::banded_from_json(v)?)),
             "chain" => TaskSpec::Chain(
@@ -1000,6 +985,13 @@ pub(crate) fn check_perm(perm: &[usize], ndim: usize) -> Result<(), TaskError> {
     }
 }
 
+fn dtype_from_json(v: &Json) -> Result<DType> {
+    let name = v
+        .as_str()
+        .ok_or_else(|| bad_task(format!("a dtype is text, not {v}")))?;
+    DType::from_name(name).ok_or_else(|| bad_task(format!("no dtype `{name}`")))
+}
+
 fn usizes(v: &Json) -> Result<Vec<usize>> {
     v.as_array()
         .and_then(|a| {
@@ -1054,24 +1046,13 @@ pub(crate) fn check_info(info: &BlockInfo) -> Result<(), TaskError> {
             info.offset, info.shape, info.array_shape
         )));
     }
-    // Counted as ndarray counts (zero-length axes aside), so that no size overflows.
-    let count = |shape: &[usize]| {
-        shape
-            .iter()
-            .filter(|&&n| n > 0)
-            .try_fold(1_usize, |acc, &n| acc.checked_mul(n))
-            .filter(|&n| n <= isize::MAX as usize)
-    };
-    if count(&info.array_shape).is_none() {
+    if crate::block::shape_bytes(&info.array_shape, 1).is_none() {
         return Err(TaskError::msg(format!(
             "an array of shape {:?} is too large",
             info.array_shape
         )));
     }
-    if count(&info.shape)
-        .and_then(|n| n.checked_mul(16))
-        .is_none_or(|bytes| bytes > MAX_SPEC_BLOCK_BYTES)
-    {
+    if crate::block::shape_bytes(&info.shape, 16).is_none_or(|bytes| bytes > MAX_SPEC_BLOCK_BYTES) {
         return Err(TaskError::msg(format!(
             "a block of shape {:?} is larger than a task spec may describe",
             info.shape

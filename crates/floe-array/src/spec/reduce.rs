@@ -2,9 +2,11 @@
 
 use serde_json::{Value as Json, json};
 
-use super::{bad_task, float_from_json, float_json, info_from_json, info_json, usizes};
+use super::{
+    bad_task, dtype_from_json, float_from_json, float_json, info_from_json, info_json, usizes,
+};
 use crate::reduction::band::{BandSpec, BandedSpec};
-use crate::{DType, ReduceOp, Result};
+use crate::{ReduceOp, Result};
 
 /// `{"name": "var", "ddof": 1}` (`ddof` for the variances and standard deviations only).
 pub(super) fn op_json(op: ReduceOp) -> Json {
@@ -37,13 +39,6 @@ pub(super) fn op_from_json(v: &Json) -> Result<ReduceOp> {
         ReduceOp::NanStd { .. } => ReduceOp::NanStd { ddof: ddof()? },
         op => op,
     })
-}
-
-pub(super) fn dtype_from_json(v: &Json) -> Result<DType> {
-    let name = v
-        .as_str()
-        .ok_or_else(|| bad_task(format!("a dtype is text, not {v}")))?;
-    DType::from_name(name).ok_or_else(|| bad_task(format!("no dtype `{name}`")))
 }
 
 fn perm_json(perm: &Option<Vec<usize>>) -> Json {

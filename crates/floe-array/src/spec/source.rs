@@ -8,7 +8,9 @@ use std::sync::Arc;
 use floe_graph::TaskError;
 use serde_json::{Value as Json, json};
 
-use super::{bad_task, float_from_json, float_json, scalar_from_json, scalar_json};
+use super::{
+    bad_task, dtype_from_json, float_from_json, float_json, scalar_from_json, scalar_json,
+};
 use crate::block::BlockInfo;
 use crate::{DType, DynArray, Result};
 
@@ -136,15 +138,10 @@ impl Source {
                 info.array_shape
             )));
         }
-        // Counted as ndarray counts (zero-length axes aside), so that no size overflows.
-        let count = |shape: &[usize], itemsize: usize| {
-            shape
-                .iter()
-                .filter(|&&n| n > 0)
-                .try_fold(itemsize, |acc, &n| acc.checked_mul(n))
-                .is_some_and(|n| n <= isize::MAX as usize)
-        };
-        if !count(&info.shape, self.dtype().itemsize()) || !count(&info.array_shape, 1) {
+        let bytes = |shape: &[usize], itemsize| crate::block::shape_bytes(shape, itemsize);
+        if bytes(&info.shape, self.dtype().itemsize()).is_none()
+            || bytes(&info.array_shape, 1).is_none()
+        {
             return Err(TaskError::msg(format!(
                 "a box of shape {:?} in an array of shape {:?} is too large",
                 info.shape, info.array_shape
@@ -251,12 +248,7 @@ impl Source {
                 .as_u64()
                 .ok_or_else(|| bad_task(format!("`seed` is not a 64-bit unsigned integer in {v}")))
         };
-        let dtype = || {
-            let name = field("dtype")?
-                .as_str()
-                .ok_or_else(|| bad_task(format!("`dtype` is not text in {v}")))?;
-            DType::from_name(name).ok_or_else(|| bad_task(format!("no dtype `{name}`")))
-        };
+        let dtype = || field("dtype").and_then(dtype_from_json);
         let kind = field("source")?
             .as_str()
             .ok_or_else(|| bad_task(format!("`source` is not text in {v}")))?;
