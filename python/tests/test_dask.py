@@ -97,6 +97,52 @@ def test_same_array_twice_and_zero_dimensional_results():
     assert c == pytest.approx(float(x[0, 0].compute()))
 
 
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "crates", "floe-io", "tests", "fixtures")
+DAYS = [os.path.join(FIXTURES, f"day{i}.nc") for i in range(3)]
+
+
+def file_expressions(tmp):
+    """The talk's climate expressions over NetCDF files (contiguous, chunked and deflated,
+    packed integers), and arrays read from ``.npy`` files (C and Fortran order) and a
+    Zarr store floe wrote."""
+    x = fa.open_mfnetcdf(DAYS, "t2m", chunks=(4, 5, 12))
+    mean = x.mean(axis=0)
+    c = np.arange(7 * 5 * 3, dtype="float64").reshape(7, 5, 3) % 11
+    np.save(os.path.join(tmp, "c.npy"), c)
+    np.save(os.path.join(tmp, "f.npy"), np.asfortranarray(c[0]))
+    fa.to_zarr(fa.from_array(c, chunks=(3, 5, 2)), os.path.join(tmp, "c.zarr"))
+    npy = fa.from_npy(os.path.join(tmp, "c.npy"), chunks=(2, 5, 3))
+    return {
+        "mean over time": mean,
+        "anomaly": x[5] - mean,
+        "day - night": x[::4].mean(axis=0) - x[2::4].mean(axis=0),
+        "chunked": fa.open_netcdf(os.path.join(FIXTURES, "chunked.nc"), "t2m", chunks=(3, 5, 7)).max(axis=1),
+        "packed": fa.open_netcdf(os.path.join(FIXTURES, "packed.nc"), "t2m", chunks=(2, 9, 5)) * 2,
+        "npy": npy.sum(axis=0) + npy[3],
+        "fortran npy": fa.from_npy(os.path.join(tmp, "f.npy"), chunks=(2, 2)).T,
+        "zarr": fa.from_zarr(os.path.join(tmp, "c.zarr"), chunks=(4, 5, 3)).mean(axis=(0, 2)),
+    }
+
+
+def check_nan(got, want, what):
+    assert got.dtype == want.dtype and got.shape == want.shape, what
+    np.testing.assert_array_equal(got, want, err_msg=what)
+
+
+def test_file_reads_run_on_dask_sync(tmp_path):
+    for what, e in file_expressions(str(tmp_path)).items():
+        check_nan(floe.dask.to_dask(e).compute(scheduler="sync"), e.compute(), what)
+
+
+def test_a_file_changed_after_the_graph_was_made_fails_naming_it(tmp_path):
+    path = str(tmp_path / "x.npy")
+    np.save(path, np.arange(10.0))
+    d = floe.dask.to_dask(fa.from_npy(path, chunks=5) * 2)
+    np.save(path, np.arange(12.0))
+    with pytest.raises(Exception, match="x.npy.*changed since the graph was made"):
+        d.compute(scheduler="sync")
+
+
 def test_operations_without_a_description_are_refused_by_name():
     x, _, _ = inputs()
     with pytest.raises(NotImplementedError, match="map_blocks|from_fn|no description"):
@@ -166,6 +212,13 @@ def test_arrays_on_a_local_cluster(client):
     squares = [floe.delayed(np.square)(np.arange(3) + i) for i in range(4)]
     (total,) = floe.compute(floe.delayed(sum)(squares), scheduler=client)
     np.testing.assert_array_equal(total, sum(np.square(np.arange(3) + i) for i in range(4)))
+
+
+def test_file_reads_on_a_local_cluster(client, tmp_path):
+    exprs = file_expressions(str(tmp_path))
+    got = floe.compute(*exprs.values(), scheduler=client)
+    for (what, e), g in zip(exprs.items(), got):
+        check_nan(g, e.compute(), what)
 
 
 def test_a_killed_worker_still_gives_the_right_result(client):

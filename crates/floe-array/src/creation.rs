@@ -506,6 +506,38 @@ where
     ))
 }
 
+/// An array of a file's blocks, read by `f` and described by `source` (a
+/// [`Source::read`](crate::Source::read)): locally `f` reads the blocks; a graph written down
+/// as data ([`Lowering::recording_specs`](crate::Lowering::recording_specs), for a cluster)
+/// names the reader and its parameters instead, and a worker reads them with the reader
+/// registered under that name. `f` must read what the registered reader opened on the
+/// same parameters reads (floe-io builds both from one opened reader). With `any_box`, `f`
+/// reads any box of the array, as [`try_from_box_fn`]'s function.
+///
+/// # Errors
+///
+/// Bad chunks as [`full`].
+pub fn try_from_reader<F>(
+    shape: &[usize],
+    chunks: impl Into<ChunkSpec>,
+    source: crate::Source,
+    any_box: bool,
+    f: F,
+) -> Result<Array>
+where
+    F: Fn(&BlockInfo) -> std::result::Result<DynArray, TaskError> + Send + Sync + 'static,
+{
+    let dtype = source.dtype();
+    let c = Chunks::from_spec(shape, chunks, dtype)?;
+    let f = checked(dtype, f);
+    let expr = if any_box {
+        Expr::Boxes(f, Some(source))
+    } else {
+        Expr::Source(f, Some(crate::expr::Described::Spec(source)))
+    };
+    Ok(Array::from_node("from_fn", shape.to_vec(), dtype, c, expr))
+}
+
 /// `f` as a source function that fails a box of the wrong shape or dtype, naming it.
 fn checked<F>(dtype: DType, f: F) -> crate::expr::SourceFn
 where

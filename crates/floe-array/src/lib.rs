@@ -69,7 +69,7 @@ pub use chunks::{
 pub use complex::{Complex, Complex64, Complex128};
 pub use creation::{
     arange, empty, eye, from_fn, from_held_blocks, from_ndarray, full, full_scalar, linspace, ones,
-    random, try_from_box_fn, try_from_fn, try_from_memory_fn, zeros,
+    random, try_from_box_fn, try_from_fn, try_from_memory_fn, try_from_reader, zeros,
 };
 pub use diagonal::diag;
 pub use dtype::{DType, Kind};
@@ -93,7 +93,10 @@ pub use scan::ScanOp;
 pub use serde_json;
 pub use shape::{concatenate, stack};
 pub use slicing::{Ellipsis, Idx, NewAxis};
-pub use spec::{Kernel, Source, TaskSpec};
+pub use spec::{
+    Kernel, MAX_OPEN_READERS, OpenReader, ReadFn, Reader, Source, TaskSpec, close_readers,
+    register_reader,
+};
 
 /// `where(cond, x, y)`; see [`Array::where_`].
 ///

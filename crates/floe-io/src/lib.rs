@@ -10,6 +10,10 @@
 //!
 //! - [`to_netcdf`] (feature `netcdf-write`, needs the NetCDF C library): an array as a
 //!   NetCDF4 variable, chunked like its blocks.
+//!
+//! Every array read here is described as data too (the reader, the file's path, size and
+//! modification time, the variable): a graph written down for a cluster reads its files
+//! on the workers, through the readers [`register_readers`] registers there.
 
 mod error;
 mod netcdf;
@@ -17,6 +21,7 @@ mod netcdf_chunked;
 #[cfg(feature = "netcdf-write")]
 mod netcdf_write;
 mod npy;
+mod readers;
 mod sink;
 mod zarr;
 
@@ -25,6 +30,7 @@ pub use netcdf::{VariableInfo, describe, open_mfnetcdf, open_netcdf};
 #[cfg(feature = "netcdf-write")]
 pub use netcdf_write::{NetcdfOptions, to_netcdf};
 pub use npy::{from_npy, to_npy};
+pub use readers::register_readers;
 pub use sink::sink;
 pub use zarr::{from_zarr, to_zarr, to_zarr_v2};
 

@@ -17,11 +17,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use floe_array::{Array, ChunkSpec, Chunks, DType, DynArray, concatenate, with_dtype};
+use floe_array::{Array, ChunkSpec, Chunks, DType, DynArray, Reader, concatenate, with_dtype};
 use floe_graph::TaskError;
 use netcdf_reader::{
     NcAttrValue, NcFile, NcOpenOptions, NcSliceInfo, NcSliceInfoElem, NcType, NcVariable,
 };
+use serde_json::json;
 
 use crate::netcdf_chunked::{ChunkedLayout, chunk_aligned};
 use crate::npy::{Bytes, Endian, read_c_block};
@@ -434,6 +435,117 @@ pub fn open_netcdf(
     )
 }
 
+/// A variable opened for reading: how its blocks are read, shared by the tasks that read
+/// them (locally, or on a worker through [`open_reader`]).
+struct NcReader {
+    path: PathBuf,
+    var: String,
+    shape: Vec<usize>,
+    /// The dtype after CF decoding.
+    out: DType,
+    how: How,
+}
+
+enum How {
+    /// Read with positioned reads (see [`direct_layout`]); floats equal to `fills` are NaN.
+    Direct {
+        direct: Direct,
+        raw: DType,
+        fills: Vec<f64>,
+    },
+    /// Read by `netcdf-reader`, CF-decoded as `dec` says.
+    General {
+        file: NcFile,
+        dec: (DType, DType, bool),
+    },
+}
+
+impl NcReader {
+    /// `var` of `path`, opened.
+    ///
+    /// # Errors
+    ///
+    /// As [`open_netcdf`].
+    fn open(path: &Path, var: &str) -> Result<NcReader> {
+        let file = open(path)?;
+        let v = file.variable(var).map_err(|_| IoError::MissingVariable {
+            path: path.to_path_buf(),
+            name: var.to_owned(),
+            available: file
+                .variables()
+                .map(|vs| vs.iter().map(|v| v.name.clone()).collect())
+                .unwrap_or_default(),
+        })?;
+        let dec = decoding(v).ok_or_else(|| IoError::Unsupported {
+            path: path.to_path_buf(),
+            what: format!("type {:?} of variable `{var}`", v.dtype),
+        })?;
+        let shape: Vec<usize> = v.dimensions.iter().map(|d| d.size as usize).collect();
+        let packed = attr(v, "scale_factor").is_some() || attr(v, "add_offset").is_some();
+        let (raw, out, cf) = dec;
+        // NetCDF4 variables that need no unpacking are read directly, straight into the
+        // block's memory: contiguous ones with one positioned read per contiguous run of
+        // each block, chunked ones with one positioned read and one inflate per chunk.
+        let direct = if !packed && (!cf || raw.is_float()) {
+            direct_layout(path, var, raw, &shape)
+        } else {
+            None
+        };
+        let how = match direct {
+            Some(direct) => How::Direct {
+                direct,
+                raw,
+                fills: if cf { fill_values(v) } else { Vec::new() },
+            },
+            None => How::General { file, dec },
+        };
+        Ok(NcReader {
+            path: path.to_path_buf(),
+            var: var.to_owned(),
+            shape,
+            out,
+            how,
+        })
+    }
+
+    /// Whether any box is read with one positioned read per contiguous run (a reduction
+    /// then reads its blocks a band at a time, straight into cache).
+    fn any_box(&self) -> bool {
+        matches!(
+            self.how,
+            How::Direct {
+                direct: Direct::Contiguous { .. },
+                ..
+            }
+        )
+    }
+
+    /// Box `b` of the variable.
+    fn read(&self, b: &floe_array::BlockInfo) -> std::result::Result<DynArray, TaskError> {
+        match &self.how {
+            How::Direct { direct, raw, fills } => {
+                read_direct(&self.path, direct, *raw, fills, &self.shape, b)
+            }
+            How::General { file, dec } => read_block(
+                file, &self.path, &self.var, *dec, &b.offset, &b.shape, &b.index,
+            ),
+        }
+    }
+}
+
+/// The `netcdf` reader for a worker (see [`crate::register_readers`]): the variable
+/// `var` of the file the parameters describe.
+pub(crate) fn open_reader(params: &serde_json::Value) -> std::result::Result<Reader, TaskError> {
+    let path = crate::readers::described_path(params)?;
+    let var = crate::readers::text_param(params, "var")?;
+    let reader = Arc::new(NcReader::open(&path, var).map_err(TaskError::new)?);
+    Ok(Reader {
+        shape: reader.shape.clone(),
+        dtype: reader.out,
+        read: Arc::new(move |b| reader.read(b)),
+    })
+}
+
 /// File `i` of `files` as [`open_netcdf`] opens it, hinting read-ahead as its blocks are read.
 fn open_one(
     files: &Arc<ReadAhead>,
@@ -443,65 +555,36 @@ fn open_one(
     band_bytes: usize,
 ) -> Result<Array> {
     let path = files.files[i].clone();
-    let file = open(&path)?;
-    let v = file.variable(var).map_err(|_| IoError::MissingVariable {
-        path: path.clone(),
-        name: var.to_owned(),
-        available: file
-            .variables()
-            .map(|vs| vs.iter().map(|v| v.name.clone()).collect())
-            .unwrap_or_default(),
-    })?;
-    let dec = decoding(v).ok_or_else(|| IoError::Unsupported {
-        path: path.clone(),
-        what: format!("type {:?} of variable `{var}`", v.dtype),
-    })?;
-    let shape: Vec<usize> = v.dimensions.iter().map(|d| d.size as usize).collect();
-    let wanted = Chunks::from_spec(&shape, chunks, dec.1)?;
-    let packed = attr(v, "scale_factor").is_some() || attr(v, "add_offset").is_some();
-    let (raw, out, cf) = dec;
-    // NetCDF4 variables that need no unpacking are read directly, straight into the block's
-    // memory: contiguous ones with one positioned read per contiguous run of each block,
-    // chunked ones with one positioned read and one inflate per chunk.
-    if !packed
-        && (!cf || raw.is_float())
-        && let Some(direct) = direct_layout(&path, var, raw, &shape)
-    {
-        let fills = if cf { fill_values(v) } else { Vec::new() };
-        let bands = match &direct {
-            // Blocks narrower than whole rows would cost a read per row: read bands of
-            // whole rows (a few large reads each) and cut them.
-            Direct::Contiguous { .. } => {
-                bands(wanted.axes(), &shape, raw.itemsize(), DIRECT_BAND_BYTES)
-            }
-            // Each chunk is decoded once: read blocks end on chunk boundaries.
-            Direct::Chunked(layout) => chunk_aligned(wanted.axes(), layout.chunk_shape(), &shape),
-        };
-        let files = Arc::clone(files);
-        let file_shape = shape.clone();
-        let contiguous = matches!(direct, Direct::Contiguous { .. });
-        let read = move |b: &floe_array::BlockInfo| {
-            files.reading(i);
-            read_direct(&path, &direct, raw, &fills, &file_shape, b)
-        };
-        // A contiguous variable reads any box with one positioned read per run: a
-        // reduction reads its blocks a band at a time, straight into cache.
-        let source = if contiguous {
-            floe_array::try_from_box_fn(&shape, bands, out, read)?
-        } else {
-            floe_array::try_from_fn(&shape, bands, out, read)?
-        }
-        .named("read-netcdf");
-        return Ok(source.rechunk(&wanted)?);
-    }
-    let bands = bands(wanted.axes(), &shape, dec.1.itemsize(), band_bytes);
-    let file = Arc::new(file);
-    let name = var.to_owned();
+    let reader = Arc::new(NcReader::open(&path, var)?);
+    let (shape, out) = (reader.shape.clone(), reader.out);
+    let wanted = Chunks::from_spec(&shape, chunks, out)?;
+    let bands = match &reader.how {
+        // Blocks narrower than whole rows would cost a read per row: read bands of whole
+        // rows (a few large reads each) and cut them.
+        How::Direct {
+            direct: Direct::Contiguous { .. },
+            raw,
+            ..
+        } => bands(wanted.axes(), &shape, raw.itemsize(), DIRECT_BAND_BYTES),
+        // Each chunk is decoded once: read blocks end on chunk boundaries.
+        How::Direct {
+            direct: Direct::Chunked(layout),
+            ..
+        } => chunk_aligned(wanted.axes(), layout.chunk_shape(), &shape),
+        How::General { .. } => bands(wanted.axes(), &shape, out.itemsize(), band_bytes),
+    };
+    let any_box = reader.any_box();
     let files = Arc::clone(files);
-    let source = floe_array::try_from_fn(&shape, bands, out, move |b| {
+    let read = move |b: &floe_array::BlockInfo| {
         files.reading(i);
-        read_block(&file, &path, &name, dec, &b.offset, &b.shape, &b.index)
-    })?
+        reader.read(b)
+    };
+    let described = crate::readers::described("netcdf", &path, json!({ "var": var }), out);
+    let source = match described {
+        Some(spec) => floe_array::try_from_reader(&shape, bands, spec, any_box, read)?,
+        None if any_box => floe_array::try_from_box_fn(&shape, bands, out, read)?,
+        None => floe_array::try_from_fn(&shape, bands, out, read)?,
+    }
     .named("read-netcdf");
     Ok(source.rechunk(&wanted)?)
 }

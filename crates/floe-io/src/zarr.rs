@@ -256,33 +256,11 @@ fn write_chunk<T: zarrs::array::Element>(
 /// ```
 pub fn from_zarr(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>) -> Result<Array> {
     let path: PathBuf = path.as_ref().to_path_buf();
-    std::fs::metadata(&path).map_err(|e| IoError::os(&path, e))?;
-    let format = |reason: String| IoError::Format {
-        path: path.clone(),
-        format: FORMAT,
-        reason,
-    };
-    let zarr = zarrs::array::Array::open(store(&path)?, "/").map_err(|e| format(e.to_string()))?;
-    let dtype = floe_type(zarr.data_type()).ok_or_else(|| IoError::Unsupported {
-        path: path.clone(),
-        what: format!("Zarr data type {}", zarr.data_type()),
-    })?;
-    let shape: Vec<usize> = zarr.shape().iter().map(|&n| n as usize).collect();
-    // The unit a read decodes whole: a sharded store's inner chunk (its shards are read in
-    // part), else the chunk.
-    let unit = zarr
-        .effective_subchunk_shape()
-        .map(Ok)
-        .unwrap_or_else(|| zarr.chunk_shape(&vec![0; shape.len()]));
-    let stored: Vec<usize> = match unit {
-        Ok(c) if !shape.contains(&0) => c.iter().map(|n| n.get() as usize).collect(),
-        // An empty array has no chunk to align to.
-        _ => shape.iter().map(|&n| n.max(1)).collect(),
-    };
-    let encoding = encoding(zarr.metadata(), dtype);
+    let store = Store::open(&path)?;
+    let (shape, dtype) = (store.shape.clone(), store.dtype);
     let spec = chunks.into();
-    let mut grid = spec.resolve_aligned(&shape, dtype, &stored)?;
-    if encoding == Some(Encoding::Raw) {
+    let mut grid = spec.resolve_aligned(&shape, dtype, &store.stored)?;
+    if store.encoding == Some(Encoding::Raw) {
         // Uncompressed chunks can be read in part: they are not forced on blocks they
         // would make more than twice the size asked for.
         let asked = spec.resolve(&shape, dtype)?;
@@ -292,22 +270,96 @@ pub fn from_zarr(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>) -> Result
         }
     }
     let reader = Arc::new(Reader {
-        encoding,
-        ahead: ReadAhead::new(&grid),
-        zarr,
+        encoding: store.encoding,
+        ahead: Some(ReadAhead::new(&grid)),
+        zarr: store.zarr,
+        path: path.clone(),
+    });
+    let read = move |b: &BlockInfo| {
+        reader.read_ahead(b);
+        reader.read_block(dtype, b)
+    };
+    // A box is read as whole chunks decoded: never asked for in bands.
+    Ok(
+        match crate::readers::described("zarr", &path, serde_json::json!({}), dtype) {
+            Some(source) => floe_array::try_from_reader(&shape, &grid, source, false, read)?,
+            None => floe_array::try_from_fn(&shape, &grid, dtype, read)?,
+        }
+        .named("read-zarr"),
+    )
+}
+
+/// A Zarr array opened: what floe reads it as.
+struct Store {
+    zarr: zarrs::array::Array<FilesystemStore>,
+    dtype: DType,
+    shape: Vec<usize>,
+    /// The unit a read decodes whole: a sharded store's inner chunk (its shards are read
+    /// in part), else the chunk.
+    stored: Vec<usize>,
+    encoding: Option<Encoding>,
+}
+
+impl Store {
+    /// The array at `path`.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_zarr`].
+    fn open(path: &Path) -> Result<Store> {
+        std::fs::metadata(path).map_err(|e| IoError::os(path, e))?;
+        let format = |reason: String| IoError::Format {
+            path: path.to_path_buf(),
+            format: FORMAT,
+            reason,
+        };
+        let zarr =
+            zarrs::array::Array::open(store(path)?, "/").map_err(|e| format(e.to_string()))?;
+        let dtype = floe_type(zarr.data_type()).ok_or_else(|| IoError::Unsupported {
+            path: path.to_path_buf(),
+            what: format!("Zarr data type {}", zarr.data_type()),
+        })?;
+        let shape: Vec<usize> = zarr.shape().iter().map(|&n| n as usize).collect();
+        let unit = zarr
+            .effective_subchunk_shape()
+            .map(Ok)
+            .unwrap_or_else(|| zarr.chunk_shape(&vec![0; shape.len()]));
+        let stored: Vec<usize> = match unit {
+            Ok(c) if !shape.contains(&0) => c.iter().map(|n| n.get() as usize).collect(),
+            // An empty array has no chunk to align to.
+            _ => shape.iter().map(|&n| n.max(1)).collect(),
+        };
+        let encoding = encoding(zarr.metadata(), dtype);
+        Ok(Store {
+            zarr,
+            dtype,
+            shape,
+            stored,
+            encoding,
+        })
+    }
+}
+
+/// The `zarr` reader for a worker (see [`crate::register_readers`]): the array in the
+/// store the parameters describe (its directory's size and time checked), without
+/// read-ahead.
+pub(crate) fn open_reader(
+    params: &serde_json::Value,
+) -> std::result::Result<floe_array::Reader, TaskError> {
+    let path = crate::readers::described_path(params)?;
+    let store = Store::open(&path).map_err(TaskError::new)?;
+    let (shape, dtype) = (store.shape.clone(), store.dtype);
+    let reader = Arc::new(Reader {
+        encoding: store.encoding,
+        ahead: None,
+        zarr: store.zarr,
         path,
     });
-    Ok(floe_array::try_from_fn(&shape, &grid, dtype, move |b| {
-        reader.read_ahead(b);
-        reader.read(dtype, b).map_err(|e| {
-            TaskError::msg(format!(
-                "{}: reading block {:?}: {e}",
-                reader.path.display(),
-                b.index
-            ))
-        })
-    })?
-    .named("read-zarr"))
+    Ok(floe_array::Reader {
+        shape,
+        dtype,
+        read: Arc::new(move |b| reader.read_block(dtype, b)),
+    })
 }
 
 /// How a store's chunks are encoded when floe decodes them itself: the elements' bytes in
@@ -389,7 +441,9 @@ struct Reader {
     zarr: zarrs::array::Array<FilesystemStore>,
     path: PathBuf,
     encoding: Option<Encoding>,
-    ahead: ReadAhead,
+    /// Hints for the blocks of the local array (none on a worker, which reads what it is
+    /// given).
+    ahead: Option<ReadAhead>,
 }
 
 /// A stored chunk inside a block: its file and the bytes of the block it fills.
@@ -402,6 +456,17 @@ struct Piece {
 }
 
 impl Reader {
+    /// Box `b`, its errors naming the store and the block.
+    fn read_block(&self, dtype: DType, b: &BlockInfo) -> std::result::Result<DynArray, TaskError> {
+        self.read(dtype, b).map_err(|e| {
+            TaskError::msg(format!(
+                "{}: reading block {:?}: {e}",
+                self.path.display(),
+                b.index
+            ))
+        })
+    }
+
     fn read(&self, dtype: DType, b: &BlockInfo) -> std::result::Result<DynArray, String> {
         let subset = ArraySubset::new_with_ranges(&ranges(&b.offset, &b.shape));
         let e = |e: zarrs::array::ArrayError| e.to_string();
@@ -532,28 +597,31 @@ impl Reader {
     /// next, following the stride between the blocks read last (down a column of blocks
     /// for a reduction along axis 0, along rows for a row-major sweep).
     fn read_ahead(&self, b: &BlockInfo) {
-        let numblocks = &self.ahead.numblocks;
+        let Some(ahead) = &self.ahead else {
+            return;
+        };
+        let numblocks = &ahead.numblocks;
         let i = flat_index(&b.index, numblocks);
         // Read now: hinted again if it is dropped and needed later.
-        if let Some(flag) = self.ahead.hinted.get(i) {
+        if let Some(flag) = ahead.hinted.get(i) {
             flag.store(false, Ordering::Relaxed);
         }
-        let last = self.ahead.last.swap(i, Ordering::Relaxed);
+        let last = ahead.last.swap(i, Ordering::Relaxed);
         let stride = i.saturating_sub(last);
         // Only a stride seen twice in a row is a sweep worth reading ahead of (a lone
         // block, such as `x[0]`, asks for nothing more).
-        if stride == 0 || self.ahead.stride.swap(stride, Ordering::Relaxed) != stride {
+        if stride == 0 || ahead.stride.swap(stride, Ordering::Relaxed) != stride {
             return;
         }
         for k in 1..=READ_AHEAD_BLOCKS {
             let j = i + k * stride;
-            let Some(flag) = self.ahead.hinted.get(j) else {
+            let Some(flag) = ahead.hinted.get(j) else {
                 break;
             };
             if flag.swap(true, Ordering::Relaxed) {
                 continue;
             }
-            let info = self.ahead.block(j);
+            let info = ahead.block(j);
             let subset = ArraySubset::new_with_ranges(&ranges(&info.0, &info.1));
             if let Ok(Some(chunks)) = self.zarr.chunks_in_array_subset(&subset) {
                 for c in &chunks.indices() {
@@ -728,9 +796,9 @@ mod tests {
         let reader = Reader {
             zarr: open(&path),
             encoding: Some(Encoding::Zlib),
-            ahead: ReadAhead::new(
+            ahead: Some(ReadAhead::new(
                 &floe_array::Chunks::new(&[6, 7, 5], vec![vec![6], vec![7], vec![5]]).unwrap(),
-            ),
+            )),
             path,
         };
         let block = |offset: Vec<usize>, shape: Vec<usize>| BlockInfo {

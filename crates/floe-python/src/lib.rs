@@ -145,6 +145,8 @@ pub(crate) fn run<T: Send>(
 ///
 /// If Python refuses an addition to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // File reads described as data run in any process that imports floe (a dask worker).
+    floe::io::register_readers();
     m.add_class::<PyArray>()?;
     array::register(m)?;
     blocks::register(m)?;

@@ -7,9 +7,11 @@
 //! drift apart. Elementwise operations come first (binary, with a scalar, unary, `astype`,
 //! `where`); sources, reductions, selections and the other plans follow.
 
+mod read;
 mod reduce;
 mod source;
 
+pub use read::{MAX_OPEN_READERS, OpenReader, ReadFn, Reader, close_readers, register_reader};
 pub use source::Source;
 
 use std::sync::Arc;

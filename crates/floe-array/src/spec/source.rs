@@ -1,7 +1,7 @@
-//! The library's generators as data: `random`, `arange`, `linspace`, `eye` and
-//! `full_scalar` make any
-//! box of their array from its position alone, so a block's task is the generator and the
-//! block's [`BlockInfo`].
+//! The library's generators and file readers as data: `random`, `arange`, `linspace`,
+//! `eye`, `full_scalar` and the registered readers (see [`super::read`]) make any box of
+//! their array from its position alone, so a block's task is the source and the block's
+//! [`BlockInfo`].
 
 use std::sync::Arc;
 
@@ -96,16 +96,39 @@ pub enum Source {
         /// The dtype.
         dtype: DType,
     },
+    /// Boxes of a file read by the reader registered as `reader` (see
+    /// [`register_reader`](crate::register_reader); floe-io registers `netcdf`, `npy` and
+    /// `zarr`), opened with `params` (the file's path and what to read of it).
+    #[non_exhaustive]
+    Read {
+        /// The reader's name.
+        reader: String,
+        /// What the reader opens.
+        params: Json,
+        /// The dtype it reads.
+        dtype: DType,
+    },
 }
 
 impl Source {
+    /// Boxes read by the reader registered as `reader`, opened with `params`, of `dtype`
+    /// (see [`Source::Read`]).
+    pub fn read(reader: &str, params: Json, dtype: DType) -> Source {
+        Source::Read {
+            reader: reader.to_owned(),
+            params,
+            dtype,
+        }
+    }
+
     /// The dtype of the boxes it makes.
     pub fn dtype(&self) -> DType {
         match *self {
             Source::Uniform { .. } | Source::Normal { .. } | Source::Linspace { .. } => DType::F64,
             Source::Arange { dtype, .. }
             | Source::Eye { dtype, .. }
-            | Source::Scalar { dtype, .. } => dtype,
+            | Source::Scalar { dtype, .. }
+            | Source::Read { dtype, .. } => dtype,
         }
     }
 
@@ -127,7 +150,10 @@ impl Source {
         let axes = match self {
             Source::Arange { .. } | Source::Linspace { .. } => Some(1),
             Source::Eye { .. } => Some(2),
-            Source::Uniform { .. } | Source::Normal { .. } | Source::Scalar { .. } => None,
+            Source::Uniform { .. }
+            | Source::Normal { .. }
+            | Source::Scalar { .. }
+            | Source::Read { .. } => None,
         };
         if !fits || axes.is_some_and(|n| n != ndim) {
             return Err(TaskError::msg(format!(
@@ -155,9 +181,19 @@ impl Source {
     /// # Errors
     ///
     /// A [`TaskError`] if the box does not lie in the array or has another number of
-    /// axes than the generator makes (`arange` and `linspace` one, `eye` two).
+    /// axes than the generator makes (`arange` and `linspace` one, `eye` two); for a
+    /// reader, if it is not registered, cannot open its file, or finds another array there
+    /// than the box's.
     pub fn make(&self, info: &BlockInfo) -> Result<DynArray, TaskError> {
         self.check(info)?;
+        if let Source::Read {
+            reader,
+            params,
+            dtype,
+        } = self
+        {
+            return read_box(reader, params, *dtype, info);
+        }
         match *self {
             Source::Uniform { seed, low, high } => {
                 crate::random::uniform_box(seed, low, high, info)
@@ -180,6 +216,7 @@ impl Source {
             )),
             Source::Eye { k, dtype } => Ok(crate::creation::eye_box(k, dtype, info)),
             Source::Scalar { value, dtype } => Ok(value.fill(dtype, &info.shape)),
+            Source::Read { .. } => unreachable!("read above"),
         }
     }
 
@@ -192,6 +229,7 @@ impl Source {
             Source::Linspace { .. } => "linspace",
             Source::Eye { .. } => "eye",
             Source::Scalar { .. } => "full",
+            Source::Read { .. } => "read",
         }
     }
 
@@ -204,6 +242,14 @@ impl Source {
 
     /// The generator as JSON (floats as text, read back exactly).
     pub fn to_json(&self) -> Json {
+        if let Source::Read {
+            reader,
+            params,
+            dtype,
+        } = self
+        {
+            return json!({"source": "read", "reader": reader, "params": params, "dtype": dtype.name()});
+        }
         match *self {
             Source::Uniform { seed, low, high } => {
                 json!({"source": "uniform", "seed": seed, "low": float_json(low), "high": float_json(high)})
@@ -228,6 +274,7 @@ impl Source {
             Source::Scalar { value, dtype } => {
                 json!({"source": "full", "value": scalar_json(value), "dtype": dtype.name()})
             }
+            Source::Read { .. } => unreachable!("written above"),
         }
     }
 
@@ -291,9 +338,44 @@ impl Source {
                 value: scalar_from_json(field("value")?)?,
                 dtype: dtype()?,
             },
+            "read" => Source::Read {
+                reader: field("reader")?
+                    .as_str()
+                    .ok_or_else(|| bad_task(format!("`reader` is not text in {v}")))?
+                    .to_owned(),
+                params: field("params")?.clone(),
+                dtype: dtype()?,
+            },
             other => return Err(bad_task(format!("no generator `{other}`"))),
         })
     }
+}
+
+/// Box `info` of the file `reader` opens with `params`, which must hold an array of
+/// `dtype` and of the box's array shape.
+fn read_box(
+    reader: &str,
+    params: &Json,
+    dtype: DType,
+    info: &BlockInfo,
+) -> Result<DynArray, TaskError> {
+    let opened = super::read::opened(reader, params)?;
+    if opened.shape != info.array_shape || opened.dtype != dtype {
+        return Err(TaskError::msg(format!(
+            "the `{reader}` reader of {params} finds {} of shape {:?} where the task reads {dtype} of shape {:?}",
+            opened.dtype, opened.shape, info.array_shape
+        )));
+    }
+    let block = (opened.read)(info)?;
+    if block.shape() != info.shape.as_slice() || block.dtype() != dtype {
+        return Err(TaskError::msg(format!(
+            "the `{reader}` reader of {params} read a {} box of shape {:?} where {dtype} of {:?} was asked for",
+            block.dtype(),
+            block.shape(),
+            info.shape
+        )));
+    }
+    Ok(block)
 }
 
 impl crate::Array {

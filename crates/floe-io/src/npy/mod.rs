@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use floe_array::{
-    Array, ArrayElement, BlockInfo, ChunkSpec, Chunks, Complex, DynArray, with_dtype,
+    Array, ArrayElement, BlockInfo, ChunkSpec, Chunks, Complex, DType, DynArray, with_dtype,
 };
 use floe_graph::TaskError;
 use ndarray::{ArrayD, IxDyn};
@@ -305,70 +305,125 @@ pub(crate) fn read_c_block<T: Bytes>(
 /// ```
 pub fn from_npy(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>) -> Result<Array> {
     let path: PathBuf = path.as_ref().to_path_buf();
-    let file = File::open(&path).map_err(|e| IoError::os(&path, e))?;
-    let size = file.metadata().map_err(|e| IoError::os(&path, e))?.len();
-    let mut head = vec![0_u8; size.min(1 << 16) as usize];
-    file.read_exact_at(&mut head, 0)
-        .map_err(|e| IoError::os(&path, e))?;
-    let h = header::parse(&head).map_err(|reason| {
-        let unsupported = reason.contains("not supported");
-        if unsupported {
-            IoError::Unsupported {
-                path: path.clone(),
-                what: reason,
-            }
-        } else {
-            IoError::Format {
-                path: path.clone(),
-                format: FORMAT,
-                reason,
-            }
-        }
-    })?;
-    let needed = h
-        .shape
-        .iter()
-        .try_fold(h.dtype.itemsize() as u64, |acc, &s| {
-            acc.checked_mul(s as u64)
-        })
-        .and_then(|bytes| bytes.checked_add(h.data_offset))
-        .ok_or_else(|| IoError::Format {
-            path: path.clone(),
-            format: FORMAT,
-            reason: format!("its shape {:?} is too large", h.shape),
-        })?;
-    if size < needed {
-        return Err(IoError::Format {
-            path,
-            format: FORMAT,
-            reason: format!("it is truncated: {size} bytes, but its header describes {needed}"),
-        });
-    }
-    let logical = Chunks::from_spec(&h.shape, chunks, h.dtype)?;
-    let (file_shape, file_chunks) = if h.fortran_order {
-        (
-            h.shape.iter().rev().copied().collect::<Vec<_>>(),
-            logical.axes().iter().rev().cloned().collect::<Vec<_>>(),
-        )
+    let npy = Arc::new(NpyFile::open(&path)?);
+    let logical = Chunks::from_spec(&npy.shape, chunks, npy.dtype)?;
+    let file_shape = npy.stored.clone();
+    let file_chunks = if npy.fortran {
+        logical.axes().iter().rev().cloned().collect::<Vec<_>>()
     } else {
-        (h.shape.clone(), logical.axes().to_vec())
+        logical.axes().to_vec()
     };
-    let file = Arc::new(file);
-    let dtype = h.dtype;
-    let fortran = h.fortran_order;
-    let fs = file_shape.clone();
-    let read = move |b: &floe_array::BlockInfo| with_dtype!(dtype, T => read_c_block::<T>(&file, &path, h.data_offset, h.endian, &fs, b));
+    let (dtype, fortran) = (npy.dtype, npy.fortran);
+    let described = crate::readers::described("npy", &path, serde_json::json!({}), dtype);
+    let read = move |b: &floe_array::BlockInfo| npy.read(b);
     // Any box is read with one positioned read per contiguous run: a reduction reads its
     // blocks a band at a time, straight into cache. Not a Fortran-order file's: its
     // transpose's bands would be read a few bytes at a time.
-    let array = if fortran {
-        floe_array::try_from_fn(&file_shape, file_chunks, dtype, read)?
-    } else {
-        floe_array::try_from_box_fn(&file_shape, file_chunks, dtype, read)?
+    let array = match described {
+        Some(spec) => floe_array::try_from_reader(&file_shape, file_chunks, spec, !fortran, read)?,
+        None if fortran => floe_array::try_from_fn(&file_shape, file_chunks, dtype, read)?,
+        None => floe_array::try_from_box_fn(&file_shape, file_chunks, dtype, read)?,
     };
     let array = array.named("read-npy");
     // A Fortran-order file holds the transpose in C order.
     Ok(if fortran { array.t() } else { array })
+}
+
+/// An opened `.npy` file: its header, checked against its size.
+struct NpyFile {
+    file: File,
+    path: PathBuf,
+    /// The array's shape (the transpose of the stored one in a Fortran-order file).
+    shape: Vec<usize>,
+    /// The shape of the array as stored, in C order.
+    stored: Vec<usize>,
+    dtype: DType,
+    fortran: bool,
+    data_offset: u64,
+    endian: Endian,
+}
+
+impl NpyFile {
+    /// `path` opened and its header read.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_npy`].
+    fn open(path: &Path) -> Result<NpyFile> {
+        let file = File::open(path).map_err(|e| IoError::os(path, e))?;
+        let size = file.metadata().map_err(|e| IoError::os(path, e))?.len();
+        let mut head = vec![0_u8; size.min(1 << 16) as usize];
+        file.read_exact_at(&mut head, 0)
+            .map_err(|e| IoError::os(path, e))?;
+        let h = header::parse(&head).map_err(|reason| {
+            let unsupported = reason.contains("not supported");
+            if unsupported {
+                IoError::Unsupported {
+                    path: path.to_path_buf(),
+                    what: reason,
+                }
+            } else {
+                IoError::Format {
+                    path: path.to_path_buf(),
+                    format: FORMAT,
+                    reason,
+                }
+            }
+        })?;
+        let needed = h
+            .shape
+            .iter()
+            .try_fold(h.dtype.itemsize() as u64, |acc, &s| {
+                acc.checked_mul(s as u64)
+            })
+            .and_then(|bytes| bytes.checked_add(h.data_offset))
+            .ok_or_else(|| IoError::Format {
+                path: path.to_path_buf(),
+                format: FORMAT,
+                reason: format!("its shape {:?} is too large", h.shape),
+            })?;
+        if size < needed {
+            return Err(IoError::Format {
+                path: path.to_path_buf(),
+                format: FORMAT,
+                reason: format!("it is truncated: {size} bytes, but its header describes {needed}"),
+            });
+        }
+        let stored = if h.fortran_order {
+            h.shape.iter().rev().copied().collect()
+        } else {
+            h.shape.clone()
+        };
+        Ok(NpyFile {
+            file,
+            path: path.to_path_buf(),
+            shape: h.shape,
+            stored,
+            dtype: h.dtype,
+            fortran: h.fortran_order,
+            data_offset: h.data_offset,
+            endian: h.endian,
+        })
+    }
+
+    /// Box `b` of the stored array.
+    fn read(&self, b: &floe_array::BlockInfo) -> std::result::Result<DynArray, TaskError> {
+        with_dtype!(self.dtype, T => read_c_block::<T>(&self.file, &self.path, self.data_offset, self.endian, &self.stored, b))
+    }
+}
+
+/// The `npy` reader for a worker (see [`crate::register_readers`]): the array as stored
+/// in the file the parameters describe (C order; a Fortran-order file's transpose).
+pub(crate) fn open_reader(
+    params: &serde_json::Value,
+) -> std::result::Result<floe_array::Reader, TaskError> {
+    let path = crate::readers::described_path(params)?;
+    let npy = Arc::new(NpyFile::open(&path).map_err(TaskError::new)?);
+    Ok(floe_array::Reader {
+        shape: npy.stored.clone(),
+        dtype: npy.dtype,
+        read: Arc::new(move |b| npy.read(b)),
+    })
 }
 
 /// Prepares `path` as a `.npy` file for `array` (header written, size set) and returns a

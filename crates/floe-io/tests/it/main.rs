@@ -5,6 +5,7 @@
 
 mod netcdf;
 mod netcdf_c;
+mod spec;
 mod zarr;
 
 use std::path::{Path, PathBuf};
