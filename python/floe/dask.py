@@ -19,13 +19,20 @@ True
 
 On a cluster, pass the client: ``floe.compute(y, scheduler=client)``.
 
-``floe.delayed`` values run there too: each call a task whose function travels pickled.
-Array operations without a description as data yet (functions over blocks such as
-``map_blocks``, file readers, linear algebra, scans) raise ``NotImplementedError`` naming
-the operation; such graphs run with floe's own scheduler.
+Files read by floe (``open_netcdf``, ``open_mfnetcdf``, ``from_npy``, ``from_zarr``) are
+read on the workers: the same file (same size and modification time) must be at the same
+path there. Python functions over blocks (``map_blocks``, ``apply_gufunc``) travel pickled
+in the graph, as ``floe.delayed`` calls do. The few operations without a description as
+data yet (functions over overlapping blocks, the solvers of ``floe.array.linalg`` other
+than the QR and SVD family, objects read through ``from_array`` other than NumPy arrays)
+raise ``NotImplementedError`` naming the operation; such graphs run with floe's own
+scheduler.
 """
 
+import json
 import uuid
+
+import numpy as np
 
 from . import _floe
 
@@ -37,6 +44,29 @@ def run(spec, *inputs):
     it reads (NumPy arrays, or ``bytes`` for partial results). The GIL is released while
     the kernel runs. Dask workers call this; it is rarely called directly."""
     return _floe._dask_run(spec, *inputs)
+
+
+def _call_blocks(func, spec, *blocks):
+    """Runs a task of ``map_blocks`` (or ``apply_gufunc``) on a dask worker: ``func`` on the
+    NumPy blocks, its result converted to the task's dtype and checked against the block
+    the task describes (``spec``, JSON text), as floe's own scheduler checks it."""
+    task = json.loads(spec)
+    dtype = np.dtype(task["dtype"])
+    # Each call gets blocks of its own, as floe's scheduler gives it: a function that
+    # writes into its input cannot change another task's.
+    out = np.asarray(func(*[np.array(b, copy=True) for b in blocks]))
+    if out.dtype.kind not in "biufc" or out.dtype == np.float16:
+        raise TypeError(f"{getattr(func, '__name__', 'the function')} returned a block of "
+                        f"dtype {out.dtype}, which floe does not hold")
+    if out.dtype != dtype:
+        out = out.astype(dtype)
+    shape = tuple(task["info"]["shape"])
+    if out.shape != shape:
+        raise ValueError(
+            f"{getattr(func, '__name__', 'the function')} returned a block of shape {out.shape} "
+            f"for block {tuple(task['info']['index'])}, which is {shape}"
+        )
+    return out
 
 
 def graph(*arrays):
@@ -69,6 +99,9 @@ def graph(*arrays):
         key = keys.setdefault(task, (f"{op}-{token}", task))
         if isinstance(spec, str):
             dsk[key] = (run, spec, *[keys[d] for d in deps])
+        elif isinstance(spec, tuple):
+            text, func = spec  # a Python function over blocks: it travels pickled
+            dsk[key] = (_call_blocks, func, text, *[keys[d] for d in deps])
         else:
             dsk[key] = spec  # a block in memory: a literal of the graph
     for key, target in aliases:

@@ -39,7 +39,14 @@ def test_scans_match_numpy(case, name, dtype):
     assert got.dtype == want.dtype, (name, dtype)
     assert got.shape == want.shape
     tol = 1e-5 if dtype == "f4" else 1e-12
-    np.testing.assert_allclose(got.compute(), want, rtol=tol, atol=tol)
+    atol = tol
+    if dtype == "f4" and name.endswith("sum"):
+        # Blocks add in another order than NumPy's running sum: float32 rounding of n
+        # terms grows with n and the largest partial sum (floe's is the closer of the two
+        # to the float64 sum on the cases that needed this).
+        n = a.size if axis is None else a.shape[axis]
+        atol = max(tol, 1.2e-7 * n * float(np.nanmax(np.abs(want), initial=1.0)))
+    np.testing.assert_allclose(got.compute(), want, rtol=tol, atol=atol)
 
 
 def test_scans_through_numpy_methods_and_dtype():

@@ -240,10 +240,16 @@ impl Array {
                 input: input(i),
                 keep: *keep,
             },
-            Expr::Custom { inputs, deps, f } => Expr::Custom {
+            Expr::Custom {
+                inputs,
+                deps,
+                f,
+                op,
+            } => Expr::Custom {
                 inputs: inputs.iter().map(&mut *input).collect(),
                 deps: deps.clone(),
                 f: f.clone(),
+                op: op.clone(),
             },
         };
         let n = &self.node;

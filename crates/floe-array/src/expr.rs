@@ -100,11 +100,13 @@ pub(crate) enum Expr {
     Reshape { input: Array, keep: usize },
     /// A cumulative operation along an axis.
     Scan(Box<crate::scan::ScanPlan>),
-    /// Any block graph: output block `i` from the input blocks `deps(i)` names.
+    /// Any block graph: output block `i` from the input blocks `deps(i)` names; with
+    /// `op`, `f` is a registered block function (see [`crate::BlockOp`]).
     Custom {
         inputs: Vec<Array>,
         deps: DepsFn,
         f: GraphFn,
+        op: Option<crate::BlockOp>,
     },
 }
 
@@ -114,10 +116,21 @@ impl Expr {
         match self {
             Expr::Source(..) | Expr::Boxes(..) | Expr::Full { .. } | Expr::Held(_) => Vec::new(),
             Expr::Blockwise { inputs, .. } | Expr::Custom { inputs, .. } => inputs.iter().collect(),
-            Expr::Reduce(plan) => vec![&plan.input],
-            Expr::Gather(plan) => plan.inputs.iter().collect(),
-            Expr::Scan(plan) => vec![&plan.input],
+            Expr::Reduce(_) | Expr::Gather(_) | Expr::Scan(_) => {
+                self.plan().map_or_else(Vec::new, |plan| plan.inputs())
+            }
             Expr::Transpose { input, .. } | Expr::Reshape { input, .. } => vec![input],
+        }
+    }
+
+    /// The expression's plan, if its blocks take several tasks each (see
+    /// [`Plan`](crate::lower::Plan)).
+    pub(crate) fn plan(&self) -> Option<&dyn crate::lower::Plan> {
+        match self {
+            Expr::Reduce(plan) => Some(plan.as_ref()),
+            Expr::Gather(plan) => Some(plan.as_ref()),
+            Expr::Scan(plan) => Some(plan.as_ref()),
+            _ => None,
         }
     }
 }

@@ -250,8 +250,14 @@ impl GatherPlan {
             })
         })
     }
+}
 
-    pub(crate) fn lower_block(
+impl crate::lower::Plan for GatherPlan {
+    fn inputs(&self) -> Vec<&Array> {
+        self.inputs.iter().collect()
+    }
+
+    fn lower_block(
         &self,
         lowering: &mut Lowering<'_>,
         array: &Array,

@@ -94,8 +94,8 @@ pub use serde_json;
 pub use shape::{concatenate, stack};
 pub use slicing::{Ellipsis, Idx, NewAxis};
 pub use spec::{
-    Kernel, MAX_OPEN_READERS, OpenReader, ReadFn, Reader, Source, TaskSpec, close_readers,
-    register_reader,
+    BlockOp, Kernel, MAX_OPEN_READERS, OpenBlockOp, OpenReader, ReadFn, Reader, Source, TaskSpec,
+    close_readers, register_block_op, register_reader,
 };
 
 /// `where(cond, x, y)`; see [`Array::where_`].
@@ -176,6 +176,19 @@ pub fn from_blocks(
     deps: DepsFn,
     f: GraphFn,
 ) -> Result<Array> {
+    custom(name, shape, chunks.into(), dtype, inputs, (deps, f), None)
+}
+
+/// The node of [`from_blocks`] and [`from_blocks_op`].
+fn custom(
+    name: &str,
+    shape: &[usize],
+    chunks: ChunkSpec,
+    dtype: DType,
+    inputs: &[&Array],
+    (deps, f): (DepsFn, GraphFn),
+    op: Option<BlockOp>,
+) -> Result<Array> {
     for input in inputs {
         input.require_known("from_blocks")?;
     }
@@ -189,6 +202,39 @@ pub fn from_blocks(
             inputs: inputs.iter().map(|&a| a.clone()).collect(),
             deps,
             f,
+            op,
         },
     ))
+}
+
+/// Like [`from_blocks`] for a block function registered by name (see [`BlockOp`] and
+/// [`register_block_op`]): the function is made from `op` once, and a graph written down
+/// as data ([`Lowering::recording_specs`], for a cluster) names it and its parameters,
+/// so that a worker runs the same function.
+///
+/// # Errors
+///
+/// As [`from_blocks`]; [`ArrayError::InvalidArgument`] if `op` is not registered or its
+/// function refuses the parameters.
+pub fn from_blocks_op(
+    name: &str,
+    shape: &[usize],
+    chunks: impl Into<ChunkSpec>,
+    dtype: DType,
+    inputs: &[&Array],
+    deps: DepsFn,
+    op: BlockOp,
+) -> Result<Array> {
+    let f = op
+        .open()
+        .map_err(|e| ArrayError::invalid("from_blocks_op", e.to_string()))?;
+    custom(
+        name,
+        shape,
+        chunks.into(),
+        dtype,
+        inputs,
+        (deps, f),
+        Some(op),
+    )
 }

@@ -21,6 +21,26 @@ use crate::{Array, DynArray, Result, with_array, with_dtype};
 /// `u32::MAX`) and the block index.
 pub(crate) type MemoKey = (u64, u32, Vec<usize>);
 
+/// The plan of an operation whose blocks take several tasks each (a reduction's tree, a
+/// gather's pieces, a scan's totals and carries): what it reads, and how one output block
+/// becomes tasks. Every such plan lowers through this trait alone.
+pub(crate) trait Plan {
+    /// The arrays the plan reads, in order.
+    fn inputs(&self) -> Vec<&Array>;
+
+    /// The task computing block `index` of `array` (the plan's node), added under `key`
+    /// and memoized as `memo`, after the tasks it needs; with its description as data
+    /// where `lowering` records them.
+    fn lower_block(
+        &self,
+        lowering: &mut Lowering<'_>,
+        array: &Array,
+        index: &[usize],
+        key: Key,
+        memo: MemoKey,
+    ) -> Result<TaskId>;
+}
+
 /// Appends array tasks to a graph under construction.
 pub struct Lowering<'b> {
     builder: &'b mut GraphBuilder,
@@ -414,7 +434,12 @@ impl<'b> Lowering<'b> {
                 )?;
                 Ok(self.record(id, spec))
             }
-            Expr::Custom { inputs, deps, f } => {
+            Expr::Custom {
+                inputs,
+                deps,
+                f,
+                op,
+            } => {
                 let info = block_info(array, index);
                 let mut ids = Vec::new();
                 for (i, idx) in deps(index) {
@@ -443,7 +468,16 @@ impl<'b> Lowering<'b> {
                 let f = f.clone();
                 let (name, dtype) = (node.name.clone(), node.dtype);
                 let unknown = node.unknown.clone();
-                self.add(
+                let spec = self.spec_if_recording(|| {
+                    op.as_ref()
+                        .filter(|_| !array.has_unknown_chunks())
+                        .map(|op| crate::TaskSpec::Blocks {
+                            op: op.clone(),
+                            info: info.clone(),
+                            dtype,
+                        })
+                });
+                let id = self.add(
                     memo,
                     key,
                     &ids,
@@ -457,7 +491,7 @@ impl<'b> Lowering<'b> {
                             || out.dtype() != dtype
                         {
                             return Err(TaskError::msg(format!(
-                                "{name}: block {:?} came out {} {:?}, expected {dtype} {:?}",
+                                "{name}: block {:?} came out {} of shape {:?}, expected {dtype} of shape {:?}",
                                 info.index,
                                 out.dtype(),
                                 out.shape(),
@@ -466,11 +500,13 @@ impl<'b> Lowering<'b> {
                         }
                         Ok(block_value(out))
                     }),
-                )
+                )?;
+                Ok(self.record(id, spec))
             }
-            Expr::Reduce(plan) => plan.lower_block(self, array, index, key, memo),
-            Expr::Gather(plan) => plan.lower_block(self, array, index, key, memo),
-            Expr::Scan(plan) => plan.lower_block(self, array, index, key, memo),
+            Expr::Reduce(_) | Expr::Gather(_) | Expr::Scan(_) => {
+                let plan = node.expr.plan().expect("a plan's expression");
+                plan.lower_block(self, array, index, key, memo)
+            }
         }
     }
 

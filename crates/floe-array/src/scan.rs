@@ -155,8 +155,12 @@ impl Array {
 const TOTAL: u32 = 1;
 const CARRY: u32 = 2;
 
-impl ScanPlan {
-    pub(crate) fn lower_block(
+impl crate::lower::Plan for ScanPlan {
+    fn inputs(&self) -> Vec<&Array> {
+        vec![&self.input]
+    }
+
+    fn lower_block(
         &self,
         lowering: &mut Lowering<'_>,
         array: &Array,
@@ -168,22 +172,28 @@ impl ScanPlan {
         let carry = self.carry(lowering, array, index)?;
         let (op, axis, dtype) = (self.op, self.axis, array.dtype());
         let deps: Vec<TaskId> = std::iter::once(x).chain(carry).collect();
-        lowering.add(
+        let spec = lowering.spec_if_recording(|| {
+            Some(crate::TaskSpec::Scan {
+                op,
+                axis,
+                dtype,
+                running: true,
+            })
+        });
+        let id = lowering.add(
             memo,
             key,
             &deps,
             Arc::new(move |values: &[Value]| {
-                let x = in_dtype(block_of(&values[0])?, dtype);
                 let carry = values.get(1).map(block_of).transpose()?;
-                with_dtype!(dtype, T => {
-                    let x = T::view(&x).ok_or_else(wrong_dtype)?;
-                    let carry = carry.map(|c| T::view(c).ok_or_else(wrong_dtype)).transpose()?;
-                    Ok(block_value(DynArray::from(run::<T>(x, axis, carry, op, true))))
-                })
+                scan_block(block_of(&values[0])?, carry, op, axis, dtype, true).map(block_value)
             }),
-        )
+        )?;
+        Ok(lowering.record(id, spec))
     }
+}
 
+impl ScanPlan {
     /// The carry into block `index`: `None` for the first block along the axis. Built
     /// first to last from the last one already lowered, so lowering never recurses along
     /// the axis (a year of hourly blocks is 8,760 links).
@@ -223,23 +233,18 @@ impl ScanPlan {
         for j in j + 1..=k {
             let total = self.total(lowering, array, &at(j - 1))?;
             let key = Key::new(&format!("{}-carry", op.name()), &as_u32(&at(j)));
+            let spec =
+                lowering.spec_if_recording(|| Some(crate::TaskSpec::ScanCarry { op, dtype }));
             carry = lowering.add(
                 Lowering::memo_key(array, CARRY, &at(j)),
                 key,
                 &[carry, total],
                 Arc::new(move |values: &[Value]| {
-                    let (c, t) = (block_of(&values[0])?, block_of(&values[1])?);
-                    with_dtype!(dtype, T => {
-                        let c = T::view(c).ok_or_else(wrong_dtype)?;
-                        let t = T::view(t).ok_or_else(wrong_dtype)?;
-                        // The totals of the `nan` scans already skipped NaN: carries
-                        // combine them plainly.
-                        let f = if op.is_prod() { T::mul } else { T::add };
-                        let out = ndarray::Zip::from(&c).and(&t).map_collect(|&a, &b| f(a, b));
-                        Ok(block_value(DynArray::from(out)))
-                    })
+                    carry_block(block_of(&values[0])?, block_of(&values[1])?, op, dtype)
+                        .map(block_value)
                 }),
             )?;
+            carry = lowering.record(carry, spec);
             let bytes = slice_bytes(array.chunks(), &at(j), a, dtype);
             lowering.hint_bytes(carry, bytes);
         }
@@ -255,21 +260,97 @@ impl ScanPlan {
         let x = lowering.block(&self.input, index)?;
         let (op, axis, dtype) = (self.op, self.axis, array.dtype());
         let key = Key::new(&format!("{}-total", op.name()), &as_u32(index));
+        let spec = lowering.spec_if_recording(|| {
+            Some(crate::TaskSpec::Scan {
+                op,
+                axis,
+                dtype,
+                running: false,
+            })
+        });
         let id = lowering.add(
             memo,
             key,
             &[x],
             Arc::new(move |values: &[Value]| {
-                let x = in_dtype(block_of(&values[0])?, dtype);
-                with_dtype!(dtype, T => {
-                    let x = T::view(&x).ok_or_else(wrong_dtype)?;
-                    Ok(block_value(DynArray::from(run::<T>(x, axis, None, op, false))))
-                })
+                scan_block(block_of(&values[0])?, None, op, axis, dtype, false).map(block_value)
             }),
         )?;
+        let id = lowering.record(id, spec);
         lowering.hint_bytes(id, slice_bytes(array.chunks(), index, axis, dtype));
         Ok(id)
     }
+}
+
+/// Block `x` scanned along `axis` in `dtype`, started from `carry` (a slice across the
+/// axis, the totals of the blocks before it): every running value if `running`, else
+/// only the block's total (the axis kept at length 1).
+///
+/// # Errors
+///
+/// A [`TaskError`] for an axis the block does not have or a carry of another shape than
+/// the block's slice (a task read from elsewhere).
+pub(crate) fn scan_block(
+    x: &DynArray,
+    carry: Option<&DynArray>,
+    op: ScanOp,
+    axis: usize,
+    dtype: DType,
+    running: bool,
+) -> std::result::Result<DynArray, TaskError> {
+    if axis >= x.shape().len() {
+        return Err(TaskError::msg(format!(
+            "a scan along axis {axis} of a block of shape {:?}",
+            x.shape()
+        )));
+    }
+    if let Some(c) = carry {
+        let mut slice = x.shape().to_vec();
+        slice[axis] = 1;
+        if c.shape() != slice.as_slice() {
+            return Err(TaskError::msg(format!(
+                "a scan's carry of shape {:?} for a block of shape {:?} along axis {axis}",
+                c.shape(),
+                x.shape()
+            )));
+        }
+    }
+    let x = in_dtype(x, dtype);
+    let carry = carry.map(|c| in_dtype(c, dtype));
+    with_dtype!(dtype, T => {
+        let x = T::view(&x).ok_or_else(wrong_dtype)?;
+        let carry = carry.as_deref().map(|c| T::view(c).ok_or_else(wrong_dtype)).transpose()?;
+        Ok(DynArray::from(run::<T>(x, axis, carry, op, running)))
+    })
+}
+
+/// The carry into the next block: carry `c` combined with the total `t` of the block
+/// after it.
+///
+/// # Errors
+///
+/// A [`TaskError`] for slices of other shapes or dtypes.
+pub(crate) fn carry_block(
+    c: &DynArray,
+    t: &DynArray,
+    op: ScanOp,
+    dtype: DType,
+) -> std::result::Result<DynArray, TaskError> {
+    if c.shape() != t.shape() {
+        return Err(TaskError::msg(format!(
+            "a scan's carry of shape {:?} and total of shape {:?}",
+            c.shape(),
+            t.shape()
+        )));
+    }
+    with_dtype!(dtype, T => {
+        let c = T::view(c).ok_or_else(wrong_dtype)?;
+        let t = T::view(t).ok_or_else(wrong_dtype)?;
+        // The totals of the `nan` scans already skipped NaN: carries combine them plainly.
+        let f = if op.is_prod() { T::mul } else { T::add };
+        let out = ndarray::Zip::from(&c).and(&t).map_collect(|&a, &b| f(a, b));
+        Ok(DynArray::from(out))
+    })
 }
 
 /// The bytes of block `index`'s slice across `axis`.
@@ -289,7 +370,7 @@ fn in_dtype(b: &DynArray, dtype: DType) -> std::borrow::Cow<'_, DynArray> {
 }
 
 fn wrong_dtype() -> TaskError {
-    TaskError::msg("internal error: a scan block has the wrong dtype")
+    TaskError::msg("a scan's block or carry is not of the scan's dtype")
 }
 
 /// The scan of `x` along `axis` started from `carry` (a slice across the axis), element by

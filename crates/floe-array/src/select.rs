@@ -290,10 +290,19 @@ pub(crate) fn data_dependent(
 ) -> Result<Array> {
     let shape: Vec<usize> = chunks.iter().map(|c| c.iter().sum()).collect();
     let chunks = Chunks::new(&shape, chunks)?;
-    Ok(
-        Array::from_node(name, shape, dtype, chunks, Expr::Custom { inputs, deps, f })
-            .with_unknown(unknown),
+    Ok(Array::from_node(
+        name,
+        shape,
+        dtype,
+        chunks,
+        Expr::Custom {
+            inputs,
+            deps,
+            f,
+            op: None,
+        },
     )
+    .with_unknown(unknown))
 }
 
 /// An empty 1-d (or `(0, n)`) result of a selection that has nothing to select from.
@@ -842,6 +851,7 @@ impl Array {
                 inputs: vec![self.clone()],
                 deps,
                 f,
+                op: None,
             },
         )
     }
@@ -910,6 +920,7 @@ impl Array {
                 inputs: vec![measured],
                 deps,
                 f,
+                op: None,
             },
         ))
     }

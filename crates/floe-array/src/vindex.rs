@@ -200,6 +200,7 @@ impl Array {
                 inputs: vec![self.clone()],
                 deps,
                 f,
+                op: None,
             },
         ))
     }

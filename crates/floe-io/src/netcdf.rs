@@ -542,7 +542,7 @@ pub(crate) fn open_reader(params: &serde_json::Value) -> std::result::Result<Rea
     Ok(Reader {
         shape: reader.shape.clone(),
         dtype: reader.out,
-        read: Arc::new(move |b| reader.read(b)),
+        read: crate::readers::rechecked(params, Arc::new(move |b| reader.read(b))),
     })
 }
 

@@ -5,7 +5,9 @@
 //!
 //! A worker refuses a file whose size or modification time differ from the ones the graph
 //! was made with (a file rewritten since, or another file at the same path on another
-//! machine): a task error naming the file, never other values.
+//! machine), checked at every read: a task error naming the file. A Zarr store is checked
+//! by its metadata document (`zarr.json` or `.zarray`): chunks rewritten in place without
+//! it are not detected.
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
@@ -41,13 +43,26 @@ fn stamp(path: &Path) -> Option<(u64, u64)> {
     Some((meta.len(), u64::try_from(modified.as_nanos()).ok()?))
 }
 
+/// The file whose size and time stand for `path`'s: itself, or a Zarr store's metadata
+/// document.
+fn stamped(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        for meta in ["zarr.json", ".zarray"] {
+            if path.join(meta).is_file() {
+                return path.join(meta);
+            }
+        }
+    }
+    path.to_path_buf()
+}
+
 /// The description of reading `path` with the reader `reader`, with `more` parameters
 /// (the variable); `None` where it cannot be described (a path that is not UTF-8, a file
 /// whose size or time cannot be read): such arrays run locally only.
 pub(crate) fn described(reader: &str, path: &Path, more: Json, dtype: DType) -> Option<Source> {
     register_readers();
     let path = std::path::absolute(path).ok()?;
-    let (bytes, modified) = stamp(&path)?;
+    let (bytes, modified) = stamp(&stamped(&path))?;
     let mut params = json!({"path": path.to_str()?, "bytes": bytes, "modified": modified});
     if let (Some(p), Json::Object(extra)) = (params.as_object_mut(), more) {
         p.extend(extra);
@@ -69,7 +84,7 @@ pub(crate) fn described_path(params: &Json) -> Result<PathBuf, TaskError> {
         .get("modified")
         .and_then(Json::as_u64)
         .ok_or_else(bad)?;
-    match stamp(&path) {
+    match stamp(&stamped(&path)) {
         Some(s) if s == (bytes, modified) => Ok(path),
         Some((b, m)) => Err(TaskError::msg(format!(
             "{}: the file changed since the graph was made ({b} bytes modified at {m} ns, \
@@ -85,6 +100,16 @@ pub(crate) fn described_path(params: &Json) -> Result<PathBuf, TaskError> {
             },
         })),
     }
+}
+
+/// `read`, checking before each read that the file is still the one `params` describe:
+/// a process keeps its readers open, and a file may be replaced between two graphs.
+pub(crate) fn rechecked(params: &Json, read: floe_array::ReadFn) -> floe_array::ReadFn {
+    let params = params.clone();
+    std::sync::Arc::new(move |b| {
+        described_path(&params)?;
+        read(b)
+    })
 }
 
 /// A text parameter of a description.

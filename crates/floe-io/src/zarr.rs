@@ -341,7 +341,7 @@ impl Store {
 }
 
 /// The `zarr` reader for a worker (see [`crate::register_readers`]): the array in the
-/// store the parameters describe (its directory's size and time checked), without
+/// store the parameters describe (its metadata document's size and time checked), without
 /// read-ahead.
 pub(crate) fn open_reader(
     params: &serde_json::Value,
@@ -358,7 +358,7 @@ pub(crate) fn open_reader(
     Ok(floe_array::Reader {
         shape,
         dtype,
-        read: Arc::new(move |b| reader.read_block(dtype, b)),
+        read: crate::readers::rechecked(params, Arc::new(move |b| reader.read_block(dtype, b))),
     })
 }
 

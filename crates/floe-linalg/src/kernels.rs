@@ -52,6 +52,20 @@ pub(crate) fn sum_of_products(
     n: usize,
 ) -> Result<Mat<f64>, TaskError> {
     let mut acc = Mat::<f64>::zeros(m, n);
+    for (a, b) in lhs.iter().zip(rhs) {
+        // Checked here: a task read from elsewhere may pair blocks that do not multiply.
+        let fits = match (a.shape(), b.shape()) {
+            ([am, ak], [bk, bn]) => *am == m && *bn == n && ak == bk,
+            _ => false,
+        };
+        if !fits {
+            return Err(TaskError::msg(format!(
+                "blocks of shapes {:?} and {:?} do not multiply into {m} × {n}",
+                a.shape(),
+                b.shape()
+            )));
+        }
+    }
     for (t, (a, b)) in lhs.iter().zip(rhs).enumerate() {
         let beta = if t == 0 { Accum::Replace } else { Accum::Add };
         with_mat(a, |a| {
@@ -114,6 +128,12 @@ pub(crate) fn thin_svd(a: MatRef<'_, f64>) -> Result<Usv, TaskError> {
 /// Rows `from..to` of a 2-D block (a copy).
 pub(crate) fn rows(b: &DynArray, from: usize, to: usize) -> Result<DynArray, TaskError> {
     let a = f64_view(b)?;
+    if a.ndim() != 2 || from > to || to > a.shape()[0] {
+        return Err(TaskError::msg(format!(
+            "rows {from}..{to} of a block of shape {:?}",
+            a.shape()
+        )));
+    }
     Ok(DynArray::from(
         a.slice(ndarray::s![from..to, ..]).to_owned().into_dyn(),
     ))

@@ -39,12 +39,14 @@
 mod kernels;
 mod matmul;
 mod norm;
+mod ops;
 mod qr;
 mod solve;
 mod svd;
 
 pub use matmul::{dot, matmul, tensordot};
 pub use norm::{Norm, norm};
+pub use ops::register_block_ops;
 pub use qr::{qr, tsqr};
 pub use solve::{Lstsq, cholesky, inv, lstsq, solve};
 pub use svd::{svd, svd_compressed};

@@ -8,11 +8,8 @@
 
 use std::sync::Arc;
 
-use floe_array::{
-    Array, ArrayError, AxisChunks, BinaryOp, ChunkSpec, DType, DynArray, Result, UnaryOp,
-};
+use floe_array::{Array, ArrayError, AxisChunks, BinaryOp, ChunkSpec, DType, Result, UnaryOp};
 
-use crate::kernels::{block, sum_of_products};
 use crate::{as_f64, cast, need_real_or_complex, result_dtype};
 
 /// Input bytes one product task may read.
@@ -195,14 +192,10 @@ pub(crate) fn matmul_2d(a: &Array, b: &Array) -> Result<Array> {
             + b.chunks().max_block().iter().product::<usize>());
     let group = (GROUP_BYTES / pair_bytes.max(1)).clamp(1, floe_array::DEFAULT_SPLIT_EVERY);
     let groups = nk.div_ceil(group).max(1);
-    let kernel = |blocks: &[&DynArray], shape: &[usize]| {
-        let half = blocks.len() / 2;
-        let (mi, nj) = (shape[0], *shape.last().expect("2 or 3 axes"));
-        let acc = sum_of_products(&blocks[..half], &blocks[half..], mi, nj)?;
-        Ok::<_, floe_graph::TaskError>(block(acc.as_ref()))
-    };
+    // One registered function makes both: a product block, or a group's partial sum.
+    let kernel = || crate::ops::op("linalg.matmul", crate::ops::none());
     if groups == 1 {
-        return floe_array::from_blocks(
+        return floe_array::from_blocks_op(
             "matmul",
             &[m, n],
             ChunkSpec::from(vec![rows, cols]),
@@ -213,16 +206,11 @@ pub(crate) fn matmul_2d(a: &Array, b: &Array) -> Result<Array> {
                 let rhs = (0..nk).map(|l| (1, vec![l, i[1]]));
                 lhs.chain(rhs).collect()
             }),
-            Arc::new(move |blocks: &[&DynArray], info: &floe_array::BlockInfo| {
-                if nk == 0 {
-                    return Ok(DynArray::full(DType::F64, &info.shape, 0.0));
-                }
-                kernel(blocks, &info.shape)
-            }),
+            kernel(),
         );
     }
     // Partial sums over groups of `group` block pairs, along a middle axis summed away.
-    let partial = floe_array::from_blocks(
+    let partial = floe_array::from_blocks_op(
         "matmul-partial",
         &[m, groups, n],
         ChunkSpec::from(vec![rows, vec![1; groups], cols]),
@@ -234,13 +222,7 @@ pub(crate) fn matmul_2d(a: &Array, b: &Array) -> Result<Array> {
             let rhs = ls.map(|l| (1, vec![l, i[2]]));
             lhs.chain(rhs).collect()
         }),
-        Arc::new(move |blocks: &[&DynArray], info: &floe_array::BlockInfo| {
-            let out = kernel(blocks, &info.shape)?;
-            out.into_typed::<f64>()
-                .into_shape_with_order(ndarray::IxDyn(&info.shape))
-                .map(DynArray::from)
-                .map_err(|e| floe_graph::TaskError::msg(e.to_string()))
-        }),
+        kernel(),
     )?;
     partial.sum(1)
 }

@@ -11,9 +11,11 @@ use floe_array::{Array, ArrayError, ChunkSpec, DType, DynArray, Result};
 use floe_graph::TaskError;
 use ndarray::Axis;
 
-use crate::kernels::{self, block, f64_view, thin_qr, with_mat};
+use crate::kernels::f64_view;
 use crate::matmul::matmul_2d;
+use crate::ops::{none, op};
 use crate::{as_f64, cast, need_2d, need_numeric, result_dtype};
+use floe_array::serde_json::json;
 
 /// `a = Q R` for a tall-and-skinny `a` (rows ≥ columns) with one block of columns: `Q`
 /// (same shape and row blocks as `a`, up to merged small blocks) has orthonormal columns,
@@ -98,62 +100,51 @@ pub(crate) fn tsqr_rec(a: &Array, n: usize, max_rows: usize) -> Result<(Array, A
     let k = rows.len();
     // Block i of `qr` is Q_i stacked on R_i: (m_i + n) × n.
     let qr_rows: Vec<usize> = rows.iter().map(|r| r + n).collect();
-    let qr = floe_array::from_blocks(
+    let qr = floe_array::from_blocks_op(
         "qr-block",
         &[qr_rows.iter().sum(), n],
         ChunkSpec::from(vec![qr_rows, vec![n]]),
         DType::F64,
         &[a],
         Arc::new(|i: &[usize]| vec![(0, vec![i[0], 0])]),
-        Arc::new(|b: &[&DynArray], _: &floe_array::BlockInfo| {
-            let (q, r) = with_mat(b[0], thin_qr)?;
-            let (q, r) = (block(q.as_ref()), block(r.as_ref()));
-            stack(&[&q, &r])
-        }),
+        op("linalg.qr-block", none()),
     )?;
-    let top = {
-        let rows = rows.clone();
-        Arc::new(move |b: &[&DynArray], info: &floe_array::BlockInfo| {
-            kernels::rows(b[0], 0, rows[info.index[0]])
-        })
-    };
+    // Each QR block holds its Q_i over its R_i (n rows).
+    let (q_part, r_part) = (
+        op("linalg.rows", json!({ "drop_last": n })),
+        op("linalg.rows", json!({ "last": n })),
+    );
     if k == 1 {
-        let q = floe_array::from_blocks(
+        let q = floe_array::from_blocks_op(
             "tsqr-q",
             &[m, n],
             ChunkSpec::from(vec![rows.clone(), vec![n]]),
             DType::F64,
             &[&qr],
             Arc::new(|_: &[usize]| vec![(0, vec![0, 0])]),
-            top,
+            q_part,
         )?;
-        let r = floe_array::from_blocks(
+        let r = floe_array::from_blocks_op(
             "tsqr-r",
             &[n, n],
             ChunkSpec::from(vec![vec![n], vec![n]]),
             DType::F64,
             &[&qr],
             Arc::new(|_: &[usize]| vec![(0, vec![0, 0])]),
-            Arc::new(move |b: &[&DynArray], _: &floe_array::BlockInfo| {
-                kernels::rows(b[0], m, m + n)
-            }),
+            r_part,
         )?;
         return Ok((q, r));
     }
     // Each R_i on its own (n × n), so that the big Q_i-and-R_i block is freed as soon as
     // its R is taken when nothing else needs its Q (computing only part of Q).
-    let r_rows = rows.clone();
-    let r_parts = floe_array::from_blocks(
+    let r_parts = floe_array::from_blocks_op(
         "tsqr-r-part",
         &[k * n, n],
         ChunkSpec::from(vec![vec![n; k], vec![n]]),
         DType::F64,
         &[&qr],
         Arc::new(|i: &[usize]| vec![(0, vec![i[0], 0])]),
-        Arc::new(move |b: &[&DynArray], info: &floe_array::BlockInfo| {
-            let mi = r_rows[info.index[0]];
-            kernels::rows(b[0], mi, mi + n)
-        }),
+        r_part,
     )?;
     // The stacked R factors, `group` per block (one block when they fit).
     let group = if k * n <= max_rows {
@@ -165,7 +156,7 @@ pub(crate) fn tsqr_rec(a: &Array, n: usize, max_rows: usize) -> Result<(Array, A
     let stack_rows: Vec<usize> = (0..groups)
         .map(|g| n * (((g + 1) * group).min(k) - g * group))
         .collect();
-    let stacked = floe_array::from_blocks(
+    let stacked = floe_array::from_blocks_op(
         "tsqr-r-stack",
         &[k * n, n],
         ChunkSpec::from(vec![stack_rows, vec![n]]),
@@ -176,25 +167,17 @@ pub(crate) fn tsqr_rec(a: &Array, n: usize, max_rows: usize) -> Result<(Array, A
                 .map(|i| (0, vec![i, 0]))
                 .collect()
         }),
-        Arc::new(|b: &[&DynArray], _: &floe_array::BlockInfo| stack(b)),
+        op("linalg.stack", none()),
     )?;
     let (q2, r) = tsqr_rec(&stacked, n, max_rows)?;
-    let q_rows = rows.clone();
-    let q = floe_array::from_blocks(
+    let q = floe_array::from_blocks_op(
         "tsqr-q",
         &[m, n],
         ChunkSpec::from(vec![rows, vec![n]]),
         DType::F64,
         &[&qr, &q2],
         Arc::new(move |i: &[usize]| vec![(0, vec![i[0], 0]), (1, vec![i[0] / group, 0])]),
-        Arc::new(move |b: &[&DynArray], info: &floe_array::BlockInfo| {
-            let i = info.index[0];
-            let qi = kernels::rows(b[0], 0, q_rows[i])?;
-            let at = (i % group) * n;
-            let q2i = kernels::rows(b[1], at, at + n)?;
-            let prod = crate::kernels::sum_of_products(&[&qi], &[&q2i], q_rows[i], n)?;
-            Ok(block(prod.as_ref()))
-        }),
+        op("linalg.tsqr-q", json!({"group": group, "n": n})),
     )?;
     Ok((q, r))
 }
@@ -242,31 +225,25 @@ pub fn qr(a: &Array) -> Result<(Array, Array)> {
     let lead = a
         .slice(&floe_array::s![.., ..m])?
         .rechunk(ChunkSpec::from(vec![vec![m], vec![m]]))?;
-    let q = floe_array::from_blocks(
+    let q = floe_array::from_blocks_op(
         "qr-q",
         &[m, m],
         ChunkSpec::from(vec![vec![m], vec![m]]),
         DType::F64,
         &[&lead],
         Arc::new(|_: &[usize]| vec![(0, vec![0, 0])]),
-        Arc::new(|b: &[&DynArray], _: &floe_array::BlockInfo| {
-            let (q, _) = with_mat(b[0], thin_qr)?;
-            Ok(block(q.as_ref()))
-        }),
+        op("linalg.qr-q", none()),
     )?;
     // Qᵀ a is upper trapezoidal up to rounding; the zeros are made exact.
-    let r = matmul_2d(&q.t(), &a)?.map_blocks(&[], DType::F64, |b, info| {
-        let mut r = b[0].clone().into_f64()?;
-        for ((i, j), v) in r
-            .view_mut()
-            .into_dimensionality::<ndarray::Ix2>()?
-            .indexed_iter_mut()
-        {
-            if info.offset[0] + i > info.offset[1] + j {
-                *v = 0.0;
-            }
-        }
-        Ok(DynArray::from(r))
-    })?;
+    let qta = matmul_2d(&q.t(), &a)?;
+    let r = floe_array::from_blocks_op(
+        "qr-r",
+        qta.shape(),
+        qta.chunks().axes().to_vec(),
+        DType::F64,
+        &[&qta],
+        Arc::new(|i: &[usize]| vec![(0, i.to_vec())]),
+        op("linalg.upper", none()),
+    )?;
     Ok((cast(q, dtype), cast(r, dtype)))
 }

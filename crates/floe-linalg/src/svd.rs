@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use floe_array::{Array, ArrayError, AxisChunks, ChunkSpec, DType, DynArray, Result, s};
-use floe_graph::TaskError;
+use floe_array::serde_json::json;
+use floe_array::{Array, ArrayError, AxisChunks, ChunkSpec, DType, Result, s};
 
-use crate::kernels::{block, rows, thin_svd, vector, with_mat};
 use crate::matmul::matmul_2d;
-use crate::qr::{stack, tsqr};
+use crate::ops::{none, op};
+use crate::qr::tsqr;
 use crate::{as_f64, cast, need_2d, need_numeric, result_dtype};
 
 /// The thin SVD `a = u · diag(s) · v` (`v` is `Vᵀ`, as NumPy's `vh`): for `a` of shape
@@ -66,58 +66,42 @@ fn svd_tall(a: &Array) -> Result<(Array, Array, Array)> {
     let n = a.shape()[1];
     let (q, r) = tsqr(a)?;
     // One block: U_r (n × n) over s (1 × n) over Vᵀ (n × n).
-    let usv = floe_array::from_blocks(
+    let usv = floe_array::from_blocks_op(
         "svd-r",
         &[2 * n + 1, n],
         ChunkSpec::from(vec![vec![2 * n + 1], vec![n]]),
         DType::F64,
         &[&r],
         Arc::new(|_: &[usize]| vec![(0, vec![0, 0])]),
-        Arc::new(|b: &[&DynArray], _: &floe_array::BlockInfo| {
-            let (u, s, v) = with_mat(b[0], thin_svd)??;
-            let n = s.len();
-            let s = DynArray::from(
-                ndarray::Array2::from_shape_vec((1, n), s)
-                    .expect("n values")
-                    .into_dyn(),
-            );
-            stack(&[&block(u.as_ref()), &s, &block(v.transpose())])
-        }),
+        op("linalg.svd-r", none()),
     )?;
     let q_rows = q.chunks().axis(0).to_vec();
-    let u = floe_array::from_blocks(
+    let u = floe_array::from_blocks_op(
         "svd-u",
         &[a.shape()[0], n],
         ChunkSpec::from(vec![q_rows.clone(), vec![n]]),
         DType::F64,
         &[&q, &usv],
         Arc::new(|i: &[usize]| vec![(0, vec![i[0], 0]), (1, vec![0, 0])]),
-        Arc::new(move |b: &[&DynArray], info: &floe_array::BlockInfo| {
-            let ur = rows(b[1], 0, n)?;
-            let p = crate::kernels::sum_of_products(&[b[0]], &[&ur], info.shape[0], n)?;
-            Ok(block(p.as_ref()))
-        }),
+        op("linalg.svd-u", json!({ "n": n })),
     )?;
-    let s = floe_array::from_blocks(
+    let s = floe_array::from_blocks_op(
         "svd-s",
         &[n],
         ChunkSpec::from(vec![vec![n]]),
         DType::F64,
         &[&usv],
         Arc::new(|_: &[usize]| vec![(0, vec![0, 0])]),
-        Arc::new(move |b: &[&DynArray], _: &floe_array::BlockInfo| {
-            let row = rows(b[0], n, n + 1)?.into_f64().map_err(TaskError::new)?;
-            Ok(vector(row.iter().copied().collect()))
-        }),
+        op("linalg.svd-s", json!({ "n": n })),
     )?;
-    let v = floe_array::from_blocks(
+    let v = floe_array::from_blocks_op(
         "svd-v",
         &[n, n],
         ChunkSpec::from(vec![vec![n], vec![n]]),
         DType::F64,
         &[&usv],
         Arc::new(|_: &[usize]| vec![(0, vec![0, 0])]),
-        Arc::new(move |b: &[&DynArray], _: &floe_array::BlockInfo| rows(b[0], n + 1, 2 * n + 1)),
+        op("linalg.rows", json!({ "last": n })),
     )?;
     Ok((u, s, v))
 }

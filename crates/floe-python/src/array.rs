@@ -1012,7 +1012,23 @@ impl PyArray {
 
 /// `func` (a Python function of a NumPy block) over every block of `x`, under the GIL.
 pub(crate) fn py_map_blocks(x: &Array, func: Py<PyAny>, dtype: DType) -> PyResult<Array> {
-    py_map_blocks_with(x, &[], func, dtype)
+    // Blocks of sizes known only when computed (a boolean selection's) take the blockwise
+    // primitive, which has no description as data.
+    if x.has_unknown_chunks() {
+        return py_map_blocks_with(x, &[], func, dtype);
+    }
+    // A registered block function: the graph can be handed to dask with `func` in it.
+    let (op, _func) = crate::pyfuncs::block_op(func, dtype);
+    fa::from_blocks_op(
+        "map_blocks",
+        x.shape(),
+        x.chunks().axes().to_vec(),
+        dtype,
+        &[x],
+        Arc::new(|i: &[usize]| vec![(0, i.to_vec())]),
+        op,
+    )
+    .map_err(to_py)
 }
 
 /// `func(block_of_x, block_of_each_other)` on aligned blocks, as NumPy arrays.

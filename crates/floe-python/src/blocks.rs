@@ -3,14 +3,12 @@
 
 use std::sync::Arc;
 
-use floe::array::{self as fa, DType, DynArray};
-use floe_graph::TaskError;
+use floe::array::{self as fa, DType};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
 
-use crate::array::{PyArray, describe, wrap};
-use crate::convert::{dtype_arg, from_numpy, to_numpy};
+use crate::array::{PyArray, wrap};
+use crate::convert::dtype_arg;
 use crate::to_py;
 
 /// `func(*blocks)` for each block of an output of `shape` in blocks of `chunks`: the first
@@ -86,27 +84,13 @@ fn _blockwise(
             })
             .collect()
     });
-    let func = Arc::new(func);
-    let f: fa::GraphFn = Arc::new(move |blocks: &[&DynArray], _info: &fa::BlockInfo| {
-        Python::attach(|py| {
-            let args = PyTuple::new(py, blocks.iter().map(|b| to_numpy(py, (*b).clone())))
-                .map_err(|e| floe_graph_error(describe(py, &e)))?;
-            let out = func
-                .call1(py, args)
-                .map_err(|e| floe_graph_error(describe(py, &e)))?;
-            let block = from_numpy(out.bind(py)).map_err(|e| floe_graph_error(describe(py, &e)))?;
-            Ok(block.astype(dtype))
-        })
-    });
+    // A registered block function: the graph can be handed to dask with `func` in it.
+    let (op, _func) = crate::pyfuncs::block_op(func, dtype);
     let refs: Vec<&fa::Array> = arrays.iter().collect();
     let spec = fa::ChunkSpec::Axes(chunks.into_iter().map(fa::AxisChunks::Sizes).collect());
-    fa::from_blocks("blockwise", &shape, spec, dtype, &refs, deps, f)
+    fa::from_blocks_op("blockwise", &shape, spec, dtype, &refs, deps, op)
         .map(wrap)
         .map_err(to_py)
-}
-
-fn floe_graph_error(e: Box<dyn std::error::Error + Send + Sync>) -> TaskError {
-    TaskError::new(e)
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

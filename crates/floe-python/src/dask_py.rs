@@ -15,7 +15,8 @@ use crate::array::PyArray;
 use crate::convert::{from_numpy, to_numpy};
 
 /// One task of an exported graph: its number, its name (the operation), its spec (JSON
-/// text, or a NumPy array for a block in memory) and the numbers of the tasks it reads.
+/// text; a NumPy array for a block in memory; `(JSON text, function)` for a Python
+/// function's task) and the numbers of the tasks it reads.
 type ExportedTask<'py> = (usize, String, Bound<'py, PyAny>, Vec<usize>);
 
 /// The tasks computing every block of `arrays`, as data: a list of
@@ -51,6 +52,15 @@ fn _dask_graph<'py>(
         let first = TaskId::from_index(stages[0]);
         let spec = match &specs[last] {
             TaskSpec::Block(b) => to_numpy(py, DynArray::clone(b)),
+            // A Python function travels as itself, next to its task's description.
+            TaskSpec::Blocks { op, .. } if op.name() == crate::pyfuncs::PYTHON_CALL => {
+                let func =
+                    crate::pyfuncs::function(op.params()).ok_or_else(|| no_spec(&name(last)))?;
+                let json = specs[last].to_json().ok_or_else(|| no_spec(&name(last)))?;
+                (json.to_string(), func.clone_ref(py))
+                    .into_pyobject(py)?
+                    .into_any()
+            }
             _ => {
                 let spec = if stages.len() == 1 {
                     specs[last].clone()
@@ -94,6 +104,8 @@ fn chains(
                 && next.len() == 1
                 && graph.dependencies(next[0]).len() == 1
                 && !matches!(specs[a.index()], TaskSpec::Block(_))
+                && !python_call(&specs[a.index()])
+                && !python_call(&specs[next[0].index()])
         })
         .collect();
     graph
@@ -113,6 +125,11 @@ fn chains(
             (last.index(), stages)
         })
         .collect()
+}
+
+/// Whether a task calls a Python function (run by `floe.dask._call_blocks`, never in a chain).
+fn python_call(spec: &TaskSpec) -> bool {
+    matches!(spec, TaskSpec::Blocks { op, .. } if op.name() == crate::pyfuncs::PYTHON_CALL)
 }
 
 fn no_spec(name: &str) -> PyErr {

@@ -20,6 +20,7 @@ mod fft;
 mod files;
 mod linalg;
 mod overlap;
+mod pyfuncs;
 mod run_py;
 mod select;
 mod statistics;
@@ -145,8 +146,11 @@ pub(crate) fn run<T: Send>(
 ///
 /// If Python refuses an addition to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    // File reads described as data run in any process that imports floe (a dask worker).
+    // File reads and linear-algebra kernels described as data run in any process that
+    // imports floe (a dask worker).
     floe::io::register_readers();
+    floe::array::linalg::register_block_ops();
+    pyfuncs::register();
     m.add_class::<PyArray>()?;
     array::register(m)?;
     blocks::register(m)?;

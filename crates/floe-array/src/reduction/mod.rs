@@ -498,8 +498,14 @@ impl ReducePlan {
             })
             .collect()
     }
+}
 
-    pub(crate) fn lower_block(
+impl crate::lower::Plan for ReducePlan {
+    fn inputs(&self) -> Vec<&Array> {
+        vec![&self.input]
+    }
+
+    fn lower_block(
         &self,
         lowering: &mut Lowering<'_>,
         array: &Array,
@@ -545,7 +551,9 @@ impl ReducePlan {
         )?;
         Ok(lowering.record(id, spec))
     }
+}
 
+impl ReducePlan {
     /// The task of tree node `index` (over the input's axes) at `level`.
     fn node_task(
         &self,

@@ -7,10 +7,12 @@
 //! drift apart. Elementwise operations come first (binary, with a scalar, unary, `astype`,
 //! `where`); sources, reductions, selections and the other plans follow.
 
+mod ops;
 mod read;
 mod reduce;
 mod source;
 
+pub use ops::{BlockOp, OpenBlockOp, register_block_op};
 pub use read::{MAX_OPEN_READERS, OpenReader, ReadFn, Reader, close_readers, register_reader};
 pub use source::Source;
 
@@ -418,9 +420,10 @@ impl crate::Array {
 }
 
 /// A task as data: what it computes from its dependencies' values (in order). The kinds
-/// so far: constants, generators, blocks held in memory, elementwise kernels, transposes,
-/// reshapes, gathers (slices, rechunks, concatenations) and reductions (partials, banded
-/// partials, combines, finalizes);
+/// so far: constants, generators, file reads, blocks held in memory, elementwise kernels,
+/// transposes, reshapes, gathers (slices, rechunks, concatenations), reductions (partials,
+/// banded partials, combines, finalizes), scans (`cumsum` and the others) and registered
+/// block functions (floe-linalg's TSQR, SVD and matrix products);
 /// [`Lowering::recording_specs`](crate::Lowering::recording_specs) records one for each task
 /// of those kinds, except elementwise nodes built without a [`Kernel`] (`complex`, the
 /// parts of complex arrays, `expand_dims`, `broadcast_to`, `map_blocks`), sources of user
@@ -512,6 +515,39 @@ pub enum TaskSpec {
     /// generators and made blocks, computed a cache-sized band at a time: the chain's
     /// blocks are never made whole.
     Banded(Box<BandedSpec>),
+    /// A cumulative operation's block along `axis`: the first dependency's block scanned
+    /// from the second's carry (if any), every running value if `running`, else only the
+    /// block's total (the axis at length 1).
+    #[non_exhaustive]
+    Scan {
+        /// The operation.
+        op: crate::ScanOp,
+        /// The scanned axis.
+        axis: usize,
+        /// The dtype the scan runs and results in.
+        dtype: DType,
+        /// Whether every running value is kept (else the total).
+        running: bool,
+    },
+    /// The carry into a scan's next block: the dependencies' carry and total combined.
+    #[non_exhaustive]
+    ScanCarry {
+        /// The operation.
+        op: crate::ScanOp,
+        /// The dtype.
+        dtype: DType,
+    },
+    /// A registered block function (see [`BlockOp`]) of the dependencies' blocks: a
+    /// task of a [`from_blocks_op`](crate::from_blocks_op) array.
+    #[non_exhaustive]
+    Blocks {
+        /// The function.
+        op: BlockOp,
+        /// The output block.
+        info: BlockInfo,
+        /// The output's dtype.
+        dtype: DType,
+    },
     /// Tasks run in turn, each on the one before's value (the first on the dependencies'):
     /// a linear chain fused into one task, as floe's scheduler fuses them.
     Chain(Vec<TaskSpec>),
@@ -679,6 +715,54 @@ impl TaskSpec {
                 source.check(info)?;
                 crate::lower::box_in_pieces(&|i: &BlockInfo| source.make(i), source.dtype(), info)
             }
+            TaskSpec::Scan {
+                op,
+                axis,
+                dtype,
+                running,
+            } => match inputs {
+                [x] => crate::scan::scan_block(x, None, *op, *axis, *dtype, *running),
+                [x, carry] if *running => {
+                    crate::scan::scan_block(x, Some(carry), *op, *axis, *dtype, true)
+                }
+                _ => Err(TaskError::msg(format!(
+                    "a scan task reads a block{}, given {} blocks",
+                    if *running { " and a carry" } else { "" },
+                    inputs.len()
+                ))),
+            },
+            TaskSpec::ScanCarry { op, dtype } => match inputs {
+                [c, t] => crate::scan::carry_block(c, t, *op, *dtype),
+                _ => Err(TaskError::msg(format!(
+                    "a scan-carry task reads a carry and a total, given {} blocks",
+                    inputs.len()
+                ))),
+            },
+            TaskSpec::Blocks { op, info, dtype } => {
+                let f = op.open()?;
+                // A registered function given other blocks than its arrays' (a task read
+                // from elsewhere) may index past them: its panic is the task's error.
+                let out =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(inputs, info)))
+                        .map_err(|panic| {
+                        let what = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| (*s).to_owned())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_default();
+                        TaskError::msg(format!("block function `{}` panicked: {what}", op.name()))
+                    })??;
+                if out.shape() != info.shape.as_slice() || out.dtype() != *dtype {
+                    return Err(TaskError::msg(format!(
+                        "block function `{}` made a {} block of shape {:?} where {dtype} of {:?} was described",
+                        op.name(),
+                        out.dtype(),
+                        out.shape(),
+                        info.shape
+                    )));
+                }
+                Ok(out)
+            }
             TaskSpec::Partial { .. }
             | TaskSpec::Combine { .. }
             | TaskSpec::Finalize { .. }
@@ -703,6 +787,9 @@ impl TaskSpec {
             TaskSpec::Combine { .. } => "combine",
             TaskSpec::Finalize { .. } => "finalize",
             TaskSpec::Banded(_) => "banded",
+            TaskSpec::Scan { .. } => "scan",
+            TaskSpec::ScanCarry { .. } => "scan-carry",
+            TaskSpec::Blocks { .. } => "blocks",
             TaskSpec::Chain(_) => "chain",
         }
     }
@@ -796,6 +883,21 @@ impl TaskSpec {
                 "keepdims": keepdims, "dtype": dtype.name(),
             }),
             TaskSpec::Banded(spec) => reduce::banded_json(spec),
+            TaskSpec::Scan {
+                op,
+                axis,
+                dtype,
+                running,
+            } => json!({
+                "task": "scan", "op": op.name(), "axis": axis, "dtype": dtype.name(),
+                "running": running,
+            }),
+            TaskSpec::ScanCarry { op, dtype } => {
+                json!({"task": "scan-carry", "op": op.name(), "dtype": dtype.name()})
+            }
+            TaskSpec::Blocks { op, info, dtype } => json!({
+                "task": "blocks", "op": op.to_json(), "info": info_json(info), "dtype": dtype.name(),
+            }),
             TaskSpec::Chain(stages) => json!({
                 "task": "chain",
                 "stages": stages.iter().map(TaskSpec::to_json).collect::<Option<Vec<_>>>()?,
@@ -917,6 +1019,26 @@ impl TaskSpec {
                 dtype: dtype_from_json(field("dtype")?)?,
             },
             "banded" => TaskSpec::Banded(Box::new(reduce::banded_from_json(v)?)),
+            "scan" => TaskSpec::Scan {
+                op: scan_op(field("op")?)?,
+                axis: field("axis")?
+                    .as_u64()
+                    .and_then(|a| usize::try_from(a).ok())
+                    .ok_or_else(|| bad_task(format!("`axis` is not an axis in {v}")))?,
+                dtype: dtype_from_json(field("dtype")?)?,
+                running: field("running")?
+                    .as_bool()
+                    .ok_or_else(|| bad_task(format!("`running` is not a boolean in {v}")))?,
+            },
+            "blocks" => TaskSpec::Blocks {
+                op: BlockOp::from_json(field("op")?)?,
+                info: info_from_json(field("info")?)?,
+                dtype: dtype_from_json(field("dtype")?)?,
+            },
+            "scan-carry" => TaskSpec::ScanCarry {
+                op: scan_op(field("op")?)?,
+                dtype: dtype_from_json(field("dtype")?)?,
+            },
             "chain" => TaskSpec::Chain(
                 field("stages")?
                     .as_array()
@@ -932,6 +1054,13 @@ impl TaskSpec {
             other => return Err(bad_task(format!("no task kind `{other}`"))),
         })
     }
+}
+
+/// A scan's operation by NumPy's name.
+fn scan_op(v: &Json) -> Result<crate::ScanOp> {
+    v.as_str()
+        .and_then(crate::ScanOp::from_numpy_name)
+        .ok_or_else(|| bad_task(format!("no scan `{v}`")))
 }
 
 /// That `axes` are distinct axes of a block of `ndim`, ascending.

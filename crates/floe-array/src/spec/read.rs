@@ -120,7 +120,8 @@ pub(crate) fn opened(name: &str, params: &Json) -> Result<Arc<Reader>, TaskError
 }
 
 /// Forgets the readers this process keeps open: files described afterwards are opened
-/// again (a file replaced since was read through its old reader until then).
+/// again (floe-io's readers check at every read that their file is still the one
+/// described, so this only frees them).
 pub fn close_readers() {
     lock(opened_readers()).clear();
 }

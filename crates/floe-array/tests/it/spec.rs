@@ -263,6 +263,53 @@ fn bad_task_specs_are_errors() {
         let e = spec(text).run(std::slice::from_ref(&value)).unwrap_err();
         assert!(e.to_string().contains(message), "{text}: {e}");
     }
+    // Scans given an axis the block lacks, a carry of another shape, the wrong inputs.
+    let carry = floe_graph::Value::new(DynArray::from(ArrayD::from_elem(IxDyn(&[2, 1]), 1.0)));
+    let row = floe_graph::Value::new(DynArray::from(ArrayD::from_elem(IxDyn(&[1, 3]), 1.0)));
+    for (text, inputs, message) in [
+        (
+            r#"{"task": "scan", "op": "cumsum", "axis": 2, "dtype": "float64", "running": true}"#,
+            vec![value.clone()],
+            "along axis 2",
+        ),
+        (
+            r#"{"task": "scan", "op": "cumsum", "axis": 0, "dtype": "float64", "running": true}"#,
+            vec![value.clone(), carry.clone()],
+            "carry of shape [2, 1]",
+        ),
+        (
+            r#"{"task": "scan", "op": "cumsum", "axis": 0, "dtype": "float64", "running": false}"#,
+            vec![value.clone(), row.clone()],
+            "given 2 blocks",
+        ),
+        (
+            r#"{"task": "scan-carry", "op": "cumprod", "dtype": "float64"}"#,
+            vec![carry.clone(), row.clone()],
+            "carry of shape [2, 1] and total of shape [1, 3]",
+        ),
+        (
+            r#"{"task": "scan-carry", "op": "cumprod", "dtype": "float64"}"#,
+            vec![row.clone()],
+            "given 1 blocks",
+        ),
+    ] {
+        let e = spec(text).run(&inputs).unwrap_err();
+        assert!(e.to_string().contains(message), "{text}: {e}");
+    }
+    let e = floe_array::TaskSpec::from_json(&serde_json::json!({"task": "scan", "op": "cummax", "axis": 0, "dtype": "float64", "running": true})).unwrap_err();
+    assert!(e.to_string().contains("no scan"), "{e}");
+    // A scan that fits runs: the carry slice starts the running sums.
+    let out =
+        spec(r#"{"task": "scan", "op": "cumsum", "axis": 0, "dtype": "float64", "running": true}"#)
+            .run(&[value.clone(), row.clone()])
+            .unwrap();
+    assert_eq!(
+        out.downcast_ref::<DynArray>()
+            .unwrap()
+            .clone()
+            .into_typed::<f64>(),
+        ArrayD::from_shape_fn(IxDyn(&[2, 3]), |i| (i[0] + 2) as f64)
+    );
     let huge = spec(
         r#"{"task": "full", "value": "0", "dtype": "float64", "shape": [4294967296, 4294967296]}"#,
     );
@@ -572,14 +619,14 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     /// Graphs of blocks in memory, constants, generators, elementwise kernels, transposes,
-    /// reshapes, gathers and reductions, lowered with specs recorded: every task has one,
+    /// reshapes, gathers, reductions and scans, lowered with specs recorded: every task has one,
     /// and running each task from its JSON alone (a block in memory as data), its inputs
     /// through bytes, in graph order, gives every block the scheduler computes, to the bit.
     #[test]
     fn graphs_run_from_their_specs_alone(
         n in 2_usize..9,
         c in 1_usize..5,
-        pick in 0_usize..18,
+        pick in 0_usize..21,
         seed in any::<u64>(),
     ) {
         let c = c.min(n);
@@ -633,6 +680,15 @@ proptest! {
                 .unwrap()
                 .sum(floe_array::Axes::All)
                 .unwrap(),
+            // Scans along either axis (totals, carries, running blocks), of integers too.
+            18 => x.cumsum(0).unwrap(),
+            19 => x.mul_scalar(0.5).unwrap().cumprod(1).unwrap(),
+            20 => Array::where_(&x.gt_scalar(1.0).unwrap(), &x, &floe_array::full(&[n, n], [c, c], f64::NAN, DType::F64).unwrap())
+                .unwrap()
+                .nancumsum(0)
+                .unwrap()
+                .add(&x.astype(DType::I32).cumsum(1).unwrap())
+                .unwrap(),
             _ => x.std(floe_array::Axes::All, 0).unwrap(),
         };
         let mut builder = floe_graph::GraphBuilder::default();
@@ -655,6 +711,12 @@ proptest! {
         }
         if pick == 10 {
             prop_assert!(specs.iter().flatten().any(|s| matches!(s, TaskSpec::Banded(_))), "no banded partial");
+        }
+        if (18..=20).contains(&pick) {
+            prop_assert!(specs.iter().flatten().any(|s| matches!(s, TaskSpec::Scan { .. })), "no scan");
+            if n.div_ceil(c) > 2 {
+                prop_assert!(specs.iter().flatten().any(|s| matches!(s, TaskSpec::ScanCarry { .. })), "no carry");
+            }
         }
         let mut values: Vec<floe_graph::Value> = Vec::with_capacity(graph.len());
         for (i, spec) in specs.iter().enumerate() {

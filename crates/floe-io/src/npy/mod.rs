@@ -422,7 +422,7 @@ pub(crate) fn open_reader(
     Ok(floe_array::Reader {
         shape: npy.stored.clone(),
         dtype: npy.dtype,
-        read: Arc::new(move |b| npy.read(b)),
+        read: crate::readers::rechecked(params, Arc::new(move |b| npy.read(b))),
     })
 }
 

@@ -14,8 +14,16 @@ use crate::{Scratch, compute, fixture};
 type Pair = (Vec<u8>, Vec<u8>);
 
 /// Runs every task of `e`'s graph from its spec (through JSON, inputs through bytes) in
-/// order, and returns the output blocks' bytes next to the scheduler's.
+/// order, with readers opened afresh, and returns the output blocks' bytes next to the
+/// scheduler's.
 fn through_specs(e: &Array) -> Result<Vec<Pair>, floe_graph::TaskError> {
+    // Opened again from the descriptions, as on a worker.
+    floe_array::close_readers();
+    through_specs_kept(e)
+}
+
+/// [`through_specs`] with the readers this process keeps open.
+fn through_specs_kept(e: &Array) -> Result<Vec<Pair>, floe_graph::TaskError> {
     let mut builder = GraphBuilder::default();
     let indices: Vec<Vec<usize>> = e.chunks().block_indices().collect();
     let (outs, specs) = {
@@ -32,8 +40,6 @@ fn through_specs(e: &Array) -> Result<Vec<Pair>, floe_graph::TaskError> {
         (outs, specs)
     };
     let graph = builder.build();
-    // Opened again from the descriptions, as on a worker.
-    floe_array::close_readers();
     let mut values: Vec<Value> = Vec::with_capacity(specs.len());
     for (i, spec) in specs.iter().enumerate() {
         let id = TaskId::from_index(i);
@@ -120,9 +126,15 @@ fn a_file_changed_since_the_graph_was_made_fails_naming_it() {
     compute(&to_npy(&x, &path).unwrap()).unwrap();
     let y = from_npy(&path, 10).unwrap().mul_scalar(3.0).unwrap();
     same_through_specs(&y, "before");
-    // Rewritten with other values: the description no longer holds.
+    // Rewritten with other values: the description no longer holds, though the reader
+    // opened before is still kept.
     let z = floe_array::arange(1.0, 51.0, 1.0, 10, floe_array::DType::F64).unwrap();
     compute(&to_npy(&z, &path).unwrap()).unwrap();
+    let e = through_specs_kept(&y).unwrap_err().to_string();
+    assert!(
+        e.contains("x.npy") && e.contains("changed since the graph was made"),
+        "{e}"
+    );
     let e = through_specs(&y).unwrap_err().to_string();
     assert!(
         e.contains("x.npy") && e.contains("changed since the graph was made"),
@@ -132,6 +144,22 @@ fn a_file_changed_since_the_graph_was_made_fails_naming_it() {
     std::fs::remove_file(&path).unwrap();
     let e = through_specs(&y).unwrap_err().to_string();
     assert!(e.contains("x.npy"), "{e}");
+}
+
+#[test]
+fn a_zarr_store_rewritten_since_fails_naming_it() {
+    let dir = Scratch::new("spec-zarr");
+    let store = dir.0.join("x.zarr");
+    let x = floe_array::arange(0.0, 40.0, 1.0, 10, floe_array::DType::F64).unwrap();
+    compute(&floe_io::to_zarr(&x, &store).unwrap()).unwrap();
+    let y = from_zarr(&store, 10).unwrap();
+    same_through_specs(&y, "before");
+    let _ = std::fs::remove_dir_all(&store);
+    // Another shape: its metadata document differs in size, whatever the clock's grain.
+    let z = floe_array::arange(0.0, 1000.0, 1.0, 100, floe_array::DType::F64).unwrap();
+    compute(&floe_io::to_zarr(&z, &store).unwrap()).unwrap();
+    let e = through_specs_kept(&y).unwrap_err().to_string();
+    assert!(e.contains("x.zarr") && e.contains("changed since"), "{e}");
 }
 
 #[test]

@@ -12,6 +12,8 @@ use floe_scheduler::Scheduler;
 use ndarray::{Array2, ArrayD, Ix2, IxDyn};
 use proptest::prelude::*;
 
+mod specs;
+
 fn compute_all(arrays: &[&Array]) -> Vec<ArrayD<f64>> {
     let mut b = GraphBuilder::default();
     let outs: Vec<_> = {
