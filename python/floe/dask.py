@@ -22,11 +22,11 @@ On a cluster, pass the client: ``floe.compute(y, scheduler=client)``.
 Files read by floe (``open_netcdf``, ``open_mfnetcdf``, ``from_npy``, ``from_zarr``) are
 read on the workers: the same file (same size and modification time) must be at the same
 path there. Python functions over blocks (``map_blocks``, ``apply_gufunc``) travel pickled
-in the graph, as ``floe.delayed`` calls do. The few operations without a description as
-data yet (functions over overlapping blocks, the solvers of ``floe.array.linalg`` other
-than the QR and SVD family, objects read through ``from_array`` other than NumPy arrays)
-raise ``NotImplementedError`` naming the operation; such graphs run with floe's own
-scheduler.
+in the graph, as ``floe.delayed`` calls do. Operations without a description as data
+yet (``map_overlap``, ``pad``, FFTs, ``diagonal``, histograms, percentiles, ``topk``,
+``unique``, boolean-mask selections, ``vindex``, ``digitize``, objects read through
+``from_array`` other than NumPy arrays) raise ``NotImplementedError`` naming the
+operation; such graphs run with floe's own scheduler.
 """
 
 import json

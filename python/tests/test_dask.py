@@ -40,6 +40,7 @@ def expressions(x, y, a):
         "any": (x > 0.99).any(axis=0),
         "astype": (x * 100).astype("int32").sum(axis=1),
         "cumsum": fa.cumsum(x, axis=0) - fa.nancumprod(y, axis=1),
+        "stack, outer, triu": fa.stack([x, fa.outer(x[0], y[:, 1])]).sum(axis=0) + fa.triu(y),
         "map_blocks": x.map_blocks(np.sin) * 2 + y.map_blocks(functools.partial(np.cumsum, axis=1), dtype="float32"),
         "apply_gufunc": fa.apply_gufunc(np.sort, "(i)->(i)", x.rechunk((c_of(x), -1)), output_dtypes=float),
     }
@@ -262,7 +263,12 @@ def linalg_expressions():
     u, s, v = fa.linalg.svd(fa.random.random((200, 8), chunks=(50, 8), seed=2))
     cu, cs, cv = fa.linalg.svd_compressed(fa.random.random((300, 120), chunks=(60, 40), seed=3), 5, seed=4)
     a = fa.random.random((30, 400), chunks=(15, 10), seed=5)
+    sq = fa.random.random((12, 12), chunks=4, seed=6) + 12 * fa.eye(12, chunks=4)
+    b = fa.random.random(12, chunks=4, seed=7)
+    fit = fa.linalg.lstsq(fa.random.random((60, 4), chunks=(15, 4), seed=8), fa.random.random(60, chunks=15, seed=9))
     return {
+        "solve": fa.linalg.solve(sq, b), "inv": fa.linalg.inv(sq),
+        "cholesky": fa.linalg.cholesky(sq @ sq.T), "lstsq": fit[0], "lstsq rank": fit[2],
         "tsqr q": q, "tsqr r": r, "qr q": q2, "qr r": r2,
         "svd u": u, "svd s": s, "svd v": v,
         "compressed u": cu, "compressed s": cs, "compressed v": cv,

@@ -1,14 +1,11 @@
 //! Shape operations: transpose, swapaxes, concatenate, stack, squeeze, expand_dims,
 //! broadcast_to, rechunk.
 
-use std::sync::Arc;
-
-use crate::block::{BlockInfo, BlockRef};
 use crate::error::normalize_axis;
 use crate::expr::Expr;
 use crate::gather::{GatherPlan, Segment, identity_axis};
 use crate::rechunk::rechunk_to;
-use crate::{Array, ArrayError, Chunks, DynArray, Result, with_array};
+use crate::{Array, ArrayError, Chunks, Result};
 
 impl Array {
     /// Permutes the axes: `perm[i]` is the input axis that becomes axis `i`.
@@ -82,9 +79,11 @@ impl Array {
         let chunks = Chunks::new(&shape, sizes)?;
         // A blockwise input is aligned to the right, so the new axis goes first; a
         // permutation then moves it where it was asked for.
-        let f: crate::expr::BlockFn = Arc::new(|b: &[BlockRef<'_>], _: &BlockInfo| {
-            Ok(with_array!(b[0].to_owned(), x => DynArray::from(x.insert_axis(ndarray::Axis(0)))))
-        });
+        // The block broadcast to one with a new first axis: a conversion to its own
+        // dtype, which broadcasts (and is described as data).
+        let kernel = crate::Kernel::AsType {
+            dtype: self.dtype(),
+        };
         let front = Array::from_node(
             "expand_dims",
             shape,
@@ -92,9 +91,9 @@ impl Array {
             chunks,
             Expr::Blockwise {
                 inputs: vec![self.clone()],
-                f,
+                f: kernel.block_fn(),
                 elementwise: false,
-                kernel: None,
+                kernel: Some(kernel),
             },
         );
         let mut perm: Vec<usize> = (1..=self.ndim()).collect();
@@ -172,13 +171,11 @@ impl Array {
             })
             .collect();
         let chunks = Chunks::new(shape, sizes)?;
-        let f: crate::expr::BlockFn = Arc::new(|b: &[BlockRef<'_>], info: &BlockInfo| {
-            Ok(with_array!(b[0].to_owned(), x => DynArray::from(
-                x.broadcast(ndarray::IxDyn(&info.shape))
-                    .ok_or_else(|| floe_graph::TaskError::msg("internal error: broadcast"))?
-                    .to_owned()
-            )))
-        });
+        // Each block broadcast to its output block: a conversion to its own dtype, which
+        // broadcasts (and is described as data).
+        let kernel = crate::Kernel::AsType {
+            dtype: self.dtype(),
+        };
         Ok(Array::from_node(
             "broadcast_to",
             shape.to_vec(),
@@ -186,9 +183,9 @@ impl Array {
             chunks,
             Expr::Blockwise {
                 inputs: vec![self.clone()],
-                f,
+                f: kernel.block_fn(),
                 elementwise: false,
-                kernel: None,
+                kernel: Some(kernel),
             },
         ))
     }

@@ -21,7 +21,12 @@ use crate::qr::stack;
 pub fn register_block_ops() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let ops: [(&str, floe_array::OpenBlockOp); 10] = [
+        let ops: [(&str, floe_array::OpenBlockOp); 15] = [
+            ("linalg.cholesky", |_| Ok(Arc::new(cholesky))),
+            ("linalg.solve", |_| Ok(Arc::new(solve))),
+            ("linalg.inv", |_| Ok(Arc::new(inv))),
+            ("linalg.solve-upper", |_| Ok(Arc::new(solve_upper))),
+            ("linalg.rank", rank),
             ("linalg.qr-block", |_| Ok(Arc::new(qr_block))),
             ("linalg.qr-q", |_| Ok(Arc::new(qr_q))),
             ("linalg.rows", rows_op),
@@ -224,6 +229,85 @@ fn upper(b: &[&DynArray], info: &BlockInfo) -> Result<DynArray, TaskError> {
         }
     }
     Ok(DynArray::from(r))
+}
+
+/// The lower-triangular `L` of a whole matrix's Cholesky factorization.
+fn cholesky(b: &[&DynArray], _: &BlockInfo) -> Result<DynArray, TaskError> {
+    with_mat(one(b, "a Cholesky factorization")?, |m| {
+        match m.llt(faer::Side::Lower) {
+            Ok(llt) => Ok(block(llt.L())),
+            Err(_) => Err(TaskError::msg(
+                "cholesky: the matrix is not positive definite",
+            )),
+        }
+    })?
+}
+
+/// Two square-and-fitting blocks: the first a whole matrix, the second right-hand sides.
+fn pair<'a>(b: &[&'a DynArray], what: &str) -> Result<(&'a DynArray, &'a DynArray), TaskError> {
+    match b {
+        [a, rhs]
+            if a.shape().len() == 2
+                && a.shape()[0] == a.shape()[1]
+                && rhs.shape().len() == 2
+                && rhs.shape()[0] == a.shape()[0] =>
+        {
+            Ok((a, rhs))
+        }
+        _ => Err(TaskError::msg(format!(
+            "{what} reads a square matrix and right-hand sides of its rows, given blocks of shapes {:?}",
+            b.iter().map(|x| x.shape().to_vec()).collect::<Vec<_>>()
+        ))),
+    }
+}
+
+/// `a x = b` by LU with partial pivoting.
+fn solve(b: &[&DynArray], _: &BlockInfo) -> Result<DynArray, TaskError> {
+    use faer::linalg::solvers::Solve;
+    let (a, rhs) = pair(b, "a solve")?;
+    let lu = with_mat(a, |m| m.partial_piv_lu())?;
+    with_mat(rhs, |r| block(lu.solve(r).as_ref()))
+}
+
+/// The inverse of a square matrix.
+fn inv(b: &[&DynArray], _: &BlockInfo) -> Result<DynArray, TaskError> {
+    use faer::linalg::solvers::DenseSolveCore;
+    let a = one(b, "an inverse")?;
+    if a.shape().len() != 2 || a.shape()[0] != a.shape()[1] {
+        return Err(TaskError::msg(format!(
+            "an inverse of a block of shape {:?}",
+            a.shape()
+        )));
+    }
+    with_mat(a, |m| block(m.partial_piv_lu().inverse().as_ref()))
+}
+
+/// `R x = y` for an upper-triangular `R` (least squares after TSQR).
+fn solve_upper(b: &[&DynArray], _: &BlockInfo) -> Result<DynArray, TaskError> {
+    let (r, y) = pair(b, "a triangular solve")?;
+    let mut x = with_mat(y, |y| y.to_owned())?;
+    with_mat(r, |r| {
+        faer::linalg::triangular_solve::solve_upper_triangular_in_place(
+            r,
+            x.as_mut(),
+            faer::Par::Seq,
+        );
+    })?;
+    Ok(block(x.as_ref()))
+}
+
+/// The number of singular values above `eps` times the largest (a 0-d `int64` block).
+fn rank(params: &Json) -> Result<GraphFn, TaskError> {
+    let eps = params
+        .get("eps")
+        .and_then(Json::as_f64)
+        .ok_or_else(|| TaskError::msg(format!("no tolerance `eps` in {params}")))?;
+    Ok(Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+        let s = kernels::f64_view(one(b, "a rank")?)?;
+        let top = s.iter().copied().fold(0.0_f64, f64::max);
+        let r = s.iter().filter(|&&v| v > eps * top).count() as i64;
+        Ok(DynArray::from(ndarray::arr0(r).into_dyn()))
+    }))
 }
 
 /// No parameters.

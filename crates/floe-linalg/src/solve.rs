@@ -2,13 +2,11 @@
 
 use std::sync::Arc;
 
-use faer::Side;
-use faer::linalg::solvers::{DenseSolveCore, Solve};
-use floe_array::{Array, ArrayError, AxisChunks, ChunkSpec, DType, DynArray, Result, s};
-use floe_graph::TaskError;
+use floe_array::serde_json::json;
+use floe_array::{Array, ArrayError, AxisChunks, ChunkSpec, DType, Result, s};
 
-use crate::kernels::{block, with_mat};
 use crate::matmul::matmul_2d;
+use crate::ops::{none, op};
 use crate::qr::tsqr;
 use crate::{as_f64, cast, need_2d, need_numeric, result_dtype};
 
@@ -39,21 +37,14 @@ fn whole(a: &Array) -> Result<Array> {
 pub fn cholesky(a: &Array) -> Result<Array> {
     let n = need_square("cholesky", a)?;
     let dtype = result_dtype(&[a]);
-    let l = floe_array::from_blocks(
+    let l = floe_array::from_blocks_op(
         "cholesky",
         &[n, n],
         ChunkSpec::from(vec![vec![n], vec![n]]),
         DType::F64,
         &[&whole(&as_f64(a))?],
         Arc::new(|_: &[usize]| vec![(0, vec![0, 0])]),
-        Arc::new(|b: &[&DynArray], _: &floe_array::BlockInfo| {
-            with_mat(b[0], |m| match m.llt(Side::Lower) {
-                Ok(llt) => Ok(block(llt.L())),
-                Err(_) => Err(TaskError::msg(
-                    "cholesky: the matrix is not positive definite",
-                )),
-            })?
-        }),
+        op("linalg.cholesky", none()),
     )?;
     Ok(cast(l.rechunk(a.chunks())?, dtype))
 }
@@ -91,17 +82,14 @@ pub fn solve(a: &Array, b: &Array) -> Result<Array> {
         AxisChunks::Sizes(b2.chunks().axis(1).to_vec()),
     ]))?;
     let aw = whole(&as_f64(a))?;
-    let x = floe_array::from_blocks(
+    let x = floe_array::from_blocks_op(
         "solve",
         &[n, b2.shape()[1]],
         ChunkSpec::from(vec![vec![n], b2.chunks().axis(1).to_vec()]),
         DType::F64,
         &[&aw, &b2],
         Arc::new(|i: &[usize]| vec![(0, vec![0, 0]), (1, vec![0, i[1]])]),
-        Arc::new(|blocks: &[&DynArray], _: &floe_array::BlockInfo| {
-            let lu = with_mat(blocks[0], |m| m.partial_piv_lu())?;
-            with_mat(blocks[1], |rhs| block(lu.solve(rhs).as_ref()))
-        }),
+        op("linalg.solve", none()),
     )?;
     let x = x.rechunk(b2.chunks())?;
     let x = if b.ndim() == 1 {
@@ -121,16 +109,14 @@ pub fn inv(a: &Array) -> Result<Array> {
     let n = need_square("inv", a)?;
     let dtype = result_dtype(&[a]);
     let aw = whole(&as_f64(a))?;
-    let x = floe_array::from_blocks(
+    let x = floe_array::from_blocks_op(
         "inv",
         &[n, n],
         ChunkSpec::from(vec![vec![n], vec![n]]),
         DType::F64,
         &[&aw],
         Arc::new(|_: &[usize]| vec![(0, vec![0, 0])]),
-        Arc::new(|blocks: &[&DynArray], _: &floe_array::BlockInfo| {
-            with_mat(blocks[0], |m| block(m.partial_piv_lu().inverse().as_ref()))
-        }),
+        op("linalg.inv", none()),
     )?;
     Ok(cast(x.rechunk(a.chunks())?, dtype))
 }
@@ -180,41 +166,26 @@ pub fn lstsq(a: &Array, b: &Array) -> Result<Lstsq> {
     let qtb = matmul_2d(&q.t(), &b2)?
         .rechunk(ChunkSpec::Axes(vec![AxisChunks::Whole, AxisChunks::Whole]))?;
     let k = b2.shape()[1];
-    let x = floe_array::from_blocks(
+    let x = floe_array::from_blocks_op(
         "lstsq",
         &[n, k],
         ChunkSpec::from(vec![vec![n], vec![k]]),
         DType::F64,
         &[&r, &qtb],
         Arc::new(|_: &[usize]| vec![(0, vec![0, 0]), (1, vec![0, 0])]),
-        Arc::new(move |blocks: &[&DynArray], _: &floe_array::BlockInfo| {
-            let mut x = with_mat(blocks[1], |y| y.to_owned())?;
-            with_mat(blocks[0], |r| {
-                faer::linalg::triangular_solve::solve_upper_triangular_in_place(
-                    r,
-                    x.as_mut(),
-                    faer::Par::Seq,
-                );
-            })?;
-            Ok(block(x.as_ref()))
-        }),
+        op("linalg.solve-upper", none()),
     )?;
     let resid = matmul_2d(&as_f64(a), &x)?.sub(&b2)?.square()?.sum(0)?;
     let (_, s, _) = crate::svd::svd(&r)?;
     let eps = f64::EPSILON * m.max(n) as f64;
-    let rank = floe_array::from_blocks(
+    let rank = floe_array::from_blocks_op(
         "lstsq-rank",
         &[],
         ChunkSpec::Axes(vec![]),
         DType::I64,
         &[&s],
         Arc::new(|_: &[usize]| vec![(0, vec![0])]),
-        Arc::new(move |blocks: &[&DynArray], _: &floe_array::BlockInfo| {
-            let s = crate::kernels::f64_view(blocks[0])?;
-            let top = s.iter().copied().fold(0.0_f64, f64::max);
-            let r = s.iter().filter(|&&v| v > eps * top).count() as i64;
-            Ok(DynArray::from(ndarray::arr0(r).into_dyn()))
-        }),
+        op("linalg.rank", json!({ "eps": eps })),
     )?;
     let x = if b.ndim() == 1 {
         x.slice(&s![.., 0])?

@@ -80,7 +80,8 @@ pub enum Kernel {
         /// The output's dtype.
         out: DType,
     },
-    /// The elements converted to `dtype`.
+    /// The elements converted to `dtype`, broadcast to the block's shape (as
+    /// `broadcast_to` and `expand_dims` use it, converting to the block's own dtype).
     #[non_exhaustive]
     AsType {
         /// The output's dtype.
@@ -210,7 +211,25 @@ impl Kernel {
                 &info.shape,
             ),
             Kernel::Unary { op, out } => kernels::unary(op, &blocks[0], out),
-            Kernel::AsType { dtype } => Ok(blocks[0].to_owned().astype(dtype)),
+            Kernel::AsType { dtype } => {
+                let block = blocks[0].to_owned();
+                if block.shape() == info.shape.as_slice() {
+                    return Ok(block.astype(dtype));
+                }
+                // Broadcast first (`expand_dims`, `broadcast_to`: the conversion to the
+                // block's own dtype).
+                let shape = block.shape().to_vec();
+                crate::with_array!(block, x => x
+                    .broadcast(ndarray::IxDyn(&info.shape))
+                    .map(|v| DynArray::from(v.to_owned())))
+                .map(|b| b.astype(dtype))
+                .ok_or_else(|| {
+                    TaskError::msg(format!(
+                        "a block of shape {shape:?} does not broadcast to {:?}",
+                        info.shape
+                    ))
+                })
+            }
             Kernel::Where { out } => {
                 kernels::select(&blocks[0], &blocks[1], &blocks[2], out, &info.shape)
             }
@@ -425,9 +444,12 @@ impl crate::Array {
 /// banded partials, combines, finalizes), scans (`cumsum` and the others) and registered
 /// block functions (floe-linalg's TSQR, SVD and matrix products);
 /// [`Lowering::recording_specs`](crate::Lowering::recording_specs) records one for each task
-/// of those kinds, except elementwise nodes built without a [`Kernel`] (`complex`, the
-/// parts of complex arrays, `expand_dims`, `broadcast_to`, `map_blocks`), sources of user
-/// functions, and kernels and gathers over blocks of unknown sizes. Task ids are the
+/// of those kinds, except nodes built from Rust closures (`map_blocks`, `blockwise`,
+/// `from_fn`, `from_blocks` — [`from_blocks_op`](crate::from_blocks_op) is described —
+/// and the parts of complex arrays), and kernels and gathers over blocks of unknown sizes.
+/// Operations that lower through such nodes (`pad`, FFTs, `diagonal`, histograms,
+/// percentiles, `topk`, `unique`, mask selections, `vindex`, `digitize`) are not
+/// described yet. Task ids are the
 /// lowering's graph's, before culling or fusion; [`TaskSpec::Chain`] describes a fused
 /// chain.
 #[derive(Clone, Debug)]

@@ -626,7 +626,7 @@ proptest! {
     fn graphs_run_from_their_specs_alone(
         n in 2_usize..9,
         c in 1_usize..5,
-        pick in 0_usize..21,
+        pick in 0_usize..22,
         seed in any::<u64>(),
     ) {
         let c = c.min(n);
@@ -688,6 +688,16 @@ proptest! {
                 .nancumsum(0)
                 .unwrap()
                 .add(&x.astype(DType::I32).cumsum(1).unwrap())
+                .unwrap(),
+            // New axes and broadcasts: blocks converted to their own dtype, broadcast.
+            21 => x
+                .sum(0)
+                .unwrap()
+                .expand_dims(1)
+                .unwrap()
+                .broadcast_to(&[2, n, n])
+                .unwrap()
+                .add(&x.expand_dims(0).unwrap())
                 .unwrap(),
             _ => x.std(floe_array::Axes::All, 0).unwrap(),
         };

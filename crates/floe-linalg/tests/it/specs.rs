@@ -7,6 +7,8 @@ use floe_array::{Array, Lowering, TaskSpec};
 use floe_graph::{GraphBuilder, TaskId, Value};
 use floe_scheduler::Scheduler;
 
+use ndarray::Array2;
+
 use crate::{lazy, matrix};
 
 /// Each output block of `e`, computed from the specs and by the scheduler, as bytes.
@@ -100,6 +102,18 @@ fn linear_algebra_runs_from_its_specs() {
             same(x, what);
         }
     }
+    // Solvers: LU solves (a vector through expand_dims), the inverse, Cholesky, least
+    // squares and its rank.
+    let sq = lazy(&(matrix(12, 12, 9) + Array2::<f64>::eye(12) * 12.0), [4, 4]);
+    let rhs = floe_array::random::uniform(&[12], [4_usize], 3, 0.0, 1.0).unwrap();
+    same(&floe_linalg::solve(&sq, &rhs).unwrap(), "solve");
+    same(&floe_linalg::inv(&sq).unwrap(), "inv");
+    let spd = floe_linalg::matmul(&sq, &sq.t()).unwrap();
+    same(&floe_linalg::cholesky(&spd).unwrap(), "cholesky");
+    let long = floe_array::random::uniform(&[60], [15_usize], 4, 0.0, 1.0).unwrap();
+    let fit = floe_linalg::lstsq(&lazy(&matrix(60, 4, 10), [15, 4]), &long).unwrap();
+    same(&fit.x, "lstsq x");
+    same(&fit.rank, "lstsq rank");
     // A product summed over groups of block pairs (many blocks along the summed axis).
     let a = lazy(&matrix(30, 400, 7), [15, 10]);
     let b = lazy(&matrix(400, 20, 8), [10, 20]);
