@@ -636,35 +636,82 @@ impl Array {
                 "bins must be monotonically increasing or decreasing",
             ));
         }
-        // Decreasing edges are searched reversed, as NumPy does.
-        let mut sorted = bins.to_vec();
-        if !increasing {
-            sorted.reverse();
-        }
-        let n = bins.len() as i64;
-        let find = move |v: f64| -> i64 {
-            // NumPy's searchsorted, NaN sorting after every number.
-            let i = if v.is_nan() {
-                sorted.len()
-            } else if right {
-                sorted.partition_point(|&b| b < v)
-            } else {
-                sorted.partition_point(|&b| b <= v)
-            } as i64;
-            if increasing { i } else { n - i }
-        };
-        crate::blockwise(
-            op,
-            &[self],
+        let op = digitize_op(bins, right, increasing);
+        crate::from_blocks_op(
+            "digitize",
+            self.shape(),
+            self.chunks().axes().to_vec(),
             DType::I64,
-            Arc::new(move |b, _| {
-                Ok(with_dtype!(b[0].dtype(), T => {
-                    let v = b[0].view::<T>().ok_or_else(|| TaskError::msg("internal error: digitize dtype"))?;
-                    DynArray::from(v.mapv(|x| find(x.to_f64())))
-                }))
-            }),
+            &[self],
+            Arc::new(|i: &[usize]| vec![(0, i.to_vec())]),
+            op,
         )
     }
+}
+
+/// `digitize`'s block function, one of floe-array's own (see [`crate::BlockOp`]).
+pub(crate) const DIGITIZE: &str = "array.digitize";
+
+fn digitize_op(bins: &[f64], right: bool, increasing: bool) -> crate::BlockOp {
+    // Floats as text, read back exactly.
+    let bins: Vec<String> = bins.iter().map(f64::to_string).collect();
+    crate::BlockOp::new(
+        DIGITIZE,
+        serde_json::json!({"bins": bins, "right": right, "increasing": increasing}),
+    )
+}
+
+/// The bin index of each element (see [`Array::digitize`]).
+pub(crate) fn open_digitize(
+    params: &serde_json::Value,
+) -> std::result::Result<crate::GraphFn, TaskError> {
+    let bad = || TaskError::msg(format!("digitize's parameters: {params}"));
+    let bins: Vec<f64> = params
+        .get("bins")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(bad)?
+        .iter()
+        .map(|b| b.as_str().and_then(|t| t.parse().ok()).ok_or_else(bad))
+        .collect::<std::result::Result<_, _>>()?;
+    let flag = |name: &str| {
+        params
+            .get(name)
+            .and_then(serde_json::Value::as_bool)
+            .ok_or_else(bad)
+    };
+    let (right, increasing) = (flag("right")?, flag("increasing")?);
+    // Decreasing edges are searched reversed, as NumPy does.
+    let mut sorted = bins;
+    if !increasing {
+        sorted.reverse();
+    }
+    if !sorted.windows(2).all(|w| w[0] <= w[1]) {
+        return Err(TaskError::msg("digitize's bins are not monotonic"));
+    }
+    let n = sorted.len() as i64;
+    let find = move |v: f64| -> i64 {
+        // NumPy's searchsorted, NaN sorting after every number.
+        let i = if v.is_nan() {
+            sorted.len()
+        } else if right {
+            sorted.partition_point(|&b| b < v)
+        } else {
+            sorted.partition_point(|&b| b <= v)
+        } as i64;
+        if increasing { i } else { n - i }
+    };
+    Ok(Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+        let [x] = b else {
+            return Err(TaskError::msg(format!(
+                "digitize reads one block, given {}",
+                b.len()
+            )));
+        };
+        Ok(with_dtype!(x.dtype(), T => {
+            let v = T::view(x).ok_or_else(|| TaskError::msg("digitize: a block of another dtype"))?;
+            DynArray::from(v.mapv(|e| find(e.to_f64())))
+        }))
+    }))
 }
 
 #[cfg(test)]

@@ -16,7 +16,18 @@ pub type OpenBlockOp = fn(&Json) -> Result<GraphFn, TaskError>;
 
 fn registry() -> &'static RwLock<HashMap<String, OpenBlockOp>> {
     static OPS: OnceLock<RwLock<HashMap<String, OpenBlockOp>>> = OnceLock::new();
-    OPS.get_or_init(Default::default)
+    // floe-array's own block functions are there in every process from the start: a
+    // worker runs them without having built the array.
+    OPS.get_or_init(|| {
+        let builtin: [(&str, OpenBlockOp); 1] =
+            [(crate::histogram::DIGITIZE, crate::histogram::open_digitize)];
+        RwLock::new(
+            builtin
+                .into_iter()
+                .map(|(name, open)| (name.to_owned(), open))
+                .collect(),
+        )
+    })
 }
 
 /// Registers `open` as the block function called `name` (see [`BlockOp`]). Registering a

@@ -626,7 +626,7 @@ proptest! {
     fn graphs_run_from_their_specs_alone(
         n in 2_usize..9,
         c in 1_usize..5,
-        pick in 0_usize..22,
+        pick in 0_usize..23,
         seed in any::<u64>(),
     ) {
         let c = c.min(n);
@@ -698,6 +698,12 @@ proptest! {
                 .broadcast_to(&[2, n, n])
                 .unwrap()
                 .add(&x.expand_dims(0).unwrap())
+                .unwrap(),
+            // Bins, increasing and decreasing, NaN among the values.
+            22 => x
+                .digitize(&[-1.0, 0.0, 2.5], false)
+                .unwrap()
+                .add(&x.sqrt().unwrap().digitize(&[3.0, 1.0, 1.0, -2.0], true).unwrap())
                 .unwrap(),
             _ => x.std(floe_array::Axes::All, 0).unwrap(),
         };
