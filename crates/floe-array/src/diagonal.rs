@@ -10,7 +10,7 @@ use ndarray::{ArrayD, Axis, IxDyn};
 use crate::block::BlockInfo;
 use crate::error::normalize_axis;
 use crate::{
-    Array, ArrayElement, ArrayError, Axes, AxisChunks, ChunkSpec, DynArray, PadMode, Result,
+    Array, ArrayElement, ArrayError, Axes, AxisChunks, ChunkSpec, DType, DynArray, PadMode, Result,
     with_dtype,
 };
 
@@ -95,59 +95,36 @@ impl Array {
         } else {
             parts.iter().map(|p| p.1).collect()
         }));
-        let deps_parts = parts.clone();
-        let deps_others = others.clone();
-        let nd = self.ndim();
-        let starts = (s1, s2);
+        // Where each piece of the diagonal starts inside the block it lies in.
         let c1 = self.chunks().offsets(a1);
         let c2 = self.chunks().offsets(a2);
-        let empty = parts.is_empty();
-        let dtype = self.dtype();
-        crate::from_blocks(
+        let at: Vec<[usize; 2]> = parts
+            .iter()
+            .map(|&(t, _, b1, b2)| [s1 + t - c1[b1], s2 + t - c2[b2]])
+            .collect();
+        let params = serde_json::json!({
+            "a1": a1, "a2": a2, "at": at, "dtype": self.dtype().name(),
+        });
+        let nd = self.ndim();
+        crate::from_blocks_op(
             op,
             &shape,
             ChunkSpec::Axes(rules),
             self.dtype(),
             &[self],
             Arc::new(move |i: &[usize]| {
-                if empty {
-                    return Vec::new();
-                }
-                let (_, _, b1, b2) = deps_parts[i[i.len() - 1]];
+                let Some(&(_, _, b1, b2)) = parts.get(i[i.len() - 1]) else {
+                    return Vec::new(); // the empty diagonal's one block reads nothing
+                };
                 let mut idx = vec![0; nd];
-                for (k, &a) in deps_others.iter().enumerate() {
+                for (k, &a) in others.iter().enumerate() {
                     idx[a] = i[k];
                 }
                 idx[a1] = b1;
                 idx[a2] = b2;
                 vec![(0, idx)]
             }),
-            Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
-                let Some(block) = b.first() else {
-                    // The empty diagonal's one block reads nothing.
-                    return Ok(DynArray::full(dtype, &info.shape, 0.0));
-                };
-                let (t, n, b1, b2) = parts[info.index[info.index.len() - 1]];
-                // Positions inside the block of the piece's first element.
-                let p1 = starts.0 + t - c1[b1];
-                let p2 = starts.1 + t - c2[b2];
-                Ok(with_dtype!(block.dtype(), T => {
-                    let v = T::view(block).ok_or_else(|| TaskError::msg("internal error: diagonal dtype"))?;
-                    // The two axes last, in that order.
-                    let mut perm: Vec<usize> = others.clone();
-                    perm.extend([a1, a2]);
-                    let v = v.permuted_axes(IxDyn(&perm));
-                    let lanes: Vec<ndarray::ArrayViewD<'_, T>> = (0..n)
-                        .map(|k| {
-                            let last = v.ndim() - 1;
-                            v.index_axis(Axis(last), p2 + k).index_axis_move(Axis(last - 1), p1 + k)
-                        })
-                        .collect();
-                    let stacked = ndarray::stack(Axis(others.len()), &lanes)
-                        .map_err(|e| TaskError::msg(format!("internal error: diagonal: {e}")))?;
-                    DynArray::from(stacked)
-                }))
-            }),
+            crate::BlockOp::new(DIAGONAL, params),
         )
     }
 
@@ -161,6 +138,110 @@ impl Array {
         let d = self.diagonal(offset, axis1, axis2)?;
         d.sum(Axes::Some(vec![d.ndim() as isize - 1]))
     }
+}
+
+/// `diagonal`'s block function, one of floe-array's own (see [`crate::BlockOp`]): per
+/// output block along the diagonal, where its piece starts in the input block (`at`), the
+/// two axes `a1` and `a2`.
+pub(crate) const DIAGONAL: &str = "array.diagonal";
+
+/// `diag`'s block function: a vector block on the diagonal of a square block.
+pub(crate) const DIAG: &str = "array.diag";
+
+fn dtype_param(params: &serde_json::Value) -> std::result::Result<DType, TaskError> {
+    params
+        .get("dtype")
+        .and_then(serde_json::Value::as_str)
+        .and_then(DType::from_name)
+        .ok_or_else(|| TaskError::msg(format!("no dtype in {params}")))
+}
+
+pub(crate) fn open_diagonal(
+    params: &serde_json::Value,
+) -> std::result::Result<crate::GraphFn, TaskError> {
+    let bad = || TaskError::msg(format!("diagonal's parameters: {params}"));
+    let axis = |name: &str| {
+        params
+            .get(name)
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|a| usize::try_from(a).ok())
+            .ok_or_else(bad)
+    };
+    let (a1, a2, dtype) = (axis("a1")?, axis("a2")?, dtype_param(params)?);
+    let at: Vec<[usize; 2]> =
+        serde_json::from_value(params.get("at").cloned().ok_or_else(bad)?).map_err(|_| bad())?;
+    if a1 == a2 {
+        return Err(bad());
+    }
+    Ok(Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
+        let Some(block) = b.first() else {
+            // The empty diagonal's one block reads nothing.
+            return Ok(DynArray::full(dtype, &info.shape, 0.0));
+        };
+        let nd = block.shape().len();
+        let misplaced = || {
+            TaskError::msg(format!(
+                "a diagonal block {:?} outside its plan",
+                info.index
+            ))
+        };
+        let last = info.shape.len().checked_sub(1).ok_or_else(misplaced)?;
+        let (j, n) = (info.index[last], info.shape[last]);
+        let [p1, p2] = *at.get(j).ok_or_else(misplaced)?;
+        let fits = a1.max(a2) < nd
+            && info.shape.len() + 1 == nd
+            && p1.checked_add(n).is_some_and(|e| e <= block.shape()[a1])
+            && p2.checked_add(n).is_some_and(|e| e <= block.shape()[a2]);
+        if !fits {
+            return Err(TaskError::msg(format!(
+                "a diagonal piece at {p1}, {p2} of {n} elements in a block of shape {:?}",
+                block.shape()
+            )));
+        }
+        let others: Vec<usize> = (0..nd).filter(|&a| a != a1 && a != a2).collect();
+        Ok(with_dtype!(block.dtype(), T => {
+            let v = T::view(block).ok_or_else(|| TaskError::msg("diagonal: a block of another dtype"))?;
+            // The two axes last, in that order.
+            let mut perm: Vec<usize> = others.clone();
+            perm.extend([a1, a2]);
+            let v = v.permuted_axes(IxDyn(&perm));
+            let lanes: Vec<ndarray::ArrayViewD<'_, T>> = (0..n)
+                .map(|k| {
+                    let last = v.ndim() - 1;
+                    v.index_axis(Axis(last), p2 + k).index_axis_move(Axis(last - 1), p1 + k)
+                })
+                .collect();
+            let stacked = ndarray::stack(Axis(others.len()), &lanes)
+                .map_err(|e| TaskError::msg(format!("diagonal: {e}")))?;
+            DynArray::from(stacked)
+        }))
+    }))
+}
+
+pub(crate) fn open_diag(
+    params: &serde_json::Value,
+) -> std::result::Result<crate::GraphFn, TaskError> {
+    let dtype = dtype_param(params)?;
+    Ok(Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
+        Ok(match b.first() {
+            None => DynArray::full(dtype, &info.shape, 0.0),
+            Some(block) => with_dtype!(dtype, T => {
+                let d = T::view(block).ok_or_else(|| TaskError::msg("diag: a block of another dtype"))?;
+                let m = d.len();
+                if info.shape != [m, m] {
+                    return Err(TaskError::msg(format!(
+                        "diag: a block of {m} values on a block of shape {:?}",
+                        info.shape
+                    )));
+                }
+                let mut out = ArrayD::<T>::from_elem(IxDyn(&[m, m]), <T as crate::Element>::zero());
+                for (i, &x) in d.iter().enumerate() {
+                    out[[i, i]] = x;
+                }
+                DynArray::from(out)
+            }),
+        })
+    }))
 }
 
 /// NumPy's `diag`: a one-dimensional `v` placed on diagonal `k` of a square array (zeros
@@ -189,7 +270,7 @@ pub fn diag(v: &Array, k: isize) -> Result<Array> {
             let chunks = v.chunks().axis(0).to_vec();
             let n = v.shape()[0];
             let dtype = v.dtype();
-            let square = crate::from_blocks(
+            let square = crate::from_blocks_op(
                 "diag",
                 &[n, n],
                 ChunkSpec::Axes(vec![
@@ -205,20 +286,7 @@ pub fn diag(v: &Array, k: isize) -> Result<Array> {
                         Vec::new()
                     }
                 }),
-                Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
-                    Ok(match b.first() {
-                        None => DynArray::full(dtype, &info.shape, 0.0),
-                        Some(block) => with_dtype!(dtype, T => {
-                            let d = T::view(block).ok_or_else(|| TaskError::msg("internal error: diag dtype"))?;
-                            let m = d.len();
-                            let mut out = ArrayD::<T>::from_elem(IxDyn(&[m, m]), <T as crate::Element>::zero());
-                            for (i, &x) in d.iter().enumerate() {
-                                out[[i, i]] = x;
-                            }
-                            DynArray::from(out)
-                        }),
-                    })
-                }),
+                crate::BlockOp::new(DIAG, serde_json::json!({ "dtype": dtype.name() })),
             )?;
             let w = k.unsigned_abs();
             if n.checked_add(w)

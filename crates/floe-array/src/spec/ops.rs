@@ -19,8 +19,11 @@ fn registry() -> &'static RwLock<HashMap<String, OpenBlockOp>> {
     // floe-array's own block functions are there in every process from the start: a
     // worker runs them without having built the array.
     OPS.get_or_init(|| {
-        let builtin: [(&str, OpenBlockOp); 1] =
-            [(crate::histogram::DIGITIZE, crate::histogram::open_digitize)];
+        let builtin: [(&str, OpenBlockOp); 3] = [
+            (crate::histogram::DIGITIZE, crate::histogram::open_digitize),
+            (crate::diagonal::DIAGONAL, crate::diagonal::open_diagonal),
+            (crate::diagonal::DIAG, crate::diagonal::open_diag),
+        ];
         RwLock::new(
             builtin
                 .into_iter()

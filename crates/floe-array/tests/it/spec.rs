@@ -626,7 +626,7 @@ proptest! {
     fn graphs_run_from_their_specs_alone(
         n in 2_usize..9,
         c in 1_usize..5,
-        pick in 0_usize..23,
+        pick in 0_usize..24,
         seed in any::<u64>(),
     ) {
         let c = c.min(n);
@@ -704,6 +704,11 @@ proptest! {
                 .digitize(&[-1.0, 0.0, 2.5], false)
                 .unwrap()
                 .add(&x.sqrt().unwrap().digitize(&[3.0, 1.0, 1.0, -2.0], true).unwrap())
+                .unwrap(),
+            // Diagonals: of a matrix (pieces across blocks), and a vector placed on one.
+            23 => floe_array::diag(&x.diagonal(0, 0, 1).unwrap(), 0)
+                .unwrap()
+                .add(&x.diagonal(-1, 1, 0).unwrap().sum(floe_array::Axes::All).unwrap())
                 .unwrap(),
             _ => x.std(floe_array::Axes::All, 0).unwrap(),
         };
