@@ -23,7 +23,7 @@ Files read by floe (``open_netcdf``, ``open_mfnetcdf``, ``from_npy``, ``from_zar
 read on the workers: the same file (same size and modification time) must be at the same
 path there. Python functions over blocks (``map_blocks``, ``apply_gufunc``) travel pickled
 in the graph, as ``floe.delayed`` calls do. Operations without a description as data
-yet (``map_overlap``, ``pad``, FFTs, histograms, percentiles, ``topk``,
+yet (``map_overlap``, FFTs, histograms, percentiles, ``topk``,
 ``unique``, boolean-mask selections, ``vindex``, objects read through
 ``from_array`` other than NumPy arrays) raise ``NotImplementedError`` naming the
 operation; such graphs run with floe's own scheduler.

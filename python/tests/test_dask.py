@@ -42,6 +42,7 @@ def expressions(x, y, a):
         "cumsum": fa.cumsum(x, axis=0) - fa.nancumprod(y, axis=1),
         "digitize": fa.digitize(y, [-1.0, 0.0, 0.5]) + fa.digitize(x, [0.9, 0.1], right=True),
         "diagonal": fa.diag(x, 1) + fa.diag(fa.diag(y)).sum(axis=0)[1:],
+        "pad": fa.pad(x, ((2, 1), (0, 3)), constant_values=-1.0).sum(axis=0) + fa.pad(y, ((1, 2), (0, 3)), mode="reflect")[:, 0],
         "stack, outer, triu": fa.stack([x, fa.outer(x[0], y[:, 1])]).sum(axis=0) + fa.triu(y),
         "map_blocks": x.map_blocks(np.sin) * 2 + y.map_blocks(functools.partial(np.cumsum, axis=1), dtype="float32"),
         "apply_gufunc": fa.apply_gufunc(np.sort, "(i)->(i)", x.rechunk((c_of(x), -1)), output_dtypes=float),

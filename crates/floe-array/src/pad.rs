@@ -102,11 +102,9 @@ impl Array {
                     shape[a] = w;
                     let mut rules: Vec<AxisChunks> = x.chunks().rules();
                     rules[a] = AxisChunks::Whole;
-                    let dtype = x.dtype();
-                    crate::try_from_fn(&shape, ChunkSpec::Axes(rules), dtype, move |b| {
-                        Ok(v.fill(dtype, &b.shape))
-                    })
-                    .map(|m| m.named("pad"))
+                    // The constant as a generator: described as data, as `full` is.
+                    crate::full_scalar(&shape, ChunkSpec::Axes(rules), v, x.dtype())
+                        .map(|m| m.named("pad"))
                 };
                 if before > 0 {
                     parts.push(margin(before, &out)?);

@@ -447,7 +447,7 @@ impl crate::Array {
 /// of those kinds, except nodes built from Rust closures (`map_blocks`, `blockwise`,
 /// `from_fn`, `from_blocks` — [`from_blocks_op`](crate::from_blocks_op) is described —
 /// and the parts of complex arrays), and kernels and gathers over blocks of unknown sizes.
-/// Operations that lower through such nodes (`pad`, FFTs, histograms,
+/// Operations that lower through such nodes (FFTs, histograms,
 /// percentiles, `topk`, `unique`, mask selections, `vindex`) are not
 /// described yet. Task ids are the
 /// lowering's graph's, before culling or fusion; [`TaskSpec::Chain`] describes a fused

@@ -706,7 +706,9 @@ proptest! {
                 .add(&x.sqrt().unwrap().digitize(&[3.0, 1.0, 1.0, -2.0], true).unwrap())
                 .unwrap(),
             // Diagonals: of a matrix (pieces across blocks), and a vector placed on one.
-            23 => floe_array::diag(&x.diagonal(0, 0, 1).unwrap(), 0)
+            23 => floe_array::diag(&x.diagonal(0, 0, 1).unwrap(), 1)
+                .unwrap()
+                .slice(&floe_array::s![1.., ..n])
                 .unwrap()
                 .add(&x.diagonal(-1, 1, 0).unwrap().sum(floe_array::Axes::All).unwrap())
                 .unwrap(),
