@@ -58,14 +58,18 @@ def _call_blocks(func, spec, *blocks):
     if out.dtype.kind not in "biufc" or out.dtype == np.float16:
         raise TypeError(f"{getattr(func, '__name__', 'the function')} returned a block of "
                         f"dtype {out.dtype}, which floe does not hold")
-    if out.dtype != dtype:
-        out = out.astype(dtype)
     shape = tuple(task["info"]["shape"])
     if out.shape != shape:
         raise ValueError(
             f"{getattr(func, '__name__', 'the function')} returned a block of shape {out.shape} "
             f"for block {tuple(task['info']['index'])}, which is {shape}"
         )
+    if out.dtype != dtype:
+        # floe's own conversion (NaN and out-of-range floats to integers as floe casts
+        # them, not as NumPy does), as the local task converts.
+        kernel = {"kernel": "astype", "dtype": dtype.name}
+        out = run(json.dumps({"task": "elementwise", "kernel": kernel, "info": task["info"],
+                              "perms": [None]}), out)
     return out
 
 

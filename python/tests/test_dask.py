@@ -181,6 +181,10 @@ def test_python_functions_over_blocks_travel_in_the_graph():
 
     z = x.map_blocks(inplace) + x
     np.testing.assert_array_equal(floe.dask.to_dask(z).compute(scheduler="sync"), z.compute())
+    # Results converted to the block's dtype as floe converts them (NaN and values out of
+    # range to integers), not as NumPy does.
+    w = x.map_blocks(lambda b: np.where(b > 0.5, np.nan, b * 1e12), dtype="int32")
+    np.testing.assert_array_equal(floe.dask.to_dask(w).compute(scheduler="sync"), w.compute())
     # A function that fails, or returns another shape, fails its task with its own error.
     def boom(b):
         raise ZeroDivisionError("boom")
