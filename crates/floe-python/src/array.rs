@@ -1038,15 +1038,8 @@ pub(crate) fn py_map_blocks_with(
     func: Py<PyAny>,
     dtype: DType,
 ) -> PyResult<Array> {
-    let func = Arc::new(func);
     x.map_blocks(others, dtype, move |blocks, _info| {
-        Python::attach(|py| {
-            let args = PyTuple::new(py, blocks.iter().map(|b| to_numpy(py, (*b).clone())))
-                .map_err(|e| describe(py, &e))?;
-            let out = func.call1(py, args).map_err(|e| describe(py, &e))?;
-            let block = from_numpy(out.bind(py)).map_err(|e| describe(py, &e))?;
-            Ok(block.astype(dtype))
-        })
+        crate::pyfuncs::call(&func, blocks, dtype)
     })
     .map_err(to_py)
 }

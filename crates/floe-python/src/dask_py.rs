@@ -180,13 +180,9 @@ fn _dask_run<'py>(
     // task's failure: it becomes the task's error instead.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_task(py, spec, inputs)))
         .unwrap_or_else(|panic| {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic".into());
             Err(PyRuntimeError::new_err(format!(
-                "internal error: a floe task failed: {what}"
+                "internal error: a floe task failed: {}",
+                floe::graph::TaskError::from_panic(panic)
             )))
         })
 }

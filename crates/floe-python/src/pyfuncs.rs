@@ -87,14 +87,22 @@ fn open(params: &Json) -> Result<GraphFn, TaskError> {
         .and_then(DType::from_name)
         .ok_or_else(|| TaskError::msg(format!("no dtype in {params}")))?;
     Ok(Arc::new(move |blocks: &[&DynArray], _: &BlockInfo| {
-        Python::attach(|py| {
-            let args = PyTuple::new(py, blocks.iter().map(|b| to_numpy(py, (*b).clone())))
-                .map_err(|e| TaskError::new(describe(py, &e)))?;
-            let out = func
-                .call1(py, args)
-                .map_err(|e| TaskError::new(describe(py, &e)))?;
-            let block = from_numpy(out.bind(py)).map_err(|e| TaskError::new(describe(py, &e)))?;
-            Ok(block.astype(dtype))
-        })
+        call(&func, blocks, dtype).map_err(TaskError::new)
     }))
+}
+
+/// `func(*blocks)` under the GIL, the blocks as NumPy arrays and the result converted to
+/// `dtype`; a Python exception kept whole (see `describe`).
+pub(crate) fn call(
+    func: &Py<PyAny>,
+    blocks: &[&DynArray],
+    dtype: DType,
+) -> Result<DynArray, Box<dyn std::error::Error + Send + Sync>> {
+    Python::attach(|py| {
+        let args = PyTuple::new(py, blocks.iter().map(|b| to_numpy(py, (*b).clone())))
+            .map_err(|e| describe(py, &e))?;
+        let out = func.call1(py, args).map_err(|e| describe(py, &e))?;
+        let block = from_numpy(out.bind(py)).map_err(|e| describe(py, &e))?;
+        Ok(block.astype(dtype))
+    })
 }

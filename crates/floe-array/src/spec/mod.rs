@@ -217,18 +217,25 @@ impl Kernel {
                     return Ok(block.astype(dtype));
                 }
                 // Broadcast first (`expand_dims`, `broadcast_to`: the conversion to the
-                // block's own dtype).
+                // block's own dtype). New length-1 axes alone keep the elements in order:
+                // the block is reshaped, not copied again.
                 let shape = block.shape().to_vec();
-                crate::with_array!(block, x => x
-                    .broadcast(ndarray::IxDyn(&info.shape))
-                    .map(|v| DynArray::from(v.to_owned())))
-                .map(|b| b.astype(dtype))
-                .ok_or_else(|| {
+                let fails = || {
                     TaskError::msg(format!(
                         "a block of shape {shape:?} does not broadcast to {:?}",
                         info.shape
                     ))
+                };
+                let target = ndarray::IxDyn(&info.shape);
+                crate::with_array!(block, x => {
+                    x.broadcast(target.clone()).ok_or_else(fails)?;
+                    if x.len() == info.shape.iter().product::<usize>() && x.is_standard_layout() {
+                        x.into_shape_with_order(target).map(DynArray::from).map_err(|_| fails())
+                    } else {
+                        x.broadcast(target).map(|v| DynArray::from(v.to_owned())).ok_or_else(fails)
+                    }
                 })
+                .map(|b| b.astype(dtype))
             }
             Kernel::Where { out } => {
                 kernels::select(&blocks[0], &blocks[1], &blocks[2], out, &info.shape)
@@ -766,14 +773,7 @@ impl TaskSpec {
                 // from elsewhere) may index past them: its panic is the task's error.
                 let out =
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(inputs, info)))
-                        .map_err(|panic| {
-                        let what = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| (*s).to_owned())
-                            .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_default();
-                        TaskError::msg(format!("block function `{}` panicked: {what}", op.name()))
-                    })??;
+                        .map_err(TaskError::from_panic)??;
                 if out.shape() != info.shape.as_slice() || out.dtype() != *dtype {
                     return Err(TaskError::msg(format!(
                         "block function `{}` made a {} block of shape {:?} where {dtype} of {:?} was described",
