@@ -21,15 +21,18 @@ On a cluster, pass the client: ``floe.compute(y, scheduler=client)``.
 
 Files read by floe (``open_netcdf``, ``open_mfnetcdf``, ``from_npy``, ``from_zarr``) are
 read on the workers: the same file (same size and modification time) must be at the same
-path there. Python functions over blocks (``map_blocks``, ``apply_gufunc``) travel pickled
-in the graph, as ``floe.delayed`` calls do. Operations without a description as data
-yet (``map_overlap``, FFTs, histograms, percentiles, ``topk``,
-``unique``, boolean-mask selections, ``vindex``, objects read through
-``from_array`` other than NumPy arrays) raise ``NotImplementedError`` naming the
-operation; such graphs run with floe's own scheduler.
+path there. Python functions over blocks (``map_blocks``, ``map_overlap``,
+``apply_gufunc``) travel pickled in the graph, as ``floe.delayed`` calls do, and so do
+objects read through ``from_array`` that are not NumPy arrays (with their lock: objects
+over HDF5 are read one block at a time in each worker). Selections of unknown size
+(``x[mask]``, ``nonzero``, ``unique``) run as dask arrays of unknown chunks. A function
+over blocks of unknown size has no description as data yet: it raises
+``NotImplementedError`` naming the operation (``compute_chunk_sizes()`` first, or run such
+graphs with floe's own scheduler).
 """
 
 import json
+import threading
 import uuid
 
 import numpy as np
@@ -51,17 +54,44 @@ def _call_blocks(func, spec, *blocks):
     NumPy blocks, its result converted to the task's dtype and checked against the block
     the task describes (``spec``, JSON text), as floe's own scheduler checks it."""
     task = json.loads(spec)
-    dtype = np.dtype(task["dtype"])
     # Each call gets blocks of its own, as floe's scheduler gives it: a function that
     # writes into its input cannot change another task's.
     out = np.asarray(func(*[np.array(b, copy=True) for b in blocks]))
+    return _as_described(out, task, getattr(func, "__name__", "the function"))
+
+
+# One read at a time of objects over HDF5 (h5py, netCDF4, h5netcdf), which is not
+# thread-safe, in each process, as floe's own reads are.
+_HDF5_READS = threading.Lock()
+
+
+def _read_block(obj, lock, spec):
+    """Reads a task's block of ``obj`` (``from_array`` over an object that is not a NumPy
+    array) on a dask worker: ``obj[slices]`` under ``lock`` (``None``; ``True``, one
+    read at a time of HDF5 objects; or an object with ``acquire`` and ``release``),
+    converted to the task's dtype and checked against the block ``spec`` describes."""
+    task = json.loads(spec)
+    info = task["info"]
+    key = tuple(slice(o, o + n) for o, n in zip(info["offset"], info["shape"]))
+    lock = _HDF5_READS if lock is True else lock
+    if lock:
+        with lock:
+            out = np.asarray(obj[key])
+    else:
+        out = np.asarray(obj[key])
+    return _as_described(out, task, f"reading block {tuple(info['index'])}")
+
+
+def _as_described(out, task, what):
+    """``out`` (a NumPy array) as the block ``task`` describes: its dtype (converted as
+    floe converts, NaN and out-of-range floats to integers included) and shape (checked)."""
+    dtype = np.dtype(task["dtype"])
     if out.dtype.kind not in "biufc" or out.dtype == np.float16:
-        raise TypeError(f"{getattr(func, '__name__', 'the function')} returned a block of "
-                        f"dtype {out.dtype}, which floe does not hold")
+        raise TypeError(f"{what} returned a block of dtype {out.dtype}, which floe does not hold")
     shape = tuple(task["info"]["shape"])
     if out.shape != shape:
         raise ValueError(
-            f"{getattr(func, '__name__', 'the function')} returned a block of shape {out.shape} "
+            f"{what} returned a block of shape {out.shape} "
             f"for block {tuple(task['info']['index'])}, which is {shape}"
         )
     if out.dtype != dtype:
@@ -103,6 +133,9 @@ def graph(*arrays):
         key = keys.setdefault(task, (f"{op}-{token}", task))
         if isinstance(spec, str):
             dsk[key] = (run, spec, *[keys[d] for d in deps])
+        elif isinstance(spec, tuple) and len(spec) == 3:
+            text, obj, lock = spec  # an object read block by block: it travels pickled
+            dsk[key] = (_read_block, obj, lock, text)
         elif isinstance(spec, tuple):
             text, func = spec  # a Python function over blocks: it travels pickled
             dsk[key] = (_call_blocks, func, text, *[keys[d] for d in deps])

@@ -23,7 +23,10 @@ distributed = pytest.importorskip("distributed")
 def expressions(x, y, a):
     """Array expressions over random arrays ``x`` and ``y`` (square, same chunks) and
     ``a`` (one made from a NumPy array): elementwise, transposes, reductions of every
-    kind, slices, rechunks, concatenations, reshapes, generators."""
+    kind, slices, rechunks, concatenations, reshapes, generators, FFTs, histograms,
+    quantiles, selections of unknown size, ``unique``, overlapping blocks, objects read
+    through ``from_array``."""
+    n, c = x.shape[0], c_of(x)
     return {
         "x + x.T mean": (x + x.T).mean(axis=0),
         "sum": x.sum(),
@@ -46,7 +49,39 @@ def expressions(x, y, a):
         "stack, outer, triu": fa.stack([x, fa.outer(x[0], y[:, 1])]).sum(axis=0) + fa.triu(y),
         "map_blocks": x.map_blocks(np.sin) * 2 + y.map_blocks(functools.partial(np.cumsum, axis=1), dtype="float32"),
         "apply_gufunc": fa.apply_gufunc(np.sort, "(i)->(i)", x.rechunk((c_of(x), -1)), output_dtypes=float),
+        "fft": abs(fa.fft.fft(x.rechunk((c, -1)), axis=1)) + fa.fft.fftfreq(n, d=0.5, chunks=c)
+        + fa.fft.irfft(fa.fft.rfft(y.rechunk((-1, c)), axis=0), n=n, axis=0),
+        "histogram": fa.histogram(x, bins=5, range=(0, 1))[0] + fa.histogram(y, bins=5, weights=x)[0],
+        "quantiles": fa.percentile(x.reshape(-1), [10, 50, 90]) + fa.nanquantile(y, [0.1, 0.5, 0.9], axis=0).sum(axis=1),
+        "topk, coarsen": x.topk(2, axis=0).sum(axis=0) + y.argtopk(-2, axis=0).sum(axis=0)
+        + fa.coarsen(np.max, x, {0: 2}, trim_excess=True).sum(axis=0),
+        "mask": x[x > 0.5] * 2,
+        "nonzero": fa.nonzero(x > 0.8)[1] + fa.flatnonzero(y < 0).sum(),
+        "unique": fa.unique(fa.floor(x * 5), return_counts=True)[1],
+        "vindex": x.vindex[[0, n - 1, n // 2], [1, 0, n - 1]] + y.vindex[[[0], [n - 1]], 1].sum(),
+        "map_overlap": fa.map_overlap(neighbours, x, depth=1, boundary="reflect"),
+        "complex": (x + 1j * y).mean(axis=0) + fa.nanvar(x - 1j * a, axis=1),
+        "from_array object": fa.from_array(Wrapped(np.arange(n * n).reshape(n, n) % 5), chunks=c) * x,
     }
+
+
+class Wrapped:
+    """An array-like object that is not a NumPy array: ``from_array`` reads it block by
+    block (module-level, so that it travels pickled)."""
+
+    def __init__(self, values):
+        self.values, self.shape, self.dtype = values, values.shape, values.dtype
+
+    def __getitem__(self, key):
+        return self.values[key]
+
+
+def neighbours(b):
+    """The sum of each element and its neighbours along the first axis."""
+    out = b.copy()
+    out[1:] += b[:-1]
+    out[:-1] += b[1:]
+    return out
 
 
 def c_of(x):
@@ -81,7 +116,7 @@ def test_every_kind_of_expression_runs_on_dask_sync():
     n=st.integers(2, 30),
     c=st.integers(1, 12),
     seed=st.integers(0, 2**32 - 1),
-    pick=st.integers(0, 13),
+    pick=st.integers(0, len(expressions(*inputs(4, 2))) - 1),
 )
 def test_random_expressions_match_locally_and_on_dask(n, c, seed, pick):
     exprs = list(expressions(*inputs(n, min(c, n), seed)).items())
@@ -162,8 +197,9 @@ def test_a_file_changed_after_the_graph_was_made_fails_naming_it(tmp_path):
 
 def test_operations_without_a_description_are_refused_by_name():
     x, _, _ = inputs()
+    # A function over blocks of sizes known only when computed.
     with pytest.raises(NotImplementedError, match="no description"):
-        floe.dask.to_dask(fa.map_overlap(lambda b: b + 1, x, depth=1))
+        floe.dask.to_dask(x[x > 0.5].map_blocks(np.sin))
 
 
 def test_python_functions_over_blocks_travel_in_the_graph():
@@ -308,6 +344,48 @@ def test_file_reads_on_a_local_cluster(client, tmp_path):
     got = floe.compute(*exprs.values(), scheduler=client)
     for (what, e), g in zip(exprs.items(), got):
         check_nan(g, e.compute(), what)
+
+
+def hdf5_arrays(tmp):
+    """An HDF5 dataset read through h5py (``lock=True``: floe's own reader bypassed, one
+    read at a time), and the same values through a plain object with a lock of its own."""
+    h5py = pytest.importorskip("h5py")
+    path = os.path.join(tmp, "values.h5")
+    values = (np.arange(30 * 8, dtype="int16").reshape(30, 8) * 7) % 23
+    with h5py.File(path, "w") as f:
+        f.create_dataset("v", data=values, chunks=(5, 8))
+    f = h5py.File(path, "r")
+    return fa.from_array(f["v"], chunks=(7, 3), lock=True), values
+
+
+def test_objects_read_through_from_array_run_on_dask_sync(tmp_path):
+    import threading
+
+    x, values = hdf5_arrays(str(tmp_path))
+    got = floe.dask.to_dask(x.astype("float32") / 2).compute(scheduler="sync")
+    np.testing.assert_array_equal(got, values.astype("float32") / 2)
+    # The user's lock is held around each read, as locally.
+    lock = threading.Lock()
+    w = fa.from_array(Wrapped(values), chunks=(7, 3), lock=lock)
+    d = floe.dask.to_dask(w.sum(axis=0))
+    assert any(v[0] is floe.dask._read_block and v[2] is lock for v in d.dask.values() if isinstance(v, tuple))
+    np.testing.assert_array_equal(d.compute(scheduler="threads"), values.sum(axis=0))
+    # An object whose reads give the wrong shape fails naming the block.
+    bad = fa.from_array(Wrapped(values), chunks=(7, 3))
+    tasks = [v for v in floe.dask.to_dask(bad).dask.values() if isinstance(v, tuple)]
+    first = next(t for t in tasks if t[0] is floe.dask._read_block and '"index":[0,0]' in t[3])
+    with pytest.raises(ValueError, match=r"block \(0, 0\).*shape \(5, 3\)"):
+        floe.dask._read_block(Wrapped(values[:5]), None, first[3])
+
+
+def test_objects_read_through_from_array_on_a_local_cluster(client, tmp_path):
+    # An h5py dataset travels to the workers as its file and name (distributed's own
+    # serialization of h5py objects), a plain object pickled.
+    x, values = hdf5_arrays(str(tmp_path))
+    w = fa.from_array(Wrapped(values), chunks=(4, 8))
+    got = floe.compute(x.mean(axis=0), (w - x)[::2], scheduler=client)
+    np.testing.assert_allclose(got[0], values.mean(axis=0))
+    np.testing.assert_array_equal(got[1], np.zeros((15, 8), "int16"))
 
 
 def test_a_killed_worker_still_gives_the_right_result(client):

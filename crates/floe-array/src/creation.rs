@@ -450,6 +450,37 @@ where
     ))
 }
 
+/// Like [`try_from_fn`] for a block function that a registered block function (see
+/// [`BlockOp`](crate::BlockOp)) also describes: locally each block is `f`'s, and a graph
+/// written down as data ([`Lowering::recording_specs`](crate::Lowering::recording_specs),
+/// for a cluster) names `op` for each block (a task reading no blocks, its block's place
+/// given), so that a worker reads the same block (the Python bindings' `from_array` over
+/// objects that are not NumPy arrays: the object travels with the graph).
+///
+/// # Errors
+///
+/// Bad chunks as [`full`].
+pub fn try_from_fn_op<F>(
+    shape: &[usize],
+    chunks: impl Into<ChunkSpec>,
+    dtype: DType,
+    f: F,
+    op: crate::BlockOp,
+) -> Result<Array>
+where
+    F: Fn(&BlockInfo) -> std::result::Result<DynArray, TaskError> + Send + Sync + 'static,
+{
+    let c = Chunks::from_spec(shape, chunks, dtype)?;
+    Ok(source(
+        "from_fn",
+        shape,
+        c,
+        dtype,
+        checked(dtype, f),
+        Some(crate::expr::Described::Op(op)),
+    ))
+}
+
 /// Like [`try_from_fn`] for a function that makes *any* box of the array, not only the
 /// blocks of `chunks`: `b.offset` and `b.shape` name the box (`b.index` stays the block
 /// it lies in). A reduction then asks for cache-sized bands of each block, one at a time,

@@ -42,6 +42,9 @@ pub(crate) enum Described {
     /// Cut from an array in memory (`from_ndarray`): each block travels as data, cut when
     /// the graph is written down.
     Memory,
+    /// Made by a registered block function reading no blocks (see
+    /// [`try_from_fn_op`](crate::try_from_fn_op)).
+    Op(crate::BlockOp),
 }
 
 pub(crate) struct Node {
@@ -101,12 +104,13 @@ pub(crate) enum Expr {
     /// A cumulative operation along an axis.
     Scan(Box<crate::scan::ScanPlan>),
     /// Any block graph: output block `i` from the input blocks `deps(i)` names; with
-    /// `op`, `f` is a registered block function (see [`crate::BlockOp`]).
+    /// `op`, `f` computes what the registered block function `op(i)` names (see
+    /// [`crate::BlockOp`]).
     Custom {
         inputs: Vec<Array>,
         deps: DepsFn,
         f: GraphFn,
-        op: Option<crate::BlockOp>,
+        op: Option<crate::spec::DescribeFn>,
     },
 }
 

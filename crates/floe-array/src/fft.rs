@@ -310,25 +310,65 @@ impl Array {
             Transform::Complex { inverse: true } | Transform::RealInverse
         );
         let scale = norm.scale(size, inverse);
-        let in_dtype = self.dtype();
-        crate::from_blocks(
+        let single = matches!(self.dtype(), DType::F32 | DType::C64);
+        crate::from_blocks_op(
             op,
             &shape,
             ChunkSpec::Axes(sizes.into_iter().map(crate::AxisChunks::Sizes).collect()),
             dtype,
             &[self],
             Arc::new(|i: &[usize]| vec![(0, i.to_vec())]),
-            Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
-                let single = matches!(in_dtype, DType::F32 | DType::C64);
-                let out = if single {
-                    lanes::<f32>(t, b[0], axis, size, out_len, scale as f32)?
-                } else {
-                    lanes::<f64>(t, b[0], axis, size, out_len, scale)?
-                };
-                Ok(out.astype(dtype))
-            }),
+            crate::BlockOp::new(
+                FFT,
+                serde_json::json!({
+                    "transform": t.name(), "axis": axis, "size": size, "out_len": out_len,
+                    "scale": crate::spec::float_text(scale), "single": single,
+                    "dtype": dtype.name(),
+                }),
+            ),
         )
     }
+}
+
+/// The transforms' block function, one of floe-array's own (see [`crate::BlockOp`]).
+pub(crate) const FFT: &str = "array.fft";
+
+/// Every lane of a block transformed (see [`Array::fft`] and the others).
+pub(crate) fn open_fft(
+    params: &serde_json::Value,
+) -> std::result::Result<crate::GraphFn, TaskError> {
+    let p = crate::spec::Params::new(FFT, params);
+    let t = match p.str("transform")? {
+        "fft" => Transform::Complex { inverse: false },
+        "ifft" => Transform::Complex { inverse: true },
+        "rfft" => Transform::Real,
+        "irfft" => Transform::RealInverse,
+        _ => return Err(p.bad("transform")),
+    };
+    let (axis, size, out_len) = (p.usize("axis")?, p.usize("size")?, p.usize("out_len")?);
+    let (scale, single, dtype) = (p.f64("scale")?, p.bool("single")?, p.dtype("dtype")?);
+    Ok(Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+        let [x] = b else {
+            return Err(TaskError::msg(format!(
+                "{}: reads one block, given {}",
+                t.name(),
+                b.len()
+            )));
+        };
+        if axis >= x.shape().len() {
+            return Err(TaskError::msg(format!(
+                "{}: no axis {axis} in a block of {} axes",
+                t.name(),
+                x.shape().len()
+            )));
+        }
+        let out = if single {
+            lanes::<f32>(t, x, axis, size, out_len, scale as f32)?
+        } else {
+            lanes::<f64>(t, x, axis, size, out_len, scale)?
+        };
+        Ok(out.astype(dtype))
+    }))
 }
 
 /// Transforms every lane of `block` along `axis` into a block of `out_len` along it.
@@ -509,18 +549,50 @@ fn freq(
     }
     let step = 1.0 / (d * n as f64);
     let len = if full { n } else { n / 2 + 1 };
-    crate::from_fn(&[len], chunks, move |b: &BlockInfo| {
-        ArrayD::from_shape_fn(IxDyn(&b.shape), |i| {
-            let k = b.offset[0] + i[0];
-            // Past the middle, a full spectrum's frequencies are negative.
-            let k = if !full || k < n.div_ceil(2) {
-                k as f64
-            } else {
-                k as f64 - n as f64
-            };
-            k * step
-        })
-    })
+    crate::from_blocks_op(
+        op,
+        &[len],
+        chunks,
+        DType::F64,
+        &[],
+        Arc::new(|_: &[usize]| Vec::new()),
+        crate::BlockOp::new(
+            FREQ,
+            serde_json::json!({"n": n, "step": crate::spec::float_text(step), "full": full}),
+        ),
+    )
+}
+
+/// `fftfreq`'s and `rfftfreq`'s block function, one of floe-array's own (see
+/// [`crate::BlockOp`]): a block of the sample frequencies, from its offset.
+pub(crate) const FREQ: &str = "array.fftfreq";
+
+pub(crate) fn open_freq(
+    params: &serde_json::Value,
+) -> std::result::Result<crate::GraphFn, TaskError> {
+    let p = crate::spec::Params::new(FREQ, params);
+    let (n, step, full) = (p.usize("n")?, p.f64("step")?, p.bool("full")?);
+    Ok(Arc::new(move |_: &[&DynArray], b: &BlockInfo| {
+        let (Some(&offset), 1) = (b.offset.first(), b.shape.len()) else {
+            return Err(TaskError::msg(format!(
+                "{FREQ}: a block of shape {:?}",
+                b.shape
+            )));
+        };
+        Ok(DynArray::from(ArrayD::from_shape_fn(
+            IxDyn(&b.shape),
+            |i| {
+                let k = offset + i[0];
+                // Past the middle, a full spectrum's frequencies are negative.
+                let k = if !full || k < n.div_ceil(2) {
+                    k as f64
+                } else {
+                    k as f64 - n as f64
+                };
+                k * step
+            },
+        )))
+    }))
 }
 
 impl Array {

@@ -312,14 +312,13 @@ impl crate::lower::Plan for GatherPlan {
         // Axes of unknown sizes are kept whole: their sizes are the blocks' own.
         let runtime: Vec<bool> = self.inputs[0].node.unknown.clone();
         let spec = lowering.spec_if_recording(|| {
-            (!runtime.contains(&true)).then(|| {
-                crate::TaskSpec::Gather(GatherSpec {
-                    dtype,
-                    pieces: pieces.clone(),
-                    out_shape: out_shape.clone(),
-                    squeeze: squeeze.clone(),
-                })
-            })
+            Some(crate::TaskSpec::Gather(GatherSpec {
+                dtype,
+                pieces: pieces.clone(),
+                out_shape: out_shape.clone(),
+                squeeze: squeeze.clone(),
+                runtime: runtime.clone(),
+            }))
         });
         let op: floe_graph::Operation = Arc::new(move |values: &[Value]| {
             let block = |slot: usize| block_of(&values[slot]);
@@ -339,6 +338,9 @@ pub struct GatherSpec {
     pub(crate) pieces: Vec<(usize, Vec<Segment>)>,
     pub(crate) out_shape: Vec<usize>,
     pub(crate) squeeze: Vec<usize>,
+    /// Per axis, whether its sizes are known only once computed: every piece is then the
+    /// whole of its block along it (see `assemble`).
+    pub(crate) runtime: Vec<bool>,
 }
 
 impl GatherSpec {
@@ -351,7 +353,11 @@ impl GatherSpec {
             let b = blocks
                 .get(*slot)
                 .ok_or_else(|| bad(format!("no block {slot} among {}", blocks.len())))?;
-            if b.dtype() != self.dtype || b.shape().len() != ndim || segs.len() != ndim {
+            if b.dtype() != self.dtype
+                || b.shape().len() != ndim
+                || segs.len() != ndim
+                || self.runtime.len() != ndim
+            {
                 return Err(bad(format!(
                     "a piece of {} axes of a {} block of shape {:?} for {} of {ndim} axes",
                     segs.len(),
@@ -360,7 +366,7 @@ impl GatherSpec {
                     self.dtype
                 )));
             }
-            for (a, s) in segs.iter().enumerate() {
+            for (a, s) in segs.iter().enumerate().filter(|&(a, _)| !self.runtime[a]) {
                 let taken = match s.step {
                     0 => None,
                     step => Some(s.hi.saturating_sub(s.lo).div_ceil(step.unsigned_abs())),
@@ -383,8 +389,7 @@ impl GatherSpec {
             return Err(bad(format!("cannot squeeze axes {:?}", self.squeeze)));
         }
         let block = |slot: usize| Ok(blocks[slot]);
-        let runtime = vec![false; ndim];
-        with_dtype!(self.dtype, T => assemble::<T>(&block, &self.pieces, &self.out_shape, &self.squeeze, &runtime))
+        with_dtype!(self.dtype, T => assemble::<T>(&block, &self.pieces, &self.out_shape, &self.squeeze, &self.runtime))
     }
 }
 

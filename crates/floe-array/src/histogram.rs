@@ -218,7 +218,7 @@ fn counts_dd(
     let mut all_inputs: Vec<&Array> = inputs.iter().collect();
     all_inputs.extend(edges.iter());
     let deps_grid = grid.clone();
-    let partials = crate::from_blocks(
+    let partials = crate::from_blocks_op(
         &format!("{op}-partial"),
         &[nblocks, cells],
         [1, cells.max(1)],
@@ -233,73 +233,103 @@ fn counts_dd(
             deps.extend((0..nsamples).map(|d| (first_edges + d, vec![0])));
             deps
         }),
-        Arc::new(move |blocks: &[&DynArray], _: &BlockInfo| {
-            let (data, rest) = blocks.split_at(nsamples);
-            let (w, edges) = if weighted {
-                (Some(rest[0]), &rest[1..])
-            } else {
-                (None, rest)
-            };
-            let edges: Vec<ArrayD<f64>> = edges.iter().map(|e| e.to_typed::<f64>()).collect();
-            let shape = [1, cells];
-            if let ([d], None, [e]) = (data, w, edges.as_slice()) {
-                // One sample, no weights: count straight from the block, in memory order.
-                let binner = Binner::new(
-                    e.as_slice().expect("edges are one standard block"),
-                    uniform[0],
-                );
-                let mut counts = vec![0_i64; cells];
-                with_dtype!(d.dtype(), T => {
-                    let v = T::view(d).ok_or_else(|| TaskError::msg("internal error: histogram dtype"))?;
-                    let mut add = |x: T| {
-                        if let Some(b) = binner.bin(x.to_f64()) {
-                            counts[b] += 1;
-                        }
-                    };
-                    match v.as_slice_memory_order() {
-                        Some(s) => s.iter().for_each(|&x| add(x)),
-                        None => v.iter().for_each(|&x| add(x)),
-                    }
-                });
-                return Ok(DynArray::from(
-                    ArrayD::from_shape_vec(IxDyn(&shape), counts).expect("cells"),
-                ));
-            }
-            let index = bin_indices(data, &edges, &uniform);
-            Ok(match (w, partial_dtype) {
-                (None, _) => {
-                    let mut counts = vec![0_i64; cells];
-                    for i in index.into_iter().flatten() {
-                        counts[i] += 1;
-                    }
-                    DynArray::from(ArrayD::from_shape_vec(IxDyn(&shape), counts).expect("cells"))
-                }
-                (Some(w), DType::F64) => {
-                    let w = w.to_typed::<f64>();
-                    let mut counts = vec![0.0_f64; cells];
-                    for (i, &wt) in index.into_iter().zip(w.iter()) {
-                        if let Some(i) = i {
-                            counts[i] += wt;
-                        }
-                    }
-                    DynArray::from(ArrayD::from_shape_vec(IxDyn(&shape), counts).expect("cells"))
-                }
-                (Some(w), _) => {
-                    let w = w.to_typed::<i64>();
-                    let mut counts = vec![0_i64; cells];
-                    for (i, &wt) in index.into_iter().zip(w.iter()) {
-                        if let Some(i) = i {
-                            counts[i] = counts[i].wrapping_add(wt);
-                        }
-                    }
-                    DynArray::from(ArrayD::from_shape_vec(IxDyn(&shape), counts).expect("cells"))
-                }
-            })
-        }),
+        crate::BlockOp::new(
+            HISTOGRAM_PARTIAL,
+            serde_json::json!({
+                "samples": nsamples, "weighted": weighted, "uniform": uniform,
+                "cells": cells, "dtype": partial_dtype.name(),
+            }),
+        ),
     )?;
     let shape: Vec<isize> = nbins.iter().map(|&n| n as isize).collect();
     let counts = partials.sum(Axes::Some(vec![0]))?.reshape(&shape)?;
     Ok((counts, edges))
+}
+
+/// The histogram's per-block counts, one of floe-array's own block functions (see
+/// [`crate::BlockOp`]): the blocks of each sample, the weights' (if any), then each
+/// sample's edges.
+pub(crate) const HISTOGRAM_PARTIAL: &str = "array.histogram-partial";
+
+pub(crate) fn open_histogram_partial(
+    params: &serde_json::Value,
+) -> std::result::Result<crate::GraphFn, TaskError> {
+    let p = crate::spec::Params::new(HISTOGRAM_PARTIAL, params);
+    let (nsamples, weighted) = (p.usize("samples")?, p.bool("weighted")?);
+    let (uniform, cells) = (p.bools("uniform")?, p.usize("cells")?);
+    let partial_dtype = p.dtype("dtype")?;
+    if uniform.len() != nsamples || nsamples == 0 {
+        return Err(p.bad("uniform"));
+    }
+    Ok(Arc::new(move |blocks: &[&DynArray], _: &BlockInfo| {
+        if blocks.len() != 2 * nsamples + usize::from(weighted) {
+            return Err(TaskError::msg(format!(
+                "{HISTOGRAM_PARTIAL}: {} blocks for {nsamples} samples",
+                blocks.len()
+            )));
+        }
+        let (data, rest) = blocks.split_at(nsamples);
+        let (w, edges) = if weighted {
+            (Some(rest[0]), &rest[1..])
+        } else {
+            (None, rest)
+        };
+        let edges: Vec<ArrayD<f64>> = edges.iter().map(|e| e.to_typed::<f64>()).collect();
+        let shape = [1, cells];
+        if let ([d], None, [e]) = (data, w, edges.as_slice()) {
+            // One sample, no weights: count straight from the block, in memory order.
+            let binner = Binner::new(
+                e.as_slice().expect("edges are one standard block"),
+                uniform[0],
+            );
+            let mut counts = vec![0_i64; cells];
+            with_dtype!(d.dtype(), T => {
+                let v = T::view(d).ok_or_else(|| TaskError::msg("internal error: histogram dtype"))?;
+                let mut add = |x: T| {
+                    if let Some(b) = binner.bin(x.to_f64()) {
+                        counts[b] += 1;
+                    }
+                };
+                match v.as_slice_memory_order() {
+                    Some(s) => s.iter().for_each(|&x| add(x)),
+                    None => v.iter().for_each(|&x| add(x)),
+                }
+            });
+            return Ok(DynArray::from(
+                ArrayD::from_shape_vec(IxDyn(&shape), counts).expect("cells"),
+            ));
+        }
+        let index = bin_indices(data, &edges, &uniform);
+        Ok(match (w, partial_dtype) {
+            (None, _) => {
+                let mut counts = vec![0_i64; cells];
+                for i in index.into_iter().flatten() {
+                    counts[i] += 1;
+                }
+                DynArray::from(ArrayD::from_shape_vec(IxDyn(&shape), counts).expect("cells"))
+            }
+            (Some(w), DType::F64) => {
+                let w = w.to_typed::<f64>();
+                let mut counts = vec![0.0_f64; cells];
+                for (i, &wt) in index.into_iter().zip(w.iter()) {
+                    if let Some(i) = i {
+                        counts[i] += wt;
+                    }
+                }
+                DynArray::from(ArrayD::from_shape_vec(IxDyn(&shape), counts).expect("cells"))
+            }
+            (Some(w), _) => {
+                let w = w.to_typed::<i64>();
+                let mut counts = vec![0_i64; cells];
+                for (i, &wt) in index.into_iter().zip(w.iter()) {
+                    if let Some(i) = i {
+                        counts[i] = counts[i].wrapping_add(wt);
+                    }
+                }
+                DynArray::from(ArrayD::from_shape_vec(IxDyn(&shape), counts).expect("cells"))
+            }
+        })
+    }))
 }
 
 /// `w` as the weights of `like`: of its shape (else an error naming both), in its blocks.
@@ -446,29 +476,47 @@ fn edges_for(
                 // The data's range, reduced lazily; the edges follow from it in one task.
                 let lo = x.min(Axes::All)?;
                 let hi = x.max(Axes::All)?;
-                let edges = crate::from_blocks(
+                let edges = crate::from_blocks_op(
                     &format!("{op}-edges"),
                     &[n + 1],
                     n + 1,
                     DType::F64,
                     &[&lo, &hi],
                     Arc::new(|_: &[usize]| vec![(0, vec![]), (1, vec![])]),
-                    Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
-                        let lo = b[0].to_typed::<f64>().iter().copied().next().unwrap_or(0.0);
-                        let hi = b[1].to_typed::<f64>().iter().copied().next().unwrap_or(0.0);
-                        if !(lo.is_finite() && hi.is_finite()) {
-                            return Err(TaskError::msg(format!(
-                                "{op}: autodetected range of [{lo}, {hi}] is not finite; give a range"
-                            )));
-                        }
-                        let (lo, hi) = widen(lo, hi);
-                        Ok(DynArray::from(linspace(lo, hi, n + 1)))
-                    }),
+                    crate::BlockOp::new(HISTOGRAM_EDGES, serde_json::json!({"op": op, "n": n})),
                 )?;
                 Ok((edges, true))
             }
         },
     }
+}
+
+/// `n` bins' edges over the data's range (its minimum's and maximum's blocks), one of
+/// floe-array's own block functions (see [`crate::BlockOp`]).
+pub(crate) const HISTOGRAM_EDGES: &str = "array.histogram-edges";
+
+pub(crate) fn open_histogram_edges(
+    params: &serde_json::Value,
+) -> std::result::Result<crate::GraphFn, TaskError> {
+    let p = crate::spec::Params::new(HISTOGRAM_EDGES, params);
+    let (op, n) = (p.str("op")?.to_owned(), p.usize("n")?);
+    Ok(Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+        let [lo, hi] = b else {
+            return Err(TaskError::msg(format!(
+                "{op}: edges from two values, given {}",
+                b.len()
+            )));
+        };
+        let lo = lo.to_typed::<f64>().iter().copied().next().unwrap_or(0.0);
+        let hi = hi.to_typed::<f64>().iter().copied().next().unwrap_or(0.0);
+        if !(lo.is_finite() && hi.is_finite()) {
+            return Err(TaskError::msg(format!(
+                "{op}: autodetected range of [{lo}, {hi}] is not finite; give a range"
+            )));
+        }
+        let (lo, hi) = widen(lo, hi);
+        Ok(DynArray::from(linspace(lo, hi, n + 1)))
+    }))
 }
 
 /// A range of one value widened to one unit, as NumPy does.
@@ -558,46 +606,73 @@ pub fn bincount(x: &Array, weights: Option<&Array>, minlength: usize) -> Result<
         DType::I64
     };
     let n_inputs = inputs.len();
-    let partials =
-        crate::from_blocks(
-            "bincount-partial",
-            &[x.numblocks()[0], minlength],
-            [1, minlength],
-            dtype,
-            &refs,
-            Arc::new(move |i: &[usize]| (0..n_inputs).map(|k| (k, vec![i[0]])).collect()),
-            Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
-                let values = b[0].to_typed::<i64>();
-                let slot =
-                    |v: i64| {
-                        usize::try_from(v).ok().filter(|&s| s < minlength).ok_or_else(|| {
+    let partials = crate::from_blocks_op(
+        "bincount-partial",
+        &[x.numblocks()[0], minlength],
+        [1, minlength],
+        dtype,
+        &refs,
+        Arc::new(move |i: &[usize]| (0..n_inputs).map(|k| (k, vec![i[0]])).collect()),
+        crate::BlockOp::new(
+            BINCOUNT_PARTIAL,
+            serde_json::json!({"minlength": minlength, "weighted": n_inputs == 2}),
+        ),
+    )?;
+    partials.sum(Axes::Some(vec![0]))
+}
+
+/// `bincount`'s per-block counts, one of floe-array's own block functions (see
+/// [`crate::BlockOp`]): the values' block, then the weights' (if any).
+pub(crate) const BINCOUNT_PARTIAL: &str = "array.bincount-partial";
+
+pub(crate) fn open_bincount_partial(
+    params: &serde_json::Value,
+) -> std::result::Result<crate::GraphFn, TaskError> {
+    let p = crate::spec::Params::new(BINCOUNT_PARTIAL, params);
+    let (minlength, weighted) = (p.usize("minlength")?, p.bool("weighted")?);
+    Ok(Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
+        if b.len() != 1 + usize::from(weighted) || info.index.is_empty() {
+            return Err(TaskError::msg(format!(
+                "bincount: {} blocks for one partial",
+                b.len()
+            )));
+        }
+
+        let values = b[0].to_typed::<i64>();
+        let slot = |v: i64| {
+            usize::try_from(v)
+                .ok()
+                .filter(|&s| s < minlength)
+                .ok_or_else(|| {
                     TaskError::msg(format!(
                         "bincount: value {v} in block {} is {}; minlength is {minlength}",
                         info.index[0],
-                        if v < 0 { "negative" } else { "not below minlength" }
+                        if v < 0 {
+                            "negative"
+                        } else {
+                            "not below minlength"
+                        }
                     ))
                 })
-                    };
-                let shape = IxDyn(&[1, minlength]);
-                Ok(match b.get(1) {
-                    Some(w) => {
-                        let mut counts = vec![0.0_f64; minlength];
-                        for (&v, &wt) in values.iter().zip(w.to_typed::<f64>().iter()) {
-                            counts[slot(v)?] += wt;
-                        }
-                        DynArray::from(ArrayD::from_shape_vec(shape, counts).expect("minlength"))
-                    }
-                    None => {
-                        let mut counts = vec![0_i64; minlength];
-                        for &v in &values {
-                            counts[slot(v)?] += 1;
-                        }
-                        DynArray::from(ArrayD::from_shape_vec(shape, counts).expect("minlength"))
-                    }
-                })
-            }),
-        )?;
-    partials.sum(Axes::Some(vec![0]))
+        };
+        let shape = IxDyn(&[1, minlength]);
+        Ok(match b.get(1) {
+            Some(w) => {
+                let mut counts = vec![0.0_f64; minlength];
+                for (&v, &wt) in values.iter().zip(w.to_typed::<f64>().iter()) {
+                    counts[slot(v)?] += wt;
+                }
+                DynArray::from(ArrayD::from_shape_vec(shape, counts).expect("minlength"))
+            }
+            None => {
+                let mut counts = vec![0_i64; minlength];
+                for &v in &values {
+                    counts[slot(v)?] += 1;
+                }
+                DynArray::from(ArrayD::from_shape_vec(shape, counts).expect("minlength"))
+            }
+        })
+    }))
 }
 
 impl Array {

@@ -69,7 +69,8 @@ pub use chunks::{
 pub use complex::{Complex, Complex64, Complex128};
 pub use creation::{
     arange, empty, eye, from_fn, from_held_blocks, from_ndarray, full, full_scalar, linspace, ones,
-    random, try_from_box_fn, try_from_fn, try_from_memory_fn, try_from_reader, zeros,
+    random, try_from_box_fn, try_from_fn, try_from_fn_op, try_from_memory_fn, try_from_reader,
+    zeros,
 };
 pub use diagonal::diag;
 pub use dtype::{DType, Kind};
@@ -187,7 +188,7 @@ fn custom(
     dtype: DType,
     inputs: &[&Array],
     (deps, f): (DepsFn, GraphFn),
-    op: Option<BlockOp>,
+    op: Option<spec::DescribeFn>,
 ) -> Result<Array> {
     for input in inputs {
         input.require_known("from_blocks")?;
@@ -235,6 +236,6 @@ pub fn from_blocks_op(
         dtype,
         inputs,
         (deps, f),
-        Some(op),
+        Some(spec::same_op(op)),
     )
 }

@@ -247,6 +247,12 @@ impl<'b> Lowering<'b> {
                     crate::expr::Described::Memory => {
                         f(&info).ok().map(|b| crate::TaskSpec::Block(Arc::new(b)))
                     }
+                    crate::expr::Described::Op(op) => Some(crate::TaskSpec::Blocks {
+                        op: op.clone(),
+                        info: info.clone(),
+                        dtype: node.dtype,
+                        unknown: vec![false; info.shape.len()],
+                    }),
                 });
                 let id = self.add(memo, key, &[], Arc::new(move |_| f(&info).map(block_value)))?;
                 Ok(self.record(id, spec))
@@ -314,17 +320,19 @@ impl<'b> Lowering<'b> {
             } => {
                 let info = block_info(array, index);
                 let (deps, perms) = self.blockwise_inputs(array, inputs, index)?;
-                // Kernels over blocks of unknown sizes take their shapes at run time: not
-                // described yet.
+                // Kernels over blocks of unknown sizes take their shapes at run time, from
+                // the blocks' own along the unknown axes.
                 let spec = self.spec_if_recording(|| {
-                    kernel
-                        .as_ref()
-                        .filter(|_| !array.has_unknown_chunks())
-                        .map(|kernel| crate::TaskSpec::Elementwise {
-                            kernel: kernel.clone(),
-                            info: info.clone(),
-                            perms: perms.clone(),
-                        })
+                    kernel.as_ref().map(|kernel| crate::TaskSpec::Elementwise {
+                        kernel: kernel.clone(),
+                        info: info.clone(),
+                        perms: perms.clone(),
+                        unknown: array.has_unknown_chunks().then(|| {
+                            // Each input's block is seen in the input's own axis order.
+                            let flags = inputs.iter().map(|a| a.node.unknown.clone()).collect();
+                            (node.unknown.clone(), flags)
+                        }),
+                    })
                 });
                 let f = f.clone();
                 let (elementwise, dtype) = (*elementwise, node.dtype);
@@ -469,13 +477,12 @@ impl<'b> Lowering<'b> {
                 let (name, dtype) = (node.name.clone(), node.dtype);
                 let unknown = node.unknown.clone();
                 let spec = self.spec_if_recording(|| {
-                    op.as_ref()
-                        .filter(|_| !array.has_unknown_chunks())
-                        .map(|op| crate::TaskSpec::Blocks {
-                            op: op.clone(),
-                            info: info.clone(),
-                            dtype,
-                        })
+                    op.as_ref().map(|op| crate::TaskSpec::Blocks {
+                        op: op(index),
+                        info: info.clone(),
+                        dtype,
+                        unknown: unknown.clone(),
+                    })
                 });
                 let id = self.add(
                     memo,

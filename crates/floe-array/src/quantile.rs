@@ -81,8 +81,7 @@ impl Array {
             shape.push(self.shape()[a]);
             chunks.push(lanes.chunks().axis(a).to_vec());
         }
-        let q = q.to_vec();
-        crate::from_blocks(
+        crate::from_blocks_op(
             op,
             &shape,
             ChunkSpec::Axes(chunks.into_iter().map(AxisChunks::Sizes).collect()),
@@ -93,11 +92,13 @@ impl Array {
                 idx.insert(axis, 0);
                 vec![(0, idx)]
             }),
-            Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
-                let x = b[0].to_typed::<f64>();
-                let out = lane_quantiles(&x, axis, &q, skip_nan, &info.shape, how);
-                Ok(with_dtype!(dtype, T => DynArray::from(out.mapv(T::from_f64))))
-            }),
+            crate::BlockOp::new(
+                QUANTILE_LANES,
+                serde_json::json!({
+                    "axis": axis, "q": crate::spec::floats_json(q), "skip_nan": skip_nan,
+                    "how": how.name(), "dtype": dtype.name(),
+                }),
+            ),
         )
     }
 }
@@ -195,42 +196,27 @@ impl Array {
         // Pass 1: a sketch per block.
         let sketches = {
             let at = block_of(&indices);
-            crate::from_blocks(
+            crate::from_blocks_op(
                 "quantile-sketch",
                 &[nb * (s + 3)],
                 s + 3,
                 DType::F64,
                 &[self],
                 Arc::new(move |i: &[usize]| vec![(0, at(i[0]))]),
-                Arc::new(move |b: &[&DynArray], _: &BlockInfo| Ok(DynArray::from(sketch(b[0], s)))),
+                crate::BlockOp::new(QUANTILE_SKETCH, serde_json::json!({"s": s})),
             )?
         };
         // The brackets, from every sketch.
-        let q = q.to_vec();
-        let brackets = {
-            let q = q.clone();
-            crate::from_blocks(
-                "quantile-bracket",
-                &[2 + 2 * nq],
-                2 + 2 * nq,
-                DType::F64,
-                &[&sketches],
-                Arc::new(move |_: &[usize]| (0..nb).map(|k| (0, vec![k])).collect()),
-                Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
-                    let parts = b
-                        .iter()
-                        .map(|p| {
-                            <f64 as crate::ArrayElement>::view(p)
-                                .and_then(|v| v.to_slice())
-                                .ok_or_else(|| {
-                                    TaskError::msg("internal error: a sketch is not f64")
-                                })
-                        })
-                        .collect::<std::result::Result<Vec<&[f64]>, _>>()?;
-                    Ok(DynArray::from(bracket(&parts, s, &q)))
-                }),
-            )?
-        };
+        let qs = crate::spec::floats_json(q);
+        let brackets = crate::from_blocks_op(
+            "quantile-bracket",
+            &[2 + 2 * nq],
+            2 + 2 * nq,
+            DType::F64,
+            &[&sketches],
+            Arc::new(move |_: &[usize]| (0..nb).map(|k| (0, vec![k])).collect()),
+            crate::BlockOp::new(QUANTILE_BRACKET, serde_json::json!({"s": s, "q": qs})),
+        )?;
         // Pass 2: per block, for each quantile, the count below `lo` and the values in
         // `[lo, hi]`: `[count, kept, values...]` per quantile. Its size depends on the data.
         let bound: Vec<usize> = indices
@@ -245,12 +231,7 @@ impl Array {
             DType::F64,
             vec![self.clone(), brackets.clone()],
             Arc::new(move |i: &[usize]| vec![(0, at(i[0])), (1, vec![0])]),
-            Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
-                let br = <f64 as crate::ArrayElement>::view(b[1])
-                    .and_then(|v| v.to_slice())
-                    .ok_or_else(|| TaskError::msg("internal error: brackets are not f64"))?;
-                Ok(DynArray::from(keep_bracketed(b[0], br, nq)))
-            }),
+            crate::BlockOp::new(QUANTILE_KEEP, serde_json::json!({"nq": nq})),
         )?;
         crate::select::data_dependent(
             op,
@@ -263,23 +244,142 @@ impl Array {
                 d.push((1, vec![0]));
                 d
             }),
-            Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
-                let slices = b
-                    .iter()
-                    .map(|p| {
-                        <f64 as crate::ArrayElement>::view(p)
-                            .and_then(|v| v.to_slice())
-                            .ok_or_else(|| {
-                                TaskError::msg("internal error: quantile parts are not f64")
-                            })
-                    })
-                    .collect::<std::result::Result<Vec<&[f64]>, _>>()?;
-                let (parts, br) = slices.split_at(nb);
-                let out = finish(parts, br[0], &q, skip_nan, how)?;
-                Ok(with_dtype!(dtype, T => DynArray::from(out.mapv(T::from_f64))))
-            }),
+            crate::BlockOp::new(
+                QUANTILE_FINISH,
+                serde_json::json!({
+                    "q": qs, "skip_nan": skip_nan, "how": how.name(), "dtype": dtype.name(),
+                }),
+            ),
         )
     }
+}
+
+/// Quantiles along an axis held in one block, one of floe-array's own block functions
+/// (see [`crate::BlockOp`]), as the four below are for the quantiles of all elements.
+pub(crate) const QUANTILE_LANES: &str = "array.quantile-lanes";
+/// A block's sketch (see [`Array::quantile_all`]).
+pub(crate) const QUANTILE_SKETCH: &str = "array.quantile-sketch";
+/// The brackets from every block's sketch.
+pub(crate) const QUANTILE_BRACKET: &str = "array.quantile-bracket";
+/// A block's count below and values inside the brackets.
+pub(crate) const QUANTILE_KEEP: &str = "array.quantile-keep";
+/// The quantiles from every block's kept values and the brackets.
+pub(crate) const QUANTILE_FINISH: &str = "array.quantile-finish";
+
+impl Interpolation {
+    fn name(self) -> &'static str {
+        match self {
+            Interpolation::Linear => "linear",
+            Interpolation::Mean => "mean",
+        }
+    }
+
+    fn from_params(p: &crate::spec::Params<'_>) -> std::result::Result<Interpolation, TaskError> {
+        match p.str("how")? {
+            "linear" => Ok(Interpolation::Linear),
+            "mean" => Ok(Interpolation::Mean),
+            _ => Err(p.bad("how")),
+        }
+    }
+}
+
+/// Each block as a slice of `f64`, or an error naming `what` they should have been.
+fn f64_slices<'a>(
+    b: &[&'a DynArray],
+    what: &str,
+) -> std::result::Result<Vec<&'a [f64]>, TaskError> {
+    b.iter()
+        .map(|p| {
+            <f64 as crate::ArrayElement>::view(p)
+                .and_then(|v| v.to_slice())
+                .ok_or_else(|| TaskError::msg(format!("quantile: {what} are not f64")))
+        })
+        .collect()
+}
+
+pub(crate) fn open_quantile_lanes(
+    params: &serde_json::Value,
+) -> std::result::Result<crate::GraphFn, TaskError> {
+    let p = crate::spec::Params::new(QUANTILE_LANES, params);
+    let (axis, q, skip_nan) = (p.usize("axis")?, p.f64s("q")?, p.bool("skip_nan")?);
+    let (how, dtype) = (Interpolation::from_params(&p)?, p.dtype("dtype")?);
+    Ok(Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
+        let [x] = b else {
+            return Err(TaskError::msg(format!(
+                "quantile: one block, given {}",
+                b.len()
+            )));
+        };
+        if axis >= x.shape().len() || info.shape.len() != x.shape().len() {
+            return Err(TaskError::msg(format!(
+                "quantile: a block of shape {:?} for quantiles along axis {axis} of shape {:?}",
+                x.shape(),
+                info.shape
+            )));
+        }
+        let x = x.to_typed::<f64>();
+        let out = lane_quantiles(&x, axis, &q, skip_nan, &info.shape, how);
+        Ok(with_dtype!(dtype, T => DynArray::from(out.mapv(T::from_f64))))
+    }))
+}
+
+pub(crate) fn open_quantile_sketch(
+    params: &serde_json::Value,
+) -> std::result::Result<crate::GraphFn, TaskError> {
+    let s = crate::spec::Params::new(QUANTILE_SKETCH, params).usize("s")?;
+    Ok(Arc::new(move |b: &[&DynArray], _: &BlockInfo| match b {
+        [x] => Ok(DynArray::from(sketch(x, s))),
+        _ => Err(TaskError::msg(format!(
+            "quantile-sketch: one block, given {}",
+            b.len()
+        ))),
+    }))
+}
+
+pub(crate) fn open_quantile_bracket(
+    params: &serde_json::Value,
+) -> std::result::Result<crate::GraphFn, TaskError> {
+    let p = crate::spec::Params::new(QUANTILE_BRACKET, params);
+    let (s, q) = (p.usize("s")?, p.f64s("q")?);
+    Ok(Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+        let parts = f64_slices(b, "sketches")?;
+        Ok(DynArray::from(bracket(&parts, s, &q)))
+    }))
+}
+
+pub(crate) fn open_quantile_keep(
+    params: &serde_json::Value,
+) -> std::result::Result<crate::GraphFn, TaskError> {
+    let nq = crate::spec::Params::new(QUANTILE_KEEP, params).usize("nq")?;
+    Ok(Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+        let [x, br] = b else {
+            return Err(TaskError::msg(format!(
+                "quantile-keep: a block and brackets, given {} blocks",
+                b.len()
+            )));
+        };
+        let br = f64_slices(&[br], "brackets")?;
+        if br[0].len() != 2 + 2 * nq {
+            return Err(TaskError::msg("quantile-keep: brackets of another length"));
+        }
+        Ok(DynArray::from(keep_bracketed(x, br[0], nq)))
+    }))
+}
+
+pub(crate) fn open_quantile_finish(
+    params: &serde_json::Value,
+) -> std::result::Result<crate::GraphFn, TaskError> {
+    let p = crate::spec::Params::new(QUANTILE_FINISH, params);
+    let (q, skip_nan) = (p.f64s("q")?, p.bool("skip_nan")?);
+    let (how, dtype) = (Interpolation::from_params(&p)?, p.dtype("dtype")?);
+    Ok(Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+        let slices = f64_slices(b, "parts")?;
+        let Some((br, parts)) = slices.split_last() else {
+            return Err(TaskError::msg("quantile: no parts"));
+        };
+        let out = finish(parts, br, &q, skip_nan, how)?;
+        Ok(with_dtype!(dtype, T => DynArray::from(out.mapv(T::from_f64))))
+    }))
 }
 
 /// Position of the `j`-th of `s + 1` evenly spaced order statistics of `n` sorted values.

@@ -24,6 +24,8 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
+use serde_json::json;
+
 use floe_graph::TaskError;
 use ndarray::{ArrayD, Axis, IxDyn, SliceInfoElem};
 
@@ -286,8 +288,11 @@ pub(crate) fn data_dependent(
     dtype: DType,
     inputs: Vec<Array>,
     deps: DepsFn,
-    f: GraphFn,
+    op: crate::BlockOp,
 ) -> Result<Array> {
+    let f = op
+        .open()
+        .map_err(|e| ArrayError::invalid("data_dependent", e.to_string()))?;
     let shape: Vec<usize> = chunks.iter().map(|c| c.iter().sum()).collect();
     let chunks = Chunks::new(&shape, chunks)?;
     Ok(Array::from_node(
@@ -299,7 +304,7 @@ pub(crate) fn data_dependent(
             inputs,
             deps,
             f,
-            op: None,
+            op: Some(crate::spec::same_op(op)),
         },
     )
     .with_unknown(unknown))
@@ -364,11 +369,10 @@ impl Array {
             d.extend(blocks.into_iter().map(|b| (1, b)));
             d
         });
-        let grid = band_grid(self);
-        let f: GraphFn = Arc::new(move |blocks: &[&DynArray], _: &BlockInfo| {
-            let (xs, ms) = blocks.split_at(blocks.len() / 2);
-            filter_band(&grid, xs, ms, dtype)
-        });
+        let op = crate::BlockOp::new(
+            MASK,
+            json!({"grid": band_grid(self), "dtype": dtype.name()}),
+        );
         data_dependent(
             "getitem-mask",
             vec![sizes],
@@ -376,7 +380,7 @@ impl Array {
             dtype,
             vec![self.clone(), mask],
             deps,
-            f,
+            op,
         )
     }
 
@@ -443,24 +447,6 @@ impl Array {
         let mut unknown = self.node.unknown.clone();
         unknown[axis] = true;
         let deps: DepsFn = Arc::new(move |i: &[usize]| vec![(0, i.to_vec()), (1, vec![i[axis]])]);
-        let f: GraphFn = Arc::new(move |blocks: &[&DynArray], _: &BlockInfo| {
-            let c = <bool as ArrayElement>::view(blocks[1])
-                .ok_or_else(|| TaskError::msg("internal error: a non-boolean condition"))?;
-            if c.len() != blocks[0].shape()[axis] {
-                return Err(TaskError::msg(format!(
-                    "compress: a condition block of {} elements for {} slices",
-                    c.len(),
-                    blocks[0].shape()[axis]
-                )));
-            }
-            let keep: Vec<usize> = c
-                .iter()
-                .enumerate()
-                .filter(|(_, k)| **k)
-                .map(|(i, _)| i)
-                .collect();
-            Ok(crate::with_array!(blocks[0], a => DynArray::from(a.select(Axis(axis), &keep))))
-        });
         data_dependent(
             "compress",
             self.chunks().axes().to_vec(),
@@ -468,7 +454,7 @@ impl Array {
             self.dtype(),
             vec![self.clone(), cond],
             deps,
-            f,
+            crate::BlockOp::new(COMPRESS, json!({"axis": axis})),
         )
     }
 
@@ -522,11 +508,6 @@ impl Array {
         (0..self.ndim())
             .map(|k| {
                 let deps: DepsFn = Arc::new(|i: &[usize]| vec![(0, vec![i[0], 0])]);
-                let f: GraphFn = Arc::new(move |blocks: &[&DynArray], _: &BlockInfo| {
-                    let r = <i64 as ArrayElement>::view(blocks[0])
-                        .ok_or_else(|| TaskError::msg("internal error: argwhere is not int64"))?;
-                    Ok(DynArray::from(r.index_axis(Axis(1), k).to_owned()))
-                });
                 data_dependent(
                     "nonzero",
                     vec![rows.chunks().axis(0).to_vec()],
@@ -534,7 +515,7 @@ impl Array {
                     DType::I64,
                     vec![rows.clone()],
                     deps,
-                    f,
+                    crate::BlockOp::new(NONZERO, json!({"k": k})),
                 )
             })
             .collect()
@@ -564,55 +545,18 @@ impl Array {
         let nb = self.numblocks();
         let deps: DepsFn =
             Arc::new(move |i: &[usize]| band(&nb, i[0]).into_iter().map(|b| (0, b)).collect());
-        let (grid, dtype) = (band_grid(self), self.dtype());
         let starts = if ndim == 0 {
             vec![0]
         } else {
             self.chunks().offsets(0)
         };
-        let full = self.shape().to_vec();
-        let f: GraphFn = Arc::new(move |blocks: &[&DynArray], info: &BlockInfo| {
-            let start = starts[info.index[0]];
-            let mut out: Vec<i64> = Vec::new();
-            let mut rows = 0;
-            let mut global = vec![0; ndim];
-            with_dtype!(dtype, T => {
-                let lanes = lane_slices::<T>(blocks)?;
-                let zero = <T as Element>::zero();
-                for_each_lane(&grid, blocks, |k, outer, at, len, off| {
-                    for (t, v) in lanes[k][at..at + len].iter().enumerate() {
-                        if *v == zero {
-                            continue;
-                        }
-                        // The band starts at `start` along the first axis.
-                        for (g, &o) in global.iter_mut().zip(outer) {
-                            *g = o;
-                        }
-                        if let Some(last) = global.last_mut() {
-                            *last = off + t;
-                        }
-                        if let Some(first) = global.first_mut() {
-                            *first += start;
-                        }
-                        match how {
-                            Positions::Rows => out.extend(global.iter().map(|&i| i as i64)),
-                            Positions::Flat => {
-                                let flat = global.iter().zip(&full).fold(0, |acc, (i, &n)| acc * n + i);
-                                out.push(flat as i64);
-                            }
-                        }
-                        rows += 1;
-                    }
-                })?;
-            });
-            let shape = match how {
-                Positions::Rows => vec![rows, ndim],
-                Positions::Flat => vec![rows],
-            };
-            ArrayD::from_shape_vec(IxDyn(&shape), out)
-                .map(DynArray::from)
-                .map_err(|e| TaskError::msg(e.to_string()))
-        });
+        let op = crate::BlockOp::new(
+            POSITIONS,
+            json!({
+                "flat": matches!(how, Positions::Flat), "grid": band_grid(self),
+                "dtype": self.dtype().name(), "starts": starts, "shape": self.shape(),
+            }),
+        );
         data_dependent(
             name,
             chunks,
@@ -620,7 +564,7 @@ impl Array {
             DType::I64,
             vec![self.clone()],
             deps,
-            f,
+            op,
         )
     }
 
@@ -708,7 +652,6 @@ impl Array {
             let idx = idx.clone();
             Arc::new(move |i: &[usize]| vec![(0, idx[i[0]].clone())])
         };
-        let f: GraphFn = Arc::new(move |b: &[&DynArray], _: &BlockInfo| Ok(unique_sorted(b[0])));
         let mut levels = vec![data_dependent(
             "unique-block",
             vec![bounds.clone()],
@@ -716,7 +659,7 @@ impl Array {
             dtype,
             vec![self.clone()],
             deps,
-            f,
+            crate::BlockOp::new(UNIQUE_BLOCK, json!({})),
         )?];
         while levels.last().expect("one level").numblocks()[0] > 1 {
             let below = levels.last().expect("one level").clone();
@@ -728,7 +671,6 @@ impl Array {
                     .map(|k| (0, vec![k]))
                     .collect()
             });
-            let f: GraphFn = Arc::new(move |b: &[&DynArray], _: &BlockInfo| merge_unique(b, dtype));
             levels.push(data_dependent(
                 "unique",
                 vec![groups],
@@ -736,7 +678,7 @@ impl Array {
                 dtype,
                 vec![below],
                 deps,
-                f,
+                crate::BlockOp::new(UNIQUE_MERGE, json!({"dtype": dtype.name()})),
             )?);
         }
         let values = levels.last().expect("one level").clone();
@@ -745,24 +687,17 @@ impl Array {
             let name = kind.name();
             let offsets: Vec<Vec<usize>> =
                 (0..self.ndim()).map(|a| self.chunks().offsets(a)).collect();
-            let shape = self.shape().to_vec();
-            let at = idx.clone();
             let deps: DepsFn = {
                 let idx = idx.clone();
                 Arc::new(move |i: &[usize]| vec![(0, idx[i[0]].clone()), (1, vec![i[0]])])
             };
-            let f: GraphFn = Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
-                let weights = match kind {
-                    Tally::Count => None,
-                    Tally::First => Some(flat_positions(
-                        b[0].shape(),
-                        &at[info.index[0]],
-                        &offsets,
-                        &shape,
-                    )),
-                };
-                fold_into(b[1], &[(b[0], weights.as_ref())], kind)
-            });
+            let op = crate::BlockOp::new(
+                UNIQUE_TALLY,
+                json!({
+                    "kind": name, "offsets": offsets, "shape": self.shape(),
+                    "grid": self.numblocks(),
+                }),
+            );
             let mut t = data_dependent(
                 name,
                 vec![bounds.clone()],
@@ -770,7 +705,7 @@ impl Array {
                 DType::I64,
                 vec![self.clone(), levels[0].clone()],
                 deps,
-                f,
+                op,
             )?;
             for w in levels.windows(2) {
                 let (below, merged) = (&w[0], &w[1]);
@@ -783,11 +718,6 @@ impl Array {
                     }
                     d
                 });
-                let f: GraphFn = Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
-                    let children: Vec<(&DynArray, Option<&DynArray>)> =
-                        b[1..].chunks(2).map(|p| (p[0], Some(p[1]))).collect();
-                    fold_into(b[0], &children, kind)
-                });
                 t = data_dependent(
                     name,
                     vec![merged.chunks().axis(0).to_vec()],
@@ -795,14 +725,13 @@ impl Array {
                     DType::I64,
                     vec![merged.clone(), below.clone(), t],
                     deps,
-                    f,
+                    crate::BlockOp::new(UNIQUE_TALLY_MERGE, json!({"kind": name})),
                 )?;
             }
             Ok(t)
         };
         let inverse = if inverse {
             let deps: DepsFn = Arc::new(|i: &[usize]| vec![(0, i.to_vec()), (1, vec![0])]);
-            let f: GraphFn = Arc::new(|b: &[&DynArray], _: &BlockInfo| positions_in(b[1], b[0]));
             Some(data_dependent(
                 "unique-inverse",
                 self.chunks().axes().to_vec(),
@@ -810,7 +739,7 @@ impl Array {
                 DType::I64,
                 vec![self.clone(), values.clone()],
                 deps,
-                f,
+                crate::BlockOp::new(UNIQUE_INVERSE, json!({})),
             )?)
         } else {
             None
@@ -832,14 +761,8 @@ impl Array {
         let mut chunks: Vec<Vec<usize>> = nb.iter().map(|&n| vec![1; n]).collect();
         chunks.push(vec![ndim]);
         let deps: DepsFn = Arc::new(move |i: &[usize]| vec![(0, i[..ndim].to_vec())]);
-        let f: GraphFn = Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
-            let mut shape = vec![1; ndim];
-            shape.push(ndim);
-            let sizes: Vec<i64> = b[0].shape().iter().map(|&n| n as i64).collect();
-            ArrayD::from_shape_vec(IxDyn(&shape), sizes)
-                .map(DynArray::from)
-                .map_err(|e| TaskError::msg(e.to_string()))
-        });
+        let op = crate::BlockOp::new(BLOCK_SHAPES, json!({"ndim": ndim}));
+        let f = open_block_shapes(op.params()).expect("the parameters just written");
         let shape: Vec<usize> = chunks.iter().map(|c| c.iter().sum()).collect();
         let chunks = Chunks::new(&shape, chunks).expect("one block per block, one column per axis");
         Array::from_node(
@@ -851,7 +774,7 @@ impl Array {
                 inputs: vec![self.clone()],
                 deps,
                 f,
-                op: None,
+                op: Some(crate::spec::same_op(op)),
             },
         )
     }
@@ -908,7 +831,8 @@ impl Array {
         let deps: DepsFn = Arc::new(move |i: &[usize]| {
             vec![(0, i.iter().zip(&keep).map(|(&j, k)| k[j]).collect())]
         });
-        let f: GraphFn = Arc::new(|b: &[&DynArray], _: &BlockInfo| Ok(b[0].clone()));
+        let op = crate::BlockOp::new(SAME, json!({}));
+        let f = open_same(op.params()).expect("no parameters");
         let name = self.name().to_owned();
         let chunks = Chunks::new(&shape, chunks)?;
         Ok(Array::from_node(
@@ -920,10 +844,272 @@ impl Array {
                 inputs: vec![measured],
                 deps,
                 f,
-                op: None,
+                op: Some(crate::spec::same_op(op)),
             },
         ))
     }
+}
+
+/// floe-array's own block functions of selections and `unique` (see [`crate::BlockOp`]):
+/// a band of blocks where its mask's are true (the band's blocks, then the mask's).
+pub(crate) const MASK: &str = "array.mask";
+/// A block's slices along an axis where the condition's block is true.
+pub(crate) const COMPRESS: &str = "array.compress";
+/// The positions of a band's non-zero elements, as rows or flat.
+pub(crate) const POSITIONS: &str = "array.positions";
+/// Column `k` of `argwhere`'s block.
+pub(crate) const NONZERO: &str = "array.nonzero";
+/// A block's sorted unique values.
+pub(crate) const UNIQUE_BLOCK: &str = "array.unique-block";
+/// Sorted unique values merged.
+pub(crate) const UNIQUE_MERGE: &str = "array.unique-merge";
+/// A block's tally (counts or first positions) per value of its unique values.
+pub(crate) const UNIQUE_TALLY: &str = "array.unique-tally";
+/// Tallies merged per value of the merged unique values.
+pub(crate) const UNIQUE_TALLY_MERGE: &str = "array.unique-tally-merge";
+/// Each element's position among the unique values.
+pub(crate) const UNIQUE_INVERSE: &str = "array.unique-inverse";
+/// A block's shape, as a row of `int64`.
+pub(crate) const BLOCK_SHAPES: &str = "array.block-shapes";
+/// The block as it is.
+pub(crate) const SAME: &str = "array.same";
+
+fn n_blocks(op: &str, b: &[&DynArray], n: usize) -> std::result::Result<(), TaskError> {
+    if b.len() == n {
+        Ok(())
+    } else {
+        Err(TaskError::msg(format!(
+            "{op}: {n} blocks expected, given {}",
+            b.len()
+        )))
+    }
+}
+
+pub(crate) fn open_mask(params: &serde_json::Value) -> std::result::Result<GraphFn, TaskError> {
+    let p = crate::spec::Params::new(MASK, params);
+    let (grid, dtype) = (p.usizes("grid")?, p.dtype("dtype")?);
+    let n = grid.iter().product::<usize>();
+    Ok(Arc::new(move |blocks: &[&DynArray], _: &BlockInfo| {
+        n_blocks(MASK, blocks, 2 * n)?;
+        let (xs, ms) = blocks.split_at(n);
+        filter_band(&grid, xs, ms, dtype)
+    }))
+}
+
+pub(crate) fn open_compress(params: &serde_json::Value) -> std::result::Result<GraphFn, TaskError> {
+    let axis = crate::spec::Params::new(COMPRESS, params).usize("axis")?;
+    Ok(Arc::new(move |blocks: &[&DynArray], _: &BlockInfo| {
+        n_blocks(COMPRESS, blocks, 2)?;
+        if axis >= blocks[0].shape().len() {
+            return Err(TaskError::msg(format!(
+                "compress: no axis {axis} in a block of shape {:?}",
+                blocks[0].shape()
+            )));
+        }
+        let c = <bool as ArrayElement>::view(blocks[1])
+            .ok_or_else(|| TaskError::msg("internal error: a non-boolean condition"))?;
+        if c.len() != blocks[0].shape()[axis] {
+            return Err(TaskError::msg(format!(
+                "compress: a condition block of {} elements for {} slices",
+                c.len(),
+                blocks[0].shape()[axis]
+            )));
+        }
+        let keep: Vec<usize> = c
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| **k)
+            .map(|(i, _)| i)
+            .collect();
+        Ok(crate::with_array!(blocks[0], a => DynArray::from(a.select(Axis(axis), &keep))))
+    }))
+}
+
+pub(crate) fn open_positions(
+    params: &serde_json::Value,
+) -> std::result::Result<GraphFn, TaskError> {
+    let p = crate::spec::Params::new(POSITIONS, params);
+    let how = if p.bool("flat")? {
+        Positions::Flat
+    } else {
+        Positions::Rows
+    };
+    let (grid, dtype) = (p.usizes("grid")?, p.dtype("dtype")?);
+    let (starts, full) = (p.usizes("starts")?, p.usizes("shape")?);
+    let ndim = full.len();
+    if grid.len() != ndim.max(1) && !(ndim == 0 && grid.is_empty()) {
+        return Err(p.bad("grid"));
+    }
+    Ok(Arc::new(move |blocks: &[&DynArray], info: &BlockInfo| {
+        n_blocks(POSITIONS, blocks, grid.iter().product())?;
+        let start = *info
+            .index
+            .first()
+            .and_then(|&b| starts.get(b))
+            .unwrap_or(&0);
+        let mut out: Vec<i64> = Vec::new();
+        let mut rows = 0;
+        let mut global = vec![0; ndim];
+        with_dtype!(dtype, T => {
+            let lanes = lane_slices::<T>(blocks)?;
+            let zero = <T as Element>::zero();
+            for_each_lane(&grid, blocks, |k, outer, at, len, off| {
+                for (t, v) in lanes[k][at..at + len].iter().enumerate() {
+                    if *v == zero {
+                        continue;
+                    }
+                    // The band starts at `start` along the first axis.
+                    for (g, &o) in global.iter_mut().zip(outer) {
+                        *g = o;
+                    }
+                    if let Some(last) = global.last_mut() {
+                        *last = off + t;
+                    }
+                    if let Some(first) = global.first_mut() {
+                        *first += start;
+                    }
+                    match how {
+                        Positions::Rows => out.extend(global.iter().map(|&i| i as i64)),
+                        Positions::Flat => {
+                            let flat = global.iter().zip(&full).fold(0, |acc, (i, &n)| acc * n + i);
+                            out.push(flat as i64);
+                        }
+                    }
+                    rows += 1;
+                }
+            })?;
+        });
+        let shape = match how {
+            Positions::Rows => vec![rows, ndim],
+            Positions::Flat => vec![rows],
+        };
+        ArrayD::from_shape_vec(IxDyn(&shape), out)
+            .map(DynArray::from)
+            .map_err(|e| TaskError::msg(e.to_string()))
+    }))
+}
+
+pub(crate) fn open_nonzero(params: &serde_json::Value) -> std::result::Result<GraphFn, TaskError> {
+    let k = crate::spec::Params::new(NONZERO, params).usize("k")?;
+    Ok(Arc::new(move |blocks: &[&DynArray], _: &BlockInfo| {
+        n_blocks(NONZERO, blocks, 1)?;
+        let r = <i64 as ArrayElement>::view(blocks[0])
+            .filter(|r| r.ndim() == 2 && k < r.shape()[1])
+            .ok_or_else(|| TaskError::msg("nonzero: argwhere's block is not int64 rows"))?;
+        Ok(DynArray::from(r.index_axis(Axis(1), k).to_owned()))
+    }))
+}
+
+pub(crate) fn open_unique_block(_: &serde_json::Value) -> std::result::Result<GraphFn, TaskError> {
+    Ok(Arc::new(|b: &[&DynArray], _: &BlockInfo| {
+        n_blocks(UNIQUE_BLOCK, b, 1)?;
+        Ok(unique_sorted(b[0]))
+    }))
+}
+
+pub(crate) fn open_unique_merge(
+    params: &serde_json::Value,
+) -> std::result::Result<GraphFn, TaskError> {
+    let dtype = crate::spec::Params::new(UNIQUE_MERGE, params).dtype("dtype")?;
+    Ok(Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+        merge_unique(b, dtype)
+    }))
+}
+
+fn tally_kind(p: &crate::spec::Params<'_>) -> std::result::Result<Tally, TaskError> {
+    match p.str("kind")? {
+        k if k == Tally::Count.name() => Ok(Tally::Count),
+        k if k == Tally::First.name() => Ok(Tally::First),
+        _ => Err(p.bad("kind")),
+    }
+}
+
+pub(crate) fn open_unique_tally(
+    params: &serde_json::Value,
+) -> std::result::Result<GraphFn, TaskError> {
+    let p = crate::spec::Params::new(UNIQUE_TALLY, params);
+    let kind = tally_kind(&p)?;
+    let (offsets, shape, grid) = (
+        p.usize_lists("offsets")?,
+        p.usizes("shape")?,
+        p.usizes("grid")?,
+    );
+    if offsets.len() != shape.len() || grid.len() != shape.len() {
+        return Err(p.bad("offsets"));
+    }
+    Ok(Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
+        n_blocks(UNIQUE_TALLY, b, 2)?;
+        let weights = match kind {
+            Tally::Count => None,
+            Tally::First => {
+                // The block's index in the data, from its number (row-major).
+                let mut k = info.index.first().copied().unwrap_or(0);
+                let mut at = vec![0; grid.len()];
+                for a in (0..grid.len()).rev() {
+                    at[a] = k % grid[a].max(1);
+                    k /= grid[a].max(1);
+                }
+                let fits = b[0].shape().len() == shape.len()
+                    && at.iter().zip(&offsets).all(|(&i, o)| i < o.len());
+                if !fits {
+                    return Err(TaskError::msg(
+                        "unique-index: a block outside the data's grid",
+                    ));
+                }
+                Some(flat_positions(b[0].shape(), &at, &offsets, &shape))
+            }
+        };
+        fold_into(b[1], &[(b[0], weights.as_ref())], kind)
+    }))
+}
+
+pub(crate) fn open_unique_tally_merge(
+    params: &serde_json::Value,
+) -> std::result::Result<GraphFn, TaskError> {
+    let kind = tally_kind(&crate::spec::Params::new(UNIQUE_TALLY_MERGE, params))?;
+    Ok(Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+        if b.len() % 2 != 1 {
+            return Err(TaskError::msg(format!(
+                "{}: merged values and pairs of children, given {} blocks",
+                kind.name(),
+                b.len()
+            )));
+        }
+        let children: Vec<(&DynArray, Option<&DynArray>)> =
+            b[1..].chunks(2).map(|p| (p[0], Some(p[1]))).collect();
+        fold_into(b[0], &children, kind)
+    }))
+}
+
+pub(crate) fn open_unique_inverse(
+    _: &serde_json::Value,
+) -> std::result::Result<GraphFn, TaskError> {
+    Ok(Arc::new(|b: &[&DynArray], _: &BlockInfo| {
+        n_blocks(UNIQUE_INVERSE, b, 2)?;
+        positions_in(b[1], b[0])
+    }))
+}
+
+pub(crate) fn open_block_shapes(
+    params: &serde_json::Value,
+) -> std::result::Result<GraphFn, TaskError> {
+    let ndim = crate::spec::Params::new(BLOCK_SHAPES, params).usize("ndim")?;
+    Ok(Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+        n_blocks(BLOCK_SHAPES, b, 1)?;
+        let mut shape = vec![1; ndim];
+        shape.push(ndim);
+        let sizes: Vec<i64> = b[0].shape().iter().map(|&n| n as i64).collect();
+        ArrayD::from_shape_vec(IxDyn(&shape), sizes)
+            .map(DynArray::from)
+            .map_err(|e| TaskError::msg(e.to_string()))
+    }))
+}
+
+pub(crate) fn open_same(_: &serde_json::Value) -> std::result::Result<GraphFn, TaskError> {
+    Ok(Arc::new(|b: &[&DynArray], _: &BlockInfo| {
+        n_blocks(SAME, b, 1)?;
+        Ok(b[0].clone())
+    }))
 }
 
 #[derive(Clone, Copy)]

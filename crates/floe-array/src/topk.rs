@@ -163,65 +163,58 @@ impl Array {
             r[axis] = AxisChunks::Whole;
             a.rechunk(ChunkSpec::Axes(r))
         };
-        let values = whole(&crate::from_blocks(
+        let top = |positions: bool, offsets: &[usize]| {
+            crate::BlockOp::new(
+                TOP,
+                serde_json::json!({
+                    "axis": axis, "k": m, "largest": largest, "positions": positions,
+                    "offsets": offsets,
+                }),
+            )
+        };
+        let values = whole(&crate::from_blocks_op(
             &format!("{op}-values"),
             &shape,
             ChunkSpec::Axes(rules.clone()),
             self.dtype(),
             &[self],
             same_block.clone(),
-            Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
-                lane_top(b[0], None, axis, m, largest, Keep::Values)
-            }),
+            top(false, &[]),
         )?)?;
         let mut out_shape = self.shape().to_vec();
         out_shape[axis] = m;
         let mut out_rules = values.chunks().rules();
         out_rules[axis] = AxisChunks::Whole;
         if !positions {
-            return crate::from_blocks(
+            return crate::from_blocks_op(
                 op,
                 &out_shape,
                 ChunkSpec::Axes(out_rules),
                 self.dtype(),
                 &[&values],
                 same_block,
-                Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
-                    lane_top(b[0], None, axis, m, largest, Keep::Values)
-                }),
+                top(false, &[]),
             );
         }
         // The same picks as positions: each block's first position along the axis added.
         let offsets = self.chunks().offsets(axis);
-        let picked = whole(&crate::from_blocks(
+        let picked = whole(&crate::from_blocks_op(
             &format!("{op}-positions"),
             &shape,
             ChunkSpec::Axes(rules),
             crate::DType::I64,
             &[self],
             same_block,
-            Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
-                let offset = offsets[info.index[axis]];
-                lane_top(b[0], None, axis, m, largest, Keep::Positions { offset })
-            }),
+            top(true, &offsets),
         )?)?;
-        crate::from_blocks(
+        crate::from_blocks_op(
             op,
             &out_shape,
             ChunkSpec::Axes(out_rules),
             crate::DType::I64,
             &[&values, &picked],
             Arc::new(|i: &[usize]| vec![(0, i.to_vec()), (1, i.to_vec())]),
-            Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
-                lane_top(
-                    b[0],
-                    Some(b[1]),
-                    axis,
-                    m,
-                    largest,
-                    Keep::Positions { offset: 0 },
-                )
-            }),
+            top(true, &[]),
         )
     }
 
@@ -322,32 +315,88 @@ impl Array {
             .map(|a| AxisChunks::Sizes(x.chunks().axis(a).iter().map(|c| c / factors[a]).collect()))
             .collect();
         let dtype = op.dtype(x.dtype());
-        let factors = factors.to_vec();
-        crate::from_blocks(
+        crate::from_blocks_op(
             name,
             &shape,
             ChunkSpec::Axes(rules),
             dtype,
             &[&x],
             Arc::new(|i: &[usize]| vec![(0, i.to_vec())]),
-            Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
-                // Each axis split into (windows, factor); the factor axes reduced.
-                let mut split = Vec::with_capacity(2 * factors.len());
-                for (a, &f) in factors.iter().enumerate() {
-                    split.extend([info.shape[a], f]);
-                }
-                let block = with_dtype!(b[0].dtype(), T => {
-                    let v = T::view(b[0]).ok_or_else(|| TaskError::msg("internal error: coarsen dtype"))?;
-                    let v = v.as_standard_layout().into_owned();
-                    DynArray::from(v.into_shape_with_order(IxDyn(&split)).map_err(|e| TaskError::msg(format!("internal error: coarsen: {e}")))?)
-                });
-                let axes: Vec<usize> = (0..factors.len()).map(|a| 2 * a + 1).collect();
-                let p = kernels::partial(op, &block, &axes, info)?;
-                Ok(kernels::drop_axes(
-                    kernels::finalize(op, &p, dtype, &axes)?,
-                    &axes,
-                ))
-            }),
+            crate::BlockOp::new(
+                COARSEN,
+                serde_json::json!({
+                    "op": crate::spec::reduce::op_json(op), "factors": factors,
+                    "dtype": dtype.name(),
+                }),
+            ),
         )
     }
+}
+
+/// `topk`'s and `argtopk`'s block function, one of floe-array's own (see
+/// [`crate::BlockOp`]): each lane's top `k` values, or their positions (plus the block's
+/// offset along the axis, from `offsets`; from a second block of positions, if given).
+pub(crate) const TOP: &str = "array.top";
+
+pub(crate) fn open_top(params: &serde_json::Value) -> Result<crate::GraphFn, TaskError> {
+    let p = crate::spec::Params::new(TOP, params);
+    let (axis, k, largest) = (p.usize("axis")?, p.usize("k")?, p.bool("largest")?);
+    let (positions, offsets) = (p.bool("positions")?, p.usizes("offsets")?);
+    Ok(Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
+        if b.is_empty() || b.len() > 2 || axis >= b[0].shape().len() || axis >= info.index.len() {
+            return Err(TaskError::msg(format!(
+                "{TOP}: {} blocks for lanes along axis {axis}",
+                b.len()
+            )));
+        }
+        let keep = if positions {
+            let offset = match offsets.get(info.index[axis]) {
+                Some(&o) => o,
+                None if offsets.is_empty() => 0,
+                None => {
+                    return Err(TaskError::msg(format!(
+                        "{TOP}: no offset for block {:?}",
+                        info.index
+                    )));
+                }
+            };
+            Keep::Positions { offset }
+        } else {
+            Keep::Values
+        };
+        lane_top(b[0], b.get(1).copied(), axis, k, largest, keep)
+    }))
+}
+
+/// `coarsen`'s block function, one of floe-array's own (see [`crate::BlockOp`]).
+pub(crate) const COARSEN: &str = "array.coarsen";
+
+pub(crate) fn open_coarsen(params: &serde_json::Value) -> Result<crate::GraphFn, TaskError> {
+    let p = crate::spec::Params::new(COARSEN, params);
+    let op = crate::spec::reduce::op_from_json(p.get("op")?).map_err(|_| p.bad("op"))?;
+    let (factors, dtype) = (p.usizes("factors")?, p.dtype("dtype")?);
+    if factors.contains(&0) {
+        return Err(p.bad("factors"));
+    }
+    Ok(Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
+        if b.len() != 1 || info.shape.len() != factors.len() {
+            return Err(TaskError::msg(format!("{COARSEN}: {} blocks", b.len())));
+        }
+        // Each axis split into (windows, factor); the factor axes reduced.
+        let mut split = Vec::with_capacity(2 * factors.len());
+        for (a, &f) in factors.iter().enumerate() {
+            split.extend([info.shape[a], f]);
+        }
+        let block = with_dtype!(b[0].dtype(), T => {
+            let v = T::view(b[0]).ok_or_else(|| TaskError::msg("internal error: coarsen dtype"))?;
+            let v = v.as_standard_layout().into_owned();
+            DynArray::from(v.into_shape_with_order(IxDyn(&split)).map_err(|e| TaskError::msg(format!("internal error: coarsen: {e}")))?)
+        });
+        let axes: Vec<usize> = (0..factors.len()).map(|a| 2 * a + 1).collect();
+        let p = kernels::partial(op, &block, &axes, info)?;
+        Ok(kernels::drop_axes(
+            kernels::finalize(op, &p, dtype, &axes)?,
+            &axes,
+        ))
+    }))
 }

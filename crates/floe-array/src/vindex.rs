@@ -151,6 +151,28 @@ impl Array {
             })
         };
         let dtype = self.dtype();
+        // Each task as data: per point of its group, which of its blocks holds it (their
+        // order is `deps`') and where inside it.
+        let describe: crate::spec::DescribeFn = {
+            let (points, groups, group_points) =
+                (points.clone(), groups.clone(), group_points.clone());
+            Arc::new(move |i: &[usize]| {
+                let g = if lead > 0 { i[0] } else { 0 };
+                let (which, at): (Vec<usize>, Vec<Vec<usize>>) = group_points(g)
+                    .map(|p| {
+                        let key: Vec<usize> = points[p].iter().map(|&(b, _)| b).collect();
+                        let n = groups[g]
+                            .binary_search(&key)
+                            .expect("a point's block is read");
+                        (n, points[p].iter().map(|&(_, l)| l).collect())
+                    })
+                    .unzip();
+                crate::BlockOp::new(
+                    VINDEX,
+                    serde_json::json!({"lead": lead, "which": which, "at": at}),
+                )
+            })
+        };
         let f: GraphFn = {
             let points = points.clone();
             Arc::new(move |blocks: &[&DynArray], info: &BlockInfo| {
@@ -200,8 +222,68 @@ impl Array {
                 inputs: vec![self.clone()],
                 deps,
                 f,
-                op: None,
+                op: Some(describe),
             },
         ))
     }
+}
+
+/// `vindex`'s block function, one of floe-array's own (see [`crate::BlockOp`]): for each
+/// point of the output block, the block (`which`) and the position inside it (`at`, one
+/// per indexed axis) of its element, or lane of the axes not indexed.
+pub(crate) const VINDEX: &str = "array.vindex";
+
+pub(crate) fn open_vindex(params: &serde_json::Value) -> std::result::Result<GraphFn, TaskError> {
+    let p = crate::spec::Params::new(VINDEX, params);
+    let (lead, which, at) = (p.usize("lead")?, p.usizes("which")?, p.usize_lists("at")?);
+    if which.len() != at.len() {
+        return Err(p.bad("at"));
+    }
+    Ok(Arc::new(move |blocks: &[&DynArray], info: &BlockInfo| {
+        let bad = |what: String| TaskError::msg(format!("{VINDEX}: {what}"));
+        if lead > info.shape.len() {
+            return Err(bad(format!(
+                "{lead} point axes in a block of shape {:?}",
+                info.shape
+            )));
+        }
+        let npts: usize = info.shape[..lead].iter().product();
+        let rest_shape = info.shape[lead..].to_vec();
+        if npts != which.len() {
+            return Err(bad(format!("{} points for a block of {npts}", which.len())));
+        }
+        let dtype = blocks
+            .first()
+            .map(|b| b.dtype())
+            .ok_or_else(|| bad("no blocks".into()))?;
+        with_dtype!(dtype, T => {
+            let mut out = ArrayD::<T>::from_elem(IxDyn(&info.shape), <T as crate::Element>::zero());
+            let mut flat = out
+                .view_mut()
+                .into_shape_with_order(IxDyn(&[npts, rest_shape.iter().product()]))
+                .map_err(|e| bad(e.to_string()))?;
+            for (row, (&n, point)) in which.iter().zip(&at).enumerate() {
+                let block = blocks
+                    .get(n)
+                    .and_then(|b| <T as crate::ArrayElement>::view(b))
+                    .ok_or_else(|| bad(format!("no block {n} of the dtype among {}", blocks.len())))?;
+                let whole = block.shape().to_vec();
+                let mut lane = block;
+                for &l in point {
+                    if lane.ndim() == 0 || l >= lane.shape()[0] {
+                        return Err(bad(format!("position {point:?} outside a block of shape {whole:?}")));
+                    }
+                    lane = lane.index_axis_move(Axis(0), l);
+                }
+                if lane.shape() != rest_shape.as_slice() {
+                    return Err(bad(format!("lanes of shape {:?} for {rest_shape:?}", lane.shape())));
+                }
+                flat.index_axis_mut(Axis(0), row)
+                    .iter_mut()
+                    .zip(lane.iter())
+                    .for_each(|(o, v)| *o = *v);
+            }
+            Ok(DynArray::from(out))
+        })
+    }))
 }

@@ -1012,23 +1012,7 @@ impl PyArray {
 
 /// `func` (a Python function of a NumPy block) over every block of `x`, under the GIL.
 pub(crate) fn py_map_blocks(x: &Array, func: Py<PyAny>, dtype: DType) -> PyResult<Array> {
-    // Blocks of sizes known only when computed (a boolean selection's) take the blockwise
-    // primitive, which has no description as data.
-    if x.has_unknown_chunks() {
-        return py_map_blocks_with(x, &[], func, dtype);
-    }
-    // A registered block function: the graph can be handed to dask with `func` in it.
-    let (op, _func) = crate::pyfuncs::block_op(func, dtype);
-    fa::from_blocks_op(
-        "map_blocks",
-        x.shape(),
-        x.chunks().axes().to_vec(),
-        dtype,
-        &[x],
-        Arc::new(|i: &[usize]| vec![(0, i.to_vec())]),
-        op,
-    )
-    .map_err(to_py)
+    py_map_blocks_with(x, &[], func, dtype)
 }
 
 /// `func(block_of_x, block_of_each_other)` on aligned blocks, as NumPy arrays.
@@ -1038,6 +1022,29 @@ pub(crate) fn py_map_blocks_with(
     func: Py<PyAny>,
     dtype: DType,
 ) -> PyResult<Array> {
+    // Arrays of one chunking, every size known: a registered block function, so that the
+    // graph can be handed to dask with `func` in it. Blocks of sizes known only when
+    // computed (a boolean selection's), or others that broadcast, take the blockwise
+    // primitive, which has no description as data.
+    let aligned = others
+        .iter()
+        .all(|o| o.chunks() == x.chunks() && !o.has_unknown_chunks());
+    if !x.has_unknown_chunks() && aligned {
+        let (op, _func) = crate::pyfuncs::block_op(func, dtype);
+        let mut inputs = vec![x];
+        inputs.extend_from_slice(others);
+        let n = inputs.len();
+        return fa::from_blocks_op(
+            "map_blocks",
+            x.shape(),
+            x.chunks().axes().to_vec(),
+            dtype,
+            &inputs,
+            Arc::new(move |i: &[usize]| (0..n).map(|k| (k, i.to_vec())).collect()),
+            op,
+        )
+        .map_err(to_py);
+    }
     x.map_blocks(others, dtype, move |blocks, _info| {
         crate::pyfuncs::call(&func, blocks, dtype)
     })

@@ -163,15 +163,37 @@ fn from_array(
         }
     };
     // A NumPy array's blocks travel as data when the graph runs on a cluster; other
-    // objects (files behind h5py, netCDF4, zarr…) are read where the task runs.
+    // objects (files behind h5py, netCDF4, zarr…) travel with the graph, with their
+    // lock, and are read where the task runs.
     let a = if native {
         fa::try_from_memory_fn(&shape, chunks_arg(chunks)?, dtype, move |b| {
             copy_block(&obj, b, dtype)
         })
     } else {
-        fa::try_from_fn(&shape, chunks_arg(chunks)?, dtype, move |b| {
-            read_block(&obj, b, dtype, &serial)
-        })
+        let py = x.py();
+        let lock = match &serial {
+            ReadLock::None => py.None(),
+            ReadLock::Hdf5 => pyo3::types::PyBool::new(py, true)
+                .to_owned()
+                .into_any()
+                .unbind(),
+            ReadLock::Given(l) => l.clone_ref(py),
+        };
+        let pair = PyTuple::new(py, [obj.clone_ref(py), lock])?
+            .into_any()
+            .unbind();
+        let (op, pair) = crate::pyfuncs::read_op(pair, dtype);
+        fa::try_from_fn_op(
+            &shape,
+            chunks_arg(chunks)?,
+            dtype,
+            move |b| {
+                // The pair lives as long as the array's tasks do.
+                let _ = &pair;
+                read_block(&obj, b, dtype, &serial)
+            },
+            op,
+        )
     }
     .map_err(to_py)?;
     Ok(wrap(a.named(name.as_deref().unwrap_or("from-array"))))

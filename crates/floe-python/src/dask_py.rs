@@ -16,7 +16,8 @@ use crate::convert::{from_numpy, to_numpy};
 
 /// One task of an exported graph: its number, its name (the operation), its spec (JSON
 /// text; a NumPy array for a block in memory; `(JSON text, function)` for a Python
-/// function's task) and the numbers of the tasks it reads.
+/// function's task; `(JSON text, object, lock)` for a block read from a Python object) and
+/// the numbers of the tasks it reads.
 type ExportedTask<'py> = (usize, String, Bound<'py, PyAny>, Vec<usize>);
 
 /// The tasks computing every block of `arrays`, as data: a list of
@@ -24,7 +25,7 @@ type ExportedTask<'py> = (usize, String, Bound<'py, PyAny>, Vec<usize>);
 /// reads, and per array the `(block index, task number)` of its blocks.
 ///
 /// Raises `NotImplementedError` naming the first operation that has no description as
-/// data yet (a user's function over blocks, a file reader, a linear algebra kernel…).
+/// data yet (a Python function over blocks of unknown size, a Rust closure).
 #[pyfunction]
 #[pyo3(signature = (*arrays))]
 #[allow(clippy::type_complexity)]
@@ -52,14 +53,20 @@ fn _dask_graph<'py>(
         let first = TaskId::from_index(stages[0]);
         let spec = match &specs[last] {
             TaskSpec::Block(b) => to_numpy(py, DynArray::clone(b)),
-            // A Python function travels as itself, next to its task's description.
-            TaskSpec::Blocks { op, .. } if op.name() == crate::pyfuncs::PYTHON_CALL => {
-                let func =
+            // A Python function travels as itself, next to its task's description; an
+            // object read block by block, as the pair of it and its lock.
+            TaskSpec::Blocks { op, .. } if crate::pyfuncs::is_python(op) => {
+                let obj =
                     crate::pyfuncs::function(op.params()).ok_or_else(|| no_spec(&name(last)))?;
                 let json = specs[last].to_json().ok_or_else(|| no_spec(&name(last)))?;
-                (json.to_string(), func.clone_ref(py))
-                    .into_pyobject(py)?
-                    .into_any()
+                if op.name() == crate::pyfuncs::PYTHON_READ {
+                    let (obj, lock): (Py<PyAny>, Py<PyAny>) = obj.extract(py)?;
+                    (json.to_string(), obj, lock).into_pyobject(py)?.into_any()
+                } else {
+                    (json.to_string(), obj.clone_ref(py))
+                        .into_pyobject(py)?
+                        .into_any()
+                }
             }
             _ => {
                 let spec = if stages.len() == 1 {
@@ -127,9 +134,10 @@ fn chains(
         .collect()
 }
 
-/// Whether a task calls a Python function (run by `floe.dask._call_blocks`, never in a chain).
+/// Whether a task calls a Python function or reads a Python object (run by
+/// `floe.dask._call_blocks` or `_read_block`, never in a chain).
 fn python_call(spec: &TaskSpec) -> bool {
-    matches!(spec, TaskSpec::Blocks { op, .. } if op.name() == crate::pyfuncs::PYTHON_CALL)
+    matches!(spec, TaskSpec::Blocks { op, .. } if crate::pyfuncs::is_python(op))
 }
 
 fn no_spec(name: &str) -> PyErr {

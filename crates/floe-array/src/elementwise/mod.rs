@@ -287,37 +287,44 @@ fn blockwise_of(
 pub fn complex(re: &Array, im: &Array) -> Result<Array> {
     re.dtype().require_real("complex")?;
     im.dtype().require_real("complex")?;
-    from_parts("complex", re, im, crate::Complex::new)
+    from_parts(re, im, false)
 }
 
-/// The complex array whose elements are `f(re, im)` of the parts (broadcast together, read
-/// as `float64`), `complex64` when both parts are `float32` or smaller.
-pub(crate) fn from_parts(
-    name: &'static str,
-    re: &Array,
-    im: &Array,
-    f: fn(f64, f64) -> crate::Complex<f64>,
-) -> Result<Array> {
-    let dtype = re.dtype().promote(im.dtype()).complex();
-    let kernel: crate::expr::BlockFn =
-        Arc::new(move |blocks: &[BlockRef<'_>], info: &BlockInfo| {
-            kernels::with_view::<f64, _>(&blocks[0], |re| {
-                kernels::with_view::<f64, _>(&blocks[1], |im| {
-                    let shape = ndarray::IxDyn(&info.shape);
-                    let (Some(re), Some(im)) = (re.broadcast(shape.clone()), im.broadcast(shape))
-                    else {
-                        return Err(TaskError::msg(
-                            "internal error: complex parts do not broadcast to the block",
-                        ));
-                    };
-                    let z = ndarray::Zip::from(&re)
-                        .and(&im)
-                        .map_collect(|&r, &i| f(r, i));
-                    Ok(DynArray::from(z).astype(dtype))
-                })
-            })
-        });
-    blockwise(name, name, &[re, im], dtype, kernel, true)
+/// The complex array from its parts (broadcast together, read as `float64`),
+/// `complex64` when both parts are `float32` or smaller; with `mean`, the mean from its
+/// parts' means (see [`Kernel::FromParts`](crate::Kernel::FromParts)).
+pub(crate) fn from_parts(re: &Array, im: &Array, mean: bool) -> Result<Array> {
+    let out = re.dtype().promote(im.dtype()).complex();
+    blockwise_kernel(&[re, im], crate::Kernel::FromParts { mean, out })
+}
+
+/// The complex block of the parts' blocks (see [`from_parts`]).
+pub(crate) fn parts_block(
+    re: &BlockRef<'_>,
+    im: &BlockRef<'_>,
+    mean: bool,
+    out: DType,
+    shape: &[usize],
+) -> std::result::Result<DynArray, TaskError> {
+    kernels::with_view::<f64, _>(re, |re| {
+        kernels::with_view::<f64, _>(im, |im| {
+            let shape = ndarray::IxDyn(shape);
+            let (Some(re), Some(im)) = (re.broadcast(shape.clone()), im.broadcast(shape)) else {
+                return Err(TaskError::msg(
+                    "complex parts do not broadcast to the block",
+                ));
+            };
+            let z = ndarray::Zip::from(&re).and(&im).map_collect(|&r, &i| {
+                if mean {
+                    let nan_unless = |finite: bool, v: f64| if finite { v } else { f64::NAN };
+                    crate::Complex::new(nan_unless(i.is_finite(), r), nan_unless(r.is_finite(), i))
+                } else {
+                    crate::Complex::new(r, i)
+                }
+            });
+            Ok(DynArray::from(z).astype(out))
+        })
+    })
 }
 
 impl Array {

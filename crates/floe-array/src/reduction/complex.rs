@@ -6,15 +6,11 @@
 //! For the `nan` reductions an element is missing when either part is NaN, as in NumPy:
 //! both of its parts are masked before the parts are reduced.
 
-use std::sync::Arc;
-
 use super::{Axes, ReduceOp};
-use crate::block::{BlockInfo, BlockRef};
-use crate::elementwise::blockwise;
-use crate::expr::BlockFn;
+use crate::block::BlockRef;
 use crate::kernels::elementwise::with_view;
 pub(crate) use crate::kernels::reduction::by_parts;
-use crate::{Array, BinaryOp, Complex, DynArray, Result, UnaryOp};
+use crate::{Array, BinaryOp, Complex, DType, DynArray, Result, UnaryOp};
 
 /// `op` over `axes` (normalized, ascending) of the complex array `z`.
 pub(super) fn reduce_by_parts(
@@ -65,33 +61,25 @@ pub(crate) fn by_parts_with(
 /// The complex mean from the means of the parts, as NumPy's division of the complex sum by
 /// `n + 0j` gives it: a part that is not finite makes the other part NaN.
 fn mean_of_parts(re: &Array, im: &Array) -> Result<Array> {
-    crate::elementwise::from_parts("mean", re, im, |r, i| {
-        let nan_unless = |finite: bool, v: f64| if finite { v } else { f64::NAN };
-        Complex::new(nan_unless(i.is_finite(), r), nan_unless(r.is_finite(), i))
-    })
+    crate::elementwise::from_parts(re, im, true)
 }
 
 /// The real (or imaginary) part of `z`; with `masked`, NaN wherever either part is.
 fn part(z: &Array, imag: bool, masked: bool) -> Result<Array> {
-    let dtype = z.dtype().real();
-    let f: BlockFn = Arc::new(move |blocks: &[BlockRef<'_>], _: &BlockInfo| {
-        Ok(with_view::<Complex<f64>, _>(&blocks[0], |x| {
-            DynArray::from(x.mapv(|z| match (masked && z.is_nan(), imag) {
-                (true, _) => f64::NAN,
-                (false, false) => z.re,
-                (false, true) => z.im,
-            }))
-            .astype(dtype)
+    let out = z.dtype().real();
+    crate::elementwise::blockwise_kernel(&[z], crate::Kernel::Part { imag, masked, out })
+}
+
+/// The part of a complex block (see [`Kernel::Part`](crate::Kernel::Part)).
+pub(crate) fn part_block(block: &BlockRef<'_>, imag: bool, masked: bool, out: DType) -> DynArray {
+    with_view::<Complex<f64>, _>(block, |x| {
+        DynArray::from(x.mapv(|z| match (masked && z.is_nan(), imag) {
+            (true, _) => f64::NAN,
+            (false, false) => z.re,
+            (false, true) => z.im,
         }))
-    });
-    blockwise(
-        if imag { "imag" } else { "real" },
-        "complex parts",
-        &[z],
-        dtype,
-        f,
-        true,
-    )
+        .astype(out)
+    })
 }
 
 #[cfg(test)]

@@ -590,6 +590,7 @@ impl ReducePlan {
                     op,
                     axes: axes.clone(),
                     info: info.clone(),
+                    unknown: self.input.node.unknown.clone(),
                 })
             });
             let id = lowering.add(

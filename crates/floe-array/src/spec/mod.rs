@@ -9,10 +9,11 @@
 
 mod ops;
 mod read;
-mod reduce;
+pub(crate) mod reduce;
 mod source;
 
 pub use ops::{BlockOp, OpenBlockOp, register_block_op};
+pub(crate) use ops::{DescribeFn, Params, float_text, floats_json, same_op};
 pub use read::{MAX_OPEN_READERS, OpenReader, ReadFn, Reader, close_readers, register_reader};
 pub use source::Source;
 
@@ -93,14 +94,37 @@ pub enum Kernel {
         /// The output's dtype.
         out: DType,
     },
+    /// The real or imaginary part of a complex block, as the complex reductions read it;
+    /// with `masked`, NaN wherever either part is.
+    #[non_exhaustive]
+    Part {
+        /// The imaginary part (else the real).
+        imag: bool,
+        /// NaN wherever either part is NaN.
+        masked: bool,
+        /// The output's dtype (the parts' real dtype).
+        out: DType,
+    },
+    /// A complex block from two real blocks, its parts; with `mean`, as a complex mean
+    /// from the means of its parts (a part that is not finite makes the other NaN).
+    #[non_exhaustive]
+    FromParts {
+        /// A mean's parts.
+        mean: bool,
+        /// The output's dtype.
+        out: DType,
+    },
 }
 
 impl Kernel {
     /// The number of input blocks the kernel reads.
     pub fn inputs(&self) -> usize {
         match self {
-            Kernel::Binary { .. } => 2,
-            Kernel::WithScalar { .. } | Kernel::Unary { .. } | Kernel::AsType { .. } => 1,
+            Kernel::Binary { .. } | Kernel::FromParts { .. } => 2,
+            Kernel::WithScalar { .. }
+            | Kernel::Unary { .. }
+            | Kernel::AsType { .. }
+            | Kernel::Part { .. } => 1,
             Kernel::Where { .. } => 3,
         }
     }
@@ -111,7 +135,9 @@ impl Kernel {
             Kernel::Binary { out, .. }
             | Kernel::WithScalar { out, .. }
             | Kernel::Unary { out, .. }
-            | Kernel::Where { out } => out,
+            | Kernel::Where { out }
+            | Kernel::Part { out, .. }
+            | Kernel::FromParts { out, .. } => out,
             Kernel::AsType { dtype } => dtype,
         }
     }
@@ -174,6 +200,10 @@ impl Kernel {
             Kernel::Unary { op, out } => op.dtype(d(0)).ok() == Some(out),
             Kernel::AsType { .. } => true,
             Kernel::Where { out } => d(0) == DType::Bool && d(1).promote(d(2)) == out,
+            Kernel::Part { out, .. } => d(0).is_complex() && d(0).real() == out,
+            Kernel::FromParts { out, .. } => {
+                !d(0).is_complex() && !d(1).is_complex() && d(0).promote(d(1)).complex() == out
+            }
         };
         if fits {
             return Ok(());
@@ -240,6 +270,12 @@ impl Kernel {
             Kernel::Where { out } => {
                 kernels::select(&blocks[0], &blocks[1], &blocks[2], out, &info.shape)
             }
+            Kernel::Part { imag, masked, out } => Ok(crate::reduction::complex::part_block(
+                &blocks[0], imag, masked, out,
+            )),
+            Kernel::FromParts { mean, out } => {
+                crate::elementwise::parts_block(&blocks[0], &blocks[1], mean, out, &info.shape)
+            }
         }
     }
 
@@ -250,6 +286,10 @@ impl Kernel {
             Kernel::Unary { op, .. } => op.name(),
             Kernel::AsType { .. } => "astype",
             Kernel::Where { .. } => "where",
+            Kernel::Part { imag: false, .. } => "real",
+            Kernel::Part { imag: true, .. } => "imag",
+            Kernel::FromParts { mean: false, .. } => "complex",
+            Kernel::FromParts { mean: true, .. } => "mean",
         }
     }
 
@@ -311,6 +351,12 @@ impl Kernel {
             }
             Kernel::AsType { dtype } => json!({"kernel": "astype", "dtype": dtype.name()}),
             Kernel::Where { out } => json!({"kernel": "where", "out": out.name()}),
+            Kernel::Part { imag, masked, out } => {
+                json!({"kernel": "part", "imag": imag, "masked": masked, "out": out.name()})
+            }
+            Kernel::FromParts { mean, out } => {
+                json!({"kernel": "from_parts", "mean": mean, "out": out.name()})
+            }
         }
     }
 
@@ -366,6 +412,25 @@ impl Kernel {
                 dtype: dtype("dtype")?,
             },
             "where" => Kernel::Where { out: dtype("out")? },
+            "part" | "from_parts" => {
+                let flag = |field: &'static str| {
+                    v.get(field)
+                        .and_then(Json::as_bool)
+                        .ok_or_else(|| bad(format!("no boolean `{field}` in {v}")))
+                };
+                if text("kernel")? == "part" {
+                    Kernel::Part {
+                        imag: flag("imag")?,
+                        masked: flag("masked")?,
+                        out: dtype("out")?,
+                    }
+                } else {
+                    Kernel::FromParts {
+                        mean: flag("mean")?,
+                        out: dtype("out")?,
+                    }
+                }
+            }
             other => return Err(bad(format!("no kernel `{other}`"))),
         })
     }
@@ -445,20 +510,19 @@ impl crate::Array {
     }
 }
 
-/// A task as data: what it computes from its dependencies' values (in order). The kinds
-/// so far: constants, generators, file reads, blocks held in memory, elementwise kernels,
+/// A task as data: what it computes from its dependencies' values (in order). The kinds:
+/// constants, generators, file reads, blocks held in memory, elementwise kernels,
 /// transposes, reshapes, gathers (slices, rechunks, concatenations), reductions (partials,
 /// banded partials, combines, finalizes), scans (`cumsum` and the others) and registered
-/// block functions (floe-linalg's TSQR, SVD and matrix products);
-/// [`Lowering::recording_specs`](crate::Lowering::recording_specs) records one for each task
-/// of those kinds, except nodes built from Rust closures (`map_blocks`, `blockwise`,
-/// `from_fn`, `from_blocks` — [`from_blocks_op`](crate::from_blocks_op) is described —
-/// and the parts of complex arrays), and kernels and gathers over blocks of unknown sizes.
-/// Operations that lower through such nodes (FFTs, histograms,
-/// percentiles, `topk`, `unique`, mask selections, `vindex`) are not
-/// described yet. Task ids are the
-/// lowering's graph's, before culling or fusion; [`TaskSpec::Chain`] describes a fused
-/// chain.
+/// block functions ([`BlockOp`]: floe-array's own — FFTs, histograms, quantiles, `topk`,
+/// `coarsen`, `vindex`, mask selections, `nonzero`, `unique`, diagonals, `digitize` — and
+/// floe-linalg's TSQR, SVD, solvers and matrix products). Blocks of sizes known only once
+/// computed (a mask's selection) are described too: their tasks take those sizes from
+/// their blocks. [`Lowering::recording_specs`](crate::Lowering::recording_specs) records
+/// one for each task, except those of nodes built from Rust closures (`map_blocks`,
+/// `blockwise`, `from_fn`, `from_blocks`; [`from_blocks_op`](crate::from_blocks_op) and
+/// [`try_from_fn_op`](crate::try_from_fn_op) are described). Task ids are the lowering's
+/// graph's, before culling or fusion; [`TaskSpec::Chain`] describes a fused chain.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum TaskSpec {
@@ -484,6 +548,10 @@ pub enum TaskSpec {
         info: BlockInfo,
         /// Per dependency, the permutation it is seen through.
         perms: Vec<Option<Vec<usize>>>,
+        /// Over blocks of unknown sizes: per axis of the output, whether its size is
+        /// unknown, and the same flags per dependency (seen through its permutation); the
+        /// output's size along those axes is the blocks' own (`info.shape` a bound).
+        unknown: Option<(Vec<bool>, Vec<Vec<bool>>)>,
     },
     /// The dependency's block with its axes permuted (output axis `i` is input axis
     /// `perm[i]`).
@@ -517,8 +585,10 @@ pub enum TaskSpec {
         op: ReduceOp,
         /// The reduced axes, ascending.
         axes: Vec<usize>,
-        /// The block.
+        /// The block (a bound along axes of unknown size).
         info: BlockInfo,
+        /// Per axis, whether the block's size along it is known only once computed.
+        unknown: Vec<bool>,
     },
     /// The dependencies' partials combined into one.
     #[non_exhaustive]
@@ -576,6 +646,9 @@ pub enum TaskSpec {
         info: BlockInfo,
         /// The output's dtype.
         dtype: DType,
+        /// Per axis, whether the block's size along it is known only once computed (then
+        /// `info.shape` is an upper bound).
+        unknown: Vec<bool>,
     },
     /// Tasks run in turn, each on the one before's value (the first on the dependencies'):
     /// a linear chain fused into one task, as floe's scheduler fuses them.
@@ -609,7 +682,12 @@ impl TaskSpec {
                 .collect::<Result<Vec<&DynArray>, TaskError>>()
         };
         Ok(match self {
-            TaskSpec::Partial { op, axes, info } => {
+            TaskSpec::Partial {
+                op,
+                axes,
+                info,
+                unknown,
+            } => {
                 let bs = blocks()?;
                 let [b] = bs.as_slice() else {
                     return Err(TaskError::msg(format!(
@@ -618,7 +696,9 @@ impl TaskSpec {
                     )));
                 };
                 check_axes(axes, b.shape().len())?;
-                if b.shape() != info.shape.as_slice() || info.offset.len() != info.shape.len() {
+                if !crate::select::fits_known(b.shape(), &info.shape, unknown)
+                    || info.offset.len() != info.shape.len()
+                {
                     return Err(TaskError::msg(format!(
                         "a partial task of a block of shape {:?} given one of {:?}",
                         info.shape,
@@ -704,6 +784,7 @@ impl TaskSpec {
                 kernel,
                 info,
                 perms,
+                unknown,
             } => {
                 if perms.len() != inputs.len() {
                     return Err(TaskError::msg(format!(
@@ -722,7 +803,32 @@ impl TaskSpec {
                     .zip(perms)
                     .map(|(b, p)| BlockRef::permuted(b, p.as_deref()))
                     .collect();
-                kernel.run(&blocks, info)
+                match unknown {
+                    None => kernel.run(&blocks, info),
+                    Some((out, flags)) => {
+                        let fits = out.len() == info.shape.len()
+                            && flags.len() == blocks.len()
+                            && flags
+                                .iter()
+                                .zip(&blocks)
+                                .all(|(f, b)| f.len() == b.shape().len());
+                        if !fits {
+                            return Err(TaskError::msg(
+                                "an elementwise task's flags of unknown sizes do not match its blocks",
+                            ));
+                        }
+                        let shapes: Vec<(Vec<usize>, &[bool])> = blocks
+                            .iter()
+                            .map(BlockRef::shape)
+                            .zip(flags.iter().map(Vec::as_slice))
+                            .collect();
+                        let info = BlockInfo {
+                            shape: crate::select::runtime_shape(&info.shape, out, &shapes)?,
+                            ..info.clone()
+                        };
+                        kernel.run(&blocks, &info)
+                    }
+                }
             }
             TaskSpec::Transpose { perm } => {
                 let b = one()?;
@@ -767,14 +873,21 @@ impl TaskSpec {
                     inputs.len()
                 ))),
             },
-            TaskSpec::Blocks { op, info, dtype } => {
+            TaskSpec::Blocks {
+                op,
+                info,
+                dtype,
+                unknown,
+            } => {
                 let f = op.open()?;
                 // A registered function given other blocks than its arrays' (a task read
                 // from elsewhere) may index past them: its panic is the task's error.
                 let out =
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(inputs, info)))
                         .map_err(TaskError::from_panic)??;
-                if out.shape() != info.shape.as_slice() || out.dtype() != *dtype {
+                if !crate::select::fits_known(out.shape(), &info.shape, unknown)
+                    || out.dtype() != *dtype
+                {
                     return Err(TaskError::msg(format!(
                         "block function `{}` made a {} block of shape {:?} where {dtype} of {:?} was described",
                         op.name(),
@@ -874,14 +987,19 @@ impl TaskSpec {
                 kernel,
                 info,
                 perms,
+                unknown,
             } => {
-                json!({"task": "elementwise", "kernel": kernel.to_json(), "info": info_json(info), "perms": perms})
+                let mut v = json!({"task": "elementwise", "kernel": kernel.to_json(), "info": info_json(info), "perms": perms});
+                if let Some((out, inputs)) = unknown {
+                    v["unknown"] = json!({"out": out, "inputs": inputs});
+                }
+                v
             }
             TaskSpec::Transpose { perm } => json!({"task": "transpose", "perm": perm}),
             TaskSpec::Reshape { info } => json!({"task": "reshape", "info": info_json(info)}),
             TaskSpec::Gather(g) => json!({
                 "task": "gather", "dtype": g.dtype.name(), "out_shape": g.out_shape,
-                "squeeze": g.squeeze,
+                "squeeze": g.squeeze, "unknown": g.runtime,
                 "pieces": g.pieces.iter().map(|(slot, segs)| json!([slot, segs.iter().map(|s| {
                     json!([s.source, s.block, s.lo, s.hi, s.step, s.dest, s.len])
                 }).collect::<Vec<_>>()])).collect::<Vec<_>>(),
@@ -889,8 +1007,13 @@ impl TaskSpec {
             TaskSpec::Source { source, info } => {
                 json!({"task": "source", "source": source.to_json(), "info": info_json(info)})
             }
-            TaskSpec::Partial { op, axes, info } => {
-                json!({"task": "partial", "op": reduce::op_json(*op), "axes": axes, "info": info_json(info)})
+            TaskSpec::Partial {
+                op,
+                axes,
+                info,
+                unknown,
+            } => {
+                json!({"task": "partial", "op": reduce::op_json(*op), "axes": axes, "info": info_json(info), "unknown": unknown})
             }
             TaskSpec::Combine { op, axes } => {
                 json!({"task": "combine", "op": reduce::op_json(*op), "axes": axes})
@@ -917,8 +1040,14 @@ impl TaskSpec {
             TaskSpec::ScanCarry { op, dtype } => {
                 json!({"task": "scan-carry", "op": op.name(), "dtype": dtype.name()})
             }
-            TaskSpec::Blocks { op, info, dtype } => json!({
+            TaskSpec::Blocks {
+                op,
+                info,
+                dtype,
+                unknown,
+            } => json!({
                 "task": "blocks", "op": op.to_json(), "info": info_json(info), "dtype": dtype.name(),
+                "unknown": unknown,
             }),
             TaskSpec::Chain(stages) => json!({
                 "task": "chain",
@@ -961,6 +1090,27 @@ impl TaskSpec {
                         }
                     })
                     .collect::<Result<_>>()?,
+                unknown: match v.get("unknown") {
+                    None => None,
+                    Some(u) => {
+                        let flags = |f: &Json| -> Option<Vec<bool>> {
+                            f.as_array()?.iter().map(Json::as_bool).collect()
+                        };
+                        let out = u.get("out").and_then(flags);
+                        let inputs = u
+                            .get("inputs")
+                            .and_then(Json::as_array)
+                            .and_then(|i| i.iter().map(flags).collect::<Option<Vec<_>>>());
+                        match (out, inputs) {
+                            (Some(out), Some(inputs)) => Some((out, inputs)),
+                            _ => {
+                                return Err(bad_task(format!(
+                                    "`unknown` is not flags of the output and inputs in {v}"
+                                )));
+                            }
+                        }
+                    }
+                },
             },
             "transpose" => TaskSpec::Transpose {
                 perm: usizes(field("perm")?)?,
@@ -1007,9 +1157,11 @@ impl TaskSpec {
                         _ => Err(bad_task(format!("a piece is [block, segments], not {p}"))),
                     }
                 };
+                let out_shape = usizes(field("out_shape")?)?;
                 TaskSpec::Gather(crate::gather::GatherSpec {
                     dtype: dtype_from_json(field("dtype")?)?,
-                    out_shape: usizes(field("out_shape")?)?,
+                    runtime: unknown_flags(v, out_shape.len())?,
+                    out_shape,
                     squeeze: usizes(field("squeeze")?)?,
                     pieces: field("pieces")?
                         .as_array()
@@ -1023,11 +1175,15 @@ impl TaskSpec {
                 source: Source::from_json(field("source")?)?,
                 info: info_from_json(field("info")?)?,
             },
-            "partial" => TaskSpec::Partial {
-                op: reduce::op_from_json(field("op")?)?,
-                axes: usizes(field("axes")?)?,
-                info: info_from_json(field("info")?)?,
-            },
+            "partial" => {
+                let info = info_from_json(field("info")?)?;
+                TaskSpec::Partial {
+                    op: reduce::op_from_json(field("op")?)?,
+                    axes: usizes(field("axes")?)?,
+                    unknown: unknown_flags(v, info.shape.len())?,
+                    info,
+                }
+            }
             "combine" => TaskSpec::Combine {
                 op: reduce::op_from_json(field("op")?)?,
                 axes: usizes(field("axes")?)?,
@@ -1052,11 +1208,16 @@ impl TaskSpec {
                     .as_bool()
                     .ok_or_else(|| bad_task(format!("`running` is not a boolean in {v}")))?,
             },
-            "blocks" => TaskSpec::Blocks {
-                op: BlockOp::from_json(field("op")?)?,
-                info: info_from_json(field("info")?)?,
-                dtype: dtype_from_json(field("dtype")?)?,
-            },
+            "blocks" => {
+                let info = info_from_json(field("info")?)?;
+                let unknown = unknown_flags(v, info.shape.len())?;
+                TaskSpec::Blocks {
+                    op: BlockOp::from_json(field("op")?)?,
+                    info,
+                    dtype: dtype_from_json(field("dtype")?)?,
+                    unknown,
+                }
+            }
             "scan-carry" => TaskSpec::ScanCarry {
                 op: scan_op(field("op")?)?,
                 dtype: dtype_from_json(field("dtype")?)?,
@@ -1135,6 +1296,18 @@ pub(crate) fn check_perm(perm: &[usize], ndim: usize) -> Result<(), TaskError> {
         Err(TaskError::msg(format!(
             "{perm:?} is not a permutation of a block's {ndim} axes"
         )))
+    }
+}
+
+/// The task's flags of axes of unknown size (`unknown`, one per axis; absent: none).
+fn unknown_flags(v: &Json, ndim: usize) -> Result<Vec<bool>> {
+    match v.get("unknown") {
+        None => Ok(vec![false; ndim]),
+        Some(u) => u
+            .as_array()
+            .and_then(|u| u.iter().map(Json::as_bool).collect::<Option<Vec<_>>>())
+            .filter(|u| u.len() == ndim)
+            .ok_or_else(|| bad_task(format!("`unknown` is not one flag per axis in {v}"))),
     }
 }
 

@@ -9,7 +9,7 @@ use crate::reduction::band::{BandSpec, BandedSpec};
 use crate::{ReduceOp, Result};
 
 /// `{"name": "var", "ddof": 1}` (`ddof` for the variances and standard deviations only).
-pub(super) fn op_json(op: ReduceOp) -> Json {
+pub(crate) fn op_json(op: ReduceOp) -> Json {
     match op {
         ReduceOp::Var { ddof }
         | ReduceOp::Std { ddof }
@@ -19,7 +19,7 @@ pub(super) fn op_json(op: ReduceOp) -> Json {
     }
 }
 
-pub(super) fn op_from_json(v: &Json) -> Result<ReduceOp> {
+pub(crate) fn op_from_json(v: &Json) -> Result<ReduceOp> {
     let name = v
         .get("name")
         .and_then(Json::as_str)

@@ -2,8 +2,8 @@
 //! read back computes, from the input blocks, the very block the array computes.
 
 use floe_array::{
-    Array, BinaryOp, BlockInfo, BlockRef, DType, DynArray, Kernel, Scalar, TaskSpec, UnaryOp,
-    random,
+    Array, BinaryOp, BlockInfo, BlockRef, DType, DynArray, FftNorm, Kernel, Scalar, TaskSpec,
+    UnaryOp, random,
 };
 use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
@@ -619,165 +619,488 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     /// Graphs of blocks in memory, constants, generators, elementwise kernels, transposes,
-    /// reshapes, gathers, reductions and scans, lowered with specs recorded: every task has one,
-    /// and running each task from its JSON alone (a block in memory as data), its inputs
-    /// through bytes, in graph order, gives every block the scheduler computes, to the bit.
+    /// reshapes, gathers, reductions, scans and floe-array's own block functions (FFTs,
+    /// histograms, quantiles, `topk`, `vindex`, selections of unknown size, `unique`):
+    /// every expression of [`runs_from_specs_alone`] for each random size and chunking.
     #[test]
     fn graphs_run_from_their_specs_alone(
         n in 2_usize..9,
         c in 1_usize..5,
-        pick in 0_usize..24,
         seed in any::<u64>(),
     ) {
-        let c = c.min(n);
-        let x = held(&block(&[n, n], DType::F64, seed), (c, c));
-        let f = floe_array::full(&[n, n], [c, c], 0.5, DType::F32).unwrap();
-        let e = match pick {
-            0 => x.add(&f.t()).unwrap().mul_scalar(2.0).unwrap(),
-            1 => Array::where_(&x.gt_scalar(0.0).unwrap(), &x.t(), &f).unwrap().sqrt().unwrap(),
-            2 => x.astype(DType::F32).sub(&x.t()).unwrap().abs().unwrap(),
-            3 => x.t(),
-            // Three axes: a permutation that is not its own inverse, as a view inside an
-            // elementwise operation and as a task of its own.
-            5 => whole(&block(&[n, 3, 2], DType::F64, seed))
-                .permute(&[2, 0, 1])
-                .unwrap()
-                .add(&whole(&block(&[2, n, 3], DType::F64, seed ^ 3)))
-                .unwrap(),
-            6 => whole(&block(&[n, 3, 2], DType::F64, seed)).permute(&[2, 0, 1]).unwrap(),
-            // Gathers: a strided slice with an integer index, a rechunk, a concatenation.
-            7 => x.slice(&floe_array::s![..;-2, 1..]).unwrap().slice(&floe_array::s![.., 0]).unwrap(),
-            8 => x.rechunk([c + 1, (c + 2).min(n)]).unwrap(),
-            9 => floe_array::concatenate(&[x.clone(), x.t().mul_scalar(2.0).unwrap()], 1).unwrap(),
-            4 => held(&block(&[n, n], DType::F64, seed), (c, n))
-                .reshape(&[-1])
-                .unwrap()
-                .mul_scalar(-1.0)
-                .unwrap(),
-            // Reductions: banded over generators (fused first level), banded over made
-            // blocks, a partial of each block, moments, arg-reductions; generators and
-            // blocks cut from memory.
-            10 => {
-                let r = random::uniform(&[n, n], [c, c], seed, -1.0, 1.0).unwrap();
-                r.add(&r.t()).unwrap().mean(0).unwrap()
-            }
-            11 => x.sum(1).unwrap(),
-            12 => x.mul_scalar(2.0).unwrap().var(0, 1).unwrap(),
-            13 => floe_array::eye(n, n, 1, [c, c], DType::F32)
-                .unwrap()
-                .add(&floe_array::arange(0.0, n as f64, 1.0, c, DType::I32).unwrap())
-                .unwrap()
-                .sub(&floe_array::linspace(0.0, 1.0, n, true, c).unwrap())
-                .unwrap(),
-            14 => floe_array::from_ndarray(block(&[n, n], DType::F64, seed), [c, c])
-                .unwrap()
-                .max(0)
-                .unwrap(),
-            15 => random::normal(&[n, n], [c, c], seed, 1.0, 2.0).unwrap().argmin(1).unwrap(),
-            16 => floe_array::full_scalar(&[n, n], [c, c], floe_array::Scalar::Int(1 << 60), DType::I64)
-                .unwrap()
-                .sub(&floe_array::ones(&[n, n], [c, c], DType::I64).unwrap())
-                .unwrap()
-                .sum(floe_array::Axes::All)
-                .unwrap(),
-            // Scans along either axis (totals, carries, running blocks), of integers too.
-            18 => x.cumsum(0).unwrap(),
-            19 => x.mul_scalar(0.5).unwrap().cumprod(1).unwrap(),
-            20 => Array::where_(&x.gt_scalar(1.0).unwrap(), &x, &floe_array::full(&[n, n], [c, c], f64::NAN, DType::F64).unwrap())
-                .unwrap()
-                .nancumsum(0)
-                .unwrap()
-                .add(&x.astype(DType::I32).cumsum(1).unwrap())
-                .unwrap(),
-            // New axes and broadcasts: blocks converted to their own dtype, broadcast.
-            21 => x
-                .sum(0)
-                .unwrap()
-                .expand_dims(1)
-                .unwrap()
-                .broadcast_to(&[2, n, n])
-                .unwrap()
-                .add(&x.expand_dims(0).unwrap())
-                .unwrap(),
-            // Bins, increasing and decreasing, NaN among the values.
-            22 => x
-                .digitize(&[-1.0, 0.0, 2.5], false)
-                .unwrap()
-                .add(&x.sqrt().unwrap().digitize(&[3.0, 1.0, 1.0, -2.0], true).unwrap())
-                .unwrap(),
-            // Diagonals: of a matrix (pieces across blocks), and a vector placed on one.
-            23 => floe_array::diag(&x.diagonal(0, 0, 1).unwrap(), 1)
-                .unwrap()
-                .slice(&floe_array::s![1.., ..n])
-                .unwrap()
-                .add(&x.diagonal(-1, 1, 0).unwrap().sum(floe_array::Axes::All).unwrap())
-                .unwrap(),
-            _ => x.std(floe_array::Axes::All, 0).unwrap(),
-        };
-        let mut builder = floe_graph::GraphBuilder::default();
-        let indices: Vec<Vec<usize>> = e.chunks().block_indices().collect();
-        let (outs, specs) = {
-            let mut l = floe_array::Lowering::recording_specs(&mut builder);
-            let outs: Vec<_> = indices.iter().map(|i| l.block(&e, i).unwrap()).collect();
-            let n = outs.iter().map(|o| o.index() + 1).max().unwrap_or(0);
-            let specs: Vec<Option<floe_array::TaskSpec>> = (0..n)
-                .map(|i| l.spec(floe_graph::TaskId::from_index(i)).cloned())
-                .collect();
-            (outs, specs)
-        };
-        let graph = builder.build();
-        prop_assert_eq!(specs.len(), graph.len());
-        // Each kind of task is there (a transpose alone is a task; in an operation, a view).
-        let want = ["where", "subtract", "transpose", "reshape", "add", "transpose"];
-        if let Some(name) = want.get(pick.wrapping_sub(1)) {
-            prop_assert!(graph.ids().any(|id| graph.key(id).name() == *name), "no {} task", name);
+        for pick in 0..PICKS {
+            runs_from_specs_alone(n, c.min(n), pick, seed)?;
         }
-        if pick == 10 {
-            prop_assert!(specs.iter().flatten().any(|s| matches!(s, TaskSpec::Banded(_))), "no banded partial");
+    }
+}
+
+/// How many expressions [`runs_from_specs_alone`] builds.
+const PICKS: usize = 40;
+
+/// Expression `pick` of `n × n` arrays in blocks of `c`, lowered with specs recorded:
+/// every task has one, and running each task from its JSON alone (a block in memory as
+/// data), its inputs through bytes, in graph order, gives every block the scheduler
+/// computes, to the bit.
+fn runs_from_specs_alone(n: usize, c: usize, pick: usize, seed: u64) -> Result<(), TestCaseError> {
+    let x = held(&block(&[n, n], DType::F64, seed), (c, c));
+    let f = floe_array::full(&[n, n], [c, c], 0.5, DType::F32).unwrap();
+    let y = random::uniform(&[n, n], [c, c], seed, -1.0, 1.0).unwrap();
+    let e = match pick {
+        0 => x.add(&f.t()).unwrap().mul_scalar(2.0).unwrap(),
+        1 => Array::where_(&x.gt_scalar(0.0).unwrap(), &x.t(), &f)
+            .unwrap()
+            .sqrt()
+            .unwrap(),
+        2 => x.astype(DType::F32).sub(&x.t()).unwrap().abs().unwrap(),
+        3 => x.t(),
+        // Three axes: a permutation that is not its own inverse, as a view inside an
+        // elementwise operation and as a task of its own.
+        5 => whole(&block(&[n, 3, 2], DType::F64, seed))
+            .permute(&[2, 0, 1])
+            .unwrap()
+            .add(&whole(&block(&[2, n, 3], DType::F64, seed ^ 3)))
+            .unwrap(),
+        6 => whole(&block(&[n, 3, 2], DType::F64, seed))
+            .permute(&[2, 0, 1])
+            .unwrap(),
+        // Gathers: a strided slice with an integer index, a rechunk, a concatenation.
+        7 => x
+            .slice(&floe_array::s![..;-2, 1..])
+            .unwrap()
+            .slice(&floe_array::s![.., 0])
+            .unwrap(),
+        8 => x.rechunk([c + 1, (c + 2).min(n)]).unwrap(),
+        9 => floe_array::concatenate(&[x.clone(), x.t().mul_scalar(2.0).unwrap()], 1).unwrap(),
+        4 => held(&block(&[n, n], DType::F64, seed), (c, n))
+            .reshape(&[-1])
+            .unwrap()
+            .mul_scalar(-1.0)
+            .unwrap(),
+        // Reductions: banded over generators (fused first level), banded over made
+        // blocks, a partial of each block, moments, arg-reductions; generators and
+        // blocks cut from memory.
+        10 => {
+            let r = random::uniform(&[n, n], [c, c], seed, -1.0, 1.0).unwrap();
+            r.add(&r.t()).unwrap().mean(0).unwrap()
         }
-        if (18..=20).contains(&pick) {
-            prop_assert!(specs.iter().flatten().any(|s| matches!(s, TaskSpec::Scan { .. })), "no scan");
-            if n.div_ceil(c) > 2 {
-                prop_assert!(specs.iter().flatten().any(|s| matches!(s, TaskSpec::ScanCarry { .. })), "no carry");
-            }
+        11 => x.sum(1).unwrap(),
+        12 => x.mul_scalar(2.0).unwrap().var(0, 1).unwrap(),
+        13 => floe_array::eye(n, n, 1, [c, c], DType::F32)
+            .unwrap()
+            .add(&floe_array::arange(0.0, n as f64, 1.0, c, DType::I32).unwrap())
+            .unwrap()
+            .sub(&floe_array::linspace(0.0, 1.0, n, true, c).unwrap())
+            .unwrap(),
+        14 => floe_array::from_ndarray(block(&[n, n], DType::F64, seed), [c, c])
+            .unwrap()
+            .max(0)
+            .unwrap(),
+        15 => random::normal(&[n, n], [c, c], seed, 1.0, 2.0)
+            .unwrap()
+            .argmin(1)
+            .unwrap(),
+        16 => floe_array::full_scalar(
+            &[n, n],
+            [c, c],
+            floe_array::Scalar::Int(1 << 60),
+            DType::I64,
+        )
+        .unwrap()
+        .sub(&floe_array::ones(&[n, n], [c, c], DType::I64).unwrap())
+        .unwrap()
+        .sum(floe_array::Axes::All)
+        .unwrap(),
+        // Scans along either axis (totals, carries, running blocks), of integers too.
+        18 => x.cumsum(0).unwrap(),
+        19 => x.mul_scalar(0.5).unwrap().cumprod(1).unwrap(),
+        20 => Array::where_(
+            &x.gt_scalar(1.0).unwrap(),
+            &x,
+            &floe_array::full(&[n, n], [c, c], f64::NAN, DType::F64).unwrap(),
+        )
+        .unwrap()
+        .nancumsum(0)
+        .unwrap()
+        .add(&x.astype(DType::I32).cumsum(1).unwrap())
+        .unwrap(),
+        // New axes and broadcasts: blocks converted to their own dtype, broadcast.
+        21 => x
+            .sum(0)
+            .unwrap()
+            .expand_dims(1)
+            .unwrap()
+            .broadcast_to(&[2, n, n])
+            .unwrap()
+            .add(&x.expand_dims(0).unwrap())
+            .unwrap(),
+        // Bins, increasing and decreasing, NaN among the values.
+        22 => x
+            .digitize(&[-1.0, 0.0, 2.5], false)
+            .unwrap()
+            .add(
+                &x.sqrt()
+                    .unwrap()
+                    .digitize(&[3.0, 1.0, 1.0, -2.0], true)
+                    .unwrap(),
+            )
+            .unwrap(),
+        // Diagonals: of a matrix (pieces across blocks), and a vector placed on one.
+        23 => floe_array::diag(&x.diagonal(0, 0, 1).unwrap(), 1)
+            .unwrap()
+            .slice(&floe_array::s![1.., ..n])
+            .unwrap()
+            .add(
+                &x.diagonal(-1, 1, 0)
+                    .unwrap()
+                    .sum(floe_array::Axes::All)
+                    .unwrap(),
+            )
+            .unwrap(),
+        // Transforms along an axis in one block: complex, and real there and back.
+        24 => x
+            .rechunk([c, n])
+            .unwrap()
+            .fft(None, 1, FftNorm::Backward)
+            .unwrap(),
+        25 => y
+            .rechunk([n, c])
+            .unwrap()
+            .rfft(Some(6), 0, FftNorm::Ortho)
+            .unwrap()
+            .irfft(None, 0, FftNorm::Forward)
+            .unwrap(),
+        // Histograms over the data's range and a given one (weighted), counts of values.
+        26 => floe_array::histogram(&y, 4, None, None, false)
+            .unwrap()
+            .0
+            .astype(DType::F64)
+            .add(
+                &floe_array::histogram(&y, 4, Some((-0.5, 0.5)), Some(&y.abs().unwrap()), false)
+                    .unwrap()
+                    .0,
+            )
+            .unwrap()
+            .add(
+                &floe_array::bincount(
+                    &y.add_scalar(1.0)
+                        .unwrap()
+                        .mul_scalar(2.0)
+                        .unwrap()
+                        .astype(DType::I64)
+                        .reshape(&[-1])
+                        .unwrap(),
+                    None,
+                    4,
+                )
+                .unwrap()
+                .astype(DType::F64),
+            )
+            .unwrap(),
+        // Quantiles along an axis, and of every element (sketches, brackets, kept
+        // values of data-dependent size, the finish).
+        27 => x.quantile(&[0.1, 0.5], 0, true).unwrap(),
+        28 => x.quantile_all(&[0.25, 0.9], true).unwrap(),
+        // The largest along one axis, positions of the smallest along the other.
+        29 => x
+            .topk(2.min(n) as isize, 0)
+            .unwrap()
+            .astype(DType::F64)
+            .sum(floe_array::Axes::All)
+            .unwrap()
+            .add(
+                &x.argtopk(-2, 1)
+                    .unwrap()
+                    .astype(DType::F64)
+                    .sum(floe_array::Axes::All)
+                    .unwrap(),
+            )
+            .unwrap(),
+        30 => x.coarsen(floe_array::ReduceOp::Max, &[2, 1], true).unwrap(),
+        // Points across blocks.
+        31 => {
+            let rows =
+                ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![0_i64, n as i64 - 1, -1, 1]).unwrap();
+            let cols = ArrayD::from_shape_vec(IxDyn(&[2]), vec![1_i64, 0]).unwrap();
+            x.vindex(&[rows, cols]).unwrap()
         }
-        let mut values: Vec<floe_graph::Value> = Vec::with_capacity(graph.len());
-        for (i, spec) in specs.iter().enumerate() {
-            let id = floe_graph::TaskId::from_index(i);
-            let spec = spec.as_ref().unwrap_or_else(|| panic!("task {} has no spec", graph.key(id)));
-            // Through JSON, as a worker receives it; blocks in memory travel as data.
-            let spec = match spec.to_json() {
-                Some(json) => {
-                    let text = json.to_string();
-                    let back = TaskSpec::from_json(&serde_json::from_str(&text).unwrap()).unwrap();
-                    prop_assert_eq!(back.to_json().unwrap().to_string(), text);
-                    back
-                }
-                None => spec.clone(),
-            };
-            // Each input through bytes, as it travels between workers.
-            let inputs: Vec<floe_graph::Value> = graph
-                .dependencies(id)
+        // Selections of unknown size: a mask's (then an elementwise kernel over it),
+        // slices by a condition, positions of the non-zero elements.
+        32 => x
+            .filter(&x.gt_scalar(0.0).unwrap())
+            .unwrap()
+            .mul_scalar(2.0)
+            .unwrap(),
+        33 => x
+            .compress(
+                &floe_array::arange(0.0, n as f64, 1.0, c, DType::F64)
+                    .unwrap()
+                    .lt_scalar(2.0)
+                    .unwrap(),
+                1,
+            )
+            .unwrap()
+            .sum(1)
+            .unwrap(),
+        34 => x
+            .gt_scalar(0.5)
+            .unwrap()
+            .argwhere()
+            .unwrap()
+            .add(
+                &x.lt_scalar(0.0)
+                    .unwrap()
+                    .flatnonzero()
+                    .unwrap()
+                    .sum(floe_array::Axes::All)
+                    .unwrap(),
+            )
+            .unwrap(),
+        // Unique values (NaN among them) with first positions and counts; the inverse.
+        35 => {
+            let u = x.unique_all(true, false, true).unwrap();
+            u.values
+                .add(&u.index.unwrap().astype(DType::F64))
+                .unwrap()
+                .add(&u.counts.unwrap().astype(DType::F64))
+                .unwrap()
+        }
+        36 => x.unique_all(false, true, false).unwrap().inverse.unwrap(),
+        // Complex reductions by parts (masked for the nan ones), sample frequencies.
+        37 => floe_array::complex(&x, &y)
+            .unwrap()
+            .mean(0)
+            .unwrap()
+            .add(&floe_array::complex(&y, &x).unwrap().nanmean(0).unwrap())
+            .unwrap(),
+        38 => floe_array::complex(&x, &y)
+            .unwrap()
+            .var(1, 1)
+            .unwrap()
+            .add(&floe_array::fftfreq(n, 0.5, c).unwrap())
+            .unwrap()
+            .add(
+                &floe_array::rfftfreq(2 * n - 1, 2.0, c)
+                    .unwrap()
+                    .slice(&floe_array::s![..n])
+                    .unwrap(),
+            )
+            .unwrap(),
+        // A gather along the known axis of an array with an unknown one.
+        39 => x
+            .compress(
+                &floe_array::arange(0.0, n as f64, 1.0, c, DType::F64)
+                    .unwrap()
+                    .gt_scalar(0.0)
+                    .unwrap(),
+                1,
+            )
+            .unwrap()
+            .slice(&floe_array::s![..;-2, ..])
+            .unwrap(),
+        _ => x.std(floe_array::Axes::All, 0).unwrap(),
+    };
+    let mut builder = floe_graph::GraphBuilder::default();
+    let indices: Vec<Vec<usize>> = e.chunks().block_indices().collect();
+    let (outs, specs) = {
+        let mut l = floe_array::Lowering::recording_specs(&mut builder);
+        let outs: Vec<_> = indices.iter().map(|i| l.block(&e, i).unwrap()).collect();
+        let n = outs.iter().map(|o| o.index() + 1).max().unwrap_or(0);
+        let specs: Vec<Option<floe_array::TaskSpec>> = (0..n)
+            .map(|i| l.spec(floe_graph::TaskId::from_index(i)).cloned())
+            .collect();
+        (outs, specs)
+    };
+    let graph = builder.build();
+    prop_assert_eq!(specs.len(), graph.len());
+    // Each kind of task is there (a transpose alone is a task; in an operation, a view).
+    let want = [
+        "where",
+        "subtract",
+        "transpose",
+        "reshape",
+        "add",
+        "transpose",
+    ];
+    if let Some(name) = want.get(pick.wrapping_sub(1)) {
+        prop_assert!(
+            graph.ids().any(|id| graph.key(id).name() == *name),
+            "no {} task",
+            name
+        );
+    }
+    if pick == 10 {
+        prop_assert!(
+            specs
                 .iter()
-                .map(|d| {
-                    let bytes = TaskSpec::value_to_bytes(&values[d.index()]).expect("a block or a partial");
-                    TaskSpec::value_from_bytes(&bytes).unwrap()
-                })
-                .collect();
-            values.push(spec.run(&inputs).unwrap());
-        }
-        let run = floe_scheduler::Scheduler::builder().threads(2).build().unwrap().run(&graph, &outs).unwrap();
-        // The same dtype, shape and bits (through bytes: a block that went through bytes
-        // has the standard strides where the scheduler's may have others).
-        for (out, value) in outs.iter().zip(&run.values) {
-            prop_assert!(value.is::<DynArray>());
+                .flatten()
+                .any(|s| matches!(s, TaskSpec::Banded(_))),
+            "no banded partial"
+        );
+    }
+    if (18..=20).contains(&pick) {
+        prop_assert!(
+            specs
+                .iter()
+                .flatten()
+                .any(|s| matches!(s, TaskSpec::Scan { .. })),
+            "no scan"
+        );
+        if n.div_ceil(c) > 2 {
             prop_assert!(
-                TaskSpec::value_to_bytes(&values[out.index()]) == TaskSpec::value_to_bytes(value),
-                "block of task {}: {:?} against {:?}",
-                graph.key(*out),
-                values[out.index()].downcast_ref::<DynArray>(),
-                value.downcast_ref::<DynArray>()
+                specs
+                    .iter()
+                    .flatten()
+                    .any(|s| matches!(s, TaskSpec::ScanCarry { .. })),
+                "no carry"
             );
         }
     }
+    let mut values: Vec<floe_graph::Value> = Vec::with_capacity(graph.len());
+    for (i, spec) in specs.iter().enumerate() {
+        let id = floe_graph::TaskId::from_index(i);
+        let spec = spec
+            .as_ref()
+            .unwrap_or_else(|| panic!("task {} has no spec", graph.key(id)));
+        // Through JSON, as a worker receives it; blocks in memory travel as data.
+        let spec = match spec.to_json() {
+            Some(json) => {
+                let text = json.to_string();
+                let back = TaskSpec::from_json(&serde_json::from_str(&text).unwrap()).unwrap();
+                prop_assert_eq!(back.to_json().unwrap().to_string(), text);
+                back
+            }
+            None => spec.clone(),
+        };
+        // Each input through bytes, as it travels between workers.
+        let inputs: Vec<floe_graph::Value> = graph
+            .dependencies(id)
+            .iter()
+            .map(|d| {
+                let bytes =
+                    TaskSpec::value_to_bytes(&values[d.index()]).expect("a block or a partial");
+                TaskSpec::value_from_bytes(&bytes).unwrap()
+            })
+            .collect();
+        values.push(spec.run(&inputs).unwrap());
+    }
+    let run = floe_scheduler::Scheduler::builder()
+        .threads(2)
+        .build()
+        .unwrap()
+        .run(&graph, &outs)
+        .unwrap();
+    // The same dtype, shape and bits (through bytes: a block that went through bytes
+    // has the standard strides where the scheduler's may have others).
+    for (out, value) in outs.iter().zip(&run.values) {
+        prop_assert!(value.is::<DynArray>());
+        prop_assert!(
+            TaskSpec::value_to_bytes(&values[out.index()]) == TaskSpec::value_to_bytes(value),
+            "block of task {}: {:?} against {:?}",
+            graph.key(*out),
+            values[out.index()].downcast_ref::<DynArray>(),
+            value.downcast_ref::<DynArray>()
+        );
+    }
+    Ok(())
+}
+
+/// floe-array's own block functions read from elsewhere: malformed parameters, blocks
+/// other than described, and flags of unknown sizes that do not fit are errors naming
+/// what was wrong, never a panic or a wrong block.
+#[test]
+fn bad_block_function_tasks_are_errors() {
+    let block = DynArray::from(ArrayD::from_elem(IxDyn(&[2, 3]), 1.0));
+    let value = floe_graph::Value::new(block);
+    let info = r#"{"index": [0, 0], "shape": [2, 3], "offset": [0, 0], "array_shape": [2, 3]}"#;
+    let task = |op: &str, extra: &str| {
+        format!(r#"{{"task": "blocks", "op": {op}, "info": {info}, "dtype": "float64"{extra}}}"#)
+    };
+    for (text, message) in [
+        // Parameters missing or of the wrong kind, named.
+        (
+            task(
+                r#"{"name": "array.fft", "params": {"transform": "fft"}}"#,
+                "",
+            ),
+            "parameter `axis`",
+        ),
+        (
+            task(
+                r#"{"name": "array.fft", "params": {"transform": "dct", "axis": 0, "size": 2, "out_len": 2, "scale": "1", "single": false, "dtype": "complex128"}}"#,
+                "",
+            ),
+            "parameter `transform`",
+        ),
+        (
+            task(
+                r#"{"name": "array.quantile-lanes", "params": {"axis": 0, "q": [0.5], "skip_nan": false, "how": "linear", "dtype": "float64"}}"#,
+                "",
+            ),
+            "parameter `q`",
+        ),
+        (
+            task(
+                r#"{"name": "array.top", "params": {"axis": 5, "k": 1, "largest": true, "positions": false, "offsets": []}}"#,
+                "",
+            ),
+            "along axis 5",
+        ),
+        // A point outside its block; blocks the function does not read.
+        (
+            task(
+                r#"{"name": "array.vindex", "params": {"lead": 1, "which": [0, 0], "at": [[0], [7]]}}"#,
+                "",
+            ),
+            "outside a block",
+        ),
+        (
+            task(
+                r#"{"name": "array.mask", "params": {"grid": [1, 2], "dtype": "float64"}}"#,
+                "",
+            ),
+            "4 blocks expected, given 1",
+        ),
+        (
+            task(r#"{"name": "array.nonzero", "params": {"k": 0}}"#, ""),
+            "not int64 rows",
+        ),
+        // A block of another shape where every size is known.
+        (
+            task(r#"{"name": "array.same", "params": {}}"#, "")
+                .replace(r#""shape": [2, 3]"#, r#""shape": [2, 2]"#),
+            "made a float64 block of shape [2, 3]",
+        ),
+    ] {
+        let spec = floe_array::TaskSpec::from_json(&serde_json::from_str(&text).unwrap()).unwrap();
+        let Err(e) = spec.run(std::slice::from_ref(&value)) else {
+            panic!("{text} ran");
+        };
+        assert!(e.to_string().contains(message), "{text}: {e}");
+    }
+    // Along an axis of unknown size the block's own size is taken; flags of the wrong
+    // length are refused when read.
+    let text = task(
+        r#"{"name": "array.same", "params": {}}"#,
+        r#", "unknown": [false, true]"#,
+    )
+    .replace(r#""shape": [2, 3]"#, r#""shape": [2, 2]"#)
+    .replace(r#""array_shape": [2, 3]"#, r#""array_shape": [2, 2]"#);
+    let spec = floe_array::TaskSpec::from_json(&serde_json::from_str(&text).unwrap()).unwrap();
+    let out = spec.run(std::slice::from_ref(&value)).unwrap();
+    assert_eq!(out.downcast_ref::<DynArray>().unwrap().shape(), &[2, 3]);
+    for text in [
+        task(r#"{"name": "array.same", "params": {}}"#, r#", "unknown": [true]"#),
+        r#"{"task": "gather", "dtype": "float64", "out_shape": [2, 3], "squeeze": [], "unknown": [true], "pieces": []}"#.to_owned(),
+        format!(r#"{{"task": "elementwise", "kernel": {{"kernel": "astype", "dtype": "int8"}}, "info": {info}, "perms": [null], "unknown": {{"out": [true]}}}}"#),
+    ] {
+        let e = floe_array::TaskSpec::from_json(&serde_json::from_str(&text).unwrap()).unwrap_err();
+        assert!(e.to_string().contains("unknown"), "{text}: {e}");
+    }
+    // Elementwise flags that do not match the blocks they are given.
+    let text = format!(
+        r#"{{"task": "elementwise", "kernel": {{"kernel": "astype", "dtype": "int8"}}, "info": {info}, "perms": [null], "unknown": {{"out": [true, false], "inputs": [[true]]}}}}"#
+    );
+    let spec = floe_array::TaskSpec::from_json(&serde_json::from_str(&text).unwrap()).unwrap();
+    let e = spec.run(std::slice::from_ref(&value)).unwrap_err();
+    assert!(e.to_string().contains("do not match"), "{e}");
 }
