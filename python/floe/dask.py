@@ -25,10 +25,10 @@ path there. Python functions over blocks (``map_blocks``, ``map_overlap``,
 ``apply_gufunc``) travel pickled in the graph, as ``floe.delayed`` calls do, and so do
 objects read through ``from_array`` that are not NumPy arrays (with their lock: objects
 over HDF5 are read one block at a time in each worker). Selections of unknown size
-(``x[mask]``, ``nonzero``, ``unique``) run as dask arrays of unknown chunks. A function
-over blocks of unknown size has no description as data yet: it raises
-``NotImplementedError`` naming the operation (``compute_chunk_sizes()`` first, or run such
-graphs with floe's own scheduler).
+(``x[mask]``, ``nonzero``, ``unique``) run as dask arrays of unknown chunks, and so do
+functions over their blocks. Only arrays made in Rust from closures (``from_fn``,
+``map_blocks`` over a Rust function) have no description as data: their graphs raise
+``NotImplementedError`` naming the operation.
 """
 
 import json
@@ -89,7 +89,11 @@ def _as_described(out, task, what):
     if out.dtype.kind not in "biufc" or out.dtype == np.float16:
         raise TypeError(f"{what} returned a block of dtype {out.dtype}, which floe does not hold")
     shape = tuple(task["info"]["shape"])
-    if out.shape != shape:
+    # Along axes of unknown size (a mask's selection) the block has its own size.
+    unknown = task.get("unknown") or [False] * len(shape)
+    if len(out.shape) != len(shape) or any(
+        n != s and not u for n, s, u in zip(out.shape, shape, unknown)
+    ):
         raise ValueError(
             f"{what} returned a block of shape {out.shape} "
             f"for block {tuple(task['info']['index'])}, which is {shape}"

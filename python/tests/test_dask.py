@@ -195,11 +195,15 @@ def test_a_file_changed_after_the_graph_was_made_fails_naming_it(tmp_path):
         d.compute(scheduler="sync")
 
 
-def test_operations_without_a_description_are_refused_by_name():
-    x, _, _ = inputs()
-    # A function over blocks of sizes known only when computed.
-    with pytest.raises(NotImplementedError, match="no description"):
-        floe.dask.to_dask(x[x > 0.5].map_blocks(np.sin))
+def test_functions_over_blocks_of_unknown_size_run_on_dask():
+    x, y, _ = inputs()
+    m = x[x > 0.5]
+    e = m.map_blocks(np.cumsum) * m.map_blocks(np.sin) + y[x > 0.5]
+    got = floe.dask.to_dask(e).compute(scheduler="sync")
+    check(got, e.compute(), "map_blocks over a selection")
+    # A function giving blocks of another length along an unknown axis is its result.
+    f = m.map_blocks(lambda b: b[:1])
+    np.testing.assert_array_equal(floe.dask.to_dask(f).compute(scheduler="sync"), f.compute())
 
 
 def test_python_functions_over_blocks_travel_in_the_graph():

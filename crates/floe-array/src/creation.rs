@@ -439,6 +439,26 @@ pub fn try_from_memory_fn<F>(
 where
     F: Fn(&BlockInfo) -> std::result::Result<DynArray, TaskError> + Send + Sync + 'static,
 {
+    described_fn(
+        shape,
+        chunks.into(),
+        dtype,
+        f,
+        crate::expr::Described::Memory,
+    )
+}
+
+/// A source of `f`'s blocks, checked, described as `described`.
+fn described_fn<F>(
+    shape: &[usize],
+    chunks: ChunkSpec,
+    dtype: DType,
+    f: F,
+    described: crate::expr::Described,
+) -> Result<Array>
+where
+    F: Fn(&BlockInfo) -> std::result::Result<DynArray, TaskError> + Send + Sync + 'static,
+{
     let c = Chunks::from_spec(shape, chunks, dtype)?;
     Ok(source(
         "from_fn",
@@ -446,7 +466,7 @@ where
         c,
         dtype,
         checked(dtype, f),
-        Some(crate::expr::Described::Memory),
+        Some(described),
     ))
 }
 
@@ -470,15 +490,13 @@ pub fn try_from_fn_op<F>(
 where
     F: Fn(&BlockInfo) -> std::result::Result<DynArray, TaskError> + Send + Sync + 'static,
 {
-    let c = Chunks::from_spec(shape, chunks, dtype)?;
-    Ok(source(
-        "from_fn",
+    described_fn(
         shape,
-        c,
+        chunks.into(),
         dtype,
-        checked(dtype, f),
-        Some(crate::expr::Described::Op(op)),
-    ))
+        f,
+        crate::expr::Described::Op(op),
+    )
 }
 
 /// Like [`try_from_fn`] for a function that makes *any* box of the array, not only the

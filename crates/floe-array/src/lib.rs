@@ -208,6 +208,76 @@ fn custom(
     ))
 }
 
+/// `op` (a registered block function, see [`BlockOp`]) on the blocks of `inputs`, aligned
+/// and broadcast as [`Array::map_blocks`] aligns them (each output block from the input
+/// blocks at its position; an input's axis of one block read by every output block along
+/// it). The blocks may have sizes known only once computed (a mask's selection): the
+/// output keeps those axes' unknown sizes. The function must return a block of the output
+/// block's shape (its own size along unknown axes) and `dtype`. Unlike `map_blocks` over a
+/// Rust closure, the tasks are described as data (a worker runs the same function).
+///
+/// # Errors
+///
+/// As [`Array::map_blocks`] (shapes that do not broadcast, blocks that do not line up);
+/// [`ArrayError::InvalidArgument`] for no input, or if `op` is not registered or refuses
+/// its parameters.
+///
+/// # Examples
+///
+/// ```
+/// use floe_array::{BlockOp, DType};
+///
+/// // floe-array's own `array.same`: each block as it is.
+/// let x = floe_array::arange(0.0, 6.0, 1.0, 4, DType::F64)?;
+/// let m = x.filter(&x.gt_scalar(2.0)?)?;
+/// let y = floe_array::map_blocks_op(&[&m], DType::F64, BlockOp::new("array.same", serde_json::json!({})))?;
+/// assert_eq!(y.unknown_axes(), vec![0]);
+/// # Ok::<(), floe_array::ArrayError>(())
+/// ```
+pub fn map_blocks_op(inputs: &[&Array], dtype: DType, op: BlockOp) -> Result<Array> {
+    let Some(first) = inputs.first() else {
+        return Err(ArrayError::invalid("map_blocks_op", "no input array"));
+    };
+    let f = op
+        .open()
+        .map_err(|e| ArrayError::invalid("map_blocks_op", e.to_string()))?;
+    // The alignment, broadcast and unknown sizes of an elementwise operation of the
+    // inputs, checked as for any other.
+    let aligned = first.map_blocks(&inputs[1..], dtype, |_, _| {
+        Err("internal error: an alignment's node is never computed".into())
+    })?;
+    let ndim = aligned.ndim();
+    let numblocks: Vec<Vec<usize>> = inputs.iter().map(|a| a.numblocks()).collect();
+    let deps: DepsFn = std::sync::Arc::new(move |i: &[usize]| {
+        numblocks
+            .iter()
+            .enumerate()
+            .map(|(j, nb)| {
+                let lead = ndim - nb.len();
+                let idx = nb
+                    .iter()
+                    .enumerate()
+                    .map(|(a, &n)| if n == 1 { 0 } else { i[lead + a] })
+                    .collect();
+                (j, idx)
+            })
+            .collect()
+    });
+    Ok(Array::from_node(
+        "map_blocks",
+        aligned.shape().to_vec(),
+        dtype,
+        aligned.chunks().clone(),
+        expr::Expr::Custom {
+            inputs: inputs.iter().map(|&a| a.clone()).collect(),
+            deps,
+            f,
+            op: Some(spec::same_op(op)),
+        },
+    )
+    .with_unknown(aligned.node.unknown.clone()))
+}
+
 /// Like [`from_blocks`] for a block function registered by name (see [`BlockOp`] and
 /// [`register_block_op`]): the function is made from `op` once, and a graph written down
 /// as data ([`Lowering::recording_specs`], for a cluster) names it and its parameters,

@@ -386,19 +386,8 @@ impl<'b> Lowering<'b> {
                             None => f(&blocks, &info).map(block_value),
                             // Sizes along unknown axes are the input blocks' own.
                             Some((unknown, flags)) => {
-                                let shapes: Vec<(Vec<usize>, &[bool])> = blocks
-                                    .iter()
-                                    .map(BlockRef::shape)
-                                    .zip(flags.iter().map(Vec::as_slice))
-                                    .collect();
-                                let info = BlockInfo {
-                                    shape: crate::select::runtime_shape(
-                                        &info.shape,
-                                        unknown,
-                                        &shapes,
-                                    )?,
-                                    ..info.clone()
-                                };
+                                let info =
+                                    crate::select::runtime_info(&info, unknown, &blocks, flags)?;
                                 f(&blocks, &info).map(block_value)
                             }
                         }

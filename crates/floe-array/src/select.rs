@@ -138,6 +138,25 @@ pub(crate) fn runtime_shape(
 }
 
 /// Whether `shape` fits `expected` along the known axes (unknown axes may be any size).
+/// `info` with its shape along the `unknown` axes taken from `blocks`, each seen with its
+/// own flags (see [`runtime_shape`]).
+pub(crate) fn runtime_info(
+    info: &BlockInfo,
+    unknown: &[bool],
+    blocks: &[crate::BlockRef<'_>],
+    flags: &[Vec<bool>],
+) -> std::result::Result<BlockInfo, TaskError> {
+    let shapes: Vec<(Vec<usize>, &[bool])> = blocks
+        .iter()
+        .map(crate::BlockRef::shape)
+        .zip(flags.iter().map(Vec::as_slice))
+        .collect();
+    Ok(BlockInfo {
+        shape: runtime_shape(&info.shape, unknown, &shapes)?,
+        ..info.clone()
+    })
+}
+
 pub(crate) fn fits_known(shape: &[usize], expected: &[usize], unknown: &[bool]) -> bool {
     shape.len() == expected.len()
         && shape

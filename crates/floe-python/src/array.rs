@@ -2,8 +2,6 @@
 //! functions, reductions, scans, joins, `where`). Creation, files, linear algebra and
 //! running live in their own modules.
 
-use std::sync::Arc;
-
 use floe::array::{
     self as fa, Array, Axes, BinaryOp, DType, DynArray, Idx, ReduceOp, Scalar, UnaryOp,
 };
@@ -1022,33 +1020,12 @@ pub(crate) fn py_map_blocks_with(
     func: Py<PyAny>,
     dtype: DType,
 ) -> PyResult<Array> {
-    // Arrays of one chunking, every size known: a registered block function, so that the
-    // graph can be handed to dask with `func` in it. Blocks of sizes known only when
-    // computed (a boolean selection's), or others that broadcast, take the blockwise
-    // primitive, which has no description as data.
-    let aligned = others
-        .iter()
-        .all(|o| o.chunks() == x.chunks() && !o.has_unknown_chunks());
-    if !x.has_unknown_chunks() && aligned {
-        let (op, _func) = crate::pyfuncs::block_op(func, dtype);
-        let mut inputs = vec![x];
-        inputs.extend_from_slice(others);
-        let n = inputs.len();
-        return fa::from_blocks_op(
-            "map_blocks",
-            x.shape(),
-            x.chunks().axes().to_vec(),
-            dtype,
-            &inputs,
-            Arc::new(move |i: &[usize]| (0..n).map(|k| (k, i.to_vec())).collect()),
-            op,
-        )
-        .map_err(to_py);
-    }
-    x.map_blocks(others, dtype, move |blocks, _info| {
-        crate::pyfuncs::call(&func, blocks, dtype)
-    })
-    .map_err(to_py)
+    // A registered block function, so that the graph can be handed to dask with `func`
+    // in it; the arrays aligned and broadcast as elementwise operations align them.
+    let (op, _func) = crate::pyfuncs::block_op(func, dtype);
+    let mut inputs = vec![x];
+    inputs.extend_from_slice(others);
+    fa::map_blocks_op(&inputs, dtype, op).map_err(to_py)
 }
 
 /// A Python exception as a task error message: `TypeName: message`.

@@ -817,15 +817,7 @@ impl TaskSpec {
                                 "an elementwise task's flags of unknown sizes do not match its blocks",
                             ));
                         }
-                        let shapes: Vec<(Vec<usize>, &[bool])> = blocks
-                            .iter()
-                            .map(BlockRef::shape)
-                            .zip(flags.iter().map(Vec::as_slice))
-                            .collect();
-                        let info = BlockInfo {
-                            shape: crate::select::runtime_shape(&info.shape, out, &shapes)?,
-                            ..info.clone()
-                        };
+                        let info = crate::select::runtime_info(info, out, &blocks, flags)?;
                         kernel.run(&blocks, &info)
                     }
                 }

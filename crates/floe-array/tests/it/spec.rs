@@ -1104,3 +1104,40 @@ fn bad_block_function_tasks_are_errors() {
     let e = spec.run(std::slice::from_ref(&value)).unwrap_err();
     assert!(e.to_string().contains("do not match"), "{e}");
 }
+
+/// Arrays made from Rust closures have no description (their tasks cannot leave the
+/// process); the same blocks made by a registered block function have one.
+#[test]
+fn closures_have_no_description_registered_functions_do() {
+    let specs_of = |a: &Array| {
+        let mut builder = floe_graph::GraphBuilder::default();
+        let mut l = floe_array::Lowering::recording_specs(&mut builder);
+        let ids: Vec<_> = a
+            .chunks()
+            .block_indices()
+            .map(|i| l.block(a, &i).unwrap())
+            .collect();
+        ids.iter()
+            .map(|&id| l.spec(id).cloned())
+            .collect::<Vec<_>>()
+    };
+    let x = floe_array::arange(0.0, 6.0, 1.0, 4, DType::F64).unwrap();
+    let closure = x
+        .map_blocks(&[], DType::F64, |b, _| Ok(b[0].clone()))
+        .unwrap();
+    assert!(specs_of(&closure).iter().all(Option::is_none));
+    let m = x.filter(&x.gt_scalar(2.0).unwrap()).unwrap();
+    let same = floe_array::BlockOp::new("array.same", serde_json::json!({}));
+    let op = floe_array::map_blocks_op(&[&m], DType::F64, same).unwrap();
+    let specs = specs_of(&op);
+    assert!(
+        specs
+            .iter()
+            .all(|s| matches!(s, Some(TaskSpec::Blocks { .. }))),
+        "{specs:?}"
+    );
+    assert_eq!(
+        crate::support::compute_unknown(&op),
+        crate::support::compute_unknown(&m)
+    );
+}
