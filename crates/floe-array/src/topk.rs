@@ -50,17 +50,30 @@ fn lane_top(
         let mut shape = v.shape().to_vec();
         shape[axis] = m;
         let mut order: Vec<usize> = Vec::with_capacity(n);
+        let mut vals: Vec<T> = Vec::with_capacity(n);
         let lanes = v.lanes(Axis(axis)).into_iter();
         let mut kept: Vec<(ndarray::ArrayViewD<'_, T>, Vec<usize>)> = Vec::new();
         for lane in lanes {
+            // The lane copied once (a lane across rows is strided), then its top `m`
+            // selected in linear time and only those sorted. Ties go to the earlier
+            // position, as a stable sort would: the values' pass and the positions' pass
+            // pick the same ones.
+            vals.clear();
+            vals.extend(lane.iter().copied());
             order.clear();
             order.extend(0..n);
-            // A stable sort: the values' pass and the positions' pass pick the same ties.
-            if largest {
-                order.sort_by(|&i, &j| nan_last(&lane[j], &lane[i]));
-            } else {
-                order.sort_by(|&i, &j| nan_last(&lane[i], &lane[j]));
+            let rank = |&i: &usize, &j: &usize| {
+                let by_value = if largest {
+                    nan_last(&vals[j], &vals[i])
+                } else {
+                    nan_last(&vals[i], &vals[j])
+                };
+                by_value.then(i.cmp(&j))
+            };
+            if m < n {
+                order.select_nth_unstable_by(m, rank);
             }
+            order[..m].sort_unstable_by(rank);
             kept.push((lane.into_dyn(), order[..m].to_vec()));
         }
         match (keep, &labels) {

@@ -1,7 +1,13 @@
-//! Graph pictures from Python: `floe.visualize(*values)`, `x.visualize()`.
+//! Diagnostics from Python: graph pictures (`floe.visualize(*values)`, `x.visualize()`),
+//! and the counts and profiler behind `floe.diagnostics`' context managers.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use floe::array::Array;
-use floe::diagnostics::{Color, DotOptions};
+use floe::diagnostics::{Color, DotOptions, Profiler};
+use floe::scheduler::{Event, Subscriber};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -74,7 +80,219 @@ fn _visualize(
     visualize(values, filename, color, collapse_above)
 }
 
+/// Counts of the runs a progress bar shows: tasks done and total of the current run,
+/// whether it is running, and the runs finished since last looked at. A subscriber of
+/// every computation while registered (see `floe.diagnostics.ProgressBar`).
+#[derive(Default)]
+struct Counts {
+    done: AtomicU64,
+    total: AtomicU64,
+    running: AtomicBool,
+    /// When the current run started.
+    started: Mutex<Option<Instant>>,
+    /// The runs finished and not yet shown: `(done, total, seconds, failed)`.
+    finished: Mutex<Vec<(u64, u64, f64, bool)>>,
+}
+
+impl Subscriber for Counts {
+    fn on_event(&self, event: &Event<'_>) {
+        match event {
+            Event::RunStarted { tasks, at, .. } => {
+                *self.started.lock().unwrap_or_else(|e| e.into_inner()) = Some(*at);
+                self.done.store(0, Ordering::Relaxed);
+                self.total.store(*tasks as u64, Ordering::Relaxed);
+                self.running.store(true, Ordering::Release);
+            }
+            Event::TaskFinished { .. } => {
+                self.done.fetch_add(1, Ordering::Relaxed);
+            }
+            Event::RunFinished { error, .. } => {
+                let took = self
+                    .started
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .map_or(Duration::ZERO, |t| t.elapsed());
+                self.finished
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((
+                        self.done.load(Ordering::Relaxed),
+                        self.total.load(Ordering::Relaxed),
+                        took.as_secs_f64(),
+                        error.is_some(),
+                    ));
+                self.running.store(false, Ordering::Release);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The counts behind `floe.diagnostics.ProgressBar`: registered for every computation
+/// between `start()` and `stop()`.
+#[pyclass(module = "floe._floe")]
+struct _Progress {
+    counts: Arc<Counts>,
+    subscription: Mutex<Option<floe::Subscription>>,
+}
+
+#[pymethods]
+impl _Progress {
+    #[new]
+    fn new() -> Self {
+        _Progress {
+            counts: Arc::default(),
+            subscription: Mutex::new(None),
+        }
+    }
+
+    /// Registers the counts for every computation (again: no change).
+    fn start(&self) {
+        let mut s = self.subscription.lock().unwrap_or_else(|e| e.into_inner());
+        if s.is_none() {
+            *s = Some(floe::subscribe_arc(self.counts.clone()));
+        }
+    }
+
+    /// Unregisters them.
+    fn stop(&self) {
+        self.subscription
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+    }
+
+    /// `(done, total, running, seconds)`: the current (or last) run's tasks done and
+    /// total, whether it runs, and the seconds it has run.
+    fn counts(&self) -> (u64, u64, bool, f64) {
+        let c = &self.counts;
+        let running = c.running.load(Ordering::Acquire);
+        let seconds = c
+            .started
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .map_or(0.0, |t| t.elapsed().as_secs_f64());
+        (
+            c.done.load(Ordering::Relaxed),
+            c.total.load(Ordering::Relaxed),
+            running,
+            seconds,
+        )
+    }
+
+    /// The runs finished since the last call, each once, in order: `(done, total,
+    /// seconds, failed)`.
+    fn finished(&self) -> Vec<(u64, u64, f64, bool)> {
+        std::mem::take(
+            &mut *self
+                .counts
+                .finished
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        )
+    }
+}
+
+/// The profiler behind `floe.diagnostics.Profiler` and `ResourceProfiler`: every task of
+/// the computations between `start()` and `stop()`, the bytes held, and the process's CPU
+/// and memory sampled every `interval` seconds.
+#[pyclass(module = "floe._floe")]
+struct _Profiler {
+    profiler: Arc<Profiler>,
+    subscription: Mutex<Option<floe::Subscription>>,
+}
+
+#[pymethods]
+impl _Profiler {
+    #[new]
+    #[pyo3(signature = (interval=0.02))]
+    fn new(interval: f64) -> PyResult<Self> {
+        if !(interval.is_finite() && interval > 0.0) {
+            return Err(PyValueError::new_err(format!(
+                "the sampling interval is a positive number of seconds, not {interval}"
+            )));
+        }
+        Ok(_Profiler {
+            profiler: Arc::new(Profiler::with_interval(Duration::from_secs_f64(interval))),
+            subscription: Mutex::new(None),
+        })
+    }
+
+    fn start(&self) {
+        let mut s = self.subscription.lock().unwrap_or_else(|e| e.into_inner());
+        if s.is_none() {
+            *s = Some(floe::subscribe_arc(self.profiler.clone()));
+        }
+    }
+
+    fn stop(&self) {
+        self.subscription
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+    }
+
+    /// Forgets what was recorded.
+    fn clear(&self) {
+        self.profiler.clear();
+    }
+
+    /// Every task recorded: `(name, index, worker, start, end, nbytes)`, times in seconds
+    /// from the first recorded run's start, in the order the tasks finished.
+    #[allow(clippy::type_complexity)]
+    fn tasks(&self) -> Vec<(String, Vec<u32>, usize, f64, f64, usize)> {
+        self.profiler
+            .profile()
+            .tasks
+            .iter()
+            .map(|t| {
+                let start = t.start.as_secs_f64();
+                (
+                    t.key.name().to_owned(),
+                    t.key.index().to_vec(),
+                    t.worker,
+                    start,
+                    start + t.duration.as_secs_f64(),
+                    t.nbytes,
+                )
+            })
+            .collect()
+    }
+
+    /// The process's resources: `(time, rss_bytes, cpu_percent)` per sample.
+    fn resources(&self) -> Vec<(f64, u64, f64)> {
+        self.profiler
+            .profile()
+            .resources
+            .iter()
+            .map(|r| (r.at.as_secs_f64(), r.rss_bytes, r.cpu_percent))
+            .collect()
+    }
+
+    /// The bytes the scheduler held after each task: `(time, bytes)`.
+    fn memory(&self) -> Vec<(f64, usize)> {
+        self.profiler
+            .profile()
+            .memory
+            .iter()
+            .map(|&(t, b)| (t.as_secs_f64(), b))
+            .collect()
+    }
+
+    /// The profile as one self-contained HTML page (timeline, memory, resources).
+    fn to_html(&self, title: &str) -> String {
+        self.profiler.profile().to_html(title)
+    }
+
+    /// The profile as a Chrome trace (JSON text, for Perfetto or `chrome://tracing`).
+    fn to_chrome_trace(&self) -> String {
+        self.profiler.profile().to_chrome_trace()
+    }
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_visualize, m)?)?;
+    m.add_class::<_Progress>()?;
+    m.add_class::<_Profiler>()?;
     Ok(())
 }
