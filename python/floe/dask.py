@@ -24,7 +24,8 @@ read on the workers: the same file (same size and modification time) must be at 
 path there. Python functions over blocks (``map_blocks``, ``map_overlap``,
 ``apply_gufunc``) travel pickled in the graph, as ``floe.delayed`` calls do, and so do
 objects read through ``from_array`` that are not NumPy arrays (with their lock: objects
-over HDF5 are read one block at a time in each worker). Selections of unknown size
+over HDF5 are read one block at a time in each worker; on a cluster the object and its
+lock must pickle, as h5py datasets do). Selections of unknown size
 (``x[mask]``, ``nonzero``, ``unique``) run as dask arrays of unknown chunks, and so do
 functions over their blocks. Only arrays made in Rust from closures (``from_fn``,
 ``map_blocks`` over a Rust function) have no description as data: their graphs raise
@@ -32,7 +33,6 @@ functions over their blocks. Only arrays made in Rust from closures (``from_fn``
 """
 
 import json
-import threading
 import uuid
 
 import numpy as np
@@ -60,11 +60,6 @@ def _call_blocks(func, spec, *blocks):
     return _as_described(out, task, getattr(func, "__name__", "the function"))
 
 
-# One read at a time of objects over HDF5 (h5py, netCDF4, h5netcdf), which is not
-# thread-safe, in each process, as floe's own reads are.
-_HDF5_READS = threading.Lock()
-
-
 def _read_block(obj, lock, spec):
     """Reads a task's block of ``obj`` (``from_array`` over an object that is not a NumPy
     array) on a dask worker: ``obj[slices]`` under ``lock`` (``None``; ``True``, one
@@ -73,12 +68,17 @@ def _read_block(obj, lock, spec):
     task = json.loads(spec)
     info = task["info"]
     key = tuple(slice(o, o + n) for o, n in zip(info["offset"], info["shape"]))
-    lock = _HDF5_READS if lock is True else lock
-    if lock:
-        with lock:
-            out = np.asarray(obj[key])
-    else:
+    # One read at a time of objects over HDF5 (h5py, netCDF4, h5netcdf), which is not
+    # thread-safe: the lock floe's own reads of such objects hold in this process.
+    lock = _floe._hdf5_lock() if lock is True else lock
+    if lock is None:
         out = np.asarray(obj[key])
+    else:
+        lock.acquire()
+        try:
+            out = np.asarray(obj[key])
+        finally:
+            lock.release()
     return _as_described(out, task, f"reading block {tuple(info['index'])}")
 
 
@@ -101,8 +101,10 @@ def _as_described(out, task, what):
     if out.dtype != dtype:
         # floe's own conversion (NaN and out-of-range floats to integers as floe casts
         # them, not as NumPy does), as the local task converts.
+        # The block's own shape (along unknown axes, the described one is a bound).
         kernel = {"kernel": "astype", "dtype": dtype.name}
-        out = run(json.dumps({"task": "elementwise", "kernel": kernel, "info": task["info"],
+        info = dict(task["info"], shape=list(out.shape))
+        out = run(json.dumps({"task": "elementwise", "kernel": kernel, "info": info,
                               "perms": [None]}), out)
     return out
 

@@ -27,7 +27,7 @@ from . import _floe
 __all__ = ["ProgressBar", "Profiler", "ResourceProfiler", "TaskData", "ResourceData"]
 
 TaskData = namedtuple("TaskData", ["key", "start_time", "end_time", "worker_id", "nbytes"])
-TaskData.__doc__ = """One task: its key (``(name, *block_index)``, or the name alone), when it
+TaskData.__doc__ = """One task: its key (``(name, *block_index)``; ``(name,)`` for a task of no block), when it
 started and ended (seconds from the profile's first computation), the worker that ran it
 and the bytes of its result."""
 
@@ -40,7 +40,8 @@ class ProgressBar:
     """A text progress bar of each computation, written to ``out`` (default: standard
     output, as Dask's; Jupyter shows it) every ``dt`` seconds while it runs, and once more
     when it ends: ``[####      ] | 40% Completed |  1.2s``. Computations shorter than
-    ``minimum`` seconds print nothing.
+    ``minimum`` seconds print nothing; computations that overlap (in other threads) are
+    shown as one.
 
     >>> import io, floe.array as fa
     >>> out = io.StringIO()
@@ -95,6 +96,7 @@ class ProgressBar:
         if seconds < self.minimum:
             return
         out = self._out if self._out is not None else sys.stdout
+        fraction = min(max(fraction, 0.0), 1.0)
         bar = "#" * int(self.width * fraction)
         out.write(f"\r[{bar:<{self.width}}] | {fraction:4.0%} Completed | {seconds:4.1f}s{end}")
         out.flush()

@@ -201,9 +201,12 @@ def test_functions_over_blocks_of_unknown_size_run_on_dask():
     e = m.map_blocks(np.cumsum) * m.map_blocks(np.sin) + y[x > 0.5]
     got = floe.dask.to_dask(e).compute(scheduler="sync")
     check(got, e.compute(), "map_blocks over a selection")
-    # A function giving blocks of another length along an unknown axis is its result.
+    # A function giving blocks of another length along an unknown axis is its result;
+    # another dtype is converted block by block, whatever their sizes.
     f = m.map_blocks(lambda b: b[:1])
     np.testing.assert_array_equal(floe.dask.to_dask(f).compute(scheduler="sync"), f.compute())
+    g = m.map_blocks(lambda b: (b[: len(b) // 2] * 100).astype("int16"), dtype="int32")
+    check(floe.dask.to_dask(g).compute(scheduler="sync"), g.compute(), "converted")
 
 
 def test_python_functions_over_blocks_travel_in_the_graph():

@@ -3,6 +3,7 @@ context managers, against what the computations did."""
 
 import io
 import json
+import re
 import threading
 
 import numpy as np
@@ -47,6 +48,24 @@ def test_progress_bar_marks_a_failed_computation_and_keeps_quiet_below_minimum()
     assert quiet.getvalue() == ""
     with pytest.raises(ValueError):
         ProgressBar(dt=0)
+
+
+def test_progress_bar_shows_overlapping_computations_as_one():
+    out = io.StringIO()
+    x = fa.random.random((600, 600), chunks=50, seed=3)
+    with ProgressBar(out=out, dt=0.005):
+        threads = [threading.Thread(target=lambda: (x @ x.T).sum().compute()) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    lines = [line.split("\r")[-1] for line in out.getvalue().split("\n") if line]
+    assert lines, out.getvalue()
+    for line in lines:
+        assert line.startswith("[" + "#" * 40 + "] | 100% Completed |"), line
+    # Overlapping runs add up: no line ever shows more than all of their tasks.
+    shown = [int(p) for p in re.findall(r"(\d+)% Completed", out.getvalue())]
+    assert shown and max(shown) == 100, out.getvalue()
 
 
 def test_profiler_records_every_task_with_its_worker_and_times(tmp_path):

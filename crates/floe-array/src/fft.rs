@@ -347,7 +347,7 @@ pub(crate) fn open_fft(
     };
     let (axis, size, out_len) = (p.usize("axis")?, p.usize("size")?, p.usize("out_len")?);
     let (scale, single, dtype) = (p.f64("scale")?, p.bool("single")?, p.dtype("dtype")?);
-    Ok(Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+    Ok(Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
         let [x] = b else {
             return Err(TaskError::msg(format!(
                 "{}: reads one block, given {}",
@@ -355,6 +355,15 @@ pub(crate) fn open_fft(
                 b.len()
             )));
         };
+        // The transform's length follows the output block (checked against the largest
+        // block a task may describe) before anything is allocated for it.
+        if info.shape.get(axis) != Some(&out_len) || size > 2 * out_len.max(1) {
+            return Err(TaskError::msg(format!(
+                "{}: a transform of {size} points into {out_len} for a block of shape {:?}",
+                t.name(),
+                info.shape
+            )));
+        }
         if axis >= x.shape().len() {
             return Err(TaskError::msg(format!(
                 "{}: no axis {axis} in a block of {} axes",

@@ -381,11 +381,12 @@ impl GatherSpec {
             }
         }
         let mut seen = vec![false; ndim];
-        if !self
-            .squeeze
-            .iter()
-            .all(|&a| a < ndim && self.out_shape[a] == 1 && !std::mem::replace(&mut seen[a], true))
-        {
+        if !self.squeeze.iter().all(|&a| {
+            a < ndim
+                && self.out_shape[a] == 1
+                && !self.runtime.get(a).copied().unwrap_or(true)
+                && !std::mem::replace(&mut seen[a], true)
+        }) {
             return Err(bad(format!("cannot squeeze axes {:?}", self.squeeze)));
         }
         let block = |slot: usize| Ok(blocks[slot]);

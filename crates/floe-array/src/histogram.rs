@@ -261,7 +261,13 @@ pub(crate) fn open_histogram_partial(
     if uniform.len() != nsamples || nsamples == 0 {
         return Err(p.bad("uniform"));
     }
-    Ok(Arc::new(move |blocks: &[&DynArray], _: &BlockInfo| {
+    Ok(Arc::new(move |blocks: &[&DynArray], info: &BlockInfo| {
+        if info.shape.get(1) != Some(&cells) {
+            return Err(TaskError::msg(format!(
+                "{HISTOGRAM_PARTIAL}: {cells} cells for a block of shape {:?}",
+                info.shape
+            )));
+        }
         if blocks.len() != 2 * nsamples + usize::from(weighted) {
             return Err(TaskError::msg(format!(
                 "{HISTOGRAM_PARTIAL}: {} blocks for {nsamples} samples",
@@ -500,7 +506,14 @@ pub(crate) fn open_histogram_edges(
 ) -> std::result::Result<crate::GraphFn, TaskError> {
     let p = crate::spec::Params::new(HISTOGRAM_EDGES, params);
     let (op, n) = (p.str("op")?.to_owned(), p.usize("n")?);
-    Ok(Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+    Ok(Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
+        if info.shape != [n + 1] {
+            return Err(TaskError::msg(format!(
+                "{op}: {} edges for a block of shape {:?}",
+                n + 1,
+                info.shape
+            )));
+        }
         let [lo, hi] = b else {
             return Err(TaskError::msg(format!(
                 "{op}: edges from two values, given {}",
@@ -631,7 +644,7 @@ pub(crate) fn open_bincount_partial(
     let p = crate::spec::Params::new(BINCOUNT_PARTIAL, params);
     let (minlength, weighted) = (p.usize("minlength")?, p.bool("weighted")?);
     Ok(Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
-        if b.len() != 1 + usize::from(weighted) || info.index.is_empty() {
+        if b.len() != 1 + usize::from(weighted) || info.shape != [1, minlength] {
             return Err(TaskError::msg(format!(
                 "bincount: {} blocks for one partial",
                 b.len()

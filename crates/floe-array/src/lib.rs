@@ -246,8 +246,14 @@ pub fn map_blocks_op(inputs: &[&Array], dtype: DType, op: BlockOp) -> Result<Arr
     let aligned = first.map_blocks(&inputs[1..], dtype, |_, _| {
         Err("internal error: an alignment's node is never computed".into())
     })?;
+    // The inputs as the alignment has them: rechunked to the output's blocks where an
+    // input's differ along an axis it does not broadcast along.
+    let inputs: Vec<Array> = match &aligned.node.expr {
+        expr::Expr::Blockwise { inputs, .. } => inputs.clone(),
+        _ => inputs.iter().map(|&a| a.clone()).collect(),
+    };
     let ndim = aligned.ndim();
-    let numblocks: Vec<Vec<usize>> = inputs.iter().map(|a| a.numblocks()).collect();
+    let numblocks: Vec<Vec<usize>> = inputs.iter().map(Array::numblocks).collect();
     let deps: DepsFn = std::sync::Arc::new(move |i: &[usize]| {
         numblocks
             .iter()
@@ -269,7 +275,7 @@ pub fn map_blocks_op(inputs: &[&Array], dtype: DType, op: BlockOp) -> Result<Arr
         dtype,
         aligned.chunks().clone(),
         expr::Expr::Custom {
-            inputs: inputs.iter().map(|&a| a.clone()).collect(),
+            inputs,
             deps,
             f,
             op: Some(spec::same_op(op)),

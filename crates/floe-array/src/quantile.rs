@@ -327,11 +327,12 @@ pub(crate) fn open_quantile_sketch(
     params: &serde_json::Value,
 ) -> std::result::Result<crate::GraphFn, TaskError> {
     let s = crate::spec::Params::new(QUANTILE_SKETCH, params).usize("s")?;
-    Ok(Arc::new(move |b: &[&DynArray], _: &BlockInfo| match b {
-        [x] => Ok(DynArray::from(sketch(x, s))),
+    Ok(Arc::new(move |b: &[&DynArray], info: &BlockInfo| match b {
+        [x] if info.shape == [s.saturating_add(3)] => Ok(DynArray::from(sketch(x, s))),
         _ => Err(TaskError::msg(format!(
-            "quantile-sketch: one block, given {}",
-            b.len()
+            "quantile-sketch: one block and a sketch of {s} values, given {} blocks for {:?}",
+            b.len(),
+            info.shape
         ))),
     }))
 }

@@ -137,7 +137,6 @@ pub(crate) fn runtime_shape(
     Ok(shape)
 }
 
-/// Whether `shape` fits `expected` along the known axes (unknown axes may be any size).
 /// `info` with its shape along the `unknown` axes taken from `blocks`, each seen with its
 /// own flags (see [`runtime_shape`]).
 pub(crate) fn runtime_info(
@@ -157,6 +156,7 @@ pub(crate) fn runtime_info(
     })
 }
 
+/// Whether `shape` fits `expected` along the known axes (unknown axes may be any size).
 pub(crate) fn fits_known(shape: &[usize], expected: &[usize], unknown: &[bool]) -> bool {
     shape.len() == expected.len()
         && shape
@@ -1113,8 +1113,14 @@ pub(crate) fn open_block_shapes(
     params: &serde_json::Value,
 ) -> std::result::Result<GraphFn, TaskError> {
     let ndim = crate::spec::Params::new(BLOCK_SHAPES, params).usize("ndim")?;
-    Ok(Arc::new(move |b: &[&DynArray], _: &BlockInfo| {
+    Ok(Arc::new(move |b: &[&DynArray], info: &BlockInfo| {
         n_blocks(BLOCK_SHAPES, b, 1)?;
+        if info.shape.len() != ndim + 1 || b[0].shape().len() != ndim {
+            return Err(TaskError::msg(format!(
+                "{BLOCK_SHAPES}: a block of {} axes for shapes of {ndim}",
+                b[0].shape().len()
+            )));
+        }
         let mut shape = vec![1; ndim];
         shape.push(ndim);
         let sizes: Vec<i64> = b[0].shape().iter().map(|&n| n as i64).collect();

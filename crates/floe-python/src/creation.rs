@@ -27,14 +27,7 @@ fn read_block(
         // GIL (a reader holding it needs the GIL back to return).
         let lock = match lock {
             ReadLock::None => None,
-            ReadLock::Hdf5 => Some(
-                HDF5_READS
-                    .get_or_try_init(py, || {
-                        Ok::<_, PyErr>(py.import("threading")?.call_method0("Lock")?.unbind())
-                    })
-                    .map_err(|e| TaskError::msg(e.to_string()))?
-                    .bind(py),
-            ),
+            ReadLock::Hdf5 => Some(hdf5_lock(py).map_err(|e| TaskError::msg(e.to_string()))?),
             ReadLock::Given(l) => Some(l.bind(py)),
         };
         let lock = if let Some(lock) = lock {
@@ -211,6 +204,22 @@ enum ReadLock {
 /// Serializes reads of objects of libraries over HDF5, which is not thread-safe: a
 /// `threading.Lock` (waiting on it releases the GIL, which the reader holding it needs).
 static HDF5_READS: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+
+/// The lock of [`HDF5_READS`], made on first use.
+fn hdf5_lock(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    Ok(HDF5_READS
+        .get_or_try_init(py, || {
+            Ok::<_, PyErr>(py.import("threading")?.call_method0("Lock")?.unbind())
+        })?
+        .bind(py))
+}
+
+/// The lock every read of an object over HDF5 holds in this process (floe's tasks and
+/// `floe.dask._read_block` alike).
+#[pyfunction]
+fn _hdf5_lock(py: Python<'_>) -> PyResult<Py<PyAny>> {
+    hdf5_lock(py).map(|l| l.clone().unbind())
+}
 
 /// Block `b` of a NumPy array, copied from its memory with the GIL held.
 fn copy_block(obj: &Py<PyAny>, b: &fa::BlockInfo, dtype: DType) -> Result<DynArray, TaskError> {
@@ -412,6 +421,7 @@ fn random_normal(
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_hdf5_lock, m)?)?;
     m.add_function(wrap_pyfunction!(from_array, m)?)?;
     m.add_function(wrap_pyfunction!(zeros, m)?)?;
     m.add_function(wrap_pyfunction!(ones, m)?)?;

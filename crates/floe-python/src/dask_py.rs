@@ -25,7 +25,7 @@ type ExportedTask<'py> = (usize, String, Bound<'py, PyAny>, Vec<usize>);
 /// reads, and per array the `(block index, task number)` of its blocks.
 ///
 /// Raises `NotImplementedError` naming the first operation that has no description as
-/// data yet (a Python function over blocks of unknown size, a Rust closure).
+/// data (an array made in Rust from a closure).
 #[pyfunction]
 #[pyo3(signature = (*arrays))]
 #[allow(clippy::type_complexity)]

@@ -80,48 +80,67 @@ fn _visualize(
     visualize(values, filename, color, collapse_above)
 }
 
-/// Counts of the runs a progress bar shows: tasks done and total of the current run,
-/// whether it is running, and the runs finished since last looked at. A subscriber of
-/// every computation while registered (see `floe.diagnostics.ProgressBar`).
+/// Counts of the runs a progress bar shows: tasks done and total of the runs under way
+/// (runs that overlap — computations in other threads — are shown as one), whether any
+/// is, and the runs finished since last looked at. A subscriber of every computation while
+/// registered (see `floe.diagnostics.ProgressBar`).
 #[derive(Default)]
 struct Counts {
     done: AtomicU64,
     total: AtomicU64,
     running: AtomicBool,
-    /// When the current run started.
-    started: Mutex<Option<Instant>>,
+    /// The runs under way.
+    runs: Mutex<Runs>,
     /// The runs finished and not yet shown: `(done, total, seconds, failed)`.
     finished: Mutex<Vec<(u64, u64, f64, bool)>>,
+}
+
+/// The runs under way: how many, since when, and whether one failed.
+#[derive(Default)]
+struct Runs {
+    active: usize,
+    started: Option<Instant>,
+    failed: bool,
 }
 
 impl Subscriber for Counts {
     fn on_event(&self, event: &Event<'_>) {
         match event {
             Event::RunStarted { tasks, at, .. } => {
-                *self.started.lock().unwrap_or_else(|e| e.into_inner()) = Some(*at);
-                self.done.store(0, Ordering::Relaxed);
-                self.total.store(*tasks as u64, Ordering::Relaxed);
+                let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+                if runs.active == 0 {
+                    *runs = Runs {
+                        active: 0,
+                        started: Some(*at),
+                        failed: false,
+                    };
+                    self.done.store(0, Ordering::Relaxed);
+                    self.total.store(0, Ordering::Relaxed);
+                }
+                runs.active += 1;
+                self.total.fetch_add(*tasks as u64, Ordering::Relaxed);
                 self.running.store(true, Ordering::Release);
             }
             Event::TaskFinished { .. } => {
                 self.done.fetch_add(1, Ordering::Relaxed);
             }
             Event::RunFinished { error, .. } => {
-                let took = self
-                    .started
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .map_or(Duration::ZERO, |t| t.elapsed());
-                self.finished
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((
-                        self.done.load(Ordering::Relaxed),
-                        self.total.load(Ordering::Relaxed),
-                        took.as_secs_f64(),
-                        error.is_some(),
-                    ));
-                self.running.store(false, Ordering::Release);
+                let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+                runs.active = runs.active.saturating_sub(1);
+                runs.failed |= error.is_some();
+                if runs.active == 0 {
+                    let took = runs.started.map_or(Duration::ZERO, |t| t.elapsed());
+                    self.finished
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((
+                            self.done.load(Ordering::Relaxed),
+                            self.total.load(Ordering::Relaxed),
+                            took.as_secs_f64(),
+                            runs.failed,
+                        ));
+                    self.running.store(false, Ordering::Release);
+                }
             }
             _ => {}
         }
@@ -162,15 +181,16 @@ impl _Progress {
             .take();
     }
 
-    /// `(done, total, running, seconds)`: the current (or last) run's tasks done and
-    /// total, whether it runs, and the seconds it has run.
+    /// `(done, total, running, seconds)`: the tasks done and total of the runs under way
+    /// (or the last), whether any is, and the seconds since they started.
     fn counts(&self) -> (u64, u64, bool, f64) {
         let c = &self.counts;
         let running = c.running.load(Ordering::Acquire);
         let seconds = c
-            .started
+            .runs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .started
             .map_or(0.0, |t| t.elapsed().as_secs_f64());
         (
             c.done.load(Ordering::Relaxed),

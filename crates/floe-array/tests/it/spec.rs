@@ -1031,6 +1031,21 @@ fn bad_block_function_tasks_are_errors() {
             ),
             "parameter `transform`",
         ),
+        // Sizes that do not follow the block are refused before anything is allocated.
+        (
+            task(
+                r#"{"name": "array.fft", "params": {"transform": "fft", "axis": 1, "size": 4000000000000, "out_len": 3, "scale": "1", "single": false, "dtype": "complex128"}}"#,
+                "",
+            ),
+            "a transform of 4000000000000 points",
+        ),
+        (
+            task(
+                r#"{"name": "array.histogram-partial", "params": {"samples": 1, "weighted": false, "uniform": [true], "cells": 4000000000000, "dtype": "int64"}}"#,
+                "",
+            ),
+            "4000000000000 cells",
+        ),
         (
             task(
                 r#"{"name": "array.quantile-lanes", "params": {"axis": 0, "q": [0.5], "skip_nan": false, "how": "linear", "dtype": "float64"}}"#,
@@ -1088,6 +1103,11 @@ fn bad_block_function_tasks_are_errors() {
     let spec = floe_array::TaskSpec::from_json(&serde_json::from_str(&text).unwrap()).unwrap();
     let out = spec.run(std::slice::from_ref(&value)).unwrap();
     assert_eq!(out.downcast_ref::<DynArray>().unwrap().shape(), &[2, 3]);
+    // A gather may not squeeze an axis of unknown size (its block may be empty there).
+    let gather = r#"{"task": "gather", "dtype": "float64", "out_shape": [1, 3], "squeeze": [0], "unknown": [true, false], "pieces": [[0, [[0, 0, 0, 2, 1, 0, 1], [0, 0, 0, 3, 1, 0, 3]]]]}"#;
+    let spec = floe_array::TaskSpec::from_json(&serde_json::from_str(gather).unwrap()).unwrap();
+    let e = spec.run(std::slice::from_ref(&value)).unwrap_err();
+    assert!(e.to_string().contains("cannot squeeze"), "{e}");
     for text in [
         task(r#"{"name": "array.same", "params": {}}"#, r#", "unknown": [true]"#),
         r#"{"task": "gather", "dtype": "float64", "out_shape": [2, 3], "squeeze": [], "unknown": [true], "pieces": []}"#.to_owned(),
@@ -1140,4 +1160,28 @@ fn closures_have_no_description_registered_functions_do() {
         crate::support::compute_unknown(&op),
         crate::support::compute_unknown(&m)
     );
+}
+
+/// `map_blocks_op` pairs the blocks an elementwise operation pairs: inputs of other
+/// chunkings are rechunked to the output's, inputs of fewer axes or one block broadcast.
+#[test]
+fn map_blocks_op_aligns_inputs_as_elementwise_operations() {
+    fn add(_: &serde_json::Value) -> Result<floe_array::GraphFn, floe_graph::TaskError> {
+        Ok(std::sync::Arc::new(|b: &[&DynArray], _: &BlockInfo| {
+            let (x, y) = (b[0].to_typed::<f64>(), b[1].to_typed::<f64>());
+            Ok(DynArray::from(&x + &y))
+        }))
+    }
+    floe_array::register_block_op("test.add", add);
+    let op = || floe_array::BlockOp::new("test.add", serde_json::json!({}));
+    let x = floe_array::arange(0.0, 12.0, 1.0, 4, DType::F64).unwrap();
+    let y = floe_array::arange(0.0, 12.0, 1.0, 3, DType::F64).unwrap();
+    let got = floe_array::map_blocks_op(&[&x, &y], DType::F64, op()).unwrap();
+    assert_eq!(got.chunks().axis(0), x.chunks().axis(0));
+    assert_eq!(compute(&got), compute(&x.add(&y).unwrap()));
+    // A row of one block broadcast over a matrix's row blocks.
+    let m = floe_array::ones(&[6, 4], [2_usize, 4], DType::F64).unwrap();
+    let row = floe_array::arange(0.0, 4.0, 1.0, 4, DType::F64).unwrap();
+    let got = floe_array::map_blocks_op(&[&m, &row], DType::F64, op()).unwrap();
+    assert_eq!(compute(&got), compute(&m.add(&row).unwrap()));
 }
