@@ -9,9 +9,12 @@
 //! - [`to_dot`] / [`visualize`]: a task graph as Graphviz DOT (tasks as circles, data as
 //!   boxes, optionally coloured by static order or by memory freed), SVG through Graphviz's
 //!   `dot`, collapsed to operations for big graphs.
+//! - [`layout`]: layered drawings of task graphs computed in Rust (layers, orders with few
+//!   crossings, graphs collapsed to operations), for drawings made without Graphviz.
 
 mod dot;
 mod html;
+pub mod layout;
 mod profiler;
 mod progress;
 
