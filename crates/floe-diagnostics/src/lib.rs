@@ -19,5 +19,5 @@ mod profiler;
 mod progress;
 
 pub use dot::{Color, DotOptions, VisualizeError, to_dot, visualize};
-pub use profiler::{Profile, Profiler, ResourceSample, TaskRecord};
+pub use profiler::{Profile, Profiler, ResourceSample, RunGraph, TaskRecord};
 pub use progress::ProgressBar;

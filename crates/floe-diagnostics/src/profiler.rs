@@ -23,6 +23,19 @@ pub struct TaskRecord {
     pub duration: Duration,
     /// The bytes of its output.
     pub nbytes: usize,
+    /// The run it belongs to (an index of [`Profile::graphs`] and [`Profile::runs`]).
+    pub run: usize,
+    /// Its number in that run's graph ([`RunGraph::deps`]).
+    pub task: usize,
+}
+
+/// The task graph of one recorded run: what the replay draws.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunGraph {
+    /// Per task (by its number in the graph), its key.
+    pub keys: Vec<Key>,
+    /// Per task, the tasks it depends on.
+    pub deps: Vec<Vec<usize>>,
 }
 
 /// A sample of the process's resources.
@@ -49,6 +62,8 @@ pub struct Profile {
     pub threads: usize,
     /// The runs recorded: `(start, end)`.
     pub runs: Vec<(Duration, Duration)>,
+    /// The graph of each run, in the order the runs started.
+    pub graphs: Vec<RunGraph>,
 }
 
 impl Profile {
@@ -108,6 +123,8 @@ const BUFFERS: usize = 64;
 
 /// One finished task, as recorded on the hot path.
 struct Rec {
+    run: u32,
+    task: u32,
     name: u32,
     index_at: u32,
     index_len: u32,
@@ -165,6 +182,8 @@ pub struct Profiler {
     state: Mutex<State>,
     buffers: Box<[Padded]>,
     interval: Duration,
+    /// The number of the run under way (see [`TaskRecord::run`]).
+    run: std::sync::atomic::AtomicU32,
 }
 
 impl Default for Profiler {
@@ -185,6 +204,7 @@ impl Profiler {
             state: Mutex::new(State::default()),
             buffers: (0..BUFFERS).map(|_| Padded::default()).collect(),
             interval: interval.max(Duration::from_millis(1)),
+            run: Default::default(),
         }
     }
 
@@ -216,6 +236,8 @@ impl Profiler {
                     start,
                     duration: r.duration,
                     nbytes: r.nbytes,
+                    run: r.run as usize,
+                    task: r.task as usize,
                 });
                 profile.memory.push((start + r.duration, r.held));
             }
@@ -288,7 +310,17 @@ impl Profiler {
 impl Subscriber for Profiler {
     fn on_event(&self, event: &Event<'_>) {
         match event {
-            Event::RunStarted { threads, at, .. } => {
+            Event::RunStarted {
+                graph, threads, at, ..
+            } => {
+                // The run's graph, copied once: keys and dependencies by task number.
+                let recorded = RunGraph {
+                    keys: graph.ids().map(|id| graph.key(id).clone()).collect(),
+                    deps: graph
+                        .ids()
+                        .map(|id| graph.dependencies(id).iter().map(|d| d.index()).collect())
+                        .collect(),
+                };
                 let sampler_needed;
                 let origin;
                 {
@@ -296,6 +328,9 @@ impl Subscriber for Profiler {
                     origin = *s.origin.get_or_insert(*at);
                     s.run_start = Some(Self::since(origin, *at));
                     s.profile.threads = s.profile.threads.max(*threads);
+                    s.profile.graphs.push(recorded);
+                    self.run
+                        .store(s.profile.graphs.len() as u32 - 1, Ordering::Relaxed);
                     sampler_needed = s.sampler.is_none();
                 }
                 // Names are interned by address: addresses from an earlier run's graph may
@@ -309,6 +344,7 @@ impl Subscriber for Profiler {
                 }
             }
             Event::TaskFinished {
+                task,
                 key,
                 worker,
                 start,
@@ -328,6 +364,8 @@ impl Subscriber for Profiler {
                 let index_at = b.indices.len() as u32;
                 b.indices.extend_from_slice(key.index());
                 b.recs.push(Rec {
+                    run: self.run.load(Ordering::Relaxed),
+                    task: task.index() as u32,
                     name,
                     index_at,
                     index_len: key.index().len() as u32,

@@ -95,6 +95,24 @@ fn the_profile_holds_every_task_and_the_schedulers_total_time() {
     assert!(p.resources.len() >= 2, "{:?}", p.resources);
     assert!(p.resources.iter().all(|r| r.rss_bytes > 0));
     assert_eq!(p.runs.len(), 1);
+    // The run's graph: every task's record names its node, whose key is the task's own,
+    // and a task starts only after its dependencies ended.
+    assert_eq!(p.graphs.len(), 1);
+    let g = &p.graphs[0];
+    assert_eq!(g.keys.len(), 127);
+    let ended: std::collections::HashMap<usize, Duration> = p
+        .tasks
+        .iter()
+        .map(|t| (t.task, t.start + t.duration))
+        .collect();
+    for t in &p.tasks {
+        assert_eq!(t.run, 0);
+        assert_eq!(g.keys[t.task], t.key);
+        for d in &g.deps[t.task] {
+            assert!(ended[d] <= t.start, "{} before its dependency ended", t.key);
+        }
+    }
+    assert_eq!(g.deps.iter().map(Vec::len).sum::<usize>(), 2 * 63);
     let ops = p.by_operation();
     assert_eq!(ops.iter().map(|o| o.1).sum::<usize>(), 127);
     // Chrome trace: one complete event per task, on the worker's track.
