@@ -25,7 +25,7 @@ const PALETTE: [&str; 12] = [
     "#9c755f", "#bab0ac", "#86bcb6", "#d37295",
 ];
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -233,6 +233,7 @@ impl Profile {
             self.total_task_time().as_secs_f64() / (span * threads as f64) * 100.0,
             human_bytes(self.memory.iter().map(|m| m.1).max().unwrap_or(0) as f64),
         );
+        let replay = crate::replay::section(self, span, WIDTH);
         format!(
             r##"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -256,6 +257,7 @@ ul {{ list-style: none; padding: 0; columns: 3; }}
 <svg id="axis" width="{WIDTH}" height="24"></svg></div>
 </div>
 <ul>{legend}</ul>
+{replay}
 <script>
 (function () {{
   const plot = document.getElementById("plot"), axis = document.getElementById("axis");

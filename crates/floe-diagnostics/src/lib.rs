@@ -17,6 +17,7 @@ mod html;
 pub mod layout;
 mod profiler;
 mod progress;
+mod replay;
 
 pub use dot::{Color, DotOptions, VisualizeError, to_dot, visualize};
 pub use profiler::{Profile, Profiler, ResourceSample, RunGraph, TaskRecord};

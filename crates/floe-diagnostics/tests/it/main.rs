@@ -310,3 +310,90 @@ fn visualize_writes_dot_or_svg_or_says_graphviz_is_missing() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The page's DOM after its scripts ran, opened at `#t=SECONDS`, and Chromium's console.
+fn chromium_dom(html: &str, t: f64) -> (String, Vec<String>) {
+    let dir = std::env::temp_dir().join(format!("floe-replay-{}-{t}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("profile.html");
+    std::fs::write(&page, html).unwrap();
+    let out = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}#t={t}", page.display()))
+        .output()
+        .expect("chromium runs (scripts/setup.sh installs Debian's chromium)");
+    let _ = std::fs::remove_dir_all(&dir);
+    let console = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_owned)
+        .collect();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), console)
+}
+
+/// The replay shows one circle per task; at any moment exactly the tasks the profile says
+/// were running are drawn running; at the end every task is done and only the output's
+/// result is held.
+#[test]
+fn the_replay_shows_the_running_tasks_of_any_moment() {
+    let (p, _) = profiled_run(3, 48, Duration::from_micros(500));
+    let html = p.to_html("replay");
+    let n = p.tasks.len();
+    let secs = |d: Duration| d.as_secs_f64();
+    // Moments inside tasks: the middle of a leaf's run and of the last combine's.
+    let leaf = p.tasks.iter().find(|t| t.key.name() == "leaf").unwrap();
+    let root = p.tasks.iter().max_by_key(|t| t.start + t.duration).unwrap();
+    for task in [leaf, root] {
+        let t = secs(task.start) + secs(task.duration) / 2.0;
+        let want = p
+            .tasks
+            .iter()
+            .filter(|r| secs(r.start) <= t && t < secs(r.start) + secs(r.duration))
+            .count();
+        let (dom, console) = chromium_dom(&html, t);
+        assert!(
+            console.iter().all(|l| !l.contains("Uncaught")),
+            "{console:?}"
+        );
+        assert_eq!(dom.matches("class=\"task-node").count(), n);
+        assert!(
+            dom.contains(&format!("data-running=\"{want}\"")),
+            "{want} running at {t}"
+        );
+        assert_eq!(dom.matches("class=\"task-node running\"").count(), want);
+    }
+    let (dom, _) = chromium_dom(&html, secs(p.span()) * 2.0);
+    assert_eq!(dom.matches("class=\"task-node done\"").count(), n);
+    assert_eq!(dom.matches("class=\"result-box held\"").count(), 1);
+    assert_eq!(dom.matches("class=\"result-box freed\"").count(), n - 1);
+    assert!(dom.contains("id=\"cursor\""));
+}
+
+/// A graph past the replay's limit is drawn one node per operation, with counts.
+#[test]
+fn large_graphs_replay_by_operation() {
+    let (p, _) = profiled_run(2, 1024, Duration::ZERO);
+    let (dom, console) = chromium_dom(&p.to_html("replay"), secs_end(&p));
+    assert!(
+        console.iter().all(|l| !l.contains("Uncaught")),
+        "{console:?}"
+    );
+    assert_eq!(
+        dom.matches("class=\"task-node").count(),
+        2,
+        "leaf and combine"
+    );
+    assert!(dom.contains("leaf: 0 running, 1024/1024 done"));
+    assert!(dom.contains("combine: 0 running, 1023/1023 done"));
+}
+
+fn secs_end(p: &floe_diagnostics::Profile) -> f64 {
+    p.span().as_secs_f64() * 2.0
+}
