@@ -7,7 +7,7 @@
 //!
 //! A result is freed when the last task reading it ends (the scheduler frees an
 //! intermediate as soon as nothing needs it); the run's outputs are held to its end.
-//! `#t=SECONDS` in the page's address opens it at that time.
+//! `#t=SECONDS` in the page's address opens it at that time; `#play` starts playing.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -219,13 +219,15 @@ pub(crate) fn section(profile: &Profile, span: f64, timeline_width: f64) -> Stri
     if (t >= span) {{ playing = false; document.getElementById("play").textContent = "▶ play"; return; }}
     requestAnimationFrame(frame);
   }}
-  document.getElementById("play").addEventListener("click", function () {{
+  const play = document.getElementById("play");
+  play.addEventListener("click", function () {{
     playing = !playing;
-    this.textContent = playing ? "❚❚ pause" : "▶ play";
+    play.textContent = playing ? "❚❚ pause" : "▶ play";
     if (playing) {{ if (t >= span) show(0); last = performance.now(); requestAnimationFrame(frame); }}
   }});
   const m = /t=([0-9.eE+-]+)/.exec(location.hash);
   show(m ? parseFloat(m[1]) : 0);
+  if (/play/.test(location.hash)) play.click();
 }})();
 </script>
 "##,

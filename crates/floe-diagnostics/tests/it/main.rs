@@ -313,7 +313,12 @@ fn visualize_writes_dot_or_svg_or_says_graphviz_is_missing() {
 
 /// The page's DOM after its scripts ran, opened at `#t=SECONDS`, and Chromium's console.
 fn chromium_dom(html: &str, t: f64) -> (String, Vec<String>) {
-    let dir = std::env::temp_dir().join(format!("floe-replay-{}-{t}", std::process::id()));
+    chromium_dom_at(html, &format!("t={t}"), &[])
+}
+
+/// The page's DOM opened at `#hash`, with Chromium's extra `args`.
+fn chromium_dom_at(html: &str, hash: &str, args: &[&str]) -> (String, Vec<String>) {
+    let dir = std::env::temp_dir().join(format!("floe-replay-{}-{hash}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let page = dir.join("profile.html");
     std::fs::write(&page, html).unwrap();
@@ -326,7 +331,8 @@ fn chromium_dom(html: &str, t: f64) -> (String, Vec<String>) {
             "--v=0",
             "--dump-dom",
         ])
-        .arg(format!("file://{}#t={t}", page.display()))
+        .args(args)
+        .arg(format!("file://{}#{hash}", page.display()))
         .output()
         .expect("chromium runs (scripts/setup.sh installs Debian's chromium)");
     let _ = std::fs::remove_dir_all(&dir);
@@ -374,6 +380,38 @@ fn the_replay_shows_the_running_tasks_of_any_moment() {
     assert_eq!(dom.matches("class=\"result-box held\"").count(), 1);
     assert_eq!(dom.matches("class=\"result-box freed\"").count(), n - 1);
     assert!(dom.contains("id=\"cursor\""));
+}
+
+/// Pressing play advances the replay: a page opened playing, given five seconds of
+/// (virtual) time, has moved past its start and shows tasks done.
+#[test]
+fn pressing_play_advances_the_replay() {
+    let (p, _) = profiled_run(2, 16, Duration::from_micros(200));
+    let html = p.to_html("replay");
+    let (before, _) = chromium_dom_at(&html, "t=0", &[]);
+    assert!(before.contains("0/31 done"), "nothing done at the start");
+    let (dom, console) = chromium_dom_at(&html, "play", &["--virtual-time-budget=5000"]);
+    assert!(
+        console.iter().all(|l| !l.contains("Uncaught")),
+        "{console:?}"
+    );
+    let t: f64 = dom
+        .split("data-t=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .and_then(|v| v.parse().ok())
+        .expect("the replay's time");
+    assert!(t > 0.0, "played to {t}");
+    // The states drawn are those of the moment it played to.
+    let done = p
+        .tasks
+        .iter()
+        .filter(|r| (r.start + r.duration).as_secs_f64() <= t)
+        .count();
+    assert!(
+        dom.contains(&format!("{done}/31 done")),
+        "{done} done at {t}"
+    );
 }
 
 /// A graph past the replay's limit is drawn one node per operation, with counts.
