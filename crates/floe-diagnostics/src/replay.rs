@@ -1,8 +1,8 @@
 //! The profile page's replay: the last recorded run's task graph laid out in layers (see
 //! [`crate::layout`]), each task a circle and its result a box, coloured by their state at
-//! a time a scrubber (or the play button) sets — waiting, running (in its worker's
-//! colour), done, result held, result freed — with a cursor at that time on the timeline
-//! and memory curves. Graphs of more than [`COLLAPSE_ABOVE`] tasks are drawn one node per
+//! a time a scrubber, a click on the timeline or the play button sets — waiting, running
+//! (in its worker's colour), done, result held, result freed — with a cursor at that time
+//! on the timeline and memory curves. Graphs of more than [`COLLAPSE_ABOVE`] tasks are drawn one node per
 //! operation, its counts of running and done tasks animated.
 //!
 //! A result is freed when the last task reading it ends (the scheduler frees an
@@ -141,7 +141,7 @@ pub(crate) fn section(profile: &Profile, span: f64, timeline_width: f64) -> Stri
     });
     format!(
         r##"<h2>Replay: {tasks} tasks{how}</h2>
-<p class="hint">Circles are tasks (white: waiting; a worker's colour: running; grey: done), boxes their results (blue: held; pale: freed). Play, or drag the scrubber: the timeline above shows the same moment.</p>
+<p class="hint">Circles are tasks (white: waiting; a worker's colour: running; grey: done), boxes their results (blue: held; pale: freed). Play, drag the scrubber or click the timeline: both show the same moment.</p>
 <div id="replay-controls"><button id="play">▶ play</button>
 <select id="speed"><option value="0.1">0.1×</option><option value="1" selected>1×</option><option value="10">10×</option></select>
 <input id="scrub" type="range" min="0" max="1000" value="0" style="width:600px">
@@ -209,6 +209,17 @@ pub(crate) fn section(profile: &Profile, span: f64, timeline_width: f64) -> Stri
     }}
   }}
   scrub.addEventListener("input", () => show(scrub.value / 1000 * span));
+  // A click on the timeline (not the end of a drag) moves the replay to that moment.
+  if (plot) {{
+    let down = null;
+    plot.addEventListener("mousedown", e => {{ down = e.clientX; }});
+    plot.addEventListener("click", function (e) {{
+      if (down === null || Math.abs(e.clientX - down) > 3) return;
+      const r = plot.getBoundingClientRect(), vb = plot.viewBox.baseVal;
+      const x = vb.x + (e.clientX - r.left) / r.width * vb.width;
+      show(x / D.timelineWidth * span);
+    }});
+  }}
   let playing = false, last = 0;
   function frame(now) {{
     if (!playing) return;

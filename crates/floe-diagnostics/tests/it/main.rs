@@ -435,3 +435,32 @@ fn large_graphs_replay_by_operation() {
 fn secs_end(p: &floe_diagnostics::Profile) -> f64 {
     p.span().as_secs_f64() * 2.0
 }
+
+/// A click in the middle of the timeline moves the replay to the middle of the run.
+#[test]
+fn a_click_on_the_timeline_moves_the_replay() {
+    let (p, _) = profiled_run(2, 16, Duration::from_micros(200));
+    let click = r#"<script>
+const plot = document.getElementById("plot"), r = plot.getBoundingClientRect();
+const at = { clientX: r.left + r.width / 2, clientY: r.top + 5, bubbles: true };
+plot.dispatchEvent(new MouseEvent("mousedown", at));
+plot.dispatchEvent(new MouseEvent("click", at));
+</script></body>"#;
+    let html = p.to_html("replay").replace("</body>", click);
+    let (dom, console) = chromium_dom_at(&html, "t=0", &[]);
+    assert!(
+        console.iter().all(|l| !l.contains("Uncaught")),
+        "{console:?}"
+    );
+    let t: f64 = dom
+        .split("data-t=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .and_then(|v| v.parse().ok())
+        .expect("the replay's time");
+    let half = p.span().as_secs_f64() / 2.0;
+    assert!(
+        (t - half).abs() < half * 0.01,
+        "clicked to {t}, the middle is {half}"
+    );
+}
