@@ -418,8 +418,7 @@ pub fn try_from_fn<F>(
 where
     F: Fn(&BlockInfo) -> std::result::Result<DynArray, TaskError> + Send + Sync + 'static,
 {
-    let c = Chunks::from_spec(shape, chunks, dtype)?;
-    Ok(source("from_fn", shape, c, dtype, checked(dtype, f), None))
+    described_fn(shape, chunks.into(), dtype, f, None)
 }
 
 /// Like [`try_from_fn`] for blocks cut from memory the process holds (a NumPy array in
@@ -444,17 +443,17 @@ where
         chunks.into(),
         dtype,
         f,
-        crate::expr::Described::Memory,
+        Some(crate::expr::Described::Memory),
     )
 }
 
-/// A source of `f`'s blocks, checked, described as `described`.
+/// A source of `f`'s blocks, checked, described as `described` (if at all).
 fn described_fn<F>(
     shape: &[usize],
     chunks: ChunkSpec,
     dtype: DType,
     f: F,
-    described: crate::expr::Described,
+    described: Option<crate::expr::Described>,
 ) -> Result<Array>
 where
     F: Fn(&BlockInfo) -> std::result::Result<DynArray, TaskError> + Send + Sync + 'static,
@@ -466,7 +465,7 @@ where
         c,
         dtype,
         checked(dtype, f),
-        Some(described),
+        described,
     ))
 }
 
@@ -495,7 +494,7 @@ where
         chunks.into(),
         dtype,
         f,
-        crate::expr::Described::Op(op),
+        Some(crate::expr::Described::Op(op)),
     )
 }
 

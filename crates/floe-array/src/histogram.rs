@@ -354,7 +354,7 @@ fn aligned_weights(op: &'static str, w: &Array, like: &Array) -> Result<Array> {
 }
 
 /// The block index of linear block number `k` in a grid (row-major).
-fn unravel(mut k: usize, grid: &[usize]) -> Vec<usize> {
+pub(crate) fn unravel(mut k: usize, grid: &[usize]) -> Vec<usize> {
     let mut idx = vec![0; grid.len()];
     for a in (0..grid.len()).rev() {
         let n = grid[a].max(1);

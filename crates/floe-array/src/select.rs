@@ -1062,12 +1062,7 @@ pub(crate) fn open_unique_tally(
             Tally::Count => None,
             Tally::First => {
                 // The block's index in the data, from its number (row-major).
-                let mut k = info.index.first().copied().unwrap_or(0);
-                let mut at = vec![0; grid.len()];
-                for a in (0..grid.len()).rev() {
-                    at[a] = k % grid[a].max(1);
-                    k /= grid[a].max(1);
-                }
+                let at = crate::histogram::unravel(info.index.first().copied().unwrap_or(0), &grid);
                 let fits = b[0].shape().len() == shape.len()
                     && at.iter().zip(&offsets).all(|(&i, o)| i < o.len());
                 if !fits {

@@ -67,22 +67,27 @@ pub(crate) fn section(profile: &Profile, span: f64, timeline_width: f64) -> Stri
             freed[j] = Some(freed[j].map_or(end[k], |f: f64| f.max(end[k])));
         }
     }
-    let collapsed = ran.len() > COLLAPSE_ABOVE;
-    let names: Vec<&str> = ran.iter().map(|&i| graph.keys[i].name()).collect();
-    let groups = collapse(&names, &deps);
-    let (node_deps, labels): (Vec<Vec<usize>>, Vec<String>) = if collapsed {
-        let labels = groups
-            .names
-            .iter()
-            .zip(&groups.counts)
-            .map(|(n, c)| format!("{n} ×{c}"))
-            .collect();
-        (groups.deps.clone(), labels)
-    } else {
-        let labels = ran.iter().map(|&i| graph.keys[i].to_string()).collect();
-        (deps.clone(), labels)
+    // Past the limit, one node per operation.
+    let groups = (ran.len() > COLLAPSE_ABOVE).then(|| {
+        let names: Vec<&str> = ran.iter().map(|&i| graph.keys[i].name()).collect();
+        collapse(&names, &deps)
+    });
+    let collapsed = groups.is_some();
+    let (node_deps, labels): (&[Vec<usize>], Vec<String>) = match &groups {
+        Some(g) => (
+            &g.deps,
+            g.names
+                .iter()
+                .zip(&g.counts)
+                .map(|(n, c)| format!("{n} ×{c}"))
+                .collect(),
+        ),
+        None => (
+            &deps,
+            ran.iter().map(|&i| graph.keys[i].to_string()).collect(),
+        ),
     };
-    let layout = layered(&node_deps, 4);
+    let layout = layered(node_deps, 4);
     let depth = layout.layers.len().max(1);
     let dy = (560.0 / depth as f64).clamp(12.0, 48.0);
     let height = 30.0 + depth as f64 * dy;
@@ -132,9 +137,9 @@ pub(crate) fn section(profile: &Profile, span: f64, timeline_width: f64) -> Stri
         "end": end,
         "freed": freed,
         "worker": worker,
-        "group": if collapsed { Some(&groups.group) } else { None },
-        "counts": groups.counts,
-        "names": groups.names,
+        "group": groups.as_ref().map(|g| &g.group),
+        "counts": groups.as_ref().map_or(&[][..], |g| &g.counts),
+        "names": groups.as_ref().map_or(&[][..], |g| &g.names),
         "span": span,
         "timelineWidth": timeline_width,
         "colors": WORKER_COLORS,
@@ -243,11 +248,9 @@ pub(crate) fn section(profile: &Profile, span: f64, timeline_width: f64) -> Stri
 </script>
 "##,
         tasks = ran.len(),
-        how = if collapsed {
-            format!(", drawn as {} operations", groups.names.len())
-        } else {
-            String::new()
-        },
+        how = groups.as_ref().map_or(String::new(), |g| {
+            format!(", drawn as {} operations", g.names.len())
+        }),
         data = data,
     )
 }

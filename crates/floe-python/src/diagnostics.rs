@@ -147,12 +147,30 @@ impl Subscriber for Counts {
     }
 }
 
+/// A subscriber's registration for every computation, from `start()` (again: no change)
+/// to `stop()`.
+#[derive(Default)]
+struct Registration(Mutex<Option<floe::Subscription>>);
+
+impl Registration {
+    fn start(&self, subscriber: Arc<dyn Subscriber>) {
+        let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if s.is_none() {
+            *s = Some(floe::subscribe_arc(subscriber));
+        }
+    }
+
+    fn stop(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+}
+
 /// The counts behind `floe.diagnostics.ProgressBar`: registered for every computation
 /// between `start()` and `stop()`.
 #[pyclass(module = "floe._floe")]
 struct _Progress {
     counts: Arc<Counts>,
-    subscription: Mutex<Option<floe::Subscription>>,
+    registration: Registration,
 }
 
 #[pymethods]
@@ -161,24 +179,18 @@ impl _Progress {
     fn new() -> Self {
         _Progress {
             counts: Arc::default(),
-            subscription: Mutex::new(None),
+            registration: Registration::default(),
         }
     }
 
     /// Registers the counts for every computation (again: no change).
     fn start(&self) {
-        let mut s = self.subscription.lock().unwrap_or_else(|e| e.into_inner());
-        if s.is_none() {
-            *s = Some(floe::subscribe_arc(self.counts.clone()));
-        }
+        self.registration.start(self.counts.clone());
     }
 
     /// Unregisters them.
     fn stop(&self) {
-        self.subscription
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        self.registration.stop();
     }
 
     /// `(done, total, running, seconds)`: the tasks done and total of the runs under way
@@ -219,7 +231,7 @@ impl _Progress {
 #[pyclass(module = "floe._floe")]
 struct _Profiler {
     profiler: Arc<Profiler>,
-    subscription: Mutex<Option<floe::Subscription>>,
+    registration: Registration,
 }
 
 #[pymethods]
@@ -234,22 +246,16 @@ impl _Profiler {
         }
         Ok(_Profiler {
             profiler: Arc::new(Profiler::with_interval(Duration::from_secs_f64(interval))),
-            subscription: Mutex::new(None),
+            registration: Registration::default(),
         })
     }
 
     fn start(&self) {
-        let mut s = self.subscription.lock().unwrap_or_else(|e| e.into_inner());
-        if s.is_none() {
-            *s = Some(floe::subscribe_arc(self.profiler.clone()));
-        }
+        self.registration.start(self.profiler.clone());
     }
 
     fn stop(&self) {
-        self.subscription
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        self.registration.stop();
     }
 
     /// Forgets what was recorded.

@@ -364,10 +364,7 @@ fn the_replay_shows_the_running_tasks_of_any_moment() {
             .filter(|r| secs(r.start) <= t && t < secs(r.start) + secs(r.duration))
             .count();
         let (dom, console) = chromium_dom(&html, t);
-        assert!(
-            console.iter().all(|l| !l.contains("Uncaught")),
-            "{console:?}"
-        );
+        no_uncaught(&console);
         assert_eq!(dom.matches("class=\"task-node").count(), n);
         assert!(
             dom.contains(&format!("data-running=\"{want}\"")),
@@ -391,16 +388,8 @@ fn pressing_play_advances_the_replay() {
     let (before, _) = chromium_dom_at(&html, "t=0", &[]);
     assert!(before.contains("0/31 done"), "nothing done at the start");
     let (dom, console) = chromium_dom_at(&html, "play", &["--virtual-time-budget=5000"]);
-    assert!(
-        console.iter().all(|l| !l.contains("Uncaught")),
-        "{console:?}"
-    );
-    let t: f64 = dom
-        .split("data-t=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .and_then(|v| v.parse().ok())
-        .expect("the replay's time");
+    no_uncaught(&console);
+    let t = replay_time(&dom);
     assert!(t > 0.0, "played to {t}");
     // The states drawn are those of the moment it played to.
     let done = p
@@ -419,10 +408,7 @@ fn pressing_play_advances_the_replay() {
 fn large_graphs_replay_by_operation() {
     let (p, _) = profiled_run(2, 1024, Duration::ZERO);
     let (dom, console) = chromium_dom(&p.to_html("replay"), secs_end(&p));
-    assert!(
-        console.iter().all(|l| !l.contains("Uncaught")),
-        "{console:?}"
-    );
+    no_uncaught(&console);
     assert_eq!(
         dom.matches("class=\"task-node").count(),
         2,
@@ -448,19 +434,28 @@ plot.dispatchEvent(new MouseEvent("click", at));
 </script></body>"#;
     let html = p.to_html("replay").replace("</body>", click);
     let (dom, console) = chromium_dom_at(&html, "t=0", &[]);
-    assert!(
-        console.iter().all(|l| !l.contains("Uncaught")),
-        "{console:?}"
-    );
-    let t: f64 = dom
-        .split("data-t=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .and_then(|v| v.parse().ok())
-        .expect("the replay's time");
+    no_uncaught(&console);
+    let t = replay_time(&dom);
     let half = p.span().as_secs_f64() / 2.0;
     assert!(
         (t - half).abs() < half * 0.01,
         "clicked to {t}, the middle is {half}"
+    );
+}
+
+/// The moment the replay shows (its `data-t`), from the page's DOM.
+fn replay_time(dom: &str) -> f64 {
+    dom.split("data-t=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .and_then(|v| v.parse().ok())
+        .expect("the replay's time")
+}
+
+/// That the page's scripts threw nothing.
+fn no_uncaught(console: &[String]) {
+    assert!(
+        console.iter().all(|l| !l.contains("Uncaught")),
+        "{console:?}"
     );
 }
